@@ -1,0 +1,356 @@
+//! Domain types for one captured delivery. No I/O here.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::signature::{Diagnostics, Verdict};
+
+/// Row id of a capture in the store.
+pub type CaptureId = i64;
+
+/// Where a capture came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// Received by `hookscope listen`.
+    #[default]
+    Live,
+    /// Loaded from a fixture or HAR file by `hookscope import`.
+    Imported,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Live => "live",
+            Source::Imported => "imported",
+        }
+    }
+
+    pub fn parse(s: &str) -> Source {
+        match s {
+            "imported" => Source::Imported,
+            _ => Source::Live,
+        }
+    }
+}
+
+/// One header exactly as received: name and value bytes, in order.
+pub type HeaderPair = (Vec<u8>, Vec<u8>);
+
+/// Facts read from a Dataspike JSON envelope, when the body is one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventInfo {
+    pub event_type: Option<String>,
+    pub event_id: Option<String>,
+}
+
+impl EventInfo {
+    /// Reads `event_type` and `id` from a JSON object body. Anything else (not JSON, not UTF-8,
+    /// not an object, other field types) yields nothing: the body is kept as it is either way.
+    pub fn inspect(body: &[u8]) -> EventInfo {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            #[serde(default)]
+            event_type: Option<Value>,
+            #[serde(default)]
+            id: Option<Value>,
+        }
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return EventInfo::default();
+        }
+        let Ok(env) = serde_json::from_slice::<Envelope>(body) else {
+            return EventInfo::default();
+        };
+        let event_type = match env.event_type {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let event_id = match env.id {
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        EventInfo {
+            event_type,
+            event_id,
+        }
+    }
+}
+
+/// Why a request was not accepted whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// HTTP status the sender got (413, 408, ...).
+    pub status: u16,
+    pub reason: String,
+}
+
+/// Everything hookscope knows about one delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capture {
+    /// Milliseconds since the Unix epoch, UTC.
+    pub received_at_ms: i64,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<HeaderPair>,
+    /// The body bytes exactly as received (the first `--max-body` bytes when truncated).
+    pub body: Vec<u8>,
+    /// How many body bytes the sender sent before we stopped reading (>= body.len()).
+    pub body_size: u64,
+    pub truncated: bool,
+    pub rejected: Option<Rejection>,
+    pub peer: Option<String>,
+    pub source: Source,
+    pub event: EventInfo,
+    pub verdict: Verdict,
+    pub diagnostics: Option<Diagnostics>,
+}
+
+impl Capture {
+    /// First value of a header, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        header_value(&self.headers, name)
+    }
+
+    pub fn summary(&self, id: CaptureId) -> CaptureSummary {
+        CaptureSummary {
+            id,
+            received_at_ms: self.received_at_ms,
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            event_type: self.event.event_type.clone(),
+            event_id: self.event.event_id.clone(),
+            body_size: self.body_size,
+            truncated: self.truncated,
+            rejected: self.rejected.clone(),
+            source: self.source,
+            verdict: self.verdict.clone(),
+            latest_attempt: None,
+        }
+    }
+
+    /// Path plus `?query`, as it appeared on the request line.
+    pub fn path_and_query(&self) -> String {
+        match &self.query {
+            Some(q) => format!("{}?{}", self.path, q),
+            None => self.path.clone(),
+        }
+    }
+}
+
+/// First value of `name` (case-insensitive) among `headers`.
+pub fn header_value<'a>(headers: &'a [HeaderPair], name: &str) -> Option<&'a [u8]> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+        .map(|(_, v)| v.as_slice())
+}
+
+/// The latest forward or replay of a capture, as shown in lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptBrief {
+    pub status: Option<u16>,
+    pub latency_ms: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// One row of `list`: everything but headers and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureSummary {
+    pub id: CaptureId,
+    pub received_at_ms: i64,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub event_type: Option<String>,
+    pub event_id: Option<String>,
+    pub body_size: u64,
+    pub truncated: bool,
+    pub rejected: Option<Rejection>,
+    pub source: Source,
+    pub verdict: Verdict,
+    pub latest_attempt: Option<AttemptBrief>,
+}
+
+impl CaptureSummary {
+    /// The object `list --json` and `listen --json` print for one capture.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "received_at": rfc3339_ms(self.received_at_ms),
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "event_type": self.event_type,
+            "event_id": self.event_id,
+            "body_size": self.body_size,
+            "truncated": self.truncated,
+            "rejected": self.rejected.as_ref().map(|r| json!({"status": r.status, "reason": r.reason})),
+            "source": self.source.as_str(),
+            "verdict": self.verdict.to_json(),
+            "latest_attempt": self.latest_attempt,
+        })
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds, e.g. `2026-11-28T03:16:04.123Z`.
+pub fn rfc3339_ms(ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        None => format!("invalid-time({ms})"),
+    }
+}
+
+/// Current time in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inspect_reads_dataspike_envelope() {
+        let body = br#"{"id":"abc","webhook_id":"w","event_type":"DOCVER","payload":{"x":[1,2]}}"#;
+        let info = EventInfo::inspect(body);
+        assert_eq!(info.event_type.as_deref(), Some("DOCVER"));
+        assert_eq!(info.event_id.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn inspect_tolerates_anything_else() {
+        for body in [
+            &b""[..],
+            b"not json",
+            b"[1,2,3]",
+            b"{\"event_type\": 5}",
+            b"{broken",
+            b"\xff\xfe\x00{",
+            b"  {\"event_type\":\"AML\"",
+        ] {
+            let info = EventInfo::inspect(body);
+            assert_eq!(info.event_type, None, "body {:?}", body);
+        }
+        let info = EventInfo::inspect(b" {\"id\": 42, \"event_type\": null}");
+        assert_eq!(info.event_id.as_deref(), Some("42"));
+        assert_eq!(info.event_type, None);
+    }
+
+    #[test]
+    fn rfc3339_has_millis_and_z() {
+        assert_eq!(rfc3339_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+
+    #[test]
+    fn header_lookup_is_case_insensitive() {
+        let h = vec![(b"X-Webhook-Signature".to_vec(), b"t=1".to_vec())];
+        assert_eq!(header_value(&h, "x-webhook-signature"), Some(&b"t=1"[..]));
+        assert_eq!(header_value(&h, "content-type"), None);
+    }
+}
+
+/// Row id of a forward or replay attempt.
+pub type AttemptId = i64;
+
+/// Why an attempt was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKind {
+    /// `listen --forward-to` passing a live delivery on.
+    Forward,
+    /// `hookscope replay` or the TUI's replay keys.
+    Replay,
+}
+
+impl AttemptKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptKind::Forward => "forward",
+            AttemptKind::Replay => "replay",
+        }
+    }
+
+    pub fn parse(s: &str) -> AttemptKind {
+        match s {
+            "replay" => AttemptKind::Replay,
+            _ => AttemptKind::Forward,
+        }
+    }
+}
+
+/// One forward or replay of a capture to the developer's app, and what the app answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub capture_id: CaptureId,
+    pub kind: AttemptKind,
+    /// Milliseconds since the Unix epoch when the request was sent.
+    pub at_ms: i64,
+    /// Full URL the request went to.
+    pub target: String,
+    /// Whether `X-Webhook-Signature` was replaced with a fresh one.
+    pub resigned: bool,
+    /// The body sent, when it differs from the capture's (edit-and-replay).
+    pub sent_body: Option<Vec<u8>>,
+    pub status: Option<u16>,
+    pub response_headers: Vec<HeaderPair>,
+    /// The app's response body, at most [`MAX_STORED_RESPONSE_BODY`] bytes.
+    pub response_body: Vec<u8>,
+    pub response_truncated: bool,
+    pub latency_ms: Option<u64>,
+    /// Why no response came (connection refused, timeout, ...).
+    pub error: Option<String>,
+}
+
+/// Cap on a stored app response body; the rest is dropped and `response_truncated` set.
+pub const MAX_STORED_RESPONSE_BODY: usize = 1024 * 1024;
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        matches!(self.status, Some(s) if (200..300).contains(&s))
+    }
+
+    pub fn brief(&self) -> AttemptBrief {
+        AttemptBrief {
+            status: self.status,
+            latency_ms: self.latency_ms,
+            error: self.error.clone(),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        json!({
+            "kind": self.kind.as_str(),
+            "at": rfc3339_ms(self.at_ms),
+            "target": self.target,
+            "resigned": self.resigned,
+            "status": self.status,
+            "latency_ms": self.latency_ms,
+            "error": self.error,
+            "response_headers": headers_json(&self.response_headers),
+            "response_body": String::from_utf8_lossy(&self.response_body),
+            "response_body_base64": b64.encode(&self.response_body),
+            "response_truncated": self.response_truncated,
+            "sent_body_base64": self.sent_body.as_ref().map(|b| b64.encode(b)),
+        })
+    }
+}
+
+/// Headers as `[[name, value], ...]`, non-UTF-8 bytes replaced.
+pub fn headers_json(headers: &[HeaderPair]) -> Value {
+    Value::Array(
+        headers
+            .iter()
+            .map(|(n, v)| {
+                json!([
+                    String::from_utf8_lossy(n).into_owned(),
+                    String::from_utf8_lossy(v).into_owned()
+                ])
+            })
+            .collect(),
+    )
+}

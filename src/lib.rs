@@ -1,0 +1,5 @@
+//! hookscope: capture, verify, store, forward, replay and export Dataspike webhooks.
+
+pub mod capture;
+pub mod signature;
+pub mod store;

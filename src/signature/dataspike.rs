@@ -1,0 +1,601 @@
+//! Dataspike's scheme: `X-Webhook-Signature: t={unix},v1={hex HMAC-SHA256("{t}.{raw body}")}`,
+//! keyed by the hex-decoded secret after `whsec_`.
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+use super::{Diagnostics, Secret, Verdict, PREVIEW_BODY_BYTES};
+use crate::capture::HeaderPair;
+
+pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
+
+/// Most digits a Unix-seconds `t` may have (10 digits last until the year 2286).
+const MAX_T_DIGITS: usize = 10;
+const DIGEST_HEX_LEN: usize = 64;
+
+/// Why a present signature header did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum HeaderError {
+    SeveralHeaders { count: usize },
+    NotText,
+    ItemWithoutEquals { item: String },
+    MissingTimestamp,
+    DuplicateTimestamp,
+    NonNumericTimestamp { value: String },
+    OverlongTimestamp { digits: usize },
+    MissingV1,
+    MalformedV1 { value: String },
+    NoSecretMatches,
+}
+
+impl fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderError::SeveralHeaders { count } => {
+                write!(
+                    f,
+                    "{count} {SIGNATURE_HEADER} headers; exactly one expected"
+                )
+            }
+            HeaderError::NotText => write!(f, "{SIGNATURE_HEADER} is not ASCII text"),
+            HeaderError::ItemWithoutEquals { item } => {
+                write!(f, "malformed item '{item}': expected 'name=value'")
+            }
+            HeaderError::MissingTimestamp => write!(f, "missing t (expected 't=<unix seconds>')"),
+            HeaderError::DuplicateTimestamp => write!(f, "duplicate t: the header carries t twice"),
+            HeaderError::NonNumericTimestamp { value } => {
+                write!(f, "t '{value}' is not a number of seconds")
+            }
+            HeaderError::OverlongTimestamp { digits } => {
+                write!(f, "t has {digits} digits; at most {MAX_T_DIGITS} allowed")
+            }
+            HeaderError::MissingV1 => write!(f, "no v1 signature in the header"),
+            HeaderError::MalformedV1 { value } => write!(
+                f,
+                "v1 '{value}' is not {DIGEST_HEX_LEN} hex digits (got {})",
+                value.len()
+            ),
+            HeaderError::NoSecretMatches => write!(f, "no secret matches the signature"),
+        }
+    }
+}
+
+/// A syntactically valid header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedHeader {
+    pub t: i64,
+    /// Lower-case hex of each `v1`, in order.
+    pub v1: Vec<String>,
+    v1_bytes: Vec<[u8; 32]>,
+}
+
+/// Parses a header value: items split on `,`, each on its first `=`, spaces trimmed; unknown
+/// schemes are ignored; `t` must be 1-10 ASCII digits; every `v1` exactly 64 hex digits.
+pub fn parse_header(value: &[u8]) -> Result<ParsedHeader, HeaderError> {
+    let text = std::str::from_utf8(value)
+        .ok()
+        .filter(|s| s.is_ascii())
+        .ok_or(HeaderError::NotText)?;
+    let mut t: Option<i64> = None;
+    let mut v1 = Vec::new();
+    let mut v1_bytes = Vec::new();
+    for raw in text.split(',') {
+        let item = raw.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let Some((name, val)) = item.split_once('=') else {
+            return Err(HeaderError::ItemWithoutEquals {
+                item: clip(item, 40),
+            });
+        };
+        let (name, val) = (name.trim(), val.trim());
+        match name {
+            "t" => {
+                if t.is_some() {
+                    return Err(HeaderError::DuplicateTimestamp);
+                }
+                t = Some(parse_t(val)?);
+            }
+            "v1" => {
+                let bytes = decode_digest(val).ok_or_else(|| HeaderError::MalformedV1 {
+                    value: clip(val, 80),
+                })?;
+                v1.push(val.to_ascii_lowercase());
+                v1_bytes.push(bytes);
+            }
+            // v0 and future schemes are ignored, never used as a fallback.
+            _ => {}
+        }
+    }
+    let t = t.ok_or(HeaderError::MissingTimestamp)?;
+    if v1.is_empty() {
+        return Err(HeaderError::MissingV1);
+    }
+    Ok(ParsedHeader { t, v1, v1_bytes })
+}
+
+fn parse_t(val: &str) -> Result<i64, HeaderError> {
+    if val.is_empty() || !val.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(HeaderError::NonNumericTimestamp {
+            value: clip(val, 40),
+        });
+    }
+    if val.len() > MAX_T_DIGITS {
+        return Err(HeaderError::OverlongTimestamp { digits: val.len() });
+    }
+    val.parse::<i64>()
+        .map_err(|_| HeaderError::NonNumericTimestamp {
+            value: clip(val, 40),
+        })
+}
+
+fn decode_digest(val: &str) -> Option<[u8; 32]> {
+    if val.len() != DIGEST_HEX_LEN {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(val, &mut out).ok()?;
+    Some(out)
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        s.to_string()
+    } else {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}
+
+fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.key()).expect("HMAC takes any key");
+    m.update(t.to_string().as_bytes());
+    m.update(b".");
+    m.update(body);
+    m.finalize().into_bytes().into()
+}
+
+/// Hex HMAC-SHA256 of `"{t}.{body}"` under `secret`.
+pub fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
+    hex::encode(mac(secret, t, body))
+}
+
+/// A full header value: `t={t},v1={hex}`.
+pub fn sign_header(secret: &Secret, t: i64, body: &[u8]) -> String {
+    format!("t={t},v1={}", sign(secret, t, body))
+}
+
+/// Checks the signature of a request given its headers.
+pub fn verify_capture(
+    headers: &[HeaderPair],
+    body: &[u8],
+    secrets: &[Secret],
+    now_s: i64,
+    tolerance_s: u64,
+) -> (Verdict, Option<Diagnostics>) {
+    let values: Vec<&[u8]> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(SIGNATURE_HEADER.as_bytes()))
+        .map(|(_, v)| v.as_slice())
+        .collect();
+    verify(&values, body, secrets, now_s, tolerance_s)
+}
+
+/// Checks `X-Webhook-Signature` values (all occurrences of the header) against `body`.
+/// `tolerance_s == 0` disables the timestamp check.
+pub fn verify(
+    header_values: &[&[u8]],
+    body: &[u8],
+    secrets: &[Secret],
+    now_s: i64,
+    tolerance_s: u64,
+) -> (Verdict, Option<Diagnostics>) {
+    let value = match header_values {
+        [] => return (Verdict::Unsigned, None),
+        [one] => *one,
+        many => {
+            let reason = HeaderError::SeveralHeaders { count: many.len() };
+            return (Verdict::Invalid { reason }, None);
+        }
+    };
+    let parsed = match parse_header(value) {
+        Ok(p) => p,
+        Err(reason) => return (Verdict::Invalid { reason }, None),
+    };
+    let mut diag = Diagnostics {
+        timestamp: Some(parsed.t),
+        signed_preview: signed_preview(parsed.t, body),
+        signed_len: parsed.t.to_string().len() + 1 + body.len(),
+        expected: Vec::with_capacity(secrets.len()),
+        received: parsed.v1.clone(),
+        hint: None,
+    };
+    if secrets.is_empty() {
+        return (Verdict::Unverified, Some(diag));
+    }
+    let mut matched = None;
+    for (i, secret) in secrets.iter().enumerate() {
+        let expected = mac(secret, parsed.t, body);
+        diag.expected.push(hex::encode(expected));
+        let hit = parsed
+            .v1_bytes
+            .iter()
+            .fold(subtle::Choice::from(0), |acc, got| {
+                acc | expected.ct_eq(got)
+            });
+        if matched.is_none() && bool::from(hit) {
+            matched = Some(i);
+        }
+    }
+    let skew_s = now_s.saturating_sub(parsed.t);
+    let verdict = match matched {
+        None => {
+            diag.hint = Some(mismatch_hint(&parsed, body, secrets));
+            Verdict::Invalid {
+                reason: HeaderError::NoSecretMatches,
+            }
+        }
+        Some(secret_index) if tolerance_s > 0 && skew_s.unsigned_abs() > tolerance_s => {
+            Verdict::Stale {
+                secret_index,
+                skew_s,
+                tolerance_s,
+            }
+        }
+        Some(secret_index) => Verdict::Valid {
+            secret_index,
+            skew_s,
+        },
+    };
+    if let Verdict::Stale { .. } = verdict {
+        diag.hint = Some(format!(
+            "the MAC is right but the timestamp is outside --tolerance; replay with --resign for a fresh t. {}",
+            verdict.reason().unwrap_or_default()
+        ));
+    }
+    (verdict, Some(diag))
+}
+
+/// Looks for the usual causes of a mismatch, so the developer does not have to.
+fn mismatch_hint(parsed: &ParsedHeader, body: &[u8], secrets: &[Secret]) -> String {
+    let matches = |b: &[u8]| {
+        secrets.iter().any(|s| {
+            let e = mac(s, parsed.t, b);
+            parsed.v1_bytes.iter().any(|got| bool::from(e.ct_eq(got)))
+        })
+    };
+    if let Some(stripped) = body.strip_suffix(b"\n") {
+        if matches(stripped) {
+            return "the body gained a trailing newline after it was signed".into();
+        }
+    }
+    let mut with_nl = body.to_vec();
+    with_nl.push(b'\n');
+    if matches(&with_nl) {
+        return "the body lost a trailing newline after it was signed".into();
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Ok(compact) = serde_json::to_vec(&v) {
+            if compact != body && matches(&compact) {
+                return "the body was re-serialized (whitespace or key order changed) after it was signed".into();
+            }
+        }
+    }
+    "the body differs from what was signed, or it was signed with another secret".into()
+}
+
+/// `{t}.` and the first body bytes, with non-printable bytes shown as `\xNN`.
+fn signed_preview(t: i64, body: &[u8]) -> String {
+    let mut out = format!("{t}.");
+    let shown = &body[..body.len().min(PREVIEW_BODY_BYTES)];
+    for &b in shown {
+        match b {
+            b' '..=b'~' => out.push(b as char),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    if body.len() > shown.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::Status;
+
+    // The test vector from shared/reference/dataspike.md.
+    const SECRET: &str = "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const T: i64 = 1_700_000_000;
+    const BODY: &[u8] = br#"{"id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","webhook_id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","event_type":"AML_SCREENING","timestamp":"2023-07-18T15:32:13Z","payload":{}}"#;
+    const V1: &str = "ed2a117641bffc67be82b1ca58a1252d3a17ad89fdde76a3bec3eebf5f13c22a";
+
+    fn secret() -> Secret {
+        Secret::parse(SECRET).unwrap()
+    }
+
+    fn check(header: &str, body: &[u8], secrets: &[Secret], now: i64) -> Verdict {
+        verify(&[header.as_bytes()], body, secrets, now, 300).0
+    }
+
+    #[test]
+    fn published_vector_signs_and_verifies() {
+        assert_eq!(sign(&secret(), T, BODY), V1);
+        let header = format!("t={T},v1={V1}");
+        assert_eq!(
+            check(&header, BODY, &[secret()], T + 5),
+            Verdict::Valid {
+                secret_index: 0,
+                skew_s: 5
+            }
+        );
+    }
+
+    #[test]
+    fn independent_vector_from_rfc4231_style_key() {
+        // Computed independently with: printf '%s' '42.hello' | openssl dgst -sha256 -mac HMAC
+        //   -macopt hexkey:0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b
+        let s = Secret::parse("whsec_0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b").unwrap();
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[0x0b; 20]).unwrap();
+        m.update(b"42.hello");
+        assert_eq!(
+            sign(&s, 42, b"hello"),
+            hex::encode(m.finalize().into_bytes())
+        );
+    }
+
+    #[test]
+    fn tolerant_spacing_and_uppercase_hex() {
+        let header = format!("  t = {T} ,  v1 = {} ", V1.to_uppercase());
+        assert_eq!(check(&header, BODY, &[secret()], T).status(), Status::Valid);
+    }
+
+    #[test]
+    fn rotation_reports_which_secret_matched() {
+        let old = Secret::parse("whsec_ffff").unwrap();
+        let header = format!("t={T},v1={V1}");
+        assert_eq!(
+            check(&header, BODY, &[old, secret()], T),
+            Verdict::Valid {
+                secret_index: 1,
+                skew_s: 0
+            }
+        );
+    }
+
+    #[test]
+    fn any_of_several_v1_passes_and_unknown_schemes_are_ignored() {
+        let wrong = "0".repeat(64);
+        let header = format!("t={T},v0=abc,v1={wrong},v1={V1},v2=zzz");
+        assert_eq!(check(&header, BODY, &[secret()], T).status(), Status::Valid);
+        // v0 alone never stands in for v1.
+        let header = format!("t={T},v0={V1}");
+        assert_eq!(
+            check(&header, BODY, &[secret()], T),
+            Verdict::Invalid {
+                reason: HeaderError::MissingV1
+            }
+        );
+    }
+
+    #[test]
+    fn tolerance_both_ways_and_disabled() {
+        let header = format!("t={T},v1={V1}");
+        let old = check(&header, BODY, &[secret()], T + 412);
+        assert_eq!(
+            old,
+            Verdict::Stale {
+                secret_index: 0,
+                skew_s: 412,
+                tolerance_s: 300
+            }
+        );
+        assert_eq!(
+            old.reason().unwrap(),
+            "timestamp 412 s old, tolerance 300 s"
+        );
+        let future = check(&header, BODY, &[secret()], T - 301);
+        assert_eq!(future.status(), Status::Stale);
+        assert!(future.reason().unwrap().contains("301 s in the future"));
+        // Exactly at the edge is still valid.
+        assert_eq!(
+            check(&header, BODY, &[secret()], T + 300).status(),
+            Status::Valid
+        );
+        // Tolerance 0 disables the check.
+        let (v, _) = verify(&[header.as_bytes()], BODY, &[secret()], T + 1_000_000, 0);
+        assert_eq!(v.status(), Status::Valid);
+    }
+
+    #[test]
+    fn malformed_headers_say_what_is_wrong() {
+        let good = format!("v1={V1}");
+        let table: Vec<(String, HeaderError)> = vec![
+            (good.clone(), HeaderError::MissingTimestamp),
+            (String::new(), HeaderError::MissingTimestamp),
+            (
+                format!("t={T},t={T},{good}"),
+                HeaderError::DuplicateTimestamp,
+            ),
+            (
+                format!("t=abc,{good}"),
+                HeaderError::NonNumericTimestamp {
+                    value: "abc".into(),
+                },
+            ),
+            (
+                format!("t=,{good}"),
+                HeaderError::NonNumericTimestamp { value: "".into() },
+            ),
+            (
+                format!("t=-5,{good}"),
+                HeaderError::NonNumericTimestamp { value: "-5".into() },
+            ),
+            (
+                format!("t=12345678901,{good}"),
+                HeaderError::OverlongTimestamp { digits: 11 },
+            ),
+            (
+                format!("t=99999999999999999999999,{good}"),
+                HeaderError::OverlongTimestamp { digits: 23 },
+            ),
+            (format!("t={T}"), HeaderError::MissingV1),
+            (
+                format!("t={T},v1="),
+                HeaderError::MalformedV1 { value: "".into() },
+            ),
+            (
+                format!("t={T},v1=abcd"),
+                HeaderError::MalformedV1 {
+                    value: "abcd".into(),
+                },
+            ),
+            (
+                format!("t={T},v1={}", "g".repeat(64)),
+                HeaderError::MalformedV1 {
+                    value: "g".repeat(64),
+                },
+            ),
+            (
+                format!("t={T},v1={V1}00"),
+                HeaderError::MalformedV1 {
+                    value: format!("{V1}00"),
+                },
+            ),
+            (
+                format!("t={T},garbage,{good}"),
+                HeaderError::ItemWithoutEquals {
+                    item: "garbage".into(),
+                },
+            ),
+        ];
+        for (header, want) in table {
+            assert_eq!(
+                check(&header, BODY, &[secret()], T),
+                Verdict::Invalid {
+                    reason: want.clone()
+                },
+                "header {header:?}"
+            );
+            assert!(!want.to_string().is_empty());
+        }
+        let v = verify(&[b"t=1,v1=\xff"], BODY, &[secret()], T, 300).0;
+        assert_eq!(
+            v,
+            Verdict::Invalid {
+                reason: HeaderError::NotText
+            }
+        );
+    }
+
+    #[test]
+    fn empty_signature_never_passes() {
+        // The zip().fold() pitfall: an empty or short signature must not compare equal.
+        for header in [format!("t={T},v1="), format!("t={T},v1={}", &V1[..2])] {
+            assert_eq!(
+                check(&header, BODY, &[secret()], T).status(),
+                Status::Invalid
+            );
+        }
+    }
+
+    #[test]
+    fn mismatch_carries_diagnostics() {
+        let header = format!("t={T},v1={V1}");
+        let mut changed = BODY.to_vec();
+        changed[10] = b'X';
+        let (v, d) = verify(&[header.as_bytes()], &changed, &[secret()], T, 300);
+        assert_eq!(
+            v,
+            Verdict::Invalid {
+                reason: HeaderError::NoSecretMatches
+            }
+        );
+        let d = d.unwrap();
+        assert_eq!(d.received, vec![V1.to_string()]);
+        assert_eq!(d.expected, vec![sign(&secret(), T, &changed)]);
+        assert!(d
+            .signed_preview
+            .starts_with("1700000000.{\"id\":\"018X7ed4"));
+        assert!(d.signed_preview.ends_with('…'));
+        assert_eq!(d.signed_len, 11 + changed.len());
+        assert!(d.hint.unwrap().contains("body differs"));
+    }
+
+    #[test]
+    fn hints_spot_newline_and_reserialization() {
+        let header = format!("t={T},v1={V1}");
+        let mut nl = BODY.to_vec();
+        nl.push(b'\n');
+        let (_, d) = verify(&[header.as_bytes()], &nl, &[secret()], T, 300);
+        assert!(d
+            .unwrap()
+            .hint
+            .unwrap()
+            .contains("gained a trailing newline"));
+        let pretty =
+            serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(BODY).unwrap())
+                .unwrap();
+        let (_, d) = verify(&[header.as_bytes()], &pretty, &[secret()], T, 300);
+        assert!(d.unwrap().hint.unwrap().contains("re-serialized"));
+    }
+
+    #[test]
+    fn unsigned_unverified_and_several_headers() {
+        assert_eq!(verify(&[], BODY, &[secret()], T, 300).0, Verdict::Unsigned);
+        let header = format!("t={T},v1={V1}");
+        let (v, d) = verify(&[header.as_bytes()], BODY, &[], T, 300);
+        assert_eq!(v, Verdict::Unverified);
+        assert!(d.unwrap().expected.is_empty());
+        let h = header.as_bytes();
+        assert_eq!(
+            verify(&[h, h], BODY, &[secret()], T, 300).0,
+            Verdict::Invalid {
+                reason: HeaderError::SeveralHeaders { count: 2 }
+            }
+        );
+    }
+
+    #[test]
+    fn empty_and_binary_bodies() {
+        let s = secret();
+        for body in [&b""[..], b"\x00\xff\xfe binary \x80"] {
+            let header = sign_header(&s, T, body);
+            let (v, d) = verify(&[header.as_bytes()], body, &[s.clone()], T, 300);
+            assert_eq!(v.status(), Status::Valid);
+            let d = d.unwrap();
+            assert!(!d.signed_preview.contains('\u{fffd}'));
+        }
+        let (_, d) = verify(
+            &[sign_header(&s, T, b"\xff").as_bytes()],
+            b"\xff",
+            &[s],
+            T,
+            300,
+        );
+        assert_eq!(d.unwrap().signed_preview, "1700000000.\\xff");
+    }
+
+    #[test]
+    fn header_name_is_case_insensitive() {
+        let headers = vec![(
+            b"x-WEBHOOK-signature".to_vec(),
+            format!("t={T},v1={V1}").into_bytes(),
+        )];
+        let (v, _) = verify_capture(&headers, BODY, &[secret()], T, 300);
+        assert_eq!(v.status(), Status::Valid);
+    }
+}

@@ -1,0 +1,490 @@
+//! The SQLite store: one file, WAL mode, schema versioned with `PRAGMA user_version`.
+//! Bodies and header bytes are BLOBs, kept exactly as received.
+
+mod codec;
+mod schema;
+mod writer;
+
+pub use codec::{decode_headers, encode_headers};
+pub use schema::{CURRENT_VERSION, MIGRATIONS};
+pub use writer::{spawn_writer, WriteError, Writer};
+
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::capture::{
+    Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
+    Rejection, Source,
+};
+use crate::signature::{Diagnostics, Status, Verdict};
+
+/// How long a connection waits for another writer's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database '{path}' does not exist: run 'hookscope listen' first, or pass --db with the right path")]
+    Missing { path: PathBuf },
+    #[error(
+        "database folder '{path}' cannot be created: {source}; pass --db with a writable path"
+    )]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database '{path}' was written by a newer hookscope (schema {found}, this one knows {supported}): upgrade hookscope or pass --db with another file")]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("database '{path}': {message}")]
+    Sqlite { path: PathBuf, message: String },
+    #[error("database '{path}': capture {id} has damaged headers; the rest of the store is fine")]
+    Damaged { path: PathBuf, id: CaptureId },
+}
+
+impl StoreError {
+    /// Wraps a SQLite error with the file name and what the user can do about it.
+    pub fn sqlite(path: &Path, err: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode as C;
+        let hint = match err.sqlite_error_code() {
+            Some(C::ReadOnly) => "the file or its folder is read-only: fix its permissions or pass --db with a writable path",
+            Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => "locked by another process that keeps writing: stop the other writer and try again",
+            Some(C::NotADatabase) | Some(C::DatabaseCorrupt) => "not a hookscope database, or corrupted: move it aside and start a new one with --db",
+            Some(C::DiskFull) => "the disk is full: free space or pass --db on another disk",
+            Some(C::CannotOpen) => "cannot open the file: check that its folder exists and is writable",
+            Some(C::PermissionDenied) => "permission denied: fix the file's permissions or pass --db elsewhere",
+            Some(C::SystemIoFailure) => "input/output error from the disk",
+            _ => "",
+        };
+        let message = if hint.is_empty() {
+            err.to_string()
+        } else {
+            format!("{hint} ({err})")
+        };
+        StoreError::Sqlite {
+            path: path.to_path_buf(),
+            message,
+        }
+    }
+}
+
+/// Whether opening may create the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `listen`, `import`: create the file and its folder when missing.
+    Create,
+    /// `list`, `show`, `tui`: the file must exist; nothing is created.
+    Existing,
+}
+
+/// Filters for `list`, the TUI's window and exports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub limit: Option<usize>,
+    pub verdict: Option<Status>,
+    pub event: Option<String>,
+    /// Only captures with an id below this (keyset paging, newest first).
+    pub before: Option<CaptureId>,
+    /// Case-insensitive substring of path, event type, verdict or body.
+    pub text: Option<String>,
+    /// Oldest first instead of newest first.
+    pub ascending: bool,
+}
+
+/// A capture as read back, with its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCapture {
+    pub id: CaptureId,
+    pub capture: Capture,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query, c.event_type,
+    c.event_id, c.body_size, c.truncated, c.rejected_status, c.rejected_reason, c.source,
+    c.verdict_json,
+    (SELECT json_array(a.status, a.latency_ms, a.error) FROM attempts a
+       WHERE a.capture_id = c.id ORDER BY a.id DESC LIMIT 1)";
+
+impl Store {
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
+        let flags = match mode {
+            OpenMode::Create => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+            }
+            OpenMode::Existing => {
+                if !path.exists() {
+                    return Err(StoreError::Missing {
+                        path: path.to_path_buf(),
+                    });
+                }
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+            }
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let err = |e| StoreError::sqlite(path, e);
+        let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        // WAL lets `list`/`tui` read while `listen` writes. FULL syncs the WAL on every commit,
+        // so an acknowledged capture survives power loss, not only a crash of hookscope.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
+        let found = schema::version(&conn).map_err(err)?;
+        if found > CURRENT_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                found,
+                supported: CURRENT_VERSION,
+            });
+        }
+        if found < CURRENT_VERSION {
+            schema::migrate(&mut conn, found, CURRENT_VERSION).map_err(err)?;
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::sqlite(&self.path, e)
+    }
+
+    /// Inserts captures in one transaction; all or nothing.
+    pub fn insert_captures(&mut self, captures: &[&Capture]) -> Result<Vec<CaptureId>, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut ids = Vec::with_capacity(captures.len());
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO captures (received_at_ms, method, path, query, headers, body,
+                       body_size, truncated, rejected_status, rejected_reason, peer, source,
+                       event_type, event_id, verdict, verdict_json, diagnostics)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                )
+                .map_err(err)?;
+            for c in captures {
+                stmt.execute(params![
+                    c.received_at_ms,
+                    c.method,
+                    c.path,
+                    c.query,
+                    encode_headers(&c.headers),
+                    c.body,
+                    c.body_size as i64,
+                    c.truncated,
+                    c.rejected.as_ref().map(|r| r.status),
+                    c.rejected.as_ref().map(|r| r.reason.as_str()),
+                    c.peer,
+                    c.source.as_str(),
+                    c.event.event_type,
+                    c.event.event_id,
+                    c.verdict.status().as_str(),
+                    to_json_text(&c.verdict),
+                    c.diagnostics.as_ref().map(to_json_text),
+                ])
+                .map_err(err)?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(ids)
+    }
+
+    pub fn insert_capture(&mut self, capture: &Capture) -> Result<CaptureId, StoreError> {
+        Ok(self.insert_captures(&[capture])?[0])
+    }
+
+    /// Inserts attempts in one transaction.
+    pub fn insert_attempts(&mut self, attempts: &[&Attempt]) -> Result<Vec<AttemptId>, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut ids = Vec::with_capacity(attempts.len());
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, sent_body,
+                       status, response_headers, response_body, response_truncated, latency_ms, error)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(err)?;
+            for a in attempts {
+                stmt.execute(params![
+                    a.capture_id,
+                    a.kind.as_str(),
+                    a.at_ms,
+                    a.target,
+                    a.resigned,
+                    a.sent_body,
+                    a.status,
+                    encode_headers(&a.response_headers),
+                    a.response_body,
+                    a.response_truncated,
+                    a.latency_ms.map(|l| l as i64),
+                    a.error,
+                ])
+                .map_err(err)?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(ids)
+    }
+
+    pub fn insert_attempt(&mut self, attempt: &Attempt) -> Result<AttemptId, StoreError> {
+        Ok(self.insert_attempts(&[attempt])?[0])
+    }
+
+    /// Summaries matching `q`, newest first unless `q.ascending`.
+    pub fn list(&self, q: &ListQuery) -> Result<Vec<CaptureSummary>, StoreError> {
+        let (where_sql, args) = where_clause(q);
+        let order = if q.ascending { "ASC" } else { "DESC" };
+        let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM captures c {where_sql} ORDER BY c.id {order} LIMIT {limit}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), summary_from_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// How many captures match `q` (its limit and paging are ignored).
+    pub fn count(&self, q: &ListQuery) -> Result<u64, StoreError> {
+        let q = ListQuery {
+            before: None,
+            limit: None,
+            ..q.clone()
+        };
+        let (where_sql, args) = where_clause(&q);
+        let sql = format!("SELECT count(*) FROM captures c {where_sql}");
+        self.conn
+            .query_row(&sql, params_from_iter(args.iter()), |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The summary of one capture.
+    pub fn summary(&self, id: CaptureId) -> Result<Option<CaptureSummary>, StoreError> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM captures c WHERE c.id = ?1");
+        self.conn
+            .query_row(&sql, [id], summary_from_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// One capture, whole.
+    pub fn get(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT received_at_ms, method, path, query, headers, body, body_size, truncated,
+                        rejected_status, rejected_reason, peer, source, event_type, event_id,
+                        verdict_json, diagnostics
+                 FROM captures WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(4)?,
+                        Capture {
+                            received_at_ms: r.get(0)?,
+                            method: r.get(1)?,
+                            path: r.get(2)?,
+                            query: r.get(3)?,
+                            headers: Vec::new(),
+                            body: r.get(5)?,
+                            body_size: r.get::<_, i64>(6)? as u64,
+                            truncated: r.get(7)?,
+                            rejected: rejection(r.get(8)?, r.get(9)?),
+                            peer: r.get(10)?,
+                            source: Source::parse(&r.get::<_, String>(11)?),
+                            event: EventInfo {
+                                event_type: r.get(12)?,
+                                event_id: r.get(13)?,
+                            },
+                            verdict: verdict_from_json(&r.get::<_, String>(14)?),
+                            diagnostics: r
+                                .get::<_, Option<String>>(15)?
+                                .and_then(|d| serde_json::from_str::<Diagnostics>(&d).ok()),
+                        },
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((header_blob, mut capture)) = row else {
+            return Ok(None);
+        };
+        capture.headers = decode_headers(&header_blob).ok_or_else(|| StoreError::Damaged {
+            path: self.path.clone(),
+            id,
+        })?;
+        Ok(Some(StoredCapture { id, capture }))
+    }
+
+    /// Every attempt of a capture, oldest first.
+    pub fn attempts(&self, capture_id: CaptureId) -> Result<Vec<Attempt>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, at_ms, target, resigned, sent_body, status, response_headers,
+                        response_body, response_truncated, latency_ms, error
+                 FROM attempts WHERE capture_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([capture_id], |r| {
+                Ok(Attempt {
+                    capture_id,
+                    kind: AttemptKind::parse(&r.get::<_, String>(0)?),
+                    at_ms: r.get(1)?,
+                    target: r.get(2)?,
+                    resigned: r.get(3)?,
+                    sent_body: r.get(4)?,
+                    status: r.get(5)?,
+                    response_headers: decode_headers(&r.get::<_, Vec<u8>>(6)?).unwrap_or_default(),
+                    response_body: r.get(7)?,
+                    response_truncated: r.get(8)?,
+                    latency_ms: r.get::<_, Option<i64>>(9)?.map(|l| l.max(0) as u64),
+                    error: r.get(10)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Ids of captures whose latest attempt did not get a 2xx, oldest first, received at or
+    /// after `since_ms`.
+    pub fn failed_ids(&self, since_ms: Option<i64>) -> Result<Vec<CaptureId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.id FROM captures c
+                 JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE capture_id = c.id)
+                 WHERE (a.status IS NULL OR a.status < 200 OR a.status > 299)
+                   AND c.received_at_ms >= ?1
+                 ORDER BY c.id ASC",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([since_ms.unwrap_or(i64::MIN)], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The target of the latest attempt of a capture, if any.
+    pub fn last_target(&self, capture_id: CaptureId) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT target FROM attempts WHERE capture_id = ?1 ORDER BY id DESC LIMIT 1",
+                [capture_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn to_json_text<T: serde::Serialize>(v: &T) -> String {
+    // Serializing our own plain structs to JSON cannot fail.
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn verdict_from_json(text: &str) -> Verdict {
+    // A row written by this schema always parses; anything else reads as unverified rather
+    // than failing the whole listing.
+    serde_json::from_str(text).unwrap_or(Verdict::Unverified)
+}
+
+fn rejection(status: Option<u16>, reason: Option<String>) -> Option<Rejection> {
+    Some(Rejection {
+        status: status?,
+        reason: reason.unwrap_or_default(),
+    })
+}
+
+fn where_clause(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value as V;
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    if let Some(v) = q.verdict {
+        args.push(V::Text(v.as_str().into()));
+        conds.push(format!("c.verdict = ?{}", args.len()));
+    }
+    if let Some(e) = &q.event {
+        args.push(V::Text(e.clone()));
+        conds.push(format!("c.event_type = ?{}", args.len()));
+    }
+    if let Some(b) = q.before {
+        args.push(V::Integer(b));
+        conds.push(format!("c.id < ?{}", args.len()));
+    }
+    if let Some(t) = q.text.as_ref().filter(|t| !t.is_empty()) {
+        args.push(V::Text(t.to_lowercase()));
+        let n = args.len();
+        conds.push(format!(
+            "(instr(lower(c.path), ?{n}) > 0 OR instr(lower(coalesce(c.event_type, '')), ?{n}) > 0
+              OR instr(c.verdict, ?{n}) > 0 OR instr(lower(CAST(c.body AS TEXT)), ?{n}) > 0)"
+        ));
+    }
+    if conds.is_empty() {
+        (String::new(), args)
+    } else {
+        (format!("WHERE {}", conds.join(" AND ")), args)
+    }
+}
+
+fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {
+    let latest: Option<String> = r.get(13)?;
+    let latest_attempt = latest.and_then(|j| {
+        let (status, latency, error): (Option<u16>, Option<u64>, Option<String>) =
+            serde_json::from_str(&j).ok()?;
+        Some(AttemptBrief {
+            status,
+            latency_ms: latency,
+            error,
+        })
+    });
+    Ok(CaptureSummary {
+        id: r.get(0)?,
+        received_at_ms: r.get(1)?,
+        method: r.get(2)?,
+        path: r.get(3)?,
+        query: r.get(4)?,
+        event_type: r.get(5)?,
+        event_id: r.get(6)?,
+        body_size: r.get::<_, i64>(7)? as u64,
+        truncated: r.get(8)?,
+        rejected: rejection(r.get(9)?, r.get(10)?),
+        source: Source::parse(&r.get::<_, String>(11)?),
+        verdict: verdict_from_json(&r.get::<_, String>(12)?),
+        latest_attempt,
+    })
+}
+
+#[cfg(test)]
+mod tests;

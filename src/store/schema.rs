@@ -1,0 +1,70 @@
+//! Schema migrations, tracked with `PRAGMA user_version`. Append only: never edit a step that
+//! has shipped.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: captures
+    "CREATE TABLE captures (
+        id             INTEGER PRIMARY KEY,
+        received_at_ms INTEGER NOT NULL,
+        method         TEXT    NOT NULL,
+        path           TEXT    NOT NULL,
+        query          TEXT,
+        headers        BLOB    NOT NULL,
+        body           BLOB    NOT NULL,
+        body_size      INTEGER NOT NULL,
+        truncated      INTEGER NOT NULL DEFAULT 0,
+        rejected_status INTEGER,
+        rejected_reason TEXT,
+        peer           TEXT,
+        source         TEXT    NOT NULL DEFAULT 'live',
+        event_type     TEXT,
+        event_id       TEXT,
+        verdict        TEXT    NOT NULL,
+        verdict_json   TEXT    NOT NULL,
+        diagnostics    TEXT
+    );
+    CREATE INDEX captures_by_verdict ON captures(verdict, id);
+    CREATE INDEX captures_by_event ON captures(event_type, id);",
+    // 2: forward and replay attempts
+    "CREATE TABLE attempts (
+        id               INTEGER PRIMARY KEY,
+        capture_id       INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
+        kind             TEXT    NOT NULL,
+        at_ms            INTEGER NOT NULL,
+        target           TEXT    NOT NULL,
+        resigned         INTEGER NOT NULL,
+        sent_body        BLOB,
+        status           INTEGER,
+        response_headers BLOB    NOT NULL,
+        response_body    BLOB    NOT NULL,
+        response_truncated INTEGER NOT NULL DEFAULT 0,
+        latency_ms       INTEGER,
+        error            TEXT
+    );
+    CREATE INDEX attempts_by_capture ON attempts(capture_id, id);",
+];
+
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Applies the steps after `from`, up to `to`, each in its own transaction.
+pub fn migrate(conn: &mut Connection, from: i64, to: i64) -> rusqlite::Result<()> {
+    for (i, step) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(from as usize)
+        .take((to - from).max(0) as usize)
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

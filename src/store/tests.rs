@@ -1,0 +1,331 @@
+use super::*;
+use crate::capture::{Attempt, AttemptKind, Capture, EventInfo, Rejection, Source};
+use crate::signature::{HeaderError, Verdict};
+
+fn capture(path: &str, event: Option<&str>, verdict: Verdict, body: &[u8]) -> Capture {
+    Capture {
+        received_at_ms: 1_700_000_000_000,
+        method: "POST".into(),
+        path: path.into(),
+        query: Some("a=1".into()),
+        headers: vec![
+            (b"Host".to_vec(), b"localhost".to_vec()),
+            (b"X-Odd".to_vec(), b"\xff\x00".to_vec()),
+            (b"host".to_vec(), b"second".to_vec()),
+        ],
+        body: body.to_vec(),
+        body_size: body.len() as u64,
+        truncated: false,
+        rejected: None,
+        peer: Some("127.0.0.1:5555".into()),
+        source: Source::Live,
+        event: EventInfo {
+            event_type: event.map(String::from),
+            event_id: Some("id-1".into()),
+        },
+        verdict,
+        diagnostics: None,
+    }
+}
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("sub/dir/h.db"), OpenMode::Create).unwrap();
+    (dir, store)
+}
+
+fn attempt(capture_id: CaptureId, status: Option<u16>) -> Attempt {
+    Attempt {
+        capture_id,
+        kind: AttemptKind::Forward,
+        at_ms: 1_700_000_001_000,
+        target: "http://127.0.0.1:3000/hook".into(),
+        resigned: false,
+        sent_body: None,
+        status,
+        response_headers: vec![(b"content-type".to_vec(), b"text/plain".to_vec())],
+        response_body: b"ok".to_vec(),
+        response_truncated: false,
+        latency_ms: Some(3),
+        error: status.is_none().then(|| "connection refused".to_string()),
+    }
+}
+
+#[test]
+fn round_trip_is_byte_exact() {
+    let (_dir, mut store) = temp_store();
+    let mut c = capture(
+        "/hook",
+        Some("DOCVER"),
+        Verdict::Stale {
+            secret_index: 1,
+            skew_s: 400,
+            tolerance_s: 300,
+        },
+        b"\x00\xffbinary\r\n",
+    );
+    c.truncated = true;
+    c.body_size = 99;
+    c.rejected = Some(Rejection {
+        status: 413,
+        reason: "too big".into(),
+    });
+    c.diagnostics = Some(crate::signature::Diagnostics {
+        timestamp: Some(5),
+        signed_preview: "5.x".into(),
+        signed_len: 3,
+        expected: vec!["aa".into()],
+        received: vec!["bb".into()],
+        hint: Some("h".into()),
+    });
+    let id = store.insert_capture(&c).unwrap();
+    let back = store.get(id).unwrap().unwrap();
+    assert_eq!(back.id, id);
+    assert_eq!(back.capture, c);
+    assert!(store.get(id + 100).unwrap().is_none());
+}
+
+#[test]
+fn reopen_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let c = capture("/a", None, Verdict::Unsigned, b"{}");
+    let id = {
+        let mut s = Store::open(&path, OpenMode::Create).unwrap();
+        s.insert_capture(&c).unwrap()
+    };
+    let s = Store::open(&path, OpenMode::Existing).unwrap();
+    assert_eq!(s.get(id).unwrap().unwrap().capture, c);
+}
+
+#[test]
+fn existing_mode_never_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope.db");
+    let err = Store::open(&path, OpenMode::Existing).err().unwrap();
+    assert!(matches!(err, StoreError::Missing { .. }));
+    assert!(err.to_string().contains("nope.db"));
+    assert!(!path.exists());
+}
+
+#[test]
+fn migrates_an_old_schema_and_keeps_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate(&mut conn, 0, 1).unwrap();
+        assert_eq!(schema::version(&conn).unwrap(), 1);
+        conn.execute(
+            "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size, verdict, verdict_json)
+             VALUES (1, 'POST', '/old', x'', x'6869', 2, 'unsigned', '{\"status\":\"unsigned\"}')",
+            [],
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(&path, OpenMode::Existing).unwrap();
+    assert_eq!(schema::version(&store.conn).unwrap(), CURRENT_VERSION);
+    let old = store.get(1).unwrap().unwrap();
+    assert_eq!(old.capture.body, b"hi");
+    assert_eq!(old.capture.verdict, Verdict::Unsigned);
+    // The new table works on the migrated file.
+    store.insert_attempt(&attempt(1, Some(200))).unwrap();
+    assert_eq!(store.attempts(1).unwrap().len(), 1);
+}
+
+#[test]
+fn newer_schema_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Store::open(&path, OpenMode::Existing).err().unwrap();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("newer hookscope") && msg.contains("new.db"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn garbage_file_is_named_and_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk.db");
+    std::fs::write(&path, vec![0x42; 8192]).unwrap();
+    let msg = Store::open(&path, OpenMode::Existing)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("junk.db") && msg.contains("move it aside"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn list_filters_and_orders() {
+    let (_dir, mut store) = temp_store();
+    let valid = Verdict::Valid {
+        secret_index: 0,
+        skew_s: 1,
+    };
+    let invalid = Verdict::Invalid {
+        reason: HeaderError::NoSecretMatches,
+    };
+    let a = store
+        .insert_capture(&capture("/a", Some("DOCVER"), valid.clone(), b"alpha"))
+        .unwrap();
+    let b = store
+        .insert_capture(&capture(
+            "/b",
+            Some("AML_SCREENING"),
+            invalid.clone(),
+            b"beta",
+        ))
+        .unwrap();
+    let c = store
+        .insert_capture(&capture("/c", Some("DOCVER"), invalid, b"Gamma"))
+        .unwrap();
+    let ids =
+        |q: ListQuery| -> Vec<CaptureId> { store.list(&q).unwrap().iter().map(|s| s.id).collect() };
+    assert_eq!(ids(ListQuery::default()), vec![c, b, a]);
+    assert_eq!(
+        ids(ListQuery {
+            ascending: true,
+            ..Default::default()
+        }),
+        vec![a, b, c]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            limit: Some(2),
+            ..Default::default()
+        }),
+        vec![c, b]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            verdict: Some(Status::Invalid),
+            ..Default::default()
+        }),
+        vec![c, b]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            event: Some("DOCVER".into()),
+            verdict: Some(Status::Valid),
+            ..Default::default()
+        }),
+        vec![a]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            before: Some(c),
+            ..Default::default()
+        }),
+        vec![b, a]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            text: Some("GAMMA".into()),
+            ..Default::default()
+        }),
+        vec![c]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            text: Some("aml_scr".into()),
+            ..Default::default()
+        }),
+        vec![b]
+    );
+    assert_eq!(
+        store
+            .count(&ListQuery {
+                verdict: Some(Status::Invalid),
+                limit: Some(1),
+                ..Default::default()
+            })
+            .unwrap(),
+        2
+    );
+    let s = store.summary(b).unwrap().unwrap();
+    assert_eq!(s.event_type.as_deref(), Some("AML_SCREENING"));
+    assert_eq!(s.body_size, 4);
+}
+
+#[test]
+fn attempts_round_trip_and_failed_backlog() {
+    let (_dir, mut store) = temp_store();
+    let c = capture("/x", None, Verdict::Unsigned, b"x");
+    let ok = store.insert_capture(&c).unwrap();
+    let down = store.insert_capture(&c).unwrap();
+    let recovered = store.insert_capture(&c).unwrap();
+    let never = store.insert_capture(&c).unwrap();
+    let _ = never;
+    store.insert_attempt(&attempt(ok, Some(204))).unwrap();
+    store.insert_attempt(&attempt(down, None)).unwrap();
+    store.insert_attempt(&attempt(down, Some(500))).unwrap();
+    store.insert_attempt(&attempt(recovered, None)).unwrap();
+    store
+        .insert_attempt(&attempt(recovered, Some(200)))
+        .unwrap();
+    assert_eq!(store.failed_ids(None).unwrap(), vec![down]);
+    assert_eq!(
+        store.failed_ids(Some(i64::MAX)).unwrap(),
+        Vec::<CaptureId>::new()
+    );
+    let all = store.attempts(down).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], attempt(down, None));
+    let latest = store
+        .summary(down)
+        .unwrap()
+        .unwrap()
+        .latest_attempt
+        .unwrap();
+    assert_eq!(latest.status, Some(500));
+    assert_eq!(latest.latency_ms, Some(3));
+    assert!(store
+        .summary(never)
+        .unwrap()
+        .unwrap()
+        .latest_attempt
+        .is_none());
+    assert_eq!(
+        store.last_target(down).unwrap().as_deref(),
+        Some("http://127.0.0.1:3000/hook")
+    );
+}
+
+#[tokio::test]
+async fn writer_group_commits_and_answers_each() {
+    let (_dir, store) = temp_store();
+    let path = store.path().to_path_buf();
+    let (writer, handle) = spawn_writer(store).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..100u8 {
+        let w = writer.clone();
+        tasks.push(tokio::spawn(async move {
+            w.record(capture("/w", None, Verdict::Unsigned, &[i])).await
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap().unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 100);
+    writer
+        .record_attempt(attempt(ids[0], Some(200)))
+        .await
+        .unwrap();
+    drop(writer);
+    handle.join().unwrap();
+    let reader = Store::open(&path, OpenMode::Existing).unwrap();
+    assert_eq!(reader.count(&ListQuery::default()).unwrap(), 100);
+    assert_eq!(reader.attempts(ids[0]).unwrap().len(), 1);
+}
