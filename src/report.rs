@@ -1,0 +1,32 @@
+//! What the running parts tell their consumers. The listener and replay engine send [`Report`]s;
+//! headless output and the TUI are two consumers of the same stream.
+
+use crate::capture::{AttemptBrief, CaptureId, CaptureSummary};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    /// The listener is bound and serving at `url`.
+    Listening { url: String },
+    /// A capture was committed to the store.
+    Captured(CaptureSummary),
+    /// A forward or replay of a capture finished (stored as an attempt).
+    Attempted {
+        capture_id: CaptureId,
+        attempt: AttemptBrief,
+        /// Whether this was a replay (false: a live forward).
+        replay: bool,
+    },
+    /// Whether the forward target accepted a connection at the last probe.
+    TargetReachable(bool),
+    /// A one-line message for the user (an export's path, a failed replay, ...).
+    Notice { text: String, error: bool },
+}
+
+/// Sending half of the report stream.
+pub type ReportTx = tokio::sync::mpsc::UnboundedSender<Report>;
+/// Receiving half of the report stream.
+pub type ReportRx = tokio::sync::mpsc::UnboundedReceiver<Report>;
+
+pub fn channel() -> (ReportTx, ReportRx) {
+    tokio::sync::mpsc::unbounded_channel()
+}
