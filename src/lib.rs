@@ -1,6 +1,11 @@
 //! hookscope: capture, verify, store, forward, replay and export Dataspike webhooks.
 
 pub mod capture;
+pub mod cli;
+pub mod config;
+pub mod forward;
+pub mod listener;
+pub mod output;
 pub mod report;
 pub mod signature;
 pub mod store;

@@ -1,0 +1,260 @@
+//! Command-line interface: one subcommand per job, shared flag groups flattened.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+use crate::listener::Respond;
+use crate::signature::Status;
+
+/// Default port `listen` binds (chosen to be unlikely to clash with dev servers).
+pub const DEFAULT_PORT: u16 = 9474;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookscope",
+    version,
+    about = "Capture, verify, forward, replay and export Dataspike webhooks while you develop",
+    long_about = None,
+    after_help = "Quick start:\n  hookscope listen --secret whsec_... --forward-to http://127.0.0.1:3000\n  then point Dataspike (or 'hookscope send') at the URL it prints."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Receive webhooks, verify their signatures, store them, and optionally forward them
+    Listen(ListenArgs),
+    /// List stored captures, newest first
+    List(ListArgs),
+    /// Show everything about one capture
+    Show(ShowArgs),
+    /// Check a signature offline, or re-check a stored capture with today's secrets
+    Verify(VerifyArgs),
+    /// Send stored captures to your app again, as captured or re-signed
+    Replay(ReplayArgs),
+}
+
+/// Where the database lives.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// SQLite database file [default: hookscope.db in the platform data directory]
+    #[arg(long, env = "HOOKSCOPE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+/// Signing secrets.
+#[derive(Debug, Args, Clone)]
+pub struct SecretArgs {
+    /// Dataspike signing secret 'whsec_<hex>'; repeat for rotation (first = current)
+    #[arg(
+        long = "secret",
+        env = "HOOKSCOPE_SECRET",
+        value_delimiter = ',',
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub secrets: Vec<String>,
+}
+
+/// Timestamp tolerance.
+#[derive(Debug, Args, Clone)]
+pub struct ToleranceArgs {
+    /// Allowed distance between the signed timestamp and now, in seconds (0 disables the check)
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub tolerance: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address to bind; anything but loopback exposes captured personal data to the network
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to bind; 0 picks a free one
+    #[arg(long, short, default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[command(flatten)]
+    pub tolerance: ToleranceArgs,
+    /// Largest request body accepted (e.g. 10MiB, 512KiB, 1000000); larger ones get 413 and
+    /// are stored truncated
+    #[arg(long, default_value = "10MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_body: usize,
+    /// Print one line per delivery instead of opening the terminal UI
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Print NDJSON instead of human lines (implies --no-tui)
+    #[arg(long)]
+    pub json: bool,
+    /// Forward every delivery to your app at this URL; its path is a prefix
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+    /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
+    #[arg(long, value_enum, default_value_t = Respond::App, requires = "forward_to")]
+    pub respond: Respond,
+    /// Seconds the app has to answer a forwarded delivery
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub forward_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print NDJSON, one capture per line
+    #[arg(long)]
+    pub json: bool,
+    /// At most this many captures
+    #[arg(long, short = 'n', default_value_t = 50)]
+    pub limit: usize,
+    /// Only captures with this verdict
+    #[arg(long, value_enum)]
+    pub verdict: Option<Status>,
+    /// Only captures of this Dataspike event type (e.g. AML_SCREENING)
+    #[arg(long, value_name = "TYPE")]
+    pub event: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Capture id (from 'hookscope list')
+    pub id: i64,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print JSON with headers as [name, value] pairs and the exact body as base64
+    #[arg(long, conflicts_with = "raw")]
+    pub json: bool,
+    /// Write only the exact body bytes to stdout
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A stored capture to re-check with the secrets given now
+    #[arg(conflicts_with_all = ["header", "body_file"])]
+    pub id: Option<i64>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[command(flatten)]
+    pub tolerance: ToleranceArgs,
+    /// The X-Webhook-Signature value, e.g. 't=1700000000,v1=ed2a...'
+    #[arg(long, requires = "body_file", value_name = "VALUE")]
+    pub header: Option<String>,
+    /// File holding the exact raw body bytes
+    #[arg(long, requires = "header", value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Pretend the current time is this Unix timestamp (seconds)
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Capture ids to replay
+    #[arg(required_unless_present = "failed")]
+    pub ids: Vec<i64>,
+    /// Replay every capture whose latest attempt did not get a 2xx, oldest first
+    #[arg(long, conflicts_with = "ids")]
+    pub failed: bool,
+    /// With --failed: only captures received within this long ago (e.g. 30m, 2h, 1d)
+    #[arg(long, requires = "failed", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub since: Option<std::time::Duration>,
+    /// Target URL [default: the capture's last forward target]
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// Replace X-Webhook-Signature with a fresh one (t = now) under the first secret
+    #[arg(long)]
+    pub resign: bool,
+    /// Send this file's bytes as the body instead (re-signed; stored with the attempt)
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Add or replace a header, 'Name: value'; repeatable
+    #[arg(long = "header", short = 'H', value_parser = parse_header_arg, value_name = "'NAME: VALUE'")]
+    pub headers: Vec<(String, String)>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Seconds the app has to answer each replay
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Print NDJSON, one attempt per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `10MiB`, `512KiB`, `1MB`, `1000` into bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("size '{text}' must start with a number, e.g. 10MiB"))?;
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1000 * 1000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" => 1024 * 1024 * 1024,
+        other => return Err(format!("size '{text}': unknown unit '{other}'; use B, KiB, MiB or GiB")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size '{text}' is too large"))
+}
+
+/// Parses `Name: value`.
+pub fn parse_header_arg(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("header '{text}' must look like 'Name: value'"))?;
+    let name = name.trim();
+    if name.is_empty() || http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!("header name '{name}' is not a valid HTTP header name"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10MiB"), Ok(10 * 1024 * 1024));
+        assert_eq!(parse_size("512 KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("2mb"), Ok(2_000_000));
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("99999999999999GiB").is_err());
+    }
+
+    #[test]
+    fn header_args() {
+        assert_eq!(
+            parse_header_arg("X-A:  b c "),
+            Ok(("X-A".to_string(), "b c".to_string()))
+        );
+        assert!(parse_header_arg("nocolon").is_err());
+        assert!(parse_header_arg("bad name: x").is_err());
+    }
+}

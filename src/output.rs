@@ -1,0 +1,343 @@
+//! How captures and attempts read on a terminal and as JSON. Pure formatting.
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::capture::{headers_json, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
+use crate::signature::{Diagnostics, Verdict};
+use crate::store::StoredCapture;
+
+/// `183 B`, `1.2 KiB`, `10.0 MiB`.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+/// Local wall-clock time of a capture, `HH:MM:SS`.
+pub fn local_time(ms: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%H:%M:%S").to_string(),
+        None => "--:--:--".into(),
+    }
+}
+
+/// Local date and time, `YYYY-MM-DD HH:MM:SS`.
+pub fn local_datetime(ms: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        None => "----------".into(),
+    }
+}
+
+/// `-> 200 (12 ms)` or `-> error: connection refused ...`.
+pub fn attempt_brief(a: &AttemptBrief) -> String {
+    match (a.status, &a.error) {
+        (Some(s), _) => format!("-> {s} ({} ms)", a.latency_ms.unwrap_or(0)),
+        (None, Some(e)) => format!("-> failed: {e}"),
+        (None, None) => "-> no answer".into(),
+    }
+}
+
+/// One headless line: time, badge, method, path, event type, size, id, reason when failed,
+/// and the app's answer when forwarding.
+pub fn capture_line(s: &CaptureSummary, time: &str) -> String {
+    let status = s.verdict.status();
+    let mut line = format!(
+        "{time} {:<5} {} {} {} {} #{}",
+        status.badge(),
+        s.method,
+        path_and_query(s),
+        s.event_type.as_deref().unwrap_or("-"),
+        human_size(s.body_size),
+        s.id
+    );
+    if let Some(r) = &s.rejected {
+        line.push_str(&format!(" [{}: {}]", r.status, r.reason));
+    }
+    if let Some(reason) = s.verdict.reason().filter(|_| !matches!(s.verdict, Verdict::Valid { .. })) {
+        line.push_str(&format!(" ({}: {reason})", status.as_str()));
+    }
+    if let Some(a) = &s.latest_attempt {
+        line.push(' ');
+        line.push_str(&attempt_brief(a));
+    }
+    line
+}
+
+fn path_and_query(s: &CaptureSummary) -> String {
+    match &s.query {
+        Some(q) => format!("{}?{q}", s.path),
+        None => s.path.clone(),
+    }
+}
+
+/// Table for `list`.
+pub fn list_table(rows: &[CaptureSummary]) -> String {
+    let mut out = format!(
+        "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {}\n",
+        "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP / REASON"
+    );
+    for s in rows {
+        let app = s
+            .latest_attempt
+            .as_ref()
+            .map(attempt_brief)
+            .unwrap_or_default();
+        let reason = match &s.verdict {
+            Verdict::Valid { .. } => String::new(),
+            v => v.reason().unwrap_or_default(),
+        };
+        let tail = [app, reason]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("  ");
+        out.push_str(&format!(
+            "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {}\n",
+            s.id,
+            local_datetime(s.received_at_ms),
+            s.verdict.status().badge(),
+            s.method,
+            clip(&path_and_query(s), 28),
+            clip(s.event_type.as_deref().unwrap_or("-"), 22),
+            human_size(s.body_size),
+            tail
+        ));
+    }
+    out
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Verdict block shared by `show` and `verify`.
+pub fn verdict_text(v: &Verdict, d: Option<&Diagnostics>, now_s: Option<i64>) -> String {
+    let status = v.status();
+    let mut out = format!("{} {}", status.badge(), status.as_str());
+    if let Some(r) = v.reason() {
+        out.push_str(&format!(": {r}"));
+    }
+    out.push('\n');
+    if let Some(i) = v.secret_index() {
+        out.push_str(&format!("  matched secret: #{i} (0 = first --secret)\n"));
+    }
+    if let Some(d) = d {
+        if let Some(t) = d.timestamp {
+            let when = rfc3339_ms(t.saturating_mul(1000));
+            match now_s {
+                Some(now) => out.push_str(&format!(
+                    "  timestamp:      t={t} ({when}, {} s before check)\n",
+                    now - t
+                )),
+                None => out.push_str(&format!("  timestamp:      t={t} ({when})\n")),
+            }
+        }
+        out.push_str(&format!(
+            "  signed string:  {} ({} bytes)\n",
+            d.signed_preview, d.signed_len
+        ));
+        for (i, e) in d.expected.iter().enumerate() {
+            out.push_str(&format!("  expected #{i}:    {e}\n"));
+        }
+        for r in &d.received {
+            let mark = if d.expected.contains(r) { "  (matches)" } else { "" };
+            out.push_str(&format!("  received v1:    {r}{mark}\n"));
+        }
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("  hint:           {h}\n"));
+        }
+    }
+    out
+}
+
+/// Human `show`.
+pub fn show_text(c: &StoredCapture, attempts: &[Attempt]) -> String {
+    let cap = &c.capture;
+    let mut out = format!(
+        "capture #{}  {}  {} {}\n",
+        c.id,
+        rfc3339_ms(cap.received_at_ms),
+        cap.method,
+        cap.path_and_query()
+    );
+    out.push_str(&format!(
+        "from {}  source {}  body {}{}\n",
+        cap.peer.as_deref().unwrap_or("-"),
+        cap.source.as_str(),
+        human_size(cap.body_size),
+        if cap.truncated { " (truncated)" } else { "" }
+    ));
+    if let Some(r) = &cap.rejected {
+        out.push_str(&format!("rejected: {} {}\n", r.status, r.reason));
+    }
+    if let Some(t) = &cap.event.event_type {
+        out.push_str(&format!(
+            "event: {t}  id {}\n",
+            cap.event.event_id.as_deref().unwrap_or("-")
+        ));
+    }
+    out.push_str("\nSignature\n  ");
+    out.push_str(&verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None).replace('\n', "\n  "));
+    out = out.trim_end().to_string();
+    out.push_str("\n\nHeaders\n");
+    for (n, v) in &cap.headers {
+        out.push_str(&format!(
+            "  {}: {}\n",
+            String::from_utf8_lossy(n),
+            String::from_utf8_lossy(v)
+        ));
+    }
+    out.push_str("\nBody\n");
+    out.push_str(&body_text(&cap.body));
+    out.push('\n');
+    if !attempts.is_empty() {
+        out.push_str("\nAttempts\n");
+        for a in attempts {
+            out.push_str(&format!(
+                "  {} {} {}{} {}\n",
+                rfc3339_ms(a.at_ms),
+                a.kind.as_str(),
+                a.target,
+                if a.resigned { " (re-signed)" } else { "" },
+                attempt_brief(&a.brief())
+            ));
+            if a.status.is_some() {
+                let body = String::from_utf8_lossy(&a.response_body);
+                let body = clip(body.trim(), 200);
+                if !body.is_empty() {
+                    out.push_str(&format!("    response: {body}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Pretty JSON when the body is JSON, the text when it is UTF-8, else a hex dump.
+pub fn body_text(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "  (empty)".into();
+    }
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        if let Ok(p) = serde_json::to_string_pretty(&v) {
+            return p;
+        }
+    }
+    match std::str::from_utf8(body) {
+        Ok(t) => t.to_string(),
+        Err(_) => hex_dump(body),
+    }
+}
+
+/// `00000000  7b 22 69 64  ...  |{"id|` lines, 16 bytes each.
+pub fn hex_dump(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, chunk) in bytes.chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+            .collect();
+        out.push_str(&format!("{:08x}  {:<47}  |{ascii}|\n", i * 16, hex.join(" ")));
+    }
+    out
+}
+
+/// `show --json`.
+pub fn show_json(c: &StoredCapture, attempts: &[Attempt]) -> Value {
+    let cap = &c.capture;
+    let mut v = cap.summary(c.id).to_json();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if let Value::Object(m) = &mut v {
+        m.insert("peer".into(), json!(cap.peer));
+        m.insert("headers".into(), headers_json(&cap.headers));
+        m.insert(
+            "body".into(),
+            json!(std::str::from_utf8(&cap.body).ok()),
+        );
+        m.insert("body_base64".into(), json!(b64.encode(&cap.body)));
+        m.insert("diagnostics".into(), json!(cap.diagnostics));
+        m.insert(
+            "attempts".into(),
+            Value::Array(attempts.iter().map(Attempt::to_json).collect()),
+        );
+        if let Some(last) = attempts.last() {
+            m.insert("latest_attempt".into(), json!(last.brief()));
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(10 * 1024 * 1024), "10.0 MiB");
+    }
+
+    #[test]
+    fn hex_dump_shape() {
+        let d = hex_dump(b"\xff{\"a\"}");
+        assert_eq!(d, "00000000  ff 7b 22 61 22 7d                                |.{\"a\"}|\n");
+    }
+
+    #[test]
+    fn body_text_prefers_pretty_json() {
+        assert_eq!(body_text(b"{\"a\":1}"), "{\n  \"a\": 1\n}");
+        assert_eq!(body_text(b"plain"), "plain");
+        assert!(body_text(b"\xff\xfe").starts_with("00000000"));
+    }
+
+    #[test]
+    fn headless_line_has_badge_reason_and_attempt() {
+        let s = CaptureSummary {
+            id: 7,
+            received_at_ms: 0,
+            method: "POST".into(),
+            path: "/hook".into(),
+            query: Some("a=1".into()),
+            event_type: Some("DOCVER".into()),
+            event_id: None,
+            body_size: 2048,
+            truncated: false,
+            rejected: None,
+            source: Default::default(),
+            verdict: Verdict::Unsigned,
+            latest_attempt: Some(AttemptBrief {
+                status: Some(200),
+                latency_ms: Some(12),
+                error: None,
+            }),
+        };
+        assert_eq!(
+            capture_line(&s, "12:00:00"),
+            "12:00:00 FAIL  POST /hook?a=1 DOCVER 2.0 KiB #7 (unsigned: no X-Webhook-Signature header) -> 200 (12 ms)"
+        );
+    }
+}
