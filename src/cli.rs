@@ -209,7 +209,11 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         "mib" => 1024 * 1024,
         "g" | "gb" => 1000 * 1000 * 1000,
         "gib" => 1024 * 1024 * 1024,
-        other => return Err(format!("size '{text}': unknown unit '{other}'; use B, KiB, MiB or GiB")),
+        other => {
+            return Err(format!(
+                "size '{text}': unknown unit '{other}'; use B, KiB, MiB or GiB"
+            ))
+        }
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("size '{text}' is too large"))
@@ -222,7 +226,9 @@ pub fn parse_header_arg(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("header '{text}' must look like 'Name: value'"))?;
     let name = name.trim();
     if name.is_empty() || http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-        return Err(format!("header name '{name}' is not a valid HTTP header name"));
+        return Err(format!(
+            "header name '{name}' is not a valid HTTP header name"
+        ));
     }
     Ok((name.to_string(), value.trim().to_string()))
 }
@@ -244,7 +250,9 @@ mod tests {
         assert_eq!(parse_size("1000"), Ok(1000));
         assert_eq!(parse_size("2mb"), Ok(2_000_000));
         assert!(parse_size("MiB").is_err());
-        assert!(parse_size("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("5 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
         assert!(parse_size("99999999999999GiB").is_err());
     }
 

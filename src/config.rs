@@ -32,7 +32,9 @@ pub fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
         return Ok(p.to_path_buf());
     }
     let dirs = directories::ProjectDirs::from("", "", "hookscope").ok_or_else(|| {
-        usage("cannot find a data directory for the default database (is HOME set?): pass --db PATH")
+        usage(
+            "cannot find a data directory for the default database (is HOME set?): pass --db PATH",
+        )
     })?;
     Ok(dirs.data_dir().join(DEFAULT_DB_FILE))
 }

@@ -289,8 +289,7 @@ impl Forwarder {
     ) -> (Result<AppResponse, ForwardError>, Duration) {
         let start = Instant::now();
         let result = match build_request(target, out) {
-            Ok(req) => match tokio::time::timeout(self.timeout, self.exchange(target, req)).await
-            {
+            Ok(req) => match tokio::time::timeout(self.timeout, self.exchange(target, req)).await {
                 Ok(r) => r,
                 Err(_) => Err(ForwardError::Timeout {
                     target: target.to_string(),
@@ -417,7 +416,9 @@ mod tests {
         assert!(parse_target("http://localhost:3000/x").is_ok());
         assert!(parse_target("https://x").unwrap_err().contains("https"));
         assert!(parse_target("localhost:3000").is_err());
-        assert!(parse_target("not a url").unwrap_err().contains("'not a url'"));
+        assert!(parse_target("not a url")
+            .unwrap_err()
+            .contains("'not a url'"));
     }
 
     #[test]

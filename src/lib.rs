@@ -2,6 +2,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod forward;
 pub mod listener;

@@ -68,7 +68,11 @@ pub fn capture_line(s: &CaptureSummary, time: &str) -> String {
     if let Some(r) = &s.rejected {
         line.push_str(&format!(" [{}: {}]", r.status, r.reason));
     }
-    if let Some(reason) = s.verdict.reason().filter(|_| !matches!(s.verdict, Verdict::Valid { .. })) {
+    if let Some(reason) = s
+        .verdict
+        .reason()
+        .filter(|_| !matches!(s.verdict, Verdict::Valid { .. }))
+    {
         line.push_str(&format!(" ({}: {reason})", status.as_str()));
     }
     if let Some(a) = &s.latest_attempt {
@@ -161,7 +165,11 @@ pub fn verdict_text(v: &Verdict, d: Option<&Diagnostics>, now_s: Option<i64>) ->
             out.push_str(&format!("  expected #{i}:    {e}\n"));
         }
         for r in &d.received {
-            let mark = if d.expected.contains(r) { "  (matches)" } else { "" };
+            let mark = if d.expected.contains(r) {
+                "  (matches)"
+            } else {
+                ""
+            };
             out.push_str(&format!("  received v1:    {r}{mark}\n"));
         }
         if let Some(h) = &d.hint {
@@ -257,9 +265,19 @@ pub fn hex_dump(bytes: &[u8]) -> String {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
         let ascii: String = chunk
             .iter()
-            .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
             .collect();
-        out.push_str(&format!("{:08x}  {:<47}  |{ascii}|\n", i * 16, hex.join(" ")));
+        out.push_str(&format!(
+            "{:08x}  {:<47}  |{ascii}|\n",
+            i * 16,
+            hex.join(" ")
+        ));
     }
     out
 }
@@ -272,10 +290,7 @@ pub fn show_json(c: &StoredCapture, attempts: &[Attempt]) -> Value {
     if let Value::Object(m) = &mut v {
         m.insert("peer".into(), json!(cap.peer));
         m.insert("headers".into(), headers_json(&cap.headers));
-        m.insert(
-            "body".into(),
-            json!(std::str::from_utf8(&cap.body).ok()),
-        );
+        m.insert("body".into(), json!(std::str::from_utf8(&cap.body).ok()));
         m.insert("body_base64".into(), json!(b64.encode(&cap.body)));
         m.insert("diagnostics".into(), json!(cap.diagnostics));
         m.insert(
@@ -304,7 +319,10 @@ mod tests {
     #[test]
     fn hex_dump_shape() {
         let d = hex_dump(b"\xff{\"a\"}");
-        assert_eq!(d, "00000000  ff 7b 22 61 22 7d                                |.{\"a\"}|\n");
+        assert_eq!(
+            d,
+            "00000000  ff 7b 22 61 22 7d                                |.{\"a\"}|\n"
+        );
     }
 
     #[test]

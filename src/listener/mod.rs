@@ -22,7 +22,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::capture::{now_ms, AttemptKind, Capture, EventInfo, HeaderPair, Rejection, Source};
-use crate::forward::{attempt_from, forward_headers, join_target, ForwardError, Forwarder, Outgoing};
+use crate::forward::{
+    attempt_from, forward_headers, join_target, ForwardError, Forwarder, Outgoing,
+};
 use crate::report::{Report, ReportTx};
 use crate::signature::{verify_capture, Secret};
 use crate::store::Writer;
@@ -129,7 +131,9 @@ pub async fn serve(
         .await
         .is_err()
     {
-        tracing::warn!("some requests were still running after {SHUTDOWN_GRACE:?}; stopping anyway");
+        tracing::warn!(
+            "some requests were still running after {SHUTDOWN_GRACE:?}; stopping anyway"
+        );
     }
 }
 
@@ -190,16 +194,20 @@ async fn handle(
             );
         }
     };
-    let _ = shared.reports.send(Report::Captured(crate::capture::CaptureSummary {
-        id,
-        ..summary_base
-    }));
+    let _ = shared
+        .reports
+        .send(Report::Captured(crate::capture::CaptureSummary {
+            id,
+            ..summary_base
+        }));
 
     if let Some(r) = rejected {
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
         let mut resp = plain_answer(status, format!("{}; stored as capture {id}\n", r.reason));
-        resp.headers_mut()
-            .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
         return resp;
     }
     let (Some(fwd), Some(forwarder), Some(out)) =
@@ -210,8 +218,11 @@ async fn handle(
     let target = join_target(&fwd.target, &path, query.as_deref());
     match fwd.respond {
         Respond::Ack => {
-            let (forwarder, writer, reports) =
-                (forwarder.clone(), shared.writer.clone(), shared.reports.clone());
+            let (forwarder, writer, reports) = (
+                forwarder.clone(),
+                shared.writer.clone(),
+                shared.reports.clone(),
+            );
             tokio::spawn(async move {
                 // The outcome is stored as an attempt and reported; nobody else waits for it.
                 let _ = forward_and_record(&forwarder, &writer, &reports, id, &target, &out).await;
@@ -219,9 +230,15 @@ async fn handle(
             json_answer(StatusCode::OK, json!({ "id": id }))
         }
         Respond::App => {
-            let outcome =
-                forward_and_record(forwarder, &shared.writer, &shared.reports, id, &target, &out)
-                    .await;
+            let outcome = forward_and_record(
+                forwarder,
+                &shared.writer,
+                &shared.reports,
+                id,
+                &target,
+                &out,
+            )
+            .await;
             match outcome {
                 Ok(app) => mirror(app),
                 Err(e) => json_answer(
@@ -347,7 +364,9 @@ async fn read_body(mut body: Incoming, max: usize) -> BodyRead {
                 return read;
             }
             Some(Ok(frame)) => {
-                let Ok(data) = frame.into_data() else { continue };
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
                 read.size += data.len() as u64;
                 let room = max.saturating_sub(read.bytes.len());
                 read.bytes.extend_from_slice(&data[..data.len().min(room)]);
@@ -378,13 +397,8 @@ pub fn build_capture(
     now_s: i64,
 ) -> Capture {
     let truncated = read.rejection.is_some();
-    let (verdict, diagnostics) = verify_capture(
-        &headers,
-        &read.bytes,
-        &cfg.secrets,
-        now_s,
-        cfg.tolerance_s,
-    );
+    let (verdict, diagnostics) =
+        verify_capture(&headers, &read.bytes, &cfg.secrets, now_s, cfg.tolerance_s);
     let event = if truncated {
         EventInfo::default()
     } else {

@@ -1,0 +1,29 @@
+//! One function per subcommand. Each returns the process exit code.
+
+mod listen;
+mod read;
+mod replay;
+mod verify;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Listen(args) => listen::run(args),
+        Command::List(args) => read::list(args),
+        Command::Show(args) => read::show(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Replay(args) => replay::run(args),
+    }
+}
+
+/// A multi-threaded runtime for the network parts.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

@@ -1,0 +1,58 @@
+//! `list` and `show`: read-only views of the store.
+
+use anyhow::Context;
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::cli::{ListArgs, ShowArgs};
+use crate::config::{db_path, usage};
+use crate::output;
+use crate::store::{ListQuery, OpenMode, Store};
+
+pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+    let rows = store.list(&ListQuery {
+        limit: Some(args.limit),
+        verdict: args.verdict,
+        event: args.event,
+        ..Default::default()
+    })?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        for r in &rows {
+            writeln!(out, "{}", r.to_json())?;
+        }
+    } else if rows.is_empty() {
+        writeln!(
+            out,
+            "no captures in '{}' match; send a webhook to 'hookscope listen' first",
+            store.path().display()
+        )?;
+    } else {
+        write!(out, "{}", output::list_table(&rows))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+    let Some(capture) = store.get(args.id)? else {
+        return Err(usage(format!(
+            "capture {} is not in '{}': 'hookscope list' shows the ids",
+            args.id,
+            store.path().display()
+        )));
+    };
+    let attempts = store.attempts(args.id)?;
+    let mut out = std::io::stdout().lock();
+    if args.raw {
+        out.write_all(&capture.capture.body)
+            .context("cannot write the body to stdout")?;
+    } else if args.json {
+        writeln!(out, "{}", output::show_json(&capture, &attempts))?;
+    } else {
+        writeln!(out, "{}", output::show_text(&capture, &attempts))?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,58 @@
+//! `verify`: the listener's verifier, offline.
+
+use anyhow::Context;
+use serde_json::json;
+use std::process::ExitCode;
+
+use crate::cli::VerifyArgs;
+use crate::config::{db_path, secrets, usage};
+use crate::output::verdict_text;
+use crate::signature::{verify, verify_capture, Verdict};
+use crate::store::{OpenMode, Store};
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let secrets = secrets(&args.secrets.secrets)?;
+    if secrets.is_empty() {
+        return Err(usage(
+            "verify needs a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET",
+        ));
+    }
+    let now = args.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let tol = args.tolerance.tolerance;
+    let (verdict, diag) = match (args.id, &args.header, &args.body_file) {
+        (Some(id), _, _) => {
+            let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+            let c = store.get(id)?.ok_or_else(|| {
+                usage(format!(
+                    "capture {id} is not in '{}': 'hookscope list' shows the ids",
+                    store.path().display()
+                ))
+            })?;
+            verify_capture(&c.capture.headers, &c.capture.body, &secrets, now, tol)
+        }
+        (None, Some(header), Some(file)) => {
+            let body = std::fs::read(file)
+                .with_context(|| format!("cannot read body file '{}'", file.display()))
+                .map_err(|e| usage(format!("{e:#}")))?;
+            verify(&[header.as_bytes()], &body, &secrets, now, tol)
+        }
+        _ => {
+            return Err(usage(
+                "give a capture id, or --header 'VALUE' with --body-file FILE",
+            ))
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            json!({"verdict": verdict.to_json(), "diagnostics": diag, "now": now})
+        );
+    } else {
+        print!("{}", verdict_text(&verdict, diag.as_ref(), Some(now)));
+    }
+    Ok(if matches!(verdict, Verdict::Valid { .. }) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

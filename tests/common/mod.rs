@@ -1,0 +1,243 @@
+//! Shared helpers for end-to-end tests: the real binary, real sockets, real files.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const SECRET: &str = "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+pub const VECTOR_T: i64 = 1_700_000_000;
+pub const VECTOR_BODY: &str = r#"{"id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","webhook_id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","event_type":"AML_SCREENING","timestamp":"2023-07-18T15:32:13Z","payload":{}}"#;
+pub const VECTOR_V1: &str = "ed2a117641bffc67be82b1ca58a1252d3a17ad89fdde76a3bec3eebf5f13c22a";
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hookscope"));
+    c.env_remove("HOOKSCOPE_SECRET")
+        .env_remove("HOOKSCOPE_DB")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// Runs the binary to completion.
+pub fn run(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run hookscope")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Signs like Dataspike does, computed here independently of hookscope's own code.
+pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let key = hex::decode(secret.trim_start_matches("whsec_")).unwrap();
+    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).unwrap();
+    m.update(format!("{t}.").as_bytes());
+    m.update(body);
+    format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()))
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A running `hookscope listen --json` process, killed on drop.
+pub struct Listener {
+    pub child: Child,
+    pub url: String,
+    pub addr: String,
+    pub db: PathBuf,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Listener {
+    pub fn start(db: &Path, extra: &[&str]) -> Listener {
+        let mut child = bin()
+            .args(["listen", "--port", "0", "--json", "--db"])
+            .arg(db)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn listen");
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = child.kill();
+                let mut err = String::new();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("listen did not start: {err}");
+            }
+        };
+        let v: serde_json::Value = serde_json::from_str(&first).expect("listening line is JSON");
+        assert_eq!(v["event"], "listening");
+        let url = v["url"].as_str().unwrap().to_string();
+        let addr = url.trim_start_matches("http://").to_string();
+        Listener {
+            child,
+            url,
+            addr,
+            db: db.to_path_buf(),
+            lines: rx,
+        }
+    }
+
+    /// The next NDJSON line printed for a capture.
+    pub fn next_line(&self) -> serde_json::Value {
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a capture line within 30 s");
+        serde_json::from_str(&line).expect("NDJSON line")
+    }
+
+    /// Sends SIGINT and waits for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        for _ in 0..300 {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("listen did not stop within 15 s of SIGINT");
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw HTTP/1.1 response.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&self.body));
+        })
+    }
+}
+
+/// Writes `raw` to `addr` as is and reads the response until the server closes.
+pub fn raw_request(addr: &str, raw: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(raw).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    parse_response(&buf)
+}
+
+pub fn parse_response(buf: &[u8]) -> Resp {
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(buf)));
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = buf[end + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Resp { status, head, body }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[eol + 2 + size + 2..];
+    }
+    out
+}
+
+/// A POST with the given headers (in order) and body, `Connection: close`.
+pub fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let mut raw = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (n, v) in headers {
+        raw.push_str(&format!("{n}: {v}\r\n"));
+    }
+    raw.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut raw = raw.into_bytes();
+    raw.extend_from_slice(body);
+    raw_request(addr, &raw)
+}
+
+pub fn show_json(db: &Path, id: i64) -> serde_json::Value {
+    let o = run(&[
+        "show",
+        &id.to_string(),
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "show failed: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+pub fn list_json(db: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["list", "--json", "--db", db.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "list failed: {}", stderr(&o));
+    stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+pub fn b64(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}

@@ -1,0 +1,361 @@
+//! `listen`, `list`, `show`, `verify` through the real binary and real sockets.
+
+mod common;
+use common::*;
+
+#[test]
+fn captures_verifies_and_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested/folder/h.db");
+    let l = Listener::start(&db, &["--secret", "whsec_ffff", "--secret", SECRET]);
+
+    // A fresh, valid delivery signed under the second (rotated-in) secret.
+    let body = VECTOR_BODY.as_bytes();
+    let good = sign(SECRET, now(), body);
+    let r = post(
+        &l.addr,
+        "/dataspike/hook?x=1",
+        &[
+            ("X-Webhook-Signature", &good),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    assert_eq!(r.status, 200);
+    let id_valid = r.json()["id"].as_i64().unwrap();
+    let line = l.next_line();
+    assert_eq!(line["id"], id_valid);
+    assert_eq!(line["verdict"]["status"], "valid");
+    assert_eq!(line["verdict"]["secret_index"], 1);
+    assert_eq!(line["event_type"], "AML_SCREENING");
+    assert_eq!(line["path"], "/dataspike/hook");
+    assert_eq!(line["query"], "x=1");
+
+    // The published vector: right MAC, old timestamp.
+    let stale = format!("t={VECTOR_T},v1={VECTOR_V1}");
+    let r = post(&l.addr, "/h", &[("x-webhook-signature", &stale)], body);
+    assert_eq!(r.status, 200);
+    let line = l.next_line();
+    assert_eq!(line["verdict"]["status"], "stale");
+    assert!(line["verdict"]["skew_s"].as_i64().unwrap() > 300);
+
+    // Body changed in transit.
+    let mut tampered = body.to_vec();
+    tampered[20] = b'X';
+    let r = post(&l.addr, "/h", &[("X-Webhook-Signature", &good)], &tampered);
+    assert_eq!(r.status, 200);
+    let id_bad = r.json()["id"].as_i64().unwrap();
+    let line = l.next_line();
+    assert_eq!(line["verdict"]["status"], "invalid");
+    assert_eq!(line["verdict"]["reason"], "no secret matches the signature");
+
+    // Unsigned, binary body, odd headers: stored exactly.
+    // Descending, so the test secret's ascending key bytes cannot appear by accident.
+    let binary: Vec<u8> = (0..=255u8).rev().collect();
+    let raw_head = format!(
+        "PUT /bin HTTP/1.1\r\nHost: {}\r\nx-lower: a\r\nX-UPPER: b\r\nX-Dup: 1\r\nx-dup: 2\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        l.addr,
+        binary.len()
+    );
+    let mut raw = raw_head.into_bytes();
+    raw.extend_from_slice(&binary);
+    let r = raw_request(&l.addr, &raw);
+    assert_eq!(r.status, 200);
+    let id_bin = r.json()["id"].as_i64().unwrap();
+    assert_eq!(l.next_line()["verdict"]["status"], "unsigned");
+
+    assert!(l.stop().success(), "Ctrl-C must exit 0");
+
+    // Restart on the same file: everything is still there, and new ids continue.
+    let l = Listener::start(&db, &[]);
+    let r = post(&l.addr, "/after-restart", &[], b"{}");
+    let id_after = r.json()["id"].as_i64().unwrap();
+    // No header at all reads as unsigned, secret or not.
+    assert_eq!(l.next_line()["verdict"]["status"], "unsigned");
+    drop(l);
+    assert!(id_after > id_bin);
+
+    let rows = list_json(&db, &[]);
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0]["id"], id_after, "newest first");
+    let invalid = list_json(&db, &["--verdict", "invalid"]);
+    assert_eq!(invalid.len(), 1);
+    assert_eq!(invalid[0]["id"], id_bad);
+    assert_eq!(
+        list_json(&db, &["--event", "AML_SCREENING", "--limit", "2"]).len(),
+        2
+    );
+    assert!(rows[0]["received_at"].as_str().unwrap().ends_with('Z'));
+
+    let shown = show_json(&db, id_bin);
+    assert_eq!(b64(shown["body_base64"].as_str().unwrap()), binary);
+    let names: Vec<&str> = shown["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Host",
+            "x-lower",
+            "X-UPPER",
+            "X-Dup",
+            "x-dup",
+            "Content-Length",
+            "Connection"
+        ]
+    );
+    assert_eq!(shown["method"], "PUT");
+
+    let raw_body = run(&[
+        "show",
+        &id_bin.to_string(),
+        "--raw",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(raw_body.stdout, binary);
+
+    let bad = show_json(&db, id_bad);
+    let diag = &bad["diagnostics"];
+    assert_eq!(
+        diag["received"][0].as_str().unwrap(),
+        &good[good.len() - 64..]
+    );
+    assert_eq!(diag["expected"].as_array().unwrap().len(), 2);
+    assert!(diag["signed_preview"]
+        .as_str()
+        .unwrap()
+        .contains(".{\"id\":\"01827ed4-c92"));
+    assert!(diag["hint"].as_str().unwrap().contains("body differs"));
+
+    let text = stdout(&run(&[
+        "show",
+        &id_valid.to_string(),
+        "--db",
+        db.to_str().unwrap(),
+    ]));
+    assert!(text.contains("PASS valid"), "{text}");
+    assert!(
+        text.contains("\"event_type\": \"AML_SCREENING\""),
+        "pretty JSON body: {text}"
+    );
+
+    // The secret never reaches the database.
+    let bytes = std::fs::read(&db).unwrap();
+    let hex_key = SECRET.trim_start_matches("whsec_");
+    assert!(!bytes
+        .windows(hex_key.len())
+        .any(|w| w == hex_key.as_bytes()));
+    let key = hex::decode(hex_key).unwrap();
+    assert!(!bytes.windows(key.len()).any(|w| w == key.as_slice()));
+}
+
+#[test]
+fn oversized_body_gets_413_and_is_still_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(&db, &["--max-body", "1KiB"]);
+    let body = vec![b'a'; 5000];
+    let r = post(&l.addr, "/big", &[], &body);
+    assert_eq!(r.status, 413);
+    let msg = String::from_utf8_lossy(&r.body);
+    assert!(
+        msg.contains("--max-body") && msg.contains("stored as capture"),
+        "{msg}"
+    );
+    let line = l.next_line();
+    assert_eq!(line["truncated"], true);
+    assert_eq!(line["rejected"]["status"], 413);
+    // The listener keeps serving.
+    assert_eq!(post(&l.addr, "/small", &[], b"ok").status, 200);
+    drop(l);
+    let shown = show_json(&db, line["id"].as_i64().unwrap());
+    assert_eq!(b64(shown["body_base64"].as_str().unwrap()).len(), 1024);
+}
+
+#[test]
+fn verify_offline_exit_codes_and_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, VECTOR_BODY).unwrap();
+    let header = format!("t={VECTOR_T},v1={VECTOR_V1}");
+    let ok = run(&[
+        "verify",
+        "--secret",
+        SECRET,
+        "--header",
+        &header,
+        "--body-file",
+        body.to_str().unwrap(),
+        "--now",
+        &(VECTOR_T + 10).to_string(),
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("PASS valid"));
+
+    let stale = run(&[
+        "verify",
+        "--secret",
+        SECRET,
+        "--header",
+        &header,
+        "--body-file",
+        body.to_str().unwrap(),
+    ]);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(stdout(&stale).contains("s old, tolerance 300 s"));
+
+    let wrong = run(&[
+        "verify",
+        "--secret",
+        "whsec_abcd",
+        "--header",
+        &header,
+        "--body-file",
+        body.to_str().unwrap(),
+        "--now",
+        &VECTOR_T.to_string(),
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let text = stdout(&wrong);
+    assert!(
+        text.contains("no secret matches") && text.contains("expected #0"),
+        "{text}"
+    );
+
+    let usage = run(&["verify", "--secret", SECRET, "--header", &header]);
+    assert_eq!(usage.status.code(), Some(2));
+
+    let bad_secret = run(&[
+        "verify",
+        "--secret",
+        SECRET,
+        "--secret",
+        "whsec_xyz1",
+        "--header",
+        &header,
+        "--body-file",
+        body.to_str().unwrap(),
+    ]);
+    assert_eq!(bad_secret.status.code(), Some(2));
+    let err = stderr(&bad_secret);
+    assert!(err.contains("--secret #2"), "{err}");
+    assert!(
+        !err.contains("xyz1"),
+        "the secret must not be echoed: {err}"
+    );
+}
+
+#[test]
+fn verify_stored_capture_against_new_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(&db, &[]);
+    let body = br#"{"event_type":"DOCVER"}"#;
+    let sig = sign(SECRET, now(), body);
+    let id = post(&l.addr, "/", &[("X-Webhook-Signature", &sig)], body).json()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(l.next_line()["verdict"]["status"], "unverified");
+    drop(l);
+    let o = run(&[
+        "verify",
+        &id.to_string(),
+        "--db",
+        db.to_str().unwrap(),
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn read_commands_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("missing.db");
+    for args in [vec!["list", "--db"], vec!["show", "1", "--db"]] {
+        let mut a = args.clone();
+        a.push(db.to_str().unwrap());
+        let o = run(&a);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains("missing.db"), "{}", stderr(&o));
+    }
+    assert!(!db.exists());
+}
+
+#[test]
+fn port_in_use_and_bad_flags_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(&db, &[]);
+    let port = l.addr.rsplit(':').next().unwrap().to_string();
+    let o = run(&[
+        "listen",
+        "--no-tui",
+        "--port",
+        &port,
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already in use"), "{}", stderr(&o));
+    let o = run(&[
+        "listen",
+        "--no-tui",
+        "--port",
+        "0",
+        "--secret",
+        "whsec_nothex",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--secret #1"));
+    let o = run(&["listen", "--bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn headless_human_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let mut child = bin()
+        .args([
+            "listen", "--no-tui", "--port", "0", "--secret", SECRET, "--db",
+        ])
+        .arg(&db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("hookscope listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    let addr = first.rsplit("http://").next().unwrap().to_string();
+    for l in lines.by_ref() {
+        if l.unwrap().contains("Ctrl-C") {
+            break;
+        }
+    }
+    post(
+        &addr,
+        "/hook",
+        &[("X-Webhook-Signature", "t=1,v1=00")],
+        br#"{"event_type":"DOCVER"}"#,
+    );
+    let line = lines.next().unwrap().unwrap();
+    assert!(line.contains(" FAIL  POST /hook DOCVER 23 B #1"), "{line}");
+    assert!(
+        line.contains("(invalid: v1 '00' is not 64 hex digits (got 2))"),
+        "{line}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
