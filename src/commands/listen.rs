@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -148,20 +148,20 @@ async fn shutdown_signal() {
 
 fn print_reports(mut rx: ReportRx, json: bool, forwarding: bool) {
     let mut headless = Headless::new(json, forwarding);
-    let is_tty = std::io::stdout().is_terminal();
-    while let Some(report) = rx.blocking_recv() {
-        let lines = headless.on_report(report, &output::local_time);
-        if lines.is_empty() {
-            continue;
-        }
-        let mut out = std::io::stdout().lock();
-        for line in lines {
-            if writeln!(out, "{line}").is_err() {
-                return;
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    while let Some(first) = rx.blocking_recv() {
+        // Drain whatever else is waiting and write it with one flush: a burst is one syscall.
+        let mut next = Some(first);
+        while let Some(report) = next {
+            for line in headless.on_report(report, &output::local_time) {
+                if writeln!(out, "{line}").is_err() {
+                    return;
+                }
             }
+            next = rx.try_recv().ok();
         }
-        if !is_tty {
-            let _ = out.flush();
+        if out.flush().is_err() {
+            return;
         }
     }
 }

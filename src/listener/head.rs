@@ -13,7 +13,9 @@ use crate::capture::HeaderPair;
 
 /// A request head larger than this is not recorded (hyper rejects it anyway).
 const MAX_RECORDED_HEAD: usize = 256 * 1024;
-/// Most headers parsed from a recorded head.
+/// Headers parsed on the stack; heads with more are parsed again with room for [`MAX_HEADERS`].
+const USUAL_HEADERS: usize = 64;
+/// Most headers parsed from a recorded head (the listener's own limit is lower).
 const MAX_HEADERS: usize = 1024;
 
 #[derive(Default)]
@@ -64,21 +66,36 @@ impl HeadRecorder {
 pub fn parse_head(buf: &[u8], method: &str, target: &str) -> Option<Vec<HeaderPair>> {
     // Some clients send stray CRLFs between requests; HTTP/1.1 allows skipping them.
     let start = buf.iter().position(|&b| b != b'\r' && b != b'\n')?;
-    let mut headers = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(&buf[start..]) {
+    let mut usual = [httparse::EMPTY_HEADER; USUAL_HEADERS];
+    if let Some(h) = parse_into(&buf[start..], &mut usual, method, target) {
+        return h;
+    }
+    let mut many = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+    parse_into(&buf[start..], &mut many, method, target).flatten()
+}
+
+/// `None` when `room` was too small; `Some(None)` when the head does not parse or match.
+fn parse_into<'h>(
+    head: &'h [u8],
+    room: &mut [httparse::Header<'h>],
+    method: &str,
+    target: &str,
+) -> Option<Option<Vec<HeaderPair>>> {
+    let mut req = httparse::Request::new(room);
+    match req.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}
-        _ => return None,
+        Err(httparse::Error::TooManyHeaders) => return None,
+        _ => return Some(None),
     }
     if req.method != Some(method) || req.path != Some(target) {
-        return None;
+        return Some(None);
     }
-    Some(
+    Some(Some(
         req.headers
             .iter()
             .map(|h| (h.name.as_bytes().to_vec(), h.value.to_vec()))
             .collect(),
-    )
+    ))
 }
 
 /// Wraps a connection and tees what it reads into a [`HeadRecorder`].
@@ -158,6 +175,18 @@ mod tests {
             ]
         );
         assert_eq!(h[4].1, b"\xff2");
+    }
+
+    #[test]
+    fn many_headers_still_parse() {
+        let mut head = b"POST /a HTTP/1.1\r\n".to_vec();
+        for i in 0..500 {
+            head.extend_from_slice(format!("X-H{i}: {i}\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        let h = parse_head(&head, "POST", "/a").unwrap();
+        assert_eq!(h.len(), 500);
+        assert_eq!(h[499], (b"X-H499".to_vec(), b"499".to_vec()));
     }
 
     #[test]
