@@ -210,12 +210,30 @@ async fn handle(
         );
         return resp;
     }
+    let mut resp = respond(shared, id, &path, query.as_deref(), outgoing).await;
+    if let Ok(v) = http::HeaderValue::from_str(&id.to_string()) {
+        resp.headers_mut().insert(CAPTURE_HEADER, v);
+    }
+    resp
+}
+
+/// Response header naming the capture, also when the body is the app's.
+const CAPTURE_HEADER: &str = "x-hookscope-capture";
+
+/// The answer for a stored, accepted capture: an ack, or the app's answer when forwarding.
+async fn respond(
+    shared: &Shared,
+    id: i64,
+    path: &str,
+    query: Option<&str>,
+    outgoing: Option<Outgoing>,
+) -> Answer {
     let (Some(fwd), Some(forwarder), Some(out)) =
         (&shared.cfg.forward, &shared.forwarder, outgoing)
     else {
         return json_answer(StatusCode::OK, json!({ "id": id }));
     };
-    let target = join_target(&fwd.target, &path, query.as_deref());
+    let target = join_target(&fwd.target, path, query);
     match fwd.respond {
         Respond::Ack => {
             let (forwarder, writer, reports) = (

@@ -241,3 +241,152 @@ pub fn b64(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+/// What the test app received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub uri: String,
+    /// Lower-case names, in the order hyper reports them.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    }
+}
+
+/// How the test app answers.
+#[derive(Debug, Clone)]
+pub struct Behaviour {
+    pub status: u16,
+    pub body: &'static str,
+    pub delay: Duration,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            status: 200,
+            body: "{\"received\":true}",
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// A real HTTP server on 127.0.0.1:0 that records every request. Runs on its own thread.
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    behaviour: std::sync::Arc<std::sync::Mutex<Behaviour>>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub fn start(behaviour: Behaviour) -> TestApp {
+        use std::sync::{Arc, Mutex};
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let behaviour = Arc::new(Mutex::new(behaviour));
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (rec, beh) = (received.clone(), behaviour.clone());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let serve = async {
+                    loop {
+                        let Ok((stream, _)) = listener.accept().await else {
+                            break;
+                        };
+                        let (rec, beh) = (rec.clone(), beh.clone());
+                        tokio::spawn(async move {
+                            let svc = hyper::service::service_fn(
+                                move |req: hyper::Request<hyper::body::Incoming>| {
+                                    let (rec, beh) = (rec.clone(), beh.clone());
+                                    async move {
+                                        use http_body_util::BodyExt;
+                                        let (parts, body) = req.into_parts();
+                                        let body = body
+                                            .collect()
+                                            .await
+                                            .map(|b| b.to_bytes().to_vec())
+                                            .unwrap_or_default();
+                                        rec.lock().unwrap().push(Received {
+                                            method: parts.method.to_string(),
+                                            uri: parts.uri.to_string(),
+                                            headers: parts
+                                                .headers
+                                                .iter()
+                                                .map(|(n, v)| {
+                                                    (n.to_string(), v.as_bytes().to_vec())
+                                                })
+                                                .collect(),
+                                            body,
+                                        });
+                                        let b = beh.lock().unwrap().clone();
+                                        tokio::time::sleep(b.delay).await;
+                                        let mut resp =
+                                            hyper::Response::new(http_body_util::Full::new(
+                                                bytes::Bytes::from_static(b.body.as_bytes()),
+                                            ));
+                                        *resp.status_mut() =
+                                            hyper::StatusCode::from_u16(b.status).unwrap();
+                                        resp.headers_mut().insert(
+                                            "x-app",
+                                            hyper::header::HeaderValue::from_static("test"),
+                                        );
+                                        Ok::<_, std::convert::Infallible>(resp)
+                                    }
+                                },
+                            );
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                                .await;
+                        });
+                    }
+                };
+                tokio::select! {
+                    _ = serve => {}
+                    _ = stop_rx => {}
+                }
+            });
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        TestApp {
+            addr,
+            received,
+            behaviour,
+            _shutdown: stop_tx,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn set(&self, b: Behaviour) {
+        *self.behaviour.lock().unwrap() = b;
+    }
+}
+
+/// A port on which nothing listens (bound, then released).
+pub fn dead_port_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    format!("http://{addr}")
+}

@@ -1,0 +1,310 @@
+//! Forwarding and replay end to end: real listener, real test app, real files.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+#[test]
+fn forwards_byte_exact_with_prefix_and_mirrors_status() {
+    let app = TestApp::start(Behaviour {
+        status: 202,
+        body: "{\"queued\":1}",
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(
+        &db,
+        &[
+            "--secret",
+            SECRET,
+            "--forward-to",
+            &format!("{}/api/", app.url()),
+        ],
+    );
+    let body = VECTOR_BODY.as_bytes();
+    let sig = sign(SECRET, now(), body);
+    let r = post(
+        &l.addr,
+        "/dataspike/hook?x=1",
+        &[
+            ("X-Webhook-Signature", &sig),
+            ("Content-Type", "application/json"),
+            ("Connection", "keep-alive, X-Hop"),
+            ("X-Hop", "drop me"),
+            ("Keep-Alive", "timeout=5"),
+            ("Proxy-Authorization", "Basic x"),
+            ("X-Custom", "kept"),
+        ],
+        body,
+    );
+    // The sender sees the app's answer, as through a tunnel.
+    assert_eq!(r.status, 202);
+    assert_eq!(r.body, b"{\"queued\":1}");
+    assert!(
+        r.head.to_ascii_lowercase().contains("x-app: test"),
+        "{}",
+        r.head
+    );
+
+    let got = app.received();
+    assert_eq!(got.len(), 1);
+    let g = &got[0];
+    assert_eq!(g.uri, "/api/dataspike/hook?x=1");
+    assert_eq!(g.body, body, "body forwarded byte for byte");
+    assert_eq!(g.header("x-webhook-signature").unwrap(), sig);
+    assert_eq!(g.header("x-custom").as_deref(), Some("kept"));
+    assert_eq!(g.header("host").unwrap(), app.addr.to_string());
+    assert_eq!(g.header("x-forwarded-host").unwrap(), l.addr);
+    assert_eq!(g.header("x-forwarded-for").as_deref(), Some("127.0.0.1"));
+    assert_eq!(g.header("x-forwarded-proto").as_deref(), Some("http"));
+    for hop in ["x-hop", "keep-alive", "proxy-authorization"] {
+        assert!(g.header(hop).is_none(), "{hop} must not be forwarded");
+    }
+    let line = l.next_line();
+    assert_eq!(line["latest_attempt"]["status"], 202);
+    drop(l);
+
+    let shown = show_json(&db, line["id"].as_i64().unwrap());
+    let attempts = shown["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1);
+    let a = &attempts[0];
+    assert_eq!(a["status"], 202);
+    assert_eq!(a["target"], format!("{}/api/dataspike/hook?x=1", app.url()));
+    assert_eq!(a["resigned"], false);
+    assert_eq!(a["response_body"], "{\"queued\":1}");
+    assert!(a["latency_ms"].as_u64().is_some());
+    assert!(a["at"].as_str().unwrap().ends_with('Z'));
+    let list = list_json(&db, &[]);
+    assert_eq!(list[0]["latest_attempt"]["status"], 202);
+}
+
+#[test]
+fn app_down_gives_502_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(&db, &["--forward-to", &dead_port_url()]);
+    let r = post(&l.addr, "/hook", &[], b"{\"event_type\":\"DOCVER\"}");
+    assert_eq!(r.status, 502);
+    let err = r.json();
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("is your app running"),
+        "{err}"
+    );
+    let id = err["id"].as_i64().unwrap();
+    let line = l.next_line();
+    assert_eq!(line["id"], id);
+    assert!(line["latest_attempt"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("refused"));
+    drop(l);
+    let shown = show_json(&db, id);
+    assert_eq!(
+        b64(shown["body_base64"].as_str().unwrap()),
+        b"{\"event_type\":\"DOCVER\"}"
+    );
+    assert_eq!(shown["attempts"][0]["status"], serde_json::Value::Null);
+}
+
+#[test]
+fn slow_app_gives_504() {
+    let app = TestApp::start(Behaviour {
+        delay: Duration::from_secs(5),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(&db, &["--forward-to", &app.url(), "--forward-timeout", "1"]);
+    let r = post(&l.addr, "/slow", &[], b"x");
+    assert_eq!(r.status, 504);
+    assert!(r.json()["error"].as_str().unwrap().contains("within 1 s"));
+    let line = l.next_line();
+    assert!(line["latest_attempt"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no answer"));
+}
+
+#[test]
+fn respond_ack_answers_at_once_and_forwards_in_background() {
+    let app = TestApp::start(Behaviour {
+        status: 500,
+        delay: Duration::from_millis(300),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(&db, &["--forward-to", &app.url(), "--respond", "ack"]);
+    let r = post(&l.addr, "/ack", &[], b"{}");
+    assert_eq!(r.status, 200);
+    let id = r.json()["id"].as_i64().unwrap();
+    let line = l.next_line();
+    assert_eq!(line["id"], id);
+    assert_eq!(line["latest_attempt"]["status"], 500);
+    assert_eq!(app.received().len(), 1);
+}
+
+#[test]
+fn replay_as_is_resigned_edited_and_failed_backlog() {
+    let app = TestApp::start(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let dbs = db.to_str().unwrap();
+    let dead = dead_port_url();
+
+    // Two deliveries while the app is down, one while it is up.
+    let l = Listener::start(&db, &["--secret", SECRET, "--forward-to", &dead]);
+    let old_sig = format!("t={VECTOR_T},v1={VECTOR_V1}");
+    let first = post(
+        &l.addr,
+        "/hook?a=1",
+        &[("X-Webhook-Signature", &old_sig)],
+        VECTOR_BODY.as_bytes(),
+    );
+    assert_eq!(first.status, 502);
+    let first = first.json()["id"].as_i64().unwrap();
+    let second = post(&l.addr, "/hook", &[], b"second").json()["id"]
+        .as_i64()
+        .unwrap();
+    drop(l);
+    let l = Listener::start(&db, &["--forward-to", &app.url()]);
+    let r = post(&l.addr, "/hook", &[], b"fine");
+    // In tunnel mode the body is the app's; the capture id rides in a header.
+    assert_eq!(r.body, b"{\"received\":true}");
+    let ok = l.next_line()["id"].as_i64().unwrap();
+    assert!(
+        r.head.contains(&format!("x-hookscope-capture: {ok}")),
+        "{}",
+        r.head
+    );
+    drop(l);
+    assert_eq!(app.received().len(), 1);
+
+    // Without --to, the last target (the dead one) is used, and failure exits non-zero.
+    let o = run(&["replay", &second.to_string(), "--db", dbs]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+
+    // As-is: the original request byte for byte, stale signature included.
+    let o = run(&[
+        "replay",
+        &first.to_string(),
+        "--to",
+        &app.url(),
+        "--db",
+        dbs,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("-> 200"), "{}", stdout(&o));
+    let got = app.received().pop().unwrap();
+    assert_eq!(got.uri, "/hook?a=1");
+    assert_eq!(got.body, VECTOR_BODY.as_bytes());
+    assert_eq!(got.header("x-webhook-signature").unwrap(), old_sig);
+
+    // --resign: a fresh t that passes an independent Dataspike check.
+    let before = now();
+    let o = run(&[
+        "replay",
+        &first.to_string(),
+        "--to",
+        &app.url(),
+        "--resign",
+        "--secret",
+        SECRET,
+        "--db",
+        dbs,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = app.received().pop().unwrap();
+    let header = got.header("x-webhook-signature").unwrap();
+    let t: i64 = header
+        .split(',')
+        .next()
+        .unwrap()
+        .trim_start_matches("t=")
+        .parse()
+        .unwrap();
+    assert!(t >= before && t <= now());
+    assert_eq!(header, sign(SECRET, t, VECTOR_BODY.as_bytes()));
+
+    // --resign without a secret is a clear usage error.
+    let o = run(&[
+        "replay",
+        &first.to_string(),
+        "--to",
+        &app.url(),
+        "--resign",
+        "--db",
+        dbs,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("need a secret"));
+
+    // Edit and replay: new body, re-signed, stored with the attempt.
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, b"{\"edited\":true}").unwrap();
+    let o = run(&[
+        "replay",
+        &first.to_string(),
+        "--to",
+        &app.url(),
+        "--body-file",
+        edited.to_str().unwrap(),
+        "--secret",
+        SECRET,
+        "-H",
+        "X-Extra: 1",
+        "--db",
+        dbs,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = app.received().pop().unwrap();
+    assert_eq!(got.body, b"{\"edited\":true}");
+    assert_eq!(got.header("x-extra").as_deref(), Some("1"));
+    let t: i64 = got.header("x-webhook-signature").unwrap()[2..12]
+        .parse()
+        .unwrap();
+    assert_eq!(
+        got.header("x-webhook-signature").unwrap(),
+        sign(SECRET, t, b"{\"edited\":true}")
+    );
+
+    // The history of one delivery reads in order.
+    let shown = show_json(&db, first);
+    let attempts = shown["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 4);
+    assert_eq!(attempts[0]["kind"], "forward");
+    assert_eq!(attempts[3]["kind"], "replay");
+    assert_eq!(attempts[3]["resigned"], true);
+    assert_eq!(
+        b64(attempts[3]["sent_body_base64"].as_str().unwrap()),
+        b"{\"edited\":true}"
+    );
+
+    // --failed replays exactly the captures whose latest attempt failed: only `second` now.
+    let n_before = app.received().len();
+    let o = run(&["replay", "--failed", "--to", &app.url(), "--db", dbs]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with(&format!("#{second} -> 200")), "{out}");
+    assert_eq!(app.received().len(), n_before + 1);
+    assert_eq!(app.received().pop().unwrap().body, b"second");
+    assert_eq!(show_json(&db, ok)["attempts"].as_array().unwrap().len(), 1);
+    // Nothing left to replay.
+    let o = run(&["replay", "--failed", "--to", &app.url(), "--db", dbs]);
+    assert!(stdout(&o).contains("nothing to replay"));
+
+    // A capture never forwarded needs --to.
+    let l = Listener::start(&db, &[]);
+    let lone = post(&l.addr, "/x", &[], b"x").json()["id"]
+        .as_i64()
+        .unwrap();
+    drop(l);
+    let o = run(&["replay", &lone.to_string(), "--db", dbs]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pass --to URL"), "{}", stderr(&o));
+}
