@@ -2,5 +2,6 @@
 
 pub mod capture;
 pub mod report;
+pub mod sign_mode;
 pub mod signature;
 pub mod store;
