@@ -2,6 +2,7 @@
 
 pub mod capture;
 pub mod report;
+pub mod sample;
 pub mod sign_mode;
 pub mod signature;
 pub mod store;
