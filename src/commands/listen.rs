@@ -35,6 +35,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let db = db_path(args.db.db.as_deref())?;
     let cfg = ListenConfig {
         max_body: args.max_body,
+        read_timeout: Duration::from_secs(args.read_timeout),
         secrets,
         tolerance_s: args.tolerance.tolerance,
         forward,

@@ -32,10 +32,9 @@ use head::{HeadRecorder, RecordingIo};
 
 /// Default `--max-body`.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
-/// A client that has not sent its whole head by then is cut off.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// A client that has not sent its whole body by then gets 408; what arrived is stored.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `--read-timeout`: a client has this long for its head, and again for its body.
+/// A slow head is cut off; a slow body gets 408 and what arrived is stored.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long Ctrl-C waits for in-flight requests before giving up on them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 /// Most request headers accepted (HTTP/1).
@@ -60,6 +59,7 @@ pub struct ForwardConfig {
 #[derive(Debug, Clone)]
 pub struct ListenConfig {
     pub max_body: usize,
+    pub read_timeout: Duration,
     pub secrets: Vec<Secret>,
     pub tolerance_s: u64,
     pub forward: Option<ForwardConfig>,
@@ -91,7 +91,7 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(shared.cfg.read_timeout)
         .max_headers(MAX_HEADERS);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -157,8 +157,11 @@ async fn handle(
                 .map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec()))
                 .collect()
         });
-    let read = read_body(body, shared.cfg.max_body).await;
-    recorder.rearm();
+    let read = read_body(body, shared.cfg.max_body, shared.cfg.read_timeout).await;
+    // HTTP/2 heads are binary frames hyper already decoded; only HTTP/1 heads are recorded.
+    if parts.version < http::Version::HTTP_2 {
+        recorder.rearm();
+    }
 
     let capture = build_capture(
         &shared.cfg,
@@ -354,9 +357,9 @@ pub struct BodyRead {
     pub rejection: Option<Rejection>,
 }
 
-async fn read_body(mut body: Incoming, max: usize) -> BodyRead {
+async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRead {
     let mut read = BodyRead::default();
-    let deadline = tokio::time::sleep(BODY_READ_TIMEOUT);
+    let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     loop {
         let frame = tokio::select! {
@@ -365,8 +368,8 @@ async fn read_body(mut body: Incoming, max: usize) -> BodyRead {
                 read.rejection = Some(Rejection {
                     status: 408,
                     reason: format!(
-                        "request body not complete after {} s ({} bytes arrived)",
-                        BODY_READ_TIMEOUT.as_secs(), read.size
+                        "request body not complete after {} s (--read-timeout); {} bytes arrived and were kept",
+                        timeout.as_secs(), read.size
                     ),
                 });
                 return read;

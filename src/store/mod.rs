@@ -54,7 +54,7 @@ impl StoreError {
             Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => "locked by another process that keeps writing: stop the other writer and try again",
             Some(C::NotADatabase) | Some(C::DatabaseCorrupt) => "not a hookscope database, or corrupted: move it aside and start a new one with --db",
             Some(C::DiskFull) => "the disk is full: free space or pass --db on another disk",
-            Some(C::CannotOpen) => "cannot open the file: check that its folder exists and is writable",
+            Some(C::CannotOpen) => "cannot open the file: check that its folder exists and is writable (hookscope keeps '-wal' and '-shm' files beside it), or pass --db elsewhere",
             Some(C::PermissionDenied) => "permission denied: fix the file's permissions or pass --db elsewhere",
             Some(C::SystemIoFailure) => "input/output error from the disk",
             _ => "",
@@ -145,6 +145,14 @@ impl Store {
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
+        // SQLite silently opens a file it may not write read-only; say so now, not at the
+        // first delivery.
+        if mode == OpenMode::Create && conn.is_readonly(rusqlite::MAIN_DB).map_err(err)? {
+            return Err(StoreError::Sqlite {
+                path: path.to_path_buf(),
+                message: "the file or its folder is read-only: fix its permissions or pass --db with a writable path".into(),
+            });
+        }
         let found = schema::version(&conn).map_err(err)?;
         if found > CURRENT_VERSION {
             return Err(StoreError::NewerSchema {
