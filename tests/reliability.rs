@@ -471,12 +471,15 @@ fn read_only_database_is_refused_at_start() {
     assert!(err.contains("h.db") && err.contains("writable"), "{err}");
 }
 
+/// Ids the listener answered 200 for, with the body sent.
+type Acked = Vec<(i64, Vec<u8>)>;
+
 #[test]
 fn sigkill_under_load_loses_no_acknowledged_capture() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.db");
     let l = Listener::start(&db, &[]);
-    let acked: Arc<Mutex<Vec<(i64, Vec<u8>)>>> = Arc::default();
+    let acked: Arc<Mutex<Acked>> = Arc::default();
     let stop_at = Instant::now() + Duration::from_secs(20);
     let mut senders = Vec::new();
     for worker in 0..8u32 {
