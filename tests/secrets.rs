@@ -1,0 +1,146 @@
+//! A full run with a secret, then every place it could leak is searched for it.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// The secret as text, as hex and as the raw key bytes.
+fn needles() -> Vec<Vec<u8>> {
+    let hex_part = SECRET.trim_start_matches("whsec_");
+    vec![
+        SECRET.as_bytes().to_vec(),
+        hex_part.as_bytes().to_vec(),
+        hex_part.to_uppercase().into_bytes(),
+        hex::decode(hex_part).unwrap(),
+    ]
+}
+
+fn assert_clean(what: &str, bytes: &[u8]) {
+    for n in needles() {
+        assert!(
+            !bytes.windows(n.len()).any(|w| w == n.as_slice()),
+            "the secret leaked into {what}"
+        );
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn secret_never_leaves_memory() {
+    let app = TestApp::start(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let dbs = db.to_str().unwrap();
+    let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
+
+    let mut child = bin()
+        .args([
+            "listen",
+            "--port",
+            "0",
+            "--json",
+            "--db",
+            dbs,
+            "--forward-to",
+            &app.url(),
+        ])
+        .env("HOOKSCOPE_SECRET", format!("whsec_abcd,{SECRET}"))
+        .env("HOOKSCOPE_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let addr = url["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_string();
+    let body = VECTOR_BODY.as_bytes();
+    for sig in [
+        sign(SECRET, now(), body),
+        "t=1,v1=00".into(),
+        sign("whsec_99", now(), body),
+    ] {
+        let r = post(&addr, "/hook", &[("X-Webhook-Signature", &sig)], body);
+        assert_eq!(r.status, 200);
+        assert_clean("an HTTP answer", &r.body);
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
+    outputs.push(("listen stdout".into(), [first.into_bytes(), rest].concat()));
+    outputs.push(("listen stderr (trace logs)".into(), out.stderr));
+
+    let with_secret = |args: &[&str]| {
+        let o = bin()
+            .args(args)
+            .env("HOOKSCOPE_SECRET", SECRET)
+            .env("HOOKSCOPE_LOG", "trace")
+            .output()
+            .unwrap();
+        [o.stdout, o.stderr].concat()
+    };
+    outputs.push(("list".into(), with_secret(&["list", "--db", dbs])));
+    outputs.push(("show".into(), with_secret(&["show", "1", "--db", dbs])));
+    outputs.push((
+        "show --json".into(),
+        with_secret(&["show", "1", "--json", "--db", dbs]),
+    ));
+    outputs.push(("verify".into(), with_secret(&["verify", "2", "--db", dbs])));
+    outputs.push((
+        "replay --resign".into(),
+        with_secret(&["replay", "1", "--resign", "--db", dbs]),
+    ));
+    for sub in ["listen", "replay", "verify", "list", "show"] {
+        outputs.push((format!("{sub} --help"), with_secret(&[sub, "--help"])));
+    }
+    outputs.push(("--help".into(), with_secret(&["--help"])));
+    // A bad secret's error names its position, never its value.
+    let o = bin()
+        .args([
+            "verify",
+            "1",
+            "--db",
+            dbs,
+            "--secret",
+            &format!("{SECRET}zz"),
+        ])
+        .output()
+        .unwrap();
+    outputs.push(("bad secret error".into(), [o.stdout, o.stderr].concat()));
+
+    for (what, bytes) in &outputs {
+        assert_clean(what, bytes);
+    }
+    // The replay really was re-signed with the secret, so it was in use.
+    let last = app.received().pop().unwrap();
+    let sig = last.header("x-webhook-signature").unwrap();
+    let t: i64 = sig[2..12].parse().unwrap();
+    assert_eq!(sig, sign(SECRET, t, body));
+
+    let mut files = Vec::new();
+    files_under(dir.path(), &mut files);
+    assert!(files.iter().any(|f| f.ends_with("h.db")));
+    for f in files {
+        assert_clean(&f.display().to_string(), &std::fs::read(&f).unwrap());
+    }
+}
