@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::listener::Respond;
 use crate::signature::Status;
+use crate::store::Durability;
 
 /// Default port `listen` binds (chosen to be unlikely to clash with dev servers).
 pub const DEFAULT_PORT: u16 = 9474;
@@ -103,6 +104,10 @@ pub struct ListenArgs {
     /// (a partial body is stored and answered 408)
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub read_timeout: u64,
+    /// normal: a stored capture survives hookscope crashing or being killed; full: also an OS
+    /// crash or power loss (fsync per commit, about half the throughput)
+    #[arg(long, value_enum, default_value_t = Durability::Normal)]
+    pub durability: Durability,
 }
 
 #[derive(Debug, Args)]

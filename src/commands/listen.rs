@@ -57,6 +57,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         let local = socket.local_addr().context("cannot read the bound address")?;
         let url = format!("http://{}", url_host(local));
         let store = Store::open(&db, OpenMode::Create)?;
+        store.set_durability(args.durability)?;
         let (writer, writer_thread) =
             spawn_writer(store).context("cannot start the database writer thread")?;
         let (tx, rx) = report::channel();

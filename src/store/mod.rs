@@ -71,6 +71,27 @@ impl StoreError {
     }
 }
 
+/// How hard a commit tries to reach the disk (SQLite's `synchronous` in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Durability {
+    /// A commit is written to the WAL before it returns: it survives hookscope crashing or
+    /// being killed; an OS crash or power loss may lose the last moments.
+    #[default]
+    Normal,
+    /// The WAL is also fsynced at every commit (batch): survives power loss too, as far as the
+    /// disk honours fsync, at roughly half the throughput.
+    Full,
+}
+
+impl Durability {
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        }
+    }
+}
+
 /// Whether opening may create the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenMode {
@@ -141,7 +162,7 @@ impl Store {
         // so an acknowledged capture survives power loss, not only a crash of hookscope.
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
+        conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
@@ -172,6 +193,12 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn set_durability(&self, d: Durability) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", d.pragma())
+            .map_err(|e| self.err(e))
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {

@@ -329,3 +329,21 @@ async fn writer_group_commits_and_answers_each() {
     assert_eq!(reader.count(&ListQuery::default()).unwrap(), 100);
     assert_eq!(reader.attempts(ids[0]).unwrap().len(), 1);
 }
+
+#[test]
+fn durability_sets_the_sync_level() {
+    let (_dir, store) = temp_store();
+    let level = |s: &Store| -> i64 {
+        s.conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(level(&store), 1, "NORMAL by default");
+    store.set_durability(Durability::Full).unwrap();
+    assert_eq!(level(&store), 2);
+    let mode: String = store
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
