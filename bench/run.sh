@@ -21,9 +21,15 @@ wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/nu
 BARE=$(free_port); $LG serve "$BARE" & pids+=($!); wait_port "$BARE"
 LISTEN=$(free_port); $HS listen --no-tui --port "$LISTEN" --db "$TMP/listen.db" --secret "$SECRET" > /dev/null & pids+=($!); wait_port "$LISTEN"
 FWD=$(free_port); $HS listen --no-tui --port "$FWD" --db "$TMP/fwd.db" --secret "$SECRET" --forward-to "http://127.0.0.1:$BARE" > /dev/null & pids+=($!); wait_port "$FWD"
+FULL=$(free_port); $HS listen --no-tui --port "$FULL" --db "$TMP/full.db" --secret "$SECRET" --durability full > /dev/null & pids+=($!); wait_port "$FULL"
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $CONNS connections, ${SECS}s each"
 $LG load "http://127.0.0.1:$BARE/dataspike/hook" "$CONNS" "$SECS" "$SECRET" | sed 's/^/bare:    /'
 $LG load "http://127.0.0.1:$LISTEN/dataspike/hook" "$CONNS" "$SECS" "$SECRET" | sed 's/^/listen:  /'
 $LG load "http://127.0.0.1:$FWD/dataspike/hook" "$CONNS" "$SECS" "$SECRET" | sed 's/^/forward: /'
+$LG load "http://127.0.0.1:$FULL/dataspike/hook" "$CONNS" "$SECS" "$SECRET" | sed 's/^/full:    /'
+echo "# one connection, one request at a time: the latency forwarding adds"
+$LG load "http://127.0.0.1:$BARE/dataspike/hook" 1 "$SECS" "$SECRET" | sed 's/^/bare-1:    /'
+$LG load "http://127.0.0.1:$LISTEN/dataspike/hook" 1 "$SECS" "$SECRET" | sed 's/^/listen-1:  /'
+$LG load "http://127.0.0.1:$FWD/dataspike/hook" 1 "$SECS" "$SECRET" | sed 's/^/forward-1: /'
 echo "captures stored by listen: $($HS list --db "$TMP/listen.db" --json --limit 100000000 | wc -l)"

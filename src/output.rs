@@ -236,6 +236,9 @@ pub fn show_text(c: &StoredCapture, attempts: &[Attempt]) -> String {
                 if !body.is_empty() {
                     out.push_str(&format!("    response: {body}\n"));
                 }
+                if a.response_truncated {
+                    out.push_str("    (response body stored only up to its first 1 MiB)\n");
+                }
             }
         }
     }
