@@ -311,7 +311,7 @@ pub fn progress_bar(len: usize, message: &'static str) -> indicatif::ProgressBar
         indicatif::ProgressDrawTarget::stderr(),
     );
     if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec})")
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
     {
         bar.set_style(style.progress_chars("=> "));
     }

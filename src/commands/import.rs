@@ -62,7 +62,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             };
             println!(
                 "#{id} {} {} {} from {from}",
-                c.verdict.status().badge(),
+                c.verdict.status().as_str(),
                 c.method,
                 c.path_and_query()
             );

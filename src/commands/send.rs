@@ -315,7 +315,12 @@ async fn deliver_one(plan: &Plan, forwarder: &Forwarder, i: u64) -> (String, Del
         latency_ms: Some(latency.as_millis() as u64),
         error: delivery.error.clone(),
     };
-    let line = format!("{} {} {}", built.label, attempt_brief(&brief), built.target);
+    let line = format!(
+        "{} to {} {}",
+        built.label,
+        built.target,
+        attempt_brief(&brief)
+    );
     (line, delivery)
 }
 
