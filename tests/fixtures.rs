@@ -641,6 +641,26 @@ fn send_event_with_overrides_reaches_the_app_with_fresh_ids_and_a_printed_secret
     assert_ne!(ids[0].0, ids[1].0, "fresh id per send");
     assert_ne!(ids[0].1, ids[1].1, "fresh webhook_id per send");
 
+    let o = run(&[
+        "send",
+        "--event",
+        "AML_SCREENING",
+        "--set",
+        "payload.search_request.countries.5=FR",
+        "--to",
+        &app.url(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("index 5 does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("whsec_"),
+        "no secret made for a send that cannot happen"
+    );
+    assert_eq!(app.received().len(), 2, "nothing sent");
     let o = run(&["send", "--event", "NOPE", "--to", &app.url()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

@@ -40,6 +40,10 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                 .map(|s| sample::parse_set(s))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| usage(e.to_string()))?;
+            // Built once now, so an unknown event or a bad --set path is a usage error before
+            // a secret is made or anything is sent.
+            sample::build(event, args.variant.as_deref(), now_ms(), &overrides)
+                .map_err(|e| usage(e.to_string()))?;
             vec![Payload::Sample {
                 event: event.clone(),
                 variant: args.variant.clone(),
@@ -73,13 +77,6 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         to,
         secret,
     });
-    // Build each payload once now, so a bad --set path or an unsendable fixture is a usage
-    // error before anything is sent.
-    for i in 0..plan.payloads.len() {
-        plan.request(i as u64, chrono::Utc::now().timestamp())
-            .map_err(usage)?;
-    }
-
     let total = args.count.saturating_mul(plan.payloads.len() as u64);
     let load = args.count > 1;
     let forwarder = Forwarder::new(Duration::from_secs(args.timeout));
