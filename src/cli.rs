@@ -243,7 +243,10 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("what").args(["fixtures", "event", "list"]).required(true)))]
+#[command(
+    group(clap::ArgGroup::new("what").args(["fixtures", "event", "list"]).required(true)),
+    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every delivery got a 2xx, 1 otherwise."
+)]
 pub struct SendArgs {
     /// Fixture files to send (written by 'hookscope export' or by hand)
     #[arg(value_name = "FIXTURE")]
@@ -261,7 +264,8 @@ pub struct SendArgs {
     /// List the built-in sample events and their variants
     #[arg(long, conflicts_with_all = ["fixtures", "event"])]
     pub list: bool,
-    /// Your app's URL; a fixture's path and query are appended to its path (as in replay)
+    /// Your app's URL. A fixture's path and query are appended to its path (as in replay);
+    /// a sample event goes to it exactly
     #[arg(long, value_name = "URL", required_unless_present = "list")]
     pub to: Option<String>,
     #[command(flatten)]
