@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 use crate::listener::Respond;
+use crate::sign_mode::SignMode;
 use crate::signature::Status;
 use crate::store::Durability;
 
@@ -35,6 +36,12 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Send stored captures to your app again, as captured or re-signed
     Replay(ReplayArgs),
+    /// Write captures as test fixtures, a HAR file or a curl script
+    Export(ExportArgs),
+    /// Send fixtures or built-in sample events to your app, freshly signed
+    Send(SendArgs),
+    /// Load fixtures or a HAR file into the store as imported captures
+    Import(ImportArgs),
 }
 
 /// Where the database lives.
@@ -200,6 +207,108 @@ pub struct ReplayArgs {
     /// Print NDJSON, one attempt per line
     #[arg(long)]
     pub json: bool,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One hookscope fixture (JSON) per capture, into a folder
+    Fixture,
+    /// One HAR 1.2 file for browser devtools and HTTP clients
+    Har,
+    /// One runnable shell script, a curl command per capture
+    Curl,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Capture ids to export (from 'hookscope list'), in this order
+    #[arg(conflicts_with_all = ["all", "verdict", "event"])]
+    pub ids: Vec<i64>,
+    /// Export every stored capture, oldest first (with --verdict/--event: every matching one)
+    #[arg(long)]
+    pub all: bool,
+    /// Only captures with this verdict
+    #[arg(long, value_enum)]
+    pub verdict: Option<Status>,
+    /// Only captures of this Dataspike event type (e.g. AML_SCREENING)
+    #[arg(long, value_name = "TYPE")]
+    pub event: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Fixture)]
+    pub format: ExportFormat,
+    /// Where to write: a folder for fixtures [default: fixtures], a file for har
+    /// [default: hookscope.har] and curl [default: hookscope-curl.sh]; '-' is stdout (har, curl)
+    #[arg(long, short, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Fixtures only: also write each body as a plain file next to its fixture
+    #[arg(long)]
+    pub body_files: bool,
+    /// curl only: send every request to this URL instead of the capture's original one
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    group(clap::ArgGroup::new("what").args(["fixtures", "event", "list"]).required(true)),
+    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every delivery got a 2xx, 1 otherwise."
+)]
+pub struct SendArgs {
+    /// Fixture files to send (written by 'hookscope export' or by hand)
+    #[arg(value_name = "FIXTURE")]
+    pub fixtures: Vec<PathBuf>,
+    /// Send a built-in sample event instead: AML_SCREENING, DOCVER, TRANSACTION_MONITORING
+    /// or KYT_WALLET_CHECK (see --list)
+    #[arg(long, value_name = "TYPE", conflicts_with = "fixtures")]
+    pub event: Option<String>,
+    /// Which sample of the event (e.g. high_risk); see --list [default: the first listed]
+    #[arg(long, requires = "event", value_name = "VARIANT")]
+    pub variant: Option<String>,
+    /// Override a field of the sample event: dotted path = JSON value or text; repeatable
+    #[arg(long = "set", requires = "event", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// List the built-in sample events and their variants
+    #[arg(long, conflicts_with_all = ["fixtures", "event"])]
+    pub list: bool,
+    /// Your app's URL. A fixture's path and query are appended to its path (as in replay);
+    /// a sample event goes to it exactly
+    #[arg(long, value_name = "URL", required_unless_present = "list")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Signature to attach: a good one, or a deliberately bad one to test that your app rejects
+    /// it [default: valid]
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub sign: Option<SignMode>,
+    /// Send each fixture's captured X-Webhook-Signature unchanged instead of signing now
+    #[arg(long, conflicts_with_all = ["sign", "event"])]
+    pub as_captured: bool,
+    /// Send each fixture (or the event) this many times; above 1, print a load summary
+    #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+    /// How many deliveries are in flight at once
+    #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+    /// Seconds the app has to answer each delivery
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Fixture files (hookscope_fixture) or HAR files, told apart by their content
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    // With secrets, signatures are checked as of each capture's received time.
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[command(flatten)]
+    pub tolerance: ToleranceArgs,
 }
 
 /// Parses `10MiB`, `512KiB`, `1MB`, `1000` into bytes.

@@ -53,7 +53,7 @@ pub struct AppResponse {
 pub enum ForwardError {
     #[error("connection refused or unreachable: is your app running at '{target}'? ({detail})")]
     Unreachable { target: String, detail: String },
-    #[error("no answer from '{target}' within {} s (--forward-timeout)", .timeout.as_secs_f64())]
+    #[error("no answer from '{target}' within {} s", .timeout.as_secs_f64())]
     Timeout { target: String, timeout: Duration },
     #[error("'{target}' answered something that is not valid HTTP: {detail}")]
     BadResponse { target: String, detail: String },

@@ -1,8 +1,11 @@
 //! One function per subcommand. Each returns the process exit code.
 
+mod export;
+mod import;
 mod listen;
 mod read;
 mod replay;
+mod send;
 mod verify;
 
 use std::process::ExitCode;
@@ -16,6 +19,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => read::show(args),
         Command::Verify(args) => verify::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Send(args) => send::run(args),
+        Command::Import(args) => import::run(args),
     }
 }
 

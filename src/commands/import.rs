@@ -1,0 +1,112 @@
+//! `import`: fixtures and HAR files into the store as captures marked imported, all files in
+//! one transaction.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::capture::{now_ms, Capture};
+use crate::cli::ImportArgs;
+use crate::config::{db_path, secrets, usage};
+use crate::fixture::{har, Fixture};
+use crate::signature::verify_capture;
+use crate::store::{OpenMode, Store};
+
+pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let secrets = secrets(&args.secrets.secrets)?;
+    let imported_at_ms = now_ms();
+    let mut loaded: Vec<(&PathBuf, Vec<Capture>)> = Vec::with_capacity(args.files.len());
+    let mut problems = Vec::new();
+    for file in &args.files {
+        match load(file, imported_at_ms) {
+            Ok(captures) => loaded.push((file, captures)),
+            Err(message) => problems.push(format!("'{}': {message}", file.display())),
+        }
+    }
+    // Every file is checked before the store is opened: one bad file stores nothing.
+    if !problems.is_empty() {
+        return Err(usage(format!(
+            "nothing was imported: {} of {} files cannot be imported; fix or leave them out:\n  {}",
+            problems.len(),
+            args.files.len(),
+            problems.join("\n  ")
+        )));
+    }
+    if !secrets.is_empty() {
+        // As of the time received, so a verdict says what 'listen' would have said then.
+        for (_, captures) in &mut loaded {
+            for c in captures.iter_mut() {
+                let at_s = c.received_at_ms.div_euclid(1000);
+                let (verdict, diagnostics) = verify_capture(
+                    &c.headers,
+                    &c.body,
+                    &secrets,
+                    at_s,
+                    args.tolerance.tolerance,
+                );
+                c.verdict = verdict;
+                c.diagnostics = diagnostics;
+            }
+        }
+    }
+    let mut store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Create)?;
+    let all: Vec<&Capture> = loaded.iter().flat_map(|(_, cs)| cs.iter()).collect();
+    let ids = store.insert_captures(&all)?;
+    let mut ids = ids.into_iter();
+    for (file, captures) in &loaded {
+        for (entry, c) in captures.iter().enumerate() {
+            let Some(id) = ids.next() else { break };
+            let from = if captures.len() > 1 {
+                format!("'{}' entry {entry}", file.display())
+            } else {
+                format!("'{}'", file.display())
+            };
+            println!(
+                "#{id} {} {} {} from {from}",
+                c.verdict.status().as_str(),
+                c.method,
+                c.path_and_query()
+            );
+        }
+    }
+    eprintln!(
+        "imported {} {} into '{}'",
+        all.len(),
+        if all.len() == 1 {
+            "capture"
+        } else {
+            "captures"
+        },
+        store.path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a file holds, told by its top-level fields.
+#[derive(serde::Deserialize)]
+struct Probe {
+    hookscope_fixture: Option<serde::de::IgnoredAny>,
+    log: Option<serde::de::IgnoredAny>,
+}
+
+/// The captures in one file, or what is wrong with it.
+fn load(path: &Path, imported_at_ms: i64) -> Result<Vec<Capture>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let is_har = matches!(
+        serde_json::from_slice::<Probe>(&bytes),
+        Ok(Probe {
+            hookscope_fixture: None,
+            log: Some(_)
+        })
+    );
+    if is_har {
+        let captures = har::parse(&bytes).map_err(|e| format!("HAR file: {e}"))?;
+        if captures.is_empty() {
+            return Err("HAR file has no entries ('log.entries' is empty)".into());
+        }
+        Ok(captures)
+    } else {
+        // Anything else is read as a fixture, whose errors say what a fixture needs.
+        let fixture = Fixture::parse(&bytes).map_err(|e| e.to_string())?;
+        Ok(vec![fixture.to_capture(imported_at_ms)])
+    }
+}
