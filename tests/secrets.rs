@@ -110,7 +110,37 @@ fn secret_never_leaves_memory() {
         "replay --resign".into(),
         with_secret(&["replay", "1", "--resign", "--db", dbs]),
     ));
-    for sub in ["listen", "replay", "verify", "list", "show"] {
+    let out_dir = dir.path().join("exports");
+    let out = |name: &str| out_dir.join(name).to_str().unwrap().to_string();
+    for format in ["fixture", "har", "curl"] {
+        let target = out(format);
+        let mut args = vec![
+            "export", "--all", "--format", format, "--out", &target, "--db", dbs,
+        ];
+        if format == "fixture" {
+            args.push("--body-files");
+        }
+        outputs.push((format!("export --format {format}"), with_secret(&args)));
+    }
+    let fixture = std::fs::read_dir(out_dir.join("fixture"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().contains(".body.")
+        })
+        .expect("an exported fixture");
+    outputs.push((
+        "send fixture".into(),
+        with_secret(&["send", fixture.to_str().unwrap(), "--to", &app.url()]),
+    ));
+    outputs.push((
+        "send --event".into(),
+        with_secret(&["send", "--event", "DOCVER", "--to", &app.url()]),
+    ));
+    for sub in [
+        "listen", "replay", "verify", "list", "show", "export", "send", "import",
+    ] {
         outputs.push((format!("{sub} --help"), with_secret(&[sub, "--help"])));
     }
     outputs.push(("--help".into(), with_secret(&["--help"])));
@@ -131,11 +161,11 @@ fn secret_never_leaves_memory() {
     for (what, bytes) in &outputs {
         assert_clean(what, bytes);
     }
-    // The replay really was re-signed with the secret, so it was in use.
+    // The last delivery (send --event) really was signed with the secret, so it was in use.
     let last = app.received().pop().unwrap();
     let sig = last.header("x-webhook-signature").unwrap();
     let t: i64 = sig[2..12].parse().unwrap();
-    assert_eq!(sig, sign(SECRET, t, body));
+    assert_eq!(sig, sign(SECRET, t, &last.body));
 
     let mut files = Vec::new();
     files_under(dir.path(), &mut files);
