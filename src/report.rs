@@ -3,6 +3,8 @@
 
 use crate::capture::{AttemptBrief, CaptureId, CaptureSummary};
 
+// Most reports are captures, so boxing the big variant would only add an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Report {
     /// The listener is bound and serving at `url`.

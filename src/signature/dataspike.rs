@@ -574,7 +574,7 @@ mod tests {
         let s = secret();
         for body in [&b""[..], b"\x00\xff\xfe binary \x80"] {
             let header = sign_header(&s, T, body);
-            let (v, d) = verify(&[header.as_bytes()], body, &[s.clone()], T, 300);
+            let (v, d) = verify(&[header.as_bytes()], body, std::slice::from_ref(&s), T, 300);
             assert_eq!(v.status(), Status::Valid);
             let d = d.unwrap();
             assert!(!d.signed_preview.contains('\u{fffd}'));

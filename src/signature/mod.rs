@@ -203,7 +203,7 @@ impl Secret {
         if hex_part.is_empty() {
             return Err(SecretError::Empty);
         }
-        if hex_part.len() % 2 != 0 {
+        if !hex_part.len().is_multiple_of(2) {
             return Err(SecretError::NotHex(format!(
                 "odd number of hex digits ({})",
                 hex_part.len()
