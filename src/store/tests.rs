@@ -257,6 +257,54 @@ fn list_filters_and_orders() {
 }
 
 #[test]
+fn list_after_pages_upwards_with_filters() {
+    let (_dir, mut store) = temp_store();
+    let mut ids = Vec::new();
+    for (path, body) in [
+        ("/a", "x"),
+        ("/b", "needle"),
+        ("/c", "y"),
+        ("/d", "NEEDLE"),
+        ("/e", "z"),
+    ] {
+        let c = capture(path, None, Verdict::Unsigned, body.as_bytes());
+        ids.push(store.insert_capture(&c).unwrap());
+    }
+    let after = |q: ListQuery, id| -> Vec<CaptureId> {
+        store
+            .list_after(&q, id)
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    assert_eq!(after(ListQuery::default(), ids[1]), ids[2..].to_vec());
+    assert_eq!(
+        after(
+            ListQuery {
+                limit: Some(2),
+                before: Some(ids[0]),
+                ..Default::default()
+            },
+            ids[0]
+        ),
+        ids[1..3].to_vec(),
+        "limit applies and before is ignored"
+    );
+    assert_eq!(
+        after(
+            ListQuery {
+                text: Some("needle".into()),
+                ..Default::default()
+            },
+            ids[0]
+        ),
+        vec![ids[1], ids[3]]
+    );
+    assert!(after(ListQuery::default(), ids[4]).is_empty());
+}
+
+#[test]
 fn attempts_round_trip_and_failed_backlog() {
     let (_dir, mut store) = temp_store();
     let c = capture("/x", None, Verdict::Unsigned, b"x");
