@@ -4,3 +4,4 @@ pub mod capture;
 pub mod report;
 pub mod signature;
 pub mod store;
+pub mod tui;
