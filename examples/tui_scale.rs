@@ -88,7 +88,7 @@ fn main() -> anyhow::Result<()> {
 fn body(i: u64) -> Vec<u8> {
     format!(
         r#"{{"id":"01827ed4-c928-7a3c-9a30-{i:012}","webhook_id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","event_type":"{}","timestamp":"2023-07-18T15:32:13Z","payload":{{"applicant_id":"{i}","status":"verified"}}}}"#,
-        if i % 2 == 0 { "DOCVER" } else { "AML_SCREENING" }
+        if i.is_multiple_of(2) { "DOCVER" } else { "AML_SCREENING" }
     )
     .into_bytes()
 }
@@ -120,7 +120,7 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                 Capture {
                     received_at_ms: t0 + i as i64 * 100,
                     method: "POST".into(),
-                    path: if i % RARE_EVERY == 0 {
+                    path: if i.is_multiple_of(RARE_EVERY) {
                         "/webhooks/rare-path".into()
                     } else {
                         "/webhooks/dataspike".into()
@@ -216,9 +216,25 @@ impl Bench {
         Ok(())
     }
 
+    /// One key, then frames until the window has finished reading (a filtered scan may take
+    /// several frames, each within the scan budget, while keys keep working).
     fn once(&mut self, label: &str, events: Vec<Event>) -> anyhow::Result<()> {
-        let d = self.frame(events)?;
-        println!("{label:<34} {:>7.3} ms", ms(d));
+        let started = Instant::now();
+        let mut max = self.frame(events)?;
+        let mut frames = 1;
+        while self.app.needs_refresh() {
+            max = max.max(self.frame(Vec::new())?);
+            frames += 1;
+        }
+        if frames == 1 {
+            println!("{label:<34} {:>7.3} ms", ms(max));
+        } else {
+            println!(
+                "{label:<34} {:>7.3} ms over {frames} frames, longest frame {:.3} ms",
+                ms(started.elapsed()),
+                ms(max)
+            );
+        }
         Ok(())
     }
 }

@@ -257,7 +257,7 @@ fn list_filters_and_orders() {
 }
 
 #[test]
-fn list_after_pages_upwards_with_filters() {
+fn list_after_reads_ranges_both_ways() {
     let (_dir, mut store) = temp_store();
     let mut ids = Vec::new();
     for (path, body) in [
@@ -278,23 +278,29 @@ fn list_after_pages_upwards_with_filters() {
             .map(|s| s.id)
             .collect()
     };
-    assert_eq!(after(ListQuery::default(), ids[1]), ids[2..].to_vec());
+    let up = |limit, before| ListQuery {
+        ascending: true,
+        limit,
+        before,
+        ..Default::default()
+    };
+    assert_eq!(after(up(None, None), ids[1]), ids[2..].to_vec());
+    assert_eq!(after(up(Some(2), None), ids[0]), ids[1..3].to_vec());
     assert_eq!(
-        after(
-            ListQuery {
-                limit: Some(2),
-                before: Some(ids[0]),
-                ..Default::default()
-            },
-            ids[0]
-        ),
+        after(up(None, Some(ids[3])), ids[0]),
         ids[1..3].to_vec(),
-        "limit applies and before is ignored"
+        "before bounds the range"
+    );
+    assert_eq!(
+        after(ListQuery::default(), ids[2]),
+        vec![ids[4], ids[3]],
+        "newest first unless ascending"
     );
     assert_eq!(
         after(
             ListQuery {
                 text: Some("needle".into()),
+                ascending: true,
                 ..Default::default()
             },
             ids[0]

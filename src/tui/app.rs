@@ -377,7 +377,7 @@ fn on_report(app: &mut App, report: Report) {
                 app.say(format!("replay of #{capture_id}: {outcome}"), failed);
             }
             app.window
-                .patch(capture_id, |row| row.latest_attempt = Some(attempt));
+                .patch(capture_id, |row| row.latest_attempt = Some(attempt.clone()));
             if let Some(d) = app.detail.as_mut().filter(|d| d.id == capture_id) {
                 d.stale = true;
             }

@@ -51,11 +51,11 @@ impl Events {
         }
     }
 
-    /// Waits up to [`INPUT_POLL`] for input, then returns everything waiting. Empty means
-    /// nothing happened and nothing needs redrawing.
-    pub fn next_batch(&mut self) -> io::Result<Vec<Event>> {
+    /// Waits up to `wait` (at most [`INPUT_POLL`]) for input, then returns everything
+    /// waiting. Empty means nothing happened and nothing needs redrawing.
+    pub fn next_batch(&mut self, wait: Duration) -> io::Result<Vec<Event>> {
         let mut batch = Vec::new();
-        if term::poll(INPUT_POLL)? {
+        if term::poll(wait.min(INPUT_POLL))? {
             // Take every input already queued, without waiting again.
             loop {
                 match term::read()? {

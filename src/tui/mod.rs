@@ -86,7 +86,15 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
                 .draw(|f| f.render_widget(&app, f.area()))
                 .context("cannot draw the TUI")?;
         }
-        let batch = events.next_batch().context("cannot read terminal input")?;
+        // A search still scanning goes on at once; otherwise wait for something to happen.
+        let wait = if app.needs_refresh() {
+            std::time::Duration::ZERO
+        } else {
+            event::INPUT_POLL
+        };
+        let batch = events
+            .next_batch(wait)
+            .context("cannot read terminal input")?;
         redraw = !batch.is_empty();
         for ev in batch {
             if let Some(cmd) = update(&mut app, ev) {

@@ -81,6 +81,12 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
                 t.dim(),
             ),
         ])
+    } else if app.window.searching() {
+        Line::from(vec![
+            Span::styled("searching for ", t.dim()),
+            Span::styled(format!("'{}'", app.filter.applied), t.accent()),
+            Span::styled("…  (keys still work, Esc clears the filter)", t.dim()),
+        ])
     } else if let Some(n) = &app.notice {
         let style = if n.error { t.error() } else { t.ok() };
         Line::from(Span::styled(n.text.clone(), style))
