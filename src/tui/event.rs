@@ -90,3 +90,31 @@ impl Events {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drains_every_waiting_report_and_notices_the_end() {
+        let (tx, rx) = crate::report::channel();
+        let mut events = Events::new(rx);
+        for open in [true, false] {
+            tx.send(Report::TargetReachable(open)).unwrap();
+        }
+        let mut batch = Vec::new();
+        events.drain_reports(&mut batch);
+        assert_eq!(
+            batch,
+            vec![
+                Event::Report(Report::TargetReachable(true)),
+                Event::Report(Report::TargetReachable(false))
+            ]
+        );
+        drop(tx);
+        batch.clear();
+        events.drain_reports(&mut batch);
+        assert!(batch.is_empty());
+        assert!(!events.reports_open, "a closed channel is not polled again");
+    }
+}

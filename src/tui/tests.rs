@@ -755,3 +755,42 @@ fn resize_changes_the_page() {
     assert_eq!(app.window.visible().len(), super::view::list_rows((80, 7)));
     assert_eq!(app.window.visible().len(), 2);
 }
+
+#[test]
+fn a_slow_filter_says_it_is_searching_and_keys_still_work() {
+    let f = fixture();
+    let mut app = app(1);
+    // One tiny range per frame, as a huge store would behave.
+    app.window = super::window::Window::with_budget(super::window::ScanBudget {
+        chunk_ids: 1,
+        time: std::time::Duration::ZERO,
+    });
+    update(&mut app, Event::Resize(WIDTH, HEIGHT));
+    for ev in [
+        ch('/'),
+        ch('r'),
+        ch('a'),
+        ch('r'),
+        ch('e'),
+        key(KeyCode::Enter),
+    ] {
+        update(&mut app, ev);
+    }
+    app.refresh(&f.store);
+    assert!(app.window.searching() && app.needs_refresh());
+    let screen = draw(&app).backend().to_string();
+    assert!(screen.contains("searching for 'rare'"), "{screen}");
+    assert!(screen.contains("Searching for 'rare'…"), "{screen}");
+    update(&mut app, key(KeyCode::Esc));
+    let mut frames = 0;
+    while app.needs_refresh() {
+        app.refresh(&f.store);
+        frames += 1;
+        assert!(frames < 100);
+    }
+    assert!(
+        app.filter.applied.is_empty(),
+        "Esc cleared the filter mid-search"
+    );
+    assert_eq!(app.window.visible().len(), 6);
+}

@@ -90,7 +90,12 @@ fn attempt_cell<'a>(app: &App, a: Option<&AttemptBrief>) -> Cell<'a> {
 
 fn render_empty(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let lines = if !app.filter.applied.is_empty() {
+    let lines = if app.window.searching() {
+        vec![Line::from(format!(
+            "Searching for '{}'…",
+            app.filter.applied
+        ))]
+    } else if !app.filter.applied.is_empty() {
         vec![
             Line::from(format!("No capture matches '{}'.", app.filter.applied)),
             Line::from(Span::styled("Esc clears the filter, / edits it.", t.dim())),
