@@ -47,7 +47,11 @@ impl TerminalGuard {
         restore();
         let out = f();
         activate()?;
-        self.terminal.clear()?;
+        // `resize` clears and forces a full repaint; `clear` would also ask the terminal for
+        // its cursor position, which not every terminal answers.
+        let size = self.terminal.size()?;
+        self.terminal
+            .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
         Ok(out)
     }
 }
