@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Without `--db` the store goes to a temp dir and is deleted afterwards. With `--db` an
-//! existing file of the right size is reused, so repeated runs skip the fill.
+//! existing file is reused as it is (each run adds one capture), so repeated runs skip the
+//! fill.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use hookscope::capture::{Attempt, AttemptKind, Capture, EventInfo, Source};
+use hookscope::report::Report;
 use hookscope::signature::{HeaderError, Verdict};
 use hookscope::store::{ListQuery, OpenMode, Store};
 use hookscope::tui::app::{update, App, Setup, Theme, Zone};
@@ -56,18 +58,7 @@ fn main() -> anyhow::Result<()> {
     if fill_only {
         return fill(&path, captures);
     }
-    let have = if path.exists() {
-        Store::open(&path, OpenMode::Existing)?.count(&ListQuery::default())?
-    } else {
-        0
-    };
-    if have != captures {
-        if path.exists() {
-            bail!(
-                "'{}' holds {have} captures, not {captures}: pass another --db",
-                path.display()
-            );
-        }
+    if !path.exists() {
         let started = Instant::now();
         let status = std::process::Command::new(std::env::current_exe()?)
             .args(["--fill-only", "--captures", &captures.to_string(), "--db"])
@@ -82,6 +73,7 @@ fn main() -> anyhow::Result<()> {
             std::fs::metadata(&path)?.len() / (1024 * 1024)
         );
     }
+    let captures = Store::open(&path, OpenMode::Existing)?.count(&ListQuery::default())?;
     measure(&path, captures)
 }
 
@@ -290,6 +282,25 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
     b.once("  PgDn within that filter", vec![key(KeyCode::PageDown)])?;
     b.once("filter 'no-such-text' (no match)", filter("no-such-text"))?;
     b.once("clear filter", vec![key(KeyCode::Esc)])?;
+    // A capture arrives from the listener while following: report in, row on screen.
+    b.frame(vec![key(KeyCode::Char('f'))])?;
+    if !b.app.follow {
+        bail!("f did not turn following on");
+    }
+    let template = b
+        .store
+        .get(1)?
+        .context("the store has no capture 1")?
+        .capture;
+    let id = Store::open(path, OpenMode::Existing)?.insert_capture(&template)?;
+    let summary = b.store.summary(id)?.context("new capture not readable")?;
+    b.once(
+        "new capture on screen (following)",
+        vec![Event::Report(Report::Captured(summary))],
+    )?;
+    if b.app.window.selected().map(|r| r.id) != Some(id) {
+        bail!("the new capture is not selected at the top");
+    }
     let t = Instant::now();
     let n = b.store.count(&ListQuery::default())?;
     println!(

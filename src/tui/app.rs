@@ -248,7 +248,8 @@ impl App {
     }
 
     /// Reads what the state asks for: one screenful of rows, and the open capture when it
-    /// changed. Bounded: a few indexed queries, never a scan of the whole list.
+    /// changed. Bounded: a few indexed queries, or with a text filter one frame's share of
+    /// the scan (see [`Window::load`]); never the whole list at once.
     pub fn refresh(&mut self, src: &dyn CaptureSource) {
         if self.window.is_stale() {
             let query = self.query();
