@@ -64,8 +64,19 @@ pub fn tab_lines(
         Tab::Headers => headers(&stored.capture.headers, theme),
         Tab::Body => {
             let c = &stored.capture;
+            let shown_as = match std::str::from_utf8(&c.body) {
+                _ if c.body.is_empty() => "",
+                Err(_) => " · not UTF-8, shown as hex",
+                Ok(t) if serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok() => {
+                    " · JSON shown pretty-printed; stored and replayed byte for byte"
+                }
+                Ok(_) => " · text",
+            };
             let mut lines = vec![Line::from(Span::styled(
-                body_summary(c.body.len(), c.body_size, c.truncated),
+                format!(
+                    "{}{shown_as}",
+                    body_summary(c.body.len(), c.body_size, c.truncated)
+                ),
                 theme.dim(),
             ))];
             lines.extend(body_lines(&c.body, BODY_TEXT_LIMIT, BODY_HEX_LIMIT, theme));
