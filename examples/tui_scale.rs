@@ -308,6 +308,16 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         "count(*) for comparison",
         ms(t.elapsed())
     );
+    let t = Instant::now();
+    let n = b.store.count(&ListQuery {
+        text: Some("rare-path".into()),
+        ..ListQuery::default()
+    })?;
+    println!(
+        "{:<34} {:>7.3} ms ({n}; why the TUI shows no match counts)",
+        "count(*) with text 'rare-path'",
+        ms(t.elapsed())
+    );
     println!("peak rss (VmHWM): {}", peak_rss());
     Ok(())
 }
