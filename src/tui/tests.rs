@@ -794,3 +794,26 @@ fn a_slow_filter_says_it_is_searching_and_keys_still_work() {
     );
     assert_eq!(app.window.visible().len(), 6);
 }
+
+#[test]
+fn every_screen_draws_at_any_size() {
+    let f = fixture();
+    for (w, h) in [(1, 1), (2, 3), (20, 5), (60, 15), (300, 80)] {
+        let mut app = app(1);
+        update(&mut app, Event::Resize(w, h));
+        let screens: [&[Event]; 5] = [
+            &[],
+            &[ch('?')],
+            &[key(KeyCode::Esc), ch('/'), ch('x')],
+            &[key(KeyCode::Esc), key(KeyCode::Enter)],
+            &[key(KeyCode::Tab), key(KeyCode::Tab), ch('G')],
+        ];
+        for events in screens {
+            drive(&mut app, &f.store, events.iter().cloned());
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            terminal
+                .draw(|frame| frame.render_widget(&app, frame.area()))
+                .unwrap();
+        }
+    }
+}
