@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use crate::capture::{Attempt, CaptureId, CaptureSummary};
 use crate::store::{ListQuery, Store, StoreError, StoredCapture};
 
-/// Ids per scanned range: about 8 ms of text matching on an idle laptop core, so one range
-/// fits a frame even on a busy machine.
-pub const CHUNK_IDS: i64 = 8_192;
+/// Ids per scanned range: about 4 ms of text matching on an idle core, so a frame overruns
+/// its budget by little even on a busy machine.
+pub const CHUNK_IDS: i64 = 4_096;
 /// Scanning time allowed per frame before the rest waits for the next frame.
 pub const SCAN_TIME: Duration = Duration::from_millis(40);
 /// A range with more matches than this is "dense": its rows are read directly with a limit
