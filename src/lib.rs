@@ -13,3 +13,4 @@ pub mod sample;
 pub mod sign_mode;
 pub mod signature;
 pub mod store;
+pub mod tui;

@@ -308,6 +308,34 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
+    /// [`Store::list`] restricted to ids above `after`. With `q.ascending` this pages towards
+    /// newer rows (the TUI scrolling up); with `q.before` too it reads one id range, which is
+    /// how the TUI scans a text filter in bounded steps instead of the whole table at once.
+    pub fn list_after(
+        &self,
+        q: &ListQuery,
+        after: CaptureId,
+    ) -> Result<Vec<CaptureSummary>, StoreError> {
+        let (where_sql, mut args) = where_clause(q);
+        args.push(rusqlite::types::Value::Integer(after));
+        let after_cond = format!("c.id > ?{}", args.len());
+        let where_sql = if where_sql.is_empty() {
+            format!("WHERE {after_cond}")
+        } else {
+            format!("{where_sql} AND {after_cond}")
+        };
+        let order = if q.ascending { "ASC" } else { "DESC" };
+        let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM captures c {where_sql} ORDER BY c.id {order} LIMIT {limit}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), summary_from_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
     /// How many captures match `q` (its limit and paging are ignored).
     pub fn count(&self, q: &ListQuery) -> Result<u64, StoreError> {
         let q = ListQuery {

@@ -257,6 +257,60 @@ fn list_filters_and_orders() {
 }
 
 #[test]
+fn list_after_reads_ranges_both_ways() {
+    let (_dir, mut store) = temp_store();
+    let mut ids = Vec::new();
+    for (path, body) in [
+        ("/a", "x"),
+        ("/b", "needle"),
+        ("/c", "y"),
+        ("/d", "NEEDLE"),
+        ("/e", "z"),
+    ] {
+        let c = capture(path, None, Verdict::Unsigned, body.as_bytes());
+        ids.push(store.insert_capture(&c).unwrap());
+    }
+    let after = |q: ListQuery, id| -> Vec<CaptureId> {
+        store
+            .list_after(&q, id)
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    let up = |limit, before| ListQuery {
+        ascending: true,
+        limit,
+        before,
+        ..Default::default()
+    };
+    assert_eq!(after(up(None, None), ids[1]), ids[2..].to_vec());
+    assert_eq!(after(up(Some(2), None), ids[0]), ids[1..3].to_vec());
+    assert_eq!(
+        after(up(None, Some(ids[3])), ids[0]),
+        ids[1..3].to_vec(),
+        "before bounds the range"
+    );
+    assert_eq!(
+        after(ListQuery::default(), ids[2]),
+        vec![ids[4], ids[3]],
+        "newest first unless ascending"
+    );
+    assert_eq!(
+        after(
+            ListQuery {
+                text: Some("needle".into()),
+                ascending: true,
+                ..Default::default()
+            },
+            ids[0]
+        ),
+        vec![ids[1], ids[3]]
+    );
+    assert!(after(ListQuery::default(), ids[4]).is_empty());
+}
+
+#[test]
 fn attempts_round_trip_and_failed_backlog() {
     let (_dir, mut store) = temp_store();
     let c = capture("/x", None, Verdict::Unsigned, b"x");

@@ -1,0 +1,145 @@
+//! The terminal UI: a live window over the store with verdict badges, a detail that explains
+//! every verdict, and one-key replay and export.
+//!
+//! Shape (ratatui's event-driven template): [`event`] gathers terminal input and listener
+//! reports into one [`event::Event`] stream; [`app::update`] applies each event purely and may
+//! return a [`Command`]; [`app::App::refresh`] reads the one screenful the state asks for; the
+//! views draw `&App`. Effects (replay, export) leave through the command channel and their
+//! results come back as reports, so the UI thread never waits on the network.
+
+pub mod app;
+mod editor;
+pub mod event;
+pub mod keymap;
+mod terminal;
+pub mod view;
+pub mod window;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::capture::CaptureId;
+use crate::report::ReportRx;
+use crate::store::{OpenMode, Store};
+use app::{update, App, Setup, Theme, Zone};
+use event::{Event, Events};
+use window::CaptureSource;
+
+/// An effect the TUI asks for. The receiver runs it and reports back with
+/// [`crate::report::Report::Attempted`] or [`crate::report::Report::Notice`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Send the capture to the forward target again. `resign`: replace the signature with a
+    /// fresh one (needs a secret). `body`: send this instead of the stored body.
+    Replay {
+        id: CaptureId,
+        resign: bool,
+        body: Option<Vec<u8>>,
+    },
+    /// Write the capture as a fixture into `./fixtures/` and say where.
+    Export { id: CaptureId },
+}
+
+/// What the TUI needs from its caller.
+pub struct TuiContext {
+    pub db_path: PathBuf,
+    /// `None` when browsing a store without listening.
+    pub listen_url: Option<String>,
+    pub forward_target: Option<String>,
+    pub secrets_loaded: usize,
+    pub reports: ReportRx,
+    pub commands: UnboundedSender<Command>,
+}
+
+/// Runs the TUI until the user quits. Blocking: call it on its own thread, outside the tokio
+/// runtime (it polls the report channel without awaiting).
+pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
+    let store = Store::open(&ctx.db_path, OpenMode::Existing)
+        .context("cannot open the store for the TUI")?;
+    let setup = Setup {
+        listen_url: ctx.listen_url,
+        forward_target: ctx.forward_target,
+        secrets_loaded: ctx.secrets_loaded,
+    };
+    let mut app = App::new(setup, Zone::Local, Theme::from_env());
+    let mut events = Events::new(ctx.reports);
+    let mut guard = terminal::TerminalGuard::enter().context("cannot set up the terminal")?;
+    let size = guard
+        .terminal()
+        .size()
+        .context("cannot read the terminal size")?;
+    update(&mut app, Event::Resize(size.width, size.height));
+    let mut redraw = true;
+    while app.running {
+        if app.needs_refresh() {
+            app.refresh(&store);
+            redraw = true;
+        }
+        if redraw {
+            guard
+                .terminal()
+                .draw(|f| f.render_widget(&app, f.area()))
+                .context("cannot draw the TUI")?;
+        }
+        // A search still scanning goes on at once; otherwise wait for something to happen.
+        let wait = if app.needs_refresh() {
+            std::time::Duration::ZERO
+        } else {
+            event::INPUT_POLL
+        };
+        let batch = events
+            .next_batch(wait)
+            .context("cannot read terminal input")?;
+        redraw = !batch.is_empty();
+        for ev in batch {
+            if let Some(cmd) = update(&mut app, ev) {
+                send(&mut app, &ctx.commands, cmd);
+            }
+        }
+        if let Some(id) = app.take_edit_request() {
+            let edited = edit_body(&mut guard, &store, id)?;
+            if let Some(cmd) = update(&mut app, edited) {
+                send(&mut app, &ctx.commands, cmd);
+            }
+            redraw = true;
+        }
+    }
+    Ok(())
+}
+
+fn send(app: &mut App, commands: &UnboundedSender<Command>, cmd: Command) {
+    if commands.send(cmd).is_err() {
+        let notice = Event::Report(crate::report::Report::Notice {
+            text: "the replay and export worker has stopped; nothing was sent".into(),
+            error: true,
+        });
+        update(app, notice);
+    }
+}
+
+/// Loads the body, lends the terminal to `$EDITOR`, and turns the outcome into an event.
+fn edit_body(
+    guard: &mut terminal::TerminalGuard,
+    src: &dyn CaptureSource,
+    id: CaptureId,
+) -> anyhow::Result<Event> {
+    let body = match src.capture(id) {
+        Ok(Some(stored)) => stored.capture.body,
+        Ok(None) => return Ok(edited(id, Err("the capture is gone from the store".into()))),
+        Err(e) => return Ok(edited(id, Err(e.to_string()))),
+    };
+    let editor = std::env::var("EDITOR").ok();
+    let result = guard
+        .suspend(|| editor::edit(&body, editor.as_deref()))
+        .context("cannot take the terminal back after the editor")?;
+    Ok(edited(id, result))
+}
+
+fn edited(id: CaptureId, body: Result<Vec<u8>, String>) -> Event {
+    Event::Edited { id, body }
+}

@@ -1,0 +1,497 @@
+//! The detail of one capture in four tabs. Each tab's text is laid out once when the capture
+//! loads ([`tab_lines`]); drawing only slices the lines on screen, so a large body scrolls
+//! without re-formatting it every frame.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Tabs, Widget, Wrap};
+
+use super::{escape_bytes, human_size};
+use crate::capture::{Attempt, HeaderPair};
+use crate::signature::{Diagnostics, Status, Verdict, SIGNATURE_HEADER};
+use crate::store::StoredCapture;
+use crate::tui::app::{App, Detail, Tab, Theme, Zone};
+
+/// Body bytes laid out as text; beyond this the tab says how much is left out.
+const BODY_TEXT_LIMIT: usize = 1024 * 1024;
+/// Body bytes laid out as a hex dump (16 bytes a line).
+const BODY_HEX_LIMIT: usize = 256 * 1024;
+/// Response body bytes shown per attempt.
+const RESPONSE_LIMIT: usize = 16 * 1024;
+
+pub fn render(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let [tabs_area, text_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let selected = Tab::ALL.iter().position(|x| *x == d.tab).unwrap_or(0);
+    let mut title = format!(" #{}", d.id);
+    if let Some(data) = &d.data {
+        let c = &data.capture.capture;
+        title.push_str(&format!(" {} {}", c.method, c.path_and_query()));
+    }
+    let [tabs_left, tabs_right] =
+        Layout::horizontal([Constraint::Length(44), Constraint::Min(0)]).areas(tabs_area);
+    Tabs::new(Tab::ALL.map(Tab::title))
+        .select(selected)
+        .highlight_style(t.selected())
+        .render(tabs_left, buf);
+    Paragraph::new(Line::from(Span::styled(title, t.dim()))).render(tabs_right, buf);
+
+    let lines = d.lines();
+    if d.data.is_none() {
+        Paragraph::new("loading…").render(text_area, buf);
+        return;
+    }
+    let start = d.scroll().min(lines.len());
+    let end = (start + text_area.height as usize).min(lines.len());
+    Paragraph::new(lines[start..end].to_vec())
+        .wrap(Wrap { trim: false })
+        .render(text_area, buf);
+}
+
+/// The text of one tab.
+pub fn tab_lines(
+    tab: Tab,
+    stored: &StoredCapture,
+    attempts: &[Attempt],
+    zone: Zone,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    match tab {
+        Tab::Overview => overview(stored, attempts, zone, theme),
+        Tab::Headers => headers(&stored.capture.headers, theme),
+        Tab::Body => {
+            let c = &stored.capture;
+            let shown_as = match std::str::from_utf8(&c.body) {
+                _ if c.body.is_empty() => "",
+                Err(_) => " · not UTF-8, shown as hex",
+                Ok(t) if serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok() => {
+                    " · JSON shown pretty-printed; stored and replayed byte for byte"
+                }
+                Ok(_) => " · text",
+            };
+            let mut lines = vec![Line::from(Span::styled(
+                format!(
+                    "{}{shown_as}",
+                    body_summary(c.body.len(), c.body_size, c.truncated)
+                ),
+                theme.dim(),
+            ))];
+            lines.extend(body_lines(&c.body, BODY_TEXT_LIMIT, BODY_HEX_LIMIT, theme));
+            lines
+        }
+        Tab::Attempts => attempts_lines(attempts, zone, theme),
+    }
+}
+
+fn field(name: &str, value: Vec<Span<'static>>, theme: Theme) -> Line<'static> {
+    let mut spans = vec![Span::styled(format!("{name:<11}"), theme.dim())];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+fn text(s: impl Into<String>) -> Vec<Span<'static>> {
+    vec![Span::raw(s.into())]
+}
+
+fn overview(
+    stored: &StoredCapture,
+    attempts: &[Attempt],
+    zone: Zone,
+    t: Theme,
+) -> Vec<Line<'static>> {
+    let c = &stored.capture;
+    let status = c.verdict.status();
+    let mut verdict = vec![
+        Span::styled(status.badge(), t.badge(status)),
+        Span::raw(format!(" {status}")),
+    ];
+    if let Some(reason) = c.verdict.reason() {
+        verdict.push(Span::raw(format!(": {reason}")));
+    }
+    let mut lines = vec![
+        field("Verdict", verdict, t),
+        field(
+            "Received",
+            text(format!(
+                "{} from {} ({})",
+                zone.full(c.received_at_ms),
+                c.peer.as_deref().unwrap_or("unknown peer"),
+                c.source.as_str()
+            )),
+            t,
+        ),
+        field(
+            "Request",
+            text(format!("{} {}", c.method, c.path_and_query())),
+            t,
+        ),
+    ];
+    if let Some(i) = c.verdict.secret_index() {
+        lines.push(field(
+            "Secret",
+            text(format!(
+                "matched secret index {i} (secret number {})",
+                i + 1
+            )),
+            t,
+        ));
+    }
+    let signed_t = c.diagnostics.as_ref().and_then(|d| d.timestamp);
+    if let Some(ts) = signed_t {
+        let mut value = format!("t={ts} ({})", zone.full(ts.saturating_mul(1000)));
+        // Invalid verdicts carry no skew; the arrival time still tells how old `t` was.
+        let skew = c
+            .verdict
+            .skew_s()
+            .unwrap_or_else(|| c.received_at_ms.div_euclid(1000).saturating_sub(ts));
+        value.push_str(&format!(", {}", skew_text(skew)));
+        if let Verdict::Stale { tolerance_s, .. } = c.verdict {
+            value.push_str(&format!(", tolerance {tolerance_s} s"));
+        }
+        lines.push(field("Timestamp", text(value), t));
+    }
+    lines.push(field(
+        "Event",
+        text(format!(
+            "{}  id {}",
+            c.event.event_type.as_deref().unwrap_or("-"),
+            c.event.event_id.as_deref().unwrap_or("-")
+        )),
+        t,
+    ));
+    lines.push(field(
+        "Body",
+        text(body_summary(c.body.len(), c.body_size, c.truncated)),
+        t,
+    ));
+    if let Some(r) = &c.rejected {
+        lines.push(field(
+            "Rejected",
+            vec![Span::styled(
+                format!("answered {} to the sender: {}", r.status, r.reason),
+                t.error(),
+            )],
+            t,
+        ));
+    }
+    lines.push(field(
+        "Attempts",
+        text(match attempts.last() {
+            None => "none yet (r replays)".to_string(),
+            Some(a) => format!(
+                "{}; latest: {} {}",
+                attempts.len(),
+                a.kind.as_str(),
+                attempt_outcome(a)
+            ),
+        }),
+        t,
+    ));
+    if status != Status::Valid {
+        lines.push(Line::default());
+        lines.extend(signature_help(&c.verdict, c.diagnostics.as_ref(), t));
+    }
+    lines
+}
+
+fn skew_text(skew_s: i64) -> String {
+    if skew_s >= 0 {
+        format!("signed {skew_s} s before arrival")
+    } else {
+        format!(
+            "signed {} s after arrival (clock ahead)",
+            skew_s.unsigned_abs()
+        )
+    }
+}
+
+/// Why a signature failed, in the terms a developer can act on.
+fn signature_help(verdict: &Verdict, diag: Option<&Diagnostics>, t: Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled("Signature", t.title()))];
+    let Some(d) = diag else {
+        let hint = match verdict {
+            Verdict::Unsigned => format!(
+                "the request carried no {SIGNATURE_HEADER} header: is it really from Dataspike, \
+                 or did a proxy strip it?"
+            ),
+            Verdict::Invalid { .. } => {
+                format!("the {SIGNATURE_HEADER} header could not be read; see the reason above")
+            }
+            _ => "no signature details were recorded".into(),
+        };
+        lines.push(field("  Hint", vec![Span::styled(hint, t.warn())], t));
+        return lines;
+    };
+    lines.push(field(
+        "  Signed",
+        vec![
+            Span::raw(d.signed_preview.clone()),
+            Span::styled(format!("  ({} bytes)", d.signed_len), t.dim()),
+        ],
+        t,
+    ));
+    if d.expected.is_empty() {
+        lines.push(field(
+            "  Expected",
+            vec![Span::styled(
+                "no secret loaded, nothing to compare",
+                t.dim(),
+            )],
+            t,
+        ));
+    }
+    for (i, digest) in d.expected.iter().enumerate() {
+        let name = if i == 0 { "  Expected" } else { "" };
+        lines.push(field(
+            name,
+            vec![
+                Span::styled(format!("secret {i}: "), t.dim()),
+                Span::raw(digest.clone()),
+            ],
+            t,
+        ));
+    }
+    for (i, digest) in d.received.iter().enumerate() {
+        let name = if i == 0 { "  Received" } else { "" };
+        lines.push(field(
+            name,
+            vec![
+                Span::styled("v1: ", t.dim()),
+                Span::styled(digest.clone(), t.error()),
+            ],
+            t,
+        ));
+    }
+    if let Some(hint) = &d.hint {
+        lines.push(field(
+            "  Hint",
+            vec![Span::styled(hint.clone(), t.warn())],
+            t,
+        ));
+    }
+    lines
+}
+
+fn body_summary(stored: usize, sent: u64, truncated: bool) -> String {
+    if truncated {
+        format!(
+            "{} stored of {} sent (truncated at --max-body)",
+            human_size(stored as u64),
+            human_size(sent)
+        )
+    } else if stored < 1024 {
+        format!("{stored} bytes")
+    } else {
+        format!("{stored} bytes ({})", human_size(stored as u64))
+    }
+}
+
+fn headers(headers: &[HeaderPair], t: Theme) -> Vec<Line<'static>> {
+    if headers.is_empty() {
+        return vec![Line::from(Span::styled("no headers", t.dim()))];
+    }
+    headers
+        .iter()
+        .map(|(name, value)| {
+            Line::from(vec![
+                Span::styled(escape_bytes(name), t.accent()),
+                Span::styled(": ", t.dim()),
+                Span::raw(escape_bytes(value)),
+            ])
+        })
+        .collect()
+}
+
+/// Pretty JSON, plain UTF-8 text, or a hex dump for anything else.
+fn body_lines(body: &[u8], text_limit: usize, hex_limit: usize, t: Theme) -> Vec<Line<'static>> {
+    if body.is_empty() {
+        return vec![Line::from(Span::styled("(empty body)", t.dim()))];
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return hex_dump(body, hex_limit, t);
+    };
+    if let Some(pretty) = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .filter(|_| body.len() <= text_limit)
+    {
+        return pretty.lines().map(|l| Line::from(l.to_string())).collect();
+    }
+    let mut end = text.len().min(text_limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut lines: Vec<Line<'static>> = text[..end]
+        .lines()
+        .map(|l| Line::from(escape_bytes(l.as_bytes())))
+        .collect();
+    if end < text.len() {
+        lines.push(more_bytes(text.len() - end, t));
+    }
+    lines
+}
+
+fn more_bytes(n: usize, t: Theme) -> Line<'static> {
+    Line::from(Span::styled(
+        format!(
+            "… {} more not shown here (x exports all of it)",
+            human_size(n as u64)
+        ),
+        t.dim(),
+    ))
+}
+
+/// `00000000  7b 22 69 64 22 3a 31 7d  0a ff                    |{"id":1}..|`
+fn hex_dump(bytes: &[u8], limit: usize, t: Theme) -> Vec<Line<'static>> {
+    let shown = &bytes[..bytes.len().min(limit)];
+    let mut lines: Vec<Line<'static>> = shown
+        .chunks(16)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut hex = String::with_capacity(50);
+            for (j, b) in chunk.iter().enumerate() {
+                if j == 8 {
+                    hex.push(' ');
+                }
+                hex.push_str(&format!("{b:02x} "));
+            }
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            Line::from(vec![
+                Span::styled(format!("{:08x}  ", i * 16), t.dim()),
+                Span::raw(format!("{hex:<49} ")),
+                Span::styled(format!("|{ascii}|"), t.dim()),
+            ])
+        })
+        .collect();
+    if shown.len() < bytes.len() {
+        lines.push(more_bytes(bytes.len() - shown.len(), t));
+    }
+    lines
+}
+
+fn attempt_outcome(a: &Attempt) -> String {
+    let latency = a
+        .latency_ms
+        .map(|l| format!(" in {l} ms"))
+        .unwrap_or_default();
+    match (&a.status, &a.error) {
+        (Some(s), _) => format!("HTTP {s}{latency}"),
+        (None, Some(e)) => format!("failed: {e}{latency}"),
+        (None, None) => format!("no answer{latency}"),
+    }
+}
+
+fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'static>> {
+    if attempts.is_empty() {
+        return vec![Line::from(Span::styled(
+            "Not forwarded or replayed yet. r replays, R replays byte for byte, e edits first.",
+            t.dim(),
+        ))];
+    }
+    let mut lines = Vec::new();
+    for (i, a) in attempts.iter().enumerate().rev() {
+        let outcome_style = if a.succeeded() { t.ok() } else { t.error() };
+        let mut how = Vec::new();
+        if a.resigned {
+            how.push("re-signed");
+        }
+        if a.sent_body.is_some() {
+            how.push("edited body");
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("#{} {}", i + 1, a.kind.as_str()), t.title()),
+            Span::raw(format!("  {}  → {}", zone.full(a.at_ms), a.target)),
+            Span::styled(
+                if how.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({})", how.join(", "))
+                },
+                t.dim(),
+            ),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(attempt_outcome(a), outcome_style),
+        ]));
+        if let (Some(_), Some(e)) = (a.status, &a.error) {
+            lines.push(Line::from(Span::styled(format!("  error: {e}"), t.error())));
+        }
+        for (name, value) in &a.response_headers {
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(escape_bytes(name), t.accent()),
+                Span::styled(": ", t.dim()),
+                Span::raw(escape_bytes(value)),
+            ]));
+        }
+        if a.status.is_some() {
+            let mut note = format!("  response body, {} bytes", a.response_body.len());
+            if a.response_truncated {
+                note.push_str(" (cut when stored)");
+            }
+            lines.push(Line::from(Span::styled(note, t.dim())));
+            if !a.response_body.is_empty() {
+                for l in body_lines(&a.response_body, RESPONSE_LIMIT, RESPONSE_LIMIT, t) {
+                    let mut spans = vec![Span::raw("    ")];
+                    spans.extend(l.spans);
+                    lines.push(Line::from(spans).style(Style::new()));
+                }
+            }
+        }
+        lines.push(Line::default());
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn json_bodies_are_pretty_and_keep_key_order() {
+        let t = Theme { color: false };
+        let lines = plain(&body_lines(br#"{"z":1,"a":[true]}"#, 100, 100, t));
+        assert_eq!(
+            lines,
+            vec!["{", "  \"z\": 1,", "  \"a\": [", "    true", "  ]", "}"]
+        );
+    }
+
+    #[test]
+    fn binary_bodies_are_hex_dumped() {
+        let t = Theme { color: false };
+        let lines = plain(&body_lines(b"{\"id\":1}\n\xff", 100, 100, t));
+        assert_eq!(
+            lines,
+            vec!["00000000  7b 22 69 64 22 3a 31 7d  0a ff                    |{\"id\":1}..|"]
+        );
+        let lines = plain(&body_lines(&[0xffu8; 40], 100, 16, t));
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].contains("24 B more"), "{lines:?}");
+    }
+
+    #[test]
+    fn long_text_is_cut_at_a_char_boundary() {
+        let t = Theme { color: false };
+        let lines = plain(&body_lines("ééé".as_bytes(), 3, 3, t));
+        assert_eq!(lines[0], "é");
+        assert!(lines[1].contains("4 B more"));
+    }
+}
