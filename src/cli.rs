@@ -42,6 +42,20 @@ pub enum Command {
     Send(SendArgs),
     /// Load fixtures or a HAR file into the store as imported captures
     Import(ImportArgs),
+    /// Browse stored captures in the terminal UI, without listening
+    Tui(TuiArgs),
+}
+
+impl Cli {
+    /// Whether this run draws the terminal UI (then logs must not write to the terminal).
+    pub fn draws_tui(&self) -> bool {
+        use std::io::IsTerminal;
+        match &self.command {
+            Command::Tui(_) => true,
+            Command::Listen(a) => !a.no_tui && !a.json && std::io::stdout().is_terminal(),
+            _ => false,
+        }
+    }
 }
 
 /// Where the database lives.
@@ -172,6 +186,20 @@ pub struct VerifyArgs {
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Base URL replays go to [default: each capture's last forward target]
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// Seconds the app has to answer a replay
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -258,6 +258,29 @@ pub fn attempt_from(
     }
 }
 
+/// Sends a stored capture again as `plan` says and returns the attempt to store.
+pub async fn replay(
+    forwarder: &Forwarder,
+    capture_id: CaptureId,
+    capture: &Capture,
+    target: &Uri,
+    plan: &ReplayPlan,
+) -> Attempt {
+    let out = replay_request(capture, plan, chrono::Utc::now().timestamp());
+    let at_ms = crate::capture::now_ms();
+    let (outcome, latency) = forwarder.send(target, &out).await;
+    attempt_from(
+        capture_id,
+        AttemptKind::Replay,
+        at_ms,
+        target,
+        plan.resign_with.is_some(),
+        plan.body.clone(),
+        &outcome,
+        latency,
+    )
+}
+
 /// A pooled HTTP client for the developer's app.
 #[derive(Clone)]
 pub struct Forwarder {

@@ -6,10 +6,12 @@ use hookscope::config::UsageError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Log lines would scribble over the terminal UI; there, problems show in the UI itself.
+    let default_filter = if cli.draws_tui() { "off" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HOOKSCOPE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();

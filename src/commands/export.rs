@@ -131,13 +131,7 @@ fn export_fixtures(
     })?;
     let progress = progress_bar(captures.len(), "writing fixtures");
     for stored in captures {
-        let mut fixture = Fixture::from_capture(stored.id, &stored.capture);
-        if body_files {
-            fixture = fixture.with_body_file();
-            write_atomic(&dir.join(fixture.body_file_name()), &fixture.body, false)?;
-        }
-        let path = dir.join(fixture.file_name());
-        write_atomic(&path, fixture.to_json_pretty().as_bytes(), false)?;
+        let path = write_fixture(dir, stored, body_files)?;
         progress.suspend(|| println!("{}", path.display()));
         progress.inc(1);
     }
@@ -149,6 +143,23 @@ fn export_fixtures(
     };
     eprintln!("exported {} {noun} to '{}'", captures.len(), dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one capture as a fixture file (and its body file) into `dir`; returns the fixture's
+/// path. Also used by the TUI's export key.
+pub fn write_fixture(
+    dir: &Path,
+    stored: &StoredCapture,
+    body_files: bool,
+) -> anyhow::Result<std::path::PathBuf> {
+    let mut fixture = Fixture::from_capture(stored.id, &stored.capture);
+    if body_files {
+        fixture = fixture.with_body_file();
+        write_atomic(&dir.join(fixture.body_file_name()), &fixture.body, false)?;
+    }
+    let path = dir.join(fixture.file_name());
+    write_atomic(&path, fixture.to_json_pretty().as_bytes(), false)?;
+    Ok(path)
 }
 
 /// Writes a single-file export to `out`, or to stdout for `-`.

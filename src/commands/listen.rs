@@ -7,14 +7,20 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::tui::{probe_target, run_effects, Effects};
 use crate::capture::{CaptureId, CaptureSummary};
 use crate::cli::ListenArgs;
 use crate::config::{db_path, secrets, usage};
 use crate::forward::parse_target;
+use crate::forward::Forwarder;
 use crate::listener::{self, ForwardConfig, ListenConfig};
 use crate::output;
-use crate::report::{self, Report, ReportRx};
+use crate::report::{self, Report, ReportRx, ReportTx};
+use crate::store::Writer;
 use crate::store::{spawn_writer, OpenMode, Store};
+use crate::tui::{self, TuiContext};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets(&args.secrets.secrets)?;
@@ -41,6 +47,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         forward,
     };
     let json = args.json;
+    let draws_tui = !args.no_tui && !json && std::io::stdout().is_terminal();
     let rt = super::runtime()?;
     rt.block_on(async move {
         let addr = SocketAddr::new(host, args.port);
@@ -68,6 +75,10 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
                 "warning: listening on {host}, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers. Use --host 127.0.0.1 unless you need this."
             );
         }
+        if draws_tui {
+            run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), url, db.clone()).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         let forwarding = cfg.forward.is_some();
         let printer = std::thread::Builder::new()
             .name("hookscope-output".into())
@@ -94,6 +105,85 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Serves with the terminal UI as the consumer of reports. Quitting the UI stops the listener.
+async fn run_with_tui(
+    socket: tokio::net::TcpListener,
+    cfg: ListenConfig,
+    writer: Writer,
+    writer_thread: std::thread::JoinHandle<()>,
+    (tx, rx): (ReportTx, ReportRx),
+    url: String,
+    db: PathBuf,
+) -> anyhow::Result<()> {
+    let target = cfg.forward.as_ref().map(|f| f.target.clone());
+    let timeout = cfg
+        .forward
+        .as_ref()
+        .map(|f| f.timeout)
+        .unwrap_or(crate::forward::FORWARD_TIMEOUT);
+    let (commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
+    let effects = tokio::spawn(run_effects(
+        commands_rx,
+        Effects {
+            db: db.clone(),
+            writer: Some(writer.clone()),
+            target: target.clone(),
+            secret: cfg.secrets.first().cloned(),
+            forwarder: Forwarder::new(timeout),
+            reports: tx.clone(),
+        },
+    ));
+    let probe = target
+        .clone()
+        .map(|t| tokio::spawn(probe_target(t, tx.clone())));
+    let _ = tx.send(Report::Listening { url: url.clone() });
+    let ctx = TuiContext {
+        db_path: db.clone(),
+        listen_url: Some(url),
+        forward_target: target.map(|t| t.to_string()),
+        secrets_loaded: cfg.secrets.len(),
+        reports: rx,
+        commands: commands_tx,
+    };
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let ui = std::thread::Builder::new()
+        .name("hookscope-tui".into())
+        .spawn(move || {
+            let result = tui::run(ctx);
+            let _ = done_tx.send(());
+            result
+        })
+        .context("cannot start the terminal UI thread")?;
+    let stop = async {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = done_rx => {}
+        }
+    };
+    listener::serve(socket, cfg, writer, tx, stop).await;
+    // Drop the last writer handles and report senders so the writer thread can finish.
+    effects.abort();
+    if let Some(p) = probe {
+        p.abort();
+    }
+    let _ = effects.await;
+    let ui_result = tokio::task::spawn_blocking(move || {
+        let _ = writer_thread.join();
+        ui.join()
+    })
+    .await
+    .context("shutdown")?;
+    match ui_result {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("the terminal UI panicked; the terminal was restored"),
+    }
+    eprintln!(
+        "stopped; every acknowledged capture is committed to '{}'",
+        db.display()
+    );
+    Ok(())
 }
 
 fn url_host(addr: SocketAddr) -> String {

@@ -6,6 +6,7 @@ mod listen;
 mod read;
 mod replay;
 mod send;
+mod tui;
 mod verify;
 
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(args),
         Command::Send(args) => send::run(args),
         Command::Import(args) => import::run(args),
+        Command::Tui(args) => tui::run(args),
     }
 }
 

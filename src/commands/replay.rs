@@ -4,12 +4,10 @@ use anyhow::Context;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::capture::{now_ms, AttemptKind, CaptureId};
+use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
 use crate::config::{db_path, secrets, usage};
-use crate::forward::{
-    attempt_from, join_target, parse_target, replay_request, Forwarder, ReplayPlan,
-};
+use crate::forward::{join_target, parse_target, replay, Forwarder, ReplayPlan};
 use crate::output::attempt_brief;
 use crate::store::{OpenMode, Store};
 
@@ -50,7 +48,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = ReplayPlan {
         resign_with,
-        body: body.clone(),
+        body,
         headers: args.headers.clone(),
     };
     let forwarder = Forwarder::new(Duration::from_secs(args.timeout));
@@ -80,20 +78,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         } else {
             base
         };
-        let now_s = chrono::Utc::now().timestamp();
-        let out = replay_request(&stored.capture, &plan, now_s);
-        let at_ms = now_ms();
-        let (outcome, latency) = rt.block_on(forwarder.send(&target, &out));
-        let attempt = attempt_from(
-            id,
-            AttemptKind::Replay,
-            at_ms,
-            &target,
-            plan.resign_with.is_some(),
-            body.clone(),
-            &outcome,
-            latency,
-        );
+        let attempt = rt.block_on(replay(&forwarder, id, &stored.capture, &target, &plan));
         if !attempt.succeeded() {
             failures += 1;
         }
