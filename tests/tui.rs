@@ -1,0 +1,180 @@
+//! The terminal UI end to end: the real binary in a real terminal (tmux), real captures from a
+//! real sender, a key press, and the replay arriving at a real test server.
+
+mod common;
+use common::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A private tmux server running one command in a 140x40 window; killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        let socket = format!("hookscope-test-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "140",
+                "-y",
+                "40",
+                cmd,
+            ])
+            .env("NO_COLOR", "1")
+            .status()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(ok.success());
+        Tmux { socket }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["-L", &self.socket, "send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    fn screen(&self) -> String {
+        let o = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "has-session", "-t", "t"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
+    /// Waits until the screen satisfies `ok`, or panics showing the last screen.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn wait_until(what: &str, ok: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn listen_tui_shows_captures_and_r_replays_to_the_app() {
+    let app = TestApp::start(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let cmd = format!(
+        "{} listen --port {port} --db {} --secret {SECRET} --forward-to {}",
+        env!("CARGO_BIN_EXE_hookscope"),
+        db.display(),
+        app.url()
+    );
+    let tmux = Tmux::start(&cmd);
+    tmux.wait_for("the header", |s| s.contains(&format!("127.0.0.1:{port}")));
+
+    // One valid and one tampered delivery from a real sender.
+    let addr = format!("127.0.0.1:{port}");
+    let body = VECTOR_BODY.as_bytes();
+    let good = sign(SECRET, now(), body);
+    assert_eq!(
+        post(
+            &addr,
+            "/dataspike/hook",
+            &[("X-Webhook-Signature", &good)],
+            body
+        )
+        .status,
+        200
+    );
+    let mut tampered = body.to_vec();
+    tampered[10] = b'9';
+    assert_eq!(
+        post(
+            &addr,
+            "/dataspike/hook",
+            &[("X-Webhook-Signature", &good)],
+            &tampered
+        )
+        .status,
+        200
+    );
+    assert_eq!(app.received().len(), 2);
+
+    let screen = tmux.wait_for("both rows", |s| s.matches("AML_SCREENING").count() == 2);
+    assert!(screen.contains("PASS 1  FAIL 1"), "{screen}");
+    assert!(screen.contains("(reachable)"), "{screen}");
+
+    // The newest (tampered) row is selected; its detail explains the failure.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the diagnostics", |s| {
+        s.contains("no secret matches") && s.contains("Expected")
+    });
+
+    // `r` replays it re-signed (a secret is loaded): the app gets a fresh, valid signature.
+    tmux.keys(&["r"]);
+    wait_until("the replay at the app", || app.received().len() == 3);
+    let got = app.received().pop().unwrap();
+    assert_eq!(got.body, tampered);
+    let sig = got.header("x-webhook-signature").unwrap();
+    let t: i64 = sig[2..12].parse().unwrap();
+    assert!((now() - t).abs() < 60);
+    assert_eq!(sig, sign(SECRET, t, &tampered));
+    tmux.wait_for("the replay's result", |s| s.contains("replayed #2"));
+
+    // `q` quits the UI and stops the listener; the replay is stored as an attempt.
+    tmux.keys(&["q"]);
+    wait_until("listen to exit", || !tmux.alive());
+    let shown = show_json(&db, 2);
+    let attempts = shown["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[1]["kind"], "replay");
+    assert_eq!(attempts[1]["resigned"], true);
+}
+
+#[test]
+fn tui_on_a_missing_database_is_an_error_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("absent.db");
+    let o = run(&["tui", "--db", db.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("absent.db"), "{}", stderr(&o));
+    assert!(!db.exists());
+}
