@@ -109,6 +109,8 @@ pub struct ListQuery {
     pub event: Option<String>,
     /// Only captures with an id below this (keyset paging, newest first).
     pub before: Option<CaptureId>,
+    /// Only captures with an id above this (keyset paging towards newer rows).
+    pub after: Option<CaptureId>,
     /// Case-insensitive substring of path, event type, verdict or body.
     pub text: Option<String>,
     /// Oldest first instead of newest first.
@@ -316,30 +318,17 @@ impl Store {
         q: &ListQuery,
         after: CaptureId,
     ) -> Result<Vec<CaptureSummary>, StoreError> {
-        let (where_sql, mut args) = where_clause(q);
-        args.push(rusqlite::types::Value::Integer(after));
-        let after_cond = format!("c.id > ?{}", args.len());
-        let where_sql = if where_sql.is_empty() {
-            format!("WHERE {after_cond}")
-        } else {
-            format!("{where_sql} AND {after_cond}")
-        };
-        let order = if q.ascending { "ASC" } else { "DESC" };
-        let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM captures c {where_sql} ORDER BY c.id {order} LIMIT {limit}"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), summary_from_row)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        self.list(&ListQuery {
+            after: Some(after),
+            ..q.clone()
+        })
     }
 
     /// How many captures match `q` (its limit and paging are ignored).
     pub fn count(&self, q: &ListQuery) -> Result<u64, StoreError> {
         let q = ListQuery {
             before: None,
+            after: None,
             limit: None,
             ..q.clone()
         };
@@ -505,6 +494,10 @@ fn where_clause(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
     if let Some(b) = q.before {
         args.push(V::Integer(b));
         conds.push(format!("c.id < ?{}", args.len()));
+    }
+    if let Some(a) = q.after {
+        args.push(V::Integer(a));
+        conds.push(format!("c.id > ?{}", args.len()));
     }
     if let Some(t) = q.text.as_ref().filter(|t| !t.is_empty()) {
         args.push(V::Text(t.to_lowercase()));
