@@ -359,3 +359,38 @@ fn headless_human_lines() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn binding_beyond_loopback_warns_about_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let mut child = bin()
+        .args([
+            "listen", "--json", "--host", "0.0.0.0", "--port", "0", "--db",
+        ])
+        .arg(&db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"listening\""), "{first}");
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not loopback") && err.contains("personal data"),
+        "{err}"
+    );
+
+    // The default binds loopback only and says nothing of the kind.
+    let l = Listener::start(&db, &[]);
+    assert!(l.url.starts_with("http://127.0.0.1:"));
+}
