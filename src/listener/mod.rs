@@ -37,8 +37,9 @@ pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long Ctrl-C waits for in-flight requests before giving up on them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
-/// Most request headers accepted (HTTP/1).
-const MAX_HEADERS: usize = 1000;
+/// Most request headers accepted (HTTP/1); more get 431. Webhook senders send a dozen or so;
+/// hyper allocates room for this many on every request, so it is not set higher than useful.
+const MAX_HEADERS: usize = 256;
 
 /// Who answers the webhook sender when forwarding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
