@@ -180,7 +180,8 @@ pub struct VerifyArgs {
     /// File holding the exact raw body bytes
     #[arg(long, requires = "header", value_name = "FILE")]
     pub body_file: Option<PathBuf>,
-    /// Pretend the current time is this Unix timestamp (seconds)
+    /// Check the timestamp as of this Unix time (seconds) [default: now; for a stored capture,
+    /// the time it arrived]
     #[arg(long, value_name = "UNIX")]
     pub now: Option<i64>,
     /// Print the result as JSON

@@ -394,3 +394,39 @@ fn binding_beyond_loopback_warns_about_personal_data() {
     let l = Listener::start(&db, &[]);
     assert!(l.url.starts_with("http://127.0.0.1:"));
 }
+
+#[test]
+fn verify_judges_a_stored_capture_as_of_its_arrival() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    // The published vector, as if it had arrived 10 s after it was signed in 2023.
+    let fixture = serde_json::json!({
+        "hookscope_fixture": 1,
+        "method": "POST",
+        "path": "/hook",
+        "received_at": "2023-11-14T22:13:30Z",
+        "headers": [["X-Webhook-Signature", format!("t={VECTOR_T},v1={VECTOR_V1}")]],
+        "body": VECTOR_BODY,
+    });
+    let file = dir.path().join("old.json");
+    std::fs::write(&file, fixture.to_string()).unwrap();
+    let o = run(&[
+        "import",
+        file.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = list_json(&db, &[])[0]["id"].as_i64().unwrap().to_string();
+    let dbs = db.to_str().unwrap();
+    let o = run(&["verify", &id, "--db", dbs, "--secret", SECRET]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("10 s before check"), "{}", stdout(&o));
+    // Asked about today, the same signature is stale.
+    let today = now().to_string();
+    let o = run(&[
+        "verify", &id, "--db", dbs, "--secret", SECRET, "--now", &today,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("STALE"), "{}", stdout(&o));
+}

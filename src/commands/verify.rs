@@ -19,7 +19,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     let now = args.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
     let tol = args.tolerance.tolerance;
-    let (verdict, diag) = match (args.id, &args.header, &args.body_file) {
+    let (verdict, diag, now) = match (args.id, &args.header, &args.body_file) {
         (Some(id), _, _) => {
             let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
             let c = store.get(id)?.ok_or_else(|| {
@@ -28,13 +28,20 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     store.path().display()
                 ))
             })?;
-            verify_capture(&c.capture.headers, &c.capture.body, &secrets, now, tol)
+            // Judge the timestamp as of arrival, as `listen` would have: a capture does not
+            // go stale in the store.
+            let at = args
+                .now
+                .unwrap_or(c.capture.received_at_ms.div_euclid(1000));
+            let (v, d) = verify_capture(&c.capture.headers, &c.capture.body, &secrets, at, tol);
+            (v, d, at)
         }
         (None, Some(header), Some(file)) => {
             let body = std::fs::read(file)
                 .with_context(|| format!("cannot read body file '{}'", file.display()))
                 .map_err(|e| usage(format!("{e:#}")))?;
-            verify(&[header.as_bytes()], &body, &secrets, now, tol)
+            let (v, d) = verify(&[header.as_bytes()], &body, &secrets, now, tol);
+            (v, d, now)
         }
         _ => {
             return Err(usage(
