@@ -165,6 +165,19 @@ fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
 }
 
 /// Hex HMAC-SHA256 of `"{t}.{body}"` under `secret`.
+///
+/// The test vector from Dataspike's reference:
+/// ```
+/// use hookscope::signature::{sign, Secret};
+/// let secret =
+///     Secret::parse("whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+///         .unwrap();
+/// let body = br#"{"id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","webhook_id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","event_type":"AML_SCREENING","timestamp":"2023-07-18T15:32:13Z","payload":{}}"#;
+/// assert_eq!(
+///     sign(&secret, 1_700_000_000, body),
+///     "ed2a117641bffc67be82b1ca58a1252d3a17ad89fdde76a3bec3eebf5f13c22a"
+/// );
+/// ```
 pub fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
     hex::encode(mac(secret, t, body))
 }
