@@ -48,25 +48,21 @@ impl EventInfo {
     /// Reads `event_type` and `id` from a JSON object body. Anything else (not JSON, not UTF-8,
     /// not an object, other field types) yields nothing: the body is kept as it is either way.
     pub fn inspect(body: &[u8]) -> EventInfo {
-        #[derive(serde::Deserialize)]
-        struct Envelope {
-            #[serde(default)]
-            event_type: Option<Value>,
-            #[serde(default)]
-            id: Option<Value>,
-        }
         let first = body.iter().find(|b| !b.is_ascii_whitespace());
         if first != Some(&b'{') {
             return EventInfo::default();
         }
-        let Ok(env) = serde_json::from_slice::<Envelope>(body) else {
+        // The whole body is parsed into a `Value`, not into a struct: serde skips unknown
+        // members without checking their strings, so invalid UTF-8 in, say, the payload passed
+        // for JSON (found by the `body_inspect` fuzz target).
+        let Ok(Value::Object(mut env)) = serde_json::from_slice::<Value>(body) else {
             return EventInfo::default();
         };
-        let event_type = match env.event_type {
+        let event_type = match env.remove("event_type") {
             Some(Value::String(s)) => Some(s),
             _ => None,
         };
-        let event_id = match env.id {
+        let event_id = match env.remove("id") {
             Some(Value::String(s)) => Some(s),
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
@@ -238,6 +234,21 @@ mod tests {
         let info = EventInfo::inspect(b" {\"id\": 42, \"event_type\": null}");
         assert_eq!(info.event_id.as_deref(), Some("42"));
         assert_eq!(info.event_type, None);
+    }
+
+    #[test]
+    fn inspect_rejects_invalid_utf8_anywhere() {
+        // Regression (fuzz/regressions/body_inspect/non_utf8_in_ignored_member): invalid UTF-8
+        // or a lone surrogate in a member that inspect skips made the body pass for JSON.
+        for body in [
+            &b"{\"event_type\":\"DOCVER\",\"id\":\"a\",\"payload\":{\"external\xdfid\":1}}"[..],
+            b"{\"event_type\":\"DOCVER\",\"id\":\"a\",\"payload\":\"\xff\"}",
+            b"{\"event_type\":\"DOCVER\",\"id\":\"a\",\"payload\":\"\\ud800\"}",
+        ] {
+            assert_eq!(EventInfo::inspect(body), EventInfo::default(), "{body:?}");
+        }
+        let info = EventInfo::inspect("{\"event_type\":\"DOCVER\",\"note\":\"é\"}".as_bytes());
+        assert_eq!(info.event_type.as_deref(), Some("DOCVER"));
     }
 
     #[test]
