@@ -73,7 +73,7 @@ fn hostile_requests_never_take_the_listener_down() {
 
     // Many (but accepted) headers are all stored, in order.
     let mut req = String::from("POST /many HTTP/1.1\r\nHost: x\r\n");
-    for i in 0..200 {
+    for i in 0..90 {
         req.push_str(&format!("X-H{i}: {i}\r\n"));
     }
     req.push_str("Content-Length: 0\r\nConnection: close\r\n\r\n");
@@ -82,7 +82,7 @@ fn hostile_requests_never_take_the_listener_down() {
     let id = r.json()["id"].as_i64().unwrap();
     l.next_line();
     let h = stored(&db, id).capture.headers;
-    assert_eq!(h[200], (b"X-H199".to_vec(), b"199".to_vec()));
+    assert_eq!(h[90], (b"X-H89".to_vec(), b"89".to_vec()));
 
     // Chunked body over the limit: 413, first 1 KiB kept.
     let mut raw = b"POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();

@@ -65,6 +65,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         let url = format!("http://{}", url_host(local));
         let store = Store::open(&db, OpenMode::Create)?;
         store.set_durability(args.durability)?;
+        store.tune_for_writing()?;
         let (writer, writer_thread) =
             spawn_writer(store).context("cannot start the database writer thread")?;
         let (tx, rx) = report::channel();

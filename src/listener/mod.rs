@@ -37,9 +37,6 @@ pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long Ctrl-C waits for in-flight requests before giving up on them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
-/// Most request headers accepted (HTTP/1); more get 431. Webhook senders send a dozen or so;
-/// hyper allocates room for this many on every request, so it is not set higher than useful.
-const MAX_HEADERS: usize = 256;
 
 /// Who answers the webhook sender when forwarding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -92,8 +89,9 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(shared.cfg.read_timeout)
-        .max_headers(MAX_HEADERS);
+        // hyper's default limit of 100 headers stays: webhook senders send a dozen or so, and a
+        // higher limit makes hyper allocate room for it on every request. More get 431.
+        .header_read_timeout(shared.cfg.read_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
