@@ -80,6 +80,20 @@ pub struct SecretArgs {
     pub secrets: Vec<String>,
 }
 
+/// How long the app may take to answer what hookscope sends it.
+#[derive(Debug, Args, Clone)]
+pub struct AppTimeoutArgs {
+    /// Seconds the app has to answer each request hookscope sends it
+    #[arg(long = "timeout", default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub seconds: u64,
+}
+
+impl AppTimeoutArgs {
+    pub fn duration(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.seconds)
+    }
+}
+
 /// Timestamp tolerance.
 #[derive(Debug, Args, Clone)]
 pub struct ToleranceArgs {
@@ -198,9 +212,8 @@ pub struct TuiArgs {
     /// Base URL replays go to [default: each capture's last forward target]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
-    /// Seconds the app has to answer a replay
-    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub app: AppTimeoutArgs,
 }
 
 #[derive(Debug, Args)]
@@ -230,9 +243,8 @@ pub struct ReplayArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub secrets: SecretArgs,
-    /// Seconds the app has to answer each replay
-    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub app: AppTimeoutArgs,
     /// Print NDJSON, one attempt per line
     #[arg(long)]
     pub json: bool,
@@ -321,9 +333,8 @@ pub struct SendArgs {
     /// How many deliveries are in flight at once
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,
-    /// Seconds the app has to answer each delivery
-    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub app: AppTimeoutArgs,
 }
 
 #[derive(Debug, Args)]

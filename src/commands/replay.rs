@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
@@ -51,7 +50,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         body,
         headers: args.headers.clone(),
     };
-    let forwarder = Forwarder::new(Duration::from_secs(args.timeout));
+    let forwarder = Forwarder::new(args.app.duration());
     let rt = super::runtime()?;
     let mut failures = 0;
     for id in ids {
