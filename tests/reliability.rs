@@ -267,7 +267,7 @@ fn forward_faults_are_recorded_and_the_listener_stays_responsive() {
         ("reset", reset, 502, "hyper"),
         ("garbage", garbage, 502, "not valid HTTP"),
         ("endless", endless, 0, ""),
-        ("silent", silent, 504, "no answer"),
+        ("silent", silent, 504, "within 4 s"),
     ] {
         let db = dir.path().join(format!("{name}.db"));
         let l = Listener::start(
@@ -276,7 +276,7 @@ fn forward_faults_are_recorded_and_the_listener_stays_responsive() {
                 "--forward-to",
                 &url,
                 "--forward-timeout",
-                "2",
+                "4",
                 "--max-body",
                 "16",
             ],
@@ -288,8 +288,9 @@ fn forward_faults_are_recorded_and_the_listener_stays_responsive() {
         let t0 = Instant::now();
         let other = post(&l.addr, "/other", &[], &[b'x'; 100]);
         assert_eq!(other.status, 413, "{name}: not forwarded, answered at once");
+        // Well before the 4 s forward timeout, even on a busy machine.
         assert!(
-            t0.elapsed() < Duration::from_secs(2),
+            t0.elapsed() < Duration::from_secs(3),
             "{name}: listener blocked"
         );
         let r = pending.join().unwrap();
