@@ -165,6 +165,24 @@ pub fn forward_headers(headers: &[HeaderPair], peer: Option<IpAddr>) -> Vec<Head
     out
 }
 
+/// Where a replay of `capture` goes: under `base` (its path a prefix, as with `--forward-to`),
+/// else to `last`, the full URL of its latest attempt. `Ok(None)` when neither is known.
+pub fn replay_target(
+    base: Option<&Uri>,
+    last: Option<&str>,
+    capture: &Capture,
+) -> Result<Option<Uri>, String> {
+    match (base, last) {
+        (Some(base), _) => Ok(Some(join_target(
+            base,
+            &capture.path,
+            capture.query.as_deref(),
+        ))),
+        (None, Some(last)) => parse_target(last).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
 /// How a replay differs from the original request.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayPlan {
@@ -475,6 +493,47 @@ mod tests {
     }
 
     #[test]
+    fn replay_target_prefers_the_base_then_the_last_attempt() {
+        let mut c = capture_with(vec![]);
+        c.path = "/hook".into();
+        c.query = Some("a=1".into());
+        let base: Uri = "http://127.0.0.1:4000/api".parse().unwrap();
+        let last = Some("http://127.0.0.1:3000/old/hook?a=1");
+        assert_eq!(
+            replay_target(Some(&base), last, &c)
+                .unwrap()
+                .unwrap()
+                .to_string(),
+            "http://127.0.0.1:4000/api/hook?a=1"
+        );
+        assert_eq!(
+            replay_target(None, last, &c).unwrap().unwrap().to_string(),
+            "http://127.0.0.1:3000/old/hook?a=1"
+        );
+        assert_eq!(replay_target(None, None, &c), Ok(None));
+        assert!(replay_target(None, Some("garbage"), &c).is_err());
+    }
+
+    fn capture_with(headers: Vec<HeaderPair>) -> Capture {
+        Capture {
+            received_at_ms: 0,
+            method: "POST".into(),
+            path: "/h".into(),
+            query: None,
+            headers,
+            body: b"{}".to_vec(),
+            body_size: 2,
+            truncated: false,
+            rejected: None,
+            peer: None,
+            source: Default::default(),
+            event: Default::default(),
+            verdict: crate::signature::Verdict::Unsigned,
+            diagnostics: None,
+        }
+    }
+
+    #[test]
     fn set_header_replaces_in_place() {
         let mut h = vec![hp("A", "1"), hp("x-webhook-signature", "old"), hp("B", "2")];
         set_header(&mut h, "X-Webhook-Signature", b"new".to_vec());
@@ -486,22 +545,10 @@ mod tests {
     #[test]
     fn replay_resigns_edited_body() {
         let secret = Secret::parse("whsec_00112233").unwrap();
-        let capture = Capture {
-            received_at_ms: 0,
-            method: "POST".into(),
-            path: "/h".into(),
-            query: None,
-            headers: vec![hp("Host", "x"), hp("X-Webhook-Signature", "t=1,v1=00")],
-            body: b"{}".to_vec(),
-            body_size: 2,
-            truncated: false,
-            rejected: None,
-            peer: None,
-            source: Default::default(),
-            event: Default::default(),
-            verdict: crate::signature::Verdict::Unsigned,
-            diagnostics: None,
-        };
+        let capture = capture_with(vec![
+            hp("Host", "x"),
+            hp("X-Webhook-Signature", "t=1,v1=00"),
+        ]);
         let as_is = replay_request(&capture, &ReplayPlan::default(), 99);
         assert_eq!(as_is.body, Bytes::from_static(b"{}"));
         assert_eq!(

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
 use crate::config::{db_path, secrets, usage};
-use crate::forward::{join_target, parse_target, replay, Forwarder, ReplayPlan};
+use crate::forward::{parse_target, replay, replay_target, Forwarder, ReplayPlan};
 use crate::output::attempt_brief;
 use crate::store::{OpenMode, Store};
 
@@ -62,21 +62,14 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             failures += 1;
             continue;
         };
-        let base = match (&to, store.last_target(id)?) {
-            (Some(t), _) => t.clone(),
-            (None, Some(last)) => parse_target(&last).map_err(|e| usage(format!("#{id}: {e}")))?,
-            (None, None) => {
-                return Err(usage(format!(
+        let last = store.last_target(id)?;
+        let target = replay_target(to.as_ref(), last.as_deref(), &stored.capture)
+            .map_err(|e| usage(format!("#{id}: {e}")))?
+            .ok_or_else(|| {
+                usage(format!(
                     "capture {id} was never forwarded, so there is no target to replay to: pass --to URL"
-                )))
-            }
-        };
-        // The last recorded target already includes the capture's path.
-        let target = if to.is_some() {
-            join_target(&base, &stored.capture.path, stored.capture.query.as_deref())
-        } else {
-            base
-        };
+                ))
+            })?;
         let attempt = rt.block_on(replay(&forwarder, id, &stored.capture, &target, &plan));
         if !attempt.succeeded() {
             failures += 1;

@@ -12,7 +12,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::capture::CaptureId;
 use crate::cli::TuiArgs;
 use crate::config::{db_path, secrets, usage};
-use crate::forward::{authority, join_target, parse_target, replay, Forwarder, ReplayPlan};
+use crate::forward::{authority, parse_target, replay, replay_target, Forwarder, ReplayPlan};
 use crate::output::attempt_brief;
 use crate::report::{self, Report, ReportTx};
 use crate::signature::Secret;
@@ -120,17 +120,11 @@ async fn replay_one(
         anyhow::Ok((stored, last))
     })
     .await??;
-    let target = match (&fx.target, last_target) {
-        (Some(base), _) => join_target(
-            base,
-            &stored.capture.path,
-            stored.capture.query.as_deref(),
-        ),
-        (None, Some(last)) => parse_target(&last).map_err(anyhow::Error::msg)?,
-        (None, None) => anyhow::bail!(
-            "no target: capture {id} was never forwarded; start 'listen --forward-to URL' or 'tui --to URL'"
-        ),
-    };
+    let target = replay_target(fx.target.as_ref(), last_target.as_deref(), &stored.capture)
+        .map_err(anyhow::Error::msg)?
+        .with_context(|| {
+            format!("no target: capture {id} was never forwarded; start 'listen --forward-to URL' or 'tui --to URL'")
+        })?;
     let plan = ReplayPlan {
         resign_with,
         body,
