@@ -49,12 +49,19 @@ pub enum Command {
 impl Cli {
     /// Whether this run draws the terminal UI (then logs must not write to the terminal).
     pub fn draws_tui(&self) -> bool {
-        use std::io::IsTerminal;
         match &self.command {
             Command::Tui(_) => true,
-            Command::Listen(a) => !a.no_tui && !a.json && std::io::stdout().is_terminal(),
+            Command::Listen(a) => a.draws_tui(),
             _ => false,
         }
+    }
+}
+
+impl ListenArgs {
+    /// The UI opens unless headless output was asked for or stdout is not a terminal.
+    pub fn draws_tui(&self) -> bool {
+        use std::io::IsTerminal;
+        !self.no_tui && !self.json && std::io::stdout().is_terminal()
     }
 }
 

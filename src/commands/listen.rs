@@ -19,7 +19,6 @@ use crate::report::{self, Report, ReportRx, ReportTx};
 use crate::store::Writer;
 use crate::store::{spawn_writer, OpenMode, Store};
 use crate::tui::{self, TuiContext};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
@@ -47,7 +46,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         forward,
     };
     let json = args.json;
-    let draws_tui = !args.no_tui && !json && std::io::stdout().is_terminal();
+    let draws_tui = args.draws_tui();
     let rt = super::runtime()?;
     rt.block_on(async move {
         let addr = SocketAddr::new(host, args.port);
@@ -70,16 +69,24 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             spawn_writer(store).context("cannot start the database writer thread")?;
         let (tx, rx) = report::channel();
 
-        let intro = intro(&url, &db, &cfg);
         if !host.is_loopback() {
-            eprintln!(
-                "warning: listening on {host}, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers. Use --host 127.0.0.1 unless you need this."
+            let warning = format!(
+                "listening on {host}, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers. Use --host 127.0.0.1 unless you need this."
             );
+            eprintln!("warning: {warning}");
+            if draws_tui {
+                // The UI covers stderr, so it shows the warning itself.
+                let _ = tx.send(Report::Notice {
+                    text: warning,
+                    error: true,
+                });
+            }
         }
         if draws_tui {
             run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), url, db.clone()).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        let intro = intro(&url, &db, &cfg);
         let forwarding = cfg.forward.is_some();
         let printer = std::thread::Builder::new()
             .name("hookscope-output".into())
