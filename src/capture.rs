@@ -105,6 +105,33 @@ pub struct Capture {
 }
 
 impl Capture {
+    /// A whole delivery as received and not yet verified: the body's size and Dataspike event
+    /// are read from the body; no query, peer or rejection.
+    pub fn new(
+        received_at_ms: i64,
+        method: &str,
+        path: &str,
+        headers: Vec<HeaderPair>,
+        body: Vec<u8>,
+    ) -> Capture {
+        Capture {
+            received_at_ms,
+            method: method.to_string(),
+            path: path.to_string(),
+            query: None,
+            headers,
+            body_size: body.len() as u64,
+            event: EventInfo::inspect(&body),
+            body,
+            truncated: false,
+            rejected: None,
+            peer: None,
+            source: Source::Live,
+            verdict: Verdict::Unverified,
+            diagnostics: None,
+        }
+    }
+
     /// First value of a header, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         header_value(&self.headers, name)

@@ -516,20 +516,8 @@ mod tests {
 
     fn capture_with(headers: Vec<HeaderPair>) -> Capture {
         Capture {
-            received_at_ms: 0,
-            method: "POST".into(),
-            path: "/h".into(),
-            query: None,
-            headers,
-            body: b"{}".to_vec(),
-            body_size: 2,
-            truncated: false,
-            rejected: None,
-            peer: None,
-            source: Default::default(),
-            event: Default::default(),
             verdict: crate::signature::Verdict::Unsigned,
-            diagnostics: None,
+            ..Capture::new(0, "POST", "/h", headers, b"{}".to_vec())
         }
     }
 

@@ -5,9 +5,9 @@
 use std::fs;
 use std::path::Path;
 
-use hookscope::capture::{Attempt, AttemptKind, Capture, EventInfo, HeaderPair, Source};
+use hookscope::capture::{Attempt, AttemptKind, Capture, HeaderPair};
 use hookscope::fixture::{har, Fixture};
-use hookscope::signature::{sign_header, Secret, Verdict};
+use hookscope::signature::{sign_header, Secret};
 use hookscope::store::encode_headers;
 
 const SECRET: &str = "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -26,28 +26,24 @@ fn h(name: &str, value: &[u8]) -> HeaderPair {
 }
 
 fn capture(body: &[u8], sig: &[u8]) -> Capture {
+    let headers = vec![
+        h("Host", b"localhost:4000"),
+        h("User-Agent", b"Dataspike-Webhooks/1.0"),
+        h("Content-Type", b"application/json"),
+        h("X-Webhook-Signature", sig),
+        h("Content-Length", body.len().to_string().as_bytes()),
+        h("x-trace", b"a b\tc"),
+    ];
     Capture {
-        received_at_ms: 1_700_000_000_456,
-        method: "POST".into(),
-        path: "/hooks/dataspike".into(),
         query: Some("tenant=a%20b&x".into()),
-        headers: vec![
-            h("Host", b"localhost:4000"),
-            h("User-Agent", b"Dataspike-Webhooks/1.0"),
-            h("Content-Type", b"application/json"),
-            h("X-Webhook-Signature", sig),
-            h("Content-Length", body.len().to_string().as_bytes()),
-            h("x-trace", b"a b\tc"),
-        ],
-        body: body.to_vec(),
-        body_size: body.len() as u64,
-        truncated: false,
-        rejected: None,
         peer: Some("127.0.0.1:5555".into()),
-        source: Source::Live,
-        event: EventInfo::inspect(body),
-        verdict: Verdict::Unverified,
-        diagnostics: None,
+        ..Capture::new(
+            1_700_000_000_456,
+            "POST",
+            "/hooks/dataspike",
+            headers,
+            body.to_vec(),
+        )
     }
 }
 

@@ -1,30 +1,22 @@
 use super::*;
-use crate::capture::{Attempt, AttemptKind, Capture, EventInfo, Rejection, Source};
+use crate::capture::{Attempt, AttemptKind, Capture, EventInfo, Rejection};
 use crate::signature::{HeaderError, Verdict};
 
 fn capture(path: &str, event: Option<&str>, verdict: Verdict, body: &[u8]) -> Capture {
+    let headers = vec![
+        (b"Host".to_vec(), b"localhost".to_vec()),
+        (b"X-Odd".to_vec(), b"\xff\x00".to_vec()),
+        (b"host".to_vec(), b"second".to_vec()),
+    ];
     Capture {
-        received_at_ms: 1_700_000_000_000,
-        method: "POST".into(),
-        path: path.into(),
         query: Some("a=1".into()),
-        headers: vec![
-            (b"Host".to_vec(), b"localhost".to_vec()),
-            (b"X-Odd".to_vec(), b"\xff\x00".to_vec()),
-            (b"host".to_vec(), b"second".to_vec()),
-        ],
-        body: body.to_vec(),
-        body_size: body.len() as u64,
-        truncated: false,
-        rejected: None,
         peer: Some("127.0.0.1:5555".into()),
-        source: Source::Live,
         event: EventInfo {
             event_type: event.map(String::from),
             event_id: Some("id-1".into()),
         },
         verdict,
-        diagnostics: None,
+        ..Capture::new(1_700_000_000_000, "POST", path, headers, body.to_vec())
     }
 }
 

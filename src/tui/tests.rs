@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use super::app::{update, App, Setup, Tab, Theme, Zone};
 use super::event::Event;
 use super::Command;
-use crate::capture::{Attempt, AttemptKind, Capture, CaptureId, EventInfo, Source};
+use crate::capture::{Attempt, AttemptKind, Capture, CaptureId};
 use crate::report::Report;
 use crate::signature::{verify_capture, Secret, Status, SIGNATURE_HEADER};
 use crate::store::{OpenMode, Store};
@@ -44,20 +44,10 @@ fn capture(
     headers.push((b"X-Odd-Bytes".to_vec(), b"\xff\x01ok".to_vec()));
     let (verdict, diagnostics) = verify_capture(&headers, body, secrets, at_s, 300);
     Capture {
-        received_at_ms: at_s * 1000 + 250,
-        method: "POST".into(),
-        path: path.into(),
-        query: None,
-        headers,
-        body: body.to_vec(),
-        body_size: body.len() as u64,
-        truncated: false,
-        rejected: None,
         peer: Some("127.0.0.1:50123".into()),
-        source: Source::Live,
-        event: EventInfo::inspect(body),
         verdict,
         diagnostics,
+        ..Capture::new(at_s * 1000 + 250, "POST", path, headers, body.to_vec())
     }
 }
 

@@ -581,7 +581,7 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{Capture, EventInfo, Source};
+    use crate::capture::Capture;
     use crate::signature::Verdict;
     use crate::store::OpenMode;
     use std::time::Duration;
@@ -591,24 +591,14 @@ mod tests {
         let mut store = Store::open(&dir.path().join("w.db"), OpenMode::Create).unwrap();
         let captures: Vec<Capture> = (0..n)
             .map(|i| Capture {
-                received_at_ms: 1_700_000_000_000 + i as i64,
-                method: "POST".into(),
-                path: if i % 3 == 0 {
-                    "/three".into()
-                } else {
-                    "/hook".into()
-                },
-                query: None,
-                headers: Vec::new(),
-                body: format!("body {i}").into_bytes(),
-                body_size: 6,
-                truncated: false,
-                rejected: None,
-                peer: None,
-                source: Source::Live,
-                event: EventInfo::default(),
                 verdict: Verdict::Unsigned,
-                diagnostics: None,
+                ..Capture::new(
+                    1_700_000_000_000 + i as i64,
+                    "POST",
+                    if i % 3 == 0 { "/three" } else { "/hook" },
+                    Vec::new(),
+                    format!("body {i}").into_bytes(),
+                )
             })
             .collect();
         let refs: Vec<&Capture> = captures.iter().collect();
