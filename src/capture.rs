@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::signature::{Diagnostics, Verdict};
+use crate::headers::{header_value, HeaderPair};
+use crate::signature::{Diagnostics, Scheme, Verdict};
 
 /// Row id of a capture in the store.
 pub type CaptureId = i64;
@@ -33,9 +34,6 @@ impl Source {
         }
     }
 }
-
-/// One header exactly as received: name and value bytes, in order.
-pub type HeaderPair = (Vec<u8>, Vec<u8>);
 
 /// Facts read from a Dataspike JSON envelope, when the body is one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,7 +125,10 @@ impl Capture {
             rejected: None,
             peer: None,
             source: Source::Live,
-            verdict: Verdict::Unverified,
+            // Not checked yet: the caller verifies and replaces this.
+            verdict: Verdict::Unverified {
+                scheme: Scheme::default(),
+            },
             diagnostics: None,
         }
     }
@@ -162,14 +163,6 @@ impl Capture {
             None => self.path.clone(),
         }
     }
-}
-
-/// First value of `name` (case-insensitive) among `headers`.
-pub fn header_value<'a>(headers: &'a [HeaderPair], name: &str) -> Option<&'a [u8]> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-        .map(|(_, v)| v.as_slice())
 }
 
 /// The latest forward or replay of a capture, as shown in lists.
@@ -282,13 +275,6 @@ mod tests {
     fn rfc3339_has_millis_and_z() {
         assert_eq!(rfc3339_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
-
-    #[test]
-    fn header_lookup_is_case_insensitive() {
-        let h = vec![(b"X-Webhook-Signature".to_vec(), b"t=1".to_vec())];
-        assert_eq!(header_value(&h, "x-webhook-signature"), Some(&b"t=1"[..]));
-        assert_eq!(header_value(&h, "content-type"), None);
-    }
 }
 
 /// Row id of a forward or replay attempt.
@@ -328,7 +314,7 @@ pub struct Attempt {
     pub at_ms: i64,
     /// Full URL the request went to.
     pub target: String,
-    /// Whether `X-Webhook-Signature` was replaced with a fresh one.
+    /// Whether the signature header(s) were replaced with fresh ones.
     pub resigned: bool,
     /// The body sent, when it differs from the capture's (edit-and-replay).
     pub sent_body: Option<Vec<u8>>,

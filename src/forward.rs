@@ -9,10 +9,9 @@ use hyper_util::rt::TokioExecutor;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use crate::capture::{
-    header_value, Attempt, AttemptKind, Capture, CaptureId, HeaderPair, MAX_STORED_RESPONSE_BODY,
-};
-use crate::signature::{sign_header, Secret, SIGNATURE_HEADER};
+use crate::capture::{Attempt, AttemptKind, Capture, CaptureId, MAX_STORED_RESPONSE_BODY};
+use crate::headers::{header_value, set_header, HeaderPair, HopByHop};
+use crate::signature::{sign_headers, Secret};
 
 /// Default time the app has to answer a forwarded delivery.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,18 +19,6 @@ pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_MIRRORED_BODY: usize = 16 * 1024 * 1024;
 /// How long an idle pooled connection to the app is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Headers that describe one hop, not the message, and are never passed on.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "host",
-    "content-length",
-];
 
 /// A request ready to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,22 +113,10 @@ pub fn authority(uri: &Uri) -> String {
 /// The headers the app receives: originals in order, hop-by-hop ones (and any named in
 /// `Connection`) dropped, then `X-Forwarded-*` added. `Host` is set by the client.
 pub fn forward_headers(headers: &[HeaderPair], peer: Option<IpAddr>) -> Vec<HeaderPair> {
-    let named_in_connection: Vec<Vec<u8>> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
-        .flat_map(|(_, v)| v.split(|&b| b == b','))
-        .map(|t| t.trim_ascii().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let dropped = |name: &[u8]| {
-        let lower = name.to_ascii_lowercase();
-        HOP_BY_HOP.iter().any(|h| h.as_bytes() == lower.as_slice())
-            || lower.starts_with(b"proxy-")
-            || named_in_connection.contains(&lower)
-    };
+    let hop = HopByHop::of(headers);
     let mut out: Vec<HeaderPair> = headers
         .iter()
-        .filter(|(n, _)| !dropped(n))
+        .filter(|(n, _)| !hop.contains(n))
         .filter(|(n, _)| !n.eq_ignore_ascii_case(b"x-forwarded-for"))
         .cloned()
         .collect();
@@ -186,7 +161,7 @@ pub fn replay_target(
 /// How a replay differs from the original request.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayPlan {
-    /// Replace `X-Webhook-Signature` with a fresh one under this secret.
+    /// Replace the secret's scheme's signature header(s) with fresh ones under this secret.
     pub resign_with: Option<Secret>,
     /// Send this body instead of the captured one (always re-signed).
     pub body: Option<Vec<u8>>,
@@ -204,34 +179,14 @@ pub fn replay_request(capture: &Capture, plan: &ReplayPlan, now_s: i64) -> Outgo
         set_header(&mut headers, name, value.as_bytes().to_vec());
     }
     if let Some(secret) = &plan.resign_with {
-        let value = sign_header(secret, now_s, &body).into_bytes();
-        set_header(&mut headers, SIGNATURE_HEADER, value);
+        for (name, value) in sign_headers(secret, now_s, &body) {
+            set_header(&mut headers, name, value.into_bytes());
+        }
     }
     Outgoing {
         method: capture.method.clone(),
         headers,
         body: Bytes::from(body),
-    }
-}
-
-/// Replaces the first header called `name` in place (keeping its position), drops any repeats,
-/// or appends it when absent.
-pub fn set_header(headers: &mut Vec<HeaderPair>, name: &str, value: Vec<u8>) {
-    let mut value = Some(value);
-    headers.retain_mut(|(n, v)| {
-        if !n.eq_ignore_ascii_case(name.as_bytes()) {
-            return true;
-        }
-        match value.take() {
-            Some(new) => {
-                *v = new;
-                true
-            }
-            None => false,
-        }
-    });
-    if let Some(v) = value {
-        headers.push((name.as_bytes().to_vec(), v));
     }
 }
 
@@ -428,6 +383,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::dataspike::SIGNATURE_HEADER;
     use crate::signature::{verify_capture, Status};
 
     fn hp(n: &str, v: &str) -> HeaderPair {
@@ -519,15 +475,6 @@ mod tests {
             verdict: crate::signature::Verdict::Unsigned,
             ..Capture::new(0, "POST", "/h", headers, b"{}".to_vec())
         }
-    }
-
-    #[test]
-    fn set_header_replaces_in_place() {
-        let mut h = vec![hp("A", "1"), hp("x-webhook-signature", "old"), hp("B", "2")];
-        set_header(&mut h, "X-Webhook-Signature", b"new".to_vec());
-        assert_eq!(h[1], hp("x-webhook-signature", "new"));
-        set_header(&mut h, "C", b"3".to_vec());
-        assert_eq!(h.len(), 4);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod fixture;
 pub mod forward;
+pub mod headers;
 pub mod listener;
 pub mod output;
 pub mod report;

@@ -242,7 +242,8 @@ fn verify_offline_exit_codes_and_diagnostics() {
     ]);
     assert_eq!(bad_secret.status.code(), Some(2));
     let err = stderr(&bad_secret);
-    assert!(err.contains("--secret #2"), "{err}");
+    // Secrets count from #0, the first one given, as everywhere else.
+    assert!(err.contains("--secret #1"), "{err}");
     assert!(
         !err.contains("xyz1"),
         "the secret must not be echoed: {err}"
@@ -313,7 +314,7 @@ fn port_in_use_and_bad_flags_exit_2() {
         db.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--secret #1"));
+    assert!(stderr(&o).contains("--secret #0"));
     let o = run(&["listen", "--bogus"]);
     assert_eq!(o.status.code(), Some(2));
 }

@@ -5,7 +5,8 @@
 use std::fs;
 use std::path::Path;
 
-use hookscope::capture::{Attempt, AttemptKind, Capture, HeaderPair};
+use hookscope::capture::{Attempt, AttemptKind, Capture};
+use hookscope::headers::HeaderPair;
 use hookscope::fixture::{har, Fixture};
 use hookscope::signature::{sign_header, Secret};
 use hookscope::store::encode_headers;

@@ -10,15 +10,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{now_ms, AttemptBrief, HeaderPair};
+use crate::capture::{now_ms, AttemptBrief};
 use crate::cli::SendArgs;
 use crate::config::{secrets, usage};
 use crate::fixture::{Fixture, Signing};
 use crate::forward::{join_target, parse_target, Forwarder, Outgoing};
+use crate::headers::HeaderPair;
 use crate::output::{attempt_brief, progress_bar};
 use crate::sample;
 use crate::sign_mode::{signature_for, SignMode};
-use crate::signature::{Secret, SIGNATURE_HEADER};
+use crate::signature::Secret;
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.list {
@@ -197,13 +198,15 @@ impl Plan {
                     ),
                 ];
                 let signature = match (&self.secret, mode) {
-                    (_, SignMode::None) => None,
+                    (_, SignMode::None) => Vec::new(),
                     (Some(secret), mode) => signature_for(*mode, secret, now_s, &body),
                     (None, mode) => return Err(format!("--sign {} needs a secret", mode.as_str())),
                 };
-                if let Some(value) = signature {
-                    headers.push((SIGNATURE_HEADER.as_bytes().to_vec(), value.into_bytes()));
-                }
+                headers.extend(
+                    signature
+                        .into_iter()
+                        .map(|(name, value)| (name.as_bytes().to_vec(), value.into_bytes())),
+                );
                 Ok(Built {
                     label: format!(
                         "{} {}",

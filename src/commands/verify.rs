@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use crate::cli::VerifyArgs;
 use crate::config::{db_path, secrets, usage};
 use crate::output::verdict_text;
-use crate::signature::{verify, verify_capture, Verdict};
+use crate::signature::dataspike::verify;
+use crate::signature::{verify_capture, Verdict};
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -55,7 +56,10 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             json!({"verdict": verdict.to_json(), "diagnostics": diag, "now": now})
         );
     } else {
-        print!("{}", verdict_text(&verdict, diag.as_ref(), Some(now)));
+        print!(
+            "{}",
+            verdict_text(&verdict, diag.as_ref(), Some((now, "check")))
+        );
     }
     Ok(if matches!(verdict, Verdict::Valid { .. }) {
         ExitCode::SUCCESS
