@@ -135,6 +135,8 @@ fn clip(s: &str, max: usize) -> String {
 
 /// Where the CLI and the TUI tell the developer how to give a secret.
 const SECRET_ADVICE: &str = "pass --secret or set HOOKSCOPE_SECRET";
+/// How to get past a stale timestamp.
+const RESIGN_ADVICE: &str = "replay with --resign, or widen --tolerance";
 
 /// The verdict's reason as shown to a developer: the domain's reason, plus how to fix a
 /// missing secret.
@@ -287,7 +289,11 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
         lines.push(Explained::new(Part::Received, value));
     }
     if let Some(h) = &d.hint {
-        lines.push(Explained::new(Part::Hint, vec![(h.clone(), Tone::Warn)]));
+        let mut hint = h.clone();
+        if matches!(v, Verdict::Stale { .. }) {
+            hint.push_str(&format!(" ({RESIGN_ADVICE})"));
+        }
+        lines.push(Explained::new(Part::Hint, vec![(hint, Tone::Warn)]));
     }
     lines
 }
@@ -525,6 +531,48 @@ mod tests {
         assert_eq!(
             capture_line(&s, "12:00:00"),
             "12:00:00 FAIL  POST /hook?a=1 DOCVER 2.0 KiB #7 (unsigned: no X-Webhook-Signature header) -> 200 (12 ms)"
+        );
+    }
+
+    #[test]
+    fn explanation_numbers_secrets_from_zero_and_advises_where_shown() {
+        let ds = Scheme::Dataspike;
+        let d = Diagnostics {
+            timestamp: Some(1_700_000_000),
+            signed_preview: "1700000000.{}".into(),
+            signed_len: 13,
+            expected: vec!["aa".into(), "bb".into()],
+            received: vec!["bb".into()],
+            hint: None,
+        };
+        let valid = Verdict::Valid {
+            scheme: ds,
+            secret_index: 1,
+            skew_s: 10,
+        };
+        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")));
+        assert!(text.starts_with("PASS valid\n"), "{text}");
+        assert!(
+            text.contains("matched secret: #1 (#0 = the first secret given)"),
+            "{text}"
+        );
+        assert!(text.contains("signed 10 s before check"), "{text}");
+        assert!(text.contains("expected #0:    aa"), "{text}");
+        assert!(text.contains("received:       bb  (matches)"), "{text}");
+        let unverified = Verdict::Unverified { scheme: ds };
+        assert_eq!(
+            unverified.reason().unwrap(),
+            "no secret configured for dataspike"
+        );
+        let text = verdict_text(&unverified, None, None);
+        assert_eq!(
+            text,
+            "-- unverified: no secret configured for dataspike (pass --secret or set HOOKSCOPE_SECRET)\n"
+        );
+        let text = verdict_text(&Verdict::Unsigned, None, None);
+        assert!(
+            text.contains("hint:           the request carried no X-Webhook-Signature"),
+            "{text}"
         );
     }
 }

@@ -299,7 +299,7 @@ pub fn verify(
     };
     if let Verdict::Stale { .. } = verdict {
         diag.hint = Some(format!(
-            "the MAC is right but the timestamp is outside --tolerance; replay with --resign for a fresh t. {}",
+            "the MAC is right but the timestamp is outside the tolerance; re-signing with a fresh t fixes it. {}",
             verdict.reason().unwrap_or_default()
         ));
     }

@@ -311,4 +311,40 @@ mod tests {
         assert_eq!(Status::Unverified.badge(), "--");
         assert_eq!(Status::parse("stale"), Some(Status::Stale));
     }
+
+    #[test]
+    fn json_names_the_scheme() {
+        let v = Verdict::Invalid {
+            scheme: Scheme::Dataspike,
+            reason: Reason::new("no_secret_matches", "no secret matches the signature"),
+        };
+        let j = v.to_json();
+        assert_eq!(j["scheme"], "dataspike");
+        assert_eq!(j["reason"], "no secret matches the signature");
+        assert_eq!(j["status"], "invalid");
+        assert_eq!(
+            Verdict::Unsigned.to_json()["scheme"],
+            serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn label_without_secrets() {
+        let sig = b"X-Webhook-Signature".to_vec();
+        let h = vec![(
+            sig.clone(),
+            format!("t=5,v1={}", "ab".repeat(32)).into_bytes(),
+        )];
+        let (v, d) = label(&h, b"{}");
+        assert_eq!(
+            v,
+            Verdict::Unverified {
+                scheme: Scheme::Dataspike
+            }
+        );
+        assert_eq!(d.unwrap().timestamp, Some(5));
+        let (v, _) = label(&[(sig, b"t=x".to_vec())], b"{}");
+        assert_eq!(v.status(), Status::Invalid);
+        assert_eq!(label(&[], b"{}").0, Verdict::Unsigned);
+    }
 }
