@@ -51,11 +51,11 @@ impl Scheme {
 
     /// The first scheme whose signature header is among `headers`.
     pub fn detect(headers: &[HeaderPair]) -> Option<Scheme> {
-        Scheme::ALL.into_iter().find(|s| s.is_in(headers))
+        Scheme::ALL.into_iter().find(|s| s.detects(headers))
     }
 
     /// True when `headers` carry this scheme's signature header.
-    pub fn is_in(self, headers: &[HeaderPair]) -> bool {
+    pub fn detects(self, headers: &[HeaderPair]) -> bool {
         let sig = self.signature_header().as_bytes();
         headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(sig))
     }
