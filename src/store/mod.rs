@@ -75,7 +75,7 @@ impl StoreError {
 }
 
 /// How hard a commit tries to reach the disk (SQLite's `synchronous` in WAL mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// A commit is written to the WAL before it returns: it survives hookscope crashing or
     /// being killed; an OS crash or power loss may lose the last moments.
