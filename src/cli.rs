@@ -526,16 +526,20 @@ mod tests {
             .iter()
             .map(|v| (name(*v), Status::from(*v)))
             .collect();
-        let expected: Vec<(String, Status)> =
-            Status::ALL.iter().map(|s| (s.as_str().to_string(), *s)).collect();
+        let expected: Vec<(String, Status)> = Status::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), *s))
+            .collect();
         assert_eq!(verdicts, expected);
 
         let modes: Vec<(String, SignMode)> = SignArg::value_variants()
             .iter()
             .map(|v| (name(*v), SignMode::from(*v)))
             .collect();
-        let expected: Vec<(String, SignMode)> =
-            SignMode::ALL.iter().map(|m| (m.as_str().to_string(), *m)).collect();
+        let expected: Vec<(String, SignMode)> = SignMode::ALL
+            .iter()
+            .map(|m| (m.as_str().to_string(), *m))
+            .collect();
         assert_eq!(modes, expected);
 
         let durabilities: Vec<Durability> = DurabilityArg::value_variants()

@@ -50,10 +50,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let ids = select(&store, &args)?;
     if ids.is_empty() {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "nothing to export: no capture in '{}' matches",
             store.path().display()
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     // Read everything first: an unknown id fails before any file is written.
@@ -132,7 +133,7 @@ fn export_fixtures(
     let progress = progress_bar(captures.len(), "writing fixtures");
     for stored in captures {
         let path = write_fixture(dir, stored, body_files)?;
-        progress.suspend(|| println!("{}", path.display()));
+        progress.suspend(|| writeln!(std::io::stdout(), "{}", path.display()))?;
         progress.inc(1);
     }
     progress.finish_and_clear();

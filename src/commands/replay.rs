@@ -1,6 +1,7 @@
 //! `replay`: send stored captures to the app again and record each as an attempt.
 
 use anyhow::Context;
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::capture::{now_ms, CaptureId};
@@ -41,8 +42,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.ids.clone()
     };
+    let mut out = std::io::stdout().lock();
     if ids.is_empty() {
-        println!("nothing to replay: no capture's latest attempt failed");
+        writeln!(out, "nothing to replay: no capture's latest attempt failed")?;
         return Ok(ExitCode::SUCCESS);
     }
     let plan = ReplayPlan {
@@ -79,17 +81,20 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             attempt_brief(&attempt.brief()),
             if attempt.resigned { " (re-signed)" } else { "" }
         );
-        if args.json {
-            println!(
+        let printed = if args.json {
+            writeln!(
+                out,
                 "{}",
                 serde_json::json!({"id": id, "attempt": attempt.to_json()})
-            );
+            )
         } else {
-            println!("{line}");
-        }
+            writeln!(out, "{line}")
+        };
+        // Recorded even when stdout is gone: the request was sent.
         store.insert_attempt(&attempt).with_context(|| {
             format!("the replay of #{id} was sent but its attempt was not stored")
         })?;
+        printed?;
     }
     Ok(if failures > 0 {
         ExitCode::from(1)

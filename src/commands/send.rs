@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http::Uri;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +23,7 @@ use crate::signature::{Secret, SIGNATURE_HEADER};
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.list {
-        print!("{}", sample_list());
+        write!(std::io::stdout(), "{}", sample_list())?;
         return Ok(ExitCode::SUCCESS);
     }
     let to_text = args
@@ -82,10 +83,14 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let forwarder = Forwarder::new(args.app.duration());
     let rt = super::runtime()?;
     let (results, elapsed) =
-        rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load));
+        rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load))?;
     let failures = results.iter().filter(|d| !d.succeeded()).count();
     if load {
-        print!("{}", Summary::of(&results, elapsed, args.concurrency));
+        write!(
+            std::io::stdout(),
+            "{}",
+            Summary::of(&results, elapsed, args.concurrency)
+        )?;
     }
     Ok(if failures > 0 {
         ExitCode::from(1)
@@ -237,14 +242,14 @@ impl Delivery {
 }
 
 /// Sends `total` deliveries with `concurrency` in flight. One line per delivery unless `load`,
-/// which shows a progress bar on a terminal instead.
+/// which shows a progress bar on a terminal instead. Stops at a failed write to stdout.
 async fn deliver_all(
     plan: Arc<Plan>,
     forwarder: Forwarder,
     total: u64,
     concurrency: u64,
     load: bool,
-) -> (Vec<Delivery>, Duration) {
+) -> std::io::Result<(Vec<Delivery>, Duration)> {
     let next = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let start = Instant::now();
@@ -273,13 +278,13 @@ async fn deliver_all(
     let mut results = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     while let Some((line, delivery)) = rx.recv().await {
         if !load {
-            println!("{line}");
+            writeln!(std::io::stdout(), "{line}")?;
         }
         progress.inc(1);
         results.push(delivery);
     }
     progress.finish_and_clear();
-    (results, start.elapsed())
+    Ok((results, start.elapsed()))
 }
 
 async fn deliver_one(plan: &Plan, forwarder: &Forwarder, i: u64) -> (String, Delivery) {

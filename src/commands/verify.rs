@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use serde_json::json;
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::VerifyArgs;
@@ -49,14 +50,17 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             ))
         }
     };
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!(
+        writeln!(
+            out,
             "{}",
             json!({"verdict": verdict.to_json(), "diagnostics": diag, "now": now})
-        );
+        )?;
     } else {
-        print!("{}", verdict_text(&verdict, diag.as_ref(), Some(now)));
+        write!(out, "{}", verdict_text(&verdict, diag.as_ref(), Some(now)))?;
     }
+    out.flush()?;
     Ok(if matches!(verdict, Verdict::Valid { .. }) {
         ExitCode::SUCCESS
     } else {
