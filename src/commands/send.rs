@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{now_ms, AttemptBrief, HeaderPair};
+use crate::capture::{is_success, now_ms, AttemptBrief, HeaderPair};
 use crate::cli::SendArgs;
 use crate::config::{secrets, usage};
 use crate::fixture::{Fixture, Signing};
@@ -237,7 +237,7 @@ struct Delivery {
 
 impl Delivery {
     fn succeeded(&self) -> bool {
-        matches!(self.status, Some(s) if (200..300).contains(&s))
+        self.status.is_some_and(is_success)
     }
 }
 

@@ -374,7 +374,7 @@ fn on_report(app: &mut App, report: Report) {
                     (None, Some(e)) => e.clone(),
                     (None, None) => "no answer".into(),
                 };
-                let failed = !matches!(attempt.status, Some(s) if (200..300).contains(&s));
+                let failed = !attempt.succeeded();
                 app.say(format!("replay of #{capture_id}: {outcome}"), failed);
             }
             app.window

@@ -8,8 +8,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Widget, Wrap};
 
-use super::{escape_bytes, human_size};
-use crate::capture::{Attempt, HeaderPair};
+use super::escape_bytes;
+use crate::capture::{human_size, Attempt, HeaderPair};
 use crate::signature::{Diagnostics, Status, Verdict, SIGNATURE_HEADER};
 use crate::store::StoredCapture;
 use crate::tui::app::{App, Detail, Tab, Theme, Zone};

@@ -166,21 +166,6 @@ impl Theme {
     }
 }
 
-/// `512 B`, `1.5 KiB`, `2.0 MiB`.
-pub fn human_size(bytes: u64) -> String {
-    const KIB: f64 = 1024.0;
-    let b = bytes as f64;
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else if b < KIB * KIB {
-        format!("{:.1} KiB", b / KIB)
-    } else if b < KIB * KIB * KIB {
-        format!("{:.1} MiB", b / (KIB * KIB))
-    } else {
-        format!("{:.1} GiB", b / (KIB * KIB * KIB))
-    }
-}
-
 /// Bytes as text for one terminal line: valid UTF-8 kept, everything else and control
 /// characters shown as `\xNN` / `\n`, so header values print exactly and safely.
 pub fn escape_bytes(bytes: &[u8]) -> String {
@@ -217,14 +202,6 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_read_naturally() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(3 * 1024 * 1024), "3.0 MiB");
-    }
 
     #[test]
     fn escaping_keeps_text_and_shows_bytes() {
