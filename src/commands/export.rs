@@ -8,9 +8,8 @@ use std::process::ExitCode;
 
 use crate::capture::CaptureId;
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::config::{db_path, usage};
+use crate::config::{db_path, target, usage};
 use crate::fixture::{curl, har, Fixture};
-use crate::forward::parse_target;
 use crate::output::progress_bar;
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
@@ -38,7 +37,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 "--to works only with --format curl; 'hookscope send' takes --to for fixtures",
             ));
         }
-        parse_target(to).map_err(|e| usage(format!("--to: {e}")))?;
+        target("--to", to)?;
     }
     let to_stdout = args.out.as_deref() == Some(Path::new(STDOUT));
     if to_stdout && args.format == ExportFormat::Fixture {

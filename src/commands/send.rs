@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{is_success, now_ms, AttemptBrief, HeaderPair};
 use crate::cli::SendArgs;
-use crate::config::{secrets, usage};
+use crate::config::{secrets, target, usage};
 use crate::fixture::{Fixture, Signing};
-use crate::forward::{join_target, parse_target, Forwarder, Outgoing};
+use crate::forward::{join_target, Forwarder, Outgoing};
 use crate::output::{attempt_brief, progress_bar};
 use crate::sample;
 use crate::sign_mode::{signature_for, SignMode};
@@ -30,7 +30,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         .to
         .as_deref()
         .ok_or_else(|| usage("send needs --to URL: your app's webhook endpoint"))?;
-    let to = parse_target(to_text).map_err(|e| usage(format!("--to: {e}")))?;
+    let to = target("--to", to_text)?;
     let mode = args.sign.unwrap_or_default();
 
     let payloads = match &args.event {
