@@ -7,7 +7,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::forward::parse_target;
+use crate::sign_mode::SignMode;
 use crate::signature::{parse_secrets, Secret};
+use crate::store::{Fault, StoreError};
 
 /// A mistake in how hookscope was invoked: exit code 2.
 #[derive(Debug)]
@@ -50,6 +52,35 @@ pub fn secrets(texts: &[String]) -> anyhow::Result<Vec<Secret>> {
         .filter(|s| !s.is_empty())
         .collect();
     parse_secrets(&texts, "--secret").map_err(usage)
+}
+
+/// What to do on the command line about a failure from below, which never names a flag: the
+/// end of the message `main` prints, separator included.
+pub fn advice(e: &anyhow::Error) -> Option<&'static str> {
+    let store = e.chain().find_map(|c| c.downcast_ref::<StoreError>())?;
+    match store {
+        StoreError::Missing { .. } => {
+            Some(": run 'hookscope listen' first, or pass --db with the right path")
+        }
+        StoreError::CreateDir { .. } => Some("; pass --db with a writable path"),
+        StoreError::NewerSchema { .. } => Some(" or pass --db with another file"),
+        StoreError::Sqlite { fault, .. } => match fault.as_ref()? {
+            Fault::ReadOnly => Some("; or pass --db with a writable path"),
+            Fault::NotADatabase => Some("; then start a new one with --db"),
+            Fault::DiskFull => Some("; or pass --db on another disk"),
+            Fault::CannotOpen | Fault::PermissionDenied => Some("; or pass --db elsewhere"),
+            Fault::Locked | Fault::Io => None,
+        },
+        StoreError::Damaged { .. } => None,
+    }
+}
+
+/// `send --sign MODE` (or a fixture that asks to be signed) without a secret to sign with.
+pub fn sign_secret_needed(mode: SignMode) -> String {
+    format!(
+        "--sign {} needs a secret: pass --secret, or let hookscope generate one",
+        mode.as_str()
+    )
 }
 
 /// A usage error for something that needs a signing secret and got none; `what` says which,
@@ -106,6 +137,37 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("missing.json"), "{e}");
+    }
+
+    #[test]
+    fn store_failures_get_flag_advice() {
+        let missing: anyhow::Error = StoreError::Missing {
+            path: "h.db".into(),
+        }
+        .into();
+        let missing = missing.context("cannot list");
+        assert_eq!(
+            format!("{missing:#}{}", advice(&missing).unwrap()),
+            "cannot list: database 'h.db' does not exist: run 'hookscope listen' first, or pass --db with the right path"
+        );
+        let read_only: anyhow::Error = StoreError::Sqlite {
+            path: "h.db".into(),
+            fault: Some(Fault::ReadOnly),
+            message: "read-only".into(),
+        }
+        .into();
+        assert!(advice(&read_only)
+            .unwrap()
+            .contains("--db with a writable path"));
+        assert_eq!(advice(&anyhow::anyhow!("other")), None);
+    }
+
+    #[test]
+    fn signing_without_a_secret_says_how_to_get_one() {
+        assert_eq!(
+            sign_secret_needed(SignMode::Valid),
+            "--sign valid needs a secret: pass --secret, or let hookscope generate one"
+        );
     }
 
     #[test]

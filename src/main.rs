@@ -2,7 +2,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use hookscope::cli::Cli;
-use hookscope::config::UsageError;
+use hookscope::config::{advice, UsageError};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if stdout_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e:#}{}", advice(&e).unwrap_or_default());
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else {

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{is_success, now_ms, AttemptBrief, HeaderPair};
 use crate::cli::SendArgs;
-use crate::config::{secrets, target, usage};
-use crate::fixture::{Fixture, Signing};
+use crate::config::{secrets, sign_secret_needed, target, usage};
+use crate::fixture::{Fixture, FixtureError, Signing};
 use crate::forward::{join_target, Forwarder, Outgoing};
 use crate::output::{attempt_brief, progress_bar};
 use crate::sample;
@@ -174,7 +174,15 @@ impl Plan {
             } => {
                 let req = fixture
                     .request(self.secret.as_ref(), now_s, *signing)
-                    .map_err(|e| format!("fixture '{}': {e}", file.display()))?;
+                    .map_err(|e| {
+                        let why = match (e, signing) {
+                            (FixtureError::SecretNeeded { .. }, Signing::Mode(mode)) => {
+                                sign_secret_needed(*mode)
+                            }
+                            (e, _) => e.to_string(),
+                        };
+                        format!("fixture '{}': {why}", file.display())
+                    })?;
                 Ok(Built {
                     label: file.display().to_string(),
                     target: join_target(&self.to, &fixture.path, fixture.query.as_deref()),
@@ -204,7 +212,7 @@ impl Plan {
                 let signature = match (&self.secret, mode) {
                     (_, SignMode::None) => None,
                     (Some(secret), mode) => signature_for(*mode, secret, now_s, &body),
-                    (None, mode) => return Err(format!("--sign {} needs a secret", mode.as_str())),
+                    (None, mode) => return Err(sign_secret_needed(*mode)),
                 };
                 if let Some(value) = signature {
                     headers.push((SIGNATURE_HEADER.as_bytes().to_vec(), value.into_bytes()));
