@@ -8,6 +8,8 @@ use ratatui::text::Line;
 
 use super::event::Event;
 use super::keymap::{Action, Keymap};
+use super::screen;
+pub use super::theme::Theme;
 use super::view;
 use super::window::{CaptureSource, Window};
 use super::Command;
@@ -59,20 +61,6 @@ impl Zone {
         self.to_zoned(ms)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f %:z").to_string())
             .unwrap_or_else(|| format!("invalid time ({ms} ms)"))
-    }
-}
-
-/// Whether colours are used (`NO_COLOR` turns them off; badges stay readable as text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Theme {
-    pub color: bool,
-}
-
-impl Theme {
-    /// Colours unless `NO_COLOR` is set to a non-empty value (no-color.org).
-    pub fn from_env() -> Theme {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme { color: !no_color }
     }
 }
 
@@ -304,11 +292,11 @@ impl App {
     }
 
     fn list_height(&self) -> usize {
-        view::list_rows(self.size)
+        screen::list_rows(self.size)
     }
 
     fn detail_height(&self) -> usize {
-        view::detail_rows(self.size)
+        screen::detail_rows(self.size)
     }
 }
 
@@ -423,7 +411,7 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
     match action {
         Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
             if let Some(d) = app.detail.as_mut() {
-                let page = view::detail_rows(app.size).max(1);
+                let page = screen::detail_rows(app.size).max(1);
                 let from = d.scroll();
                 let to = match action {
                     Action::Up => from.saturating_sub(1),

@@ -11,7 +11,9 @@ pub mod app;
 mod editor;
 pub mod event;
 pub mod keymap;
+pub mod screen;
 mod terminal;
+pub mod theme;
 pub mod view;
 pub mod window;
 
@@ -26,8 +28,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::capture::CaptureId;
 use crate::report::ReportRx;
 use crate::store::{OpenMode, Store};
-use app::{update, App, Setup, Theme, Zone};
+use app::{update, App, Setup, Zone};
 use event::{Event, Events};
+use theme::Theme;
 use window::CaptureSource;
 
 /// An effect the TUI asks for. The receiver runs it and reports back with

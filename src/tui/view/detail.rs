@@ -12,7 +12,8 @@ use super::escape_bytes;
 use crate::capture::{human_size, Attempt, HeaderPair};
 use crate::signature::{Diagnostics, Status, Verdict, SIGNATURE_HEADER};
 use crate::store::StoredCapture;
-use crate::tui::app::{App, Detail, Tab, Theme, Zone};
+use crate::tui::app::{App, Detail, Tab, Zone};
+use crate::tui::theme::Theme;
 
 /// Body bytes laid out as text; beyond this the tab says how much is left out.
 const BODY_TEXT_LIMIT: usize = 1024 * 1024;

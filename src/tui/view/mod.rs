@@ -1,5 +1,6 @@
-//! Drawing. Everything here only reads [`App`]; the layout functions are shared with `update`
-//! so paging knows how many rows a screen holds.
+//! Drawing. Everything here only reads [`App`]; nothing in the state imports it. The screen's
+//! bands come from [`crate::tui::screen`], which `update` also reads to know how many rows a
+//! page holds.
 
 pub mod detail;
 mod header;
@@ -7,51 +8,13 @@ mod help;
 mod list;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::{App, Theme};
-use crate::signature::Status;
-
-/// The four bands of the screen.
-pub struct Areas {
-    pub header: Rect,
-    pub main: Rect,
-    pub status: Rect,
-    pub footer: Rect,
-}
-
-pub fn areas(area: Rect) -> Areas {
-    let [header, main, status, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(0),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    Areas {
-        header,
-        main,
-        status,
-        footer,
-    }
-}
-
-fn main_height(size: (u16, u16)) -> usize {
-    areas(Rect::new(0, 0, size.0, size.1)).main.height as usize
-}
-
-/// Capture rows that fit under the list's column titles.
-pub fn list_rows(size: (u16, u16)) -> usize {
-    main_height(size).saturating_sub(1).max(1)
-}
-
-/// Text lines that fit under the detail's tab bar.
-pub fn detail_rows(size: (u16, u16)) -> usize {
-    main_height(size).saturating_sub(1).max(1)
-}
+use super::app::App;
+use super::screen::areas;
+pub use super::screen::{detail_rows, list_rows};
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -110,60 +73,6 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(format!(" {label}  "), t.dim()));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
-}
-
-impl Theme {
-    fn fg(self, color: Color) -> Style {
-        if self.color {
-            Style::new().fg(color)
-        } else {
-            Style::new()
-        }
-    }
-
-    /// Badge colours: green pass, red fail, yellow stale, grey unverified.
-    pub fn badge(self, status: Status) -> Style {
-        let color = match status {
-            Status::Valid => Color::Green,
-            Status::Invalid | Status::Unsigned => Color::Red,
-            Status::Stale => Color::Yellow,
-            Status::Unverified => Color::DarkGray,
-        };
-        self.fg(color).add_modifier(Modifier::BOLD)
-    }
-
-    pub fn dim(self) -> Style {
-        self.fg(Color::DarkGray)
-    }
-
-    pub fn accent(self) -> Style {
-        self.fg(Color::Cyan)
-    }
-
-    pub fn key(self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
-    }
-
-    pub fn error(self) -> Style {
-        self.fg(Color::Red)
-    }
-
-    pub fn ok(self) -> Style {
-        self.fg(Color::Green)
-    }
-
-    pub fn warn(self) -> Style {
-        self.fg(Color::Yellow)
-    }
-
-    pub fn title(self) -> Style {
-        Style::new().add_modifier(Modifier::BOLD)
-    }
-
-    /// The selected row: reversed, so it shows without colour too.
-    pub fn selected(self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
-    }
 }
 
 /// Bytes as text for one terminal line: valid UTF-8 kept, everything else and control
