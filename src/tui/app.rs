@@ -6,11 +6,11 @@ use chrono::Offset;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::text::Line;
 
+use super::detail_text::tab_lines;
 use super::event::Event;
 use super::keymap::{Action, Keymap};
 use super::screen;
 pub use super::theme::Theme;
-use super::view;
 use super::window::{CaptureSource, Window};
 use super::Command;
 use crate::capture::{Attempt, CaptureId};
@@ -253,9 +253,8 @@ impl App {
         let loaded = src.capture(id).and_then(|c| Ok((c, src.attempts(id)?)));
         match loaded {
             Ok((Some(capture), attempts)) => {
-                let lines = Tab::ALL.map(|tab| {
-                    view::detail::tab_lines(tab, &capture, &attempts, self.zone, self.theme)
-                });
+                let lines =
+                    Tab::ALL.map(|tab| tab_lines(tab, &capture, &attempts, self.zone, self.theme));
                 // A reload (new attempt) may shorten a tab: keep each scroll inside its text.
                 for (scroll, tab) in detail.scroll.iter_mut().zip(&lines) {
                     *scroll = (*scroll).min(tab.len().saturating_sub(1));

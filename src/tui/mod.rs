@@ -8,6 +8,7 @@
 //! results come back as reports, so the UI thread never waits on the network.
 
 pub mod app;
+pub mod detail_text;
 mod editor;
 pub mod event;
 pub mod keymap;
