@@ -188,7 +188,7 @@ fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
 ///
 /// The test vector from Dataspike's reference:
 /// ```
-/// use hookscope::signature::{sign, Secret};
+/// use hookscope::signature::{dataspike::sign, sign_headers, Secret};
 /// let secret =
 ///     Secret::parse("whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 ///         .unwrap();
@@ -196,6 +196,14 @@ fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
 /// assert_eq!(
 ///     sign(&secret, 1_700_000_000, body),
 ///     "ed2a117641bffc67be82b1ca58a1252d3a17ad89fdde76a3bec3eebf5f13c22a"
+/// );
+/// // Callers sign through the scheme, which names the header.
+/// assert_eq!(
+///     sign_headers(&secret, 1_700_000_000, body),
+///     [(
+///         "X-Webhook-Signature",
+///         "t=1700000000,v1=ed2a117641bffc67be82b1ca58a1252d3a17ad89fdde76a3bec3eebf5f13c22a".to_string()
+///     )]
 /// );
 /// ```
 pub fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
