@@ -27,6 +27,7 @@ fn captures_verifies_and_survives_restart() {
     assert_eq!(line["id"], id_valid);
     assert_eq!(line["verdict"]["status"], "valid");
     assert_eq!(line["verdict"]["secret_index"], 1);
+    assert_eq!(line["verdict"]["scheme"], "dataspike");
     assert_eq!(line["event_type"], "AML_SCREENING");
     assert_eq!(line["path"], "/dataspike/hook");
     assert_eq!(line["query"], "x=1");
@@ -78,6 +79,10 @@ fn captures_verifies_and_survives_restart() {
     let rows = list_json(&db, &[]);
     assert_eq!(rows.len(), 5);
     assert_eq!(rows[0]["id"], id_after, "newest first");
+    // 'list --json' names each verdict's scheme; an unsigned capture has none.
+    assert_eq!(rows[0]["verdict"]["scheme"], serde_json::Value::Null);
+    assert_eq!(rows[1]["verdict"]["scheme"], serde_json::Value::Null);
+    assert_eq!(rows[2]["verdict"]["scheme"], "dataspike");
     let invalid = list_json(&db, &["--verdict", "invalid"]);
     assert_eq!(invalid.len(), 1);
     assert_eq!(invalid[0]["id"], id_bad);
