@@ -212,10 +212,11 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
     }
     let mut lines = vec![Explained::plain(Part::Verdict, verdict)];
     if let Some(i) = v.secret_index() {
-        lines.push(Explained::plain(
-            Part::Secret,
-            format!("#{i} (#0 = the first secret given)"),
-        ));
+        let which = match i {
+            0 => "#0 (the first secret given)".to_string(),
+            i => format!("#{i} (#0 is the first secret given)"),
+        };
+        lines.push(Explained::plain(Part::Secret, which));
     }
     let Some(d) = d else {
         let hint = match v {
@@ -527,7 +528,7 @@ mod tests {
         let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")));
         assert!(text.starts_with("PASS valid\n"), "{text}");
         assert!(
-            text.contains("matched secret: #1 (#0 = the first secret given)"),
+            text.contains("matched secret: #1 (#0 is the first secret given)"),
             "{text}"
         );
         assert!(text.contains("signed 10 s before check"), "{text}");
