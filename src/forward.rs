@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{Attempt, AttemptKind, Capture, CaptureId, MAX_STORED_RESPONSE_BODY};
 use crate::headers::{header_value, set_header, HeaderPair, HopByHop};
-use crate::signature::{sign_headers, Secret};
+use crate::signature::{resign_headers, Secret};
 
 /// Default time the app has to answer a forwarded delivery.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -161,7 +161,8 @@ pub fn replay_target(
 /// How a replay differs from the original request.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayPlan {
-    /// Replace the secret's scheme's signature header(s) with fresh ones under this secret.
+    /// Replace the secret's scheme's signature header(s) with fresh ones under this secret
+    /// (picked with `signature::secret_for`, of the capture's scheme).
     pub resign_with: Option<Secret>,
     /// Send this body instead of the captured one (always re-signed).
     pub body: Option<Vec<u8>>,
@@ -179,7 +180,7 @@ pub fn replay_request(capture: &Capture, plan: &ReplayPlan, now_s: i64) -> Outgo
         set_header(&mut headers, name, value.as_bytes().to_vec());
     }
     if let Some(secret) = &plan.resign_with {
-        for (name, value) in sign_headers(secret, now_s, &body) {
+        for (name, value) in resign_headers(secret, now_s, &body, &capture.headers) {
             set_header(&mut headers, name, value.into_bytes());
         }
     }

@@ -142,7 +142,7 @@ fn captures_verifies_and_survives_restart() {
         "--db",
         db.to_str().unwrap(),
     ]));
-    assert!(text.contains("PASS valid"), "{text}");
+    assert!(text.contains("PASS dataspike valid"), "{text}");
     assert!(
         text.contains("\"event_type\": \"AML_SCREENING\""),
         "pretty JSON body: {text}"
@@ -199,7 +199,7 @@ fn verify_offline_exit_codes_and_diagnostics() {
         &(VECTOR_T + 10).to_string(),
     ]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-    assert!(stdout(&ok).contains("PASS valid"));
+    assert!(stdout(&ok).contains("PASS dataspike valid"));
 
     let stale = run(&[
         "verify",

@@ -138,7 +138,7 @@ async fn run_with_tui(
             db: db.clone(),
             writer: Some(writer.clone()),
             target: target.clone(),
-            secret: cfg.secrets.first().cloned(),
+            secrets: cfg.secrets.clone(),
             forwarder: Forwarder::new(timeout),
             reports: tx.clone(),
         },

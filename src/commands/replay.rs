@@ -6,9 +6,12 @@ use std::process::ExitCode;
 
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
-use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
+use crate::config::{
+    body_file, db_path, scheme_secret_needed, secret_needed, secrets, target, usage,
+};
 use crate::forward::{replay, replay_target, Forwarder, ReplayPlan};
 use crate::output::attempt_brief;
+use crate::signature::{secret_for, Scheme};
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -20,16 +23,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .transpose()?;
     // An edited body cannot carry the old signature, so it is always re-signed.
     let resign = args.resign || body.is_some();
-    let resign_with = if resign {
-        Some(
-            secrets
-                .first()
-                .cloned()
-                .ok_or_else(|| secret_needed("--resign (and --body-file) need a secret"))?,
-        )
-    } else {
-        None
-    };
+    if resign && secrets.is_empty() {
+        return Err(secret_needed("--resign (and --body-file) need a secret"));
+    }
     let to = args.to.as_deref().map(|u| target("--to", u)).transpose()?;
     let mut store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let ids: Vec<CaptureId> = if args.failed {
@@ -45,11 +41,6 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "nothing to replay: no capture's latest attempt failed")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let plan = ReplayPlan {
-        resign_with,
-        body,
-        headers: args.headers.clone(),
-    };
     let forwarder = Forwarder::new(args.app.duration());
     let rt = super::runtime()?;
     let mut failures = 0;
@@ -70,6 +61,18 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                     "capture {id} was never forwarded, so there is no target to replay to: pass --to URL"
                 ))
             })?;
+        // Re-signed in the capture's own scheme, with the first secret of that scheme.
+        let scheme = Scheme::detect(&stored.capture.headers);
+        let resign_with = match secret_for(scheme, &secrets) {
+            _ if !resign => None,
+            Some(s) => Some(s.clone()),
+            None => return Err(scheme_secret_needed(&format!("#{id}"), scheme)),
+        };
+        let plan = ReplayPlan {
+            resign_with,
+            body: body.clone(),
+            headers: args.headers.clone(),
+        };
         let attempt = rt.block_on(replay(&forwarder, id, &stored.capture, &target, &plan));
         if !attempt.succeeded() {
             failures += 1;

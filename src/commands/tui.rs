@@ -15,7 +15,7 @@ use crate::config::{db_path, secrets, usage};
 use crate::forward::{authority, parse_target, replay, replay_target, Forwarder, ReplayPlan};
 use crate::output::attempt_brief;
 use crate::report::{self, Report, ReportTx};
-use crate::signature::Secret;
+use crate::signature::{secret_for, Scheme, Secret};
 use crate::store::{OpenMode, Store, Writer};
 use crate::tui::{self, Command, TuiContext};
 
@@ -41,7 +41,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         db: db.clone(),
         writer: None,
         target: target.clone(),
-        secret: secrets.first().cloned(),
+        secrets: secrets.clone(),
         forwarder: Forwarder::new(args.app.duration()),
         reports: reports_tx.clone(),
     };
@@ -68,8 +68,8 @@ pub(crate) struct Effects {
     pub writer: Option<Writer>,
     /// Base URL replays go to (`--forward-to`, `--to`); else the capture's last target.
     pub target: Option<Uri>,
-    /// Secret for re-signing (the first one given).
-    pub secret: Option<Secret>,
+    /// Secrets for re-signing: each capture takes the first of its own scheme.
+    pub secrets: Vec<Secret>,
     pub forwarder: Forwarder,
     pub reports: ReportTx,
 }
@@ -103,13 +103,12 @@ async fn replay_one(
     resign: bool,
     body: Option<Vec<u8>>,
 ) -> anyhow::Result<String> {
-    let resign_with = match (resign || body.is_some(), &fx.secret) {
-        (false, _) => None,
-        (true, Some(s)) => Some(s.clone()),
-        (true, None) => anyhow::bail!(
+    let resign = resign || body.is_some();
+    if resign && fx.secrets.is_empty() {
+        anyhow::bail!(
             "re-signing needs a secret: start with --secret whsec_... ('R' replays as captured)"
-        ),
-    };
+        );
+    }
     let db = fx.db.clone();
     let (stored, last_target) = tokio::task::spawn_blocking(move || {
         let store = Store::open(&db, OpenMode::Existing)?;
@@ -125,6 +124,16 @@ async fn replay_one(
         .with_context(|| {
             format!("no target: capture {id} was never forwarded; start 'listen --forward-to URL' or 'tui --to URL'")
         })?;
+    // Re-signed in the capture's own scheme, with the first secret of that scheme.
+    let scheme = Scheme::detect(&stored.capture.headers);
+    let resign_with = match secret_for(scheme, &fx.secrets) {
+        _ if !resign => None,
+        Some(s) => Some(s.clone()),
+        None => anyhow::bail!(
+            "#{id} is signed with {0}, but no {0} secret is loaded: start with --secret {0}=... ('R' replays as captured)",
+            scheme.unwrap_or_default()
+        ),
+    };
     let plan = ReplayPlan {
         resign_with,
         body,

@@ -111,7 +111,7 @@ impl Verdict {
                 ..
             } => Some(stale_reason(*skew_s, *tolerance_s)),
             Verdict::Invalid { reason, .. } => Some(reason.to_string()),
-            Verdict::Unsigned => Some(format!("no {} header", Scheme::known_headers())),
+            Verdict::Unsigned => Some("no known signature header".into()),
             Verdict::Unverified { scheme } => {
                 Some(format!("no secret configured for {}", scheme.name()))
             }

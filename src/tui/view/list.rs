@@ -10,7 +10,8 @@ use crate::tui::app::App;
 
 const WIDTHS: [Constraint; 7] = [
     Constraint::Length(8),
-    Constraint::Length(5),
+    // `STALE dataspike`: the badge and the scheme.
+    Constraint::Length(15),
     Constraint::Length(6),
     Constraint::Fill(2),
     Constraint::Fill(1),
@@ -63,7 +64,7 @@ fn cells<'a>(app: &App, s: &'a CaptureSummary) -> Vec<Cell<'a>> {
     };
     vec![
         Cell::from(app.zone.hms(s.received_at_ms)),
-        Cell::from(Span::styled(status.badge(), t.badge(status))),
+        Cell::from(Span::styled(s.verdict.badge(), t.badge(status))),
         Cell::from(s.method.as_str()),
         Cell::from(path),
         Cell::from(s.event_type.as_deref().unwrap_or("-")),
