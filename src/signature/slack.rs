@@ -77,6 +77,8 @@ pub fn verify(
         Ok(t) => t,
         Err(r) => return invalid(r),
     };
+    // Slack's SDKs sign the header's text as sent (digits only, checked above).
+    let t_text = String::from_utf8_lossy(ts).trim().to_string();
     let Some(text) = std::str::from_utf8(value).ok().filter(|t| t.is_ascii()) else {
         return invalid(check::reason::not_text(SIGNATURE_HEADER));
     };
@@ -93,7 +95,7 @@ pub fn verify(
         scheme,
         timestamp: Some(t),
         window: Window::BothWays,
-        prefix: format!("{VERSION}:{t}:"),
+        prefix: format!("{VERSION}:{t_text}:"),
         received: vec![(hex_part.to_ascii_lowercase(), digest)],
         encode: encode_hex,
         key_variants: check::text_key_variants,
@@ -214,6 +216,18 @@ mod tests {
         }
         let (_, d) = verify(&h(SIG, &t), b"x=1", &[secret()], T, 300);
         assert!(d.unwrap().hint.unwrap().contains("Signing Secret"));
+        // The timestamp is signed as sent, leading zeros and all, as Slack's SDKs do.
+        let zero = "0000000042";
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
+        m.update(format!("v0:{zero}:").as_bytes());
+        m.update(BODY);
+        let sig = format!("v0={}", hex::encode(m.finalize().into_bytes()));
+        assert_eq!(
+            verify(&h(&sig, zero), BODY, &[secret()], 42, 300)
+                .0
+                .status(),
+            Status::Valid
+        );
         // The timestamp header is signed: another value breaks the MAC.
         let (v, _) = verify(&h(SIG, &(T + 1).to_string()), BODY, &[secret()], T, 300);
         assert_eq!(v.status(), Status::Invalid);
