@@ -503,6 +503,36 @@ mod tests {
     }
 
     #[test]
+    fn replay_resigns_standard_webhooks_keeping_the_message_id() {
+        let secret = Secret::parse_for(
+            crate::signature::Scheme::Standard,
+            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        )
+        .unwrap();
+        let capture = capture_with(vec![
+            hp("svix-id", "msg_keep"),
+            hp("svix-timestamp", "1"),
+            hp("svix-signature", "v1,AAAA"),
+        ]);
+        let plan = ReplayPlan {
+            resign_with: Some(secret.clone()),
+            ..ReplayPlan::default()
+        };
+        let out = replay_request(&capture, &plan, 1_800_000_000);
+        assert_eq!(
+            header_value(&out.headers, "svix-id"),
+            Some(&b"msg_keep"[..])
+        );
+        assert_eq!(
+            header_value(&out.headers, "svix-timestamp"),
+            Some(&b"1800000000"[..])
+        );
+        assert_eq!(header_value(&out.headers, "webhook-signature"), None);
+        let (v, _) = verify_capture(&out.headers, &out.body, &[secret], 1_800_000_000, 300);
+        assert_eq!(v.status(), Status::Valid);
+    }
+
+    #[test]
     fn attempt_caps_stored_body() {
         let target: Uri = "http://a/".parse().unwrap();
         let big = AppResponse {

@@ -529,3 +529,152 @@ fn send_output_passes_the_providers_own_verifiers() {
         }
     }
 }
+
+#[test]
+fn provider_secrets_from_the_environment_never_leave_memory() {
+    let stripe = "whsec_LeakCanaryStripe0123456789";
+    let github = "leak-canary-github-secret";
+    let standard_key = b"leak-canary-standard-key-32bytes";
+    let standard = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(standard_key)
+    );
+    let needles: Vec<Vec<u8>> = vec![
+        stripe.into(),
+        stripe[6..].into(),
+        github.into(),
+        standard.clone().into_bytes(),
+        standard[6..].as_bytes().to_vec(),
+        standard_key.to_vec(),
+    ];
+    let env = format!("stripe={stripe},github={github},standard={standard}");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let dbs = db.to_str().unwrap();
+    let mut child = bin()
+        .args(["listen", "--port", "0", "--json", "--db", dbs])
+        .env("HOOKSCOPE_SECRET", &env)
+        .env("HOOKSCOPE_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let url: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let addr = url["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_string();
+    let body = br#"{"ok":true}"#;
+    let t = now();
+    let good = {
+        let d = mac(stripe.as_bytes(), &[format!("{t}.").as_bytes(), body]);
+        format!("t={t},v1={}", hex::encode(d))
+    };
+    let gh = format!("sha256={}", hex::encode(mac(github.as_bytes(), &[body])));
+    let std_sig = {
+        let d = mac(standard_key, &[format!("msg_1.{t}.").as_bytes(), body]);
+        format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(d))
+    };
+    let ts = t.to_string();
+    let mut lines = Vec::new();
+    for headers in [
+        vec![("Stripe-Signature", good.as_str())],
+        vec![("Stripe-Signature", "t=1,v1=00")],
+        vec![("X-Hub-Signature-256", gh.as_str())],
+        vec![
+            ("webhook-id", "msg_1"),
+            ("webhook-timestamp", ts.as_str()),
+            ("webhook-signature", std_sig.as_str()),
+        ],
+    ] {
+        assert_eq!(post(&addr, "/h", &headers, body).status, 200);
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        lines.push(line);
+    }
+    let statuses: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!("{} {}", v["verdict"]["status"], v["verdict"]["scheme"])
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "\"valid\" \"stripe\"",
+            "\"invalid\" \"stripe\"",
+            "\"valid\" \"github\"",
+            "\"valid\" \"standard\""
+        ]
+    );
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let done = child.wait_with_output().unwrap();
+    let mut outputs = vec![lines.concat().into_bytes(), done.stderr];
+    let with_env = |args: &[&str]| {
+        let o = bin()
+            .args(args)
+            .env("HOOKSCOPE_SECRET", &env)
+            .output()
+            .unwrap();
+        [o.stdout, o.stderr].concat()
+    };
+    let exports = dir.path().join("fx");
+    for args in [
+        vec!["list", "--db", dbs],
+        vec!["show", "2", "--db", dbs],
+        vec!["show", "4", "--json", "--db", dbs],
+        vec!["verify", "2", "--db", dbs, "--json"],
+        vec![
+            "export",
+            "--all",
+            "--out",
+            exports.to_str().unwrap(),
+            "--db",
+            dbs,
+        ],
+    ] {
+        outputs.push(with_env(&args));
+    }
+    // An error about a bad secret names it by position and scheme only.
+    let o = bin()
+        .args([
+            "verify",
+            "1",
+            "--db",
+            dbs,
+            "--secret",
+            &format!("standard={github}%"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).contains("--secret #0 (standard) is invalid"),
+        "{}",
+        stderr(&o)
+    );
+    outputs.push([o.stdout, o.stderr].concat());
+    let mut files = vec![db.clone()];
+    for e in std::fs::read_dir(&exports).unwrap().flatten() {
+        files.push(e.path());
+    }
+    for f in files {
+        outputs.push(std::fs::read(f).unwrap());
+    }
+    for bytes in outputs {
+        for n in &needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_slice()),
+                "a secret leaked: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+    }
+}
