@@ -544,7 +544,7 @@ fn provider_secrets_from_the_environment_never_leave_memory() {
         stripe[6..].into(),
         github.into(),
         standard.clone().into_bytes(),
-        standard[6..].as_bytes().to_vec(),
+        standard.as_bytes()[6..].to_vec(),
         standard_key.to_vec(),
     ];
     let env = format!("stripe={stripe},github={github},standard={standard}");
