@@ -9,6 +9,8 @@ mod send;
 mod tui;
 mod verify;
 
+pub(crate) use export::write_fixture;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};

@@ -1,4 +1,5 @@
-//! `replay`: send stored captures to the app again and record each as an attempt.
+//! `replay`: turn the flags into a replay plan, then send stored captures to the app again;
+//! each is recorded as an attempt by the same function live forwarding uses.
 
 use anyhow::Context;
 use std::process::ExitCode;
@@ -6,9 +7,11 @@ use std::process::ExitCode;
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
 use crate::config::{db_path, secrets, usage};
-use crate::forward::{parse_target, replay, replay_target, Forwarder, ReplayPlan};
+use crate::forward::{
+    parse_target, replay_target, Attempts, Forwarder, Recorder, ReplayPlan, Shipment,
+};
 use crate::output::attempt_brief;
-use crate::store::{OpenMode, Store};
+use crate::store::{OpenMode, Store, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets(&args.secrets.secrets)?;
@@ -19,20 +22,15 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    // An edited body cannot carry the old signature, so it is always re-signed.
-    let resign = args.resign || body.is_some();
-    let resign_with = if resign {
-        Some(secrets.first().cloned().ok_or_else(|| {
-            usage("--resign (and --body-file) need a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET")
-        })?)
-    } else {
-        None
-    };
+    let plan = ReplayPlan::new(args.resign, body, args.headers.clone(), secrets.first()).map_err(|_| {
+        usage("--resign (and --body-file) need a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET")
+    })?;
     let to = match &args.to {
         Some(u) => Some(parse_target(u).map_err(|e| usage(format!("--to: {e}")))?),
         None => None,
     };
-    let mut store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+    let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+    let db = store.path().to_path_buf();
     let ids: Vec<CaptureId> = if args.failed {
         let since = args
             .since
@@ -45,24 +43,28 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         println!("nothing to replay: no capture's latest attempt failed");
         return Ok(ExitCode::SUCCESS);
     }
-    let plan = ReplayPlan {
-        resign_with,
-        body,
-        headers: args.headers.clone(),
-    };
-    let forwarder = Forwarder::new(args.app.duration());
     let rt = super::runtime()?;
+    let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
+    let recorder = Recorder {
+        forwarder: Forwarder::new(args.app.duration()),
+        attempts: Attempts::Worker(store.clone()),
+        reports: None,
+    };
     let mut failures = 0;
     for id in ids {
-        let Some(stored) = store.get(id)? else {
+        let (stored, last) = rt.block_on(store.call(move |s| {
+            let stored = s.get(id)?;
+            let last = s.last_target(id)?;
+            Ok::<_, crate::store::StoreError>((stored, last))
+        }))??;
+        let Some(stored) = stored else {
             eprintln!(
                 "#{id}: not in '{}'; 'hookscope list' shows the ids",
-                store.path().display()
+                db.display()
             );
             failures += 1;
             continue;
         };
-        let last = store.last_target(id)?;
         let target = replay_target(to.as_ref(), last.as_deref(), &stored.capture)
             .map_err(|e| usage(format!("#{id}: {e}")))?
             .ok_or_else(|| {
@@ -70,24 +72,25 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                     "capture {id} was never forwarded, so there is no target to replay to: pass --to URL"
                 ))
             })?;
-        let attempt = rt.block_on(replay(&forwarder, id, &stored.capture, &target, &plan));
+        let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
+        let recorded = rt.block_on(recorder.record(&target, shipment));
+        let attempt = &recorded.attempt;
         if !attempt.succeeded() {
             failures += 1;
         }
-        let line = format!(
-            "#{id} {} {target}{}",
-            attempt_brief(&attempt.brief()),
-            if attempt.resigned { " (re-signed)" } else { "" }
-        );
         if args.json {
             println!(
                 "{}",
                 serde_json::json!({"id": id, "attempt": attempt.to_json()})
             );
         } else {
-            println!("{line}");
+            println!(
+                "#{id} {} {target}{}",
+                attempt_brief(&attempt.brief()),
+                if attempt.resigned { " (re-signed)" } else { "" }
+            );
         }
-        store.insert_attempt(&attempt).with_context(|| {
+        recorded.stored.with_context(|| {
             format!("the replay of #{id} was sent but its attempt was not stored")
         })?;
     }
