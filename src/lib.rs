@@ -13,4 +13,5 @@ pub mod sample;
 pub mod sign_mode;
 pub mod signature;
 pub mod store;
+pub mod tls;
 pub mod tui;
