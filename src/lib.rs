@@ -1,6 +1,7 @@
 //! hookscope: capture, verify, store, forward, replay and export Dataspike webhooks.
 
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
