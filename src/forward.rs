@@ -428,18 +428,20 @@ fn build_request(target: &Uri, out: &Outgoing) -> Result<Request<Full<Bytes>>, F
 }
 
 /// Whether a rustls error (bad certificate, failed handshake) is behind `e`. hyper-rustls wraps
-/// it in an `io::Error`, whose `source()` skips it, so each link is opened by hand.
+/// it in `io::Error`s, whose `source()` skips what they wrap, so those are opened by hand.
 fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut link = Some(e);
     while let Some(err) = link {
-        let inner = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map(|i| i as &(dyn std::error::Error + 'static));
-        if err.is::<rustls::Error>() || inner.is_some_and(|i| i.is::<rustls::Error>()) {
+        if err.is::<rustls::Error>() {
             return true;
         }
-        link = err.source();
+        link = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     false
 }

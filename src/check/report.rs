@@ -35,6 +35,7 @@ impl Totals {
 /// `…`.
 pub fn body_head(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
+    let text = text.trim_end();
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if i == BODY_HEAD_CHARS {
@@ -271,7 +272,7 @@ mod tests {
         let d = Duration::from_secs(3);
         assert_eq!(
             text_line(&r[0], d),
-            "PASS valid         POST, signed now with secret #1 -> 200 in 12 ms: {\"ok\":true}\\n"
+            "PASS valid         POST, signed now with secret #1 -> 200 in 12 ms: {\"ok\":true}"
         );
         let fail = text_line(&r[1], d);
         assert!(fail.starts_with("FAIL stale "), "{fail}");

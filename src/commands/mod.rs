@@ -1,5 +1,6 @@
 //! One function per subcommand. Each returns the process exit code.
 
+mod check;
 mod export;
 mod import;
 mod listen;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
+        Command::Check(args) => check::run(args),
     }
 }
 

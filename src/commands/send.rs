@@ -189,13 +189,7 @@ impl Plan {
                 let body = sample::build(event, variant.as_deref(), now_ms(), overrides)
                     .map_err(|e| e.to_string())?;
                 let info = crate::capture::EventInfo::inspect(&body);
-                let mut headers: Vec<HeaderPair> = vec![
-                    (b"Content-Type".to_vec(), b"application/json".to_vec()),
-                    (
-                        b"User-Agent".to_vec(),
-                        format!("hookscope/{}", env!("CARGO_PKG_VERSION")).into_bytes(),
-                    ),
-                ];
+                let mut headers: Vec<HeaderPair> = sample::delivery_headers();
                 let signature = match (&self.secret, mode) {
                     (_, SignMode::None) => None,
                     (Some(secret), mode) => signature_for(*mode, secret, now_s, &body),
