@@ -89,12 +89,16 @@ pub struct SecretArgs {
     pub secrets: Vec<String>,
 }
 
-/// How long the app may take to answer what hookscope sends it.
+/// How long the app may take to answer what hookscope sends it, and whom to trust over https.
 #[derive(Debug, Args, Clone)]
 pub struct AppTimeoutArgs {
     /// Seconds the app has to answer each request hookscope sends it
     #[arg(long = "timeout", default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub seconds: u64,
+    /// Also trust the CA certificate(s) in this PEM file for https targets (a private CA or a
+    /// self-signed endpoint)
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl AppTimeoutArgs {
@@ -375,9 +379,6 @@ pub struct CheckArgs {
     /// Also write a JUnit XML report to this file, for CI
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Also trust the CA certificate(s) in this PEM file (a private CA or a self-signed endpoint)
-    #[arg(long, value_name = "PEM")]
-    pub ca_cert: Option<PathBuf>,
     /// Do not store the probes and answers in the database
     #[arg(long)]
     pub no_store: bool,

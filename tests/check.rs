@@ -603,6 +603,22 @@ fn https_endpoint_with_a_private_ca() {
     assert_eq!(code, Some(0), "{probes:#?} {err}");
     assert_eq!(failed(&probes), Vec::<String>::new());
 
+    // send shares the client and the flag.
+    let ca_s = ca.to_str().unwrap();
+    let o = run(&[
+        "send",
+        "--event",
+        "DOCVER",
+        "--to",
+        &url,
+        "--secret",
+        SECRET,
+        "--ca-cert",
+        ca_s,
+    ]);
+    assert!(o.status.success(), "{} {}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("-> 200"), "{}", stdout(&o));
+
     // Without the CA the certificate is unknown: one clear TLS failure, a hint, exit 1.
     let (code, probes, _) = check_json(&url, &[]);
     assert_eq!(code, Some(1));

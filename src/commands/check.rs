@@ -24,9 +24,7 @@ const ANSWER_HEAD_BYTES: usize = 256;
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::from_args(&args)?;
-    let tls = crate::tls::client_config(args.ca_cert.as_deref())
-        .map_err(|e| usage(format!("--ca-cert: {e}")))?;
-    let forwarder = Forwarder::with_tls(args.app.duration(), tls);
+    let forwarder = super::forwarder(&args.app)?;
     // Opened before anything is sent, so a bad --db fails before the endpoint sees a probe.
     let mut store = match args.no_store {
         true => None,

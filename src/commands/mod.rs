@@ -29,6 +29,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The client for the app: `--timeout`, and `--ca-cert` for https targets.
+pub(crate) fn forwarder(
+    app: &crate::cli::AppTimeoutArgs,
+) -> anyhow::Result<crate::forward::Forwarder> {
+    let tls = crate::tls::client_config(app.ca_cert.as_deref())
+        .map_err(|e| crate::config::usage(format!("--ca-cert: {e}")))?;
+    Ok(crate::forward::Forwarder::with_tls(app.duration(), tls))
+}
+
 /// A multi-threaded runtime for the network parts.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;
