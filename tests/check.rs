@@ -14,6 +14,8 @@ const OLD_SECRET: &str = "whsec_a0a1a2a3a4a5a6a7a8a9aaabacadaeaf";
 /// How slow the `Slow` endpoint is, against the deadline its test passes.
 const SLOW_DELAY: Duration = Duration::from_millis(800);
 const SLOW_DEADLINE: &str = "300ms";
+/// Longer than the shortest `--timeout` (1 s) the `Hangs` test passes.
+const HANG: Duration = Duration::from_millis(1500);
 
 /// The one thing an endpoint gets wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,10 @@ enum Flaw {
     Slow,
     NotIdempotent,
     CrashesOnGet,
+    /// Not a classic handler flaw, a deployment one: answers every request with a redirect.
+    Redirects,
+    /// Never answers a delivery it accepts.
+    Hangs,
 }
 
 /// A webhook handler written the way the guide asks, except for `flaw`.
@@ -35,6 +41,9 @@ struct Handler {
 
 impl Handler {
     fn answer(&self, method: &str, sig: Option<&str>, body: &[u8]) -> (u16, &'static str) {
+        if self.flaw == Some(Flaw::Redirects) {
+            return (308, "");
+        }
         if method != "POST" {
             return if self.flaw == Some(Flaw::CrashesOnGet) {
                 (500, "{\"error\":\"cannot parse empty body\"}")
@@ -60,6 +69,9 @@ impl Handler {
         }
         if self.flaw == Some(Flaw::Slow) {
             std::thread::sleep(SLOW_DELAY);
+        }
+        if self.flaw == Some(Flaw::Hangs) {
+            std::thread::sleep(HANG);
         }
         (200, "{\"received\":true}")
     }
@@ -355,6 +367,36 @@ fn a_slow_endpoint_fails_latency_only() {
     assert_eq!(probes["latency"]["failure"], "slow");
     assert!(probes["latency"]["latency_ms"].as_u64().unwrap() >= 800);
     assert_eq!(probes["valid"]["status"], 200);
+}
+
+#[test]
+fn redirects_are_reported_not_followed() {
+    let e = Endpoint::start(Some(Flaw::Redirects));
+    let (code, probes, _) = check_json(&e.url(), &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(probes["valid"]["status"], 308);
+    assert_eq!(probes["valid"]["failure"], "redirected");
+    assert_eq!(probes["stale"]["failure"], "redirected");
+    assert_eq!(probes["wrong_method"]["ok"], true);
+    assert_eq!(
+        e.probes_received().len(),
+        11,
+        "one request per probe: none followed"
+    );
+}
+
+#[test]
+fn a_timeout_is_reported_as_a_timeout_not_a_status() {
+    let e = Endpoint::start(Some(Flaw::Hangs));
+    let (code, probes, _) = check_json(&e.url(), &["--timeout", "1"]);
+    assert_eq!(code, Some(1));
+    let want = ["duplicate", "latency", "rotation", "valid"];
+    assert_eq!(failed(&probes), want, "{probes:#?}");
+    for name in want {
+        assert_eq!(probes[name]["failure"], "timeout", "{name}");
+        assert_eq!(probes[name]["status"], serde_json::Value::Null, "{name}");
+    }
+    assert_eq!(probes["stale"]["status"], 401, "the rest still ran");
 }
 
 #[test]

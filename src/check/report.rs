@@ -91,11 +91,14 @@ pub fn text_line(r: &ProbeResult, deadline: Duration) -> String {
                 "FAIL"
             };
             let what = match (&r.answer, r.probe) {
-                (Some(a), super::Probe::Latency) => format!(
+                (Some(Answer::Response { latency, .. }), super::Probe::Latency) => format!(
                     "the valid probe: {} ms, deadline {} ms",
-                    ms(a.latency()),
+                    ms(*latency),
                     ms(deadline)
                 ),
+                (Some(a), super::Probe::Latency) => {
+                    format!("the valid probe: {}", answer_text(a))
+                }
                 (Some(a), _) => format!("{} -> {}", r.sent, answer_text(a)),
                 (None, _) => r.sent.clone(),
             };
