@@ -184,6 +184,18 @@ pub struct AttemptBrief {
     pub error: Option<String>,
 }
 
+impl AttemptBrief {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(is_success)
+    }
+}
+
+/// Whether the app's answer means it took the delivery: any 2xx. The one rule for forward,
+/// replay and send, in the CLI and the TUI.
+pub fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
 /// One row of `list`: everything but headers and body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptureSummary {
@@ -236,9 +248,51 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A body (or any byte count) for people: `183 B`, `1.5 KiB`, `10.0 MiB`, up to TiB.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(3 * 1024 * 1024), "3.0 MiB");
+        assert_eq!(human_size(10 * 1024 * 1024), "10.0 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
+        assert_eq!(human_size(2 * 1024 * 1024 * 1024 * 1024), "2.0 TiB");
+    }
+
+    #[test]
+    fn success_is_any_2xx() {
+        assert!(is_success(200) && is_success(204) && is_success(299));
+        assert!(!is_success(199) && !is_success(301) && !is_success(500));
+        let brief = |status| AttemptBrief {
+            status,
+            latency_ms: None,
+            error: None,
+        };
+        assert!(brief(Some(201)).succeeded());
+        assert!(!brief(Some(404)).succeeded() && !brief(None).succeeded());
+    }
 
     #[test]
     fn inspect_reads_dataspike_envelope() {
@@ -355,7 +409,7 @@ pub const MAX_STORED_RESPONSE_BODY: usize = 1024 * 1024;
 
 impl Attempt {
     pub fn succeeded(&self) -> bool {
-        matches!(self.status, Some(s) if (200..300).contains(&s))
+        self.status.is_some_and(is_success)
     }
 
     pub fn brief(&self) -> AttemptBrief {

@@ -55,7 +55,7 @@ pub struct AppResponse {
 pub enum ForwardError {
     #[error("connection refused or unreachable: is your app running at '{target}'? ({detail})")]
     Unreachable { target: String, detail: String },
-    #[error("TLS with '{target}' failed: {detail}; for a private CA or a self-signed certificate pass --ca-cert FILE")]
+    #[error("TLS with '{target}' failed: {detail} (a private CA or a self-signed certificate must be trusted explicitly)")]
     Tls { target: String, detail: String },
     #[error("no answer from '{target}' within {} s", .timeout.as_secs_f64())]
     Timeout { target: String, timeout: Duration },

@@ -3,27 +3,9 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::capture::{headers_json, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
+use crate::capture::{headers_json, human_size, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
 use crate::signature::{Diagnostics, Verdict};
 use crate::store::StoredCapture;
-
-/// `183 B`, `1.2 KiB`, `10.0 MiB`.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for u in &UNITS[1..] {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
 
 /// Local wall-clock time of a capture, `HH:MM:SS`.
 pub fn local_time(ms: i64) -> String {
@@ -325,14 +307,6 @@ pub fn progress_bar(len: usize, message: &'static str) -> indicatif::ProgressBar
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_read_well() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(10 * 1024 * 1024), "10.0 MiB");
-    }
 
     #[test]
     fn hex_dump_shape() {

@@ -666,6 +666,28 @@ fn https_endpoint_with_a_private_ca() {
     assert_eq!(code, Some(1));
     let answer = probes["valid"]["answer"].as_str().unwrap();
     assert!(answer.contains("TLS with"), "{answer}");
-    assert!(answer.contains("--ca-cert"), "{answer}");
+    assert!(answer.contains("UnknownIssuer"), "{answer}");
+    let detail = probes["valid"]["detail"].as_str().unwrap();
+    assert!(detail.contains("--ca-cert"), "{detail}");
     assert_eq!(probes["stale"]["outcome"], "skip");
+}
+
+#[test]
+fn a_closed_stdout_still_runs_and_stores_every_probe() {
+    let e = Endpoint::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let mut child = bin()
+        .args(["check", "--to", &e.url(), "--secret", SECRET, "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+    assert_eq!(list_json(&db, &[]).len(), 10);
 }

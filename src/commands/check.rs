@@ -11,8 +11,8 @@ use crate::capture::{now_ms, AttemptKind, Capture, Source};
 use crate::check::report::{self, Totals};
 use crate::check::{self, build::Material, Answer, Probe, ProbeRequest, ProbeResult, Scheme};
 use crate::cli::CheckArgs;
-use crate::config::{db_path, secrets, usage};
-use crate::forward::{attempt_from, parse_target, AppResponse, ForwardError, Forwarder, Outgoing};
+use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
+use crate::forward::{attempt_from, AppResponse, ForwardError, Forwarder, Outgoing};
 use crate::sample;
 use crate::signature::{verify_capture, Secret, DEFAULT_TOLERANCE};
 use crate::store::{OpenMode, Store};
@@ -34,42 +34,62 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         )?),
     };
 
+    // A closed stdout (`check | head`) does not stop the run: the probes still go out, the
+    // JUnit file is written and the store records them; the write error is returned last.
+    let mut out = Output::default();
     if !settings.json {
-        println!(
+        out.line(format!(
             "hookscope check: {} ({}, deadline {} ms)",
             settings.target,
             settings.body.describe(),
             settings.deadline.as_millis()
-        );
+        ));
     }
     let rt = super::runtime()?;
     let (results, sent) = rt.block_on(probe_all(&settings, &forwarder, |r| {
-        if settings.json {
-            println!("{}", report::json_object(r));
+        out.line(if settings.json {
+            report::json_object(r).to_string()
         } else {
-            println!("{}", report::text_line(r, settings.deadline));
-        }
+            report::text_line(r, settings.deadline)
+        })
     }));
     let totals = Totals::of(&results);
-    if settings.json {
-        println!(
-            "{}",
-            report::json_summary(totals, &settings.target.to_string())
-        );
+    out.line(if settings.json {
+        report::json_summary(totals, &settings.target.to_string()).to_string()
     } else {
-        println!("{}", report::text_summary(totals));
-    }
+        report::text_summary(totals)
+    });
     if let Some(path) = &args.junit {
         write_junit(path, &results, &settings.target)?;
     }
     if let Some(store) = store.as_mut() {
         record(store, &settings, &sent)?;
     }
+    if let Some(e) = out.failed {
+        return Err(e.into());
+    }
     Ok(if totals.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Stdout that remembers its first failed write instead of panicking like `println!`.
+#[derive(Default)]
+struct Output {
+    failed: Option<std::io::Error>,
+}
+
+impl Output {
+    fn line(&mut self, text: String) {
+        use std::io::Write;
+        if self.failed.is_none() {
+            if let Err(e) = writeln!(std::io::stdout(), "{text}") {
+                self.failed = Some(e);
+            }
+        }
+    }
 }
 
 /// What the run needs, checked once; nothing below knows a flag's name.
@@ -84,23 +104,18 @@ struct Settings {
 
 impl Settings {
     fn from_args(args: &CheckArgs) -> anyhow::Result<Settings> {
-        let target = parse_target(&args.to).map_err(|e| usage(format!("--to: {e}")))?;
+        let target = target("--to", &args.to)?;
         let scheme = Scheme::parse(&args.scheme).map_err(usage)?;
         let secrets = secrets(&args.secrets.secrets)?;
         if secrets.is_empty() {
-            return Err(usage(
-                "check needs the secret your endpoint verifies with: pass --secret whsec_... (twice while rotating: new first, old second) or set HOOKSCOPE_SECRET",
+            return Err(secret_needed(
+                "check needs the secret your endpoint verifies with (two while rotating: the new one first)",
             ));
         }
         let body = match (&args.body_file, &args.event) {
             (Some(file), _) => BodySource::File {
                 path: file.clone(),
-                bytes: std::fs::read(file).map_err(|e| {
-                    usage(format!(
-                        "--body-file: cannot read '{}': {e}",
-                        file.display()
-                    ))
-                })?,
+                bytes: body_file("--body-file", file)?,
             },
             (None, event) => {
                 let event = event.clone().unwrap_or_else(|| DEFAULT_EVENT.into());

@@ -106,7 +106,7 @@ fn stale_reason(skew_s: i64, tolerance_s: u64) -> String {
 }
 
 /// The verdict kinds, as stored and as accepted by `--verdict`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     Valid,
     Stale,

@@ -25,57 +25,93 @@ const WRITER_CHECKPOINT_PAGES: i64 = 4096;
 /// How long a connection waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What went wrong, said about the file; which flag to change is the command line's business
+/// (`config::store_advice`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database '{path}' does not exist: run 'hookscope listen' first, or pass --db with the right path")]
+    #[error("database '{path}' does not exist")]
     Missing { path: PathBuf },
-    #[error(
-        "database folder '{path}' cannot be created: {source}; pass --db with a writable path"
-    )]
+    #[error("database folder '{path}' cannot be created: {source}")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("database '{path}' was written by a newer hookscope (schema {found}, this one knows {supported}): upgrade hookscope or pass --db with another file")]
+    #[error("database '{path}' was written by a newer hookscope (schema {found}, this one knows {supported}): upgrade hookscope")]
     NewerSchema {
         path: PathBuf,
         found: i64,
         supported: i64,
     },
     #[error("database '{path}': {message}")]
-    Sqlite { path: PathBuf, message: String },
+    Sqlite {
+        path: PathBuf,
+        /// The kind of trouble, when SQLite named one the user can act on.
+        fault: Option<Fault>,
+        message: String,
+    },
     #[error("database '{path}': capture {id} has damaged headers; the rest of the store is fine")]
     Damaged { path: PathBuf, id: CaptureId },
+}
+
+/// Troubles with the database file that the user can do something about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    ReadOnly,
+    Locked,
+    NotADatabase,
+    DiskFull,
+    CannotOpen,
+    PermissionDenied,
+    Io,
+}
+
+impl Fault {
+    fn of(code: rusqlite::ErrorCode) -> Option<Fault> {
+        use rusqlite::ErrorCode as C;
+        Some(match code {
+            C::ReadOnly => Fault::ReadOnly,
+            C::DatabaseBusy | C::DatabaseLocked => Fault::Locked,
+            C::NotADatabase | C::DatabaseCorrupt => Fault::NotADatabase,
+            C::DiskFull => Fault::DiskFull,
+            C::CannotOpen => Fault::CannotOpen,
+            C::PermissionDenied => Fault::PermissionDenied,
+            C::SystemIoFailure => Fault::Io,
+            _ => return None,
+        })
+    }
+
+    /// What is wrong and what to do about it, short of choosing another file.
+    fn hint(self) -> &'static str {
+        match self {
+            Fault::ReadOnly => "the file or its folder is read-only: fix its permissions",
+            Fault::Locked => "locked by another process that keeps writing: stop the other writer and try again",
+            Fault::NotADatabase => "not a hookscope database, or corrupted: move it aside",
+            Fault::DiskFull => "the disk is full: free space",
+            Fault::CannotOpen => "cannot open the file: check that its folder exists and is writable (hookscope keeps '-wal' and '-shm' files beside it)",
+            Fault::PermissionDenied => "permission denied: fix the file's permissions",
+            Fault::Io => "input/output error from the disk",
+        }
+    }
 }
 
 impl StoreError {
     /// Wraps a SQLite error with the file name and what the user can do about it.
     pub fn sqlite(path: &Path, err: rusqlite::Error) -> StoreError {
-        use rusqlite::ErrorCode as C;
-        let hint = match err.sqlite_error_code() {
-            Some(C::ReadOnly) => "the file or its folder is read-only: fix its permissions or pass --db with a writable path",
-            Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => "locked by another process that keeps writing: stop the other writer and try again",
-            Some(C::NotADatabase) | Some(C::DatabaseCorrupt) => "not a hookscope database, or corrupted: move it aside and start a new one with --db",
-            Some(C::DiskFull) => "the disk is full: free space or pass --db on another disk",
-            Some(C::CannotOpen) => "cannot open the file: check that its folder exists and is writable (hookscope keeps '-wal' and '-shm' files beside it), or pass --db elsewhere",
-            Some(C::PermissionDenied) => "permission denied: fix the file's permissions or pass --db elsewhere",
-            Some(C::SystemIoFailure) => "input/output error from the disk",
-            _ => "",
-        };
-        let message = if hint.is_empty() {
-            err.to_string()
-        } else {
-            format!("{hint} ({err})")
+        let fault = err.sqlite_error_code().and_then(Fault::of);
+        let message = match fault {
+            Some(f) => format!("{} ({err})", f.hint()),
+            None => err.to_string(),
         };
         StoreError::Sqlite {
             path: path.to_path_buf(),
+            fault,
             message,
         }
     }
 }
 
 /// How hard a commit tries to reach the disk (SQLite's `synchronous` in WAL mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// A commit is written to the WAL before it returns: it survives hookscope crashing or
     /// being killed; an OS crash or power loss may lose the last moments.
@@ -176,7 +212,8 @@ impl Store {
         if mode == OpenMode::Create && conn.is_readonly(rusqlite::MAIN_DB).map_err(err)? {
             return Err(StoreError::Sqlite {
                 path: path.to_path_buf(),
-                message: "the file or its folder is read-only: fix its permissions or pass --db with a writable path".into(),
+                fault: Some(Fault::ReadOnly),
+                message: Fault::ReadOnly.hint().into(),
             });
         }
         let found = schema::version(&conn).map_err(err)?;

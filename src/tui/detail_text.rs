@@ -1,18 +1,16 @@
-//! The detail of one capture in four tabs. Each tab's text is laid out once when the capture
-//! loads ([`tab_lines`]); drawing only slices the lines on screen, so a large body scrolls
-//! without re-formatting it every frame.
+//! What the detail of one capture says, in four tabs: a pure function of the capture, its
+//! attempts, the time zone and the theme. [`crate::tui::app::App::refresh`] lays each tab out
+//! once when the capture loads; the view only slices the lines on screen, so a large body
+//! scrolls without re-formatting it every frame.
 
-use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Tabs, Widget, Wrap};
 
-use super::{escape_bytes, human_size};
-use crate::capture::{Attempt, HeaderPair};
+use crate::capture::{human_size, Attempt, HeaderPair};
 use crate::signature::{Diagnostics, Status, Verdict, SIGNATURE_HEADER};
 use crate::store::StoredCapture;
-use crate::tui::app::{App, Detail, Tab, Theme, Zone};
+use crate::tui::app::{Tab, Zone};
+use crate::tui::theme::Theme;
 
 /// Body bytes laid out as text; beyond this the tab says how much is left out.
 const BODY_TEXT_LIMIT: usize = 1024 * 1024;
@@ -20,36 +18,6 @@ const BODY_TEXT_LIMIT: usize = 1024 * 1024;
 const BODY_HEX_LIMIT: usize = 256 * 1024;
 /// Response body bytes shown per attempt.
 const RESPONSE_LIMIT: usize = 16 * 1024;
-
-pub fn render(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
-    let [tabs_area, text_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let selected = Tab::ALL.iter().position(|x| *x == d.tab).unwrap_or(0);
-    let mut title = format!(" #{}", d.id);
-    if let Some(data) = &d.data {
-        let c = &data.capture.capture;
-        title.push_str(&format!(" {} {}", c.method, c.path_and_query()));
-    }
-    let [tabs_left, tabs_right] =
-        Layout::horizontal([Constraint::Length(44), Constraint::Min(0)]).areas(tabs_area);
-    Tabs::new(Tab::ALL.map(Tab::title))
-        .select(selected)
-        .highlight_style(t.selected())
-        .render(tabs_left, buf);
-    Paragraph::new(Line::from(Span::styled(title, t.dim()))).render(tabs_right, buf);
-
-    let lines = d.lines();
-    if d.data.is_none() {
-        Paragraph::new("loading…").render(text_area, buf);
-        return;
-    }
-    let start = d.scroll().min(lines.len());
-    let end = (start + text_area.height as usize).min(lines.len());
-    Paragraph::new(lines[start..end].to_vec())
-        .wrap(Wrap { trim: false })
-        .render(text_area, buf);
-}
 
 /// The text of one tab.
 pub fn tab_lines(
@@ -456,12 +424,54 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
     lines
 }
 
+/// Bytes as text for one terminal line: valid UTF-8 kept, everything else and control
+/// characters shown as `\xNN` / `\n`, so header values print exactly and safely.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (valid, bad) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, 0),
+            Err(e) => {
+                let (ok, tail) = rest.split_at(e.valid_up_to());
+                let bad = e.error_len().unwrap_or(tail.len());
+                // `valid_up_to` guarantees the prefix is UTF-8.
+                (std::str::from_utf8(ok).unwrap_or_default(), bad)
+            }
+        };
+        for c in valid.chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        let tail = &rest[valid.len()..];
+        for b in &tail[..bad] {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+        rest = &tail[bad..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn plain(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn escaping_keeps_text_and_shows_bytes() {
+        assert_eq!(escape_bytes(b"plain"), "plain");
+        assert_eq!(escape_bytes(b"a\xff\x00b\n"), "a\\xff\\u{0}b\\n");
+        assert_eq!(escape_bytes("ünï".as_bytes()), "ünï");
+        assert_eq!(escape_bytes(b"\xe2\x82"), "\\xe2\\x82");
+        assert_eq!(escape_bytes(b"\x1b[31m"), "\\u{1b}[31m");
     }
 
     #[test]
