@@ -583,6 +583,18 @@ fn probes_are_stored_unless_no_store() {
     let o = run(&["check", "--to", &e.url(), "--secret", SECRET, "--db", db_s]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stderr(&o).contains("stored 10 probes"), "{}", stderr(&o));
+    // The secret is in no output and no file: not the key, not its hex.
+    let hex_part = SECRET.trim_start_matches("whsec_");
+    let key = hex::decode(hex_part).unwrap();
+    let mut seen = vec![o.stdout.clone(), o.stderr.clone()];
+    for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        seen.push(std::fs::read(f.path()).unwrap());
+    }
+    for bytes in &seen {
+        for needle in [hex_part.as_bytes(), key.as_slice()] {
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+        }
+    }
     let list = list_json(&db, &[]);
     assert_eq!(list.len(), 10, "every probe sent but rotation and latency");
     assert!(list.iter().all(|c| c["source"] == "check"));
