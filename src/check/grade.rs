@@ -163,7 +163,10 @@ pub fn explain(probe: Probe, failure: Failure) -> &'static str {
         (F::Redirected, _) => "The endpoint answered with a redirect, which senders do not follow: point --to (and the webhook URL) at the final URL (https, or the trailing slash it wants).",
         (F::Unexpected, _) => "The endpoint answered with a status that is neither success nor error: answer 2xx to a good delivery and 4xx to a bad one.",
         (F::TimedOut, _) => "No answer arrived in time, so the sender would give up and retry: answer within a few seconds and do slow work after answering.",
-        (F::NoAnswer, _) => "The endpoint could not be reached: check the URL, that the server runs, and for https its certificate (--ca-cert for a private CA).",
+        (F::NoAnswer, P::Valid | P::Latency) => "The endpoint could not be reached: check the URL, that the server runs, and for https its certificate (--ca-cert for a private CA).",
+        (F::NoAnswer, P::Duplicate | P::Rotation) => "The endpoint answered the valid probe but dropped this one without an answer, so its handler probably died on it: see your server log for this request.",
+        (F::NoAnswer, P::WrongMethod) => "The endpoint dropped a GET without an answer, so its handler probably died on it: answer 405 to any method but POST.",
+        (F::NoAnswer, _) => "The endpoint answered the valid probe but dropped this one without an answer, so its handler probably died on it and the sender will retry it: answer 4xx when verification fails.",
         (F::Slow, _) => "The endpoint answers more slowly than the deadline, and Dataspike asks for 200 within a few seconds: acknowledge first and do slow work in the background.",
     }
 }
