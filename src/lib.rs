@@ -1,6 +1,7 @@
 //! hookscope: capture, verify, store, forward, replay and export Dataspike webhooks.
 
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -14,4 +15,5 @@ pub mod sample;
 pub mod sign_mode;
 pub mod signature;
 pub mod store;
+pub mod tls;
 pub mod tui;

@@ -81,7 +81,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     });
     let total = args.count.saturating_mul(plan.payloads.len() as u64);
     let load = args.count > 1;
-    let forwarder = Forwarder::new(args.app.duration());
+    let forwarder = super::forwarder(&args.app)?;
     let rt = super::runtime()?;
     let (results, elapsed) =
         rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load))?;
@@ -203,13 +203,7 @@ impl Plan {
                 let body = sample::build(event, variant.as_deref(), now_ms(), overrides)
                     .map_err(|e| e.to_string())?;
                 let info = crate::capture::EventInfo::inspect(&body);
-                let mut headers: Vec<HeaderPair> = vec![
-                    (b"Content-Type".to_vec(), b"application/json".to_vec()),
-                    (
-                        b"User-Agent".to_vec(),
-                        format!("hookscope/{}", env!("CARGO_PKG_VERSION")).into_bytes(),
-                    ),
-                ];
+                let mut headers: Vec<HeaderPair> = sample::delivery_headers();
                 let signature = match (&self.secret, mode) {
                     (_, SignMode::None) => Vec::new(),
                     (Some(secret), mode) => signature_for(*mode, secret, now_s, &body),
