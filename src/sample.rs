@@ -216,7 +216,7 @@ fn iso8601(ms: i64) -> String {
 }
 
 /// The headers a sample delivery carries besides its signature.
-pub fn delivery_headers() -> Vec<crate::capture::HeaderPair> {
+pub fn delivery_headers() -> Vec<crate::headers::HeaderPair> {
     vec![
         (b"Content-Type".to_vec(), b"application/json".to_vec()),
         (

@@ -410,7 +410,9 @@ fn text_report_says_what_was_sent_what_came_back_and_how_to_fix_it() {
         "{out}"
     );
     assert!(
-        out.contains("PASS valid         POST, signed now with secret #1 -> 200 in "),
+        out.contains(
+            "PASS valid         POST, signed now with secret #0 (the current one) -> 200 in "
+        ),
         "{out}"
     );
     assert!(
@@ -455,7 +457,7 @@ fn usage_errors_exit_2() {
         ),
         (
             vec!["check", "--to", "http://x/", "--secret", "whsec_zz"],
-            "--secret #1",
+            "--secret #0",
         ),
         (
             vec![

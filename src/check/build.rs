@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::{Probe, PROBE_HEADER, SKEW};
-use crate::capture::HeaderPair;
-use crate::signature::{sign_header, Secret, SIGNATURE_HEADER};
+use crate::headers::HeaderPair;
+use crate::signature::{sign_headers, Secret};
 
 /// The `malformed` probe's header: looks like a signature, parses as nothing (a `t` that is not
 /// a number, a `v1` that is not hex, an item without `=`).
@@ -39,6 +39,7 @@ pub struct Material<'a> {
 pub fn request(probe: Probe, m: &Material, valid: Option<&ProbeRequest>) -> Option<ProbeRequest> {
     let skew_s = i64::try_from(SKEW.as_secs()).unwrap_or(i64::MAX);
     let first = m.secrets.first()?;
+    let signature_header = first.scheme().signature_header();
     let (body, signature, sent) = match probe {
         Probe::Latency => return None,
         Probe::Duplicate => {
@@ -65,34 +66,34 @@ pub fn request(probe: Probe, m: &Material, valid: Option<&ProbeRequest>) -> Opti
         }
         Probe::Valid => (
             m.body.to_vec(),
-            Some(sign_header(first, m.now_s, m.body)),
-            "POST, signed now with secret #1".to_string(),
+            Some(sign_headers(first, m.now_s, m.body)),
+            "POST, signed now with secret #0 (the current one)".to_string(),
         ),
         Probe::Rotation => (
             m.body.to_vec(),
-            Some(sign_header(m.secrets.get(1)?, m.now_s, m.body)),
-            "POST, signed now with secret #2 (the old one)".to_string(),
+            Some(sign_headers(m.secrets.get(1)?, m.now_s, m.body)),
+            "POST, signed now with secret #1 (the old one)".to_string(),
         ),
         Probe::Stale => (
             m.body.to_vec(),
-            Some(sign_header(first, m.now_s.saturating_sub(skew_s), m.body)),
+            Some(sign_headers(first, m.now_s.saturating_sub(skew_s), m.body)),
             format!("POST, signed with t {} s ago", skew_s),
         ),
         Probe::Future => (
             m.body.to_vec(),
-            Some(sign_header(first, m.now_s.saturating_add(skew_s), m.body)),
+            Some(sign_headers(first, m.now_s.saturating_add(skew_s), m.body)),
             format!("POST, signed with t {} s ahead", skew_s),
         ),
         Probe::WrongSecret => (
             m.body.to_vec(),
-            Some(sign_header(m.other, m.now_s, m.body)),
+            Some(sign_headers(m.other, m.now_s, m.body)),
             "POST, signed now with a secret the endpoint does not know".to_string(),
         ),
         Probe::Tampered => {
             let (body, at, was, now) = tamper(m.body);
             (
                 body,
-                Some(sign_header(first, m.now_s, m.body)),
+                Some(sign_headers(first, m.now_s, m.body)),
                 format!(
                     "POST, signed, then body byte {at} changed '{}' -> '{}'",
                     was.escape_ascii(),
@@ -102,24 +103,24 @@ pub fn request(probe: Probe, m: &Material, valid: Option<&ProbeRequest>) -> Opti
         }
         Probe::Reserialized => (
             reformat(m.body)?,
-            Some(sign_header(first, m.now_s, m.body)),
+            Some(sign_headers(first, m.now_s, m.body)),
             "POST, the same JSON pretty-printed, with the signature of the compact original"
                 .to_string(),
         ),
         Probe::Unsigned => (
             m.body.to_vec(),
             None,
-            format!("POST, no {SIGNATURE_HEADER} header"),
+            format!("POST, no {signature_header} header"),
         ),
         Probe::Malformed => (
             m.body.to_vec(),
-            Some(GARBAGE_SIGNATURE.to_string()),
-            format!("POST, {SIGNATURE_HEADER}: {GARBAGE_SIGNATURE}"),
+            Some(vec![(signature_header, GARBAGE_SIGNATURE.to_string())]),
+            format!("POST, {signature_header}: {GARBAGE_SIGNATURE}"),
         ),
     };
     let mut headers = m.base_headers.to_vec();
-    if let Some(value) = signature {
-        headers.push((SIGNATURE_HEADER.as_bytes().to_vec(), value.into_bytes()));
+    for (name, value) in signature.unwrap_or_default() {
+        headers.push((name.as_bytes().to_vec(), value.into_bytes()));
     }
     set_probe_header(&mut headers, probe);
     Some(ProbeRequest {
@@ -169,8 +170,8 @@ pub fn reformat(body: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::header_value;
-    use crate::signature::{verify_capture, HeaderError, Status, Verdict};
+    use crate::headers::header_value;
+    use crate::signature::{verify_capture, Status, Verdict};
 
     const NOW: i64 = 1_800_000_000;
     const BODY: &[u8] = br#"{"id":"0190a1b2","event_type":"AML_SCREENING","payload":{"n":9}}"#;
@@ -204,13 +205,9 @@ mod tests {
     #[test]
     fn each_probe_gets_the_verdict_it_is_named_for() {
         let valid = build(Probe::Valid, None).unwrap();
-        assert_eq!(
-            verdict(&valid),
-            Verdict::Valid {
-                secret_index: 0,
-                skew_s: 0
-            }
-        );
+        assert_eq!(verdict(&valid).status(), Status::Valid);
+        assert_eq!(verdict(&valid).secret_index(), Some(0));
+        assert_eq!(verdict(&valid).skew_s(), Some(0));
         let rotation = build(Probe::Rotation, None).unwrap();
         assert_eq!(verdict(&rotation).secret_index(), Some(1));
         let stale = build(Probe::Stale, None).unwrap();
@@ -220,11 +217,11 @@ mod tests {
         assert_eq!(verdict(&future).skew_s(), Some(-600));
         for p in [Probe::WrongSecret, Probe::Tampered, Probe::Reserialized] {
             let r = build(p, None).unwrap();
+            let v = verdict(&r);
+            assert_eq!(v.status(), Status::Invalid, "{p:?}");
             assert_eq!(
-                verdict(&r),
-                Verdict::Invalid {
-                    reason: HeaderError::NoSecretMatches
-                },
+                v.reason().as_deref(),
+                Some("no secret matches the signature"),
                 "{p:?}"
             );
         }
@@ -250,8 +247,8 @@ mod tests {
         let dup = build(Probe::Duplicate, Some(&valid)).unwrap();
         assert_eq!(dup.body, valid.body);
         assert_eq!(
-            header_value(&dup.headers, SIGNATURE_HEADER),
-            header_value(&valid.headers, SIGNATURE_HEADER)
+            header_value(&dup.headers, "X-Webhook-Signature"),
+            header_value(&valid.headers, "X-Webhook-Signature")
         );
         assert_eq!(
             header_value(&dup.headers, PROBE_HEADER),

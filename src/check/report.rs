@@ -239,7 +239,7 @@ mod tests {
         vec![
             ProbeResult {
                 probe: Probe::Valid,
-                sent: "POST, signed now with secret #1".into(),
+                sent: "POST, signed now with secret #0 (the current one)".into(),
                 answer: Some(Answer::Response {
                     status: 200,
                     latency: Duration::from_millis(12),
@@ -275,7 +275,7 @@ mod tests {
         let d = Duration::from_secs(3);
         assert_eq!(
             text_line(&r[0], d),
-            "PASS valid         POST, signed now with secret #1 -> 200 in 12 ms: {\"ok\":true}"
+            "PASS valid         POST, signed now with secret #0 (the current one) -> 200 in 12 ms: {\"ok\":true}"
         );
         let fail = text_line(&r[1], d);
         assert!(fail.starts_with("FAIL stale "), "{fail}");
