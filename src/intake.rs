@@ -20,10 +20,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::capture::{Capture, CaptureSummary, EventInfo, HeaderPair, Rejection, Source};
+use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, Source};
 use crate::forward::{
     forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
 };
+use crate::headers::{HeaderPair, HopByHop};
 use crate::listener::Respond;
 use crate::report::{Report, ReportTx};
 use crate::signature::{verify_capture, Secret, Verdict};
@@ -192,7 +193,7 @@ pub fn build_capture(
         source: received.source,
         event,
         // Judged just below, by the step import shares.
-        verdict: Verdict::Unverified,
+        verdict: Verdict::Unsigned,
         diagnostics: None,
     };
     verify(&mut capture, secrets, tolerance_s, now_s);
@@ -241,14 +242,11 @@ async fn forward_and_answer(f: &Forwarding, id: i64, target: Uri, out: Outgoing)
 /// The app's answer, passed back to the sender as through a tunnel.
 fn mirror(app: AppResponse) -> Answer {
     let mut headers = HeaderMap::new();
+    // The transport frames the body itself; the app's hop-by-hop headers describe another
+    // connection.
+    let hop = HopByHop::of(&app.headers);
     for (n, v) in &app.headers {
-        let lower = n.to_ascii_lowercase();
-        // The transport frames the body itself; the app's framing headers describe another
-        // connection.
-        if matches!(
-            lower.as_slice(),
-            b"content-length" | b"transfer-encoding" | b"connection" | b"keep-alive"
-        ) {
+        if hop.contains(n) {
             continue;
         }
         if let (Ok(n), Ok(v)) = (

@@ -1,11 +1,13 @@
 //! hookscope: capture, verify, store, forward, replay and export Dataspike webhooks.
 
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod fixture;
 pub mod forward;
+pub mod headers;
 pub mod intake;
 pub mod listener;
 pub mod output;
@@ -15,4 +17,5 @@ pub mod session;
 pub mod sign_mode;
 pub mod signature;
 pub mod store;
+pub mod tls;
 pub mod tui;

@@ -2,6 +2,7 @@
 //! one transaction. Verdicts come from the intake's own verification step ([`intake::verify`]);
 //! the commit is one transaction for every file rather than the intake's one per delivery.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -45,6 +46,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let all: Vec<&Capture> = loaded.iter().flat_map(|(_, cs)| cs.iter()).collect();
     let ids = store.insert_captures(&all)?;
     let mut ids = ids.into_iter();
+    let mut out = std::io::stdout().lock();
     for (file, captures) in &loaded {
         for (entry, c) in captures.iter().enumerate() {
             let Some(id) = ids.next() else { break };
@@ -53,12 +55,13 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             } else {
                 format!("'{}'", file.display())
             };
-            println!(
+            writeln!(
+                out,
                 "#{id} {} {} {} from {from}",
                 c.verdict.status().as_str(),
                 c.method,
                 c.path_and_query()
-            );
+            )?;
         }
     }
     eprintln!(

@@ -2,33 +2,26 @@
 //! each is recorded as an attempt by the same function live forwarding uses.
 
 use anyhow::Context;
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
-use crate::config::{db_path, secrets, usage};
-use crate::forward::{
-    parse_target, replay_target, Attempts, Forwarder, Recorder, ReplayPlan, Shipment,
-};
+use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
+use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment};
 use crate::output::attempt_brief;
-use crate::store::{OpenMode, Store, StoreWorker};
+use crate::store::{OpenMode, Store, StoreError, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets(&args.secrets.secrets)?;
-    let body = match &args.body_file {
-        Some(f) => Some(
-            std::fs::read(f)
-                .map_err(|e| usage(format!("cannot read --body-file '{}': {e}", f.display())))?,
-        ),
-        None => None,
-    };
-    let plan = ReplayPlan::new(args.resign, body, args.headers.clone(), secrets.first()).map_err(|_| {
-        usage("--resign (and --body-file) need a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET")
-    })?;
-    let to = match &args.to {
-        Some(u) => Some(parse_target(u).map_err(|e| usage(format!("--to: {e}")))?),
-        None => None,
-    };
+    let body = args
+        .body_file
+        .as_deref()
+        .map(|f| body_file("--body-file", f))
+        .transpose()?;
+    let plan = ReplayPlan::new(args.resign, body, args.headers.clone(), secrets.first())
+        .map_err(|_| secret_needed("--resign (and --body-file) need a secret"))?;
+    let to = args.to.as_deref().map(|u| target("--to", u)).transpose()?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let db = store.path().to_path_buf();
     let ids: Vec<CaptureId> = if args.failed {
@@ -39,14 +32,16 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.ids.clone()
     };
+    let mut out = std::io::stdout().lock();
     if ids.is_empty() {
-        println!("nothing to replay: no capture's latest attempt failed");
+        writeln!(out, "nothing to replay: no capture's latest attempt failed")?;
         return Ok(ExitCode::SUCCESS);
     }
+    let forwarder = super::forwarder(&args.app)?;
     let rt = super::runtime()?;
     let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
     let recorder = Recorder {
-        forwarder: Forwarder::new(args.app.duration()),
+        forwarder,
         attempts: Attempts::Worker(store.clone()),
         reports: None,
     };
@@ -55,7 +50,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         let (stored, last) = rt.block_on(store.call(move |s| {
             let stored = s.get(id)?;
             let last = s.last_target(id)?;
-            Ok::<_, crate::store::StoreError>((stored, last))
+            Ok::<_, StoreError>((stored, last))
         }))??;
         let Some(stored) = stored else {
             eprintln!(
@@ -73,26 +68,30 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 ))
             })?;
         let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
+        // Stored (or not) before anything is printed, so a closed stdout loses no attempt.
         let recorded = rt.block_on(recorder.record(&target, shipment));
         let attempt = &recorded.attempt;
         if !attempt.succeeded() {
             failures += 1;
         }
-        if args.json {
-            println!(
+        let printed = if args.json {
+            writeln!(
+                out,
                 "{}",
                 serde_json::json!({"id": id, "attempt": attempt.to_json()})
-            );
+            )
         } else {
-            println!(
+            writeln!(
+                out,
                 "#{id} {} {target}{}",
                 attempt_brief(&attempt.brief()),
                 if attempt.resigned { " (re-signed)" } else { "" }
-            );
-        }
+            )
+        };
         recorded.stored.with_context(|| {
             format!("the replay of #{id} was sent but its attempt was not stored")
         })?;
+        printed?;
     }
     Ok(if failures > 0 {
         ExitCode::from(1)

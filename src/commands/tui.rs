@@ -18,13 +18,14 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let rt = super::runtime()?;
+    let forwarder = super::forwarder(&args.app)?;
     session::browse(
         rt,
         Browse {
             store,
             secrets,
             target,
-            timeout: args.app.duration(),
+            forwarder,
         },
     )?;
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,6 @@
-//! Sending a capture to the developer's app: the pooled HTTP client ([`Forwarder`]), targets
-//! and what the app answered. Building the request is pure ([`request`]); sending and storing
-//! the attempt is one function for live forwards and replays alike ([`record`]). Only
+//! Sending a capture to the developer's app: the pooled HTTP(S) client ([`Forwarder`]),
+//! targets and what the app answered. Building the request is pure ([`request`]); sending and
+//! storing the attempt is one function for live forwards and replays alike ([`record`]). Only
 //! [`Forwarder::send`] talks to the network; nothing here reads the store.
 
 mod record;
@@ -10,18 +10,19 @@ pub(crate) mod testing;
 
 pub use record::{attempt_from, Attempts, Recorded, Recorder, Shipment};
 pub use request::{
-    forward_headers, forward_request, replay_request, replay_target, set_header, NeedsSecret,
-    ReplayPlan,
+    forward_headers, forward_request, replay_request, replay_target, NeedsSecret, ReplayPlan,
 };
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::HeaderPair;
+use crate::headers::HeaderPair;
 
 /// Default time the app has to answer a forwarded delivery.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,6 +51,8 @@ pub struct AppResponse {
 pub enum ForwardError {
     #[error("connection refused or unreachable: is your app running at '{target}'? ({detail})")]
     Unreachable { target: String, detail: String },
+    #[error("TLS with '{target}' failed: {detail} (a private CA or a self-signed certificate must be trusted explicitly)")]
+    Tls { target: String, detail: String },
     #[error("no answer from '{target}' within {} s", .timeout.as_secs_f64())]
     Timeout { target: String, timeout: Duration },
     #[error("'{target}' answered something that is not valid HTTP: {detail}")]
@@ -70,23 +73,15 @@ impl ForwardError {
     }
 }
 
-/// Parses and checks a `--forward-to` or `--to` URL.
+/// Parses and checks a `--forward-to` or `--to` URL (http or https).
 pub fn parse_target(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|e| format!("target URL '{url}' is not a valid URL ({e}); use e.g. 'http://127.0.0.1:3000/webhooks'"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(format!(
-                "target URL '{url}': https is not supported; hookscope forwards to your local app over plain http"
-            ))
-        }
-        _ => {
-            return Err(format!(
-                "target URL '{url}' needs a scheme and host, e.g. 'http://127.0.0.1:3000'"
-            ))
-        }
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!(
+            "target URL '{url}' needs a scheme (http or https) and host, e.g. 'http://127.0.0.1:3000'"
+        ));
     }
     if uri.host().is_none() {
         return Err(format!("target URL '{url}' has no host"));
@@ -119,18 +114,31 @@ pub fn authority(uri: &Uri) -> String {
         .map(|a| a.as_str().to_string())
         .unwrap_or_default()
 }
-/// A pooled HTTP client for the developer's app.
+
+/// A pooled HTTP(S) client for the developer's app. It never follows redirects.
 #[derive(Clone)]
 pub struct Forwarder {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
 }
 
 impl Forwarder {
+    /// https targets are checked against the built-in roots.
     pub fn new(timeout: Duration) -> Forwarder {
+        Forwarder::with_tls(timeout, crate::tls::default_config())
+    }
+
+    /// https targets are checked against `tls` (see [`crate::tls::client_config`]).
+    pub fn with_tls(timeout: Duration, tls: Arc<rustls::ClientConfig>) -> Forwarder {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(timeout));
+        connector.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((*tls).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .http1_title_case_headers(true)
@@ -169,7 +177,12 @@ impl Forwarder {
     ) -> Result<AppResponse, ForwardError> {
         let resp = self.client.request(req).await.map_err(|e| {
             let detail = error_chain(&e);
-            if e.is_connect() {
+            if is_tls_error(&e) {
+                ForwardError::Tls {
+                    target: target.to_string(),
+                    detail,
+                }
+            } else if e.is_connect() {
                 ForwardError::Unreachable {
                     target: target.to_string(),
                     detail,
@@ -234,6 +247,25 @@ fn build_request(target: &Uri, out: &Outgoing) -> Result<Request<Full<Bytes>>, F
         .map_err(|e| ForwardError::BadRequest(e.to_string()))
 }
 
+/// Whether a rustls error (bad certificate, failed handshake) is behind `e`. hyper-rustls wraps
+/// it in `io::Error`s, whose `source()` skips what they wrap, so those are opened by hand.
+fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut link = Some(e);
+    while let Some(err) = link {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        link = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    false
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut src = e.source();
@@ -270,7 +302,15 @@ mod tests {
     #[test]
     fn target_validation() {
         assert!(parse_target("http://localhost:3000/x").is_ok());
-        assert!(parse_target("https://x").unwrap_err().contains("https"));
+        assert_eq!(
+            parse_target("https://hooks.example/x")
+                .unwrap()
+                .scheme_str(),
+            Some("https")
+        );
+        assert!(parse_target("ftp://x")
+            .unwrap_err()
+            .contains("http or https"));
         assert!(parse_target("localhost:3000").is_err());
         assert!(parse_target("not a url")
             .unwrap_err()

@@ -7,20 +7,9 @@ use http::Uri;
 use std::net::IpAddr;
 
 use super::{join_target, parse_target, Outgoing};
-use crate::capture::{header_value, Capture, HeaderPair};
-use crate::signature::{sign_header, Secret, SIGNATURE_HEADER};
-
-/// Headers that describe one hop, not the message, and are never passed on.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "host",
-    "content-length",
-];
+use crate::capture::Capture;
+use crate::headers::{header_value, set_header, HeaderPair, HopByHop};
+use crate::signature::{sign_headers, Secret};
 
 /// What a live forward sends: the capture as received, its body cloned once (the capture itself
 /// goes on to the store).
@@ -35,22 +24,10 @@ pub fn forward_request(capture: &Capture, peer: Option<IpAddr>) -> Outgoing {
 /// The headers the app receives: originals in order, hop-by-hop ones (and any named in
 /// `Connection`) dropped, then `X-Forwarded-*` added. `Host` is set by the client.
 pub fn forward_headers(headers: &[HeaderPair], peer: Option<IpAddr>) -> Vec<HeaderPair> {
-    let named_in_connection: Vec<Vec<u8>> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
-        .flat_map(|(_, v)| v.split(|&b| b == b','))
-        .map(|t| t.trim_ascii().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let dropped = |name: &[u8]| {
-        let lower = name.to_ascii_lowercase();
-        HOP_BY_HOP.iter().any(|h| h.as_bytes() == lower.as_slice())
-            || lower.starts_with(b"proxy-")
-            || named_in_connection.contains(&lower)
-    };
+    let hop = HopByHop::of(headers);
     let mut out: Vec<HeaderPair> = headers
         .iter()
-        .filter(|(n, _)| !dropped(n))
+        .filter(|(n, _)| !hop.contains(n))
         .filter(|(n, _)| !n.eq_ignore_ascii_case(b"x-forwarded-for"))
         .cloned()
         .collect();
@@ -95,7 +72,7 @@ pub fn replay_target(
 /// How a replay differs from the original request.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayPlan {
-    /// Replace `X-Webhook-Signature` with a fresh one under this secret.
+    /// Replace the secret's scheme's signature header(s) with fresh ones under this secret.
     pub resign_with: Option<Secret>,
     /// Send this body instead of the captured one (always re-signed).
     pub body: Option<Vec<u8>>,
@@ -140,8 +117,9 @@ pub fn replay_request(capture: &Capture, plan: &ReplayPlan, now_s: i64) -> Outgo
         set_header(&mut headers, name, value.as_bytes().to_vec());
     }
     if let Some(secret) = &plan.resign_with {
-        let value = sign_header(secret, now_s, &body).into_bytes();
-        set_header(&mut headers, SIGNATURE_HEADER, value);
+        for (name, value) in sign_headers(secret, now_s, &body) {
+            set_header(&mut headers, name, value.into_bytes());
+        }
     }
     Outgoing {
         method: capture.method.clone(),
@@ -150,30 +128,10 @@ pub fn replay_request(capture: &Capture, plan: &ReplayPlan, now_s: i64) -> Outgo
     }
 }
 
-/// Replaces the first header called `name` in place (keeping its position), drops any repeats,
-/// or appends it when absent.
-pub fn set_header(headers: &mut Vec<HeaderPair>, name: &str, value: Vec<u8>) {
-    let mut value = Some(value);
-    headers.retain_mut(|(n, v)| {
-        if !n.eq_ignore_ascii_case(name.as_bytes()) {
-            return true;
-        }
-        match value.take() {
-            Some(new) => {
-                *v = new;
-                true
-            }
-            None => false,
-        }
-    });
-    if let Some(v) = value {
-        headers.push((name.as_bytes().to_vec(), v));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::dataspike::SIGNATURE_HEADER;
     use crate::signature::{verify_capture, Status};
 
     fn hp(n: &str, v: &str) -> HeaderPair {
@@ -237,15 +195,6 @@ mod tests {
             verdict: crate::signature::Verdict::Unsigned,
             ..Capture::new(0, "POST", "/h", headers, b"{}".to_vec())
         }
-    }
-
-    #[test]
-    fn set_header_replaces_in_place() {
-        let mut h = vec![hp("A", "1"), hp("x-webhook-signature", "old"), hp("B", "2")];
-        set_header(&mut h, "X-Webhook-Signature", b"new".to_vec());
-        assert_eq!(h[1], hp("x-webhook-signature", "new"));
-        set_header(&mut h, "C", b"3".to_vec());
-        assert_eq!(h.len(), 4);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use crate::capture::HeaderPair;
+use crate::headers::HeaderPair;
 
 /// What the test app received: method, path and query, headers, body.
 pub type Seen = (String, String, Vec<HeaderPair>, Bytes);

@@ -1,10 +1,12 @@
 //! The intake in-process: no socket in front of it, a real SQLite store behind it.
 
 use super::*;
-use crate::capture::{header_value, now_ms};
+use crate::capture::now_ms;
 use crate::forward::testing::start_app;
+use crate::headers::header_value;
 use crate::report::ReportRx;
-use crate::signature::{sign_header, Status};
+use crate::signature::dataspike::sign_header;
+use crate::signature::Status;
 use crate::store::{spawn_writer, OpenMode, Store};
 
 const SECRET: &str = "whsec_00112233";
@@ -234,7 +236,7 @@ fn import_and_live_share_one_verification() {
     };
     let live = build_capture(r, std::slice::from_ref(&secret), 300, 1_800_000_010);
     let mut imported = live.clone();
-    imported.verdict = Verdict::Unverified;
+    imported.verdict = Verdict::Unsigned;
     verify(&mut imported, &[secret], 300, 1_800_000_010);
     assert_eq!(live.verdict.status(), Status::Valid);
     assert_eq!(imported.verdict, live.verdict);

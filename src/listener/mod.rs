@@ -37,7 +37,7 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
 /// Who answers the webhook sender when forwarding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Respond {
     /// The sender gets the app's answer (502/504 when the app fails).
     App,

@@ -119,7 +119,8 @@ pub struct Browse {
     pub secrets: Vec<Secret>,
     /// Where replays go (`tui --to`); else each capture's last target.
     pub target: Option<Uri>,
-    pub timeout: Duration,
+    /// The client replays go through (`--timeout`, `--ca-cert`).
+    pub forwarder: Forwarder,
 }
 
 /// Runs the UI on `rt` until the user quits.
@@ -130,7 +131,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
     let (commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
     let effects = Effects {
         recorder: Recorder {
-            forwarder: Forwarder::new(b.timeout),
+            forwarder: b.forwarder,
             attempts: Attempts::Worker(store.clone()),
             reports: Some(reports_tx.clone()),
         },

@@ -1,9 +1,10 @@
 //! The record step against a real hyper server on loopback and a real SQLite store.
 
 use super::*;
-use crate::capture::{header_value, HeaderPair};
 use crate::forward::testing::start_app;
-use crate::signature::{verify_capture, Secret, Status, SIGNATURE_HEADER};
+use crate::headers::{header_value, HeaderPair};
+use crate::signature::dataspike::SIGNATURE_HEADER;
+use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 use bytes::Bytes;
 
