@@ -10,8 +10,6 @@ mod send;
 mod tui;
 mod verify;
 
-pub(crate) use export::write_fixture;
-
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};

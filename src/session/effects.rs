@@ -111,7 +111,7 @@ async fn export_one(fx: &Effects, id: CaptureId) -> anyhow::Result<String> {
         let dir = PathBuf::from(FIXTURES_DIR);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the folder '{}'", dir.display()))?;
-        let path = crate::commands::write_fixture(&dir, &stored, false)?;
+        let path = crate::export::write_fixture(&dir, &stored, false)?;
         Ok(format!("exported #{id} to '{}'", path.display()))
     })
     .await?
