@@ -4,7 +4,7 @@ use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use crate::listener::Respond;
+use crate::intake::Respond;
 use crate::sign_mode::SignMode;
 use crate::signature::Status;
 use crate::store::Durability;
