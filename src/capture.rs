@@ -17,6 +17,8 @@ pub enum Source {
     Live,
     /// Loaded from a fixture or HAR file by `hookscope import`.
     Imported,
+    /// A probe `hookscope check` sent to an endpoint (its answer is the attempt).
+    Check,
 }
 
 impl Source {
@@ -24,12 +26,14 @@ impl Source {
         match self {
             Source::Live => "live",
             Source::Imported => "imported",
+            Source::Check => "check",
         }
     }
 
     pub fn parse(s: &str) -> Source {
         match s {
             "imported" => Source::Imported,
+            "check" => Source::Check,
             _ => Source::Live,
         }
     }
@@ -341,6 +345,8 @@ pub enum AttemptKind {
     Forward,
     /// `hookscope replay` or the TUI's replay keys.
     Replay,
+    /// A probe sent by `hookscope check`.
+    Check,
 }
 
 impl AttemptKind {
@@ -348,12 +354,14 @@ impl AttemptKind {
         match self {
             AttemptKind::Forward => "forward",
             AttemptKind::Replay => "replay",
+            AttemptKind::Check => "check",
         }
     }
 
     pub fn parse(s: &str) -> AttemptKind {
         match s {
             "replay" => AttemptKind::Replay,
+            "check" => AttemptKind::Check,
             _ => AttemptKind::Forward,
         }
     }

@@ -6,7 +6,7 @@ use http::Uri;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::forward::parse_target;
+use crate::forward::{parse_target, Forwarder};
 use crate::sign_mode::SignMode;
 use crate::signature::{parse_secrets, Scheme, Secret};
 use crate::store::{Fault, StoreError};
@@ -104,6 +104,29 @@ pub fn target(flag: &str, url: &str) -> anyhow::Result<Uri> {
     parse_target(url).map_err(|e| usage(format!("{flag}: {e}")))
 }
 
+/// The client for the developer's app: `timeout` per request, and `--ca-cert` trusted for https
+/// targets besides the public roots. The one place that flag is named: `TlsError` says what is
+/// wrong with the file.
+pub fn forwarder(
+    timeout: std::time::Duration,
+    ca_cert: Option<&Path>,
+) -> anyhow::Result<Forwarder> {
+    let tls = crate::tls::client_config(ca_cert).map_err(|e| usage(format!("--ca-cert: {e}")))?;
+    Ok(Forwarder::with_tls(timeout, tls))
+}
+
+/// A signature scheme by name, case-insensitively (`--scheme stripe`).
+pub fn scheme(flag: &str, text: &str) -> anyhow::Result<Scheme> {
+    let name = text.trim().to_ascii_lowercase();
+    Scheme::parse(&name).ok_or_else(|| {
+        let known: Vec<&str> = Scheme::ALL.iter().map(|s| s.name()).collect();
+        usage(format!(
+            "{flag} '{text}' is not a known scheme; use one of: {}",
+            known.join(", ")
+        ))
+    })
+}
+
 /// The bytes of the file given with `flag` (`--body-file`).
 pub fn body_file(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| usage(format!("cannot read {flag} '{}': {e}", path.display())))
@@ -112,6 +135,16 @@ pub fn body_file(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemes_parse_by_name_and_name_the_flag() {
+        assert_eq!(scheme("--scheme", "Dataspike").unwrap(), Scheme::Dataspike);
+        let e = scheme("--scheme", "nosuch").unwrap_err().to_string();
+        assert!(
+            e.contains("--scheme 'nosuch'") && e.contains("dataspike"),
+            "{e}"
+        );
+    }
 
     fn is_usage(e: &anyhow::Error) -> bool {
         e.downcast_ref::<UsageError>().is_some()
@@ -123,11 +156,11 @@ mod tests {
             target("--to", "http://127.0.0.1:3000/h").unwrap(),
             "http://127.0.0.1:3000/h"
         );
-        let e = target("--forward-to", "https://app").unwrap_err();
+        let e = target("--forward-to", "ftp://app").unwrap_err();
         assert!(is_usage(&e));
         assert!(
             e.to_string()
-                .starts_with("--forward-to: target URL 'https://app'"),
+                .starts_with("--forward-to: target URL 'ftp://app'"),
             "{e}"
         );
     }

@@ -1,17 +1,22 @@
 //! hookscope: capture, verify, store, forward, replay and export Dataspike webhooks.
 
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod export;
 pub mod fixture;
 pub mod forward;
 pub mod headers;
+pub mod intake;
 pub mod listener;
 pub mod output;
 pub mod report;
 pub mod sample;
+pub mod session;
 pub mod sign_mode;
 pub mod signature;
 pub mod store;
+pub mod tls;
 pub mod tui;

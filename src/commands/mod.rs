@@ -1,5 +1,6 @@
 //! One function per subcommand. Each returns the process exit code.
 
+mod check;
 mod export;
 mod import;
 mod listen;
@@ -24,7 +25,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
+        Command::Check(args) => check::run(args),
     }
+}
+
+/// The client for the app: `--timeout`, and `--ca-cert` for https targets.
+pub(crate) fn forwarder(
+    app: &crate::cli::AppTimeoutArgs,
+) -> anyhow::Result<crate::forward::Forwarder> {
+    crate::config::forwarder(app.duration(), app.ca_cert.as_deref())
 }
 
 /// A multi-threaded runtime for the network parts.

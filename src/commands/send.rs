@@ -82,7 +82,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     });
     let total = args.count.saturating_mul(plan.payloads.len() as u64);
     let load = args.count > 1;
-    let forwarder = Forwarder::new(args.app.duration());
+    let forwarder = super::forwarder(&args.app)?;
     let rt = super::runtime()?;
     let (results, elapsed) =
         rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load))?;
@@ -285,7 +285,7 @@ impl Plan {
                 let body = sample::build(event, variant.as_deref(), now_ms(), overrides)
                     .map_err(|e| e.to_string())?;
                 let info = crate::capture::EventInfo::inspect(&body);
-                let mut headers = base_headers("application/json");
+                let mut headers: Vec<HeaderPair> = sample::delivery_headers();
                 let signature = match (secret, mode) {
                     (_, SignMode::None) => Vec::new(),
                     (Some(secret), mode) => {
@@ -316,15 +316,15 @@ impl Plan {
     }
 }
 
-/// The headers every generated delivery carries before its signature.
+/// The headers a sample delivery carries before its signature, with `content_type`.
 fn base_headers(content_type: &str) -> Vec<HeaderPair> {
-    vec![
-        (b"Content-Type".to_vec(), content_type.as_bytes().to_vec()),
-        (
-            b"User-Agent".to_vec(),
-            format!("hookscope/{}", env!("CARGO_PKG_VERSION")).into_bytes(),
-        ),
-    ]
+    let mut headers = sample::delivery_headers();
+    crate::headers::set_header(
+        &mut headers,
+        "Content-Type",
+        content_type.as_bytes().to_vec(),
+    );
+    headers
 }
 
 /// The outcome of one delivery.
