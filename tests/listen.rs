@@ -357,7 +357,10 @@ fn headless_human_lines() {
         br#"{"event_type":"DOCVER"}"#,
     );
     let line = lines.next().unwrap().unwrap();
-    assert!(line.contains(" FAIL  POST /hook DOCVER 23 B #1"), "{line}");
+    assert!(
+        line.contains(" FAIL dataspike  POST /hook DOCVER 23 B #1"),
+        "{line}"
+    );
     assert!(
         line.contains("(invalid: v1 '00' is not 64 hex digits (got 2))"),
         "{line}"
