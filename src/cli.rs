@@ -535,11 +535,13 @@ fn respond_parser() -> impl TypedValueParser<Value = Respond> {
 enum SignArg {
     /// Signed with the secret and a fresh `t`: the app should accept it.
     Valid,
-    /// Right MAC, but `t` is one hour old: the app's timestamp check should reject it.
+    /// Right MAC, but the timestamp is one hour old: the app's timestamp check should reject
+    /// it (only for schemes that sign a timestamp).
     Stale,
     /// Fresh `t`, signed with a different random secret: the MAC check should reject it.
     WrongSecret,
-    /// A header that does not parse (`v1` is 32 hex digits, not 64): should be rejected.
+    /// A signature cut by 32 characters (Dataspike's `v1` of 32 hex digits, not 64): should be
+    /// rejected.
     Malformed,
     /// No signature header at all: should be rejected as unsigned.
     None,

@@ -12,17 +12,19 @@ pub const STALE_AGE: Duration = Duration::from_secs(3600);
 /// SHA-256 digest, so Dataspike's `v1` keeps 32 of its 64 digits.
 const MALFORMED_CUT_CHARS: usize = 32;
 
-/// Which `X-Webhook-Signature` a sender attaches.
+/// Which signature a sender attaches, in the secret's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SignMode {
     /// Signed with the secret and a fresh `t`: the app should accept it.
     #[default]
     Valid,
-    /// Right MAC, but `t` is one hour old: the app's timestamp check should reject it.
+    /// Right MAC, but the timestamp is one hour old: the app's timestamp check should reject
+    /// it (only for schemes that sign a timestamp).
     Stale,
     /// Fresh `t`, signed with a different random secret: the MAC check should reject it.
     WrongSecret,
-    /// A header that does not parse (`v1` is 32 hex digits, not 64): should be rejected.
+    /// A signature cut by 32 characters (Dataspike's `v1` of 32 hex digits, not 64): should be
+    /// rejected.
     Malformed,
     /// No signature header at all: should be rejected as unsigned.
     None,
