@@ -3,7 +3,7 @@
 //! [`Verdict`] with the scheme and a neutral [`Reason`]), not an error. Pure and synchronous;
 //! no CLI flag names or I/O here. Each scheme is one file; [`Scheme`] dispatches to it.
 
-pub mod check;
+mod check;
 pub mod dataspike;
 pub mod github;
 mod scheme;
