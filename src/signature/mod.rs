@@ -224,17 +224,18 @@ impl fmt::Display for Status {
 /// Holds digests, never a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostics {
-    /// The `t` from the header, when it parsed.
+    /// The signed timestamp, when the scheme has one and it parsed.
     pub timestamp: Option<i64>,
-    /// `{t}.` followed by the first body bytes, non-printable bytes escaped.
+    /// What the scheme signs before the body (`{t}.`, `{id}.{t}.`, `v0:{t}:`, nothing) followed
+    /// by the first body bytes, non-printable bytes escaped.
     pub signed_preview: String,
     /// Length in bytes of the whole signed string.
     pub signed_len: usize,
     /// The digest expected under each configured secret of the scheme, in order.
     pub expected: Vec<String>,
-    /// The signatures the header carried (`v1` for Dataspike).
+    /// The signatures the header carried (`v1` for Dataspike), in the scheme's encoding.
     pub received: Vec<String>,
-    /// A one-line hint about the likely cause.
+    /// A one-line hint about the likely cause; also names other schemes' headers present.
     pub hint: Option<String>,
 }
 

@@ -107,7 +107,15 @@ pub fn parse_secrets<S: AsRef<str>>(texts: &[S], origin: &str) -> Result<Vec<Sec
         .iter()
         .enumerate()
         .map(|(i, t)| {
+            let bare = !t
+                .as_ref()
+                .trim()
+                .split_once('=')
+                .is_some_and(|(name, _)| is_word(name));
             parse_secret(t.as_ref()).map_err(|(scheme, e)| match scheme {
+                Some(s) if bare => format!(
+                    "{origin} #{i} ({s}) is invalid: {e}; a bare secret is Dataspike's, another provider's needs its scheme, e.g. stripe=whsec_..."
+                ),
                 Some(s) => format!("{origin} #{i} ({s}) is invalid: {e}"),
                 None => format!("{origin} #{i} {e}"),
             })
