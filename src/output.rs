@@ -25,6 +25,30 @@ pub fn local_datetime(ms: i64) -> String {
     }
 }
 
+/// `n` and the noun, plural unless `n` is 1: `1 capture`, `2 captures`, `3 entries`,
+/// `0 matches`. Every count a message shows goes through here.
+pub fn count(n: u64, singular: &str) -> String {
+    if n == 1 {
+        return format!("1 {singular}");
+    }
+    let consonant_y = singular.strip_suffix('y').is_some_and(|stem| {
+        stem.chars()
+            .last()
+            .is_some_and(|c| !"aeiou".contains(c.to_ascii_lowercase()))
+    });
+    let plural = if consonant_y {
+        format!("{}ies", &singular[..singular.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|end| singular.ends_with(end))
+    {
+        format!("{singular}es")
+    } else {
+        format!("{singular}s")
+    };
+    format!("{n} {plural}")
+}
+
 /// `-> 200 (12 ms)` or `-> error: connection refused ...`.
 pub fn attempt_brief(a: &AttemptBrief) -> String {
     match (a.status, &a.error) {
@@ -140,8 +164,9 @@ pub fn verdict_text(v: &Verdict, d: Option<&Diagnostics>, now_s: Option<i64>) ->
             }
         }
         out.push_str(&format!(
-            "  signed string:  {} ({} bytes)\n",
-            d.signed_preview, d.signed_len
+            "  signed string:  {} ({})\n",
+            d.signed_preview,
+            count(d.signed_len as u64, "byte")
         ));
         for (i, e) in d.expected.iter().enumerate() {
             out.push_str(&format!("  expected #{i}:    {e}\n"));
@@ -307,6 +332,18 @@ pub fn progress_bar(len: usize, message: &'static str) -> indicatif::ProgressBar
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_use_the_plural_unless_one() {
+        assert_eq!(count(1, "capture"), "1 capture");
+        assert_eq!(count(0, "capture"), "0 captures");
+        assert_eq!(count(2, "HAR entry"), "2 HAR entries");
+        assert_eq!(count(3, "delivery"), "3 deliveries");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(2, "match"), "2 matches");
+        assert_eq!(count(2, "curl request"), "2 curl requests");
+        assert_eq!(count(12, "byte"), "12 bytes");
+    }
 
     #[test]
     fn hex_dump_shape() {

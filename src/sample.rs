@@ -111,7 +111,7 @@ pub enum SampleError {
         at: String,
         found: String,
     },
-    #[error("cannot set '{path}': '{at}' has {len} items, so index {index} does not exist")]
+    #[error("cannot set '{path}': '{at}' has {}, so index {index} does not exist", crate::output::count(*.len as u64, "item"))]
     IndexOutOfRange {
         path: String,
         at: String,
@@ -278,7 +278,10 @@ pub fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), SampleE
                 let index = key.parse::<usize>().map_err(|_| SampleError::NotAnObject {
                     path: path.into(),
                     at: at.clone(),
-                    found: format!("an array of {len} items (use a numeric index)"),
+                    found: format!(
+                        "an array of {} (use a numeric index)",
+                        crate::output::count(len as u64, "item")
+                    ),
                 })?;
                 let slot = items.get_mut(index).ok_or(SampleError::IndexOutOfRange {
                     path: path.into(),

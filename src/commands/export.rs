@@ -10,7 +10,7 @@ use crate::capture::CaptureId;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::{db_path, target, usage};
 use crate::fixture::{curl, har, Fixture};
-use crate::output::progress_bar;
+use crate::output::{count, progress_bar};
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
 /// Default output of each format when `--out` is not given.
@@ -136,12 +136,11 @@ fn export_fixtures(
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let noun = if captures.len() == 1 {
-        "fixture"
-    } else {
-        "fixtures"
-    };
-    eprintln!("exported {} {noun} to '{}'", captures.len(), dir.display());
+    eprintln!(
+        "exported {} to '{}'",
+        count(captures.len() as u64, "fixture"),
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -167,7 +166,7 @@ fn write_output(
     out: &Path,
     bytes: &[u8],
     executable: bool,
-    count: usize,
+    n: usize,
     what: &str,
 ) -> anyhow::Result<ExitCode> {
     if out == Path::new(STDOUT) {
@@ -179,8 +178,7 @@ fn write_output(
         return Ok(ExitCode::SUCCESS);
     }
     write_atomic(out, bytes, executable)?;
-    let plural = if count == 1 { "" } else { "s" };
-    eprintln!("exported {count} {what}{plural} to '{}'", out.display());
+    eprintln!("exported {} to '{}'", count(n as u64, what), out.display());
     Ok(ExitCode::SUCCESS)
 }
 

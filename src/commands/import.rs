@@ -9,6 +9,7 @@ use crate::capture::{now_ms, Capture};
 use crate::cli::ImportArgs;
 use crate::config::{db_path, secrets, usage};
 use crate::fixture::{har, Fixture};
+use crate::output::count;
 use crate::signature::verify_capture;
 use crate::store::{OpenMode, Store};
 
@@ -26,9 +27,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     // Every file is checked before the store is opened: one bad file stores nothing.
     if !problems.is_empty() {
         return Err(usage(format!(
-            "nothing was imported: {} of {} files cannot be imported; fix or leave them out:\n  {}",
+            "nothing was imported: {} of {} cannot be imported; fix or leave them out:\n  {}",
             problems.len(),
-            args.files.len(),
+            count(args.files.len() as u64, "file"),
             problems.join("\n  ")
         )));
     }
@@ -72,13 +73,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!(
-        "imported {} {} into '{}'",
-        all.len(),
-        if all.len() == 1 {
-            "capture"
-        } else {
-            "captures"
-        },
+        "imported {} into '{}'",
+        count(all.len() as u64, "capture"),
         store.path().display()
     );
     Ok(ExitCode::SUCCESS)

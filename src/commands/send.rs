@@ -16,7 +16,7 @@ use crate::cli::SendArgs;
 use crate::config::{secrets, sign_secret_needed, target, usage};
 use crate::fixture::{Fixture, FixtureError, Signing};
 use crate::forward::{join_target, Forwarder, Outgoing};
-use crate::output::{attempt_brief, progress_bar};
+use crate::output::{attempt_brief, count, progress_bar};
 use crate::sample;
 use crate::sign_mode::{signature_for, SignMode};
 use crate::signature::{Secret, SIGNATURE_HEADER};
@@ -388,8 +388,8 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "sent {} deliveries in {:.2} s ({:.1} deliveries/s, concurrency {})",
-            self.total,
+            "sent {} in {:.2} s ({:.1} deliveries/s, concurrency {})",
+            count(self.total as u64, "delivery"),
             self.elapsed.as_secs_f64(),
             self.per_second(),
             self.concurrency
