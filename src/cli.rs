@@ -45,6 +45,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Browse stored captures in the terminal UI, without listening
     Tui(TuiArgs),
+    /// Delete stored captures for good (older than a duration, or all), then compact the file
+    Purge(PurgeArgs),
 }
 
 impl Cli {
@@ -357,6 +359,22 @@ pub struct ImportArgs {
     pub secrets: SecretArgs,
     #[command(flatten)]
     pub tolerance: ToleranceArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    group(clap::ArgGroup::new("which").args(["before", "all"]).required(true)),
+    after_help = "The deleted captures and their attempts are gone for good: the file is compacted (VACUUM) and its WAL emptied, so their bytes leave the disk files too."
+)]
+pub struct PurgeArgs {
+    /// Delete captures received more than this long ago (e.g. 7d, 12h, 30m)
+    #[arg(long, value_name = "DURATION")]
+    pub before: Option<String>,
+    /// Delete every capture
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 // The flags' value enums: their names and help live here, and each maps once onto the domain

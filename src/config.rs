@@ -96,6 +96,15 @@ pub fn target(flag: &str, url: &str) -> anyhow::Result<Uri> {
     parse_target(url).map_err(|e| usage(format!("{flag}: {e}")))
 }
 
+/// A duration given with `flag` (`--before`), e.g. `7d`, `12h`, `30m`.
+pub fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        usage(format!(
+            "{flag} '{text}' is not a duration ({e}); use e.g. 7d, 12h or 30m"
+        ))
+    })
+}
+
 /// The bytes of the file given with `flag` (`--body-file`).
 pub fn body_file(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| usage(format!("cannot read {flag} '{}': {e}", path.display())))

@@ -97,3 +97,39 @@ fn counts_in_messages_use_the_right_plural() {
     let script = std::fs::read_to_string(&curl).unwrap();
     assert!(script.contains("replays 1 captured delivery "), "{script}");
 }
+
+#[test]
+fn purge_deletes_for_good_and_says_how_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_three(dir.path());
+    // No received_at: it arrives now.
+    let fresh = dir.path().join("fresh.json");
+    std::fs::write(
+        &fresh,
+        r#"{"hookscope_fixture": 1, "method": "POST", "path": "/new", "headers": [], "body": "{}"}"#,
+    )
+    .unwrap();
+    ok(&["import", p(&fresh), "--db", p(&db)]);
+
+    let o = run(&["purge", "--db", p(&db)]);
+    assert_eq!(o.status.code(), Some(2), "say what to purge");
+    let o = run(&["purge", "--before", "a week", "--db", p(&db)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--before 'a week'"), "{}", stderr(&o));
+
+    let o = ok(&["purge", "--before", "7d", "--db", p(&db)]);
+    assert_eq!(stdout(&o), "deleted 3 captures older than 7d; 1 remains\n");
+    let left = list_json(&db, &[]);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["path"], "/new");
+    let o = ok(&["purge", "--all", "--db", p(&db)]);
+    assert_eq!(stdout(&o), "deleted 1 capture; 0 remain\n");
+    assert!(list_json(&db, &[]).is_empty());
+    let o = run(&["purge", "--all", "--db", p(&dir.path().join("nope.db"))]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a missing database is not created"
+    );
+    assert!(!dir.path().join("nope.db").exists());
+}

@@ -3,6 +3,7 @@
 mod export;
 mod import;
 mod listen;
+mod purge;
 mod read;
 mod replay;
 mod send;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
+        Command::Purge(args) => purge::run(args),
     }
 }
 

@@ -2,10 +2,14 @@
 //! Bodies and header bytes are BLOBs, kept exactly as received.
 
 mod codec;
+mod files;
+mod purge;
 mod schema;
 mod writer;
 
 pub use codec::{decode_headers, encode_headers};
+pub use files::database_files;
+pub use purge::Compacted;
 pub use schema::{CURRENT_VERSION, MIGRATIONS};
 pub use writer::{spawn_writer, WriteError, Writer};
 
@@ -179,11 +183,13 @@ impl Store {
         let flags = match mode {
             OpenMode::Create => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                    files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
                         path: dir.to_path_buf(),
                         source,
                     })?;
                 }
+                // Left to SQLite, a failure here is reported below with its advice.
+                let _ = files::create_private_file(path);
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
             }
             OpenMode::Existing => {
@@ -198,6 +204,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI;
         let err = |e| StoreError::sqlite(path, e);
         let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        files::make_private(path);
         conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         // WAL lets `list`/`tui` read while `listen` writes. FULL syncs the WAL on every commit,
         // so an acknowledged capture survives power loss, not only a crash of hookscope.
