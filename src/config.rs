@@ -32,8 +32,24 @@ pub const DEFAULT_DB_FILE: &str = "hookscope.db";
 
 /// `--db`/`HOOKSCOPE_DB`, else `hookscope.db` in the platform's data directory
 /// (`~/.local/share/hookscope` on Linux, `~/Library/Application Support/hookscope` on macOS).
+/// The default folder is created (private) when a command creates the store; a given path's
+/// folder must exist, so a typo is an error instead of a new, empty store somewhere else.
 pub fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(p) = arg {
+        let folder = p.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(folder) = folder.filter(|d| !d.is_dir()) {
+            let what = if folder.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            return Err(usage(format!(
+                "--db (or HOOKSCOPE_DB) '{}': folder '{}' {what}; create it (mkdir -p '{}') or fix the path",
+                p.display(),
+                folder.display(),
+                folder.display()
+            )));
+        }
         return Ok(p.to_path_buf());
     }
     let dirs = directories::ProjectDirs::from("", "", "hookscope").ok_or_else(|| {
@@ -131,6 +147,28 @@ mod tests {
                 .starts_with("--forward-to: target URL 'https://app'"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_given_database_path_needs_an_existing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = dir.path().join("h.db");
+        assert_eq!(db_path(Some(&here)).unwrap(), here);
+        assert_eq!(db_path(Some(Path::new("h.db"))).unwrap(), Path::new("h.db"));
+        let typo = dir.path().join("tpyo").join("h.db");
+        let e = db_path(Some(&typo)).unwrap_err();
+        assert!(is_usage(&e));
+        let text = e.to_string();
+        assert!(
+            text.contains("folder '") && text.contains("tpyo' does not exist"),
+            "{text}"
+        );
+        assert!(text.contains("create it (mkdir -p"), "{text}");
+        assert!(!dir.path().join("tpyo").exists());
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        let e = db_path(Some(&file.join("h.db"))).unwrap_err();
+        assert!(e.to_string().contains("is not a folder"), "{e}");
     }
 
     #[test]

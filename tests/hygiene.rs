@@ -133,3 +133,55 @@ fn purge_deletes_for_good_and_says_how_many() {
     );
     assert!(!dir.path().join("nope.db").exists());
 }
+
+#[test]
+fn a_given_db_in_a_missing_folder_is_refused_but_the_default_folder_is_created_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture(dir.path(), "a.json", "2026-01-01T00:00:00.000Z", "DOCVER");
+    let typo = dir.path().join("dtaa").join("h.db");
+    for args in [
+        vec!["import", p(&fixture), "--db", p(&typo)],
+        vec!["list", "--db", p(&typo)],
+        vec!["listen", "--no-tui", "--port", "0", "--db", p(&typo)],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("dtaa' does not exist"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("mkdir -p"), "{}", stderr(&o));
+    }
+    // The same through the environment.
+    let o = bin()
+        .args(["import", p(&fixture)])
+        .env("HOOKSCOPE_DB", &typo)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!dir.path().join("dtaa").exists(), "nothing created");
+}
+
+/// No --db: the platform data folder (here Linux's) is created, readable by the user only.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_default_data_folder_is_created_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture(dir.path(), "a.json", "2026-01-01T00:00:00.000Z", "DOCVER");
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let o = bin()
+        .args(["import", p(&fixture)])
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = home.join(".local/share/hookscope");
+    assert!(data.join("hookscope.db").exists(), "{}", stderr(&o));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("hookscope.db")), 0o600);
+}
