@@ -185,3 +185,42 @@ fn the_default_data_folder_is_created_private() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("hookscope.db")), 0o600);
 }
+
+#[test]
+fn a_missing_capture_exits_1_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_three(dir.path());
+    let out = dir.path().join("x.har");
+    for args in [
+        vec!["show", "9999", "--db", p(&db)],
+        vec!["verify", "9999", "--secret", SECRET, "--db", p(&db)],
+        vec![
+            "replay",
+            "9999",
+            "--to",
+            "http://127.0.0.1:9",
+            "--db",
+            p(&db),
+        ],
+        vec![
+            "export",
+            "9999",
+            "--format",
+            "har",
+            "--out",
+            p(&out),
+            "--db",
+            p(&db),
+        ],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("capture 9999 is not in '"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("'hookscope list' shows the ids"));
+    }
+    assert!(!out.exists());
+}

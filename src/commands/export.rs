@@ -60,12 +60,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let progress = progress_bar(ids.len(), "reading");
     let mut captures = Vec::with_capacity(ids.len());
     for id in &ids {
-        let stored = store.get(*id)?.ok_or_else(|| {
-            usage(format!(
-                "capture {id} is not in '{}': 'hookscope list' shows the ids",
-                store.path().display()
-            ))
-        })?;
+        let stored = store
+            .get(*id)?
+            .ok_or_else(|| super::capture_missing(*id, &store))?;
         captures.push(stored);
         progress.inc(1);
     }

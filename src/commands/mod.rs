@@ -29,6 +29,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A capture id that is not in the store. Not a usage error: exit code 1, as for any other
+/// thing the command could not do (README, "Exit status").
+pub(crate) fn capture_missing(
+    id: crate::capture::CaptureId,
+    store: &crate::store::Store,
+) -> anyhow::Error {
+    anyhow::anyhow!(
+        "capture {id} is not in '{}': 'hookscope list' shows the ids",
+        store.path().display()
+    )
+}
+
 /// A multi-threaded runtime for the network parts.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{ListArgs, ShowArgs};
-use crate::config::{db_path, usage};
+use crate::config::db_path;
 use crate::output;
 use crate::store::{ListQuery, OpenMode, Store};
 
@@ -37,11 +37,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let Some(capture) = store.get(args.id)? else {
-        return Err(usage(format!(
-            "capture {} is not in '{}': 'hookscope list' shows the ids",
-            args.id,
-            store.path().display()
-        )));
+        return Err(super::capture_missing(args.id, &store));
     };
     let attempts = store.attempts(args.id)?;
     let mut out = std::io::stdout().lock();

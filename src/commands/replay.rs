@@ -55,10 +55,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let mut failures = 0;
     for id in ids {
         let Some(stored) = store.get(id)? else {
-            eprintln!(
-                "#{id}: not in '{}'; 'hookscope list' shows the ids",
-                store.path().display()
-            );
+            eprintln!("#{id}: {}", super::capture_missing(id, &store));
             failures += 1;
             continue;
         };
