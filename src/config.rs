@@ -107,9 +107,47 @@ pub fn secret_needed(what: &str) -> anyhow::Error {
     ))
 }
 
-/// The app URL given with `flag` (`--to`, `--forward-to`), checked.
+/// The app URL given with `flag` (`--to`, `--forward-to`), checked when it is given, so a typo
+/// is a usage error now rather than "connection refused" later. Every command that takes a URL
+/// calls this.
 pub fn target(flag: &str, url: &str) -> anyhow::Result<Uri> {
-    parse_target(url).map_err(|e| usage(format!("{flag}: {e}")))
+    let uri = parse_target(url).map_err(|e| usage(format!("{flag}: {e}")))?;
+    check_host_and_port(&uri).map_err(|e| usage(format!("{flag}: target URL '{url}': {e}")))?;
+    Ok(uri)
+}
+
+/// What the URL parser lets through: an empty host, a port that is not a number from 1 to
+/// 65535 (`:3000x`, `:0`, `:99999`, `:`).
+fn check_host_and_port(uri: &Uri) -> Result<(), String> {
+    let Some(authority) = uri.authority() else {
+        return Err("has no host".into());
+    };
+    // Userinfo ends at the last '@'; an IPv6 host is in brackets.
+    let host_port = authority
+        .as_str()
+        .rsplit_once('@')
+        .map_or(authority.as_str(), |(_, hp)| hp);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(rest) => {
+            let (inside, after) = rest.split_once(']').unwrap_or((rest, ""));
+            (inside, after.strip_prefix(':'))
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("has no host; use e.g. 'http://127.0.0.1:3000'".into());
+    }
+    if let Some(port) = port {
+        let valid =
+            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p != 0);
+        if !valid {
+            return Err(format!("port '{port}' is not a number from 1 to 65535"));
+        }
+    }
+    Ok(())
 }
 
 /// A duration given with `flag` (`--before`), e.g. `7d`, `12h`, `30m`.
@@ -169,6 +207,36 @@ mod tests {
         std::fs::write(&file, b"").unwrap();
         let e = db_path(Some(&file.join("h.db"))).unwrap_err();
         assert!(e.to_string().contains("is not a folder"), "{e}");
+    }
+
+    #[test]
+    fn target_refuses_a_bad_port_or_an_empty_host_naming_the_part() {
+        for good in [
+            "http://127.0.0.1:3000/h",
+            "http://localhost/h",
+            "http://[::1]:8080/x",
+            "http://[::1]/x",
+            "http://user:pw@app:65535",
+        ] {
+            assert!(target("--to", good).is_ok(), "{good}");
+        }
+        for (bad, part) in [
+            ("http://127.0.0.1:3000x", "port '3000x'"),
+            ("http://127.0.0.1:0/h", "port '0'"),
+            ("http://127.0.0.1:65536", "port '65536'"),
+            ("http://127.0.0.1:/h", "port ''"),
+            ("http://[::1]:x/h", "port 'x'"),
+            ("http://:3000/h", "has no host"),
+        ] {
+            let e = target("--to", bad).unwrap_err();
+            assert!(is_usage(&e), "{bad}");
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("--to: target URL '{bad}'")),
+                "{text}"
+            );
+            assert!(text.contains(part), "{bad}: {text}");
+        }
     }
 
     #[test]

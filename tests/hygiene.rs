@@ -224,3 +224,42 @@ fn a_missing_capture_exits_1_in_every_command() {
     }
     assert!(!out.exists());
 }
+
+#[test]
+fn a_mistyped_url_is_refused_when_given_naming_the_flag_and_the_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_three(dir.path());
+    let bad = "http://127.0.0.1:3000x";
+    for args in [
+        vec!["replay", "1", "--to", bad, "--db", p(&db)],
+        vec!["send", "--event", "DOCVER", "--secret", SECRET, "--to", bad],
+        vec![
+            "export",
+            "1",
+            "--format",
+            "curl",
+            "--out",
+            "-",
+            "--to",
+            bad,
+            "--db",
+            p(&db),
+        ],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("--to: target URL 'http://127.0.0.1:3000x'"),
+            "{err}"
+        );
+        assert!(
+            err.contains("port '3000x' is not a number from 1 to 65535"),
+            "{err}"
+        );
+    }
+    assert!(
+        show_json(&db, 1)["attempts"].as_array().unwrap().is_empty(),
+        "nothing sent"
+    );
+}
