@@ -298,6 +298,9 @@ pub struct ExportArgs {
     /// curl only: send every request to this URL instead of the capture's original one
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
+    /// Overwrite files that already exist (without it, export refuses and writes nothing)
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }

@@ -263,3 +263,70 @@ fn a_mistyped_url_is_refused_when_given_naming_the_flag_and_the_port() {
         "nothing sent"
     );
 }
+
+#[test]
+fn export_refuses_to_overwrite_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_three(dir.path());
+    let har = dir.path().join("out.har");
+    std::fs::write(&har, b"precious").unwrap();
+    let o = run(&[
+        "export",
+        "--all",
+        "--format",
+        "har",
+        "--out",
+        p(&har),
+        "--db",
+        p(&db),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("out.har' already exists: pass --force to overwrite"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&har).unwrap(), b"precious");
+    ok(&[
+        "export",
+        "--all",
+        "--format",
+        "har",
+        "--out",
+        p(&har),
+        "--force",
+        "--db",
+        p(&db),
+    ]);
+    assert!(std::fs::read_to_string(&har)
+        .unwrap()
+        .contains("\"entries\""));
+
+    // Fixtures: one existing file refuses the whole export; nothing else is written.
+    let out = dir.path().join("fx");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("docver-2.json"), b"mine").unwrap();
+    let o = run(&["export", "--all", "--out", p(&out), "--db", p(&db)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("docver-2.json' already exists"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "nothing written"
+    );
+    ok(&[
+        "export",
+        "--all",
+        "--out",
+        p(&out),
+        "--force",
+        "--db",
+        p(&db),
+    ]);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
+    assert_ne!(std::fs::read(out.join("docver-2.json")).unwrap(), b"mine");
+}

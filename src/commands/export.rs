@@ -74,7 +74,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .out
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_FIXTURE_DIR));
-            export_fixtures(&captures, &dir, args.body_files)
+            export_fixtures(&captures, &dir, args.body_files, args.force)
         }
         ExportFormat::Har => {
             let mut rows = Vec::with_capacity(captures.len());
@@ -86,14 +86,22 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .context("cannot serialize the HAR document")?;
             text.push('\n');
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_HAR_FILE));
-            write_output(&out, text.as_bytes(), false, rows.len(), "HAR entry")
+            let what = Written {
+                n: rows.len(),
+                what: "HAR entry",
+            };
+            write_output(&out, text.as_bytes(), false, what, args.force)
         }
         ExportFormat::Curl => {
             let rows: Vec<(CaptureId, _)> =
                 captures.into_iter().map(|s| (s.id, s.capture)).collect();
             let text = curl::script(&rows, args.to.as_deref());
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_CURL_FILE));
-            write_output(&out, text.as_bytes(), true, rows.len(), "curl request")
+            let what = Written {
+                n: rows.len(),
+                what: "curl request",
+            };
+            write_output(&out, text.as_bytes(), true, what, args.force)
         }
     }
 }
@@ -119,7 +127,24 @@ fn export_fixtures(
     captures: &[StoredCapture],
     dir: &Path,
     body_files: bool,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
+    let per_capture: Vec<Vec<(PathBuf, Vec<u8>)>> = captures
+        .iter()
+        .map(|stored| fixture_files(dir, stored, body_files))
+        .collect();
+    if !force {
+        // Checked before anything is written, so a refused export leaves the folder as it was.
+        let existing: Vec<&Path> = per_capture
+            .iter()
+            .flatten()
+            .map(|(path, _)| path.as_path())
+            .filter(|path| path.exists())
+            .collect();
+        if !existing.is_empty() {
+            return Err(already_exist(&existing, "or --out another folder"));
+        }
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         usage(format!(
             "cannot create the fixture folder '{}': {e}; pass --out with a writable folder",
@@ -127,9 +152,17 @@ fn export_fixtures(
         ))
     })?;
     let progress = progress_bar(captures.len(), "writing fixtures");
-    for stored in captures {
-        let path = write_fixture(dir, stored, body_files)?;
-        progress.suspend(|| writeln!(std::io::stdout(), "{}", path.display()))?;
+    for files in &per_capture {
+        for (path, bytes) in files {
+            write_file(path, bytes, false, force).map_err(|e| match e {
+                WriteFailure::Exists => already_exist(&[path], "or --out another folder"),
+                WriteFailure::Other(e) => e,
+            })?;
+        }
+        // The fixture is the last file of its capture.
+        if let Some((fixture, _)) = files.last() {
+            progress.suspend(|| writeln!(std::io::stdout(), "{}", fixture.display()))?;
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -141,30 +174,102 @@ fn export_fixtures(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes one capture as a fixture file (and its body file) into `dir`; returns the fixture's
-/// path. Also used by the TUI's export key.
+/// The files one capture becomes in `dir`: its body file first (when asked), then the fixture.
+fn fixture_files(dir: &Path, stored: &StoredCapture, body_files: bool) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut fixture = Fixture::from_capture(stored.id, &stored.capture);
+    let mut files = Vec::with_capacity(2);
+    if body_files {
+        fixture = fixture.with_body_file();
+        files.push((dir.join(fixture.body_file_name()), fixture.body.clone()));
+    }
+    files.push((
+        dir.join(fixture.file_name()),
+        fixture.to_json_pretty().into_bytes(),
+    ));
+    files
+}
+
+/// A usage error for an export that would overwrite `existing` without `--force`.
+fn already_exist(existing: &[&Path], elsewhere: &str) -> anyhow::Error {
+    const SHOWN: usize = 5;
+    let names: Vec<String> = existing
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("'{}'", p.display()))
+        .collect();
+    let more = existing.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" and {} more", count(more as u64, "file"))
+    } else {
+        String::new()
+    };
+    let verb = if existing.len() == 1 {
+        "exists"
+    } else {
+        "exist"
+    };
+    usage(format!(
+        "{}{more} already {verb}: pass --force to overwrite, {elsewhere}",
+        names.join(", ")
+    ))
+}
+
+/// Writes one capture as a fixture file (and its body file) into `dir`, replacing files of
+/// the same name; returns the fixture's path.
 pub fn write_fixture(
     dir: &Path,
     stored: &StoredCapture,
     body_files: bool,
 ) -> anyhow::Result<std::path::PathBuf> {
-    let mut fixture = Fixture::from_capture(stored.id, &stored.capture);
-    if body_files {
-        fixture = fixture.with_body_file();
-        write_atomic(&dir.join(fixture.body_file_name()), &fixture.body, false)?;
+    let files = fixture_files(dir, stored, body_files);
+    for (path, bytes) in &files {
+        write_atomic(path, bytes, false)?;
     }
-    let path = dir.join(fixture.file_name());
-    write_atomic(&path, fixture.to_json_pretty().as_bytes(), false)?;
-    Ok(path)
+    Ok(files.last().map(|(p, _)| p.clone()).unwrap_or_default())
 }
 
-/// Writes a single-file export to `out`, or to stdout for `-`.
+/// Writes one capture as a fixture into `dir` under a name no file has yet
+/// (`docver-3.json`, else `docver-3-2.json`, `docver-3-3.json`, ...), never replacing one, even
+/// if another process writes there meanwhile; returns its path. For the TUI's export key.
+pub fn write_fresh_fixture(dir: &Path, stored: &StoredCapture) -> anyhow::Result<PathBuf> {
+    /// Names tried before giving up: a folder with this many copies of one capture is a mistake.
+    const MAX_COPIES: u32 = 1000;
+    let fixture = Fixture::from_capture(stored.id, &stored.capture);
+    let bytes = fixture.to_json_pretty().into_bytes();
+    let stem = fixture.file_stem();
+    for copy in 1..=MAX_COPIES {
+        let name = match copy {
+            1 => format!("{stem}.json"),
+            n => format!("{stem}-{n}.json"),
+        };
+        let path = dir.join(name);
+        match write_file(&path, &bytes, false, false) {
+            Ok(()) => return Ok(path),
+            Err(WriteFailure::Exists) => continue,
+            Err(WriteFailure::Other(e)) => return Err(e),
+        }
+    }
+    Err(anyhow::anyhow!(
+        "'{}' already holds {MAX_COPIES} fixtures of capture {}: move some away",
+        dir.display(),
+        stored.id
+    ))
+}
+
+/// What a single-file export holds, for its closing line.
+struct Written {
+    n: usize,
+    what: &'static str,
+}
+
+/// Writes a single-file export to `out`, or to stdout for `-`. An existing `out` is replaced
+/// only with `force`.
 fn write_output(
     out: &Path,
     bytes: &[u8],
     executable: bool,
-    n: usize,
-    what: &str,
+    written: Written,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
     if out == Path::new(STDOUT) {
         let mut stdout = std::io::stdout().lock();
@@ -174,8 +279,15 @@ fn write_output(
             .context("cannot write the export to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
-    write_atomic(out, bytes, executable)?;
-    eprintln!("exported {} to '{}'", count(n as u64, what), out.display());
+    write_file(out, bytes, executable, force).map_err(|e| match e {
+        WriteFailure::Exists => already_exist(&[out], "or --out another file"),
+        WriteFailure::Other(e) => e,
+    })?;
+    eprintln!(
+        "exported {} to '{}'",
+        count(written.n as u64, written.what),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -183,12 +295,36 @@ fn write_output(
 /// renamed over `path`. A crash leaves either the old file or the new one, never half of one
 /// (at worst a stray `.hookscope-*.tmp` beside it).
 pub fn write_atomic(path: &Path, bytes: &[u8], executable: bool) -> anyhow::Result<()> {
+    write_file(path, bytes, executable, true).map_err(|e| match e {
+        WriteFailure::Exists => anyhow::anyhow!("'{}' already exists", path.display()),
+        WriteFailure::Other(e) => e,
+    })
+}
+
+/// Why [`write_file`] did not write.
+enum WriteFailure {
+    /// `path` exists and was not to be replaced.
+    Exists,
+    Other(anyhow::Error),
+}
+
+/// [`write_atomic`], replacing an existing `path` only when `replace`; otherwise the rename
+/// refuses an existing file atomically, so a file made meanwhile is not lost either.
+fn write_file(
+    path: &Path,
+    bytes: &[u8],
+    executable: bool,
+    replace: bool,
+) -> Result<(), WriteFailure> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let fail = |what: &str, e: std::io::Error| {
-        anyhow::anyhow!("cannot write '{}': {what}: {e}", path.display())
+        WriteFailure::Other(anyhow::anyhow!(
+            "cannot write '{}': {what}: {e}",
+            path.display()
+        ))
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".hookscope-")
@@ -202,9 +338,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8], executable: bool) -> anyhow::Resu
     tmp.as_file()
         .sync_all()
         .map_err(|e| fail("sync failed", e))?;
-    tmp.persist(path)
-        .map_err(|e| fail("cannot rename the temporary file into place", e.error))?;
-    Ok(())
+    let persisted = if replace {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    match persisted {
+        Ok(_) => Ok(()),
+        Err(e) if !replace && e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(WriteFailure::Exists)
+        }
+        Err(e) => Err(fail("cannot rename the temporary file into place", e.error)),
+    }
 }
 
 #[cfg(unix)]
@@ -245,6 +390,44 @@ mod tests {
         write_atomic(&path, b"#!/bin/sh\n", true).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o111, 0o111);
+    }
+
+    #[test]
+    fn a_fresh_fixture_never_replaces_one() {
+        use crate::capture::Capture;
+        let dir = tempfile::tempdir().unwrap();
+        let mut capture = Capture::new(1, "POST", "/h", Vec::new(), b"{}".to_vec());
+        capture.event.event_type = Some("DOCVER".into());
+        let stored = StoredCapture { id: 3, capture };
+        std::fs::write(dir.path().join("docver-3.json"), b"mine").unwrap();
+        let first = write_fresh_fixture(dir.path(), &stored).unwrap();
+        let second = write_fresh_fixture(dir.path(), &stored).unwrap();
+        assert_eq!(first, dir.path().join("docver-3-2.json"));
+        assert_eq!(second, dir.path().join("docver-3-3.json"));
+        assert_eq!(
+            std::fs::read(dir.path().join("docver-3.json")).unwrap(),
+            b"mine"
+        );
+        assert!(std::fs::read_to_string(&first)
+            .unwrap()
+            .contains("hookscope_fixture"));
+    }
+
+    #[test]
+    fn a_file_that_must_not_be_replaced_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.har");
+        std::fs::write(&path, b"old").unwrap();
+        assert!(matches!(
+            write_file(&path, b"new", false, false),
+            Err(WriteFailure::Exists)
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp left"
+        );
     }
 
     #[test]
