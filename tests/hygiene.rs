@@ -330,3 +330,48 @@ fn export_refuses_to_overwrite_unless_forced() {
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
     assert_ne!(std::fs::read(out.join("docver-2.json")).unwrap(), b"mine");
 }
+
+#[test]
+fn importing_the_same_captures_twice_skips_them_and_says_how_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_three(dir.path());
+    let har = dir.path().join("all.har");
+    ok(&[
+        "export",
+        "--all",
+        "--format",
+        "har",
+        "--out",
+        p(&har),
+        "--db",
+        p(&db),
+    ]);
+    let fresh = fixture(dir.path(), "d.json", "2026-01-04T00:00:00.000Z", "DOCVER");
+    let o = ok(&["import", p(&har), p(&fresh), "--db", p(&db)]);
+    assert!(
+        stderr(&o).contains("imported 1 capture into '")
+            && stderr(&o).contains("', skipped 3 already in the store"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("already in the store as #1"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(list_json(&db, &[]).len(), 4);
+    // Twice in one import: the second is skipped too.
+    let db2 = dir.path().join("two.db");
+    let o = ok(&["import", p(&fresh), p(&fresh), "--db", p(&db2)]);
+    assert!(
+        stderr(&o).contains("imported 1 capture into '"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("skipped 1 already in the store"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(list_json(&db2, &[]).len(), 1);
+}

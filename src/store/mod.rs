@@ -3,6 +3,7 @@
 
 mod codec;
 mod files;
+mod identical;
 mod purge;
 mod schema;
 mod writer;
