@@ -4,6 +4,7 @@ use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+use crate::expect::Expect;
 use crate::listener::Respond;
 use crate::sign_mode::SignMode;
 use crate::signature::Status;
@@ -308,7 +309,7 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 #[command(
     group(clap::ArgGroup::new("what").args(["fixtures", "event", "list"]).required(true)),
-    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every delivery got a 2xx, 1 otherwise."
+    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
 )]
 pub struct SendArgs {
     /// Fixture files to send (written by 'hookscope export' or by hand)
@@ -343,6 +344,10 @@ pub struct SendArgs {
     /// Send each fixture (or the event) this many times; above 1, print a load summary
     #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
+    /// Answers that count as passing: a status (401), a class (4xx) or a list (401,403); use
+    /// 4xx with a bad --sign to assert that your app rejects it [default: 2xx]
+    #[arg(long, value_name = "STATUS", value_parser = Expect::parse)]
+    pub expect: Option<Expect>,
     /// How many deliveries are in flight at once
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,

@@ -4,6 +4,7 @@ pub mod capture;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod expect;
 pub mod fixture;
 pub mod forward;
 pub mod listener;

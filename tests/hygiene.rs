@@ -375,3 +375,59 @@ fn importing_the_same_captures_twice_skips_them_and_says_how_many() {
     );
     assert_eq!(list_json(&db2, &[]).len(), 1);
 }
+
+#[test]
+fn send_expect_lets_ci_assert_a_rejection() {
+    let app = TestApp::start(Behaviour {
+        status: 401,
+        ..Default::default()
+    });
+    let send = |extra: &[&str]| {
+        let mut args = vec![
+            "send", "--event", "DOCVER", "--sign", "stale", "--secret", SECRET, "--to",
+        ];
+        let url = app.url();
+        args.push(&url);
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let o = send(&[]);
+    assert_eq!(o.status.code(), Some(1), "a 401 is not the default 2xx");
+    let o = send(&["--expect", "4xx"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("as expected (4xx): 1 of 1 delivery"),
+        "{}",
+        stdout(&o)
+    );
+    let o = send(&["--expect", "401,403", "--count", "3"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("as expected (401,403): 3 of 3 deliveries"),
+        "{}",
+        stdout(&o)
+    );
+    let o = send(&["--expect", "200"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("as expected (200): 0 of 1 delivery"),
+        "{}",
+        stdout(&o)
+    );
+    let o = send(&["--expect", "4x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--expect"), "{}", stderr(&o));
+    // No answer never matches.
+    let o = run(&[
+        "send",
+        "--event",
+        "DOCVER",
+        "--secret",
+        SECRET,
+        "--expect",
+        "4xx",
+        "--to",
+        &dead_port_url(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -10,6 +10,9 @@ mod send;
 mod tui;
 mod verify;
 
+/// For the TUI's export key: a fixture under a name no file has yet.
+pub use export::write_fresh_fixture;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{is_success, now_ms, AttemptBrief, HeaderPair};
+use crate::capture::{now_ms, AttemptBrief, HeaderPair};
 use crate::cli::SendArgs;
 use crate::config::{secrets, sign_secret_needed, target, usage};
 use crate::fixture::{Fixture, FixtureError, Signing};
@@ -84,12 +84,22 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let rt = super::runtime()?;
     let (results, elapsed) =
         rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load))?;
-    let failures = results.iter().filter(|d| !d.succeeded()).count();
+    let expect = args.expect.clone().unwrap_or_default();
+    let failures = results.iter().filter(|d| !expect.matches(d.status)).count();
+    let mut stdout = std::io::stdout().lock();
     if load {
         write!(
-            std::io::stdout(),
+            stdout,
             "{}",
             Summary::of(&results, elapsed, args.concurrency)
+        )?;
+    }
+    if load || args.expect.is_some() {
+        writeln!(
+            stdout,
+            "as expected ({expect}): {} of {}",
+            results.len() - failures,
+            count(results.len() as u64, "delivery")
         )?;
     }
     Ok(if failures > 0 {
@@ -241,12 +251,6 @@ struct Delivery {
     status: Option<u16>,
     error: Option<String>,
     latency: Duration,
-}
-
-impl Delivery {
-    fn succeeded(&self) -> bool {
-        self.status.is_some_and(is_success)
-    }
 }
 
 /// Sends `total` deliveries with `concurrency` in flight. One line per delivery unless `load`,
