@@ -166,10 +166,11 @@ pub struct ListArgs {
     /// At most this many captures
     #[arg(long, short = 'n', default_value_t = 50)]
     pub limit: usize,
-    /// Only captures with this verdict
-    #[arg(long, value_parser = verdict_parser())]
-    pub verdict: Option<Status>,
-    /// Only captures of this Dataspike event type (e.g. AML_SCREENING)
+    /// Only captures with this verdict: a badge or a verdict word, any case (PASS = valid;
+    /// FAIL = invalid or unsigned; STALE = stale; -- / NONE / UNVERIFIED = unverified)
+    #[arg(long, value_name = "VERDICT", value_parser = VerdictWord::parse, allow_hyphen_values = true)]
+    pub verdict: Option<VerdictWord>,
+    /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
     pub event: Option<String>,
 }
@@ -280,10 +281,11 @@ pub struct ExportArgs {
     /// Export every stored capture, oldest first (with --verdict/--event: every matching one)
     #[arg(long)]
     pub all: bool,
-    /// Only captures with this verdict
-    #[arg(long, value_parser = verdict_parser())]
-    pub verdict: Option<Status>,
-    /// Only captures of this Dataspike event type (e.g. AML_SCREENING)
+    /// Only captures with this verdict: a badge or a verdict word, any case (PASS = valid;
+    /// FAIL = invalid or unsigned; STALE = stale; -- / NONE / UNVERIFIED = unverified)
+    #[arg(long, value_name = "VERDICT", value_parser = VerdictWord::parse, allow_hyphen_values = true)]
+    pub verdict: Option<VerdictWord>,
+    /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
     pub event: Option<String>,
     /// Output format
@@ -388,30 +390,39 @@ pub struct PurgeArgs {
 // The flags' value enums: their names and help live here, and each maps once onto the domain
 // type it stands for, so no domain type depends on clap.
 
-/// `--verdict`: a verdict kind.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum VerdictArg {
-    Valid,
-    Stale,
-    Invalid,
-    Unsigned,
-    Unverified,
+/// `--verdict`: the word as given, and the verdicts it stands for. The badge words and the
+/// verdict words both work, in any case, so what the UI shows can be typed back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerdictWord {
+    pub word: String,
+    pub statuses: Vec<Status>,
 }
 
-impl From<VerdictArg> for Status {
-    fn from(v: VerdictArg) -> Status {
-        match v {
-            VerdictArg::Valid => Status::Valid,
-            VerdictArg::Stale => Status::Stale,
-            VerdictArg::Invalid => Status::Invalid,
-            VerdictArg::Unsigned => Status::Unsigned,
-            VerdictArg::Unverified => Status::Unverified,
+impl VerdictWord {
+    /// `NONE` stands for the `--` badge, which is awkward to type as a flag value.
+    const NONE: &'static str = "none";
+
+    pub fn parse(text: &str) -> Result<VerdictWord, String> {
+        let word = text.trim();
+        let word_is = |w: &str| w.eq_ignore_ascii_case(word);
+        let statuses: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|s| {
+                word_is(s.as_str())
+                    || word_is(s.badge())
+                    || (s.badge() == "--" && word_is(Self::NONE))
+            })
+            .collect();
+        if statuses.is_empty() {
+            return Err(format!(
+                "'{text}' is not a verdict: use PASS, FAIL, STALE or NONE (the badges), or valid, invalid, unsigned, stale or unverified"
+            ));
         }
+        Ok(VerdictWord {
+            word: word.to_string(),
+            statuses,
+        })
     }
-}
-
-fn verdict_parser() -> impl TypedValueParser<Value = Status> {
-    EnumValueParser::<VerdictArg>::new().map(Status::from)
 }
 
 /// `--durability`.
@@ -548,15 +559,15 @@ mod tests {
 
     #[test]
     fn value_enums_map_onto_every_domain_value_by_its_name() {
-        let verdicts: Vec<(String, Status)> = VerdictArg::value_variants()
-            .iter()
-            .map(|v| (name(*v), Status::from(*v)))
-            .collect();
-        let expected: Vec<(String, Status)> = Status::ALL
-            .iter()
-            .map(|s| (s.as_str().to_string(), *s))
-            .collect();
-        assert_eq!(verdicts, expected);
+        // Every verdict word names its own verdict; the badges, in any case, name theirs.
+        for status in Status::ALL {
+            assert_eq!(
+                VerdictWord::parse(status.as_str()).unwrap().statuses,
+                vec![status]
+            );
+            let upper = status.as_str().to_ascii_uppercase();
+            assert_eq!(VerdictWord::parse(&upper).unwrap().statuses, vec![status]);
+        }
 
         let modes: Vec<(String, SignMode)> = SignArg::value_variants()
             .iter()
@@ -578,6 +589,27 @@ mod tests {
             .map(|r| Respond::from(*r))
             .collect();
         assert_eq!(responds, [Respond::App, Respond::Ack]);
+    }
+
+    #[test]
+    fn verdict_badges_and_words_are_one_vocabulary() {
+        let statuses = |w: &str| VerdictWord::parse(w).unwrap().statuses;
+        assert_eq!(statuses("PASS"), [Status::Valid]);
+        assert_eq!(statuses("pass"), [Status::Valid]);
+        assert_eq!(statuses("FAIL"), [Status::Invalid, Status::Unsigned]);
+        assert_eq!(statuses("fail"), [Status::Invalid, Status::Unsigned]);
+        assert_eq!(statuses("Stale"), [Status::Stale]);
+        assert_eq!(statuses("--"), [Status::Unverified]);
+        assert_eq!(statuses("none"), [Status::Unverified]);
+        assert_eq!(statuses("UNVERIFIED"), [Status::Unverified]);
+        assert_eq!(VerdictWord::parse(" FAIL ").unwrap().word, "FAIL");
+        let e = VerdictWord::parse("ok").unwrap_err();
+        assert!(e.contains("'ok' is not a verdict: use PASS, FAIL"), "{e}");
+        let cli = Cli::try_parse_from(["hookscope", "list", "--verdict", "--"]).unwrap();
+        let Command::List(a) = cli.command else {
+            panic!("not list")
+        };
+        assert_eq!(a.verdict.unwrap().statuses, [Status::Unverified]);
     }
 
     #[test]

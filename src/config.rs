@@ -150,6 +150,14 @@ fn check_host_and_port(uri: &Uri) -> Result<(), String> {
     Ok(())
 }
 
+/// `--event`: a known Dataspike event type in any case becomes its Dataspike name, so
+/// `docver` finds `DOCVER` captures (as `send --event` allows); any other type is kept as given.
+pub fn event_type(text: &str) -> String {
+    crate::sample::canonical_event(text)
+        .map(str::to_string)
+        .unwrap_or_else(|| text.trim().to_string())
+}
+
 /// A duration given with `flag` (`--before`), e.g. `7d`, `12h`, `30m`.
 pub fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
     humantime::parse_duration(text.trim()).map_err(|e| {
@@ -237,6 +245,14 @@ mod tests {
             );
             assert!(text.contains(part), "{bad}: {text}");
         }
+    }
+
+    #[test]
+    fn known_event_types_match_in_any_case() {
+        assert_eq!(event_type("docver"), "DOCVER");
+        assert_eq!(event_type("Aml_Screening"), "AML_SCREENING");
+        assert_eq!(event_type("kyt-wallet-check"), "KYT_WALLET_CHECK");
+        assert_eq!(event_type("custom_Thing"), "custom_Thing");
     }
 
     #[test]

@@ -97,27 +97,23 @@ fn path_and_query(s: &CaptureSummary) -> String {
 
 /// Table for `list`.
 pub fn list_table(rows: &[CaptureSummary]) -> String {
+    // APP is the app's latest answer, named as in the TUI's list; REASON why a signature failed.
     let mut out = format!(
-        "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {}\n",
-        "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP / REASON"
+        "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}\n",
+        "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON"
     );
     for s in rows {
         let app = s
             .latest_attempt
             .as_ref()
             .map(attempt_brief)
-            .unwrap_or_default();
+            .unwrap_or_else(|| "-".into());
         let reason = match &s.verdict {
             Verdict::Valid { .. } => String::new(),
             v => v.reason().unwrap_or_default(),
         };
-        let tail = [app, reason]
-            .into_iter()
-            .filter(|t| !t.is_empty())
-            .collect::<Vec<_>>()
-            .join("  ");
-        out.push_str(&format!(
-            "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {}\n",
+        let line = format!(
+            "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}",
             s.id,
             local_datetime(s.received_at_ms),
             s.verdict.status().badge(),
@@ -125,8 +121,11 @@ pub fn list_table(rows: &[CaptureSummary]) -> String {
             clip(&path_and_query(s), 28),
             clip(s.event_type.as_deref().unwrap_or("-"), 22),
             human_size(s.body_size),
-            tail
-        ));
+            clip(&app, 24),
+            reason
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }

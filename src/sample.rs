@@ -138,6 +138,12 @@ fn normalize(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace('-', "_")
 }
 
+/// The Dataspike name of a known event type given in any case (`docver` -> `DOCVER`).
+pub fn canonical_event(name: &str) -> Option<&'static str> {
+    let wanted = normalize(name);
+    EVENT_TYPES.into_iter().find(|e| normalize(e) == wanted)
+}
+
 fn find(event: &str, variant: Option<&str>) -> Result<&'static Sample, SampleError> {
     let wanted = normalize(event);
     let of_event: Vec<&Sample> = SAMPLES

@@ -431,3 +431,90 @@ fn send_expect_lets_ci_assert_a_rejection() {
     ]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn list_and_export_speak_the_badge_words_and_say_why_nothing_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    let a = fixture(dir.path(), "a.json", "2026-01-01T00:00:00.000Z", "DOCVER");
+    // An empty store keeps its advice.
+    ok(&["import", p(&a), "--db", p(&empty)]);
+    ok(&["purge", "--all", "--db", p(&empty)]);
+    let o = ok(&["list", "--db", p(&empty)]);
+    assert!(
+        stdout(&o).contains("send a webhook to 'hookscope listen' first"),
+        "{}",
+        stdout(&o)
+    );
+
+    let db = store_with_three(dir.path());
+    // Imported without a secret: every one is unsigned, which the badge calls FAIL.
+    for word in ["FAIL", "fail", "unsigned", "Unsigned"] {
+        assert_eq!(list_json(&db, &["--verdict", word]).len(), 3, "{word}");
+    }
+    for word in [
+        "PASS",
+        "valid",
+        "STALE",
+        "--",
+        "none",
+        "UNVERIFIED",
+        "invalid",
+    ] {
+        assert!(list_json(&db, &["--verdict", word]).is_empty(), "{word}");
+    }
+    let o = run(&["list", "--verdict", "ok", "--db", p(&db)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("'ok' is not a verdict"),
+        "{}",
+        stderr(&o)
+    );
+    for event in ["docver", "DOCVER", "DocVer"] {
+        assert_eq!(list_json(&db, &["--event", event]).len(), 2, "{event}");
+    }
+
+    let o = ok(&[
+        "list",
+        "--event",
+        "docver",
+        "--verdict",
+        "PASS",
+        "--db",
+        p(&db),
+    ]);
+    let text = stdout(&o);
+    assert!(text.starts_with("3 captures in '"), "{text}");
+    assert!(
+        text.contains(", none match --verdict PASS and --event docver"),
+        "{text}"
+    );
+    let o = ok(&["export", "--verdict", "pass", "--db", p(&db)]);
+    assert!(
+        stdout(&o).contains("nothing to export: 3 captures in '")
+            && stdout(&o).contains("none match --verdict pass"),
+        "{}",
+        stdout(&o)
+    );
+    let out = dir.path().join("fx");
+    ok(&[
+        "export",
+        "--event",
+        "docver",
+        "--verdict",
+        "FAIL",
+        "--out",
+        p(&out),
+        "--db",
+        p(&db),
+    ]);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2);
+
+    // One name for the app's answer: APP, as in the TUI.
+    let o = ok(&["list", "--db", p(&db)]);
+    let header = stdout(&o).lines().next().unwrap().to_string();
+    assert!(
+        header.contains(" APP ") && header.ends_with("REASON"),
+        "{header}"
+    );
+}

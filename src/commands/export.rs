@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use crate::capture::CaptureId;
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::config::{db_path, target, usage};
+use crate::config::{db_path, event_type, target, usage};
 use crate::fixture::{curl, har, Fixture};
 use crate::output::{count, progress_bar};
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
@@ -49,11 +49,14 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let ids = select(&store, &args)?;
     if ids.is_empty() {
-        writeln!(
-            std::io::stdout(),
-            "nothing to export: no capture in '{}' matches",
-            store.path().display()
-        )?;
+        let why = super::none_match(&store, args.verdict.as_ref(), args.event.as_deref())?
+            .unwrap_or_else(|| {
+                format!(
+                    "'{}' holds no captures yet; send a webhook to 'hookscope listen' first",
+                    store.path().display()
+                )
+            });
+        writeln!(std::io::stdout(), "nothing to export: {why}")?;
         return Ok(ExitCode::SUCCESS);
     }
     // Read everything first: an unknown id fails before any file is written.
@@ -113,8 +116,12 @@ fn select(store: &Store, args: &ExportArgs) -> anyhow::Result<Vec<CaptureId>> {
     }
     Ok(store
         .list(&ListQuery {
-            verdict: args.verdict,
-            event: args.event.clone(),
+            verdicts: args
+                .verdict
+                .as_ref()
+                .map(|v| v.statuses.clone())
+                .unwrap_or_default(),
+            event: args.event.as_deref().map(event_type),
             ascending: true,
             ..Default::default()
         })?

@@ -44,6 +44,37 @@ pub(crate) fn capture_missing(
     )
 }
 
+/// Why `list` or `export` found nothing, naming each filter as given:
+/// "47 captures in 'h.db', none match --verdict FAIL and --event docver". `None` when the store
+/// is empty, which the caller says in its own words.
+pub(crate) fn none_match(
+    store: &crate::store::Store,
+    verdict: Option<&crate::cli::VerdictWord>,
+    event: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let total = store.count(&crate::store::ListQuery::default())?;
+    if total == 0 {
+        return Ok(None);
+    }
+    let mut filters = Vec::new();
+    if let Some(v) = verdict {
+        filters.push(format!("--verdict {}", v.word));
+    }
+    if let Some(e) = event {
+        filters.push(format!("--event {e}"));
+    }
+    let stored = format!(
+        "{} in '{}'",
+        crate::output::count(total, "capture"),
+        store.path().display()
+    );
+    Ok(Some(if filters.is_empty() {
+        format!("{stored}, none selected")
+    } else {
+        format!("{stored}, none match {}", filters.join(" and "))
+    }))
+}
+
 /// A multi-threaded runtime for the network parts.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;

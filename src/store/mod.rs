@@ -150,6 +150,9 @@ pub enum OpenMode {
 pub struct ListQuery {
     pub limit: Option<usize>,
     pub verdict: Option<Status>,
+    /// Only captures with one of these verdicts (`--verdict FAIL` is invalid or unsigned);
+    /// empty: any.
+    pub verdicts: Vec<Status>,
     pub event: Option<String>,
     /// Only captures with an id below this (keyset paging, newest first).
     pub before: Option<CaptureId>,
@@ -543,6 +546,14 @@ fn where_clause(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
     if let Some(v) = q.verdict {
         args.push(V::Text(v.as_str().into()));
         conds.push(format!("c.verdict = ?{}", args.len()));
+    }
+    if !q.verdicts.is_empty() {
+        let mut marks = Vec::with_capacity(q.verdicts.len());
+        for v in &q.verdicts {
+            args.push(V::Text(v.as_str().into()));
+            marks.push(format!("?{}", args.len()));
+        }
+        conds.push(format!("c.verdict IN ({})", marks.join(", ")));
     }
     if let Some(e) = &q.event {
         args.push(V::Text(e.clone()));
