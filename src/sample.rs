@@ -449,10 +449,10 @@ mod tests {
             "cannot set 'event_type.x': 'event_type' is the string 'AML_SCREENING', not an object"
         );
         assert!(err("payload.search_request.countries.first=FR")
-            .contains("is an array of 1 items (use a numeric index)"));
+            .contains("is an array of 1 item (use a numeric index)"));
         assert_eq!(
             err("payload.search_request.countries.5=FR"),
-            "cannot set 'payload.search_request.countries.5': 'payload.search_request.countries' has 1 items, so index 5 does not exist"
+            "cannot set 'payload.search_request.countries.5': 'payload.search_request.countries' has 1 item, so index 5 does not exist"
         );
     }
 
