@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::signature::{Diagnostics, Verdict};
+use crate::headers::{header_value, HeaderPair};
+use crate::signature::{Diagnostics, Scheme, Verdict};
 
 /// Row id of a capture in the store.
 pub type CaptureId = i64;
@@ -16,6 +17,8 @@ pub enum Source {
     Live,
     /// Loaded from a fixture or HAR file by `hookscope import`.
     Imported,
+    /// A probe `hookscope check` sent to an endpoint (its answer is the attempt).
+    Check,
 }
 
 impl Source {
@@ -23,19 +26,18 @@ impl Source {
         match self {
             Source::Live => "live",
             Source::Imported => "imported",
+            Source::Check => "check",
         }
     }
 
     pub fn parse(s: &str) -> Source {
         match s {
             "imported" => Source::Imported,
+            "check" => Source::Check,
             _ => Source::Live,
         }
     }
 }
-
-/// One header exactly as received: name and value bytes, in order.
-pub type HeaderPair = (Vec<u8>, Vec<u8>);
 
 /// Facts read from a Dataspike JSON envelope, when the body is one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,7 +129,10 @@ impl Capture {
             rejected: None,
             peer: None,
             source: Source::Live,
-            verdict: Verdict::Unverified,
+            // Not checked yet: the caller verifies and replaces this.
+            verdict: Verdict::Unverified {
+                scheme: Scheme::default(),
+            },
             diagnostics: None,
         }
     }
@@ -162,14 +167,6 @@ impl Capture {
             None => self.path.clone(),
         }
     }
-}
-
-/// First value of `name` (case-insensitive) among `headers`.
-pub fn header_value<'a>(headers: &'a [HeaderPair], name: &str) -> Option<&'a [u8]> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-        .map(|(_, v)| v.as_slice())
 }
 
 /// The latest forward or replay of a capture, as shown in lists.
@@ -336,13 +333,6 @@ mod tests {
     fn rfc3339_has_millis_and_z() {
         assert_eq!(rfc3339_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
-
-    #[test]
-    fn header_lookup_is_case_insensitive() {
-        let h = vec![(b"X-Webhook-Signature".to_vec(), b"t=1".to_vec())];
-        assert_eq!(header_value(&h, "x-webhook-signature"), Some(&b"t=1"[..]));
-        assert_eq!(header_value(&h, "content-type"), None);
-    }
 }
 
 /// Row id of a forward or replay attempt.
@@ -355,6 +345,8 @@ pub enum AttemptKind {
     Forward,
     /// `hookscope replay` or the TUI's replay keys.
     Replay,
+    /// A probe sent by `hookscope check`.
+    Check,
 }
 
 impl AttemptKind {
@@ -362,12 +354,14 @@ impl AttemptKind {
         match self {
             AttemptKind::Forward => "forward",
             AttemptKind::Replay => "replay",
+            AttemptKind::Check => "check",
         }
     }
 
     pub fn parse(s: &str) -> AttemptKind {
         match s {
             "replay" => AttemptKind::Replay,
+            "check" => AttemptKind::Check,
             _ => AttemptKind::Forward,
         }
     }
@@ -382,7 +376,7 @@ pub struct Attempt {
     pub at_ms: i64,
     /// Full URL the request went to.
     pub target: String,
-    /// Whether `X-Webhook-Signature` was replaced with a fresh one.
+    /// Whether the signature header(s) were replaced with fresh ones.
     pub resigned: bool,
     /// The body sent, when it differs from the capture's (edit-and-replay).
     pub sent_body: Option<Vec<u8>>,

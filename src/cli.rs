@@ -46,6 +46,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Browse stored captures in the terminal UI, without listening
     Tui(TuiArgs),
+    /// Probe your webhook endpoint with good and bad deliveries and grade its answers
+    Check(CheckArgs),
     /// Delete stored captures for good (older than a duration, or all), then compact the file
     Purge(PurgeArgs),
 }
@@ -91,12 +93,16 @@ pub struct SecretArgs {
     pub secrets: Vec<String>,
 }
 
-/// How long the app may take to answer what hookscope sends it.
+/// How long the app may take to answer what hookscope sends it, and whom to trust over https.
 #[derive(Debug, Args, Clone)]
 pub struct AppTimeoutArgs {
     /// Seconds the app has to answer each request hookscope sends it
     #[arg(long = "timeout", default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub seconds: u64,
+    /// Also trust the CA certificate(s) in this PEM file for https targets (a private CA or a
+    /// self-signed endpoint)
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl AppTimeoutArgs {
@@ -353,6 +359,44 @@ pub struct SendArgs {
     /// How many deliveries are in flight at once
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,
+    #[command(flatten)]
+    pub app: AppTimeoutArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Probes: valid, duplicate, rotation (with two --secret), stale, future, wrong_secret, tampered, reserialized, unsigned, malformed, wrong_method, latency.\nExit status: 0 when every probe passes, 1 when any fails, 2 on a usage error."
+)]
+pub struct CheckArgs {
+    /// Your endpoint's URL (http or https), used exactly; redirects are reported, not followed
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Signature scheme the probes use
+    #[arg(long, default_value = "dataspike", value_name = "SCHEME")]
+    pub scheme: String,
+    /// Sample event the probes carry (fresh ids each probe): AML_SCREENING, DOCVER,
+    /// TRANSACTION_MONITORING or KYT_WALLET_CHECK [default: AML_SCREENING]
+    #[arg(long, value_name = "TYPE", conflicts_with = "body_file")]
+    pub event: Option<String>,
+    /// Send this file's bytes as every probe's body instead of a sample event
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// How soon the valid probe must be answered (e.g. 3s, 500ms)
+    #[arg(long, default_value = "3s", value_parser = crate::check::parse_deadline, value_name = "DURATION")]
+    pub deadline: std::time::Duration,
+    /// Print one JSON object per probe, then a summary object
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a JUnit XML report to this file, for CI
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Do not store the probes and answers in the database
+    #[arg(long)]
+    pub no_store: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
     #[command(flatten)]
     pub app: AppTimeoutArgs,
 }

@@ -186,11 +186,11 @@ mod tests {
             target("--to", "http://127.0.0.1:3000/h").unwrap(),
             "http://127.0.0.1:3000/h"
         );
-        let e = target("--forward-to", "https://app").unwrap_err();
+        let e = target("--forward-to", "ftp://app").unwrap_err();
         assert!(is_usage(&e));
         assert!(
             e.to_string()
-                .starts_with("--forward-to: target URL 'https://app'"),
+                .starts_with("--forward-to: target URL 'ftp://app'"),
             "{e}"
         );
     }

@@ -4,15 +4,16 @@
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{
-    header_value, Attempt, AttemptKind, Capture, CaptureId, HeaderPair, MAX_STORED_RESPONSE_BODY,
-};
-use crate::signature::{sign_header, Secret, SIGNATURE_HEADER};
+use crate::capture::{Attempt, AttemptKind, Capture, CaptureId, MAX_STORED_RESPONSE_BODY};
+use crate::headers::{header_value, set_header, HeaderPair, HopByHop};
+use crate::signature::{sign_headers, Secret};
 
 /// Default time the app has to answer a forwarded delivery.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,18 +21,6 @@ pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_MIRRORED_BODY: usize = 16 * 1024 * 1024;
 /// How long an idle pooled connection to the app is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Headers that describe one hop, not the message, and are never passed on.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "host",
-    "content-length",
-];
 
 /// A request ready to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +42,8 @@ pub struct AppResponse {
 pub enum ForwardError {
     #[error("connection refused or unreachable: is your app running at '{target}'? ({detail})")]
     Unreachable { target: String, detail: String },
+    #[error("TLS with '{target}' failed: {detail} (a private CA or a self-signed certificate must be trusted explicitly)")]
+    Tls { target: String, detail: String },
     #[error("no answer from '{target}' within {} s", .timeout.as_secs_f64())]
     Timeout { target: String, timeout: Duration },
     #[error("'{target}' answered something that is not valid HTTP: {detail}")]
@@ -73,23 +64,15 @@ impl ForwardError {
     }
 }
 
-/// Parses and checks a `--forward-to` or `--to` URL.
+/// Parses and checks a `--forward-to` or `--to` URL (http or https).
 pub fn parse_target(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|e| format!("target URL '{url}' is not a valid URL ({e}); use e.g. 'http://127.0.0.1:3000/webhooks'"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(format!(
-                "target URL '{url}': https is not supported; hookscope forwards to your local app over plain http"
-            ))
-        }
-        _ => {
-            return Err(format!(
-                "target URL '{url}' needs a scheme and host, e.g. 'http://127.0.0.1:3000'"
-            ))
-        }
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!(
+            "target URL '{url}' needs a scheme (http or https) and host, e.g. 'http://127.0.0.1:3000'"
+        ));
     }
     if uri.host().is_none() {
         return Err(format!("target URL '{url}' has no host"));
@@ -126,22 +109,10 @@ pub fn authority(uri: &Uri) -> String {
 /// The headers the app receives: originals in order, hop-by-hop ones (and any named in
 /// `Connection`) dropped, then `X-Forwarded-*` added. `Host` is set by the client.
 pub fn forward_headers(headers: &[HeaderPair], peer: Option<IpAddr>) -> Vec<HeaderPair> {
-    let named_in_connection: Vec<Vec<u8>> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
-        .flat_map(|(_, v)| v.split(|&b| b == b','))
-        .map(|t| t.trim_ascii().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let dropped = |name: &[u8]| {
-        let lower = name.to_ascii_lowercase();
-        HOP_BY_HOP.iter().any(|h| h.as_bytes() == lower.as_slice())
-            || lower.starts_with(b"proxy-")
-            || named_in_connection.contains(&lower)
-    };
+    let hop = HopByHop::of(headers);
     let mut out: Vec<HeaderPair> = headers
         .iter()
-        .filter(|(n, _)| !dropped(n))
+        .filter(|(n, _)| !hop.contains(n))
         .filter(|(n, _)| !n.eq_ignore_ascii_case(b"x-forwarded-for"))
         .cloned()
         .collect();
@@ -186,7 +157,7 @@ pub fn replay_target(
 /// How a replay differs from the original request.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayPlan {
-    /// Replace `X-Webhook-Signature` with a fresh one under this secret.
+    /// Replace the secret's scheme's signature header(s) with fresh ones under this secret.
     pub resign_with: Option<Secret>,
     /// Send this body instead of the captured one (always re-signed).
     pub body: Option<Vec<u8>>,
@@ -204,34 +175,14 @@ pub fn replay_request(capture: &Capture, plan: &ReplayPlan, now_s: i64) -> Outgo
         set_header(&mut headers, name, value.as_bytes().to_vec());
     }
     if let Some(secret) = &plan.resign_with {
-        let value = sign_header(secret, now_s, &body).into_bytes();
-        set_header(&mut headers, SIGNATURE_HEADER, value);
+        for (name, value) in sign_headers(secret, now_s, &body) {
+            set_header(&mut headers, name, value.into_bytes());
+        }
     }
     Outgoing {
         method: capture.method.clone(),
         headers,
         body: Bytes::from(body),
-    }
-}
-
-/// Replaces the first header called `name` in place (keeping its position), drops any repeats,
-/// or appends it when absent.
-pub fn set_header(headers: &mut Vec<HeaderPair>, name: &str, value: Vec<u8>) {
-    let mut value = Some(value);
-    headers.retain_mut(|(n, v)| {
-        if !n.eq_ignore_ascii_case(name.as_bytes()) {
-            return true;
-        }
-        match value.take() {
-            Some(new) => {
-                *v = new;
-                true
-            }
-            None => false,
-        }
-    });
-    if let Some(v) = value {
-        headers.push((name.as_bytes().to_vec(), v));
     }
 }
 
@@ -299,18 +250,30 @@ pub async fn replay(
     )
 }
 
-/// A pooled HTTP client for the developer's app.
+/// A pooled HTTP(S) client for the developer's app. It never follows redirects.
 #[derive(Clone)]
 pub struct Forwarder {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
 }
 
 impl Forwarder {
+    /// https targets are checked against the built-in roots.
     pub fn new(timeout: Duration) -> Forwarder {
+        Forwarder::with_tls(timeout, crate::tls::default_config())
+    }
+
+    /// https targets are checked against `tls` (see [`crate::tls::client_config`]).
+    pub fn with_tls(timeout: Duration, tls: Arc<rustls::ClientConfig>) -> Forwarder {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(timeout));
+        connector.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((*tls).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .http1_title_case_headers(true)
@@ -349,7 +312,12 @@ impl Forwarder {
     ) -> Result<AppResponse, ForwardError> {
         let resp = self.client.request(req).await.map_err(|e| {
             let detail = error_chain(&e);
-            if e.is_connect() {
+            if is_tls_error(&e) {
+                ForwardError::Tls {
+                    target: target.to_string(),
+                    detail,
+                }
+            } else if e.is_connect() {
                 ForwardError::Unreachable {
                     target: target.to_string(),
                     detail,
@@ -414,6 +382,25 @@ fn build_request(target: &Uri, out: &Outgoing) -> Result<Request<Full<Bytes>>, F
         .map_err(|e| ForwardError::BadRequest(e.to_string()))
 }
 
+/// Whether a rustls error (bad certificate, failed handshake) is behind `e`. hyper-rustls wraps
+/// it in `io::Error`s, whose `source()` skips what they wrap, so those are opened by hand.
+fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut link = Some(e);
+    while let Some(err) = link {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        link = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    false
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut src = e.source();
@@ -428,6 +415,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::dataspike::SIGNATURE_HEADER;
     use crate::signature::{verify_capture, Status};
 
     fn hp(n: &str, v: &str) -> HeaderPair {
@@ -455,7 +443,15 @@ mod tests {
     #[test]
     fn target_validation() {
         assert!(parse_target("http://localhost:3000/x").is_ok());
-        assert!(parse_target("https://x").unwrap_err().contains("https"));
+        assert_eq!(
+            parse_target("https://hooks.example/x")
+                .unwrap()
+                .scheme_str(),
+            Some("https")
+        );
+        assert!(parse_target("ftp://x")
+            .unwrap_err()
+            .contains("http or https"));
         assert!(parse_target("localhost:3000").is_err());
         assert!(parse_target("not a url")
             .unwrap_err()
@@ -519,15 +515,6 @@ mod tests {
             verdict: crate::signature::Verdict::Unsigned,
             ..Capture::new(0, "POST", "/h", headers, b"{}".to_vec())
         }
-    }
-
-    #[test]
-    fn set_header_replaces_in_place() {
-        let mut h = vec![hp("A", "1"), hp("x-webhook-signature", "old"), hp("B", "2")];
-        set_header(&mut h, "X-Webhook-Signature", b"new".to_vec());
-        assert_eq!(h[1], hp("x-webhook-signature", "new"));
-        set_header(&mut h, "C", b"3".to_vec());
-        assert_eq!(h.len(), 4);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! hookscope: capture, verify, store, forward, replay and export Dataspike webhooks.
 
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod expect;
 pub mod fixture;
 pub mod forward;
+pub mod headers;
 pub mod listener;
 pub mod output;
 pub mod report;
@@ -14,4 +16,5 @@ pub mod sample;
 pub mod sign_mode;
 pub mod signature;
 pub mod store;
+pub mod tls;
 pub mod tui;

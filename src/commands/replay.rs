@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
 use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
-use crate::forward::{replay, replay_target, Forwarder, ReplayPlan};
+use crate::forward::{replay, replay_target, ReplayPlan};
 use crate::output::attempt_brief;
 use crate::store::{OpenMode, Store};
 
@@ -50,7 +50,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         body,
         headers: args.headers.clone(),
     };
-    let forwarder = Forwarder::new(args.app.duration());
+    let forwarder = super::forwarder(&args.app)?;
     let rt = super::runtime()?;
     let mut failures = 0;
     for id in ids {

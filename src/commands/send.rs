@@ -11,15 +11,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{now_ms, AttemptBrief, HeaderPair};
+use crate::capture::{now_ms, AttemptBrief};
 use crate::cli::SendArgs;
 use crate::config::{secrets, sign_secret_needed, target, usage};
 use crate::fixture::{Fixture, FixtureError, Signing};
 use crate::forward::{join_target, Forwarder, Outgoing};
+use crate::headers::HeaderPair;
 use crate::output::{attempt_brief, count, progress_bar};
 use crate::sample;
 use crate::sign_mode::{signature_for, SignMode};
-use crate::signature::{Secret, SIGNATURE_HEADER};
+use crate::signature::Secret;
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.list {
@@ -80,7 +81,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     });
     let total = args.count.saturating_mul(plan.payloads.len() as u64);
     let load = args.count > 1;
-    let forwarder = Forwarder::new(args.app.duration());
+    let forwarder = super::forwarder(&args.app)?;
     let rt = super::runtime()?;
     let (results, elapsed) =
         rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load))?;
@@ -212,21 +213,17 @@ impl Plan {
                 let body = sample::build(event, variant.as_deref(), now_ms(), overrides)
                     .map_err(|e| e.to_string())?;
                 let info = crate::capture::EventInfo::inspect(&body);
-                let mut headers: Vec<HeaderPair> = vec![
-                    (b"Content-Type".to_vec(), b"application/json".to_vec()),
-                    (
-                        b"User-Agent".to_vec(),
-                        format!("hookscope/{}", env!("CARGO_PKG_VERSION")).into_bytes(),
-                    ),
-                ];
+                let mut headers: Vec<HeaderPair> = sample::delivery_headers();
                 let signature = match (&self.secret, mode) {
-                    (_, SignMode::None) => None,
+                    (_, SignMode::None) => Vec::new(),
                     (Some(secret), mode) => signature_for(*mode, secret, now_s, &body),
                     (None, mode) => return Err(sign_secret_needed(*mode)),
                 };
-                if let Some(value) = signature {
-                    headers.push((SIGNATURE_HEADER.as_bytes().to_vec(), value.into_bytes()));
-                }
+                headers.extend(
+                    signature
+                        .into_iter()
+                        .map(|(name, value)| (name.as_bytes().to_vec(), value.into_bytes())),
+                );
                 Ok(Built {
                     label: format!(
                         "{} {}",

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use crate::cli::VerifyArgs;
 use crate::config::{body_file, db_path, secret_needed, secrets, usage};
 use crate::output::verdict_text;
-use crate::signature::{verify, verify_capture, Verdict};
+use crate::signature::dataspike::verify;
+use crate::signature::{verify_capture, Verdict};
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -50,7 +51,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             json!({"verdict": verdict.to_json(), "diagnostics": diag, "now": now})
         )?;
     } else {
-        write!(out, "{}", verdict_text(&verdict, diag.as_ref(), Some(now)))?;
+        write!(
+            out,
+            "{}",
+            verdict_text(&verdict, diag.as_ref(), Some((now, "check")))
+        )?;
     }
     out.flush()?;
     Ok(if matches!(verdict, Verdict::Valid { .. }) {

@@ -9,6 +9,7 @@ mod schema;
 mod writer;
 
 pub use codec::{decode_headers, encode_headers};
+use codec::{decode_verdict, encode_verdict, to_json_text};
 pub use files::database_files;
 pub use purge::Compacted;
 pub use schema::{CURRENT_VERSION, MIGRATIONS};
@@ -22,7 +23,7 @@ use crate::capture::{
     Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
     Rejection, Source,
 };
-use crate::signature::{Diagnostics, Status, Verdict};
+use crate::signature::{Diagnostics, Scheme, Status};
 
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages).
 const WRITER_CHECKPOINT_PAGES: i64 = 4096;
@@ -180,7 +181,8 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
     c.event_id, c.body_size, c.truncated, c.rejected_status, c.rejected_reason, c.source,
     c.verdict_json,
     (SELECT json_array(a.status, a.latency_ms, a.error) FROM attempts a
-       WHERE a.capture_id = c.id ORDER BY a.id DESC LIMIT 1)";
+       WHERE a.capture_id = c.id ORDER BY a.id DESC LIMIT 1),
+    c.scheme";
 
 impl Store {
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
@@ -278,8 +280,8 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO captures (received_at_ms, method, path, query, headers, body,
                        body_size, truncated, rejected_status, rejected_reason, peer, source,
-                       event_type, event_id, verdict, verdict_json, diagnostics)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                       event_type, event_id, verdict, verdict_json, diagnostics, scheme)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 )
                 .map_err(err)?;
             for c in captures {
@@ -299,8 +301,9 @@ impl Store {
                     c.event.event_type,
                     c.event.event_id,
                     c.verdict.status().as_str(),
-                    to_json_text(&c.verdict),
+                    encode_verdict(&c.verdict),
                     c.diagnostics.as_ref().map(to_json_text),
+                    c.verdict.scheme().map(Scheme::name),
                 ])
                 .map_err(err)?;
                 ids.push(tx.last_insert_rowid());
@@ -416,7 +419,7 @@ impl Store {
             .query_row(
                 "SELECT received_at_ms, method, path, query, headers, body, body_size, truncated,
                         rejected_status, rejected_reason, peer, source, event_type, event_id,
-                        verdict_json, diagnostics
+                        verdict_json, diagnostics, scheme
                  FROM captures WHERE id = ?1",
                 [id],
                 |r| {
@@ -438,7 +441,10 @@ impl Store {
                                 event_type: r.get(12)?,
                                 event_id: r.get(13)?,
                             },
-                            verdict: verdict_from_json(&r.get::<_, String>(14)?),
+                            verdict: decode_verdict(
+                                &r.get::<_, String>(14)?,
+                                r.get::<_, Option<String>>(16)?.as_deref(),
+                            ),
                             diagnostics: r
                                 .get::<_, Option<String>>(15)?
                                 .and_then(|d| serde_json::from_str::<Diagnostics>(&d).ok()),
@@ -521,17 +527,6 @@ impl Store {
     }
 }
 
-fn to_json_text<T: serde::Serialize>(v: &T) -> String {
-    // Serializing our own plain structs to JSON cannot fail.
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-fn verdict_from_json(text: &str) -> Verdict {
-    // A row written by this schema always parses; anything else reads as unverified rather
-    // than failing the whole listing.
-    serde_json::from_str(text).unwrap_or(Verdict::Unverified)
-}
-
 fn rejection(status: Option<u16>, reason: Option<String>) -> Option<Rejection> {
     Some(Rejection {
         status: status?,
@@ -605,7 +600,10 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {
         truncated: r.get(8)?,
         rejected: rejection(r.get(9)?, r.get(10)?),
         source: Source::parse(&r.get::<_, String>(11)?),
-        verdict: verdict_from_json(&r.get::<_, String>(12)?),
+        verdict: decode_verdict(
+            &r.get::<_, String>(12)?,
+            r.get::<_, Option<String>>(14)?.as_deref(),
+        ),
         latest_attempt,
     })
 }

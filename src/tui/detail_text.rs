@@ -6,8 +6,10 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::capture::{human_size, Attempt, HeaderPair};
-use crate::signature::{Diagnostics, Status, Verdict, SIGNATURE_HEADER};
+use crate::capture::{human_size, Attempt};
+use crate::headers::HeaderPair;
+use crate::output::{explain, ExplainClock, Explained, Part, Tone};
+use crate::signature::Status;
 use crate::store::StoredCapture;
 use crate::tui::app::{Tab, Zone};
 use crate::tui::theme::Theme;
@@ -72,12 +74,19 @@ fn overview(
 ) -> Vec<Line<'static>> {
     let c = &stored.capture;
     let status = c.verdict.status();
+    let format_ms = |ms: i64| zone.full(ms);
+    let clock = ExplainClock {
+        format_ms: &format_ms,
+        reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
+    };
+    let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
+    let find = |part: Part| explained.iter().find(|e| e.part == part);
     let mut verdict = vec![
         Span::styled(status.badge(), t.badge(status)),
-        Span::raw(format!(" {status}")),
+        Span::raw(" "),
     ];
-    if let Some(reason) = c.verdict.reason() {
-        verdict.push(Span::raw(format!(": {reason}")));
+    if let Some(e) = find(Part::Verdict) {
+        verdict.extend(spans(e, t));
     }
     let mut lines = vec![
         field("Verdict", verdict, t),
@@ -97,29 +106,10 @@ fn overview(
             t,
         ),
     ];
-    if let Some(i) = c.verdict.secret_index() {
-        lines.push(field(
-            "Secret",
-            text(format!(
-                "matched secret index {i} (secret number {})",
-                i + 1
-            )),
-            t,
-        ));
-    }
-    let signed_t = c.diagnostics.as_ref().and_then(|d| d.timestamp);
-    if let Some(ts) = signed_t {
-        let mut value = format!("t={ts} ({})", zone.full(ts.saturating_mul(1000)));
-        // Invalid verdicts carry no skew; the arrival time still tells how old `t` was.
-        let skew = c
-            .verdict
-            .skew_s()
-            .unwrap_or_else(|| c.received_at_ms.div_euclid(1000).saturating_sub(ts));
-        value.push_str(&format!(", {}", skew_text(skew)));
-        if let Verdict::Stale { tolerance_s, .. } = c.verdict {
-            value.push_str(&format!(", tolerance {tolerance_s} s"));
+    for (part, name) in [(Part::Secret, "Secret"), (Part::Timestamp, "Timestamp")] {
+        if let Some(e) = find(part) {
+            lines.push(field(name, spans(e, t), t));
         }
-        lines.push(field("Timestamp", text(value), t));
     }
     lines.push(field(
         "Event",
@@ -160,85 +150,50 @@ fn overview(
     ));
     if status != Status::Valid {
         lines.push(Line::default());
-        lines.extend(signature_help(&c.verdict, c.diagnostics.as_ref(), t));
+        lines.extend(signature_help(&explained, t));
     }
     lines
 }
 
-fn skew_text(skew_s: i64) -> String {
-    if skew_s >= 0 {
-        format!("signed {skew_s} s before arrival")
-    } else {
-        format!(
-            "signed {} s after arrival (clock ahead)",
-            skew_s.unsigned_abs()
-        )
-    }
+/// The explanation's pieces in the theme's colours.
+fn spans(e: &Explained, t: Theme) -> Vec<Span<'static>> {
+    e.value
+        .iter()
+        .map(|(text, tone)| {
+            let style = match tone {
+                Tone::Plain => Style::default(),
+                Tone::Dim => t.dim(),
+                Tone::Error => t.error(),
+                Tone::Warn => t.warn(),
+            };
+            Span::styled(text.clone(), style)
+        })
+        .collect()
 }
 
-/// Why a signature failed, in the terms a developer can act on.
-fn signature_help(verdict: &Verdict, diag: Option<&Diagnostics>, t: Theme) -> Vec<Line<'static>> {
+/// Why a signature failed, in the terms a developer can act on: the explanation's lines after
+/// the verdict, secret and timestamp (shown above).
+fn signature_help(explained: &[Explained], t: Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled("Signature", t.title()))];
-    let Some(d) = diag else {
-        let hint = match verdict {
-            Verdict::Unsigned => format!(
-                "the request carried no {SIGNATURE_HEADER} header: is it really from Dataspike, \
-                 or did a proxy strip it?"
-            ),
-            Verdict::Invalid { .. } => {
-                format!("the {SIGNATURE_HEADER} header could not be read; see the reason above")
-            }
-            _ => "no signature details were recorded".into(),
+    let mut titled = Vec::new();
+    for e in explained {
+        let (title, prefix) = match e.part {
+            Part::Verdict | Part::Secret | Part::Timestamp => continue,
+            Part::Signed => ("  Signed", None),
+            Part::Expected(i) => ("  Expected", Some(format!("#{i}: "))),
+            Part::NothingExpected => ("  Expected", None),
+            Part::Received => ("  Received", None),
+            Part::Hint => ("  Hint", None),
         };
-        lines.push(field("  Hint", vec![Span::styled(hint, t.warn())], t));
-        return lines;
-    };
-    lines.push(field(
-        "  Signed",
-        vec![
-            Span::raw(d.signed_preview.clone()),
-            Span::styled(format!("  ({} bytes)", d.signed_len), t.dim()),
-        ],
-        t,
-    ));
-    if d.expected.is_empty() {
-        lines.push(field(
-            "  Expected",
-            vec![Span::styled(
-                "no secret loaded, nothing to compare",
-                t.dim(),
-            )],
-            t,
-        ));
-    }
-    for (i, digest) in d.expected.iter().enumerate() {
-        let name = if i == 0 { "  Expected" } else { "" };
-        lines.push(field(
-            name,
-            vec![
-                Span::styled(format!("secret {i}: "), t.dim()),
-                Span::raw(digest.clone()),
-            ],
-            t,
-        ));
-    }
-    for (i, digest) in d.received.iter().enumerate() {
-        let name = if i == 0 { "  Received" } else { "" };
-        lines.push(field(
-            name,
-            vec![
-                Span::styled("v1: ", t.dim()),
-                Span::styled(digest.clone(), t.error()),
-            ],
-            t,
-        ));
-    }
-    if let Some(hint) = &d.hint {
-        lines.push(field(
-            "  Hint",
-            vec![Span::styled(hint.clone(), t.warn())],
-            t,
-        ));
+        // A list of digests names its field once.
+        let name = if titled.contains(&title) { "" } else { title };
+        titled.push(title);
+        let mut value: Vec<Span<'static>> = prefix
+            .map(|p| Span::styled(p, t.dim()))
+            .into_iter()
+            .collect();
+        value.extend(spans(e, t));
+        lines.push(field(name, value, t));
     }
     lines
 }
