@@ -330,7 +330,10 @@ fn describe(value: &Value) -> String {
         Value::Bool(b) => format!("{b}"),
         Value::Number(n) => format!("the number {n}"),
         Value::String(s) => format!("the string '{s}'"),
-        Value::Array(a) => format!("an array of {} items", a.len()),
+        Value::Array(a) => format!(
+            "an array of {}",
+            crate::output::count(a.len() as u64, "item")
+        ),
         Value::Object(_) => "an object".into(),
     }
 }
