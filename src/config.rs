@@ -144,7 +144,7 @@ fn check_host_and_port(uri: &Uri) -> Result<(), String> {
         let valid =
             port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p != 0);
         if !valid {
-            return Err(format!("port '{port}' is not a number from 1 to 65535"));
+            return Err(format!("port '{port}' is not a number from 1 to 65535; fix it, e.g. 'http://127.0.0.1:3000'"));
         }
     }
     Ok(())
