@@ -11,9 +11,6 @@ mod send;
 mod tui;
 mod verify;
 
-/// For the TUI's export key: a fixture under a name no file has yet.
-pub use export::write_fresh_fixture;
-
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -48,11 +45,11 @@ pub(crate) fn forwarder(
 /// thing the command could not do (README, "Exit status").
 pub(crate) fn capture_missing(
     id: crate::capture::CaptureId,
-    store: &crate::store::Store,
+    db: &std::path::Path,
 ) -> anyhow::Error {
     anyhow::anyhow!(
         "capture {id} is not in '{}': 'hookscope list' shows the ids",
-        store.path().display()
+        db.display()
     )
 }
 

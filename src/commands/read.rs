@@ -45,7 +45,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let Some(capture) = store.get(args.id)? else {
-        return Err(super::capture_missing(args.id, &store));
+        return Err(super::capture_missing(args.id, store.path()));
     };
     let attempts = store.attempts(args.id)?;
     let mut out = std::io::stdout().lock();

@@ -23,7 +23,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
             let c = store
                 .get(id)?
-                .ok_or_else(|| super::capture_missing(id, &store))?;
+                .ok_or_else(|| super::capture_missing(id, store.path()))?;
             // Judge the timestamp as of arrival, as `listen` would have: a capture does not
             // go stale in the store.
             let at = args

@@ -6,6 +6,7 @@ mod files;
 mod identical;
 mod purge;
 mod schema;
+mod worker;
 mod writer;
 
 pub use codec::{decode_headers, encode_headers};
@@ -13,6 +14,7 @@ use codec::{decode_verdict, encode_verdict, to_json_text};
 pub use files::database_files;
 pub use purge::Compacted;
 pub use schema::{CURRENT_VERSION, MIGRATIONS};
+pub use worker::StoreWorker;
 pub use writer::{spawn_writer, WriteError, Writer};
 
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
