@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use crate::expect::Expect;
-use crate::listener::Respond;
+use crate::intake::Respond;
 use crate::sign_mode::SignMode;
 use crate::signature::Status;
 use crate::store::Durability;

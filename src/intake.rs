@@ -25,7 +25,6 @@ use crate::forward::{
     forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
 };
 use crate::headers::{HeaderPair, HopByHop};
-use crate::listener::Respond;
 use crate::report::{Report, ReportTx};
 use crate::signature::{verify_capture, Secret, Verdict};
 use crate::store::Writer;
@@ -58,6 +57,15 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+}
+
+/// Who answers the webhook sender when forwarding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Respond {
+    /// The sender gets the app's answer (502/504 when the app fails).
+    App,
+    /// The sender gets 200 once the capture is stored; forwarding runs in the background.
+    Ack,
 }
 
 /// Where accepted deliveries are forwarded and who answers their sender.

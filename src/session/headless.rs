@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::capture::{CaptureId, CaptureSummary};
-use crate::listener::{ListenConfig, Respond};
+use crate::intake::Respond;
+use crate::listener::ListenConfig;
 use crate::output;
 use crate::report::{Report, ReportRx};
 

@@ -11,8 +11,42 @@ use crate::headers::HeaderPair;
 use crate::output::{explain, ExplainClock, Explained, Part, Tone};
 use crate::signature::Status;
 use crate::store::StoredCapture;
-use crate::tui::app::{Tab, Zone};
 use crate::tui::theme::Theme;
+use crate::tui::zone::Zone;
+
+/// The detail's tabs, in the order they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Headers,
+    Body,
+    Attempts,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Headers, Tab::Body, Tab::Attempts];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Headers => "Headers",
+            Tab::Body => "Body",
+            Tab::Attempts => "Attempts",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    pub(crate) fn next(self) -> Tab {
+        Tab::ALL[(self.index() + 1) % Tab::ALL.len()]
+    }
+
+    pub(crate) fn prev(self) -> Tab {
+        Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+    }
+}
 
 /// Body bytes laid out as text; beyond this the tab says how much is left out.
 const BODY_TEXT_LIMIT: usize = 1024 * 1024;
