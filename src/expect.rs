@@ -1,5 +1,5 @@
-//! `send --expect`: which answers from the app count as the test passing, so CI can assert
-//! that a badly signed delivery is rejected as well as that a good one is accepted.
+//! Which answers from the app count as passing (`send --expect`), so CI can assert that a
+//! badly signed delivery is rejected as well as that a good one is accepted.
 
 use std::fmt;
 
@@ -41,7 +41,7 @@ impl Expect {
                         .filter(|s| (100..=599).contains(s))
                         .map(Accepted::Status)
                         .ok_or_else(|| {
-                            format!("'{item}' is not a status (100-599) or a class like 4xx; e.g. --expect 401 or --expect 4xx")
+                            format!("'{item}' is not a status (100-599) or a class like 4xx; e.g. 401, 4xx or 401,403")
                         }),
                 }
             })
