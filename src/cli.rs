@@ -152,6 +152,10 @@ pub struct ListenArgs {
     /// Seconds the app has to answer a forwarded delivery
     #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub forward_timeout: u64,
+    /// Also trust the CA certificate(s) in this PEM file when forwarding to an https target (a
+    /// private CA or a self-signed app)
+    #[arg(long, value_name = "PEM", requires = "forward_to")]
+    pub ca_cert: Option<PathBuf>,
     /// Seconds a sender has to send its request head, and again its body; slower ones are cut off
     /// (a partial body is stored and answered 408)
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]

@@ -6,7 +6,7 @@ use http::Uri;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::forward::parse_target;
+use crate::forward::{parse_target, Forwarder};
 use crate::sign_mode::SignMode;
 use crate::signature::{parse_secrets, Secret};
 use crate::store::{Fault, StoreError};
@@ -165,6 +165,17 @@ pub fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
             "{flag} '{text}' is not a duration ({e}); use e.g. 7d, 12h or 30m"
         ))
     })
+}
+
+/// The client for the developer's app: `timeout` per request, and `--ca-cert` trusted for https
+/// targets besides the public roots. The one place that flag is named: `TlsError` says what is
+/// wrong with the file.
+pub fn forwarder(
+    timeout: std::time::Duration,
+    ca_cert: Option<&Path>,
+) -> anyhow::Result<Forwarder> {
+    let tls = crate::tls::client_config(ca_cert).map_err(|e| usage(format!("--ca-cert: {e}")))?;
+    Ok(Forwarder::with_tls(timeout, tls))
 }
 
 /// The bytes of the file given with `flag` (`--body-file`).

@@ -18,7 +18,6 @@ use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, Source};
 use crate::forward::{
@@ -73,7 +72,8 @@ pub enum Respond {
 pub struct ForwardConfig {
     pub target: Uri,
     pub respond: Respond,
-    pub timeout: Duration,
+    /// The client, with its timeout and the CAs it trusts for https targets.
+    pub forwarder: Forwarder,
 }
 
 /// How deliveries are judged and passed on.
@@ -107,7 +107,7 @@ impl Intake {
     pub fn new(cfg: IntakeConfig, writer: Writer, reports: ReportTx) -> Intake {
         let forward = cfg.forward.map(|f| Forwarding {
             recorder: Arc::new(Recorder {
-                forwarder: Forwarder::new(f.timeout),
+                forwarder: f.forwarder,
                 attempts: Attempts::Writer(writer.clone()),
                 reports: Some(reports.clone()),
             }),

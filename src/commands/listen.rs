@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::ListenArgs;
-use crate::config::{db_path, secrets, usage};
-use crate::forward::parse_target;
+use crate::config::{self, db_path, secrets, usage};
 use crate::intake::{ForwardConfig, IntakeConfig};
 use crate::listener::ListenConfig;
 use crate::session::{self, Output, Settings};
@@ -16,9 +15,12 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets(&args.secrets.secrets)?;
     let forward = match &args.forward_to {
         Some(url) => Some(ForwardConfig {
-            target: parse_target(url).map_err(|e| usage(format!("--forward-to: {e}")))?,
+            target: config::target("--forward-to", url)?,
             respond: args.respond,
-            timeout: Duration::from_secs(args.forward_timeout),
+            forwarder: config::forwarder(
+                Duration::from_secs(args.forward_timeout),
+                args.ca_cert.as_deref(),
+            )?,
         }),
         None => None,
     };

@@ -35,10 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub(crate) fn forwarder(
     app: &crate::cli::AppTimeoutArgs,
 ) -> anyhow::Result<crate::forward::Forwarder> {
-    // The one place the flag is named: TlsError says what is wrong with the file.
-    let tls = crate::tls::client_config(app.ca_cert.as_deref())
-        .map_err(|e| crate::config::usage(format!("--ca-cert: {e}")))?;
-    Ok(crate::forward::Forwarder::with_tls(app.duration(), tls))
+    crate::config::forwarder(app.duration(), app.ca_cert.as_deref())
 }
 
 /// A capture id that is not in the store. Not a usage error: exit code 1, as for any other

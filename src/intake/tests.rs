@@ -8,6 +8,7 @@ use crate::report::ReportRx;
 use crate::signature::dataspike::sign_header;
 use crate::signature::Status;
 use crate::store::{spawn_writer, OpenMode, Store};
+use std::time::Duration;
 
 const SECRET: &str = "whsec_00112233";
 
@@ -119,7 +120,7 @@ async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
     let mut rig = rig(Some(ForwardConfig {
         target,
         respond: Respond::App,
-        timeout: Duration::from_secs(5),
+        forwarder: Forwarder::new(Duration::from_secs(5)),
     }));
     // Another connection breaks the schema under the writer: every insert now fails.
     rusqlite::Connection::open(rig.dir.path().join("h.db"))
@@ -142,7 +143,7 @@ async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
     let mut rig = rig(Some(ForwardConfig {
         target: format!("{target}/api").parse().unwrap(),
         respond: Respond::App,
-        timeout: Duration::from_secs(5),
+        forwarder: Forwarder::new(Duration::from_secs(5)),
     }));
     let body = br#"{"id":"e2"}"#;
     let answer = rig.intake.receive(received(signed(body), body)).await;
@@ -183,7 +184,7 @@ async fn respond_ack_answers_at_once_and_forwards_in_the_background() {
     let mut rig = rig(Some(ForwardConfig {
         target,
         respond: Respond::Ack,
-        timeout: Duration::from_secs(5),
+        forwarder: Forwarder::new(Duration::from_secs(5)),
     }));
     let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -211,7 +212,7 @@ async fn an_unreachable_app_gets_502_and_the_capture_is_kept() {
     let rig = rig(Some(ForwardConfig {
         target: format!("http://127.0.0.1:{port}").parse().unwrap(),
         respond: Respond::App,
-        timeout: Duration::from_secs(5),
+        forwarder: Forwarder::new(Duration::from_secs(5)),
     }));
     let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY);

@@ -167,12 +167,13 @@ async fn run_with_tui(
     db: PathBuf,
 ) -> anyhow::Result<()> {
     let target = cfg.intake.forward.as_ref().map(|f| f.target.clone());
-    let timeout = cfg
+    // Replays share the live forward's client (its timeout and trusted CAs).
+    let forwarder = cfg
         .intake
         .forward
         .as_ref()
-        .map(|f| f.timeout)
-        .unwrap_or(crate::forward::FORWARD_TIMEOUT);
+        .map(|f| f.forwarder.clone())
+        .unwrap_or_else(|| Forwarder::new(crate::forward::FORWARD_TIMEOUT));
     // The effects worker reads on a connection of its own; its attempts go through the writer.
     let store = Store::open(&db, OpenMode::Existing)?;
     let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
@@ -182,7 +183,7 @@ async fn run_with_tui(
         Effects {
             store,
             recorder: Recorder {
-                forwarder: Forwarder::new(timeout),
+                forwarder,
                 attempts: Attempts::Writer(writer.clone()),
                 reports: Some(tx.clone()),
             },
