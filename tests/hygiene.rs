@@ -245,12 +245,22 @@ fn a_mistyped_url_is_refused_when_given_naming_the_flag_and_the_port() {
             "--db",
             p(&db),
         ],
+        vec![
+            "listen",
+            "--no-tui",
+            "--port",
+            "0",
+            "--forward-to",
+            bad,
+            "--db",
+            p(&db),
+        ],
     ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         let err = stderr(&o);
         assert!(
-            err.contains("--to: target URL 'http://127.0.0.1:3000x'"),
+            err.contains("to: target URL 'http://127.0.0.1:3000x'"),
             "{err}"
         );
         assert!(
