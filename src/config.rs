@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::forward::{parse_target, Forwarder};
 use crate::sign_mode::SignMode;
-use crate::signature::{parse_secrets, Secret};
+use crate::signature::{parse_secrets, Scheme, Secret};
 use crate::store::{Fault, StoreError};
 
 /// A mistake in how hookscope was invoked: exit code 2.
@@ -178,6 +178,18 @@ pub fn forwarder(
     Ok(Forwarder::with_tls(timeout, tls))
 }
 
+/// A signature scheme by name, case-insensitively (`--scheme stripe`).
+pub fn scheme(flag: &str, text: &str) -> anyhow::Result<Scheme> {
+    let name = text.trim().to_ascii_lowercase();
+    Scheme::parse(&name).ok_or_else(|| {
+        let known: Vec<&str> = Scheme::ALL.iter().map(|s| s.name()).collect();
+        usage(format!(
+            "{flag} '{text}' is not a known scheme; use one of: {}",
+            known.join(", ")
+        ))
+    })
+}
+
 /// The bytes of the file given with `flag` (`--body-file`).
 pub fn body_file(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| usage(format!("cannot read {flag} '{}': {e}", path.display())))
@@ -186,6 +198,16 @@ pub fn body_file(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemes_parse_by_name_and_name_the_flag() {
+        assert_eq!(scheme("--scheme", "Dataspike").unwrap(), Scheme::Dataspike);
+        let e = scheme("--scheme", "nosuch").unwrap_err().to_string();
+        assert!(
+            e.contains("--scheme 'nosuch'") && e.contains("dataspike"),
+            "{e}"
+        );
+    }
 
     fn is_usage(e: &anyhow::Error) -> bool {
         e.downcast_ref::<UsageError>().is_some()
