@@ -135,7 +135,9 @@ pub fn write_file(
 #[cfg(unix)]
 fn set_executable(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o755))
+    // Executable by its owner only: a curl script holds captured bodies (personal data), so it
+    // stays as private as a fixture (0600).
+    file.set_permissions(std::fs::Permissions::from_mode(0o700))
 }
 
 #[cfg(not(unix))]
@@ -169,7 +171,11 @@ mod tests {
         let path = dir.path().join("s.sh");
         write_atomic(&path, b"#!/bin/sh\n", true).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o111, 0o111);
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "executable, and private like a fixture"
+        );
     }
 
     #[test]
