@@ -47,6 +47,10 @@ pub enum Command {
     Tui(TuiArgs),
     /// Probe your webhook endpoint with good and bad deliveries and grade its answers
     Check(CheckArgs),
+    /// Compare two captures, or a capture with what one of its replays sent
+    Diff(DiffArgs),
+    /// Count deliveries by event type and verdict, the app's answers, and its latency
+    Stats(StatsArgs),
 }
 
 impl Cli {
@@ -189,6 +193,34 @@ pub struct ShowArgs {
     /// Write only the exact body bytes to stdout
     #[arg(long)]
     pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Two capture ids to compare, or one with --replay
+    #[arg(required = true, num_args = 1..=2, value_name = "ID")]
+    pub ids: Vec<i64>,
+    /// Compare the capture with what its Nth replay sent (1 = the first); without N, with its
+    /// latest replay of an edited body
+    #[arg(long, num_args = 0..=1, default_missing_value = "0", value_name = "N")]
+    pub replay: Option<usize>,
+    /// Print the header changes and changed JSON paths as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Only captures received, and attempts made, within this long ago (e.g. 30m, 1h, 7d)
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub since: Option<std::time::Duration>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,12 +1,14 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod check;
+mod diff;
 mod export;
 mod import;
 mod listen;
 mod read;
 mod replay;
 mod send;
+mod stats;
 mod tui;
 mod verify;
 
@@ -26,6 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
         Command::Check(args) => check::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Stats(args) => stats::run(args),
     }
 }
 

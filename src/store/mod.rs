@@ -3,6 +3,7 @@
 
 mod codec;
 mod schema;
+mod stats;
 mod writer;
 
 pub use codec::{decode_headers, encode_headers};
