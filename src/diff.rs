@@ -367,22 +367,29 @@ fn fold(lines: Vec<DiffLine>, context: usize) -> Vec<DiffLine> {
         after || before
     };
     let mut out = Vec::new();
-    let mut folded = 0;
+    let mut folded = Vec::new();
     for (i, line) in lines.into_iter().enumerate() {
         if matches!(line, DiffLine::Same(_)) && !near(i) {
-            folded += 1;
+            folded.push(line);
             continue;
         }
-        if folded > 0 {
-            out.push(DiffLine::Folded(folded));
-            folded = 0;
-        }
+        flush_folded(&mut folded, &mut out);
         out.push(line);
     }
-    if folded > 0 {
-        out.push(DiffLine::Folded(folded));
-    }
+    flush_folded(&mut folded, &mut out);
     out
+}
+
+/// One fold for the run, unless it is a single line: then the line itself takes no more room.
+fn flush_folded(run: &mut Vec<DiffLine>, out: &mut Vec<DiffLine>) {
+    match run.len() {
+        0 => {}
+        1 => out.append(run),
+        n => {
+            out.push(DiffLine::Folded(n));
+            run.clear();
+        }
+    }
 }
 
 /// A value for a change line: compact JSON, cut at [`VALUE_PREVIEW_CHARS`].

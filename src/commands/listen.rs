@@ -152,6 +152,7 @@ async fn run_with_tui(
         listen_url: Some(url),
         forward_target: target.map(|t| t.to_string()),
         secrets_loaded: cfg.secrets.len(),
+        resign_with: cfg.secrets.first().cloned(),
         reports: rx,
         commands: commands_tx,
     };

@@ -54,6 +54,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         listen_url: None,
         forward_target: target.map(|t| t.to_string()),
         secrets_loaded: secrets.len(),
+        resign_with: secrets.first().cloned(),
         reports: reports_rx,
         commands: commands_tx,
     })?;

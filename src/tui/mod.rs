@@ -8,6 +8,8 @@
 //! results come back as reports, so the UI thread never waits on the network.
 
 pub mod app;
+pub mod clipboard;
+pub mod compare;
 pub mod detail_text;
 mod editor;
 pub mod event;
@@ -56,6 +58,8 @@ pub struct TuiContext {
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
     pub secrets_loaded: usize,
+    /// Signs what `c` copies (the first secret given), so the curl command is accepted now.
+    pub resign_with: Option<crate::signature::Secret>,
     pub reports: ReportRx,
     pub commands: UnboundedSender<Command>,
 }
@@ -70,6 +74,10 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         forward_target: ctx.forward_target,
         secrets_loaded: ctx.secrets_loaded,
     };
+    let copy_to = setup
+        .forward_target
+        .as_deref()
+        .and_then(|t| crate::forward::parse_target(t).ok());
     let mut app = App::new(setup, Zone::Local, Theme::from_env());
     let mut events = Events::new(ctx.reports);
     let mut guard = terminal::TerminalGuard::enter().context("cannot set up the terminal")?;
@@ -112,8 +120,59 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
             }
             redraw = true;
         }
+        if let Some(req) = app.take_copy_request() {
+            let copied = copy(
+                &mut guard,
+                &store,
+                ctx.resign_with.as_ref(),
+                copy_to.as_ref(),
+                req,
+            );
+            update(&mut app, copied);
+            redraw = true;
+        }
     }
     Ok(())
+}
+
+/// Builds what `c`/`C` copy and writes it to the clipboard through the terminal, unless it is
+/// too large for one escape or the terminal is known to ignore it; the popup shows it anyway.
+fn copy(
+    guard: &mut terminal::TerminalGuard,
+    src: &dyn CaptureSource,
+    secret: Option<&crate::signature::Secret>,
+    to: Option<&http::Uri>,
+    req: clipboard::CopyRequest,
+) -> Event {
+    let stored = match src.capture(req.id) {
+        Ok(Some(s)) => s,
+        Ok(None) => return notice(format!("capture #{} is no longer in the store", req.id)),
+        Err(e) => return notice(e.to_string()),
+    };
+    let now_s = chrono::Utc::now().timestamp();
+    let (text, label) = clipboard::copy_text(
+        req.id,
+        &stored.capture,
+        req.what,
+        secret.map(|s| (s, now_s)),
+        to,
+    );
+    let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
+        Err(format!(
+            "{} is more than a terminal takes in one clipboard escape",
+            crate::capture::human_size(text.len() as u64)
+        ))
+    } else if clipboard::known_unsupported(|k| std::env::var(k).ok()) {
+        Err("this terminal ignores clipboard escapes (OSC 52)".to_string())
+    } else {
+        clipboard::emit(guard.terminal().backend_mut(), &text)
+            .map_err(|e| format!("cannot write to the terminal: {e}"))
+    };
+    Event::Copied(clipboard::outcome(text, label, sent))
+}
+
+fn notice(text: String) -> Event {
+    Event::Report(crate::report::Report::Notice { text, error: true })
 }
 
 fn send(app: &mut App, commands: &UnboundedSender<Command>, cmd: Command) {

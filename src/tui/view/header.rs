@@ -53,6 +53,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled("off", t.warn())
         },
     ];
+    let answers = app.totals.answers.classes();
+    if !answers.is_empty() {
+        second.push(Span::styled("   app ", t.dim()));
+        let parts: Vec<String> = answers.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        second.push(Span::raw(parts.join(" ")));
+        second.push(Span::styled(
+            format!("  {}", app.totals.latency().short()),
+            t.dim(),
+        ));
+    }
+    if let Some(m) = app.mark {
+        second.push(Span::styled(format!("   marked #{m}"), t.accent()));
+    }
     if app.detail.is_none() && app.window.more_above() {
         second.push(Span::styled("   ▲ newer captures above (g)", t.warn()));
     }
