@@ -167,6 +167,16 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// Feeds one report of the listener's stream: captures and attempts count, the rest not.
+    pub fn on_report(&mut self, report: &crate::report::Report) {
+        use crate::report::Report;
+        match report {
+            Report::Captured(s) => self.on_captured(s),
+            Report::Attempted { attempt, .. } => self.on_attempt(attempt),
+            _ => {}
+        }
+    }
+
     pub fn on_captured(&mut self, s: &CaptureSummary) {
         self.verdicts.add_n(s.verdict.status(), 1);
     }

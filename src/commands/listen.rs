@@ -16,6 +16,7 @@ use crate::forward::Forwarder;
 use crate::listener::{self, ForwardConfig, ListenConfig};
 use crate::output;
 use crate::report::{self, Report, ReportRx, ReportTx};
+use crate::stats::Totals;
 use crate::store::Writer;
 use crate::store::{spawn_writer, OpenMode, Store};
 use crate::tui::{self, TuiContext};
@@ -265,6 +266,8 @@ fn print_reports(mut rx: ReportRx, json: bool, forwarding: bool) {
             return;
         }
     }
+    // Every sender is gone: the listener has stopped.
+    let _ = writeln!(out, "{}", headless.stopped()).and_then(|()| out.flush());
 }
 
 /// Turns reports into output lines. When forwarding, a capture's line waits for its forward
@@ -273,6 +276,7 @@ pub struct Headless {
     json: bool,
     forwarding: bool,
     pending: HashMap<CaptureId, CaptureSummary>,
+    totals: Totals,
 }
 
 impl Headless {
@@ -281,10 +285,22 @@ impl Headless {
             json,
             forwarding,
             pending: HashMap::new(),
+            totals: Totals::default(),
+        }
+    }
+
+    /// The last line: totals since start, as `{"event":"stopped",...}` in JSON mode.
+    pub fn stopped(&self) -> String {
+        match self.json {
+            true => {
+                serde_json::json!({"event": "stopped", "totals": self.totals.to_json()}).to_string()
+            }
+            false => format!("totals since start: {}", self.totals.line()),
         }
     }
 
     pub fn on_report(&mut self, report: Report, time: &dyn Fn(i64) -> String) -> Vec<String> {
+        self.totals.on_report(&report);
         let summary = match report {
             Report::Listening { url } if self.json => {
                 return vec![serde_json::json!({"event": "listening", "url": url}).to_string()]
@@ -390,5 +406,21 @@ mod tests {
             serde_json::from_str(&h.on_report(Report::Captured(summary(3)), &t)[0]).unwrap();
         assert_eq!(obj["id"], 3);
         assert_eq!(obj["verdict"]["status"], "unverified");
+    }
+
+    #[test]
+    fn the_stopped_line_carries_the_totals() {
+        let t = |_| String::new();
+        let mut h = Headless::new(false, false);
+        h.on_report(Report::Captured(summary(1)), &t);
+        assert_eq!(
+            h.stopped(),
+            "totals since start: 1 delivery: 0 PASS, 0 FAIL, 1 other"
+        );
+        let mut j = Headless::new(true, false);
+        j.on_report(Report::Captured(summary(2)), &t);
+        let v: serde_json::Value = serde_json::from_str(&j.stopped()).unwrap();
+        assert_eq!(v["event"], "stopped");
+        assert_eq!(v["totals"]["verdicts"]["unverified"], 1);
     }
 }
