@@ -150,6 +150,15 @@ pub struct ListenArgs {
     /// Forward every delivery to your app at this URL; its path is a prefix
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
+    /// Forward only these event types (comma-separated, any case, e.g. DOCVER,AML_SCREENING);
+    /// the others are captured and acknowledged, not forwarded
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "forward_to",
+        value_name = "TYPE,..."
+    )]
+    pub events: Vec<String>,
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
     #[arg(long, default_value = "app", value_parser = respond_parser(), requires = "forward_to")]
     pub respond: Respond,

@@ -136,3 +136,37 @@ fn listen_stats_and_diff_on_a_real_store() {
         stderr(&o)
     );
 }
+
+#[test]
+fn listen_events_forwards_only_the_chosen_types() {
+    let app = TestApp::start(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let target = app.url();
+    let l = Listener::start(
+        &db,
+        &["--forward-to", &target, "--events", "docver,AML_SCREENING"],
+    );
+    let kyt = r#"{"id":"k1","event_type":"KYT_WALLET_CHECK"}"#;
+    let r = post(&l.addr, "/hook", &[], kyt.as_bytes());
+    assert_eq!(r.status, 200);
+    assert!(
+        r.json()["id"].as_i64().is_some(),
+        "hookscope acknowledges it itself"
+    );
+    let line = l.next_line();
+    assert_eq!(line["event_type"], "KYT_WALLET_CHECK");
+    assert_eq!(line["note"], "not forwarded: event type not selected");
+    let r = post(&l.addr, "/hook", &[], PENDING.as_bytes());
+    assert_eq!(r.json()["received"], true, "the app's answer");
+    let line = l.next_line();
+    assert_eq!(line["latest_attempt"]["status"], 200);
+    assert_eq!(app.received().len(), 1);
+    let (status, rest) = l.stop_and_rest();
+    assert!(status.success());
+    assert_eq!(rest.last().unwrap()["totals"]["answers"]["2xx"], 1);
+
+    let o = run(&["listen", "--events", "DOCVER", "--db", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "--events needs --forward-to");
+    assert!(stderr(&o).contains("--forward-to"), "{}", stderr(&o));
+}

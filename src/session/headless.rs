@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::capture::{CaptureId, CaptureSummary};
-use crate::intake::Respond;
+use crate::intake::{EventFilter, Respond};
+
+/// What a capture's line says when its event type is not among those forwarded.
+const NOT_FORWARDED: &str = "not forwarded: event type not selected";
 use crate::listener::ListenConfig;
 use crate::output;
 use crate::report::{Report, ReportRx};
@@ -30,13 +33,20 @@ pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
                 Respond::Ack => "200 at once",
             }
         ));
+        if let Some(only) = f.events.describe() {
+            s.push_str(&format!(
+                "  events:   {only}; the others are captured and acknowledged, not forwarded\n"
+            ));
+        }
     }
     s.push_str("  Ctrl-C stops");
     s
 }
 
-pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: bool) {
-    let mut headless = Headless::new(json, forwarding);
+/// `forwarding`: which event types are forwarded, `None` when nothing is.
+pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<EventFilter>) {
+    let mut headless = Headless::new(json, forwarding.is_some());
+    headless.events = forwarding.unwrap_or_default();
     let mut out = std::io::BufWriter::new(std::io::stdout());
     while let Some(first) = rx.blocking_recv() {
         // Drain whatever else is waiting and write it with one flush: a burst is one syscall.
@@ -64,6 +74,8 @@ pub struct Headless {
     forwarding: bool,
     pending: HashMap<CaptureId, CaptureSummary>,
     totals: Totals,
+    /// Captures of other event types are not forwarded: their line is printed at once.
+    pub events: EventFilter,
 }
 
 impl Headless {
@@ -73,6 +85,7 @@ impl Headless {
             forwarding,
             pending: HashMap::new(),
             totals: Totals::default(),
+            events: EventFilter::default(),
         }
     }
 
@@ -93,6 +106,9 @@ impl Headless {
                 return vec![serde_json::json!({"event": "listening", "url": url}).to_string()]
             }
             Report::Captured(s) if self.forwarding && s.rejected.is_none() => {
+                if !self.events.forwards(s.event_type.as_deref()) {
+                    return vec![self.line(&s, time, Some(NOT_FORWARDED))];
+                }
                 self.pending.insert(s.id, s);
                 return vec![];
             }
@@ -117,13 +133,24 @@ impl Headless {
             }
             _ => return vec![],
         };
+        vec![self.line(&summary, time, None)]
+    }
+
+    /// The capture's line or JSON object, with `note` when it says something the summary
+    /// does not (`"note"` in JSON).
+    fn line(&self, s: &CaptureSummary, time: &dyn Fn(i64) -> String, note: Option<&str>) -> String {
         if self.json {
-            vec![summary.to_json().to_string()]
+            let mut v = s.to_json();
+            if let (Some(note), Some(m)) = (note, v.as_object_mut()) {
+                m.insert("note".into(), note.into());
+            }
+            v.to_string()
         } else {
-            vec![output::capture_line(
-                &summary,
-                &time(summary.received_at_ms),
-            )]
+            let line = output::capture_line(s, &time(s.received_at_ms));
+            match note {
+                Some(note) => format!("{line}  ({note})"),
+                None => line,
+            }
         }
     }
 }
@@ -209,5 +236,24 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&j.stopped()).unwrap();
         assert_eq!(v["event"], "stopped");
         assert_eq!(v["totals"]["verdicts"]["unverified"], 1);
+    }
+
+    #[test]
+    fn a_capture_of_an_unselected_event_type_prints_at_once_and_says_why() {
+        let t = |_| "T".to_string();
+        let mut h = Headless::new(false, true);
+        h.events = EventFilter::only(["DOCVER".to_string()]);
+        let lines = h.on_report(Report::Captured(summary(1)), &t);
+        assert_eq!(lines.len(), 1, "no attempt will come");
+        assert!(
+            lines[0].ends_with("(not forwarded: event type not selected)"),
+            "{}",
+            lines[0]
+        );
+        let mut j = Headless::new(true, true);
+        j.events = EventFilter::only(["DOCVER".to_string()]);
+        let v: serde_json::Value =
+            serde_json::from_str(&j.on_report(Report::Captured(summary(2)), &t)[0]).unwrap();
+        assert_eq!(v["note"], NOT_FORWARDED);
     }
 }

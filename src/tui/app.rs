@@ -31,6 +31,8 @@ const NOTICE_TICKS: u32 = 8;
 pub struct Setup {
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
+    /// `DOCVER only` when only some event types are forwarded (the others are captured).
+    pub forward_events: Option<String>,
     pub secrets_loaded: usize,
 }
 

@@ -58,6 +58,8 @@ pub struct TuiContext {
     /// `None` when browsing a store without listening.
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
+    /// `DOCVER only`: which event types are forwarded, when not all.
+    pub forward_events: Option<String>,
     pub secrets_loaded: usize,
     /// Signs what `c` copies (the first secret given), so the curl command is accepted now.
     pub resign_with: Option<crate::signature::Secret>,
@@ -73,6 +75,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
     let setup = Setup {
         listen_url: ctx.listen_url,
         forward_target: ctx.forward_target,
+        forward_events: ctx.forward_events,
         secrets_loaded: ctx.secrets_loaded,
     };
     let copy_to = setup

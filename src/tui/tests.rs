@@ -134,6 +134,7 @@ fn app(secrets_loaded: usize) -> App {
     let setup = Setup {
         listen_url: Some("http://127.0.0.1:8080".into()),
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
+        forward_events: None,
         secrets_loaded,
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });

@@ -224,3 +224,18 @@ fn the_header_keeps_app_answers_and_latency_since_start() {
         "{screen}"
     );
 }
+
+#[test]
+fn the_header_says_which_event_types_are_forwarded() {
+    let (_dir, store) = empty_store();
+    let mut app = app(1);
+    app.setup.forward_events = Some("DOCVER, AML_SCREENING only".into());
+    drive(&mut app, &store, []);
+    let screen = draw_at(&mut app, 140).backend().to_string();
+    assert!(
+        screen.contains(
+            "forward http://127.0.0.1:3000/hook (not probed yet) DOCVER, AML_SCREENING only"
+        ),
+        "{screen}"
+    );
+}

@@ -26,6 +26,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 Some(false) => Span::styled(" (unreachable)", t.error()),
                 None => Span::styled(" (not probed yet)", t.dim()),
             });
+            if let Some(only) = &app.setup.forward_events {
+                top.push(Span::styled(format!(" {only}"), t.warn()));
+            }
         }
         None => top.push(Span::styled("off", t.dim())),
     }
