@@ -56,6 +56,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled("off", t.warn())
         },
     ];
+    if app.detail.is_none() && app.window.more_above() {
+        second.push(Span::styled("   ▲ newer captures above (g)", t.warn()));
+    }
+    if let Some(m) = app.mark {
+        second.push(Span::styled(format!("   marked #{m}"), t.accent()));
+    }
+    // Last, so a narrow terminal cuts the numbers rather than the hints before them.
     let answers = app.totals.answers.classes();
     if !answers.is_empty() {
         second.push(Span::styled("   app ", t.dim()));
@@ -65,12 +72,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             format!("  {}", app.totals.latency().short()),
             t.dim(),
         ));
-    }
-    if let Some(m) = app.mark {
-        second.push(Span::styled(format!("   marked #{m}"), t.accent()));
-    }
-    if app.detail.is_none() && app.window.more_above() {
-        second.push(Span::styled("   ▲ newer captures above (g)", t.warn()));
     }
     Paragraph::new(vec![Line::from(top), Line::from(second)]).render(area, buf);
 }
