@@ -7,6 +7,9 @@ use std::io::Write;
 use crate::capture::{CaptureId, CaptureSummary};
 use crate::intake::{EventFilter, Respond};
 
+/// Shortest time between two totals lines in the headless text output.
+pub const TOTALS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What a capture's line says when its event type is not among those forwarded.
 const NOT_FORWARDED: &str = "not forwarded: event type not selected";
 use crate::listener::ListenConfig;
@@ -59,6 +62,9 @@ pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<EventFilte
             }
             next = rx.try_recv().ok();
         }
+        if let Some(line) = headless.totals_due(std::time::Instant::now()) {
+            let _ = writeln!(out, "{line}");
+        }
         if out.flush().is_err() {
             return;
         }
@@ -76,6 +82,8 @@ pub struct Headless {
     totals: Totals,
     /// Captures of other event types are not forwarded: their line is printed at once.
     pub events: EventFilter,
+    /// When the last totals line was printed (or the printer started), and what it said.
+    last_totals: (std::time::Instant, Totals),
 }
 
 impl Headless {
@@ -86,7 +94,20 @@ impl Headless {
             pending: HashMap::new(),
             totals: Totals::default(),
             events: EventFilter::default(),
+            last_totals: (std::time::Instant::now(), Totals::default()),
         }
+    }
+
+    /// A `totals since start: ...` line, at most every [`TOTALS_EVERY`] and only when something
+    /// changed, so a long-running log keeps the numbers without a line per idle minute. Not in
+    /// JSON mode: there the numbers come once, in the `stopped` object.
+    pub fn totals_due(&mut self, now: std::time::Instant) -> Option<String> {
+        let (at, seen) = &self.last_totals;
+        if self.json || now.duration_since(*at) < TOTALS_EVERY || *seen == self.totals {
+            return None;
+        }
+        self.last_totals = (now, self.totals.clone());
+        Some(format!("totals since start: {}", self.totals.line()))
     }
 
     /// The last line: totals since start, as `{"event":"stopped",...}` in JSON mode.
@@ -255,5 +276,24 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_str(&j.on_report(Report::Captured(summary(2)), &t)[0]).unwrap();
         assert_eq!(v["note"], NOT_FORWARDED);
+    }
+
+    #[test]
+    fn a_totals_line_comes_at_most_every_minute_and_only_after_news() {
+        let t = |_| String::new();
+        let start = std::time::Instant::now();
+        let mut h = Headless::new(false, false);
+        assert_eq!(h.totals_due(start + TOTALS_EVERY), None, "nothing new");
+        h.on_report(Report::Captured(summary(1)), &t);
+        assert_eq!(h.totals_due(start + TOTALS_EVERY / 2), None, "too soon");
+        let later = start + TOTALS_EVERY * 2;
+        assert_eq!(
+            h.totals_due(later).as_deref(),
+            Some("totals since start: 1 delivery: 0 PASS, 0 FAIL, 1 other")
+        );
+        assert_eq!(h.totals_due(later + TOTALS_EVERY), None, "unchanged since");
+        let mut j = Headless::new(true, false);
+        j.on_report(Report::Captured(summary(2)), &t);
+        assert_eq!(j.totals_due(later), None, "JSON waits for 'stopped'");
     }
 }
