@@ -125,13 +125,13 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
             redraw = true;
         }
         if let Some(req) = app.take_copy_request() {
-            let copied = copy(
-                &mut guard,
-                &store,
-                ctx.resign_with.as_ref(),
-                copy_to.as_ref(),
-                req,
-            );
+            let how = CopyHow {
+                secret: ctx.resign_with.as_ref(),
+                to: copy_to.as_ref(),
+                now_s: chrono::Utc::now().timestamp(),
+                osc52: !clipboard::known_unsupported(|k| std::env::var(k).ok()),
+            };
+            let copied = copy(guard.terminal().backend_mut(), &store, &how, req);
             update(&mut app, copied);
             redraw = true;
         }
@@ -139,13 +139,22 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds what `c`/`C` copy and writes it to the clipboard through the terminal, unless it is
-/// too large for one escape or the terminal is known to ignore it; the popup shows it anyway.
+/// What a copy needs besides the capture: the signing secret, where the curl should go, the
+/// time to sign at, and whether this terminal takes OSC 52 at all.
+struct CopyHow<'a> {
+    secret: Option<&'a crate::signature::Secret>,
+    to: Option<&'a http::Uri>,
+    now_s: i64,
+    osc52: bool,
+}
+
+/// Builds what `c`/`C` copy and writes it to the clipboard through `out` (the terminal
+/// backend), unless it is too large for one escape or the terminal is known to ignore it; the
+/// popup shows it anyway.
 fn copy(
-    guard: &mut terminal::TerminalGuard,
+    out: &mut impl std::io::Write,
     src: &dyn CaptureSource,
-    secret: Option<&crate::signature::Secret>,
-    to: Option<&http::Uri>,
+    how: &CopyHow,
     req: clipboard::CopyRequest,
 ) -> Event {
     let stored = match src.capture(req.id) {
@@ -153,24 +162,22 @@ fn copy(
         Ok(None) => return notice(format!("capture #{} is no longer in the store", req.id)),
         Err(e) => return notice(e.to_string()),
     };
-    let now_s = chrono::Utc::now().timestamp();
     let (text, label) = clipboard::copy_text(
         req.id,
         &stored.capture,
         req.what,
-        secret.map(|s| (s, now_s)),
-        to,
+        how.secret.map(|s| (s, how.now_s)),
+        how.to,
     );
     let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
         Err(format!(
             "{} is more than a terminal takes in one clipboard escape",
             crate::capture::human_size(text.len() as u64)
         ))
-    } else if clipboard::known_unsupported(|k| std::env::var(k).ok()) {
+    } else if !how.osc52 {
         Err("this terminal ignores clipboard escapes (OSC 52)".to_string())
     } else {
-        clipboard::emit(guard.terminal().backend_mut(), &text)
-            .map_err(|e| format!("cannot write to the terminal: {e}"))
+        clipboard::emit(out, &text).map_err(|e| format!("cannot write to the terminal: {e}"))
     };
     Event::Copied(clipboard::outcome(text, label, sent))
 }

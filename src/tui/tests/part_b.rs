@@ -239,3 +239,77 @@ fn the_header_says_which_event_types_are_forwarded() {
         "{screen}"
     );
 }
+
+#[test]
+fn c_copies_a_re_signed_curl_through_the_backend_and_shows_it() {
+    use ratatui::backend::CrosstermBackend;
+    let f = fixture();
+    let mut app = app(1);
+    drive(&mut app, &f.store, [ch('G'), ch('c')]);
+    let req = app.take_copy_request().expect("a copy request");
+    let secrets = secret();
+    let to: http::Uri = "http://127.0.0.1:3000/app".parse().unwrap();
+    let how = crate::tui::CopyHow {
+        secret: secrets.first(),
+        to: Some(&to),
+        now_s: T,
+        osc52: true,
+    };
+    let mut written = Vec::<u8>::new();
+    let copied = crate::tui::copy(
+        &mut CrosstermBackend::new(&mut written),
+        &f.store,
+        &how,
+        req,
+    );
+    let Event::Copied(c) = copied.clone() else {
+        panic!("{copied:?}")
+    };
+    assert_eq!(
+        written,
+        clipboard::osc52(&c.text).into_bytes(),
+        "exactly one escape"
+    );
+    assert!(c.text.starts_with("printf '%s' '{\"id\""), "{}", c.text);
+    assert!(
+        c.text
+            .contains(&format!("X-Webhook-Signature: t={T},v1={V1}")),
+        "re-signed at T: {}",
+        c.text
+    );
+    assert!(
+        c.text
+            .contains("'http://127.0.0.1:3000/app/webhooks/dataspike'"),
+        "{}",
+        c.text
+    );
+    assert!(c.notice.contains("re-signed"), "{}", c.notice);
+    drive(&mut app, &f.store, [copied]);
+    assert!(app.popup.is_some());
+
+    // A terminal known to ignore OSC 52: nothing is written, the popup still shows it.
+    let how = crate::tui::CopyHow {
+        osc52: false,
+        ..how
+    };
+    let mut written = Vec::<u8>::new();
+    let req = CopyRequest {
+        id: f.valid,
+        what: CopyWhat::Body,
+    };
+    let Event::Copied(c) = crate::tui::copy(
+        &mut CrosstermBackend::new(&mut written),
+        &f.store,
+        &how,
+        req,
+    ) else {
+        panic!("no copy")
+    };
+    assert!(written.is_empty());
+    assert_eq!(c.text.as_bytes(), BODY);
+    assert!(
+        c.notice.contains("not copied (this terminal ignores"),
+        "{}",
+        c.notice
+    );
+}
