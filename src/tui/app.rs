@@ -558,7 +558,8 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
 
 /// Inside the popup: moves scroll it, `Esc` closes it; nothing else acts behind it.
 fn on_popup_action(app: &mut App, action: Action) {
-    let page = app.detail_height().max(1);
+    // The popup leaves a row above and below, and has a border on each of those sides.
+    let page = usize::from(app.size.1.saturating_sub(4)).max(1);
     let Some(p) = app.popup.as_mut() else {
         return;
     };
@@ -569,7 +570,7 @@ fn on_popup_action(app: &mut App, action: Action) {
         Action::PageUp => p.scroll.saturating_sub(page),
         Action::PageDown => p.scroll + page,
         Action::Top => 0,
-        Action::Bottom => last,
+        Action::Bottom => p.lines.len().saturating_sub(page),
         Action::Back => {
             app.popup = None;
             return;

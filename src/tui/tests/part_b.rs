@@ -180,7 +180,13 @@ fn a_copy_opens_the_popup_which_scrolls_and_closes() {
     assert!(screen.contains("copied via OSC 52"), "{screen}");
     assert!(screen.contains("line 3"), "{screen}");
     drive(&mut app, &f.store, [ch('G')]);
-    assert_eq!(app.popup.as_ref().map(|p| p.scroll), Some(39));
+    let page = usize::from(HEIGHT - 4);
+    assert_eq!(
+        app.popup.as_ref().map(|p| p.scroll),
+        Some(40 - page),
+        "the last page"
+    );
+    assert!(draw(&app).backend().to_string().contains("line 40"));
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
     assert!(app.popup.is_none());
     let failed = clipboard::outcome("x".into(), "the body of #6".into(), Err("too big".into()));

@@ -3,13 +3,12 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use crate::tui::app::{App, Popup};
 
 pub fn render(app: &App, p: &Popup, area: Rect, buf: &mut Buffer) {
-    let _ = app;
     let height = area.height.saturating_sub(2).max(1);
     let popup = Rect {
         x: area.x,
@@ -29,7 +28,7 @@ pub fn render(app: &App, p: &Popup, area: Rect, buf: &mut Buffer) {
         .block(
             Block::default()
                 .borders(Borders::TOP | Borders::BOTTOM)
-                .title(p.title.clone()),
+                .title(Span::styled(p.title.clone(), app.theme.accent())),
         )
         .render(popup, buf);
 }
