@@ -50,7 +50,15 @@ fn m_marks_and_d_compares_the_mark_with_the_selection() {
     let cmds = drive(&mut app, &f.store, [ch('j'), ch('m')]);
     assert!(cmds.is_empty());
     assert_eq!(app.mark, Some(pending));
-    let cmds = drive(&mut app, &f.store, [ch('k'), ch('d')]);
+    drive(&mut app, &f.store, [ch('k')]);
+    // Screen rows: header 0-1, column titles 2, then newest first: the marked one is row 4.
+    let screen = draw(&app);
+    assert_eq!(
+        screen.backend().buffer()[(0, 4)].fg,
+        Color::Cyan,
+        "the marked row"
+    );
+    let cmds = drive(&mut app, &f.store, [ch('d')]);
     assert!(
         cmds.is_empty(),
         "comparing reads the store, it sends nothing"
