@@ -32,6 +32,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let row = Row::new(cells(app, s));
         if i == app.window.cursor() {
             row.style(t.selected())
+        } else if app.mark == Some(s.id) {
+            // The capture `m` marked for compare.
+            row.style(t.accent())
         } else {
             row
         }
