@@ -12,7 +12,7 @@ use hookscope::signature::Scheme;
 use libfuzzer_sys::fuzz_target;
 
 const A: &str = "It's a Secret to Everybody";
-const B: &str = "another secret";
+const B: &str = "gh-fuzz-secret-b-7f3a";
 
 fn oracle(key: &[u8], headers: &[HeaderPair], body: &[u8]) -> Option<Reading> {
     let value = one(headers, "X-Hub-Signature-256")?;

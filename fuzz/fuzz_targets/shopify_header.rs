@@ -12,7 +12,7 @@ use hookscope::headers::HeaderPair;
 use hookscope::signature::Scheme;
 use libfuzzer_sys::fuzz_target;
 
-const A: &str = "hush";
+const A: &str = "shopify-fuzz-secret-a-91c2";
 const B: &str = "shpss_0123456789abcdef0123456789abcdef";
 
 fn oracle(key: &[u8], headers: &[HeaderPair], body: &[u8]) -> Option<Reading> {
