@@ -11,6 +11,7 @@ pub mod app;
 pub mod detail_text;
 mod editor;
 pub mod event;
+pub mod fit;
 pub mod keymap;
 pub mod screen;
 mod terminal;

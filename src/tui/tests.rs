@@ -15,6 +15,8 @@ use crate::signature::dataspike::SIGNATURE_HEADER;
 use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 
+mod sizes;
+
 // The published Dataspike test vector (shared/reference/dataspike.md).
 const SECRET: &str = "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const T: i64 = 1_700_000_000;
@@ -268,9 +270,14 @@ fn snapshot_filter_prompt() {
     insta::assert_snapshot!(draw(&app).backend());
 }
 
-/// Column 9 holds the badge of each row (after `HH:MM:SS `); row 3 is the first capture.
+/// The colour of the badge of a row, found under the `SIG` title; row 3 is the first capture.
 fn badge_fg(terminal: &Terminal<TestBackend>, row: u16) -> Color {
-    terminal.backend().buffer()[(9, row)].fg
+    let buffer = terminal.backend().buffer();
+    let titles: String = (0..buffer.area.width)
+        .map(|x| buffer[(x, 2)].symbol().to_string())
+        .collect();
+    let column = titles.find("SIG").expect("a SIG column") as u16;
+    buffer[(column, row)].fg
 }
 
 #[test]

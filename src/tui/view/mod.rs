@@ -13,6 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::app::App;
+use super::fit;
 use super::screen::areas;
 pub use super::screen::{detail_rows, list_rows};
 
@@ -67,10 +68,38 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let mut spans = Vec::new();
-    for (keys, label) in app.keymap.footer() {
-        spans.push(Span::styled(keys, t.key()));
-        spans.push(Span::styled(format!(" {label}  "), t.dim()));
+    let items = app
+        .keymap
+        .footer()
+        .into_iter()
+        .map(|(keys, label, rank)| {
+            let spans = vec![
+                Span::styled(keys, t.key()),
+                Span::styled(format!(" {label}"), t.dim()),
+            ];
+            (rank, spans)
+        })
+        .collect();
+    Paragraph::new(fitted_line(items, area.width, "  ")).render(area, buf);
+}
+
+/// Whole items joined by `gap`; when they do not all fit, the least important (highest rank)
+/// are left out, so no word is ever cut.
+fn fitted_line<'a>(items: Vec<(u8, Vec<Span<'a>>)>, width: u16, gap: &'a str) -> Line<'a> {
+    let sizes: Vec<(usize, u8)> = items
+        .iter()
+        .map(|(rank, spans)| (spans.iter().map(Span::width).sum(), *rank))
+        .collect();
+    let kept = fit::items_that_fit(&sizes, usize::from(width), gap.chars().count());
+    let mut line = Vec::new();
+    for ((_, spans), keep) in items.into_iter().zip(kept) {
+        if !keep {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push(Span::raw(gap));
+        }
+        line.extend(spans);
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    Line::from(line)
 }
