@@ -15,7 +15,7 @@ use crate::output::attempt_brief;
 use crate::report::{Report, ReportTx};
 use crate::signature::Secret;
 use crate::store::{StoreWorker, StoredCapture};
-use crate::tui::Command;
+use crate::tui::{Command, EditedBody};
 
 /// Where `x` writes fixtures, relative to the working directory.
 pub const FIXTURES_DIR: &str = "fixtures";
@@ -64,8 +64,13 @@ async fn replay_one(
     fx: &Effects,
     id: CaptureId,
     resign: bool,
-    body: Option<Vec<u8>>,
+    body: Option<EditedBody>,
 ) -> anyhow::Result<String> {
+    let sent = match &body {
+        Some(b) => format!(", sent edited body ({})", b.note),
+        None => String::new(),
+    };
+    let body = body.map(|b| b.bytes);
     let plan = ReplayPlan::new(resign, body, Vec::new(), fx.secret.as_ref()).map_err(|_| {
         anyhow::anyhow!(
             "re-signing needs a secret: start with --secret whsec_... ('R' replays as captured)"
@@ -90,7 +95,7 @@ async fn replay_one(
     let recorded = fx.recorder.record(&target, shipment).await;
     recorded.stored?;
     Ok(format!(
-        "replayed #{id}{} {}",
+        "replayed #{id}{}{sent} {}",
         if recorded.attempt.resigned {
             " re-signed"
         } else {

@@ -68,20 +68,20 @@ pub fn column_widths(columns: &[Column], width: u16, gap: u16) -> Vec<Option<u16
 
 /// Which items of a line stay: all when they fit; otherwise whole items are dropped, the
 /// highest rank first (the later one on a tie), until the rest fit with `gap` between them.
-/// `items` are `(width, rank)` in display order.
+/// The most important item always stays (cut by the edge if it must), so a line never goes
+/// blank. `items` are `(width, rank)` in display order.
 pub fn items_that_fit(items: &[(usize, u8)], width: usize, gap: usize) -> Vec<bool> {
     let mut kept = vec![true; items.len()];
     loop {
         let shown: Vec<usize> = (0..items.len()).filter(|&i| kept[i]).collect();
         let total: usize =
             shown.iter().map(|&i| items[i].0).sum::<usize>() + gap * shown.len().saturating_sub(1);
-        if total <= width {
+        if total <= width || shown.len() <= 1 {
             return kept;
         }
-        let Some(&drop) = shown.iter().max_by_key(|&&i| (items[i].1, i)) else {
-            return kept;
-        };
-        kept[drop] = false;
+        if let Some(&drop) = shown.iter().max_by_key(|&&i| (items[i].1, i)) {
+            kept[drop] = false;
+        }
     }
 }
 
@@ -189,7 +189,12 @@ mod tests {
             items_that_fit(&items, 40, 2),
             vec![false, true, true, false]
         );
-        assert_eq!(items_that_fit(&items, 5, 2), vec![false; 4]);
+        assert_eq!(
+            items_that_fit(&items, 5, 2),
+            vec![false, true, false, false],
+            "the most important item stays, cut by the edge"
+        );
+        assert_eq!(items_that_fit(&[], 5, 2), Vec::<bool>::new());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::signature::dataspike::SIGNATURE_HEADER;
 use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 
+mod edit;
 mod sizes;
 
 // The published Dataspike test vector (shared/reference/dataspike.md).
@@ -464,12 +465,14 @@ fn edit_requests_the_editor_then_replays_resigned() {
     let id = app.take_edit_request();
     assert_eq!(id, Some(f.ids[5]));
     assert_eq!(app.take_edit_request(), None, "taken once");
+    // The newest capture's body is binary, not JSON: an edit is sent as saved, at once.
     let cmds = drive(
         &mut app,
         &f.store,
         [Event::Edited {
             id: f.ids[5],
-            body: Ok(b"{}".to_vec()),
+            original: b"\x00\xff\x10binary".to_vec(),
+            edited: Ok(b"{}".to_vec()),
         }],
     );
     assert_eq!(
@@ -477,7 +480,10 @@ fn edit_requests_the_editor_then_replays_resigned() {
         vec![Command::Replay {
             id: f.ids[5],
             resign: true,
-            body: Some(b"{}".to_vec())
+            body: Some(super::EditedBody {
+                bytes: b"{}".to_vec(),
+                note: "as edited, 2 bytes".into()
+            })
         }]
     );
     let cmds = drive(
@@ -485,7 +491,8 @@ fn edit_requests_the_editor_then_replays_resigned() {
         &f.store,
         [Event::Edited {
             id: f.ids[5],
-            body: Err("editor 'vi' exited with 1".into()),
+            original: Vec::new(),
+            edited: Err("editor 'vi' exited with 1".into()),
         }],
     );
     assert!(cmds.is_empty());

@@ -12,7 +12,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::App;
+use super::app::{App, PendingEdit};
+use super::editor;
 use super::fit;
 use super::screen::areas;
 pub use super::screen::{detail_rows, list_rows};
@@ -35,7 +36,9 @@ impl Widget for &App {
 
 fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let line = if let Some(prompt) = &app.filter.prompt {
+    let line = if let Some(p) = &app.pending_edit {
+        pending_edit_line(app, p, area.width)
+    } else if let Some(prompt) = &app.filter.prompt {
         Line::from(vec![
             Span::styled("/", t.accent()),
             Span::raw(prompt.clone()),
@@ -64,6 +67,45 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
         Line::default()
     };
     Paragraph::new(line).render(area, buf);
+}
+
+/// The question after an edit: what each key sends, the least needed parts left out first.
+fn pending_edit_line<'a>(app: &App, p: &'a PendingEdit, width: u16) -> Line<'a> {
+    let t = app.theme;
+    let c = &p.confirm;
+    let bytes = editor::byte_count(c.edited.len());
+    let mut items = Vec::new();
+    match &c.warning {
+        Some(warning) => {
+            items.push((
+                0,
+                vec![Span::styled(format!("#{} edited:", p.id), t.warn())],
+            ));
+            items.push((3, vec![Span::styled(warning.as_str(), t.warn())]));
+            items.push((1, key_item(app, "y", format!("send anyway ({bytes})"))));
+        }
+        None => {
+            items.push((
+                0,
+                vec![Span::styled(format!("send edited #{}?", p.id), t.accent())],
+            ));
+            items.push((1, key_item(app, "y", format!("as saved ({bytes})"))));
+            if let Some(compact) = &c.compacted {
+                let bytes = editor::byte_count(compact.len());
+                items.push((2, key_item(app, "c", format!("compacted ({bytes})"))));
+            }
+        }
+    }
+    items.push((1, key_item(app, "n", "cancel".into())));
+    fitted_line(items, width, "  ")
+}
+
+fn key_item<'a>(app: &App, key: &'a str, what: String) -> Vec<Span<'a>> {
+    let t = app.theme;
+    vec![
+        Span::styled(key, t.key()),
+        Span::styled(format!(" {what}"), t.dim()),
+    ]
 }
 
 fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
