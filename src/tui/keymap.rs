@@ -42,7 +42,7 @@ impl Action {
             Action::PrevTab => "previous tab",
             Action::Replay => "replay, re-signed when a secret is loaded (as captured otherwise)",
             Action::ReplayExact => "replay byte for byte, original signature included",
-            Action::EditReplay => "edit the body in $EDITOR, then replay it re-signed (asks first)",
+            Action::EditReplay => "edit the body in $EDITOR, then replay it re-signed if changed",
             Action::Export => "export as a fixture into ./fixtures/ (never overwrites)",
             Action::Filter => "filter by path, event, verdict or body text",
             Action::Follow => "follow new captures on/off",
