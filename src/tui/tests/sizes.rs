@@ -83,4 +83,10 @@ fn a_long_path_is_cut_from_the_middle_and_low_ranks_go_first() {
         !titles.contains("METHOD"),
         "method goes before the path: {titles}"
     );
+    // The detail's title keeps both ends of the path too.
+    drive(&mut app, &store, [key(KeyCode::Enter)]);
+    let screen = draw_at(&app, 80, 24).backend().to_string();
+    let tabs = screen.lines().nth(2).unwrap_or_default();
+    assert!(tabs.contains(&format!("#{id} POST /dataspike/")), "{tabs}");
+    assert!(tabs.contains("acme/hook"), "{tabs}");
 }
