@@ -99,13 +99,13 @@ pub struct Confirm {
     /// The same JSON without whitespace between tokens, when it still parses.
     pub compacted: Option<Vec<u8>>,
     /// Set when the body no longer parses as JSON: why (serde's words, with line and column).
-    pub warning: Option<String>,
+    pub json_error: Option<String>,
 }
 
 impl Confirm {
     /// What sending the text as saved sends: `pretty-printed, 312 bytes`.
     pub fn edited_note(&self) -> String {
-        let what = if self.warning.is_some() {
+        let what = if self.json_error.is_some() {
             "not JSON"
         } else {
             "pretty-printed"
@@ -139,12 +139,12 @@ pub fn decide(original: &[u8], edited: &[u8]) -> Decision {
         None => Confirm {
             edited: edited.to_vec(),
             compacted: Some(relayout(edited, false)),
-            warning: None,
+            json_error: None,
         },
         Some(e) => Confirm {
             edited: edited.to_vec(),
             compacted: None,
-            warning: Some(format!("no longer valid JSON ({e})")),
+            json_error: Some(e.to_string()),
         },
     };
     Decision::NeedsConfirm(confirm)
@@ -321,7 +321,7 @@ mod tests {
             panic!("edited JSON asks first");
         };
         assert_eq!(c.edited, edited.as_bytes(), "as saved, byte for byte");
-        assert_eq!(c.warning, None);
+        assert_eq!(c.json_error, None);
         let (compact, note) = c.compacted_body().unwrap();
         let expected = String::from_utf8(relayout(STORED, false))
             .unwrap()
@@ -341,9 +341,11 @@ mod tests {
         let Decision::NeedsConfirm(c) = decide(STORED, broken) else {
             panic!("broken JSON asks first");
         };
-        let warning = c.warning.clone().unwrap();
-        assert!(warning.starts_with("no longer valid JSON ("), "{warning}");
-        assert!(warning.contains("line 3"), "{warning}");
+        let why = c.json_error.clone().unwrap();
+        assert!(
+            why.contains("line 3"),
+            "serde's words, with the place: {why}"
+        );
         assert_eq!(c.compacted, None);
         assert_eq!(c.compacted_body(), None);
         assert_eq!(c.edited_note(), "not JSON, 15 bytes");

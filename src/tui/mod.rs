@@ -9,7 +9,7 @@
 
 pub mod app;
 pub mod detail_text;
-pub mod editor;
+mod editor;
 pub mod event;
 pub mod fit;
 pub mod keymap;

@@ -145,18 +145,19 @@ fn json_that_no_longer_parses_warns_and_asks() {
     let broken = b"{\"event_type\": \"DOCVER\",\n".to_vec();
     let (mut app, cmds) = edited(&f, &broken);
     assert!(cmds.is_empty(), "not sent without a yes");
-    let warning = app
+    let why = app
         .pending_edit
         .as_ref()
-        .and_then(|p| p.confirm.warning.clone())
+        .and_then(|p| p.confirm.json_error.clone())
         .unwrap_or_default();
-    assert!(warning.contains("no longer valid JSON"), "{warning}");
+    assert!(why.contains("EOF"), "{why}");
     let status = status_line(&app);
     assert!(
         status.contains("y send anyway") && status.contains("n cancel"),
         "{status}"
     );
     assert!(!status.contains("compacted"), "{status}");
+    assert!(status.contains("is no longer valid JSON"), "{status}");
     assert!(
         drive(&mut app, &f.store, [ch('c')]).is_empty(),
         "nothing to compact"

@@ -75,13 +75,11 @@ fn pending_edit_line<'a>(app: &App, p: &'a PendingEdit, width: u16) -> Line<'a> 
     let c = &p.confirm;
     let bytes = editor::byte_count(c.edited.len());
     let mut items = Vec::new();
-    match &c.warning {
-        Some(warning) => {
-            items.push((
-                0,
-                vec![Span::styled(format!("#{} edited:", p.id), t.warn())],
-            ));
-            items.push((3, vec![Span::styled(warning.as_str(), t.warn())]));
+    match &c.json_error {
+        Some(why) => {
+            let warning = format!("#{} is no longer valid JSON", p.id);
+            items.push((0, vec![Span::styled(warning, t.warn())]));
+            items.push((3, vec![Span::styled(format!("({why})"), t.warn())]));
             items.push((1, key_item(app, "y", format!("send anyway ({bytes})"))));
         }
         None => {
