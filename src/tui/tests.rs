@@ -806,12 +806,19 @@ fn every_screen_draws_at_any_size() {
     for (w, h) in [(1, 1), (2, 3), (20, 5), (60, 15), (300, 80)] {
         let mut app = app(1);
         update(&mut app, Event::Resize(w, h));
-        let screens: [&[Event]; 5] = [
+        // The question after an edit of a JSON body, on top of the detail.
+        let edited = Event::Edited {
+            id: f.valid,
+            original: BODY.to_vec(),
+            edited: Ok(b"{\"edited\": true}".to_vec()),
+        };
+        let screens: [&[Event]; 6] = [
             &[],
             &[ch('?')],
             &[key(KeyCode::Esc), ch('/'), ch('x')],
             &[key(KeyCode::Esc), key(KeyCode::Enter)],
             &[key(KeyCode::Tab), key(KeyCode::Tab), ch('G')],
+            &[edited],
         ];
         for events in screens {
             drive(&mut app, &f.store, events.iter().cloned());
@@ -820,5 +827,6 @@ fn every_screen_draws_at_any_size() {
                 .draw(|frame| frame.render_widget(&app, frame.area()))
                 .unwrap();
         }
+        assert!(app.pending_edit.is_some());
     }
 }
