@@ -6,6 +6,7 @@ mod files;
 mod identical;
 mod purge;
 mod schema;
+mod stats;
 mod worker;
 mod writer;
 

@@ -16,6 +16,7 @@ use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 
 mod edit;
+mod part_b;
 mod sizes;
 
 // The published Dataspike test vector (shared/reference/dataspike.md).
@@ -135,6 +136,7 @@ fn app(secrets_loaded: usize) -> App {
     let setup = Setup {
         listen_url: Some("http://127.0.0.1:8080".into()),
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
+        forward_events: None,
         secrets_loaded,
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });

@@ -15,8 +15,10 @@ const RANK_SECRETS: u8 = 2;
 const RANK_NAME: u8 = 3;
 const RANK_TALLY: u8 = 0;
 const RANK_NEWER_ABOVE: u8 = 1;
-const RANK_FOLLOW: u8 = 2;
-const RANK_SINCE: u8 = 3;
+const RANK_MARK: u8 = 2;
+const RANK_FOLLOW: u8 = 3;
+const RANK_ANSWERS: u8 = 4;
+const RANK_SINCE: u8 = 5;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
@@ -40,6 +42,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 Some(false) => Span::styled(" (unreachable)", t.error()),
                 None => Span::styled(" (not probed yet)", t.dim()),
             });
+            if let Some(only) = &app.setup.forward_events {
+                forward.push(Span::styled(format!(" {only}"), t.warn()));
+            }
         }
         None => forward.push(Span::styled("off", t.dim())),
     }
@@ -87,6 +92,25 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         second.push((
             RANK_NEWER_ABOVE,
             vec![Span::styled("  ▲ newer captures above (g)", t.warn())],
+        ));
+    }
+    if let Some(m) = app.mark {
+        second.push((
+            RANK_MARK,
+            vec![Span::styled(format!("  marked #{m}"), t.accent())],
+        ));
+    }
+    // The app's numbers go first in a narrow terminal, before the hints and the mark.
+    let answers = app.totals.answers.classes();
+    if !answers.is_empty() {
+        let parts: Vec<String> = answers.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        second.push((
+            RANK_ANSWERS,
+            vec![
+                Span::styled("  app ", t.dim()),
+                Span::raw(parts.join(" ")),
+                Span::styled(format!("  {}", app.totals.latency().short()), t.dim()),
+            ],
         ));
     }
     let lines = vec![

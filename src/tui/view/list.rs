@@ -176,6 +176,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             let row = Row::new(shown.iter().map(|&(col, w)| cell(app, s, text, col, w)));
             if i == app.window.cursor() {
                 row.style(t.selected())
+            } else if app.mark == Some(s.id) {
+                // The capture `m` marked for compare.
+                row.style(t.accent())
             } else {
                 row
             }
