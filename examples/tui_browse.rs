@@ -25,6 +25,7 @@ fn main() -> anyhow::Result<()> {
         listen_url: None,
         forward_target: None,
         forward_events: None,
+        routes: Vec::new(),
         secrets_loaded,
         resign_with: Vec::new(),
         reports,

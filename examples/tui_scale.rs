@@ -139,6 +139,7 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                     source: Source::Live,
                     verdict,
                     diagnostics: None,
+                    route: None,
                 }
             })
             .collect();
@@ -248,6 +249,7 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         listen_url: Some("http://127.0.0.1:8080".into()),
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
         forward_events: None,
+        routes: Vec::new(),
         secrets_loaded: 1,
     };
     let app = App::new(setup, Zone::Local, Theme { color: true });

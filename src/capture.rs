@@ -104,6 +104,9 @@ pub struct Capture {
     pub event: EventInfo,
     pub verdict: Verdict,
     pub diagnostics: Option<Diagnostics>,
+    /// The route that forwarded it (`hookscope.toml`'s name or prefix); `None`: no route took
+    /// it, or nothing was forwarded.
+    pub route: Option<String>,
 }
 
 impl Capture {
@@ -134,6 +137,7 @@ impl Capture {
                 scheme: Scheme::default(),
             },
             diagnostics: None,
+            route: None,
         }
     }
 
@@ -157,6 +161,7 @@ impl Capture {
             source: self.source,
             verdict: self.verdict.clone(),
             latest_attempt: None,
+            route: self.route.clone(),
         }
     }
 
@@ -205,6 +210,8 @@ pub struct CaptureSummary {
     pub source: Source,
     pub verdict: Verdict,
     pub latest_attempt: Option<AttemptBrief>,
+    /// As [`Capture::route`].
+    pub route: Option<String>,
 }
 
 impl CaptureSummary {
@@ -224,6 +231,7 @@ impl CaptureSummary {
             "source": self.source.as_str(),
             "verdict": self.verdict.to_json(),
             "latest_attempt": self.latest_attempt,
+            "route": self.route,
         })
     }
 }

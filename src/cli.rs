@@ -54,6 +54,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Delete stored captures for good (older than a duration, or all), then compact the file
     Purge(PurgeArgs),
+    /// Check the config file (hookscope.toml): settings, secret references, routes
+    Config(ConfigArgs),
 }
 
 impl Cli {
@@ -73,6 +75,33 @@ impl ListenArgs {
         use std::io::IsTerminal;
         !self.no_tui && !self.json && std::io::stdout().is_terminal()
     }
+}
+
+/// Where `hookscope.toml` is.
+#[derive(Debug, Args, Clone)]
+pub struct ConfigFileArgs {
+    /// Settings, secret references and routes [default: ./hookscope.toml when it exists]
+    #[arg(long = "config", env = "HOOKSCOPE_CONFIG", value_name = "PATH")]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate hookscope.toml and print the resolved settings and routes (secrets only as
+    /// their references); exit 2 when it is invalid
+    Check(ConfigCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    #[command(flatten)]
+    pub config: ConfigFileArgs,
 }
 
 /// Where the database lives.
@@ -127,29 +156,35 @@ pub struct ToleranceArgs {
 
 #[derive(Debug, Args)]
 pub struct ListenArgs {
+    #[command(flatten)]
+    pub config: ConfigFileArgs,
     /// Address to bind; anything but loopback exposes captured personal data to the network
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
-    /// Port to bind; 0 picks a free one
-    #[arg(long, short, default_value_t = DEFAULT_PORT)]
-    pub port: u16,
+    /// [default: 127.0.0.1]
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to bind; 0 picks a free one [default: 9474]
+    #[arg(long, short)]
+    pub port: Option<u16>,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
     pub secrets: SecretArgs,
-    #[command(flatten)]
-    pub tolerance: ToleranceArgs,
+    /// Allowed distance between the signed timestamp and now, in seconds (0 disables the
+    /// check) [default: 300]
+    #[arg(long, value_name = "SECONDS")]
+    pub tolerance: Option<u64>,
     /// Largest request body accepted (e.g. 10MiB, 512KiB, 1000000); larger ones get 413 and
-    /// are stored truncated
-    #[arg(long, default_value = "10MiB", value_parser = parse_size, value_name = "SIZE")]
-    pub max_body: usize,
+    /// are stored truncated [default: 10MiB]
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub max_body: Option<usize>,
     /// Print one line per delivery instead of opening the terminal UI
     #[arg(long)]
     pub no_tui: bool,
     /// Print NDJSON instead of human lines (implies --no-tui)
     #[arg(long)]
     pub json: bool,
-    /// Forward every delivery to your app at this URL; its path is a prefix
+    /// Forward every delivery to your app at this URL; its path is a prefix. One catch-all
+    /// route: replaces the routes of hookscope.toml
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
     /// Forward only these event types (comma-separated, any case, e.g. DOCVER,AML_SCREENING);
@@ -162,19 +197,20 @@ pub struct ListenArgs {
     )]
     pub events: Vec<String>,
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
-    #[arg(long, default_value = "app", value_parser = respond_parser(), requires = "forward_to")]
-    pub respond: Respond,
-    /// Seconds the app has to answer a forwarded delivery
-    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub forward_timeout: u64,
+    /// [default: app]
+    #[arg(long, value_parser = respond_parser())]
+    pub respond: Option<Respond>,
+    /// Seconds the app has to answer a forwarded delivery [default: 10]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub forward_timeout: Option<u64>,
     /// Also trust the CA certificate(s) in this PEM file when forwarding to an https target (a
     /// private CA or a self-signed app)
-    #[arg(long, value_name = "PEM", requires = "forward_to")]
+    #[arg(long, value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,
     /// Seconds a sender has to send its request head, and again its body; slower ones are cut off
-    /// (a partial body is stored and answered 408)
-    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub read_timeout: u64,
+    /// (a partial body is stored and answered 408) [default: 30]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout: Option<u64>,
     /// normal: a stored capture survives hookscope crashing or being killed; full: also an OS
     /// crash or power loss (fsync per commit, about half the throughput)
     #[arg(long, default_value = "normal", value_parser = durability_parser())]
@@ -768,7 +804,7 @@ mod tests {
             panic!("not listen")
         };
         assert_eq!(a.durability, Durability::default());
-        assert_eq!(a.respond, Respond::App);
+        assert_eq!(a.respond, None, "left to hookscope.toml, else app");
         assert_eq!(SignMode::default(), SignMode::Valid);
     }
 

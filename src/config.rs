@@ -6,7 +6,9 @@ use http::Uri;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::config_file::{self, FileConfig, SecretEntry, SecretRef};
 use crate::forward::{parse_target, Forwarder};
+use crate::intake::Respond;
 use crate::sign_mode::SignMode;
 use crate::signature::{parse_secrets, Scheme, Secret};
 use crate::store::{Fault, StoreError};
@@ -58,6 +60,90 @@ pub fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
         )
     })?;
     Ok(dirs.data_dir().join(DEFAULT_DB_FILE))
+}
+
+/// The config file: `--config`/`HOOKSCOPE_CONFIG` (which must exist), else `hookscope.toml` in
+/// the current directory when there is one. `None`: no file, flags and defaults only.
+pub fn config_file(arg: Option<&Path>) -> anyhow::Result<Option<(PathBuf, FileConfig)>> {
+    let (path, given) = match arg {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from(config_file::FILE_NAME), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if !given && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(usage(format!(
+                "cannot read --config (or HOOKSCOPE_CONFIG) '{}': {e}; fix the path, or leave it out to use ./{}",
+                path.display(),
+                config_file::FILE_NAME
+            )))
+        }
+    };
+    let file = config_file::parse(&text)
+        .map_err(|e| usage(format!("config file '{}', {e}", path.display())))?;
+    Ok(Some((path, file)))
+}
+
+/// A secret the file refers to, read from its variable or file. Errors name the reference
+/// and its line, never the value.
+pub fn resolve_secret(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {
+    let at = format!(
+        "config file '{}', line {}: secret '{}'",
+        file.display(),
+        entry.line,
+        entry.at
+    );
+    let text = match &entry.at {
+        SecretRef::Env(name) => std::env::var(name).map_err(|_| {
+            format!("{at}: environment variable '{name}' is not set; export it, or change the reference")
+        })?,
+        SecretRef::File(p) => {
+            let path = expand_home(p);
+            std::fs::read_to_string(&path).map_err(|e| {
+                format!("{at}: cannot read '{}': {e}; fix the path", path.display())
+            })?
+        }
+    };
+    Secret::parse_for(entry.scheme, text.trim()).map_err(|e| format!("{at}: {e}"))
+}
+
+/// The file's secrets, each resolved; the first failure is a usage error.
+pub fn file_secrets(file: &Path, entries: &[SecretEntry]) -> anyhow::Result<Vec<Secret>> {
+    entries
+        .iter()
+        .map(|e| resolve_secret(file, e).map_err(usage))
+        .collect()
+}
+
+/// `~/x` in the home directory; anything else as written.
+fn expand_home(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), directories::BaseDirs::new()) {
+        (Some(rest), Some(dirs)) => dirs.home_dir().join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
+/// A path written in the config file is relative to the file's folder.
+pub fn beside(file: &Path, written: &str) -> PathBuf {
+    let p = expand_home(written);
+    match file.parent() {
+        Some(dir) if p.is_relative() => dir.join(p),
+        _ => p,
+    }
+}
+
+/// `respond = "app"` or `"ack"` (checked when the file was parsed).
+pub fn respond(text: &str) -> Respond {
+    match text {
+        "ack" => Respond::Ack,
+        _ => Respond::App,
+    }
+}
+
+/// `max-body` from the file (or the flag, already a number), read like `--max-body`.
+pub fn max_body(text: &str) -> anyhow::Result<usize> {
+    crate::cli::parse_size(text).map_err(|e| usage(format!("max-body: {e}")))
 }
 
 /// Parses `--secret` values; the error names which one is wrong, never its value.

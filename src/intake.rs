@@ -21,10 +21,11 @@ use std::sync::Arc;
 
 use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, Source};
 use crate::forward::{
-    forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
+    forward_request, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
 };
 use crate::headers::{HeaderPair, HopByHop};
 use crate::report::{Report, ReportTx};
+use crate::routes::RouteTable;
 use crate::signature::{verify_capture, Secret, Verdict};
 use crate::store::Writer;
 
@@ -100,12 +101,26 @@ impl EventFilter {
 /// Where accepted deliveries are forwarded and who answers their sender.
 #[derive(Debug, Clone)]
 pub struct ForwardConfig {
-    pub target: Uri,
+    /// The first route that takes a delivery forwards it; one no route takes is captured and
+    /// answered, not forwarded. `--forward-to` is one catch-all route.
+    pub routes: RouteTable<Forwarder>,
     pub respond: Respond,
-    /// Which event types go to the app.
-    pub events: EventFilter,
-    /// The client, with its timeout and the CAs it trusts for https targets.
-    pub forwarder: Forwarder,
+}
+
+impl ForwardConfig {
+    /// The client replays use when they go through the live forward's settings: the first
+    /// route's (every route gets the same timeout and trusted CAs).
+    pub fn forwarder(&self) -> Option<&Forwarder> {
+        self.routes.routes().first().map(|r| &r.with)
+    }
+
+    /// The one base URL replays go to, when every delivery goes to one place.
+    pub fn single_target(&self) -> Option<&Uri> {
+        match self.routes.routes() {
+            [only] if only.rule.prefix() == "/" && !only.strip_prefix => Some(&only.target),
+            _ => None,
+        }
+    }
 }
 
 /// How deliveries are judged and passed on.
@@ -120,10 +135,8 @@ pub struct IntakeConfig {
 pub const CAPTURE_HEADER: &str = "x-hookscope-capture";
 
 struct Forwarding {
-    target: Uri,
+    routes: RouteTable<Arc<Recorder>>,
     respond: Respond,
-    events: EventFilter,
-    recorder: Arc<Recorder>,
 }
 
 /// The intake: shared by every connection of a transport.
@@ -139,14 +152,14 @@ impl Intake {
     /// Captures go to `writer`, reports to `reports`; a forward's attempt goes the same ways.
     pub fn new(cfg: IntakeConfig, writer: Writer, reports: ReportTx) -> Intake {
         let forward = cfg.forward.map(|f| Forwarding {
-            recorder: Arc::new(Recorder {
-                forwarder: f.forwarder,
-                attempts: Attempts::Writer(writer.clone()),
-                reports: Some(reports.clone()),
+            routes: f.routes.map(|r| {
+                Arc::new(Recorder {
+                    forwarder: r.with.clone(),
+                    attempts: Attempts::Writer(writer.clone()),
+                    reports: Some(reports.clone()),
+                })
             }),
-            target: f.target,
             respond: f.respond,
-            events: f.events,
         });
         Intake {
             secrets: cfg.secrets,
@@ -160,19 +173,23 @@ impl Intake {
     /// Takes one delivery in: build, verify, commit, report, then answer or forward.
     pub async fn receive(&self, received: Received) -> Answer {
         let peer = received.peer;
-        let capture = build_capture(
+        let mut capture = build_capture(
             received,
             &self.secrets,
             self.tolerance_s,
             chrono::Utc::now().timestamp(),
         );
-        // Built before the capture moves to the writer: the body's one clone.
-        let outgoing = match (&self.forward, &capture.rejected) {
-            (Some(f), None) if f.events.forwards(capture.event.event_type.as_deref()) => {
-                Some(forward_request(&capture, peer.map(|p| p.ip())))
-            }
+        let route = match (&self.forward, &capture.rejected) {
+            (Some(f), None) => f.routes.pick(
+                &capture.path,
+                capture.verdict.scheme(),
+                capture.event.event_type.as_deref(),
+            ),
             _ => None,
         };
+        capture.route = route.map(|r| r.name.clone());
+        // Built before the capture moves to the writer: the body's one clone.
+        let outgoing = route.map(|r| (r, forward_request(&capture, peer.map(|p| p.ip()))));
         let summary = capture.summary(0);
         let id = match self.writer.record(capture).await {
             Ok(id) => id,
@@ -191,9 +208,10 @@ impl Intake {
             return answer;
         }
         let forward = match (&self.forward, outgoing) {
-            (Some(f), Some(out)) => Some((
-                f,
-                join_target(&f.target, &summary.path, summary.query.as_deref()),
+            (Some(f), Some((route, out))) => Some((
+                f.respond,
+                &route.with,
+                route.url_for(&summary.path, summary.query.as_deref()),
                 out,
             )),
             _ => None,
@@ -201,7 +219,9 @@ impl Intake {
         let _ = self.reports.send(Report::Captured(summary));
         let mut answer = match forward {
             None => json_answer(StatusCode::OK, json!({ "id": id })),
-            Some((f, target, out)) => forward_and_answer(f, id, target, out).await,
+            Some((respond, recorder, target, out)) => {
+                forward_and_answer(respond, recorder, id, target, out).await
+            }
         };
         if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
             answer.headers.insert(CAPTURE_HEADER, v);
@@ -239,6 +259,8 @@ pub fn build_capture(
         // Judged just below, by the step import shares.
         verdict: Verdict::Unsigned,
         diagnostics: None,
+        // Picked by the intake once the verdict's scheme is known.
+        route: None,
     };
     verify(&mut capture, secrets, tolerance_s, now_s);
     capture
@@ -253,11 +275,17 @@ pub fn verify(capture: &mut Capture, secrets: &[Secret], tolerance_s: u64, now_s
 }
 
 /// Forwards an accepted capture: the sender gets an ack at once, or the app's answer.
-async fn forward_and_answer(f: &Forwarding, id: i64, target: Uri, out: Outgoing) -> Answer {
+async fn forward_and_answer(
+    respond: Respond,
+    recorder: &Arc<Recorder>,
+    id: i64,
+    target: Uri,
+    out: Outgoing,
+) -> Answer {
     let shipment = Shipment::forward(id, out);
-    match f.respond {
+    match respond {
         Respond::Ack => {
-            let recorder = f.recorder.clone();
+            let recorder = recorder.clone();
             tokio::spawn(async move {
                 // The outcome is stored as an attempt and reported; nobody else waits for it.
                 let r = recorder.record(&target, shipment).await;
@@ -268,7 +296,7 @@ async fn forward_and_answer(f: &Forwarding, id: i64, target: Uri, out: Outgoing)
             json_answer(StatusCode::OK, json!({ "id": id }))
         }
         Respond::App => {
-            let r = f.recorder.record(&target, shipment).await;
+            let r = recorder.record(&target, shipment).await;
             if let Err(e) = &r.stored {
                 tracing::error!("attempt of capture {id} not stored: {e}");
             }

@@ -4,8 +4,34 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::capture::{headers_json, human_size, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
+use crate::routes::Route;
 use crate::signature::{Diagnostics, Scheme, Verdict};
 use crate::store::StoredCapture;
+
+/// One route as `listen` and `config check` list it:
+/// `kyc: /dataspike (stripe, DOCVER only) → http://127.0.0.1:4002 (prefix stripped)`.
+pub fn route_line<T>(r: &Route<T>) -> String {
+    let mut narrow: Vec<String> = Vec::new();
+    if let Some(s) = r.rule.scheme {
+        narrow.push(s.name().to_string());
+    }
+    if let Some(e) = r.rule.events.describe() {
+        narrow.push(e);
+    }
+    let mut line = String::new();
+    if r.name != r.rule.prefix() {
+        line.push_str(&format!("{}: ", r.name));
+    }
+    line.push_str(r.rule.prefix());
+    if !narrow.is_empty() {
+        line.push_str(&format!(" ({})", narrow.join(", ")));
+    }
+    line.push_str(&format!(" → {}", r.target));
+    if r.strip_prefix {
+        line.push_str(" (prefix stripped)");
+    }
+    line
+}
 
 /// Local wall-clock time of a capture, `HH:MM:SS`.
 pub fn local_time(ms: i64) -> String {
@@ -377,6 +403,9 @@ pub fn show_text(c: &StoredCapture, attempts: &[Attempt]) -> String {
             cap.event.event_id.as_deref().unwrap_or("-")
         ));
     }
+    if let Some(r) = &cap.route {
+        out.push_str(&format!("route: {r}\n"));
+    }
     out.push_str("\nSignature\n  ");
     out.push_str(&verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None).replace('\n', "\n  "));
     out = out.trim_end().to_string();
@@ -588,6 +617,7 @@ mod tests {
                 latency_ms: Some(12),
                 error: None,
             }),
+            route: None,
         };
         assert_eq!(
             capture_line(&s, "12:00:00"),

@@ -317,6 +317,7 @@ mod tests {
             source: Default::default(),
             verdict,
             latest_attempt: None,
+            route: None,
         }
     }
 

@@ -1,43 +1,108 @@
-//! `listen`: turn the flags into session settings, bind the port (its errors name the flags),
-//! and run the session.
+//! `listen`: merge the flags over `hookscope.toml` (the flags win, setting by setting), turn
+//! them into session settings, bind the port (its errors name the flags), and run the session.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::ListenArgs;
+use crate::cli::{ListenArgs, DEFAULT_PORT};
 use crate::config::{self, db_path, secrets, usage};
-use crate::intake::{EventFilter, ForwardConfig, IntakeConfig};
+use crate::config_file::Listen;
+use crate::intake::{EventFilter, ForwardConfig, IntakeConfig, Respond};
 use crate::listener::ListenConfig;
+use crate::routes::{Route, RouteTable, Rule};
 use crate::session::{self, Output, Settings};
 
-pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets(&args.secrets.secrets)?;
-    let forward = match &args.forward_to {
-        Some(url) => Some(ForwardConfig {
-            target: config::target("--forward-to", url)?,
-            respond: args.respond,
-            events: EventFilter::only(args.events.iter().cloned()),
-            forwarder: config::forwarder(
-                Duration::from_secs(args.forward_timeout),
-                args.ca_cert.as_deref(),
-            )?,
+const DEFAULT_HOST: &str = "127.0.0.1";
+const DEFAULT_TOLERANCE_S: u64 = 300;
+const DEFAULT_MAX_BODY: &str = "10MiB";
+const DEFAULT_READ_TIMEOUT_S: u64 = 30;
+const DEFAULT_FORWARD_TIMEOUT_S: u64 = 10;
+
+/// The flags as file-shaped settings, so [`Listen::over`] can let them win.
+fn flags(args: &ListenArgs) -> Listen {
+    Listen {
+        host: args.host.clone(),
+        port: args.port,
+        db: args.db.db.as_ref().map(|p| p.display().to_string()),
+        tolerance: args.tolerance,
+        max_body: args.max_body.map(|n| n.to_string()),
+        read_timeout: args.read_timeout,
+        forward_timeout: args.forward_timeout,
+        respond: args.respond.map(|r| match r {
+            Respond::App => "app".to_string(),
+            Respond::Ack => "ack".to_string(),
         }),
-        None => None,
+        ca_cert: args.ca_cert.as_ref().map(|p| p.display().to_string()),
+    }
+}
+
+pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
+    let file = config::config_file(args.config.path.as_deref())?;
+    let (set, file_secrets, file_routes) = match &file {
+        Some((path, f)) => {
+            let mut from_file = f.listen.clone();
+            // Paths in the file are relative to the file.
+            from_file.db = from_file
+                .db
+                .map(|d| config::beside(path, &d).display().to_string());
+            from_file.ca_cert = from_file
+                .ca_cert
+                .map(|d| config::beside(path, &d).display().to_string());
+            (
+                flags(&args).over(from_file),
+                Some((path.as_path(), f.secrets.as_slice())),
+                f.routes.clone(),
+            )
+        }
+        None => (flags(&args), None, RouteTable::default()),
     };
-    let host: IpAddr = args.host.parse().map_err(|_| {
+    // `--secret`/`HOOKSCOPE_SECRET` replace the file's secrets.
+    let secrets = match (args.secrets.secrets.is_empty(), file_secrets) {
+        (true, Some((path, entries))) => config::file_secrets(path, entries)?,
+        _ => secrets(&args.secrets.secrets)?,
+    };
+    let forwarder = config::forwarder(
+        Duration::from_secs(set.forward_timeout.unwrap_or(DEFAULT_FORWARD_TIMEOUT_S)),
+        set.ca_cert.as_deref().map(PathBuf::from).as_deref(),
+    );
+    // `--forward-to` is one catch-all route and replaces the file's routes.
+    let routes = match &args.forward_to {
+        Some(url) => RouteTable::new(vec![Route {
+            name: "/".into(),
+            rule: Rule::catch_all(EventFilter::only(args.events.iter().cloned())),
+            target: config::target("--forward-to", url)?,
+            strip_prefix: false,
+            with: (),
+        }]),
+        None => file_routes,
+    };
+    let forward = if routes.is_empty() {
+        None
+    } else {
+        let forwarder = forwarder?;
+        Some(ForwardConfig {
+            routes: routes.map(|_| forwarder.clone()),
+            respond: set.respond.as_deref().map_or(Respond::App, config::respond),
+        })
+    };
+    let host_text = set.host.as_deref().unwrap_or(DEFAULT_HOST);
+    let host: IpAddr = host_text.parse().map_err(|_| {
         usage(format!(
-            "--host '{}' is not an IP address; use 127.0.0.1 (default), ::1 or 0.0.0.0",
-            args.host
+            "--host '{host_text}' is not an IP address; use 127.0.0.1 (default), ::1 or 0.0.0.0"
         ))
     })?;
-    let db = db_path(args.db.db.as_deref())?;
+    let port = set.port.unwrap_or(DEFAULT_PORT);
+    let db = db_path(set.db.as_deref().map(PathBuf::from).as_deref())?;
     let listen = ListenConfig {
-        max_body: args.max_body,
-        read_timeout: Duration::from_secs(args.read_timeout),
+        max_body: config::max_body(set.max_body.as_deref().unwrap_or(DEFAULT_MAX_BODY))?,
+        read_timeout: Duration::from_secs(
+            set.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT_S).max(1),
+        ),
         intake: IntakeConfig {
             secrets,
-            tolerance_s: args.tolerance.tolerance,
+            tolerance_s: set.tolerance.unwrap_or(DEFAULT_TOLERANCE_S),
             forward,
         },
     };
@@ -54,12 +119,11 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = super::runtime()?;
     rt.block_on(async move {
-        let addr = SocketAddr::new(host, args.port);
+        let addr = SocketAddr::new(host, port);
         let socket = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
                 usage(format!(
-                    "port {} on {host} is already in use: stop the program using it, or pass --port with another port (--port 0 picks a free one)",
-                    args.port
+                    "port {port} on {host} is already in use: stop the program using it, or pass --port with another port (--port 0 picks a free one)"
                 ))
             } else {
                 usage(format!("cannot listen on {addr}: {e}"))

@@ -1,6 +1,7 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod check;
+mod config;
 mod diff;
 mod export;
 mod import;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Purge(args) => purge::run(args),
+        Command::Config(args) => config::run(args),
     }
 }
 

@@ -5,6 +5,7 @@ use crate::capture::now_ms;
 use crate::forward::testing::start_app;
 use crate::headers::header_value;
 use crate::report::ReportRx;
+use crate::routes::{Route, RouteTable, Rule};
 use crate::signature::dataspike::sign_header;
 use crate::signature::Status;
 use crate::store::{spawn_writer, OpenMode, Store};
@@ -40,6 +41,20 @@ struct Rig {
     dir: tempfile::TempDir,
     intake: Intake,
     reports: ReportRx,
+}
+
+/// `--forward-to target` as a route table of one.
+fn catch_all(target: Uri, events: EventFilter, respond: Respond, timeout_s: u64) -> ForwardConfig {
+    ForwardConfig {
+        routes: RouteTable::new(vec![Route {
+            name: "/".into(),
+            rule: Rule::catch_all(events),
+            target,
+            strip_prefix: false,
+            with: Forwarder::new(Duration::from_secs(timeout_s)),
+        }]),
+        respond,
+    }
 }
 
 fn rig(forward: Option<ForwardConfig>) -> Rig {
@@ -117,12 +132,12 @@ async fn a_rejected_delivery_is_stored_then_refused() {
 #[tokio::test]
 async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
     let (target, seen) = start_app().await;
-    let mut rig = rig(Some(ForwardConfig {
-        events: EventFilter::default(),
+    let mut rig = rig(Some(catch_all(
         target,
-        respond: Respond::App,
-        forwarder: Forwarder::new(Duration::from_secs(5)),
-    }));
+        EventFilter::default(),
+        Respond::App,
+        5,
+    )));
     // Another connection breaks the schema under the writer: every insert now fails.
     rusqlite::Connection::open(rig.dir.path().join("h.db"))
         .unwrap()
@@ -141,12 +156,12 @@ async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
 #[tokio::test]
 async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
     let (target, seen) = start_app().await;
-    let mut rig = rig(Some(ForwardConfig {
-        events: EventFilter::default(),
-        target: format!("{target}/api").parse().unwrap(),
-        respond: Respond::App,
-        forwarder: Forwarder::new(Duration::from_secs(5)),
-    }));
+    let mut rig = rig(Some(catch_all(
+        format!("{target}/api").parse().unwrap(),
+        EventFilter::default(),
+        Respond::App,
+        5,
+    )));
     let body = br#"{"id":"e2"}"#;
     let answer = rig.intake.receive(received(signed(body), body)).await;
     assert_eq!(answer.status, StatusCode::CREATED);
@@ -183,12 +198,12 @@ async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
 #[tokio::test]
 async fn respond_ack_answers_at_once_and_forwards_in_the_background() {
     let (target, seen) = start_app().await;
-    let mut rig = rig(Some(ForwardConfig {
-        events: EventFilter::default(),
+    let mut rig = rig(Some(catch_all(
         target,
-        respond: Respond::Ack,
-        forwarder: Forwarder::new(Duration::from_secs(5)),
-    }));
+        EventFilter::default(),
+        Respond::Ack,
+        5,
+    )));
     let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
     assert_eq!(answer.status, StatusCode::OK);
     let id = capture_id(&answer);
@@ -212,12 +227,12 @@ async fn an_unreachable_app_gets_502_and_the_capture_is_kept() {
         .local_addr()
         .unwrap()
         .port();
-    let rig = rig(Some(ForwardConfig {
-        events: EventFilter::default(),
-        target: format!("http://127.0.0.1:{port}").parse().unwrap(),
-        respond: Respond::App,
-        forwarder: Forwarder::new(Duration::from_secs(5)),
-    }));
+    let rig = rig(Some(catch_all(
+        format!("http://127.0.0.1:{port}").parse().unwrap(),
+        EventFilter::default(),
+        Respond::App,
+        5,
+    )));
     let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
     let id = capture_id(&answer);
@@ -250,12 +265,12 @@ fn import_and_live_share_one_verification() {
 #[tokio::test]
 async fn only_the_chosen_event_types_are_forwarded_the_rest_are_captured() {
     let (target, seen) = start_app().await;
-    let rig = rig(Some(ForwardConfig {
-        events: EventFilter::only(["docver".to_string(), "AML_SCREENING".to_string()]),
+    let rig = rig(Some(catch_all(
         target,
-        respond: Respond::App,
-        forwarder: Forwarder::new(Duration::from_secs(5)),
-    }));
+        EventFilter::only(["docver".to_string(), "AML_SCREENING".to_string()]),
+        Respond::App,
+        5,
+    )));
     let kyt = br#"{"id":"e1","event_type":"KYT_WALLET_CHECK"}"#;
     let answer = rig.intake.receive(received(signed(kyt), kyt)).await;
     assert_eq!(answer.status, StatusCode::OK, "acknowledged by hookscope");
@@ -288,4 +303,47 @@ fn an_empty_event_filter_forwards_everything() {
     let some = EventFilter::only(["DOCVER".to_string(), " ".to_string()]);
     assert_eq!(some.describe().as_deref(), Some("DOCVER only"));
     assert!(!some.forwards(None));
+}
+
+#[tokio::test]
+async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
+    let (kyc, kyc_seen) = start_app().await;
+    let (rest, rest_seen) = start_app().await;
+    let route = |name: &str, prefix: &str, target: &Uri, strip: bool| Route {
+        name: name.into(),
+        rule: Rule::new(prefix, None, EventFilter::default()),
+        target: target.clone(),
+        strip_prefix: strip,
+        with: Forwarder::new(Duration::from_secs(5)),
+    };
+    let rig = rig(Some(ForwardConfig {
+        routes: RouteTable::new(vec![
+            route("kyc", "/dataspike", &kyc, true),
+            route("rest", "/other", &rest, false),
+        ]),
+        respond: Respond::App,
+    }));
+    let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
+    let id = capture_id(&answer);
+    let stored = rig.store().get(id).unwrap().unwrap().capture;
+    assert_eq!(stored.route.as_deref(), Some("kyc"));
+    let attempts = rig.store().attempts(id).unwrap();
+    assert_eq!(
+        attempts[0].target,
+        format!("{kyc}/hook?x=1"),
+        "prefix stripped"
+    );
+    assert_eq!(kyc_seen.lock().unwrap().len(), 1);
+    assert!(rest_seen.lock().unwrap().is_empty());
+
+    let mut elsewhere = received(signed(b"{}"), b"{}");
+    elsewhere.path = "/nowhere".into();
+    let answer = rig.intake.receive(elsewhere).await;
+    assert_eq!(answer.status, StatusCode::OK, "acknowledged by hookscope");
+    let id = capture_id(&answer);
+    let stored = rig.store().get(id).unwrap().unwrap().capture;
+    assert_eq!(stored.route, None, "no route");
+    assert!(rig.store().attempts(id).unwrap().is_empty());
+    assert_eq!(kyc_seen.lock().unwrap().len(), 1);
+    assert!(rest_seen.lock().unwrap().is_empty());
 }

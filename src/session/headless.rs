@@ -5,13 +5,15 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::capture::{CaptureId, CaptureSummary};
-use crate::intake::{EventFilter, Respond};
+use crate::intake::{ForwardConfig, Respond};
 
 /// Shortest time between two totals lines in the headless text output.
 pub const TOTALS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// What a capture's line says when its event type is not among those forwarded.
-const NOT_FORWARDED: &str = "not forwarded: event type not selected";
+/// What a capture's line says when its event type is not among those `--events` forwards.
+pub const NOT_FORWARDED: &str = "not forwarded: event type not selected";
+/// What a capture's line says when no route of `hookscope.toml` took it.
+pub const NO_ROUTE: &str = "not forwarded: no route";
 use crate::listener::ListenConfig;
 use crate::output;
 use crate::report::{Report, ReportRx};
@@ -37,28 +39,40 @@ pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
         }
     });
     if let Some(f) = &cfg.intake.forward {
-        s.push_str(&format!(
-            "  forward:  {} (sender gets {})\n",
-            f.target,
-            match f.respond {
-                Respond::App => "the app's answer",
-                Respond::Ack => "200 at once",
+        let answer = match f.respond {
+            Respond::App => "the app's answer",
+            Respond::Ack => "200 at once",
+        };
+        match (f.single_target(), f.routes.routes()) {
+            (Some(target), [only]) => {
+                s.push_str(&format!("  forward:  {target} (sender gets {answer})\n"));
+                if let Some(only) = only.rule.events.describe() {
+                    s.push_str(&format!(
+                        "  events:   {only}; the others are captured and acknowledged, not forwarded\n"
+                    ));
+                }
             }
-        ));
-        if let Some(only) = f.events.describe() {
-            s.push_str(&format!(
-                "  events:   {only}; the others are captured and acknowledged, not forwarded\n"
-            ));
+            (_, routes) => {
+                s.push_str(&format!(
+                    "  routes:   first match wins (sender gets {answer})\n"
+                ));
+                for r in routes {
+                    s.push_str(&format!("    {}\n", crate::output::route_line(r)));
+                }
+                s.push_str("    anything else: captured and answered, not forwarded (no route)\n");
+            }
         }
     }
     s.push_str("  Ctrl-C stops");
     s
 }
 
-/// `forwarding`: which event types are forwarded, `None` when nothing is.
-pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<EventFilter>) {
+/// `forwarding`: where deliveries go, `None` when nothing is forwarded.
+pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<&ForwardConfig>) {
     let mut headless = Headless::new(json, forwarding.is_some());
-    headless.events = forwarding.unwrap_or_default();
+    if let Some(f) = forwarding {
+        headless.unrouted = unrouted_note(f);
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout());
     while let Some(first) = rx.blocking_recv() {
         // Drain whatever else is waiting and write it with one flush: a burst is one syscall.
@@ -82,6 +96,15 @@ pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<EventFilte
     let _ = writeln!(out, "{}", headless.stopped()).and_then(|()| out.flush());
 }
 
+/// With only `--forward-to --events`, a delivery is left out by its event type; with routes,
+/// by matching none.
+pub fn unrouted_note(f: &ForwardConfig) -> &'static str {
+    match f.single_target() {
+        Some(_) => NOT_FORWARDED,
+        None => NO_ROUTE,
+    }
+}
+
 /// Turns reports into output lines. When forwarding, a capture's line waits for its forward
 /// so it can carry the app's answer.
 pub struct Headless {
@@ -89,8 +112,8 @@ pub struct Headless {
     forwarding: bool,
     pending: HashMap<CaptureId, CaptureSummary>,
     totals: Totals,
-    /// Captures of other event types are not forwarded: their line is printed at once.
-    pub events: EventFilter,
+    /// What the line of a capture no route took says; it is printed at once.
+    pub unrouted: &'static str,
     /// When the last totals line was printed (or the printer started), and what it said.
     last_totals: (std::time::Instant, Totals),
 }
@@ -102,7 +125,7 @@ impl Headless {
             forwarding,
             pending: HashMap::new(),
             totals: Totals::default(),
-            events: EventFilter::default(),
+            unrouted: NO_ROUTE,
             last_totals: (std::time::Instant::now(), Totals::default()),
         }
     }
@@ -136,8 +159,8 @@ impl Headless {
                 return vec![serde_json::json!({"event": "listening", "url": url}).to_string()]
             }
             Report::Captured(s) if self.forwarding && s.rejected.is_none() => {
-                if !self.events.forwards(s.event_type.as_deref()) {
-                    return vec![self.line(&s, time, Some(NOT_FORWARDED))];
+                if s.route.is_none() {
+                    return vec![self.line(&s, time, Some(self.unrouted))];
                 }
                 self.pending.insert(s.id, s);
                 return vec![];
@@ -208,6 +231,8 @@ mod tests {
                 scheme: Default::default(),
             },
             latest_attempt: None,
+            // The catch-all route of `--forward-to` took it.
+            route: Some("/".into()),
         }
     }
 
@@ -272,8 +297,12 @@ mod tests {
     fn a_capture_of_an_unselected_event_type_prints_at_once_and_says_why() {
         let t = |_| "T".to_string();
         let mut h = Headless::new(false, true);
-        h.events = EventFilter::only(["DOCVER".to_string()]);
-        let lines = h.on_report(Report::Captured(summary(1)), &t);
+        h.unrouted = NOT_FORWARDED;
+        let unrouted = |id| CaptureSummary {
+            route: None,
+            ..summary(id)
+        };
+        let lines = h.on_report(Report::Captured(unrouted(1)), &t);
         assert_eq!(lines.len(), 1, "no attempt will come");
         assert!(
             lines[0].ends_with("(not forwarded: event type not selected)"),
@@ -281,10 +310,9 @@ mod tests {
             lines[0]
         );
         let mut j = Headless::new(true, true);
-        j.events = EventFilter::only(["DOCVER".to_string()]);
         let v: serde_json::Value =
-            serde_json::from_str(&j.on_report(Report::Captured(summary(2)), &t)[0]).unwrap();
-        assert_eq!(v["note"], NOT_FORWARDED);
+            serde_json::from_str(&j.on_report(Report::Captured(unrouted(2)), &t)[0]).unwrap();
+        assert_eq!(v["note"], NO_ROUTE);
     }
 
     #[test]

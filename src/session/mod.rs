@@ -81,10 +81,10 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         Output::Headless { json } => json,
     };
     let intro = intro(&url, &db, &cfg);
-    let forwarding = cfg.intake.forward.as_ref().map(|f| f.events.clone());
+    let forwarding = cfg.intake.forward.clone();
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
-        .spawn(move || print_reports(rx, json, forwarding))
+        .spawn(move || print_reports(rx, json, forwarding.as_ref()))
         .context("cannot start the output thread")?;
     if json {
         eprintln!("{intro}");
@@ -149,6 +149,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         listen_url: None,
         forward_target: b.target.map(|t| t.to_string()),
         forward_events: None,
+        routes: Vec::new(),
         secrets_loaded: b.secrets.len(),
         resign_with: b.secrets.clone(),
         reports: reports_rx,
@@ -168,13 +169,19 @@ async fn run_with_tui(
     url: String,
     db: PathBuf,
 ) -> anyhow::Result<()> {
-    let target = cfg.intake.forward.as_ref().map(|f| f.target.clone());
+    // One catch-all route: replays go there; with routes, each capture's last target (its
+    // route's).
+    let target = cfg
+        .intake
+        .forward
+        .as_ref()
+        .and_then(|f| f.single_target().cloned());
     // Replays share the live forward's client (its timeout and trusted CAs).
     let forwarder = cfg
         .intake
         .forward
         .as_ref()
-        .map(|f| f.forwarder.clone())
+        .and_then(|f| f.forwarder().cloned())
         .unwrap_or_else(|| Forwarder::new(crate::forward::FORWARD_TIMEOUT));
     // The effects worker reads on a connection of its own; its attempts go through the writer.
     let store = Store::open(&db, OpenMode::Existing)?;
@@ -202,11 +209,14 @@ async fn run_with_tui(
         db_path: db.clone(),
         listen_url: Some(url),
         forward_target: target.map(|t| t.to_string()),
-        forward_events: cfg
-            .intake
-            .forward
-            .as_ref()
-            .and_then(|f| f.events.describe()),
+        forward_events: cfg.intake.forward.as_ref().and_then(|f| {
+            f.single_target()?;
+            f.routes.routes().first()?.rule.events.describe()
+        }),
+        routes: match &cfg.intake.forward {
+            Some(f) if f.single_target().is_none() => f.routes.compact(),
+            _ => Vec::new(),
+        },
         secrets_loaded: cfg.intake.secrets.len(),
         resign_with: cfg.intake.secrets.clone(),
         reports: rx,

@@ -185,7 +185,7 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
     c.verdict_json,
     (SELECT json_array(a.status, a.latency_ms, a.error) FROM attempts a
        WHERE a.capture_id = c.id ORDER BY a.id DESC LIMIT 1),
-    c.scheme";
+    c.scheme, c.route";
 
 impl Store {
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
@@ -283,8 +283,8 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO captures (received_at_ms, method, path, query, headers, body,
                        body_size, truncated, rejected_status, rejected_reason, peer, source,
-                       event_type, event_id, verdict, verdict_json, diagnostics, scheme)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                       event_type, event_id, verdict, verdict_json, diagnostics, scheme, route)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )
                 .map_err(err)?;
             for c in captures {
@@ -307,6 +307,7 @@ impl Store {
                     encode_verdict(&c.verdict),
                     c.diagnostics.as_ref().map(to_json_text),
                     c.verdict.scheme().map(Scheme::name),
+                    c.route,
                 ])
                 .map_err(err)?;
                 ids.push(tx.last_insert_rowid());
@@ -422,7 +423,7 @@ impl Store {
             .query_row(
                 "SELECT received_at_ms, method, path, query, headers, body, body_size, truncated,
                         rejected_status, rejected_reason, peer, source, event_type, event_id,
-                        verdict_json, diagnostics, scheme
+                        verdict_json, diagnostics, scheme, route
                  FROM captures WHERE id = ?1",
                 [id],
                 |r| {
@@ -451,6 +452,7 @@ impl Store {
                             diagnostics: r
                                 .get::<_, Option<String>>(15)?
                                 .and_then(|d| serde_json::from_str::<Diagnostics>(&d).ok()),
+                            route: r.get(17)?,
                         },
                     ))
                 },
@@ -608,6 +610,7 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {
             r.get::<_, Option<String>>(14)?.as_deref(),
         ),
         latest_attempt,
+        route: r.get(15)?,
     })
 }
 

@@ -49,6 +49,9 @@ pub const MIGRATIONS: &[&str] = &[
     // verdict_json (no scheme, Dataspike's reason codes) is read by `codec::decode_verdict`.
     "ALTER TABLE captures ADD COLUMN scheme TEXT;
     UPDATE captures SET scheme = 'dataspike' WHERE verdict <> 'unsigned';",
+    // 4: the route a live delivery took (its name in hookscope.toml, or its prefix); NULL when
+    // none took it or nothing was forwarded.
+    "ALTER TABLE captures ADD COLUMN route TEXT;",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -34,6 +34,8 @@ pub struct Setup {
     pub forward_target: Option<String>,
     /// `DOCVER only` when only some event types are forwarded (the others are captured).
     pub forward_events: Option<String>,
+    /// `/stripe→:4001`, one per route in order, when forwarding by route.
+    pub routes: Vec<String>,
     pub secrets_loaded: usize,
 }
 

@@ -68,6 +68,8 @@ pub struct TuiContext {
     pub forward_target: Option<String>,
     /// `DOCVER only`: which event types are forwarded, when not all.
     pub forward_events: Option<String>,
+    /// `/stripe→:4001`, one per route in order, when forwarding by route.
+    pub routes: Vec<String>,
     pub secrets_loaded: usize,
     /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
     /// secret of its own scheme (`signature::secret_for`).
@@ -85,6 +87,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         listen_url: ctx.listen_url,
         forward_target: ctx.forward_target,
         forward_events: ctx.forward_events,
+        routes: ctx.routes,
         secrets_loaded: ctx.secrets_loaded,
     };
     let copy_to = setup

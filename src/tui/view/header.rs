@@ -13,6 +13,8 @@ const RANK_LISTEN: u8 = 0;
 const RANK_FORWARD: u8 = 1;
 const RANK_SECRETS: u8 = 2;
 const RANK_NAME: u8 = 3;
+/// The second route and later: after the name, in order.
+const RANK_ROUTES: u8 = 3;
 const RANK_TALLY: u8 = 0;
 const RANK_NEWER_ABOVE: u8 = 1;
 const RANK_MARK: u8 = 2;
@@ -34,7 +36,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         },
     ));
     let mut forward = vec![Span::styled("forward ", t.dim())];
+    let mut more_routes = Vec::new();
     match &app.setup.forward_target {
+        _ if !app.setup.routes.is_empty() => {
+            // Each route is an item: the later ones go first when the line is narrow.
+            for (i, r) in app.setup.routes.iter().enumerate().skip(1) {
+                let rank = RANK_ROUTES.saturating_add(i as u8);
+                more_routes.push((rank, vec![Span::raw(r.clone())]));
+            }
+            forward = vec![
+                Span::styled("routes ", t.dim()),
+                Span::raw(app.setup.routes[0].clone()),
+            ];
+        }
         Some(target) => {
             forward.push(Span::raw(target.clone()));
             forward.push(match app.reachable {
@@ -49,6 +63,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         None => forward.push(Span::styled("off", t.dim())),
     }
     top.push((RANK_FORWARD, forward));
+    top.extend(more_routes);
     let n = app.setup.secrets_loaded;
     top.push((
         RANK_SECRETS,

@@ -1,0 +1,528 @@
+//! `hookscope.toml`: the model of the config file and its parsing. Listener settings use the
+//! flags' names (`max-body`, `forward-timeout`), secrets are references (`env:NAME`,
+//! `file:PATH` or a path), never values, and `[[route]]` tables map a path prefix (optionally a
+//! scheme and event types) to an app.
+//!
+//! Pure: text in, a checked [`FileConfig`] or a [`ConfigError`] naming the line, column and key
+//! out. Reading the file, resolving secret references and the flags winning over the file are
+//! `config.rs`'s job; this module knows no flag and no clap.
+
+use serde::Deserialize;
+use std::fmt;
+use toml::Spanned;
+
+use crate::intake::EventFilter;
+use crate::routes::{Route, RouteTable, Rule};
+use crate::signature::Scheme;
+
+/// The file looked for in the current directory when no `--config` is given.
+pub const FILE_NAME: &str = "hookscope.toml";
+
+/// A mistake in the file: where, which key, what is wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// 1-based; 0 when the parser gave no position.
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            f.write_str(&self.message)
+        } else {
+            write!(
+                f,
+                "line {}, column {}: {}",
+                self.line, self.column, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where a secret is: the file holds only this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    Env(String),
+    File(String),
+}
+
+impl fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretRef::Env(n) => write!(f, "env:{n}"),
+            SecretRef::File(p) => write!(f, "file:{p}"),
+        }
+    }
+}
+
+/// One `[[secret]]`: a scheme (Dataspike when left out) and where its value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretEntry {
+    pub scheme: Scheme,
+    pub at: SecretRef,
+    pub line: usize,
+}
+
+/// Listener settings as the file gives them; `None` is "not in the file". The same shape is
+/// filled from the flags, and [`Listen::over`] lets the flags win.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listen {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub db: Option<String>,
+    pub tolerance: Option<u64>,
+    /// As written: `10MiB` or a number of bytes; `config.rs` reads it like `--max-body`.
+    pub max_body: Option<String>,
+    pub read_timeout: Option<u64>,
+    pub forward_timeout: Option<u64>,
+    /// `app` or `ack`.
+    pub respond: Option<String>,
+    pub ca_cert: Option<String>,
+}
+
+impl Listen {
+    /// `self` (the command line) wins over `file`, setting by setting.
+    pub fn over(self, file: Listen) -> Listen {
+        Listen {
+            host: self.host.or(file.host),
+            port: self.port.or(file.port),
+            db: self.db.or(file.db),
+            tolerance: self.tolerance.or(file.tolerance),
+            max_body: self.max_body.or(file.max_body),
+            read_timeout: self.read_timeout.or(file.read_timeout),
+            forward_timeout: self.forward_timeout.or(file.forward_timeout),
+            respond: self.respond.or(file.respond),
+            ca_cert: self.ca_cert.or(file.ca_cert),
+        }
+    }
+}
+
+/// The checked file.
+#[derive(Debug, Clone)]
+pub struct FileConfig {
+    pub listen: Listen,
+    pub secrets: Vec<SecretEntry>,
+    /// In file order: the first that takes a delivery wins.
+    pub routes: RouteTable<()>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawFile {
+    host: Option<String>,
+    port: Option<u16>,
+    db: Option<String>,
+    tolerance: Option<u64>,
+    max_body: Option<Spanned<SizeText>>,
+    read_timeout: Option<u64>,
+    forward_timeout: Option<u64>,
+    respond: Option<Spanned<String>>,
+    ca_cert: Option<String>,
+    #[serde(default)]
+    secret: Vec<RawSecret>,
+    #[serde(default)]
+    route: Vec<RawRoute>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SizeText {
+    Bytes(u64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSecret {
+    scheme: Option<Spanned<String>>,
+    secret: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRoute {
+    name: Option<String>,
+    prefix: Spanned<String>,
+    scheme: Option<Spanned<String>>,
+    #[serde(default)]
+    events: Vec<String>,
+    to: Spanned<String>,
+    #[serde(default, alias = "strip_prefix")]
+    strip_prefix: bool,
+}
+
+/// Every key the file knows, for suggesting the nearest to an unknown one.
+const KNOWN_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "db",
+    "tolerance",
+    "max-body",
+    "read-timeout",
+    "forward-timeout",
+    "respond",
+    "ca-cert",
+    "secret",
+    "route",
+    "scheme",
+    "name",
+    "prefix",
+    "events",
+    "to",
+    "strip-prefix",
+];
+
+/// Parses and checks the text of a config file.
+pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| from_toml(text, &e))?;
+    let at = |span: std::ops::Range<usize>, message: String| {
+        let (line, column) = line_column(text, span.start);
+        ConfigError {
+            line,
+            column,
+            message,
+        }
+    };
+    let max_body = match raw.max_body {
+        None => None,
+        Some(s) => {
+            let span = s.span();
+            match s.into_inner() {
+                SizeText::Bytes(n) => Some(n.to_string()),
+                SizeText::Text(t) if t.trim().is_empty() => {
+                    return Err(at(
+                        span,
+                        "'max-body' is empty; write e.g. max-body = \"10MiB\"".into(),
+                    ))
+                }
+                SizeText::Text(t) => Some(t),
+            }
+        }
+    };
+    let respond = match raw.respond {
+        None => None,
+        Some(r) => match r.get_ref().as_str() {
+            "app" | "ack" => Some(r.into_inner()),
+            other => {
+                return Err(at(
+                    r.span(),
+                    format!("'respond' is '{other}'; use \"app\" (the app answers) or \"ack\" (hookscope answers at once)"),
+                ))
+            }
+        },
+    };
+    let mut secrets = Vec::new();
+    for s in raw.secret {
+        let scheme = match &s.scheme {
+            None => Scheme::default(),
+            Some(name) => scheme(name).map_err(|m| at(name.span(), m))?,
+        };
+        let line = line_column(text, s.secret.span().start).0;
+        let reference = secret_ref(s.secret.get_ref()).map_err(|m| at(s.secret.span(), m))?;
+        secrets.push(SecretEntry {
+            scheme,
+            at: reference,
+            line,
+        });
+    }
+    let mut routes = Vec::new();
+    for r in raw.route {
+        let prefix = r.prefix.get_ref().trim();
+        if !prefix.starts_with('/') || prefix.contains(['?', '#', ' ']) {
+            return Err(at(
+                r.prefix.span(),
+                format!("route 'prefix' '{prefix}' is not a path; write e.g. prefix = \"/stripe\""),
+            ));
+        }
+        let scheme = match &r.scheme {
+            None => None,
+            Some(name) => Some(scheme(name).map_err(|m| at(name.span(), m))?),
+        };
+        let target = crate::forward::parse_target(r.to.get_ref().trim())
+            .map_err(|m| at(r.to.span(), format!("route 'to': {m}")))?;
+        let rule = Rule::new(prefix, scheme, EventFilter::only(r.events));
+        let name = r.name.unwrap_or_else(|| rule.prefix().to_string());
+        if routes.iter().any(|x: &Route<()>| x.name == name) {
+            return Err(at(
+                r.prefix.span(),
+                format!("two routes are named '{name}'; give one a different 'name'"),
+            ));
+        }
+        routes.push(Route {
+            name,
+            rule,
+            target,
+            strip_prefix: r.strip_prefix,
+            with: (),
+        });
+    }
+    Ok(FileConfig {
+        listen: Listen {
+            host: raw.host,
+            port: raw.port,
+            db: raw.db,
+            tolerance: raw.tolerance,
+            max_body,
+            read_timeout: raw.read_timeout,
+            forward_timeout: raw.forward_timeout,
+            respond,
+            ca_cert: raw.ca_cert,
+        },
+        secrets,
+        routes: RouteTable::new(routes),
+    })
+}
+
+fn scheme(name: &Spanned<String>) -> Result<Scheme, String> {
+    let text = name.get_ref().trim().to_ascii_lowercase();
+    Scheme::parse(&text).ok_or_else(|| {
+        let known: Vec<&str> = Scheme::ALL.iter().map(|s| s.name()).collect();
+        format!(
+            "'scheme' '{}' is not a known scheme; use one of: {}",
+            name.get_ref(),
+            known.join(", ")
+        )
+    })
+}
+
+/// `env:NAME`, `file:PATH` or a path (`/..`, `./..`, `../..`, `~/..`). Anything else is taken
+/// for a secret written into the file and refused, without repeating it.
+fn secret_ref(text: &str) -> Result<SecretRef, String> {
+    let t = text.trim();
+    if let Some(name) = t.strip_prefix("env:") {
+        let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        return if ok {
+            Ok(SecretRef::Env(name.to_string()))
+        } else {
+            Err(
+                "'secret' env: needs a variable name, e.g. secret = \"env:STRIPE_WEBHOOK_SECRET\""
+                    .into(),
+            )
+        };
+    }
+    if let Some(path) = t.strip_prefix("file:") {
+        return if path.is_empty() {
+            Err("'secret' file: needs a path, e.g. secret = \"file:/run/secrets/stripe\"".into())
+        } else {
+            Ok(SecretRef::File(path.to_string()))
+        };
+    }
+    if ["/", "./", "../", "~/"].iter().any(|p| t.starts_with(p)) {
+        return Ok(SecretRef::File(t.to_string()));
+    }
+    Err("'secret' looks like a secret written into the file, which is refused (config files get shared and committed); \
+         put it in an environment variable and write secret = \"env:NAME\", or in a file and write secret = \"file:/path\""
+        .into())
+}
+
+/// toml's error, with its byte offset turned into a line and column, and a suggestion for an
+/// unknown key.
+fn from_toml(text: &str, e: &toml::de::Error) -> ConfigError {
+    let (line, column) = e.span().map_or((0, 0), |s| line_column(text, s.start));
+    let message = e.message().trim().to_string();
+    let message = match unknown_field(&message) {
+        Some(key) => {
+            let hint = nearest(key)
+                .map(|k| format!("did you mean '{k}'? "))
+                .unwrap_or_default();
+            format!("unknown key '{key}': {hint}remove it or fix its name (README, \"Several apps, one listener\", lists the keys)")
+        }
+        None => format!("{message}; fix it and run 'hookscope config check'"),
+    };
+    ConfigError {
+        line,
+        column,
+        message,
+    }
+}
+
+/// The key in serde's "unknown field `x`, expected ..." message.
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+/// The known key closest to `key` by edit distance, if close enough to be a typo.
+fn nearest(key: &str) -> Option<&'static str> {
+    let key = key.replace('_', "-");
+    KNOWN_KEYS
+        .iter()
+        .map(|k| (distance(&key, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"# two apps behind one listener
+port = 8080
+tolerance = 600
+max-body = "1MiB"
+respond = "ack"
+
+[[secret]]
+scheme = "stripe"
+secret = "env:STRIPE_WEBHOOK_SECRET"
+
+[[secret]]
+secret = "file:/run/secrets/dataspike"
+
+[[route]]
+prefix = "/stripe"
+scheme = "stripe"
+to = "http://127.0.0.1:4001"
+
+[[route]]
+name = "kyc"
+prefix = "/dataspike/"
+events = ["DOCVER"]
+to = "http://127.0.0.1:4002/hooks"
+strip-prefix = true
+"#;
+
+    #[test]
+    fn a_full_file_parses() {
+        let c = parse(FULL).unwrap();
+        assert_eq!(c.listen.port, Some(8080));
+        assert_eq!(c.listen.tolerance, Some(600));
+        assert_eq!(c.listen.max_body.as_deref(), Some("1MiB"));
+        assert_eq!(c.listen.respond.as_deref(), Some("ack"));
+        assert_eq!(c.listen.host, None);
+        assert_eq!(
+            c.secrets,
+            vec![
+                SecretEntry {
+                    scheme: Scheme::Stripe,
+                    at: SecretRef::Env("STRIPE_WEBHOOK_SECRET".into()),
+                    line: 9
+                },
+                SecretEntry {
+                    scheme: Scheme::Dataspike,
+                    at: SecretRef::File("/run/secrets/dataspike".into()),
+                    line: 12
+                },
+            ]
+        );
+        let names: Vec<&str> = c.routes.routes().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["/stripe", "kyc"]);
+        let kyc = &c.routes.routes()[1];
+        assert!(kyc.strip_prefix);
+        assert_eq!(kyc.rule.prefix(), "/dataspike");
+        assert_eq!(c.routes.compact(), ["/stripe→:4001", "/dataspike→:4002"]);
+        assert!(parse("").unwrap().routes.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_line_the_key_and_what_to_do() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("port = 8080\nprot = 1\n", 2, "unknown key 'prot': did you mean 'port'?"),
+            ("[[route]]\nprefix = \"/a\"\nto = \"http://127.0.0.1:1\"\nstrip_prefx = true\n", 4, "unknown key 'strip_prefx': did you mean 'strip-prefix'?"),
+            ("port = \"x\"\n", 1, "fix it and run 'hookscope config check'"),
+            ("port = 8080\nport = 1\n", 2, "duplicate key"),
+            ("\n\n[[route]]\nprefix = \"/a\"\n", 3, "missing field `to`"),
+            ("[[route]]\nprefix = \"a\"\nto = \"http://x:1\"\n", 2, "route 'prefix' 'a' is not a path"),
+            ("[[route]]\nprefix = \"/a\"\nto = \"ftp://x\"\n", 3, "route 'to': target URL 'ftp://x'"),
+            ("[[route]]\nprefix = \"/a\"\nscheme = \"paypal\"\nto = \"http://x:1\"\n", 3, "'scheme' 'paypal' is not a known scheme"),
+            ("respond = \"later\"\n", 1, "use \"app\""),
+            ("[[secret]]\nsecret = \"env:\"\n", 2, "needs a variable name"),
+            ("[[route]]\nprefix = \"/a\"\nto = \"http://x:1\"\n[[route]]\nprefix = \"/a/\"\nto = \"http://x:2\"\n", 5, "two routes are named '/a'"),
+        ];
+        for (text, line, part) in cases {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.line, *line, "{text}: {e}");
+            assert!(e.to_string().contains(part), "{text}: {e}");
+            assert!(
+                e.to_string().starts_with(&format!("line {line}, column ")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_literal_secret_is_refused_without_repeating_it() {
+        let text =
+            "port = 1\n[[secret]]\nscheme = \"stripe\"\nsecret = \"whsec_c2VjcmV0LXZhbHVl\"\n";
+        let e = parse(text).unwrap_err();
+        assert_eq!((e.line, e.column), (4, 10));
+        let shown = e.to_string();
+        assert!(shown.contains("secret written into the file"), "{shown}");
+        assert!(shown.contains("env:NAME"), "{shown}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+        for path in ["/etc/s", "./s", "../s", "~/s", "file:s"] {
+            let text = format!("[[secret]]\nsecret = \"{path}\"\n");
+            assert!(parse(&text).is_ok(), "{path}");
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file_setting_by_setting() {
+        let file = parse("port = 8080\nhost = \"0.0.0.0\"\ntolerance = 5\n")
+            .unwrap()
+            .listen;
+        let flags = Listen {
+            port: Some(9000),
+            ..Listen::default()
+        };
+        let merged = flags.over(file);
+        assert_eq!(merged.port, Some(9000));
+        assert_eq!(merged.host.as_deref(), Some("0.0.0.0"));
+        assert_eq!(merged.tolerance, Some(5));
+        assert_eq!(merged.db, None);
+    }
+
+    #[test]
+    fn routes_match_in_file_order() {
+        let c = parse(FULL).unwrap();
+        let pick = |p, s, e| c.routes.pick(p, s, e).map(|r| r.name.clone());
+        assert_eq!(
+            pick("/stripe/x", Some(Scheme::Stripe), None).as_deref(),
+            Some("/stripe")
+        );
+        assert_eq!(pick("/stripe/x", None, None), None);
+        assert_eq!(
+            pick("/dataspike/x", None, Some("docver")).as_deref(),
+            Some("kyc")
+        );
+        assert_eq!(pick("/dataspike/x", None, Some("AML_SCREENING")), None);
+        assert_eq!(pick("/elsewhere", None, None), None);
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_column("é\nx", 3), (2, 1));
+        assert_eq!(line_column("x", 99), (1, 2));
+    }
+}
