@@ -246,8 +246,15 @@ impl App {
         let loaded = src.capture(id).and_then(|c| Ok((c, src.attempts(id)?)));
         match loaded {
             Ok((Some(capture), attempts)) => {
-                let lines =
-                    Tab::ALL.map(|tab| tab_lines(tab, &capture, &attempts, self.zone, self.theme));
+                let lines = Tab::ALL.map(|tab| {
+                    tab_lines(
+                        tab,
+                        &capture,
+                        &attempts,
+                        (self.zone, self.theme),
+                        !self.setup.routes.is_empty(),
+                    )
+                });
                 // A reload (new attempt) may shorten a tab: keep each scroll inside its text.
                 for (scroll, tab) in detail.scroll.iter_mut().zip(&lines) {
                     *scroll = (*scroll).min(tab.len().saturating_sub(1));

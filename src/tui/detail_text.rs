@@ -56,15 +56,16 @@ const BODY_HEX_LIMIT: usize = 256 * 1024;
 const RESPONSE_LIMIT: usize = 16 * 1024;
 
 /// The text of one tab.
+/// `routed`: the session forwards by route, so a capture no route took says so.
 pub fn tab_lines(
     tab: Tab,
     stored: &StoredCapture,
     attempts: &[Attempt],
-    zone: Zone,
-    theme: Theme,
+    (zone, theme): (Zone, Theme),
+    routed: bool,
 ) -> Vec<Line<'static>> {
     match tab {
-        Tab::Overview => overview(stored, attempts, zone, theme),
+        Tab::Overview => overview(stored, attempts, zone, theme, routed),
         Tab::Headers => headers(&stored.capture.headers, theme),
         Tab::Body => {
             let c = &stored.capture;
@@ -105,6 +106,7 @@ fn overview(
     attempts: &[Attempt],
     zone: Zone,
     t: Theme,
+    routed: bool,
 ) -> Vec<Line<'static>> {
     let c = &stored.capture;
     let status = c.verdict.status();
@@ -154,6 +156,15 @@ fn overview(
         )),
         t,
     ));
+    match &c.route {
+        Some(name) => lines.push(field("Route", text(name.clone()), t)),
+        None if routed && c.rejected.is_none() => lines.push(field(
+            "Route",
+            vec![Span::styled("no route: captured, not forwarded", t.warn())],
+            t,
+        )),
+        None => {}
+    }
     lines.push(field(
         "Body",
         text(body_summary(c.body.len(), c.body_size, c.truncated)),

@@ -327,3 +327,47 @@ fn c_copies_a_re_signed_curl_through_the_backend_and_shows_it() {
         c.notice
     );
 }
+
+#[test]
+fn the_header_lists_the_routes_and_drops_later_ones_when_narrow() {
+    let (_dir, store) = empty_store();
+    let mut app = app(1);
+    app.setup.forward_target = None;
+    app.setup.routes = vec!["/stripe→:4001".into(), "/dataspike→:4002".into()];
+    drive(&mut app, &store, []);
+    let wide = draw_at(&mut app, 140).backend().to_string();
+    assert!(
+        wide.contains("routes /stripe→:4001  /dataspike→:4002"),
+        "{wide}"
+    );
+    let narrow = draw_at(&mut app, 80).backend().to_string();
+    assert!(narrow.contains("routes /stripe→:4001"), "{narrow}");
+    assert!(!narrow.contains("/dataspike→"), "{narrow}");
+}
+
+#[test]
+fn the_detail_says_which_route_a_capture_took_or_that_none_did() {
+    let mut f = fixture();
+    let routed = Capture {
+        route: Some("payments".into()),
+        ..capture(T + 500, "/stripe/x", None, b"{}", &[])
+    };
+    let unrouted = capture(T + 510, "/elsewhere", None, b"{}", &[]);
+    f.store.insert_captures(&[&routed, &unrouted]).unwrap();
+    let mut app = app(1);
+    app.setup.routes = vec!["/stripe→:4001".into()];
+    // Newest first: the unrouted one is on top.
+    drive(&mut app, &f.store, [key(KeyCode::Enter)]);
+    let screen = draw_at(&mut app, 120).backend().to_string();
+    assert!(
+        screen.contains("no route: captured, not forwarded"),
+        "{screen}"
+    );
+    drive(
+        &mut app,
+        &f.store,
+        [key(KeyCode::Esc), ch('j'), key(KeyCode::Enter)],
+    );
+    let screen = draw_at(&mut app, 120).backend().to_string();
+    assert!(screen.contains("payments"), "{screen}");
+}
