@@ -88,24 +88,29 @@ pub fn config_file(arg: Option<&Path>) -> anyhow::Result<Option<(PathBuf, FileCo
 /// A secret the file refers to, read from its variable or file. Errors name the reference
 /// and its line, never the value.
 pub fn resolve_secret(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {
-    let at = format!(
-        "config file '{}', line {}: secret '{}'",
-        file.display(),
-        entry.line,
-        entry.at
-    );
+    resolve(file, entry).map_err(|why| {
+        format!(
+            "config file '{}', line {}: secret '{}': {why}",
+            file.display(),
+            entry.line,
+            entry.at
+        )
+    })
+}
+
+/// [`resolve_secret`] with only why it failed (`config check` prints the rest itself).
+pub fn resolve(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {
     let text = match &entry.at {
         SecretRef::Env(name) => std::env::var(name).map_err(|_| {
-            format!("{at}: environment variable '{name}' is not set; export it, or change the reference")
+            format!("environment variable '{name}' is not set; export it, or change the reference")
         })?,
         SecretRef::File(p) => {
-            let path = expand_home(p);
-            std::fs::read_to_string(&path).map_err(|e| {
-                format!("{at}: cannot read '{}': {e}; fix the path", path.display())
-            })?
+            let path = beside(file, p);
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read '{}': {e}; fix the path", path.display()))?
         }
     };
-    Secret::parse_for(entry.scheme, text.trim()).map_err(|e| format!("{at}: {e}"))
+    Secret::parse_for(entry.scheme, text.trim()).map_err(|e| e.to_string())
 }
 
 /// The file's secrets, each resolved; the first failure is a usage error.
@@ -435,6 +440,44 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "verify needs a secret: pass --secret whsec_... (or --secret SCHEME=..., e.g. stripe=whsec_...) or set HOOKSCOPE_SECRET"
+        );
+    }
+
+    #[test]
+    fn file_secrets_resolve_beside_the_file_and_errors_never_show_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("hookscope.toml");
+        std::fs::write(dir.path().join("gh.secret"), "gh-secret-value\n").unwrap();
+        std::fs::write(dir.path().join("bad.secret"), "not-a-whsec-value").unwrap();
+        let entry = |at, scheme| SecretEntry {
+            scheme,
+            at,
+            line: 7,
+        };
+        let ok = resolve_secret(
+            &cfg,
+            &entry(SecretRef::File("./gh.secret".into()), Scheme::Github),
+        )
+        .unwrap();
+        assert_eq!(ok.scheme(), Scheme::Github);
+        let e = resolve_secret(
+            &cfg,
+            &entry(SecretRef::File("./bad.secret".into()), Scheme::Dataspike),
+        )
+        .unwrap_err();
+        assert!(e.contains("line 7: secret 'file:./bad.secret'"), "{e}");
+        assert!(!e.contains("not-a-whsec-value"), "{e}");
+        let e = resolve_secret(
+            &cfg,
+            &entry(
+                SecretRef::Env("HOOKSCOPE_UNIT_TEST_NEVER_SET".into()),
+                Scheme::Stripe,
+            ),
+        )
+        .unwrap_err();
+        assert!(
+            e.ends_with("environment variable 'HOOKSCOPE_UNIT_TEST_NEVER_SET' is not set; export it, or change the reference"),
+            "{e}"
         );
     }
 }

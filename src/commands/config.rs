@@ -72,9 +72,9 @@ fn describe(path: &std::path::Path, file: &FileConfig) -> String {
         s.push_str("  none (signatures are not checked unless --secret is given)\n");
     }
     for (i, e) in file.secrets.iter().enumerate() {
-        let state = match config::resolve_secret(path, e) {
+        let state = match config::resolve(path, e) {
             Ok(_) => "resolved".to_string(),
-            Err(why) => format!("NOT RESOLVED: {}", why.rsplit(": ").next().unwrap_or(&why)),
+            Err(why) => format!("NOT RESOLVED: {why}"),
         };
         s.push_str(&format!(
             "  #{i} {:<9} {}  (line {})  {state}\n",
