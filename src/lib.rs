@@ -10,6 +10,7 @@ pub mod forward;
 pub mod headers;
 pub mod listener;
 pub mod output;
+pub mod query;
 pub mod report;
 pub mod sample;
 pub mod sign_mode;
