@@ -16,7 +16,6 @@ pub fn parse(input: &str, now_ms: i64) -> Result<Query, QueryError> {
 
 /// One term's place in the input: `[-]body`.
 struct Token {
-    start: usize,
     end: usize,
     negated: bool,
     /// Where the body starts (after a `-`).
@@ -76,12 +75,7 @@ fn split(input: &str) -> Result<Vec<Token>, QueryError> {
                 "unclosed quote: end the phrase with '\"'",
             ));
         }
-        tokens.push(Token {
-            start,
-            end,
-            negated,
-            body,
-        });
+        tokens.push(Token { end, negated, body });
     }
     Ok(tokens)
 }

@@ -3,6 +3,7 @@
 
 mod codec;
 mod schema;
+pub mod search;
 mod writer;
 
 pub use codec::{decode_headers, encode_headers};
@@ -18,6 +19,7 @@ use crate::capture::{
     Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
     Rejection, Source,
 };
+use crate::query::Query;
 use crate::signature::{Diagnostics, Scheme, Status};
 
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages).
@@ -142,7 +144,7 @@ pub enum OpenMode {
 }
 
 /// Filters for `list`, the TUI's window and exports.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListQuery {
     pub limit: Option<usize>,
     pub verdict: Option<Status>,
@@ -151,8 +153,8 @@ pub struct ListQuery {
     pub before: Option<CaptureId>,
     /// Only captures with an id above this (keyset paging towards newer rows).
     pub after: Option<CaptureId>,
-    /// Case-insensitive substring of path, event type, verdict or body.
-    pub text: Option<String>,
+    /// The query language's terms (`list --query`, the TUI's `/`), ANDed with the above.
+    pub query: Query,
     /// Oldest first instead of newest first.
     pub ascending: bool,
 }
@@ -349,12 +351,7 @@ impl Store {
 
     /// Summaries matching `q`, newest first unless `q.ascending`.
     pub fn list(&self, q: &ListQuery) -> Result<Vec<CaptureSummary>, StoreError> {
-        let (where_sql, args) = where_clause(q);
-        let order = if q.ascending { "ASC" } else { "DESC" };
-        let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM captures c {where_sql} ORDER BY c.id {order} LIMIT {limit}"
-        );
+        let (sql, args) = search::Plan::select(q, SUMMARY_COLUMNS);
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params_from_iter(args.iter()), summary_from_row)
@@ -384,10 +381,12 @@ impl Store {
             limit: None,
             ..q.clone()
         };
-        let (where_sql, args) = where_clause(&q);
-        let sql = format!("SELECT count(*) FROM captures c {where_sql}");
+        let plan = search::plan(&q);
+        let sql = format!("SELECT count(*) FROM {} {}", plan.from, plan.where_sql());
         self.conn
-            .query_row(&sql, params_from_iter(args.iter()), |r| r.get::<_, i64>(0))
+            .query_row(&sql, params_from_iter(plan.params.iter()), |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }
@@ -521,41 +520,6 @@ fn rejection(status: Option<u16>, reason: Option<String>) -> Option<Rejection> {
         status: status?,
         reason: reason.unwrap_or_default(),
     })
-}
-
-fn where_clause(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value as V;
-    let mut conds = Vec::new();
-    let mut args = Vec::new();
-    if let Some(v) = q.verdict {
-        args.push(V::Text(v.as_str().into()));
-        conds.push(format!("c.verdict = ?{}", args.len()));
-    }
-    if let Some(e) = &q.event {
-        args.push(V::Text(e.clone()));
-        conds.push(format!("c.event_type = ?{}", args.len()));
-    }
-    if let Some(b) = q.before {
-        args.push(V::Integer(b));
-        conds.push(format!("c.id < ?{}", args.len()));
-    }
-    if let Some(a) = q.after {
-        args.push(V::Integer(a));
-        conds.push(format!("c.id > ?{}", args.len()));
-    }
-    if let Some(t) = q.text.as_ref().filter(|t| !t.is_empty()) {
-        args.push(V::Text(t.to_lowercase()));
-        let n = args.len();
-        conds.push(format!(
-            "(instr(lower(c.path), ?{n}) > 0 OR instr(lower(coalesce(c.event_type, '')), ?{n}) > 0
-              OR instr(c.verdict, ?{n}) > 0 OR instr(lower(CAST(c.body AS TEXT)), ?{n}) > 0)"
-        ));
-    }
-    if conds.is_empty() {
-        (String::new(), args)
-    } else {
-        (format!("WHERE {}", conds.join(" AND ")), args)
-    }
 }
 
 fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {

@@ -9,6 +9,7 @@ mod list;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
@@ -35,15 +36,31 @@ impl Widget for &App {
 fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let line = if let Some(prompt) = &app.filter.prompt {
-        Line::from(vec![
-            Span::styled("/", t.accent()),
-            Span::raw(prompt.clone()),
-            Span::styled("█", t.dim()),
-            Span::styled(
-                "   Enter applies · Esc cancels · matches path, event, verdict, body",
-                t.dim(),
-            ),
-        ])
+        let mut spans = vec![Span::styled("/", t.accent())];
+        match &app.filter.error {
+            // The offending token marked in place, the reason after the cursor.
+            Some(e) => {
+                let start = floor_boundary(prompt, e.start);
+                let end = floor_boundary(prompt, e.end).max(start);
+                spans.push(Span::raw(prompt[..start].to_string()));
+                spans.push(Span::styled(
+                    prompt[start..end].to_string(),
+                    t.error().add_modifier(Modifier::UNDERLINED),
+                ));
+                spans.push(Span::raw(prompt[end..].to_string()));
+                spans.push(Span::styled("█", t.dim()));
+                spans.push(Span::styled(format!("   {}", e.message), t.error()));
+            }
+            None => {
+                spans.push(Span::raw(prompt.clone()));
+                spans.push(Span::styled("█", t.dim()));
+                spans.push(Span::styled(
+                    "   words, \"a phrase\", event: badge: status: path: since: a.b=value, -negates · Enter applies · Esc cancels",
+                    t.dim(),
+                ));
+            }
+        }
+        Line::from(spans)
     } else if app.window.searching() {
         Line::from(vec![
             Span::styled("searching for ", t.dim()),
@@ -63,6 +80,15 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
         Line::default()
     };
     Paragraph::new(line).render(area, buf);
+}
+
+/// `i` moved down to a char boundary of `s` (and into it).
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
