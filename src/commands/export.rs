@@ -11,6 +11,7 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::{db_path, target, usage};
 use crate::fixture::{curl, har, Fixture};
 use crate::output::progress_bar;
+use crate::query::Query;
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
 /// Default output of each format when `--out` is not given.
@@ -22,12 +23,13 @@ const DEFAULT_CURL_FILE: &str = "hookscope-curl.sh";
 const STDOUT: &str = "-";
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let filtered = args.verdict.is_some() || args.event.is_some();
+    let filtered = args.verdict.is_some() || args.event.is_some() || args.query.is_some();
     if args.ids.is_empty() && !args.all && !filtered {
         return Err(usage(
-            "say what to export: capture ids (from 'hookscope list'), --all, or --verdict/--event",
+            "say what to export: capture ids (from 'hookscope list'), --all, --query, or --verdict/--event",
         ));
     }
+    let query = super::filter_query(args.query.as_deref(), args.verdict, args.event.as_deref())?;
     if args.body_files && args.format != ExportFormat::Fixture {
         return Err(usage("--body-files works only with --format fixture"));
     }
@@ -47,7 +49,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
 
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
-    let ids = select(&store, &args)?;
+    let ids = select(&store, &args, query)?;
     if ids.is_empty() {
         writeln!(
             std::io::stdout(),
@@ -102,14 +104,13 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The ids to export: the ones named (in that order), or every match, oldest first.
-fn select(store: &Store, args: &ExportArgs) -> anyhow::Result<Vec<CaptureId>> {
+fn select(store: &Store, args: &ExportArgs, query: Query) -> anyhow::Result<Vec<CaptureId>> {
     if !args.ids.is_empty() {
         return Ok(args.ids.clone());
     }
     Ok(store
         .list(&ListQuery {
-            verdict: args.verdict,
-            event: args.event.clone(),
+            query,
             ascending: true,
             ..Default::default()
         })?

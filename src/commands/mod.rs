@@ -47,3 +47,25 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()
         .context("cannot start the async runtime")
 }
+
+/// The store filter of `--query` with `--verdict` and `--event` added as terms, so the flags
+/// and the query language mean the same (`--event docver` is any case, like `event:docver`).
+pub(crate) fn filter_query(
+    query: Option<&str>,
+    verdict: Option<crate::signature::Status>,
+    event: Option<&str>,
+) -> anyhow::Result<crate::query::Query> {
+    use crate::query::TermKind;
+    let mut q = match query {
+        Some(text) => crate::query::parse(text, crate::capture::now_ms())
+            .map_err(|e| crate::config::usage(format!("--query: {}", e.render(text))))?,
+        None => crate::query::Query::default(),
+    };
+    if let Some(v) = verdict {
+        q = q.and(TermKind::Verdict(vec![v]));
+    }
+    if let Some(e) = event {
+        q = q.and(TermKind::Event(e.to_string()));
+    }
+    Ok(q)
+}

@@ -10,11 +10,11 @@ use crate::output;
 use crate::store::{ListQuery, OpenMode, Store};
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let query = super::filter_query(args.query.as_deref(), args.verdict, args.event.as_deref())?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let rows = store.list(&ListQuery {
         limit: Some(args.limit),
-        verdict: args.verdict,
-        event: args.event,
+        query,
         ..Default::default()
     })?;
     let mut out = std::io::stdout().lock();
