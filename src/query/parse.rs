@@ -333,7 +333,7 @@ fn field(
     end: usize,
     now_ms: i64,
 ) -> Result<TermKind, QueryError> {
-    let bad = |message: String| err(start, end.max(start + 1), message);
+    let bad = |message: String| err(start, end, message);
     if value.is_empty() {
         let example = match name {
             "event" => "event:DOCVER",
