@@ -40,7 +40,9 @@ fn main() -> anyhow::Result<()> {
         .map(|i| hookscope::sample::build(events[i % events.len()], None, now + i as i64, &[]))
         .collect::<Result<_, _>>()?;
     let mean = bodies.iter().map(Vec::len).sum::<usize>() / bodies.len().max(1);
-    println!("{captures} captures (bodies {mean} B on average), batches of {batch}, {rounds} rounds");
+    println!(
+        "{captures} captures (bodies {mean} B on average), batches of {batch}, {rounds} rounds"
+    );
     let mut with = Vec::new();
     let mut without = Vec::new();
     for _ in 0..rounds {
@@ -74,7 +76,13 @@ fn fill(bodies: &[Vec<u8>], batch: usize, fts: bool) -> anyhow::Result<Duration>
         .map(|body| Capture {
             event: EventInfo::inspect(body),
             verdict: Verdict::Unsigned,
-            ..Capture::new(0, "POST", "/webhooks/dataspike", hookscope::sample::delivery_headers(), body.clone())
+            ..Capture::new(
+                0,
+                "POST",
+                "/webhooks/dataspike",
+                hookscope::sample::delivery_headers(),
+                body.clone(),
+            )
         })
         .collect();
     let t = Instant::now();

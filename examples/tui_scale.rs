@@ -164,7 +164,11 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                 target: "http://127.0.0.1:3000/hook".into(),
                 resigned: false,
                 sent_body: None,
-                status: Some(if capture_id % FAILED_EVERY == 1 { 503 } else { 200 }),
+                status: Some(if capture_id % FAILED_EVERY == 1 {
+                    503
+                } else {
+                    200
+                }),
                 response_headers: Vec::new(),
                 response_body: b"ok".to_vec(),
                 response_truncated: false,

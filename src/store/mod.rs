@@ -13,7 +13,7 @@ pub use writer::{spawn_writer, WriteError, Writer};
 
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::capture::{
     Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
@@ -24,6 +24,9 @@ use crate::signature::{Diagnostics, Scheme, Status};
 
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages).
 const WRITER_CHECKPOINT_PAGES: i64 = 4096;
+
+/// SQLite VM steps between deadline checks of [`Store::list_until`] (well under 1 ms).
+const PROGRESS_STEPS: std::ffi::c_int = 1_000;
 
 /// How long a connection waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -351,12 +354,34 @@ impl Store {
 
     /// Summaries matching `q`, newest first unless `q.ascending`.
     pub fn list(&self, q: &ListQuery) -> Result<Vec<CaptureSummary>, StoreError> {
+        self.list_rows(q).map_err(|e| self.err(e))
+    }
+
+    fn list_rows(&self, q: &ListQuery) -> rusqlite::Result<Vec<CaptureSummary>> {
         let (sql, args) = search::Plan::select(q, SUMMARY_COLUMNS);
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), summary_from_row)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), summary_from_row)?;
+        rows.collect()
+    }
+
+    /// [`Store::list`] that gives up at `deadline` with `Ok(None)`: for a reader that must not
+    /// hold a frame (the TUI), on a query whose index may still leave many rows to check.
+    pub fn list_until(
+        &self,
+        q: &ListQuery,
+        deadline: Instant,
+    ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        self.conn
+            .progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
+        let rows = self.list_rows(q);
+        self.conn.progress_handler(0, None::<fn() -> bool>);
+        match rows {
+            Ok(rows) => Ok(Some(rows)),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) => {
+                Ok(None)
+            }
+            Err(e) => Err(self.err(e)),
+        }
     }
 
     /// [`Store::list`] restricted to ids above `after`. With `q.ascending` this pages towards

@@ -38,6 +38,15 @@ pub trait CaptureSource {
         q: &ListQuery,
         after: CaptureId,
     ) -> Result<Vec<CaptureSummary>, StoreError>;
+    /// Like [`CaptureSource::page`], but may give up at `deadline` (`None`), so one read
+    /// never holds a frame long.
+    fn page_until(
+        &self,
+        q: &ListQuery,
+        _deadline: Instant,
+    ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        self.page(q).map(Some)
+    }
     fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError>;
     fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError>;
 }
@@ -53,6 +62,14 @@ impl CaptureSource for Store {
         after: CaptureId,
     ) -> Result<Vec<CaptureSummary>, StoreError> {
         self.list_after(q, after)
+    }
+
+    fn page_until(
+        &self,
+        q: &ListQuery,
+        deadline: Instant,
+    ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        self.list_until(q, deadline)
     }
 
     fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError> {
@@ -108,6 +125,9 @@ enum Chunk {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct ChunkCache {
     query: Query,
+    /// An indexed read of `query` overran the budget once (a dense driver with a rare extra
+    /// term): from then on it is read in ranges too.
+    slow: bool,
     newest: CaptureId,
     chunks: HashMap<i64, Chunk>,
 }
@@ -308,7 +328,7 @@ impl Window {
         let mut scan = Scanner {
             src,
             filter,
-            chunked: !filter.query.is_empty() && !search::plan(filter).indexed,
+            chunked: !filter.query.is_empty() && (self.cache.slow || !search::plan(filter).indexed),
             cache: &mut self.cache,
             chunk_ids: self.budget.chunk_ids.max(1),
             deadline: Instant::now() + self.budget.time,
@@ -330,8 +350,8 @@ impl Window {
             }
             None => {
                 if let Some(rows) = partial {
+                    // Shown meanwhile; the cursor stays for the complete load to place.
                     self.rows = rows;
-                    self.cursor = self.cursor.min(self.visible().len().saturating_sub(1));
                 }
                 self.searching = true;
             }
@@ -446,6 +466,19 @@ impl Scanner<'_> {
         }
     }
 
+    /// One keyset query: unfiltered always whole; an indexed query within the budget, else
+    /// `None` and the query is read in ranges from the next frame on.
+    fn direct(&mut self, q: &ListQuery) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        if q.query.is_empty() {
+            return self.src.page(q).map(Some);
+        }
+        let rows = self.src.page_until(q, self.deadline)?;
+        if rows.is_none() {
+            self.cache.slow = true;
+        }
+        Ok(rows)
+    }
+
     fn chunk_of(&self, id: CaptureId) -> i64 {
         id.div_euclid(self.chunk_ids)
     }
@@ -510,7 +543,7 @@ impl Scanner<'_> {
         want: usize,
     ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
         if !self.filtered() {
-            return Ok(Some(self.src.page(&self.query(before, want, false))?));
+            return self.direct(&self.query(before, want, false));
         }
         let Some((oldest, newest)) = self.bounds()? else {
             return Ok(Some(Vec::new()));
@@ -550,11 +583,11 @@ impl Scanner<'_> {
         want: usize,
     ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
         if !self.filtered() {
-            let q = self.query(None, want, true);
-            return Ok(Some(match after {
-                Some(a) => self.src.page_after(&q, a)?,
-                None => self.src.page(&q)?,
-            }));
+            let q = ListQuery {
+                after,
+                ..self.query(None, want, true)
+            };
+            return self.direct(&q);
         }
         let Some((oldest, newest)) = self.bounds()? else {
             return Ok(Some(Vec::new()));
@@ -804,6 +837,68 @@ mod tests {
         // Remembered ranges make the same read free: one frame, nothing rescanned.
         w.invalidate();
         assert_eq!(settle(&mut w, &store, &f), 1);
+    }
+
+    /// A store on which every budgeted query overruns.
+    struct Overrun<'a>(&'a Store);
+
+    impl CaptureSource for Overrun<'_> {
+        fn page(&self, q: &ListQuery) -> Result<Vec<CaptureSummary>, StoreError> {
+            self.0.list(q)
+        }
+        fn page_after(
+            &self,
+            q: &ListQuery,
+            after: CaptureId,
+        ) -> Result<Vec<CaptureSummary>, StoreError> {
+            self.0.list_after(q, after)
+        }
+        fn page_until(
+            &self,
+            _q: &ListQuery,
+            _deadline: Instant,
+        ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+            Ok(None)
+        }
+        fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError> {
+            self.0.get(id)
+        }
+        fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError> {
+            self.0.attempts(id)
+        }
+    }
+
+    #[test]
+    fn an_indexed_query_that_overruns_its_budget_is_read_in_ranges() {
+        let (_d, store, ids) = store_with(30);
+        let f = filter("three");
+        let slow = Overrun(&store);
+        let mut w = tiny_budget();
+        w.set_height(3);
+        w.load(&slow, &f).unwrap();
+        assert!(
+            w.searching() && w.is_stale(),
+            "the overrun shows as searching"
+        );
+        let mut frames = 0;
+        while w.is_stale() {
+            w.load(&slow, &f).unwrap();
+            frames += 1;
+            assert!(frames < 1_000);
+        }
+        assert_eq!(shown(&w), vec![ids[27], ids[24], ids[21]]);
+        // The budgeted query itself, on a real store, answers within the budget.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        assert!(store.list_until(&f, deadline).unwrap().is_some());
+        let (_d2, many, _) = store_with(3_000);
+        let past = Instant::now() - Duration::from_millis(1);
+        let big = filter("body");
+        assert_eq!(many.list_until(&big, past).unwrap(), None, "interrupted");
+        assert_eq!(
+            many.list(&big).unwrap().len(),
+            3_000,
+            "the connection still works"
+        );
     }
 
     #[test]
