@@ -50,19 +50,26 @@ fn main() -> anyhow::Result<()> {
         without.push(fill(&bodies, batch, false)?);
     }
     let per = |d: Duration| d.as_secs_f64() * 1e6 / captures as f64;
-    for (name, times) in [("with FTS", &mut with), ("without FTS", &mut without)] {
-        let each: Vec<String> = times.iter().map(|d| format!("{:.1}", per(*d))).collect();
-        times.sort();
+    for (name, runs) in [("with FTS", &mut with), ("without FTS", &mut without)] {
+        let each: Vec<String> = runs
+            .iter()
+            .map(|(d, _)| format!("{:.1}", per(*d)))
+            .collect();
+        let size = runs[0].1;
+        runs.sort();
         println!(
-            "{name:<12} µs/capture: {} (median {:.1})",
+            "{name:<12} µs/capture: {} (median {:.1}); database {:.1} MiB ({} B/capture)",
             each.join(", "),
-            per(times[times.len() / 2])
+            per(runs[runs.len() / 2].0),
+            size as f64 / (1024.0 * 1024.0),
+            size / captures.max(1) as u64
         );
     }
     Ok(())
 }
 
-fn fill(bodies: &[Vec<u8>], batch: usize, fts: bool) -> anyhow::Result<Duration> {
+/// Time to insert everything, and the database's size in bytes afterwards.
+fn fill(bodies: &[Vec<u8>], batch: usize, fts: bool) -> anyhow::Result<(Duration, u64)> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("ingest.db");
     drop(Store::open(&path, OpenMode::Create)?);
@@ -90,5 +97,14 @@ fn fill(bodies: &[Vec<u8>], batch: usize, fts: bool) -> anyhow::Result<Duration>
         let refs: Vec<&Capture> = chunk.iter().collect();
         store.insert_captures(&refs)?;
     }
-    Ok(t.elapsed())
+    let took = t.elapsed();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path)?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+    let size: u64 = conn.query_row(
+        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((took, size))
 }

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use crate::capture::CaptureId;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::{db_path, target, usage};
-use crate::fixture::{curl, har, Fixture};
-use crate::output::progress_bar;
+use crate::export::{fixture_files, write_file, WriteFailure};
+use crate::fixture::{curl, har};
+use crate::output::{count, progress_bar};
 use crate::query::Query;
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
@@ -29,7 +30,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             "say what to export: capture ids (from 'hookscope list'), --all, --query, or --verdict/--event",
         ));
     }
-    let query = super::filter_query(args.query.as_deref(), args.verdict, args.event.as_deref())?;
+    let query = super::filter_query(
+        args.query.as_deref(),
+        args.verdict.as_ref(),
+        args.event.as_deref(),
+    )?;
     if args.body_files && args.format != ExportFormat::Fixture {
         return Err(usage("--body-files works only with --format fixture"));
     }
@@ -51,23 +56,28 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let ids = select(&store, &args, query)?;
     if ids.is_empty() {
-        writeln!(
-            std::io::stdout(),
-            "nothing to export: no capture in '{}' matches",
-            store.path().display()
-        )?;
+        let why = super::none_match(
+            &store,
+            args.verdict.as_ref(),
+            args.event.as_deref(),
+            args.query.as_deref(),
+        )?
+        .unwrap_or_else(|| {
+            format!(
+                "'{}' holds no captures yet; send a webhook to 'hookscope listen' first",
+                store.path().display()
+            )
+        });
+        writeln!(std::io::stdout(), "nothing to export: {why}")?;
         return Ok(ExitCode::SUCCESS);
     }
     // Read everything first: an unknown id fails before any file is written.
     let progress = progress_bar(ids.len(), "reading");
     let mut captures = Vec::with_capacity(ids.len());
     for id in &ids {
-        let stored = store.get(*id)?.ok_or_else(|| {
-            usage(format!(
-                "capture {id} is not in '{}': 'hookscope list' shows the ids",
-                store.path().display()
-            ))
-        })?;
+        let stored = store
+            .get(*id)?
+            .ok_or_else(|| super::capture_missing(*id, store.path()))?;
         captures.push(stored);
         progress.inc(1);
     }
@@ -79,7 +89,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .out
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_FIXTURE_DIR));
-            export_fixtures(&captures, &dir, args.body_files)
+            export_fixtures(&captures, &dir, args.body_files, args.force)
         }
         ExportFormat::Har => {
             let mut rows = Vec::with_capacity(captures.len());
@@ -91,14 +101,22 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .context("cannot serialize the HAR document")?;
             text.push('\n');
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_HAR_FILE));
-            write_output(&out, text.as_bytes(), false, rows.len(), "HAR entry")
+            let what = Written {
+                n: rows.len(),
+                what: "HAR entry",
+            };
+            write_output(&out, text.as_bytes(), false, what, args.force)
         }
         ExportFormat::Curl => {
             let rows: Vec<(CaptureId, _)> =
                 captures.into_iter().map(|s| (s.id, s.capture)).collect();
             let text = curl::script(&rows, args.to.as_deref());
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_CURL_FILE));
-            write_output(&out, text.as_bytes(), true, rows.len(), "curl request")
+            let what = Written {
+                n: rows.len(),
+                what: "curl request",
+            };
+            write_output(&out, text.as_bytes(), true, what, args.force)
         }
     }
 }
@@ -123,7 +141,24 @@ fn export_fixtures(
     captures: &[StoredCapture],
     dir: &Path,
     body_files: bool,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
+    let per_capture: Vec<Vec<(PathBuf, Vec<u8>)>> = captures
+        .iter()
+        .map(|stored| fixture_files(dir, stored, body_files))
+        .collect();
+    if !force {
+        // Checked before anything is written, so a refused export leaves the folder as it was.
+        let existing: Vec<&Path> = per_capture
+            .iter()
+            .flatten()
+            .map(|(path, _)| path.as_path())
+            .filter(|path| path.exists())
+            .collect();
+        if !existing.is_empty() {
+            return Err(already_exist(&existing, "or --out another folder"));
+        }
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         usage(format!(
             "cannot create the fixture folder '{}': {e}; pass --out with a writable folder",
@@ -131,45 +166,67 @@ fn export_fixtures(
         ))
     })?;
     let progress = progress_bar(captures.len(), "writing fixtures");
-    for stored in captures {
-        let path = write_fixture(dir, stored, body_files)?;
-        progress.suspend(|| writeln!(std::io::stdout(), "{}", path.display()))?;
+    for files in &per_capture {
+        for (path, bytes) in files {
+            write_file(path, bytes, false, force).map_err(|e| match e {
+                WriteFailure::Exists => already_exist(&[path], "or --out another folder"),
+                WriteFailure::Other(e) => e,
+            })?;
+        }
+        // The fixture is the last file of its capture.
+        if let Some((fixture, _)) = files.last() {
+            progress.suspend(|| writeln!(std::io::stdout(), "{}", fixture.display()))?;
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let noun = if captures.len() == 1 {
-        "fixture"
-    } else {
-        "fixtures"
-    };
-    eprintln!("exported {} {noun} to '{}'", captures.len(), dir.display());
+    eprintln!(
+        "exported {} to '{}'",
+        count(captures.len() as u64, "fixture"),
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes one capture as a fixture file (and its body file) into `dir`; returns the fixture's
-/// path. Also used by the TUI's export key.
-pub fn write_fixture(
-    dir: &Path,
-    stored: &StoredCapture,
-    body_files: bool,
-) -> anyhow::Result<std::path::PathBuf> {
-    let mut fixture = Fixture::from_capture(stored.id, &stored.capture);
-    if body_files {
-        fixture = fixture.with_body_file();
-        write_atomic(&dir.join(fixture.body_file_name()), &fixture.body, false)?;
-    }
-    let path = dir.join(fixture.file_name());
-    write_atomic(&path, fixture.to_json_pretty().as_bytes(), false)?;
-    Ok(path)
+/// A usage error for an export that would overwrite `existing` without `--force`.
+fn already_exist(existing: &[&Path], elsewhere: &str) -> anyhow::Error {
+    const SHOWN: usize = 5;
+    let names: Vec<String> = existing
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("'{}'", p.display()))
+        .collect();
+    let more = existing.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" and {} more", count(more as u64, "file"))
+    } else {
+        String::new()
+    };
+    let verb = if existing.len() == 1 {
+        "exists"
+    } else {
+        "exist"
+    };
+    usage(format!(
+        "{}{more} already {verb}: pass --force to overwrite, {elsewhere}",
+        names.join(", ")
+    ))
 }
 
-/// Writes a single-file export to `out`, or to stdout for `-`.
+/// What a single-file export holds, for its closing line.
+struct Written {
+    n: usize,
+    what: &'static str,
+}
+
+/// Writes a single-file export to `out`, or to stdout for `-`. An existing `out` is replaced
+/// only with `force`.
 fn write_output(
     out: &Path,
     bytes: &[u8],
     executable: bool,
-    count: usize,
-    what: &str,
+    written: Written,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
     if out == Path::new(STDOUT) {
         let mut stdout = std::io::stdout().lock();
@@ -179,85 +236,14 @@ fn write_output(
             .context("cannot write the export to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
-    write_atomic(out, bytes, executable)?;
-    let plural = if count == 1 { "" } else { "s" };
-    eprintln!("exported {count} {what}{plural} to '{}'", out.display());
+    write_file(out, bytes, executable, force).map_err(|e| match e {
+        WriteFailure::Exists => already_exist(&[out], "or --out another file"),
+        WriteFailure::Other(e) => e,
+    })?;
+    eprintln!(
+        "exported {} to '{}'",
+        count(written.n as u64, written.what),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then
-/// renamed over `path`. A crash leaves either the old file or the new one, never half of one
-/// (at worst a stray `.hookscope-*.tmp` beside it).
-pub fn write_atomic(path: &Path, bytes: &[u8], executable: bool) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let fail = |what: &str, e: std::io::Error| {
-        anyhow::anyhow!("cannot write '{}': {what}: {e}", path.display())
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hookscope-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| fail("cannot create a temporary file beside it", e))?;
-    tmp.write_all(bytes).map_err(|e| fail("write failed", e))?;
-    if executable {
-        set_executable(tmp.as_file()).map_err(|e| fail("cannot make it executable", e))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| fail("sync failed", e))?;
-    tmp.persist(path)
-        .map_err(|e| fail("cannot rename the temporary file into place", e.error))?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn set_executable(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o755))
-}
-
-#[cfg(not(unix))]
-fn set_executable(_file: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atomic_write_replaces_whole_file_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.json");
-        std::fs::write(&path, b"old content that is longer").unwrap();
-        write_atomic(&path, b"new", false).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"new");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("out.json")]);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn atomic_write_can_make_a_script_executable() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sh");
-        write_atomic(&path, b"#!/bin/sh\n", true).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o111, 0o111);
-    }
-
-    #[test]
-    fn atomic_write_names_the_file_when_the_folder_is_missing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing").join("x.har");
-        let err = write_atomic(&path, b"{}", false).unwrap_err().to_string();
-        assert!(err.contains("x.har"), "{err}");
-    }
 }

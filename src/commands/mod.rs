@@ -4,6 +4,7 @@ mod check;
 mod export;
 mod import;
 mod listen;
+mod purge;
 mod read;
 mod replay;
 mod send;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
         Command::Check(args) => check::run(args),
+        Command::Purge(args) => purge::run(args),
     }
 }
 
@@ -33,10 +35,54 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub(crate) fn forwarder(
     app: &crate::cli::AppTimeoutArgs,
 ) -> anyhow::Result<crate::forward::Forwarder> {
-    // The one place the flag is named: TlsError says what is wrong with the file.
-    let tls = crate::tls::client_config(app.ca_cert.as_deref())
-        .map_err(|e| crate::config::usage(format!("--ca-cert: {e}")))?;
-    Ok(crate::forward::Forwarder::with_tls(app.duration(), tls))
+    crate::config::forwarder(app.duration(), app.ca_cert.as_deref())
+}
+
+/// A capture id that is not in the store. Not a usage error: exit code 1, as for any other
+/// thing the command could not do (README, "Exit status").
+pub(crate) fn capture_missing(
+    id: crate::capture::CaptureId,
+    db: &std::path::Path,
+) -> anyhow::Error {
+    anyhow::anyhow!(
+        "capture {id} is not in '{}': 'hookscope list' shows the ids",
+        db.display()
+    )
+}
+
+/// Why `list` or `export` found nothing, naming each filter as given:
+/// "47 captures in 'h.db', none match --verdict FAIL and --event docver". `None` when the store
+/// is empty, which the caller says in its own words.
+pub(crate) fn none_match(
+    store: &crate::store::Store,
+    verdict: Option<&crate::cli::VerdictWord>,
+    event: Option<&str>,
+    query: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let total = store.count(&crate::store::ListQuery::default())?;
+    if total == 0 {
+        return Ok(None);
+    }
+    let mut filters = Vec::new();
+    if let Some(v) = verdict {
+        filters.push(format!("--verdict {}", v.word));
+    }
+    if let Some(e) = event {
+        filters.push(format!("--event {e}"));
+    }
+    if let Some(q) = query {
+        filters.push(format!("--query '{q}'"));
+    }
+    let stored = format!(
+        "{} in '{}'",
+        crate::output::count(total, "capture"),
+        store.path().display()
+    );
+    Ok(Some(if filters.is_empty() {
+        format!("{stored}, none selected")
+    } else {
+        format!("{stored}, none match {}", filters.join(" and "))
+    }))
 }
 
 /// A multi-threaded runtime for the network parts.
@@ -52,7 +98,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// and the query language mean the same (`--event docver` is any case, like `event:docver`).
 pub(crate) fn filter_query(
     query: Option<&str>,
-    verdict: Option<crate::signature::Status>,
+    verdict: Option<&crate::cli::VerdictWord>,
     event: Option<&str>,
 ) -> anyhow::Result<crate::query::Query> {
     use crate::query::TermKind;
@@ -62,10 +108,10 @@ pub(crate) fn filter_query(
         None => crate::query::Query::default(),
     };
     if let Some(v) = verdict {
-        q = q.and(TermKind::Verdict(vec![v]));
+        q = q.and(TermKind::Verdict(v.statuses.clone()));
     }
     if let Some(e) = event {
-        q = q.and(TermKind::Event(e.to_string()));
+        q = q.and(TermKind::Event(crate::config::event_type(e)));
     }
     Ok(q)
 }

@@ -5,12 +5,16 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{ListArgs, ShowArgs};
-use crate::config::{db_path, usage};
+use crate::config::db_path;
 use crate::output;
 use crate::store::{ListQuery, OpenMode, Store};
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
-    let query = super::filter_query(args.query.as_deref(), args.verdict, args.event.as_deref())?;
+    let query = super::filter_query(
+        args.query.as_deref(),
+        args.verdict.as_ref(),
+        args.event.as_deref(),
+    )?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let rows = store.list(&ListQuery {
         limit: Some(args.limit),
@@ -23,11 +27,20 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "{}", r.to_json())?;
         }
     } else if rows.is_empty() {
-        writeln!(
-            out,
-            "no captures in '{}' match; send a webhook to 'hookscope listen' first",
-            store.path().display()
-        )?;
+        match super::none_match(
+            &store,
+            args.verdict.as_ref(),
+            args.event.as_deref(),
+            args.query.as_deref(),
+        )? {
+            Some(why) if args.limit == 0 => writeln!(out, "{why} (--limit 0)")?,
+            Some(why) => writeln!(out, "{why}")?,
+            None => writeln!(
+                out,
+                "no captures in '{}' match; send a webhook to 'hookscope listen' first",
+                store.path().display()
+            )?,
+        }
     } else {
         write!(out, "{}", output::list_table(&rows))?;
     }
@@ -37,11 +50,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let Some(capture) = store.get(args.id)? else {
-        return Err(usage(format!(
-            "capture {} is not in '{}': 'hookscope list' shows the ids",
-            args.id,
-            store.path().display()
-        )));
+        return Err(super::capture_missing(args.id, store.path()));
     };
     let attempts = store.attempts(args.id)?;
     let mut out = std::io::stdout().lock();

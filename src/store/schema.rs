@@ -53,7 +53,9 @@ pub const MIGRATIONS: &[&str] = &[
     // holds only the words, the text stays in `captures`; triggers keep it in step with every
     // insert, delete and update however it happens. A body is indexed as SQLite reads a BLOB as
     // text: invalid UTF-8 is decoded leniently, so a binary body adds a few stray words and
-    // never an error. The attempts index serves `status:5xx` / `status:401`.
+    // never an error. 'secure-delete' removes a deleted capture's words from the index at once
+    // (not only marks them), so `purge` leaves none behind. The attempts index serves
+    // `status:5xx` / `status:401`.
     "CREATE VIRTUAL TABLE captures_fts USING fts5(
         path, body, content = 'captures', content_rowid = 'id'
     );
@@ -69,6 +71,7 @@ pub const MIGRATIONS: &[&str] = &[
             VALUES ('delete', old.id, old.path, old.body);
         INSERT INTO captures_fts (rowid, path, body) VALUES (new.id, new.path, new.body);
     END;
+    INSERT INTO captures_fts (captures_fts, rank) VALUES ('secure-delete', 1);
     INSERT INTO captures_fts (captures_fts) VALUES ('rebuild');
     CREATE INDEX attempts_by_status_class ON attempts(status / 100, capture_id);",
 ];

@@ -218,6 +218,10 @@ fn legacy(plan: &mut Plan, q: &ListQuery) {
         let cond = statuses(plan, &[v]);
         plan.conds.push(cond);
     }
+    if !q.verdicts.is_empty() {
+        let cond = statuses(plan, &q.verdicts);
+        plan.conds.push(cond);
+    }
     if let Some(e) = &q.event {
         let p = plan.bind(e.clone());
         plan.conds.push(format!("c.event_type = {p}"));

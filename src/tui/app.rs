@@ -2,16 +2,17 @@
 //! Reading the store happens in [`App::refresh`], called by the loop between updates and
 //! drawing, so `update` itself never touches the disk, the network or the terminal.
 
-use chrono::Offset;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::text::Line;
 
+pub use super::detail_text::Tab;
 use super::detail_text::{highlight, tab_lines};
 use super::event::Event;
 use super::keymap::{Action, Keymap};
 use super::screen;
 pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
+pub use super::zone::Zone;
 use super::Command;
 use crate::capture::{now_ms, Attempt, CaptureId};
 use crate::query::{Query, QueryError};
@@ -30,41 +31,6 @@ pub struct Setup {
     pub secrets_loaded: usize,
 }
 
-/// How local times are shown. Tests pin a fixed offset so snapshots match on every machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Zone {
-    Local,
-    Fixed(chrono::FixedOffset),
-}
-
-impl Zone {
-    pub fn utc() -> Zone {
-        Zone::Fixed(chrono::Utc.fix())
-    }
-
-    fn to_zoned(self, ms: i64) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-        let utc = chrono::DateTime::from_timestamp_millis(ms)?;
-        Some(match self {
-            Zone::Local => utc.with_timezone(&chrono::Local).fixed_offset(),
-            Zone::Fixed(offset) => utc.with_timezone(&offset),
-        })
-    }
-
-    /// `HH:MM:SS` for list rows.
-    pub fn hms(self, ms: i64) -> String {
-        self.to_zoned(ms)
-            .map(|t| t.format("%H:%M:%S").to_string())
-            .unwrap_or_else(|| "??:??:??".into())
-    }
-
-    /// `2026-11-28 03:16:04.123 +00:00` for the detail.
-    pub fn full(self, ms: i64) -> String {
-        self.to_zoned(ms)
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f %:z").to_string())
-            .unwrap_or_else(|| format!("invalid time ({ms} ms)"))
-    }
-}
-
 /// Verdict counts of captures seen since the TUI started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -80,39 +46,6 @@ impl Tally {
             Status::Invalid | Status::Unsigned => self.fail += 1,
             Status::Stale | Status::Unverified => self.other += 1,
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Overview,
-    Headers,
-    Body,
-    Attempts,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Headers, Tab::Body, Tab::Attempts];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Overview => "Overview",
-            Tab::Headers => "Headers",
-            Tab::Body => "Body",
-            Tab::Attempts => "Attempts",
-        }
-    }
-
-    fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-
-    fn next(self) -> Tab {
-        Tab::ALL[(self.index() + 1) % Tab::ALL.len()]
-    }
-
-    fn prev(self) -> Tab {
-        Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
     }
 }
 

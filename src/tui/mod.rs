@@ -17,6 +17,7 @@ mod terminal;
 pub mod theme;
 pub mod view;
 pub mod window;
+pub mod zone;
 
 #[cfg(test)]
 mod tests;

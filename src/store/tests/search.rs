@@ -373,3 +373,44 @@ fn migration_builds_the_index_for_an_existing_store() {
     let new = add(&mut store, "/n", None, Verdict::Unsigned, b"needle again");
     assert_eq!(found(&store, "needle"), vec![new, 1]);
 }
+
+#[test]
+fn purge_leaves_no_word_in_the_index_or_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let mut store = Store::open(&path, OpenMode::Create).unwrap();
+    let mut old = capture(
+        "/a",
+        None,
+        Verdict::Unsigned,
+        b"applicant Qwzxjvkplm born 1990",
+    );
+    old.received_at_ms = 1_000;
+    store.insert_capture(&old).unwrap();
+    let rows: Vec<Capture> = (0..500)
+        .map(|i| {
+            capture(
+                "/a",
+                None,
+                Verdict::Unsigned,
+                format!("filler {i}").as_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<&Capture> = rows.iter().collect();
+    store.insert_captures(&refs).unwrap();
+    assert_eq!(found(&store, "qwzxjvkplm").len(), 1);
+    assert_eq!(store.purge_before(2_000).unwrap(), 1);
+    assert!(found(&store, "qwzxjvkplm").is_empty());
+    fts_is_consistent(&store);
+    store.compact().unwrap();
+    drop(store);
+    for file in crate::store::database_files(&path) {
+        if let Ok(bytes) = std::fs::read(&file) {
+            let hit = bytes
+                .windows(10)
+                .any(|w| w.eq_ignore_ascii_case(b"qwzxjvkplm"));
+            assert!(!hit, "'{}' still holds the purged word", file.display());
+        }
+    }
+}
