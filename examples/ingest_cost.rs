@@ -73,9 +73,23 @@ fn fill(bodies: &[Vec<u8>], batch: usize, fts: bool) -> anyhow::Result<(Duration
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("ingest.db");
     drop(Store::open(&path, OpenMode::Create)?);
+    let conn = rusqlite::Connection::open(&path)?;
     if !fts {
-        rusqlite::Connection::open(&path)?.execute_batch("DROP TRIGGER captures_fts_insert")?;
+        conn.execute_batch("DROP TRIGGER captures_fts_insert")?;
     }
+    // Experiments: FTS_CONFIG="automerge=0,crisismerge=64" sets FTS5 options first.
+    for kv in std::env::var("FTS_CONFIG")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+    {
+        let (k, v) = kv.split_once('=').context("FTS_CONFIG is key=value,...")?;
+        conn.execute(
+            "INSERT INTO captures_fts (captures_fts, rank) VALUES (?1, ?2)",
+            rusqlite::params![k, v.parse::<i64>()?],
+        )?;
+    }
+    drop(conn);
     let mut store = Store::open(&path, OpenMode::Existing)?;
     store.tune_for_writing()?;
     let captures: Vec<Capture> = bodies
