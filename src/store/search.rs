@@ -143,12 +143,13 @@ pub fn plan(q: &ListQuery) -> Plan {
             _ => {}
         }
     }
-    let status_driver = terms.iter().position(|t| {
-        !t.negated
-            && matches!(
-                t.kind,
-                TermKind::Status(StatusMatch::Code(_) | StatusMatch::Class(_))
-            )
+    // The first positive status code or class: (its term, the class, the code).
+    let status_driver = terms.iter().enumerate().find_map(|(i, t)| match t.kind {
+        TermKind::Status(StatusMatch::Code(code)) if !t.negated => {
+            Some((i, code / 100, Some(code)))
+        }
+        TermKind::Status(StatusMatch::Class(class)) if !t.negated => Some((i, class, None)),
+        _ => None,
     });
     let mut plan = Plan {
         from: "captures c",
@@ -169,12 +170,7 @@ pub fn plan(q: &ListQuery) -> Plan {
         plan.indexed = true;
         let m = plan.bind(expr);
         plan.conds.push(format!("captures_fts MATCH {m}"));
-    } else if let Some(i) = status_driver {
-        let (class, code) = match terms[i].kind {
-            TermKind::Status(StatusMatch::Code(code)) => (code / 100, Some(code)),
-            TermKind::Status(StatusMatch::Class(class)) => (class, None),
-            _ => unreachable!("the driver is a status code or class"),
-        };
+    } else if let Some((i, class, code)) = status_driver {
         plan.from = "attempts a CROSS JOIN captures c ON c.id = a.capture_id";
         plan.key = "a.capture_id";
         plan.indexed = true;
