@@ -48,6 +48,10 @@ pub enum Command {
     Tui(TuiArgs),
     /// Probe your webhook endpoint with good and bad deliveries and grade its answers
     Check(CheckArgs),
+    /// Compare two captures, or a capture with what one of its replays sent
+    Diff(DiffArgs),
+    /// Count deliveries by event type and verdict, the app's answers, and its latency
+    Stats(StatsArgs),
     /// Delete stored captures for good (older than a duration, or all), then compact the file
     Purge(PurgeArgs),
 }
@@ -146,6 +150,15 @@ pub struct ListenArgs {
     /// Forward every delivery to your app at this URL; its path is a prefix
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
+    /// Forward only these event types (comma-separated, any case, e.g. DOCVER,AML_SCREENING);
+    /// the others are captured and acknowledged, not forwarded
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "forward_to",
+        value_name = "TYPE,..."
+    )]
+    pub events: Vec<String>,
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
     #[arg(long, default_value = "app", value_parser = respond_parser(), requires = "forward_to")]
     pub respond: Respond,
@@ -201,6 +214,34 @@ pub struct ShowArgs {
     /// Write only the exact body bytes to stdout
     #[arg(long)]
     pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Two capture ids to compare, or one with --replay
+    #[arg(required = true, num_args = 1..=2, value_name = "ID")]
+    pub ids: Vec<i64>,
+    /// Compare the capture with what its Nth replay sent (1 = the first); without N, with its
+    /// latest replay of an edited body
+    #[arg(long, num_args = 0..=1, default_missing_value = "0", value_name = "N")]
+    pub replay: Option<usize>,
+    /// Print the header changes and changed JSON paths as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Only captures received, and attempts made, within this long ago (e.g. 30m, 1h, 7d)
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub since: Option<std::time::Duration>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]

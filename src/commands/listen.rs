@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cli::ListenArgs;
 use crate::config::{self, db_path, secrets, usage};
-use crate::intake::{ForwardConfig, IntakeConfig};
+use crate::intake::{EventFilter, ForwardConfig, IntakeConfig};
 use crate::listener::ListenConfig;
 use crate::session::{self, Output, Settings};
 
@@ -17,6 +17,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         Some(url) => Some(ForwardConfig {
             target: config::target("--forward-to", url)?,
             respond: args.respond,
+            events: EventFilter::only(args.events.iter().cloned()),
             forwarder: config::forwarder(
                 Duration::from_secs(args.forward_timeout),
                 args.ca_cert.as_deref(),

@@ -1,6 +1,7 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod check;
+mod diff;
 mod export;
 mod import;
 mod listen;
@@ -8,6 +9,7 @@ mod purge;
 mod read;
 mod replay;
 mod send;
+mod stats;
 mod tui;
 mod verify;
 
@@ -27,6 +29,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
         Command::Check(args) => check::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Stats(args) => stats::run(args),
         Command::Purge(args) => purge::run(args),
     }
 }

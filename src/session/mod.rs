@@ -81,7 +81,7 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         Output::Headless { json } => json,
     };
     let intro = intro(&url, &db, &cfg);
-    let forwarding = cfg.intake.forward.is_some();
+    let forwarding = cfg.intake.forward.as_ref().map(|f| f.events.clone());
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
         .spawn(move || print_reports(rx, json, forwarding))
@@ -148,7 +148,9 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         db_path: db,
         listen_url: None,
         forward_target: b.target.map(|t| t.to_string()),
+        forward_events: None,
         secrets_loaded: b.secrets.len(),
+        resign_with: b.secrets.first().cloned(),
         reports: reports_rx,
         commands: commands_tx,
     })?;
@@ -200,7 +202,13 @@ async fn run_with_tui(
         db_path: db.clone(),
         listen_url: Some(url),
         forward_target: target.map(|t| t.to_string()),
+        forward_events: cfg
+            .intake
+            .forward
+            .as_ref()
+            .and_then(|f| f.events.describe()),
         secrets_loaded: cfg.intake.secrets.len(),
+        resign_with: cfg.intake.secrets.first().cloned(),
         reports: rx,
         commands: commands_tx,
     };

@@ -7,6 +7,7 @@ mod identical;
 mod purge;
 mod schema;
 pub mod search;
+mod stats;
 mod worker;
 mod writer;
 
