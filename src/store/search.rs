@@ -415,3 +415,88 @@ mod tests {
         assert!(!plan_of("-a!=b").conds[0].starts_with("NOT"));
     }
 }
+
+#[cfg(test)]
+mod random_queries {
+    use super::*;
+    use crate::query::parse;
+
+    /// The fuzz target's invariants on many generated queries, in the normal test run: errors
+    /// stay inside the input on character boundaries, accepted queries plan to SQL whose
+    /// placeholders are all bound and which holds no text of the query.
+    #[test]
+    fn generated_queries_parse_or_point_inside_and_plan_safely() {
+        let pieces = [
+            "a",
+            "FAIL",
+            "--",
+            "-",
+            "\"",
+            "\\",
+            ":",
+            "=",
+            "!=",
+            "*",
+            " ",
+            ".",
+            "0",
+            "401",
+            "5xx",
+            "status",
+            "badge",
+            "event",
+            "path",
+            "since",
+            "before",
+            "scheme",
+            "source",
+            "x.y",
+            "é",
+            "/",
+            "'",
+            ";",
+            "2h",
+            "2026-11-30",
+            "none",
+            "true",
+            "null",
+            "DROP",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 8) as usize;
+            let input: String = (0..n)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            match parse(&input, 0) {
+                Err(e) => {
+                    assert!(e.start <= e.end && e.end <= input.len(), "{input:?}: {e:?}");
+                    assert!(input.is_char_boundary(e.start) && input.is_char_boundary(e.end));
+                    let _ = e.render(&input);
+                }
+                Ok(query) => {
+                    let p = plan(&ListQuery {
+                        query,
+                        ..ListQuery::default()
+                    });
+                    let sql = format!("{} {}", p.from, p.where_sql());
+                    assert!(!sql.contains('"') && !sql.contains(';'), "{input:?}: {sql}");
+                    for (i, _) in sql.match_indices('?') {
+                        let digits: String = sql[i + 1..]
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect();
+                        let k: usize = digits.parse().unwrap_or(0);
+                        assert!(k >= 1 && k <= p.params.len(), "{input:?}: {sql}");
+                    }
+                }
+            }
+        }
+    }
+}

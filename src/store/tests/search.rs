@@ -414,3 +414,48 @@ fn purge_leaves_no_word_in_the_index_or_the_file() {
         }
     }
 }
+
+#[test]
+fn odd_words_never_make_a_bad_fts_query() {
+    let (_dir, mut store) = temp_store();
+    add(
+        &mut store,
+        "/a",
+        None,
+        Verdict::Unsigned,
+        "x² café ﬁ Ⅻ".as_bytes(),
+    );
+    for q in [
+        "\u{0345}",
+        "²",
+        "x²",
+        "café",
+        "cafe",
+        "ﬁ",
+        "Ⅻ",
+        "a\u{200b}b",
+        "\"\u{0345}\"",
+        "\u{0345}*",
+        "x -\u{0345}",
+        "\"\"\"\"",
+        "NEAR",
+        "AND",
+        "OR",
+        "NOT",
+        "a:b:c",
+        "^x",
+        "x+y",
+        "(x)",
+    ] {
+        let query = match crate::query::parse(q, 0) {
+            Ok(query) => query,
+            Err(_) => continue,
+        };
+        store
+            .list(&ListQuery {
+                query,
+                ..Default::default()
+            })
+            .unwrap_or_else(|e| panic!("{q:?}: {e}"));
+    }
+}
