@@ -246,6 +246,13 @@ impl Store {
             });
         }
         if found < CURRENT_VERSION {
+            if found > 0 {
+                // A big store takes a while (the search index: about 25 s per million captures).
+                tracing::warn!(
+                    "upgrading '{}' from schema {found} to {CURRENT_VERSION}, once; a large store takes a while",
+                    path.display()
+                );
+            }
             schema::migrate(&mut conn, found, CURRENT_VERSION).map_err(err)?;
         }
         Ok(Store {
