@@ -95,6 +95,7 @@ fn queries_and_their_meaning() {
             false,
             TermKind::Scheme(Scheme::Dataspike),
         ),
+        ("scheme:Stripe", false, TermKind::Scheme(Scheme::Stripe)),
         ("source:imported", false, TermKind::Source(Source::Imported)),
         ("-source:check", true, TermKind::Source(Source::Check)),
         (
@@ -213,9 +214,9 @@ fn bad_queries_point_at_the_offending_token() {
         ("since:yesterday", "yesterday", "'yesterday' is not a time"),
         ("before:2026-13-01", "2026-13-01", "is not a time"),
         (
-            "scheme:stripe",
-            "stripe",
-            "unknown scheme 'stripe': hookscope knows dataspike",
+            "scheme:paypal",
+            "paypal",
+            "unknown scheme 'paypal': hookscope knows dataspike, stripe",
         ),
         (
             "source:cloud",
