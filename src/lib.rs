@@ -8,6 +8,7 @@ pub mod fixture;
 pub mod forward;
 pub mod listener;
 pub mod output;
+pub mod relay;
 pub mod report;
 pub mod sample;
 pub mod sign_mode;

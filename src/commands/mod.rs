@@ -4,6 +4,7 @@ mod export;
 mod import;
 mod listen;
 mod read;
+mod relay;
 mod replay;
 mod send;
 mod tui;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
+        Command::Relay(args) => relay::run(args),
     }
 }
 

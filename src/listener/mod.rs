@@ -3,7 +3,7 @@
 
 mod head;
 
-pub use head::parse_head;
+pub use head::{parse_head, HeadRecorder, RecordingIo};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, Uri};
@@ -28,7 +28,6 @@ use crate::forward::{
 use crate::report::{Report, ReportTx};
 use crate::signature::{verify_capture, Secret};
 use crate::store::Writer;
-use head::{HeadRecorder, RecordingIo};
 
 /// Default `--max-body`.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
