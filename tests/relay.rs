@@ -1,0 +1,409 @@
+//! The relay through the real binary: ingest over real sockets, the stream read by the
+//! library's relay client, crashes by SIGKILL, TLS with a certificate made here.
+
+mod common;
+
+use common::*;
+use hookscope::relay::client::{self, ClientConfig, ClientEvent, ConnState, ReadToken, RelayUrl};
+use hookscope::relay::protocol::Delivery;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `hookscope relay --json`, killed on drop.
+pub struct Relay {
+    pub child: Child,
+    pub url: String,
+    pub addr: String,
+}
+
+impl Relay {
+    pub fn start(db: &Path, extra: &[&str]) -> Relay {
+        let mut child = bin()
+            .args([
+                "relay",
+                "--port",
+                "0",
+                "--json",
+                "--heartbeat-ms",
+                "200",
+                "--db",
+            ])
+            .arg(db)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn relay");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut first = String::new();
+            let mut r = BufReader::new(out);
+            let _ = r.read_line(&mut first);
+            let _ = tx.send(first);
+            // Keep draining so the relay never blocks on a full pipe.
+            let _ = std::io::copy(&mut r, &mut std::io::sink());
+        });
+        let first = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(l) if !l.is_empty() => l,
+            _ => {
+                let _ = child.kill();
+                let mut err = String::new();
+                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+                panic!("relay did not start: {err}");
+            }
+        };
+        let v: serde_json::Value = serde_json::from_str(&first).expect("listening line");
+        assert_eq!(v["event"], "listening");
+        let url = v["url"].as_str().unwrap().to_string();
+        let addr = url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_string();
+        Relay { child, url, addr }
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `relay channel add --json`: (id, token).
+pub fn add_channel(db: &Path) -> (String, String) {
+    let o = run(&[
+        "relay",
+        "channel",
+        "add",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["path"], format!("/c/{}", v["channel"].as_str().unwrap()));
+    (
+        v["channel"].as_str().unwrap().to_string(),
+        v["token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Reads the channel with the library client until `n` deliveries arrived.
+fn stream(
+    url: &str,
+    token: &str,
+    after: u64,
+    n: usize,
+    ca: Option<&Path>,
+) -> Result<(Vec<Delivery>, Vec<ConnState>), client::ClientError> {
+    let (got, states, end) = stream_for(url, token, after, n, ca, Duration::from_secs(30));
+    assert!(
+        got.len() >= n || end.is_some(),
+        "only {} of {n} deliveries within 30 s; states {states:?}",
+        got.len()
+    );
+    match end {
+        Some(Err(e)) => Err(e),
+        _ => Ok((got, states)),
+    }
+}
+
+/// Reads until `n` deliveries arrived, the client ended, or `limit` passed.
+#[allow(clippy::type_complexity)]
+fn stream_for(
+    url: &str,
+    token: &str,
+    after: u64,
+    n: usize,
+    ca: Option<&Path>,
+    limit: Duration,
+) -> (
+    Vec<Delivery>,
+    Vec<ConnState>,
+    Option<Result<(), client::ClientError>>,
+) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cfg = ClientConfig {
+            url: RelayUrl::parse(url).unwrap(),
+            token: ReadToken::new(token).unwrap(),
+            consumer: "test".into(),
+            tls: hookscope::tls::client_config(ca).unwrap(),
+            backoff_initial: Duration::from_millis(50),
+            backoff_max: Duration::from_millis(500),
+            max_body: 10 * 1024 * 1024,
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let task = tokio::spawn(client::run(cfg, after, tx));
+        let mut got = Vec::new();
+        let mut states = Vec::new();
+        let mut closed = false;
+        let deadline = tokio::time::sleep(limit);
+        tokio::pin!(deadline);
+        while got.len() < n {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ClientEvent::Delivery(d, reply)) => {
+                        got.push(*d);
+                        let _ = reply.send(Ok(()));
+                    }
+                    Some(ClientEvent::State(s)) => states.push(s),
+                    Some(ClientEvent::Gap(_)) => {}
+                    None => { closed = true; break }
+                },
+                _ = &mut deadline => break,
+            }
+        }
+        drop(rx);
+        let end = if closed || task.is_finished() {
+            Some(task.await.unwrap())
+        } else {
+            task.abort();
+            None
+        };
+        (got, states, end)
+    })
+}
+
+fn tmp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("relay.db");
+    (dir, db)
+}
+
+#[test]
+fn deliveries_arrive_byte_for_byte_in_order_and_resume_after_the_position() {
+    let (_dir, db) = tmp();
+    let (id, token) = add_channel(&db);
+    let relay = Relay::start(&db, &[]);
+    let bodies: Vec<Vec<u8>> = vec![
+        b"{\n  \"score\": 1.0,\n  \"event_type\": \"AML_SCREENING\"\n}".to_vec(),
+        b"{\"x\":\"\xff\xfe not utf-8\"}".to_vec(),
+        VECTOR_BODY.as_bytes().to_vec(),
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let sig = sign(SECRET, now(), body);
+        let r = post(
+            &relay.addr,
+            &format!("/c/{id}/dataspike/hook?n={i}&x=%20"),
+            &[
+                ("X-Webhook-Signature", &sig),
+                ("X-Dup", "one"),
+                ("x-dup", "two"),
+            ],
+            body,
+        );
+        assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.json()["id"], i as u64 + 1);
+    }
+    let url = format!("{}/c/{id}", relay.url);
+    let (got, states) = stream(&url, &token, 0, 3, None).unwrap();
+    assert!(
+        states.contains(&ConnState::Connected { backlog: 3 }),
+        "{states:?}"
+    );
+    for (i, d) in got.iter().enumerate() {
+        assert_eq!(d.seq, i as u64 + 1);
+        assert_eq!(d.body, bodies[i]);
+        assert_eq!(d.method, "POST");
+        assert_eq!(d.path, "/dataspike/hook");
+        assert_eq!(d.query.as_deref(), Some(format!("n={i}&x=%20").as_str()));
+        let names: Vec<&[u8]> = d.headers.iter().map(|(n, _)| n.as_slice()).collect();
+        assert_eq!(
+            names[1..4],
+            [&b"X-Webhook-Signature"[..], b"X-Dup", b"x-dup"]
+        );
+        assert_eq!(d.headers[3].1, b"two");
+        assert!(d.peer.as_deref().unwrap().starts_with("127.0.0.1:"));
+    }
+    // From position 2, only the third.
+    let (got, _) = stream(&url, &token, 2, 1, None).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].seq, 3);
+}
+
+#[test]
+fn wrong_token_401_unknown_channel_404_rate_limit_429() {
+    let (_dir, db) = tmp();
+    let (id, _token) = add_channel(&db);
+    let relay = Relay::start(&db, &["--channel-rate", "1"]);
+    // Wrong token: 401 with nothing streamed, and the client stops with an error that names
+    // the fix and not the token.
+    let raw = format!(
+        "GET /r/{id}/events?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hsr_wrong\r\nConnection: close\r\n\r\n"
+    );
+    let r = raw_request(&relay.addr, raw.as_bytes());
+    assert_eq!(r.status, 401);
+    assert!(!r.head.contains("text/event-stream"));
+    let e = stream(&format!("{}/c/{id}", relay.url), "hsr_wrong", 0, 1, None).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("401") && text.contains("--relay-token"),
+        "{text}"
+    );
+    assert!(!text.contains("hsr_wrong"));
+
+    // Unknown channel: 404 for ingest and stream, the same answer as any unknown path.
+    let other = "BBBBBBBBBBBBBBBBBBBBBB";
+    let r = post(&relay.addr, &format!("/c/{other}/x"), &[], b"{}");
+    assert_eq!(r.status, 404);
+    let r = post(&relay.addr, "/nothing", &[], b"{}");
+    assert_eq!(r.status, 404);
+
+    // Channel rate 1/s with a burst of 2: the third at once is 429 with Retry-After.
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| post(&relay.addr, &format!("/c/{id}/h"), &[], b"{}").status)
+        .collect();
+    assert_eq!(statuses[..2], [200, 200]);
+    let r = post(&relay.addr, &format!("/c/{id}/h"), &[], b"{}");
+    assert_eq!(r.status, 429, "{statuses:?}");
+    assert!(
+        r.head.to_ascii_lowercase().contains("retry-after: 1"),
+        "{}",
+        r.head
+    );
+}
+
+#[test]
+fn body_over_the_limit_gets_413_and_what_arrived_is_relayed() {
+    let (_dir, db) = tmp();
+    let (id, token) = add_channel(&db);
+    let relay = Relay::start(&db, &["--max-body", "1KiB"]);
+    let r = post(&relay.addr, &format!("/c/{id}/big"), &[], &[b'a'; 5000]);
+    assert_eq!(r.status, 413);
+    assert_eq!(r.json()["id"], 1);
+    let (got, _) = stream(&format!("{}/c/{id}", relay.url), &token, 0, 1, None).unwrap();
+    assert_eq!(got[0].body.len(), 1024);
+    assert!(got[0].body_size > 1024);
+    assert_eq!(got[0].rejected.as_ref().unwrap().status, 413);
+}
+
+#[test]
+fn sigkill_while_sending_loses_no_answered_delivery() {
+    let (_dir, db) = tmp();
+    let (id, token) = add_channel(&db);
+    let relay = Relay::start(&db, &["--channel-rate", "0", "--ip-rate", "0"]);
+    let addr = relay.addr.clone();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let mut senders = Vec::new();
+    for t in 0..4 {
+        let (addr, id, tx) = (addr.clone(), id.clone(), tx.clone());
+        senders.push(std::thread::spawn(move || {
+            for i in 0.. {
+                let body = format!("{{\"sender\":{t},\"n\":{i}}}").into_bytes();
+                let ok = std::panic::catch_unwind(|| {
+                    post(&addr, &format!("/c/{id}/h"), &[], &body).status
+                });
+                match ok {
+                    Ok(200) => {
+                        if tx.send(body).is_err() {
+                            return;
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        }));
+    }
+    drop(tx);
+    // Let some be answered, then kill mid-stream.
+    let mut answered = Vec::new();
+    while answered.len() < 60 {
+        answered.push(rx.recv_timeout(Duration::from_secs(30)).unwrap());
+    }
+    relay.kill();
+    for s in senders {
+        let _ = s.join();
+    }
+    answered.extend(rx.try_iter());
+    let relay = Relay::start(&db, &[]);
+    let url = format!("{}/c/{id}", relay.url);
+    let o = run(&[
+        "relay",
+        "channel",
+        "list",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let last: u64 = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["last_seq"]
+        .as_u64()
+        .unwrap();
+    assert!(last as usize >= answered.len());
+    let (got, _) = stream(&url, &token, 0, last as usize, None).unwrap();
+    let bodies: std::collections::HashSet<Vec<u8>> = got.into_iter().map(|d| d.body).collect();
+    for b in &answered {
+        assert!(
+            bodies.contains(b),
+            "answered but lost: {}",
+            String::from_utf8_lossy(b)
+        );
+    }
+}
+
+#[test]
+fn tls_relay_with_a_self_signed_certificate() {
+    let (dir, db) = tmp();
+    let (id, token) = add_channel(&db);
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert_pem = dir.path().join("cert.pem");
+    let key_pem = dir.path().join("key.pem");
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let relay = Relay::start(
+        &db,
+        &[
+            "--tls-cert",
+            cert_pem.to_str().unwrap(),
+            "--tls-key",
+            key_pem.to_str().unwrap(),
+        ],
+    );
+    assert!(relay.url.starts_with("https://"));
+    // Send over TLS with the library's forwarder (it speaks https with --ca-cert).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let port = relay.addr.rsplit(':').next().unwrap();
+    let target: http::Uri = format!("https://localhost:{port}/c/{id}/hook")
+        .parse()
+        .unwrap();
+    let fwd = hookscope::forward::Forwarder::with_tls(
+        Duration::from_secs(10),
+        hookscope::tls::client_config(Some(&cert_pem)).unwrap(),
+    );
+    let out = hookscope::forward::Outgoing {
+        method: "POST".into(),
+        headers: vec![(b"Content-Type".to_vec(), b"application/json".to_vec())],
+        body: bytes::Bytes::from_static(b"{\"tls\": true}"),
+    };
+    let (res, _) = rt.block_on(fwd.send(&target, &out));
+    assert_eq!(res.unwrap().status, 200);
+    let url = format!("https://localhost:{port}/c/{id}");
+    let (got, _) = stream(&url, &token, 0, 1, Some(&cert_pem)).unwrap();
+    assert_eq!(got[0].body, b"{\"tls\": true}");
+    // Without the CA the client cannot connect and keeps retrying instead of trusting it.
+    let (got, states, _) = stream_for(&url, &token, 0, 1, None, Duration::from_secs(2));
+    assert!(
+        got.is_empty(),
+        "an untrusted certificate must not be accepted"
+    );
+    assert!(
+        states.iter().any(|s| matches!(s, ConnState::Reconnecting { reason, .. } if reason.contains("certificate"))),
+        "{states:?}"
+    );
+}
