@@ -20,7 +20,8 @@ use ratatui::Terminal;
 
 use hookscope::capture::{Attempt, AttemptKind, Capture, EventInfo, Source};
 use hookscope::report::Report;
-use hookscope::signature::{HeaderError, Verdict};
+use hookscope::signature::dataspike::HeaderError;
+use hookscope::signature::{Scheme, Verdict};
 use hookscope::store::{ListQuery, OpenMode, Store};
 use hookscope::tui::app::{update, App, Setup, Theme, Zone};
 use hookscope::tui::event::Event;
@@ -96,15 +97,18 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                 let body = body(i);
                 let verdict = match i % 5 {
                     0 => Verdict::Invalid {
-                        reason: HeaderError::NoSecretMatches,
+                        scheme: Scheme::Dataspike,
+                        reason: HeaderError::NoSecretMatches.into(),
                     },
                     1 => Verdict::Unsigned,
                     2 => Verdict::Stale {
+                        scheme: Scheme::Dataspike,
                         secret_index: 0,
                         skew_s: 400,
                         tolerance_s: 300,
                     },
                     _ => Verdict::Valid {
+                        scheme: Scheme::Dataspike,
                         secret_index: 0,
                         skew_s: 1,
                     },

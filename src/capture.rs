@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::signature::{Diagnostics, Verdict};
+use crate::headers::{header_value, HeaderPair};
+use crate::signature::{Diagnostics, Scheme, Verdict};
 
 /// Row id of a capture in the store.
 pub type CaptureId = i64;
@@ -16,6 +17,8 @@ pub enum Source {
     Live,
     /// Loaded from a fixture or HAR file by `hookscope import`.
     Imported,
+    /// A probe `hookscope check` sent to an endpoint (its answer is the attempt).
+    Check,
 }
 
 impl Source {
@@ -23,19 +26,18 @@ impl Source {
         match self {
             Source::Live => "live",
             Source::Imported => "imported",
+            Source::Check => "check",
         }
     }
 
     pub fn parse(s: &str) -> Source {
         match s {
             "imported" => Source::Imported,
+            "check" => Source::Check,
             _ => Source::Live,
         }
     }
 }
-
-/// One header exactly as received: name and value bytes, in order.
-pub type HeaderPair = (Vec<u8>, Vec<u8>);
 
 /// Facts read from a Dataspike JSON envelope, when the body is one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,7 +129,10 @@ impl Capture {
             rejected: None,
             peer: None,
             source: Source::Live,
-            verdict: Verdict::Unverified,
+            // Not checked yet: the caller verifies and replaces this.
+            verdict: Verdict::Unverified {
+                scheme: Scheme::default(),
+            },
             diagnostics: None,
         }
     }
@@ -164,20 +169,24 @@ impl Capture {
     }
 }
 
-/// First value of `name` (case-insensitive) among `headers`.
-pub fn header_value<'a>(headers: &'a [HeaderPair], name: &str) -> Option<&'a [u8]> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-        .map(|(_, v)| v.as_slice())
-}
-
 /// The latest forward or replay of a capture, as shown in lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttemptBrief {
     pub status: Option<u16>,
     pub latency_ms: Option<u64>,
     pub error: Option<String>,
+}
+
+impl AttemptBrief {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(is_success)
+    }
+}
+
+/// Whether the app's answer means it took the delivery: any 2xx. The one rule for forward,
+/// replay and send, in the CLI and the TUI.
+pub fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
 }
 
 /// One row of `list`: everything but headers and body.
@@ -232,9 +241,51 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A body (or any byte count) for people: `183 B`, `1.5 KiB`, `10.0 MiB`, up to TiB.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(3 * 1024 * 1024), "3.0 MiB");
+        assert_eq!(human_size(10 * 1024 * 1024), "10.0 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
+        assert_eq!(human_size(2 * 1024 * 1024 * 1024 * 1024), "2.0 TiB");
+    }
+
+    #[test]
+    fn success_is_any_2xx() {
+        assert!(is_success(200) && is_success(204) && is_success(299));
+        assert!(!is_success(199) && !is_success(301) && !is_success(500));
+        let brief = |status| AttemptBrief {
+            status,
+            latency_ms: None,
+            error: None,
+        };
+        assert!(brief(Some(201)).succeeded());
+        assert!(!brief(Some(404)).succeeded() && !brief(None).succeeded());
+    }
 
     #[test]
     fn inspect_reads_dataspike_envelope() {
@@ -282,13 +333,6 @@ mod tests {
     fn rfc3339_has_millis_and_z() {
         assert_eq!(rfc3339_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
-
-    #[test]
-    fn header_lookup_is_case_insensitive() {
-        let h = vec![(b"X-Webhook-Signature".to_vec(), b"t=1".to_vec())];
-        assert_eq!(header_value(&h, "x-webhook-signature"), Some(&b"t=1"[..]));
-        assert_eq!(header_value(&h, "content-type"), None);
-    }
 }
 
 /// Row id of a forward or replay attempt.
@@ -301,6 +345,8 @@ pub enum AttemptKind {
     Forward,
     /// `hookscope replay` or the TUI's replay keys.
     Replay,
+    /// A probe sent by `hookscope check`.
+    Check,
 }
 
 impl AttemptKind {
@@ -308,12 +354,14 @@ impl AttemptKind {
         match self {
             AttemptKind::Forward => "forward",
             AttemptKind::Replay => "replay",
+            AttemptKind::Check => "check",
         }
     }
 
     pub fn parse(s: &str) -> AttemptKind {
         match s {
             "replay" => AttemptKind::Replay,
+            "check" => AttemptKind::Check,
             _ => AttemptKind::Forward,
         }
     }
@@ -328,7 +376,7 @@ pub struct Attempt {
     pub at_ms: i64,
     /// Full URL the request went to.
     pub target: String,
-    /// Whether `X-Webhook-Signature` was replaced with a fresh one.
+    /// Whether the signature header(s) were replaced with fresh ones.
     pub resigned: bool,
     /// The body sent, when it differs from the capture's (edit-and-replay).
     pub sent_body: Option<Vec<u8>>,
@@ -347,7 +395,7 @@ pub const MAX_STORED_RESPONSE_BODY: usize = 1024 * 1024;
 
 impl Attempt {
     pub fn succeeded(&self) -> bool {
-        matches!(self.status, Some(s) if (200..300).contains(&s))
+        self.status.is_some_and(is_success)
     }
 
     pub fn brief(&self) -> AttemptBrief {

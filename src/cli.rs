@@ -1,6 +1,7 @@
 //! Command-line interface: one subcommand per job, shared flag groups flattened.
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::{EnumValueParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use crate::listener::Respond;
@@ -47,6 +48,8 @@ pub enum Command {
     /// Run a public relay that stores every delivery before answering and streams it to
     /// 'listen --relay'; 'relay channel ...' manages its channels
     Relay(RelayArgs),
+    /// Probe your webhook endpoint with good and bad deliveries and grade its answers
+    Check(CheckArgs),
 }
 
 impl Cli {
@@ -90,12 +93,16 @@ pub struct SecretArgs {
     pub secrets: Vec<String>,
 }
 
-/// How long the app may take to answer what hookscope sends it.
+/// How long the app may take to answer what hookscope sends it, and whom to trust over https.
 #[derive(Debug, Args, Clone)]
 pub struct AppTimeoutArgs {
     /// Seconds the app has to answer each request hookscope sends it
     #[arg(long = "timeout", default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub seconds: u64,
+    /// Also trust the CA certificate(s) in this PEM file for https targets (a private CA or a
+    /// self-signed endpoint)
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl AppTimeoutArgs {
@@ -140,7 +147,7 @@ pub struct ListenArgs {
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
-    #[arg(long, value_enum, default_value_t = Respond::App, requires = "forward_to")]
+    #[arg(long, default_value = "app", value_parser = respond_parser(), requires = "forward_to")]
     pub respond: Respond,
     /// Seconds the app has to answer a forwarded delivery
     #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -151,7 +158,7 @@ pub struct ListenArgs {
     pub read_timeout: u64,
     /// normal: a stored capture survives hookscope crashing or being killed; full: also an OS
     /// crash or power loss (fsync per commit, about half the throughput)
-    #[arg(long, value_enum, default_value_t = Durability::Normal)]
+    #[arg(long, default_value = "normal", value_parser = durability_parser())]
     pub durability: Durability,
 }
 
@@ -166,7 +173,7 @@ pub struct ListArgs {
     #[arg(long, short = 'n', default_value_t = 50)]
     pub limit: usize,
     /// Only captures with this verdict
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = verdict_parser())]
     pub verdict: Option<Status>,
     /// Only captures of this Dataspike event type (e.g. AML_SCREENING)
     #[arg(long, value_name = "TYPE")]
@@ -280,7 +287,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub all: bool,
     /// Only captures with this verdict
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = verdict_parser())]
     pub verdict: Option<Status>,
     /// Only captures of this Dataspike event type (e.g. AML_SCREENING)
     #[arg(long, value_name = "TYPE")]
@@ -332,7 +339,7 @@ pub struct SendArgs {
     pub secrets: SecretArgs,
     /// Signature to attach: a good one, or a deliberately bad one to test that your app rejects
     /// it [default: valid]
-    #[arg(long, value_enum, value_name = "MODE")]
+    #[arg(long, value_name = "MODE", value_parser = sign_parser())]
     pub sign: Option<SignMode>,
     /// Send each fixture's captured X-Webhook-Signature unchanged instead of signing now
     #[arg(long, conflicts_with_all = ["sign", "event"])]
@@ -343,6 +350,44 @@ pub struct SendArgs {
     /// How many deliveries are in flight at once
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,
+    #[command(flatten)]
+    pub app: AppTimeoutArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Probes: valid, duplicate, rotation (with two --secret), stale, future, wrong_secret, tampered, reserialized, unsigned, malformed, wrong_method, latency.\nExit status: 0 when every probe passes, 1 when any fails, 2 on a usage error."
+)]
+pub struct CheckArgs {
+    /// Your endpoint's URL (http or https), used exactly; redirects are reported, not followed
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Signature scheme the probes use
+    #[arg(long, default_value = "dataspike", value_name = "SCHEME")]
+    pub scheme: String,
+    /// Sample event the probes carry (fresh ids each probe): AML_SCREENING, DOCVER,
+    /// TRANSACTION_MONITORING or KYT_WALLET_CHECK [default: AML_SCREENING]
+    #[arg(long, value_name = "TYPE", conflicts_with = "body_file")]
+    pub event: Option<String>,
+    /// Send this file's bytes as every probe's body instead of a sample event
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// How soon the valid probe must be answered (e.g. 3s, 500ms)
+    #[arg(long, default_value = "3s", value_parser = crate::check::parse_deadline, value_name = "DURATION")]
+    pub deadline: std::time::Duration,
+    /// Print one JSON object per probe, then a summary object
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a JUnit XML report to this file, for CI
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Do not store the probes and answers in the database
+    #[arg(long)]
+    pub no_store: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
     #[command(flatten)]
     pub app: AppTimeoutArgs,
 }
@@ -456,7 +501,7 @@ pub struct RelayServeArgs {
     pub retention: std::time::Duration,
     /// full: an answered delivery survives power loss (fsync per commit); normal: survives the
     /// relay crashing or being killed
-    #[arg(long, value_enum, default_value_t = Durability::Full)]
+    #[arg(long, default_value = "full", value_parser = durability_parser())]
     pub durability: Durability,
     /// Seconds a client has to send its request head, and again its body
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -477,6 +522,112 @@ pub struct RelayServeArgs {
     /// Print NDJSON: first {"event":"listening","url":...}
     #[arg(long)]
     pub json: bool,
+}
+
+// The flags' value enums: their names and help live here, and each maps once onto the domain
+// type it stands for, so no domain type depends on clap.
+
+/// `--verdict`: a verdict kind.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum VerdictArg {
+    Valid,
+    Stale,
+    Invalid,
+    Unsigned,
+    Unverified,
+}
+
+impl From<VerdictArg> for Status {
+    fn from(v: VerdictArg) -> Status {
+        match v {
+            VerdictArg::Valid => Status::Valid,
+            VerdictArg::Stale => Status::Stale,
+            VerdictArg::Invalid => Status::Invalid,
+            VerdictArg::Unsigned => Status::Unsigned,
+            VerdictArg::Unverified => Status::Unverified,
+        }
+    }
+}
+
+fn verdict_parser() -> impl TypedValueParser<Value = Status> {
+    EnumValueParser::<VerdictArg>::new().map(Status::from)
+}
+
+/// `--durability`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DurabilityArg {
+    /// A commit is written to the WAL before it returns: it survives hookscope crashing or
+    /// being killed; an OS crash or power loss may lose the last moments.
+    Normal,
+    /// The WAL is also fsynced at every commit (batch): survives power loss too, as far as the
+    /// disk honours fsync, at roughly half the throughput.
+    Full,
+}
+
+impl From<DurabilityArg> for Durability {
+    fn from(d: DurabilityArg) -> Durability {
+        match d {
+            DurabilityArg::Normal => Durability::Normal,
+            DurabilityArg::Full => Durability::Full,
+        }
+    }
+}
+
+fn durability_parser() -> impl TypedValueParser<Value = Durability> {
+    EnumValueParser::<DurabilityArg>::new().map(Durability::from)
+}
+
+/// `--respond`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RespondArg {
+    /// The sender gets the app's answer (502/504 when the app fails).
+    App,
+    /// The sender gets 200 once the capture is stored; forwarding runs in the background.
+    Ack,
+}
+
+impl From<RespondArg> for Respond {
+    fn from(r: RespondArg) -> Respond {
+        match r {
+            RespondArg::App => Respond::App,
+            RespondArg::Ack => Respond::Ack,
+        }
+    }
+}
+
+fn respond_parser() -> impl TypedValueParser<Value = Respond> {
+    EnumValueParser::<RespondArg>::new().map(Respond::from)
+}
+
+/// `send --sign`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SignArg {
+    /// Signed with the secret and a fresh `t`: the app should accept it.
+    Valid,
+    /// Right MAC, but `t` is one hour old: the app's timestamp check should reject it.
+    Stale,
+    /// Fresh `t`, signed with a different random secret: the MAC check should reject it.
+    WrongSecret,
+    /// A header that does not parse (`v1` is 32 hex digits, not 64): should be rejected.
+    Malformed,
+    /// No signature header at all: should be rejected as unsigned.
+    None,
+}
+
+impl From<SignArg> for SignMode {
+    fn from(s: SignArg) -> SignMode {
+        match s {
+            SignArg::Valid => SignMode::Valid,
+            SignArg::Stale => SignMode::Stale,
+            SignArg::WrongSecret => SignMode::WrongSecret,
+            SignArg::Malformed => SignMode::Malformed,
+            SignArg::None => SignMode::None,
+        }
+    }
+}
+
+fn sign_parser() -> impl TypedValueParser<Value = SignMode> {
+    EnumValueParser::<SignArg>::new().map(SignMode::from)
 }
 
 /// Parses `10MiB`, `512KiB`, `1MB`, `1000` into bytes.
@@ -527,6 +678,56 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The name a value enum gives its variant on the command line.
+    fn name(v: impl ValueEnum) -> String {
+        v.to_possible_value().unwrap().get_name().to_string()
+    }
+
+    #[test]
+    fn value_enums_map_onto_every_domain_value_by_its_name() {
+        let verdicts: Vec<(String, Status)> = VerdictArg::value_variants()
+            .iter()
+            .map(|v| (name(*v), Status::from(*v)))
+            .collect();
+        let expected: Vec<(String, Status)> = Status::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), *s))
+            .collect();
+        assert_eq!(verdicts, expected);
+
+        let modes: Vec<(String, SignMode)> = SignArg::value_variants()
+            .iter()
+            .map(|v| (name(*v), SignMode::from(*v)))
+            .collect();
+        let expected: Vec<(String, SignMode)> = SignMode::ALL
+            .iter()
+            .map(|m| (m.as_str().to_string(), *m))
+            .collect();
+        assert_eq!(modes, expected);
+
+        let durabilities: Vec<Durability> = DurabilityArg::value_variants()
+            .iter()
+            .map(|d| Durability::from(*d))
+            .collect();
+        assert_eq!(durabilities, [Durability::Normal, Durability::Full]);
+        let responds: Vec<Respond> = RespondArg::value_variants()
+            .iter()
+            .map(|r| Respond::from(*r))
+            .collect();
+        assert_eq!(responds, [Respond::App, Respond::Ack]);
+    }
+
+    #[test]
+    fn defaults_are_the_domain_defaults() {
+        let cli = Cli::parse_from(["hookscope", "listen"]);
+        let Command::Listen(a) = cli.command else {
+            panic!("not listen")
+        };
+        assert_eq!(a.durability, Durability::default());
+        assert_eq!(a.respond, Respond::App);
+        assert_eq!(SignMode::default(), SignMode::Valid);
     }
 
     #[test]

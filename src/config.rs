@@ -1,10 +1,15 @@
-//! Turning flags and environment into checked settings. Mistakes here are usage errors
-//! (exit code 2) that name the flag and say what to do.
+//! Turning flags and environment into checked settings (ripgrep's lowargs -> hiargs): the one
+//! layer that knows flag names. Mistakes here are usage errors (exit code 2) that name the flag
+//! and say what to do; nothing below this layer mentions a flag.
 
+use http::Uri;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::forward::parse_target;
+use crate::sign_mode::SignMode;
 use crate::signature::{parse_secrets, Secret};
+use crate::store::{Fault, StoreError};
 
 /// A mistake in how hookscope was invoked: exit code 2.
 #[derive(Debug)]
@@ -47,4 +52,131 @@ pub fn secrets(texts: &[String]) -> anyhow::Result<Vec<Secret>> {
         .filter(|s| !s.is_empty())
         .collect();
     parse_secrets(&texts, "--secret").map_err(usage)
+}
+
+/// What to do on the command line about a failure from below, which never names a flag: the
+/// end of the message `main` prints, separator included.
+pub fn advice(e: &anyhow::Error) -> Option<&'static str> {
+    let store = e.chain().find_map(|c| c.downcast_ref::<StoreError>())?;
+    match store {
+        StoreError::Missing { .. } => {
+            Some(": run 'hookscope listen' first, or pass --db with the right path")
+        }
+        StoreError::CreateDir { .. } => Some("; pass --db with a writable path"),
+        StoreError::NewerSchema { .. } => Some(" or pass --db with another file"),
+        StoreError::Sqlite { fault, .. } => match fault.as_ref()? {
+            Fault::ReadOnly => Some("; or pass --db with a writable path"),
+            Fault::NotADatabase => Some("; then start a new one with --db"),
+            Fault::DiskFull => Some("; or pass --db on another disk"),
+            Fault::CannotOpen | Fault::PermissionDenied => Some("; or pass --db elsewhere"),
+            Fault::Locked | Fault::Io => None,
+        },
+        StoreError::Damaged { .. } => None,
+    }
+}
+
+/// `send --sign MODE` (or a fixture that asks to be signed) without a secret to sign with.
+pub fn sign_secret_needed(mode: SignMode) -> String {
+    format!(
+        "--sign {} needs a secret: pass --secret, or let hookscope generate one",
+        mode.as_str()
+    )
+}
+
+/// A usage error for something that needs a signing secret and got none; `what` says which,
+/// e.g. "verify needs a secret".
+pub fn secret_needed(what: &str) -> anyhow::Error {
+    usage(format!(
+        "{what}: pass --secret whsec_... or set HOOKSCOPE_SECRET"
+    ))
+}
+
+/// The app URL given with `flag` (`--to`, `--forward-to`), checked.
+pub fn target(flag: &str, url: &str) -> anyhow::Result<Uri> {
+    parse_target(url).map_err(|e| usage(format!("{flag}: {e}")))
+}
+
+/// The bytes of the file given with `flag` (`--body-file`).
+pub fn body_file(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| usage(format!("cannot read {flag} '{}': {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_usage(e: &anyhow::Error) -> bool {
+        e.downcast_ref::<UsageError>().is_some()
+    }
+
+    #[test]
+    fn target_errors_name_the_flag() {
+        assert_eq!(
+            target("--to", "http://127.0.0.1:3000/h").unwrap(),
+            "http://127.0.0.1:3000/h"
+        );
+        let e = target("--forward-to", "ftp://app").unwrap_err();
+        assert!(is_usage(&e));
+        assert!(
+            e.to_string()
+                .starts_with("--forward-to: target URL 'ftp://app'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn body_file_errors_name_the_flag_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        std::fs::write(&path, b"{}").unwrap();
+        assert_eq!(body_file("--body-file", &path).unwrap(), b"{}");
+        let e = body_file("--body-file", &dir.path().join("missing.json")).unwrap_err();
+        assert!(is_usage(&e));
+        assert!(
+            e.to_string().starts_with("cannot read --body-file '"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("missing.json"), "{e}");
+    }
+
+    #[test]
+    fn store_failures_get_flag_advice() {
+        let missing: anyhow::Error = StoreError::Missing {
+            path: "h.db".into(),
+        }
+        .into();
+        let missing = missing.context("cannot list");
+        assert_eq!(
+            format!("{missing:#}{}", advice(&missing).unwrap()),
+            "cannot list: database 'h.db' does not exist: run 'hookscope listen' first, or pass --db with the right path"
+        );
+        let read_only: anyhow::Error = StoreError::Sqlite {
+            path: "h.db".into(),
+            fault: Some(Fault::ReadOnly),
+            message: "read-only".into(),
+        }
+        .into();
+        assert!(advice(&read_only)
+            .unwrap()
+            .contains("--db with a writable path"));
+        assert_eq!(advice(&anyhow::anyhow!("other")), None);
+    }
+
+    #[test]
+    fn signing_without_a_secret_says_how_to_get_one() {
+        assert_eq!(
+            sign_secret_needed(SignMode::Valid),
+            "--sign valid needs a secret: pass --secret, or let hookscope generate one"
+        );
+    }
+
+    #[test]
+    fn secret_needed_says_how_to_give_one() {
+        let e = secret_needed("verify needs a secret");
+        assert!(is_usage(&e));
+        assert_eq!(
+            e.to_string(),
+            "verify needs a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET"
+        );
+    }
 }

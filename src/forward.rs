@@ -11,10 +11,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{
-    header_value, Attempt, AttemptKind, Capture, CaptureId, HeaderPair, MAX_STORED_RESPONSE_BODY,
-};
-use crate::signature::{sign_header, Secret, SIGNATURE_HEADER};
+use crate::capture::{Attempt, AttemptKind, Capture, CaptureId, MAX_STORED_RESPONSE_BODY};
+use crate::headers::{header_value, set_header, HeaderPair, HopByHop};
+use crate::signature::{sign_headers, Secret};
 
 /// Default time the app has to answer a forwarded delivery.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -22,18 +21,6 @@ pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_MIRRORED_BODY: usize = 16 * 1024 * 1024;
 /// How long an idle pooled connection to the app is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Headers that describe one hop, not the message, and are never passed on.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "host",
-    "content-length",
-];
 
 /// A request ready to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +42,7 @@ pub struct AppResponse {
 pub enum ForwardError {
     #[error("connection refused or unreachable: is your app running at '{target}'? ({detail})")]
     Unreachable { target: String, detail: String },
-    #[error("TLS with '{target}' failed: {detail}; for a private CA or a self-signed certificate pass --ca-cert FILE")]
+    #[error("TLS with '{target}' failed: {detail} (a private CA or a self-signed certificate must be trusted explicitly)")]
     Tls { target: String, detail: String },
     #[error("no answer from '{target}' within {} s", .timeout.as_secs_f64())]
     Timeout { target: String, timeout: Duration },
@@ -122,22 +109,10 @@ pub fn authority(uri: &Uri) -> String {
 /// The headers the app receives: originals in order, hop-by-hop ones (and any named in
 /// `Connection`) dropped, then `X-Forwarded-*` added. `Host` is set by the client.
 pub fn forward_headers(headers: &[HeaderPair], peer: Option<IpAddr>) -> Vec<HeaderPair> {
-    let named_in_connection: Vec<Vec<u8>> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
-        .flat_map(|(_, v)| v.split(|&b| b == b','))
-        .map(|t| t.trim_ascii().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let dropped = |name: &[u8]| {
-        let lower = name.to_ascii_lowercase();
-        HOP_BY_HOP.iter().any(|h| h.as_bytes() == lower.as_slice())
-            || lower.starts_with(b"proxy-")
-            || named_in_connection.contains(&lower)
-    };
+    let hop = HopByHop::of(headers);
     let mut out: Vec<HeaderPair> = headers
         .iter()
-        .filter(|(n, _)| !dropped(n))
+        .filter(|(n, _)| !hop.contains(n))
         .filter(|(n, _)| !n.eq_ignore_ascii_case(b"x-forwarded-for"))
         .cloned()
         .collect();
@@ -182,7 +157,7 @@ pub fn replay_target(
 /// How a replay differs from the original request.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayPlan {
-    /// Replace `X-Webhook-Signature` with a fresh one under this secret.
+    /// Replace the secret's scheme's signature header(s) with fresh ones under this secret.
     pub resign_with: Option<Secret>,
     /// Send this body instead of the captured one (always re-signed).
     pub body: Option<Vec<u8>>,
@@ -200,34 +175,14 @@ pub fn replay_request(capture: &Capture, plan: &ReplayPlan, now_s: i64) -> Outgo
         set_header(&mut headers, name, value.as_bytes().to_vec());
     }
     if let Some(secret) = &plan.resign_with {
-        let value = sign_header(secret, now_s, &body).into_bytes();
-        set_header(&mut headers, SIGNATURE_HEADER, value);
+        for (name, value) in sign_headers(secret, now_s, &body) {
+            set_header(&mut headers, name, value.into_bytes());
+        }
     }
     Outgoing {
         method: capture.method.clone(),
         headers,
         body: Bytes::from(body),
-    }
-}
-
-/// Replaces the first header called `name` in place (keeping its position), drops any repeats,
-/// or appends it when absent.
-pub fn set_header(headers: &mut Vec<HeaderPair>, name: &str, value: Vec<u8>) {
-    let mut value = Some(value);
-    headers.retain_mut(|(n, v)| {
-        if !n.eq_ignore_ascii_case(name.as_bytes()) {
-            return true;
-        }
-        match value.take() {
-            Some(new) => {
-                *v = new;
-                true
-            }
-            None => false,
-        }
-    });
-    if let Some(v) = value {
-        headers.push((name.as_bytes().to_vec(), v));
     }
 }
 
@@ -428,18 +383,20 @@ fn build_request(target: &Uri, out: &Outgoing) -> Result<Request<Full<Bytes>>, F
 }
 
 /// Whether a rustls error (bad certificate, failed handshake) is behind `e`. hyper-rustls wraps
-/// it in an `io::Error`, whose `source()` skips it, so each link is opened by hand.
+/// it in `io::Error`s, whose `source()` skips what they wrap, so those are opened by hand.
 fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut link = Some(e);
     while let Some(err) = link {
-        let inner = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map(|i| i as &(dyn std::error::Error + 'static));
-        if err.is::<rustls::Error>() || inner.is_some_and(|i| i.is::<rustls::Error>()) {
+        if err.is::<rustls::Error>() {
             return true;
         }
-        link = err.source();
+        link = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     false
 }
@@ -458,6 +415,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::dataspike::SIGNATURE_HEADER;
     use crate::signature::{verify_capture, Status};
 
     fn hp(n: &str, v: &str) -> HeaderPair {
@@ -557,15 +515,6 @@ mod tests {
             verdict: crate::signature::Verdict::Unsigned,
             ..Capture::new(0, "POST", "/h", headers, b"{}".to_vec())
         }
-    }
-
-    #[test]
-    fn set_header_replaces_in_place() {
-        let mut h = vec![hp("A", "1"), hp("x-webhook-signature", "old"), hp("B", "2")];
-        set_header(&mut h, "X-Webhook-Signature", b"new".to_vec());
-        assert_eq!(h[1], hp("x-webhook-signature", "new"));
-        set_header(&mut h, "C", b"3".to_vec());
-        assert_eq!(h.len(), 4);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! hookscope: capture, verify, store, forward, replay and export Dataspike webhooks.
 
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod fixture;
 pub mod forward;
+pub mod headers;
 pub mod listener;
 pub mod output;
 pub mod relay;

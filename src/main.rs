@@ -2,7 +2,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use hookscope::cli::Cli;
-use hookscope::config::UsageError;
+use hookscope::config::{advice, UsageError};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,8 +17,9 @@ fn main() -> ExitCode {
         .init();
     match hookscope::commands::run(cli) {
         Ok(code) => code,
+        Err(e) if stdout_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e:#}{}", advice(&e).unwrap_or_default());
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -26,4 +27,15 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `hookscope list | head`: the reader has all it wanted, which is not a failure (as in ripgrep).
+/// Commands write stdout with `writeln!` and return the error, never `println!`, which would
+/// panic; Rust ignores SIGPIPE, so the write fails with EPIPE and ends up here.
+fn stdout_closed(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -3,27 +3,9 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::capture::{headers_json, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
-use crate::signature::{Diagnostics, Verdict};
+use crate::capture::{headers_json, human_size, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
+use crate::signature::{Diagnostics, Scheme, Verdict};
 use crate::store::StoredCapture;
-
-/// `183 B`, `1.2 KiB`, `10.0 MiB`.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for u in &UNITS[1..] {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
 
 /// Local wall-clock time of a capture, `HH:MM:SS`.
 pub fn local_time(ms: i64) -> String {
@@ -68,10 +50,8 @@ pub fn capture_line(s: &CaptureSummary, time: &str) -> String {
     if let Some(r) = &s.rejected {
         line.push_str(&format!(" [{}: {}]", r.status, r.reason));
     }
-    if let Some(reason) = s
-        .verdict
-        .reason()
-        .filter(|_| !matches!(s.verdict, Verdict::Valid { .. }))
+    if let Some(reason) =
+        reason_text(&s.verdict).filter(|_| !matches!(s.verdict, Verdict::Valid { .. }))
     {
         line.push_str(&format!(" ({}: {reason})", status.as_str()));
     }
@@ -103,7 +83,7 @@ pub fn list_table(rows: &[CaptureSummary]) -> String {
             .unwrap_or_default();
         let reason = match &s.verdict {
             Verdict::Valid { .. } => String::new(),
-            v => v.reason().unwrap_or_default(),
+            v => reason_text(v).unwrap_or_default(),
         };
         let tail = [app, reason]
             .into_iter()
@@ -135,45 +115,206 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// Verdict block shared by `show` and `verify`.
-pub fn verdict_text(v: &Verdict, d: Option<&Diagnostics>, now_s: Option<i64>) -> String {
+/// Where the CLI and the TUI tell the developer how to give a secret.
+const SECRET_ADVICE: &str = "pass --secret or set HOOKSCOPE_SECRET";
+/// How to get past a stale timestamp.
+const RESIGN_ADVICE: &str = "replay with --resign, or widen --tolerance";
+
+/// The verdict's reason as shown to a developer: the domain's reason, plus how to fix a
+/// missing secret.
+pub fn reason_text(v: &Verdict) -> Option<String> {
+    let reason = v.reason()?;
+    Some(match v {
+        Verdict::Unverified { .. } => format!("{reason} ({SECRET_ADVICE})"),
+        _ => reason,
+    })
+}
+
+/// How a piece of an explanation should look; the TUI maps it to colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    Dim,
+    Error,
+    Warn,
+}
+
+/// Which line of an explanation this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Status and reason (the badge is drawn by the caller).
+    Verdict,
+    /// The secret that matched, `#0` being the first one given.
+    Secret,
+    Timestamp,
+    /// What was signed: `t.` and the first body bytes.
+    Signed,
+    /// The digest expected under secret `#i` of the scheme.
+    Expected(usize),
+    /// No secret loaded, so nothing was expected.
+    NothingExpected,
+    Received,
+    Hint,
+}
+
+impl Part {
+    /// The label the CLI prints before the value.
+    pub fn label(self) -> String {
+        match self {
+            Part::Verdict => "verdict".into(),
+            Part::Secret => "matched secret".into(),
+            Part::Timestamp => "timestamp".into(),
+            Part::Signed => "signed string".into(),
+            Part::Expected(i) => format!("expected #{i}"),
+            Part::NothingExpected => "expected".into(),
+            Part::Received => "received".into(),
+            Part::Hint => "hint".into(),
+        }
+    }
+}
+
+/// One line of a verdict explanation: what it is, and its text in styled pieces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    pub part: Part,
+    pub value: Vec<(String, Tone)>,
+}
+
+impl Explained {
+    fn new(part: Part, value: Vec<(String, Tone)>) -> Explained {
+        Explained { part, value }
+    }
+
+    fn plain(part: Part, text: String) -> Explained {
+        Explained::new(part, vec![(text, Tone::Plain)])
+    }
+
+    /// The value as plain text.
+    pub fn text(&self) -> String {
+        self.value.iter().map(|(t, _)| t.as_str()).collect()
+    }
+}
+
+/// How an explanation shows times: `format_ms` writes a time, and `reference` (Unix seconds,
+/// and what happened then: "check", "arrival") is what a signed `t` is compared with.
+pub struct ExplainClock<'a> {
+    pub format_ms: &'a dyn Fn(i64) -> String,
+    pub reference: Option<(i64, &'static str)>,
+}
+
+/// Why a signature did or did not verify, line by line: the one explanation the CLI (`show`,
+/// `verify`) and the TUI detail both show. Secrets are numbered from `#0`, the first given.
+pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -> Vec<Explained> {
     let status = v.status();
-    let mut out = format!("{} {}", status.badge(), status.as_str());
-    if let Some(r) = v.reason() {
-        out.push_str(&format!(": {r}"));
+    let mut verdict = status.as_str().to_string();
+    if let Some(r) = reason_text(v) {
+        verdict.push_str(&format!(": {r}"));
     }
-    out.push('\n');
+    let mut lines = vec![Explained::plain(Part::Verdict, verdict)];
     if let Some(i) = v.secret_index() {
-        out.push_str(&format!("  matched secret: #{i} (0 = first --secret)\n"));
+        let which = match i {
+            0 => "#0 (the first secret given)".to_string(),
+            i => format!("#{i} (#0 is the first secret given)"),
+        };
+        lines.push(Explained::plain(Part::Secret, which));
     }
-    if let Some(d) = d {
-        if let Some(t) = d.timestamp {
-            let when = rfc3339_ms(t.saturating_mul(1000));
-            match now_s {
-                Some(now) => out.push_str(&format!(
-                    "  timestamp:      t={t} ({when}, {} s before check)\n",
-                    now - t
-                )),
-                None => out.push_str(&format!("  timestamp:      t={t} ({when})\n")),
-            }
+    let Some(d) = d else {
+        let hint = match v {
+            Verdict::Unsigned => Some(format!(
+                "the request carried no {} header: is it really from Dataspike, or did a proxy \
+                 strip it?",
+                Scheme::known_headers()
+            )),
+            Verdict::Invalid { scheme, .. } => Some(format!(
+                "the {} header could not be read; see the reason above",
+                scheme.signature_header()
+            )),
+            Verdict::Valid { .. } => None,
+            _ => Some("no signature details were recorded".into()),
+        };
+        if let Some(h) = hint {
+            lines.push(Explained::new(Part::Hint, vec![(h, Tone::Warn)]));
         }
-        out.push_str(&format!(
-            "  signed string:  {} ({} bytes)\n",
-            d.signed_preview, d.signed_len
+        return lines;
+    };
+    if let Some(t) = d.timestamp {
+        let mut value = format!("t={t} ({})", (clock.format_ms)(t.saturating_mul(1000)));
+        if let Some((at_s, what)) = clock.reference {
+            // Invalid verdicts carry no skew; the reference time still tells how old `t` was.
+            let skew = v.skew_s().unwrap_or_else(|| at_s.saturating_sub(t));
+            value.push_str(&format!(", {}", skew_text(skew, what)));
+        }
+        if let Verdict::Stale { tolerance_s, .. } = v {
+            value.push_str(&format!(", tolerance {tolerance_s} s"));
+        }
+        lines.push(Explained::plain(Part::Timestamp, value));
+    }
+    lines.push(Explained::new(
+        Part::Signed,
+        vec![
+            (d.signed_preview.clone(), Tone::Plain),
+            (format!("  ({} bytes)", d.signed_len), Tone::Dim),
+        ],
+    ));
+    if d.expected.is_empty() {
+        lines.push(Explained::new(
+            Part::NothingExpected,
+            vec![("no secret loaded, nothing to compare".into(), Tone::Dim)],
         ));
-        for (i, e) in d.expected.iter().enumerate() {
-            out.push_str(&format!("  expected #{i}:    {e}\n"));
+    }
+    for (i, e) in d.expected.iter().enumerate() {
+        lines.push(Explained::plain(Part::Expected(i), e.clone()));
+    }
+    for r in &d.received {
+        let mut value = vec![(r.clone(), Tone::Error)];
+        if d.expected.contains(r) {
+            value = vec![(r.clone(), Tone::Plain), ("  (matches)".into(), Tone::Dim)];
         }
-        for r in &d.received {
-            let mark = if d.expected.contains(r) {
-                "  (matches)"
-            } else {
-                ""
-            };
-            out.push_str(&format!("  received v1:    {r}{mark}\n"));
+        lines.push(Explained::new(Part::Received, value));
+    }
+    if let Some(h) = &d.hint {
+        let mut hint = h.clone();
+        if matches!(v, Verdict::Stale { .. }) {
+            hint.push_str(&format!(" ({RESIGN_ADVICE})"));
         }
-        if let Some(h) = &d.hint {
-            out.push_str(&format!("  hint:           {h}\n"));
+        lines.push(Explained::new(Part::Hint, vec![(hint, Tone::Warn)]));
+    }
+    lines
+}
+
+/// `signed 5 s before check`, or after it when the sender's clock is ahead.
+fn skew_text(skew_s: i64, what: &str) -> String {
+    if skew_s >= 0 {
+        format!("signed {skew_s} s before {what}")
+    } else {
+        format!(
+            "signed {} s after {what} (clock ahead)",
+            skew_s.unsigned_abs()
+        )
+    }
+}
+
+/// Verdict block shared by `show` and `verify`: the [`explain`] lines, times in UTC.
+pub fn verdict_text(
+    v: &Verdict,
+    d: Option<&Diagnostics>,
+    reference: Option<(i64, &'static str)>,
+) -> String {
+    let format_ms = |ms: i64| rfc3339_ms(ms);
+    let clock = ExplainClock {
+        format_ms: &format_ms,
+        reference,
+    };
+    let mut out = String::new();
+    for line in explain(v, d, &clock) {
+        match line.part {
+            Part::Verdict => {
+                out.push_str(&format!("{} {}\n", v.status().badge(), line.text()));
+            }
+            part => {
+                let label = format!("{}:", part.label());
+                out.push_str(&format!("  {label:<16}{}\n", line.text()));
+            }
         }
     }
     out
@@ -327,14 +468,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_read_well() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(10 * 1024 * 1024), "10.0 MiB");
-    }
-
-    #[test]
     fn hex_dump_shape() {
         let d = hex_dump(b"\xff{\"a\"}");
         assert_eq!(
@@ -374,6 +507,50 @@ mod tests {
         assert_eq!(
             capture_line(&s, "12:00:00"),
             "12:00:00 FAIL  POST /hook?a=1 DOCVER 2.0 KiB #7 (unsigned: no X-Webhook-Signature header) -> 200 (12 ms)"
+        );
+    }
+
+    #[test]
+    fn explanation_numbers_secrets_from_zero_and_advises_where_shown() {
+        let ds = Scheme::Dataspike;
+        let d = Diagnostics {
+            timestamp: Some(1_700_000_000),
+            signed_preview: "1700000000.{}".into(),
+            signed_len: 13,
+            expected: vec!["aa".into(), "bb".into()],
+            received: vec!["bb".into()],
+            hint: None,
+        };
+        let valid = Verdict::Valid {
+            scheme: ds,
+            secret_index: 1,
+            skew_s: 10,
+        };
+        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")));
+        assert!(text.starts_with("PASS valid\n"), "{text}");
+        assert!(
+            text.contains("matched secret: #1 (#0 is the first secret given)"),
+            "{text}"
+        );
+        assert!(text.contains("signed 10 s before check"), "{text}");
+        assert!(text.contains("expected #0:    aa"), "{text}");
+        assert!(text.contains("received:       bb  (matches)"), "{text}");
+        let unverified = Verdict::Unverified { scheme: ds };
+        assert_eq!(
+            unverified.reason().unwrap(),
+            "no secret configured for dataspike"
+        );
+        let text = verdict_text(&unverified, None, None);
+        assert!(
+            text.starts_with(
+                "-- unverified: no secret configured for dataspike (pass --secret or set HOOKSCOPE_SECRET)\n"
+            ),
+            "{text}"
+        );
+        let text = verdict_text(&Verdict::Unsigned, None, None);
+        assert!(
+            text.contains("hint:           the request carried no X-Webhook-Signature"),
+            "{text}"
         );
     }
 }

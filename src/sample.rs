@@ -215,6 +215,17 @@ fn iso8601(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The headers a sample delivery carries besides its signature.
+pub fn delivery_headers() -> Vec<crate::headers::HeaderPair> {
+    vec![
+        (b"Content-Type".to_vec(), b"application/json".to_vec()),
+        (
+            b"User-Agent".to_vec(),
+            format!("hookscope/{}", env!("CARGO_PKG_VERSION")).into_bytes(),
+        ),
+    ]
+}
+
 /// A random UUID version 7 (RFC 9562) for time `now_ms`, like the ids Dataspike sends.
 pub fn uuid_v7(now_ms: i64) -> String {
     let mut b: [u8; 16] = rand::random();

@@ -3,16 +3,17 @@
 
 use std::time::Duration;
 
-use crate::signature::{sign, sign_header, Secret, Status};
+use crate::signature::{sign_headers, Secret, Status};
 
 /// How old a `--sign stale` timestamp is: well beyond the 300 s tolerance most verifiers use.
 pub const STALE_AGE: Duration = Duration::from_secs(3600);
 
-/// Hex digits kept from a real digest in a `--sign malformed` header (a full `v1` has 64).
-const MALFORMED_V1_DIGITS: usize = 32;
+/// Characters cut off the end of each signature value for `--sign malformed`: half of a hex
+/// SHA-256 digest, so Dataspike's `v1` keeps 32 of its 64 digits.
+const MALFORMED_CUT_CHARS: usize = 32;
 
 /// Which `X-Webhook-Signature` a sender attaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SignMode {
     /// Signed with the secret and a fresh `t`: the app should accept it.
     #[default]
@@ -28,6 +29,14 @@ pub enum SignMode {
 }
 
 impl SignMode {
+    pub const ALL: [SignMode; 5] = [
+        SignMode::Valid,
+        SignMode::Stale,
+        SignMode::WrongSecret,
+        SignMode::Malformed,
+        SignMode::None,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SignMode::Valid => "valid",
@@ -49,14 +58,19 @@ impl SignMode {
     }
 }
 
-/// The `X-Webhook-Signature` value for `body` sent at `now_s` (Unix seconds), or `None` for no
-/// header. `secret` is the one the receiving app checks with.
-pub fn signature_for(mode: SignMode, secret: &Secret, now_s: i64, body: &[u8]) -> Option<String> {
+/// The signature headers for `body` sent at `now_s` (Unix seconds) under the secret's scheme,
+/// none for [`SignMode::None`]. `secret` is the one the receiving app checks with.
+pub fn signature_for(
+    mode: SignMode,
+    secret: &Secret,
+    now_s: i64,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
     match mode {
-        SignMode::Valid => Some(sign_header(secret, now_s, body)),
+        SignMode::Valid => sign_headers(secret, now_s, body),
         SignMode::Stale => {
             let age_s = i64::try_from(STALE_AGE.as_secs()).unwrap_or(i64::MAX);
-            Some(sign_header(secret, now_s.saturating_sub(age_s), body))
+            sign_headers(secret, now_s.saturating_sub(age_s), body)
         }
         SignMode::WrongSecret => {
             let other = loop {
@@ -65,31 +79,38 @@ pub fn signature_for(mode: SignMode, secret: &Secret, now_s: i64, body: &[u8]) -
                     break candidate;
                 }
             };
-            Some(sign_header(&other, now_s, body))
+            sign_headers(&other, now_s, body)
         }
         SignMode::Malformed => {
-            // A truncated digest: looks like a real header, fails to parse as v1.
-            let digest = sign(secret, now_s, body);
-            Some(format!("t={now_s},v1={}", &digest[..MALFORMED_V1_DIGITS]))
+            // A truncated digest: looks like a real header, fails to parse.
+            let mut headers = sign_headers(secret, now_s, body);
+            for (_, value) in &mut headers {
+                let keep = value.len().saturating_sub(MALFORMED_CUT_CHARS);
+                value.truncate(keep);
+            }
+            headers
         }
-        SignMode::None => None,
+        SignMode::None => Vec::new(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::{verify, HeaderError, Verdict, DEFAULT_TOLERANCE};
-    use clap::ValueEnum;
+    use crate::headers::HeaderPair;
+    use crate::signature::dataspike::HeaderError;
+    use crate::signature::{verify_capture, Scheme, Verdict, DEFAULT_TOLERANCE};
 
     const NOW: i64 = 1_800_000_000;
     const BODY: &[u8] = br#"{"event_type":"AML_SCREENING","payload":{}}"#;
 
     fn verdict_of(mode: SignMode, secret: &Secret) -> Verdict {
-        let header = signature_for(mode, secret, NOW, BODY);
-        let values: Vec<&[u8]> = header.iter().map(|h| h.as_bytes()).collect();
-        verify(
-            &values,
+        let headers: Vec<HeaderPair> = signature_for(mode, secret, NOW, BODY)
+            .into_iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.into_bytes()))
+            .collect();
+        verify_capture(
+            &headers,
             BODY,
             std::slice::from_ref(secret),
             NOW,
@@ -101,8 +122,8 @@ mod tests {
     #[test]
     fn every_mode_yields_the_verdict_it_promises() {
         let (secret, _) = Secret::generate();
-        for mode in SignMode::value_variants() {
-            let verdict = verdict_of(*mode, &secret);
+        for mode in SignMode::ALL {
+            let verdict = verdict_of(mode, &secret);
             assert_eq!(verdict.status(), mode.expected_status(), "mode {mode:?}");
         }
     }
@@ -113,6 +134,7 @@ mod tests {
         assert_eq!(
             verdict_of(SignMode::Valid, &secret),
             Verdict::Valid {
+                scheme: Scheme::Dataspike,
                 secret_index: 0,
                 skew_s: 0
             }
@@ -120,6 +142,7 @@ mod tests {
         assert_eq!(
             verdict_of(SignMode::Stale, &secret),
             Verdict::Stale {
+                scheme: Scheme::Dataspike,
                 secret_index: 0,
                 skew_s: 3600,
                 tolerance_s: 300
@@ -128,24 +151,14 @@ mod tests {
         assert_eq!(
             verdict_of(SignMode::WrongSecret, &secret),
             Verdict::Invalid {
-                reason: HeaderError::NoSecretMatches
+                scheme: Scheme::Dataspike,
+                reason: HeaderError::NoSecretMatches.into()
             }
         );
         assert!(matches!(
             verdict_of(SignMode::Malformed, &secret),
-            Verdict::Invalid {
-                reason: HeaderError::MalformedV1 { .. }
-            }
+            Verdict::Invalid { reason, .. } if reason.code == "malformed_v1"
         ));
         assert_eq!(verdict_of(SignMode::None, &secret), Verdict::Unsigned);
-    }
-
-    #[test]
-    fn cli_names_match_as_str() {
-        for mode in SignMode::value_variants() {
-            let name = mode.to_possible_value().map(|v| v.get_name().to_string());
-            assert_eq!(name.as_deref(), Some(mode.as_str()));
-        }
-        assert_eq!(SignMode::default(), SignMode::Valid);
     }
 }

@@ -12,12 +12,12 @@ use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("certificate file '{path}' cannot be read: {source}; pass --ca-cert with a readable PEM file")]
+    #[error("certificate file '{path}' cannot be read: {source}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("certificate file '{path}' holds no PEM certificate ('-----BEGIN CERTIFICATE-----'); pass the CA certificate in PEM format")]
+    #[error("certificate file '{path}' holds no PEM certificate ('-----BEGIN CERTIFICATE-----'); give the CA certificate in PEM format")]
     NoCertificates { path: PathBuf },
     #[error("certificate file '{path}' is not valid PEM: {detail}")]
     BadPem { path: PathBuf, detail: String },

@@ -27,6 +27,7 @@ fn captures_verifies_and_survives_restart() {
     assert_eq!(line["id"], id_valid);
     assert_eq!(line["verdict"]["status"], "valid");
     assert_eq!(line["verdict"]["secret_index"], 1);
+    assert_eq!(line["verdict"]["scheme"], "dataspike");
     assert_eq!(line["event_type"], "AML_SCREENING");
     assert_eq!(line["path"], "/dataspike/hook");
     assert_eq!(line["query"], "x=1");
@@ -78,6 +79,10 @@ fn captures_verifies_and_survives_restart() {
     let rows = list_json(&db, &[]);
     assert_eq!(rows.len(), 5);
     assert_eq!(rows[0]["id"], id_after, "newest first");
+    // 'list --json' names each verdict's scheme; an unsigned capture has none.
+    assert_eq!(rows[0]["verdict"]["scheme"], serde_json::Value::Null);
+    assert_eq!(rows[1]["verdict"]["scheme"], serde_json::Value::Null);
+    assert_eq!(rows[2]["verdict"]["scheme"], "dataspike");
     let invalid = list_json(&db, &["--verdict", "invalid"]);
     assert_eq!(invalid.len(), 1);
     assert_eq!(invalid[0]["id"], id_bad);
@@ -242,7 +247,8 @@ fn verify_offline_exit_codes_and_diagnostics() {
     ]);
     assert_eq!(bad_secret.status.code(), Some(2));
     let err = stderr(&bad_secret);
-    assert!(err.contains("--secret #2"), "{err}");
+    // Secrets count from #0, the first one given, as everywhere else.
+    assert!(err.contains("--secret #1"), "{err}");
     assert!(
         !err.contains("xyz1"),
         "the secret must not be echoed: {err}"
@@ -313,7 +319,7 @@ fn port_in_use_and_bad_flags_exit_2() {
         db.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--secret #1"));
+    assert!(stderr(&o).contains("--secret #0"));
     let o = run(&["listen", "--bogus"]);
     assert_eq!(o.status.code(), Some(2));
 }

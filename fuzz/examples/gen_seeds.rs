@@ -5,9 +5,11 @@
 use std::fs;
 use std::path::Path;
 
-use hookscope::capture::{Attempt, AttemptKind, Capture, HeaderPair};
+use hookscope::capture::{Attempt, AttemptKind, Capture};
 use hookscope::fixture::{har, Fixture};
-use hookscope::signature::{sign_header, Secret};
+use hookscope::headers::HeaderPair;
+use hookscope::signature::dataspike::sign_header;
+use hookscope::signature::Secret;
 use hookscope::store::encode_headers;
 
 const SECRET: &str = "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";

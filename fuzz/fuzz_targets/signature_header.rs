@@ -13,7 +13,8 @@
 #![no_main]
 
 use hmac::{Hmac, Mac};
-use hookscope::signature::{parse_header, sign_header, verify, Secret, Verdict};
+use hookscope::signature::dataspike::{parse_header, sign_header, verify};
+use hookscope::signature::{Scheme, Secret, Verdict};
 use libfuzzer_sys::fuzz_target;
 use sha2::Sha256;
 
@@ -109,6 +110,7 @@ fuzz_target!(|data: &[u8]| {
             Verdict::Valid {
                 secret_index,
                 skew_s,
+                ..
             }
             | Verdict::Stale {
                 secret_index,
@@ -152,7 +154,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             Verdict::Unsigned => assert!(values.is_empty()),
-            Verdict::Unverified => panic!("Unverified although secrets were given"),
+            Verdict::Unverified { .. } => panic!("Unverified although secrets were given"),
         }
     }
 
@@ -166,6 +168,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(
         v,
         Verdict::Valid {
+            scheme: Scheme::Dataspike,
             secret_index: 1,
             skew_s: 0
         }

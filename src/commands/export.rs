@@ -8,9 +8,8 @@ use std::process::ExitCode;
 
 use crate::capture::CaptureId;
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::config::{db_path, usage};
+use crate::config::{db_path, target, usage};
 use crate::fixture::{curl, har, Fixture};
-use crate::forward::parse_target;
 use crate::output::progress_bar;
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
@@ -38,7 +37,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 "--to works only with --format curl; 'hookscope send' takes --to for fixtures",
             ));
         }
-        parse_target(to).map_err(|e| usage(format!("--to: {e}")))?;
+        target("--to", to)?;
     }
     let to_stdout = args.out.as_deref() == Some(Path::new(STDOUT));
     if to_stdout && args.format == ExportFormat::Fixture {
@@ -50,10 +49,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let ids = select(&store, &args)?;
     if ids.is_empty() {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "nothing to export: no capture in '{}' matches",
             store.path().display()
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     // Read everything first: an unknown id fails before any file is written.
@@ -132,7 +132,7 @@ fn export_fixtures(
     let progress = progress_bar(captures.len(), "writing fixtures");
     for stored in captures {
         let path = write_fixture(dir, stored, body_files)?;
-        progress.suspend(|| println!("{}", path.display()));
+        progress.suspend(|| writeln!(std::io::stdout(), "{}", path.display()))?;
         progress.inc(1);
     }
     progress.finish_and_clear();

@@ -1,6 +1,7 @@
 //! `import`: fixtures and HAR files into the store as captures marked imported, all files in
 //! one transaction.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -52,6 +53,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let all: Vec<&Capture> = loaded.iter().flat_map(|(_, cs)| cs.iter()).collect();
     let ids = store.insert_captures(&all)?;
     let mut ids = ids.into_iter();
+    let mut out = std::io::stdout().lock();
     for (file, captures) in &loaded {
         for (entry, c) in captures.iter().enumerate() {
             let Some(id) = ids.next() else { break };
@@ -60,12 +62,13 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             } else {
                 format!("'{}'", file.display())
             };
-            println!(
+            writeln!(
+                out,
                 "#{id} {} {} {} from {from}",
                 c.verdict.status().as_str(),
                 c.method,
                 c.path_and_query()
-            );
+            )?;
         }
     }
     eprintln!(

@@ -343,7 +343,9 @@ mod tests {
             truncated: false,
             rejected: None,
             source: Default::default(),
-            verdict: Verdict::Unverified,
+            verdict: Verdict::Unverified {
+                scheme: Default::default(),
+            },
             latest_attempt: None,
         }
     }

@@ -1,5 +1,6 @@
 //! One function per subcommand. Each returns the process exit code.
 
+mod check;
 mod export;
 mod import;
 mod listen;
@@ -26,7 +27,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
         Command::Relay(args) => relay::run(args),
+        Command::Check(args) => check::run(args),
     }
+}
+
+/// The client for the app: `--timeout`, and `--ca-cert` for https targets.
+pub(crate) fn forwarder(
+    app: &crate::cli::AppTimeoutArgs,
+) -> anyhow::Result<crate::forward::Forwarder> {
+    // The one place the flag is named: TlsError says what is wrong with the file.
+    let tls = crate::tls::client_config(app.ca_cert.as_deref())
+        .map_err(|e| crate::config::usage(format!("--ca-cert: {e}")))?;
+    Ok(crate::forward::Forwarder::with_tls(app.duration(), tls))
 }
 
 /// A multi-threaded runtime for the network parts.

@@ -1,37 +1,36 @@
 //! `replay`: send stored captures to the app again and record each as an attempt.
 
 use anyhow::Context;
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
-use crate::config::{db_path, secrets, usage};
-use crate::forward::{parse_target, replay, replay_target, Forwarder, ReplayPlan};
+use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
+use crate::forward::{replay, replay_target, ReplayPlan};
 use crate::output::attempt_brief;
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets(&args.secrets.secrets)?;
-    let body = match &args.body_file {
-        Some(f) => Some(
-            std::fs::read(f)
-                .map_err(|e| usage(format!("cannot read --body-file '{}': {e}", f.display())))?,
-        ),
-        None => None,
-    };
+    let body = args
+        .body_file
+        .as_deref()
+        .map(|f| body_file("--body-file", f))
+        .transpose()?;
     // An edited body cannot carry the old signature, so it is always re-signed.
     let resign = args.resign || body.is_some();
     let resign_with = if resign {
-        Some(secrets.first().cloned().ok_or_else(|| {
-            usage("--resign (and --body-file) need a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET")
-        })?)
+        Some(
+            secrets
+                .first()
+                .cloned()
+                .ok_or_else(|| secret_needed("--resign (and --body-file) need a secret"))?,
+        )
     } else {
         None
     };
-    let to = match &args.to {
-        Some(u) => Some(parse_target(u).map_err(|e| usage(format!("--to: {e}")))?),
-        None => None,
-    };
+    let to = args.to.as_deref().map(|u| target("--to", u)).transpose()?;
     let mut store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let ids: Vec<CaptureId> = if args.failed {
         let since = args
@@ -41,8 +40,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.ids.clone()
     };
+    let mut out = std::io::stdout().lock();
     if ids.is_empty() {
-        println!("nothing to replay: no capture's latest attempt failed");
+        writeln!(out, "nothing to replay: no capture's latest attempt failed")?;
         return Ok(ExitCode::SUCCESS);
     }
     let plan = ReplayPlan {
@@ -50,7 +50,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         body,
         headers: args.headers.clone(),
     };
-    let forwarder = Forwarder::new(args.app.duration());
+    let forwarder = super::forwarder(&args.app)?;
     let rt = super::runtime()?;
     let mut failures = 0;
     for id in ids {
@@ -79,17 +79,20 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             attempt_brief(&attempt.brief()),
             if attempt.resigned { " (re-signed)" } else { "" }
         );
-        if args.json {
-            println!(
+        let printed = if args.json {
+            writeln!(
+                out,
                 "{}",
                 serde_json::json!({"id": id, "attempt": attempt.to_json()})
-            );
+            )
         } else {
-            println!("{line}");
-        }
+            writeln!(out, "{line}")
+        };
+        // Recorded even when stdout is gone: the request was sent.
         store.insert_attempt(&attempt).with_context(|| {
             format!("the replay of #{id} was sent but its attempt was not stored")
         })?;
+        printed?;
     }
     Ok(if failures > 0 {
         ExitCode::from(1)

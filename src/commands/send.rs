@@ -4,32 +4,34 @@
 use bytes::Bytes;
 use http::Uri;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{now_ms, AttemptBrief, HeaderPair};
+use crate::capture::{is_success, now_ms, AttemptBrief};
 use crate::cli::SendArgs;
-use crate::config::{secrets, usage};
-use crate::fixture::{Fixture, Signing};
-use crate::forward::{join_target, parse_target, Forwarder, Outgoing};
+use crate::config::{secrets, sign_secret_needed, target, usage};
+use crate::fixture::{Fixture, FixtureError, Signing};
+use crate::forward::{join_target, Forwarder, Outgoing};
+use crate::headers::HeaderPair;
 use crate::output::{attempt_brief, progress_bar};
 use crate::sample;
 use crate::sign_mode::{signature_for, SignMode};
-use crate::signature::{Secret, SIGNATURE_HEADER};
+use crate::signature::Secret;
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.list {
-        print!("{}", sample_list());
+        write!(std::io::stdout(), "{}", sample_list())?;
         return Ok(ExitCode::SUCCESS);
     }
     let to_text = args
         .to
         .as_deref()
         .ok_or_else(|| usage("send needs --to URL: your app's webhook endpoint"))?;
-    let to = parse_target(to_text).map_err(|e| usage(format!("--to: {e}")))?;
+    let to = target("--to", to_text)?;
     let mode = args.sign.unwrap_or_default();
 
     let payloads = match &args.event {
@@ -79,13 +81,17 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     });
     let total = args.count.saturating_mul(plan.payloads.len() as u64);
     let load = args.count > 1;
-    let forwarder = Forwarder::new(args.app.duration());
+    let forwarder = super::forwarder(&args.app)?;
     let rt = super::runtime()?;
     let (results, elapsed) =
-        rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load));
+        rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load))?;
     let failures = results.iter().filter(|d| !d.succeeded()).count();
     if load {
-        print!("{}", Summary::of(&results, elapsed, args.concurrency));
+        write!(
+            std::io::stdout(),
+            "{}",
+            Summary::of(&results, elapsed, args.concurrency)
+        )?;
     }
     Ok(if failures > 0 {
         ExitCode::from(1)
@@ -169,7 +175,15 @@ impl Plan {
             } => {
                 let req = fixture
                     .request(self.secret.as_ref(), now_s, *signing)
-                    .map_err(|e| format!("fixture '{}': {e}", file.display()))?;
+                    .map_err(|e| {
+                        let why = match (e, signing) {
+                            (FixtureError::SecretNeeded { .. }, Signing::Mode(mode)) => {
+                                sign_secret_needed(*mode)
+                            }
+                            (e, _) => e.to_string(),
+                        };
+                        format!("fixture '{}': {why}", file.display())
+                    })?;
                 Ok(Built {
                     label: file.display().to_string(),
                     target: join_target(&self.to, &fixture.path, fixture.query.as_deref()),
@@ -189,21 +203,17 @@ impl Plan {
                 let body = sample::build(event, variant.as_deref(), now_ms(), overrides)
                     .map_err(|e| e.to_string())?;
                 let info = crate::capture::EventInfo::inspect(&body);
-                let mut headers: Vec<HeaderPair> = vec![
-                    (b"Content-Type".to_vec(), b"application/json".to_vec()),
-                    (
-                        b"User-Agent".to_vec(),
-                        format!("hookscope/{}", env!("CARGO_PKG_VERSION")).into_bytes(),
-                    ),
-                ];
+                let mut headers: Vec<HeaderPair> = sample::delivery_headers();
                 let signature = match (&self.secret, mode) {
-                    (_, SignMode::None) => None,
+                    (_, SignMode::None) => Vec::new(),
                     (Some(secret), mode) => signature_for(*mode, secret, now_s, &body),
-                    (None, mode) => return Err(format!("--sign {} needs a secret", mode.as_str())),
+                    (None, mode) => return Err(sign_secret_needed(*mode)),
                 };
-                if let Some(value) = signature {
-                    headers.push((SIGNATURE_HEADER.as_bytes().to_vec(), value.into_bytes()));
-                }
+                headers.extend(
+                    signature
+                        .into_iter()
+                        .map(|(name, value)| (name.as_bytes().to_vec(), value.into_bytes())),
+                );
                 Ok(Built {
                     label: format!(
                         "{} {}",
@@ -232,19 +242,19 @@ struct Delivery {
 
 impl Delivery {
     fn succeeded(&self) -> bool {
-        matches!(self.status, Some(s) if (200..300).contains(&s))
+        self.status.is_some_and(is_success)
     }
 }
 
 /// Sends `total` deliveries with `concurrency` in flight. One line per delivery unless `load`,
-/// which shows a progress bar on a terminal instead.
+/// which shows a progress bar on a terminal instead. Stops at a failed write to stdout.
 async fn deliver_all(
     plan: Arc<Plan>,
     forwarder: Forwarder,
     total: u64,
     concurrency: u64,
     load: bool,
-) -> (Vec<Delivery>, Duration) {
+) -> std::io::Result<(Vec<Delivery>, Duration)> {
     let next = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let start = Instant::now();
@@ -273,13 +283,13 @@ async fn deliver_all(
     let mut results = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     while let Some((line, delivery)) = rx.recv().await {
         if !load {
-            println!("{line}");
+            writeln!(std::io::stdout(), "{line}")?;
         }
         progress.inc(1);
         results.push(delivery);
     }
     progress.finish_and_clear();
-    (results, start.elapsed())
+    Ok((results, start.elapsed()))
 }
 
 async fn deliver_one(plan: &Plan, forwarder: &Forwarder, i: u64) -> (String, Delivery) {

@@ -42,7 +42,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         writer: None,
         target: target.clone(),
         secret: secrets.first().cloned(),
-        forwarder: Forwarder::new(args.app.duration()),
+        forwarder: super::forwarder(&args.app)?,
         reports: reports_tx.clone(),
     };
     rt.spawn(run_effects(commands_rx, effects));

@@ -1,21 +1,20 @@
 //! `verify`: the listener's verifier, offline.
 
-use anyhow::Context;
 use serde_json::json;
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::VerifyArgs;
-use crate::config::{db_path, secrets, usage};
+use crate::config::{body_file, db_path, secret_needed, secrets, usage};
 use crate::output::verdict_text;
-use crate::signature::{verify, verify_capture, Verdict};
+use crate::signature::dataspike::verify;
+use crate::signature::{verify_capture, Verdict};
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets(&args.secrets.secrets)?;
     if secrets.is_empty() {
-        return Err(usage(
-            "verify needs a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET",
-        ));
+        return Err(secret_needed("verify needs a secret"));
     }
     let now = args.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
     let tol = args.tolerance.tolerance;
@@ -37,9 +36,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             (v, d, at)
         }
         (None, Some(header), Some(file)) => {
-            let body = std::fs::read(file)
-                .with_context(|| format!("cannot read body file '{}'", file.display()))
-                .map_err(|e| usage(format!("{e:#}")))?;
+            let body = body_file("--body-file", file)?;
             let (v, d) = verify(&[header.as_bytes()], &body, &secrets, now, tol);
             (v, d, now)
         }
@@ -49,14 +46,21 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             ))
         }
     };
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!(
+        writeln!(
+            out,
             "{}",
             json!({"verdict": verdict.to_json(), "diagnostics": diag, "now": now})
-        );
+        )?;
     } else {
-        print!("{}", verdict_text(&verdict, diag.as_ref(), Some(now)));
+        write!(
+            out,
+            "{}",
+            verdict_text(&verdict, diag.as_ref(), Some((now, "check")))
+        )?;
     }
+    out.flush()?;
     Ok(if matches!(verdict, Verdict::Valid { .. }) {
         ExitCode::SUCCESS
     } else {

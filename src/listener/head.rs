@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::capture::HeaderPair;
+use crate::headers::HeaderPair;
 
 /// A request head larger than this is not recorded (hyper rejects it anyway).
 const MAX_RECORDED_HEAD: usize = 256 * 1024;

@@ -21,10 +21,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-use crate::capture::{now_ms, AttemptKind, Capture, EventInfo, HeaderPair, Rejection, Source};
+use crate::capture::{now_ms, AttemptKind, Capture, EventInfo, Rejection, Source};
 use crate::forward::{
     attempt_from, forward_headers, join_target, ForwardError, Forwarder, Outgoing,
 };
+use crate::headers::{HeaderPair, HopByHop};
 use crate::report::{Report, ReportTx};
 use crate::signature::{verify_capture, Secret};
 use crate::store::Writer;
@@ -38,7 +39,7 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
 /// Who answers the webhook sender when forwarding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Respond {
     /// The sender gets the app's answer (502/504 when the app fails).
     App,
@@ -307,13 +308,10 @@ fn mirror(app: crate::forward::AppResponse) -> Answer {
     let mut resp = Response::new(Full::new(app.body));
     *resp.status_mut() = StatusCode::from_u16(app.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let headers = resp.headers_mut();
+    // hyper frames the body itself; the app's hop-by-hop headers describe another connection.
+    let hop = HopByHop::of(&app.headers);
     for (n, v) in &app.headers {
-        let lower = n.to_ascii_lowercase();
-        // hyper frames the body itself; the app's framing headers describe another connection.
-        if matches!(
-            lower.as_slice(),
-            b"content-length" | b"transfer-encoding" | b"connection" | b"keep-alive"
-        ) {
+        if hop.contains(n) {
             continue;
         }
         if let (Ok(n), Ok(v)) = (

@@ -19,7 +19,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::capture::{HeaderPair, Rejection};
+use crate::capture::Rejection;
+use crate::headers::HeaderPair;
 
 /// Relay-side sequence number of a delivery within its channel; starts at 1, never reused.
 pub type Seq = u64;

@@ -37,7 +37,8 @@ use super::channel::{bearer, is_channel_id, token_matches};
 use super::limit::{retry_after_secs, Rate, RateLimiter};
 use super::protocol::{self, gap_after, Delivery, Hello, Seq};
 use super::store::{Ack, IngestError, RelayStore, RelayWriter};
-use crate::capture::{now_ms, HeaderPair, Rejection};
+use crate::capture::{now_ms, Rejection};
+use crate::headers::HeaderPair;
 use crate::listener::{HeadRecorder, RecordingIo};
 use crate::store::{OpenMode, StoreError};
 

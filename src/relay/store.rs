@@ -103,6 +103,7 @@ impl RelayStore {
         } else if !path.exists() {
             return Err(StoreError::Sqlite {
                 path: path.to_path_buf(),
+                fault: None,
                 message: "does not exist: create a channel first with 'hookscope relay channel add', or pass --db with the right path".into(),
             });
         }
@@ -313,6 +314,7 @@ impl RelayStore {
             let headers_blob: Vec<u8> = r.get(5).map_err(err)?;
             let headers = decode_headers(&headers_blob).ok_or_else(|| StoreError::Sqlite {
                 path: self.path.clone(),
+                fault: None,
                 message: format!("delivery {seq} of channel '{channel}' has damaged headers"),
             })?;
             let body: Vec<u8> = r.get(6).map_err(err)?;

@@ -1,5 +1,6 @@
 //! Dataspike's scheme: `X-Webhook-Signature: t={unix},v1={hex HMAC-SHA256("{t}.{raw body}")}`,
-//! keyed by the hex-decoded secret after `whsec_`.
+//! keyed by the hex-decoded secret after `whsec_`. Verifies with the Dataspike secrets it is
+//! given (reporting each one's position in the whole list) and signs; pure.
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -7,16 +8,21 @@ use sha2::Sha256;
 use std::fmt;
 use subtle::ConstantTimeEq;
 
-use super::{Diagnostics, Secret, Verdict, PREVIEW_BODY_BYTES};
-use crate::capture::HeaderPair;
+use super::timestamped::{self, ItemError, MAX_T_DIGITS};
+use super::{
+    mismatch_hint, signed_preview, Diagnostics, Reason, Scheme, Secret, SecretError, Verdict,
+};
 
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 
-/// Most digits a Unix-seconds `t` may have (10 digits last until the year 2286).
-const MAX_T_DIGITS: usize = 10;
+/// The headers this scheme reads, in the order it signs them.
+pub const HEADERS: &[&str] = &[SIGNATURE_HEADER];
+
+const SECRET_PREFIX: &str = "whsec_";
 const DIGEST_HEX_LEN: usize = 64;
 
-/// Why a present signature header did not verify.
+/// Why a present signature header did not verify. Serialized with a `code` tag: rows stored
+/// before schema version 3 hold this JSON as the invalid verdict's reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum HeaderError {
@@ -30,6 +36,45 @@ pub enum HeaderError {
     MissingV1,
     MalformedV1 { value: String },
     NoSecretMatches,
+}
+
+impl HeaderError {
+    /// The stable code stored with the reason (the serde tag).
+    pub fn code(&self) -> &'static str {
+        match self {
+            HeaderError::SeveralHeaders { .. } => "several_headers",
+            HeaderError::NotText => "not_text",
+            HeaderError::ItemWithoutEquals { .. } => "item_without_equals",
+            HeaderError::MissingTimestamp => "missing_timestamp",
+            HeaderError::DuplicateTimestamp => "duplicate_timestamp",
+            HeaderError::NonNumericTimestamp { .. } => "non_numeric_timestamp",
+            HeaderError::OverlongTimestamp { .. } => "overlong_timestamp",
+            HeaderError::MissingV1 => "missing_v1",
+            HeaderError::MalformedV1 { .. } => "malformed_v1",
+            HeaderError::NoSecretMatches => "no_secret_matches",
+        }
+    }
+}
+
+impl From<HeaderError> for Reason {
+    fn from(e: HeaderError) -> Reason {
+        Reason::new(e.code(), e.to_string())
+    }
+}
+
+impl From<ItemError> for HeaderError {
+    fn from(e: ItemError) -> HeaderError {
+        match e {
+            ItemError::NotText => HeaderError::NotText,
+            ItemError::ItemWithoutEquals { item } => HeaderError::ItemWithoutEquals { item },
+            ItemError::MissingTimestamp => HeaderError::MissingTimestamp,
+            ItemError::DuplicateTimestamp => HeaderError::DuplicateTimestamp,
+            ItemError::NonNumericTimestamp { value } => HeaderError::NonNumericTimestamp { value },
+            ItemError::OverlongTimestamp { digits } => HeaderError::OverlongTimestamp { digits },
+            ItemError::MissingSignature => HeaderError::MissingV1,
+            ItemError::MalformedSignature { value } => HeaderError::MalformedV1 { value },
+        }
+    }
 }
 
 impl fmt::Display for HeaderError {
@@ -64,6 +109,43 @@ impl fmt::Display for HeaderError {
     }
 }
 
+/// What the secret text must look like, for [`SecretError`] messages.
+pub const SECRET_EMPTY_HINT: &str = "give the 'whsec_...' value from Dataspike's webhook settings";
+pub const SECRET_FORMAT: &str =
+    "hex after 'whsec_' (Dataspike secrets are 'whsec_' + an even number of hex digits)";
+
+/// Parses `whsec_<hex>` (the prefix is optional) into key bytes. The error never echoes it.
+pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
+    let text = text.trim();
+    let hex_part = text.strip_prefix(SECRET_PREFIX).unwrap_or(text);
+    let malformed = |detail: String| SecretError::Malformed {
+        scheme: Scheme::Dataspike,
+        detail,
+    };
+    if hex_part.is_empty() {
+        return Err(SecretError::Empty(Scheme::Dataspike));
+    }
+    if !hex_part.len().is_multiple_of(2) {
+        return Err(malformed(format!(
+            "odd number of hex digits ({})",
+            hex_part.len()
+        )));
+    }
+    if let Some(pos) = hex_part.bytes().position(|b| !b.is_ascii_hexdigit()) {
+        return Err(malformed(format!(
+            "character {} is not a hex digit",
+            pos + 1 + (text.len() - hex_part.len())
+        )));
+    }
+    hex::decode(hex_part).map_err(|e| malformed(e.to_string()))
+}
+
+/// A fresh random key and its `whsec_` text.
+pub fn generate_key() -> (Vec<u8>, String) {
+    let key: [u8; 32] = rand::random();
+    (key.to_vec(), format!("{SECRET_PREFIX}{}", hex::encode(key)))
+}
+
 /// A syntactically valid header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedHeader {
@@ -73,65 +155,15 @@ pub struct ParsedHeader {
     v1_bytes: Vec<[u8; 32]>,
 }
 
-/// Parses a header value: items split on `,`, each on its first `=`, spaces trimmed; unknown
-/// schemes are ignored; `t` must be 1-10 ASCII digits; every `v1` exactly 64 hex digits.
+/// Parses a header value (see [`timestamped`]); every `v1` must be exactly 64 hex digits.
 pub fn parse_header(value: &[u8]) -> Result<ParsedHeader, HeaderError> {
-    let text = std::str::from_utf8(value)
-        .ok()
-        .filter(|s| s.is_ascii())
-        .ok_or(HeaderError::NotText)?;
-    let mut t: Option<i64> = None;
-    let mut v1 = Vec::new();
-    let mut v1_bytes = Vec::new();
-    for raw in text.split(',') {
-        let item = raw.trim();
-        if item.is_empty() {
-            continue;
-        }
-        let Some((name, val)) = item.split_once('=') else {
-            return Err(HeaderError::ItemWithoutEquals {
-                item: clip(item, 40),
-            });
-        };
-        let (name, val) = (name.trim(), val.trim());
-        match name {
-            "t" => {
-                if t.is_some() {
-                    return Err(HeaderError::DuplicateTimestamp);
-                }
-                t = Some(parse_t(val)?);
-            }
-            "v1" => {
-                let bytes = decode_digest(val).ok_or_else(|| HeaderError::MalformedV1 {
-                    value: clip(val, 80),
-                })?;
-                v1.push(val.to_ascii_lowercase());
-                v1_bytes.push(bytes);
-            }
-            // v0 and future schemes are ignored, never used as a fallback.
-            _ => {}
-        }
-    }
-    let t = t.ok_or(HeaderError::MissingTimestamp)?;
-    if v1.is_empty() {
-        return Err(HeaderError::MissingV1);
-    }
-    Ok(ParsedHeader { t, v1, v1_bytes })
-}
-
-fn parse_t(val: &str) -> Result<i64, HeaderError> {
-    if val.is_empty() || !val.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(HeaderError::NonNumericTimestamp {
-            value: clip(val, 40),
-        });
-    }
-    if val.len() > MAX_T_DIGITS {
-        return Err(HeaderError::OverlongTimestamp { digits: val.len() });
-    }
-    val.parse::<i64>()
-        .map_err(|_| HeaderError::NonNumericTimestamp {
-            value: clip(val, 40),
-        })
+    let parsed = timestamped::parse(value, "v1", decode_digest)?;
+    let (v1, v1_bytes) = parsed.signatures.into_iter().unzip();
+    Ok(ParsedHeader {
+        t: parsed.t,
+        v1,
+        v1_bytes,
+    })
 }
 
 fn decode_digest(val: &str) -> Option<[u8; 32]> {
@@ -141,18 +173,6 @@ fn decode_digest(val: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(val, &mut out).ok()?;
     Some(out)
-}
-
-fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        s.to_string()
-    } else {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &s[..end])
-    }
 }
 
 fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
@@ -168,7 +188,7 @@ fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
 ///
 /// The test vector from Dataspike's reference:
 /// ```
-/// use hookscope::signature::{sign, Secret};
+/// use hookscope::signature::{dataspike::sign, sign_headers, Secret};
 /// let secret =
 ///     Secret::parse("whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 ///         .unwrap();
@@ -176,6 +196,14 @@ fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
 /// assert_eq!(
 ///     sign(&secret, 1_700_000_000, body),
 ///     "ed2a117641bffc67be82b1ca58a1252d3a17ad89fdde76a3bec3eebf5f13c22a"
+/// );
+/// // Callers sign through the scheme, which names the header.
+/// assert_eq!(
+///     sign_headers(&secret, 1_700_000_000, body),
+///     [(
+///         "X-Webhook-Signature",
+///         "t=1700000000,v1=ed2a117641bffc67be82b1ca58a1252d3a17ad89fdde76a3bec3eebf5f13c22a".to_string()
+///     )]
 /// );
 /// ```
 pub fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
@@ -187,23 +215,13 @@ pub fn sign_header(secret: &Secret, t: i64, body: &[u8]) -> String {
     format!("t={t},v1={}", sign(secret, t, body))
 }
 
-/// Checks the signature of a request given its headers.
-pub fn verify_capture(
-    headers: &[HeaderPair],
-    body: &[u8],
-    secrets: &[Secret],
-    now_s: i64,
-    tolerance_s: u64,
-) -> (Verdict, Option<Diagnostics>) {
-    let values: Vec<&[u8]> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(SIGNATURE_HEADER.as_bytes()))
-        .map(|(_, v)| v.as_slice())
-        .collect();
-    verify(&values, body, secrets, now_s, tolerance_s)
+/// The headers a delivery signed at `t` carries.
+pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+    vec![(SIGNATURE_HEADER, sign_header(secret, t, body))]
 }
 
-/// Checks `X-Webhook-Signature` values (all occurrences of the header) against `body`.
+/// Checks `X-Webhook-Signature` values (all occurrences of the header) against `body` with the
+/// Dataspike secrets among `secrets`; a matched `secret_index` is a position in `secrets`.
 /// `tolerance_s == 0` disables the timestamp check.
 pub fn verify(
     header_values: &[&[u8]],
@@ -212,31 +230,43 @@ pub fn verify(
     now_s: i64,
     tolerance_s: u64,
 ) -> (Verdict, Option<Diagnostics>) {
+    let scheme = Scheme::Dataspike;
+    let invalid = |e: HeaderError| Verdict::Invalid {
+        scheme,
+        reason: e.into(),
+    };
     let value = match header_values {
         [] => return (Verdict::Unsigned, None),
         [one] => *one,
         many => {
-            let reason = HeaderError::SeveralHeaders { count: many.len() };
-            return (Verdict::Invalid { reason }, None);
+            return (
+                invalid(HeaderError::SeveralHeaders { count: many.len() }),
+                None,
+            )
         }
     };
     let parsed = match parse_header(value) {
         Ok(p) => p,
-        Err(reason) => return (Verdict::Invalid { reason }, None),
+        Err(e) => return (invalid(e), None),
     };
+    let mine: Vec<(usize, &Secret)> = secrets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.scheme() == scheme)
+        .collect();
     let mut diag = Diagnostics {
         timestamp: Some(parsed.t),
-        signed_preview: signed_preview(parsed.t, body),
+        signed_preview: signed_preview(&format!("{}.", parsed.t), body),
         signed_len: parsed.t.to_string().len() + 1 + body.len(),
-        expected: Vec::with_capacity(secrets.len()),
+        expected: Vec::with_capacity(mine.len()),
         received: parsed.v1.clone(),
         hint: None,
     };
-    if secrets.is_empty() {
-        return (Verdict::Unverified, Some(diag));
+    if mine.is_empty() {
+        return (Verdict::Unverified { scheme }, Some(diag));
     }
     let mut matched = None;
-    for (i, secret) in secrets.iter().enumerate() {
+    for (i, secret) in &mine {
         let expected = mac(secret, parsed.t, body);
         diag.expected.push(hex::encode(expected));
         let hit = parsed
@@ -246,89 +276,55 @@ pub fn verify(
                 acc | expected.ct_eq(got)
             });
         if matched.is_none() && bool::from(hit) {
-            matched = Some(i);
+            matched = Some(*i);
         }
     }
     let skew_s = now_s.saturating_sub(parsed.t);
     let verdict = match matched {
         None => {
-            diag.hint = Some(mismatch_hint(&parsed, body, secrets));
-            Verdict::Invalid {
-                reason: HeaderError::NoSecretMatches,
-            }
+            let matches = |b: &[u8]| {
+                mine.iter().any(|(_, s)| {
+                    let e = mac(s, parsed.t, b);
+                    parsed.v1_bytes.iter().any(|got| bool::from(e.ct_eq(got)))
+                })
+            };
+            diag.hint = Some(mismatch_hint(body, matches));
+            invalid(HeaderError::NoSecretMatches)
         }
         Some(secret_index) if tolerance_s > 0 && skew_s.unsigned_abs() > tolerance_s => {
             Verdict::Stale {
+                scheme,
                 secret_index,
                 skew_s,
                 tolerance_s,
             }
         }
         Some(secret_index) => Verdict::Valid {
+            scheme,
             secret_index,
             skew_s,
         },
     };
     if let Verdict::Stale { .. } = verdict {
         diag.hint = Some(format!(
-            "the MAC is right but the timestamp is outside --tolerance; replay with --resign for a fresh t. {}",
+            "the MAC is right but the timestamp is outside the tolerance; re-signing with a fresh t fixes it. {}",
             verdict.reason().unwrap_or_default()
         ));
     }
     (verdict, Some(diag))
 }
 
-/// Looks for the usual causes of a mismatch, so the developer does not have to.
-fn mismatch_hint(parsed: &ParsedHeader, body: &[u8], secrets: &[Secret]) -> String {
-    let matches = |b: &[u8]| {
-        secrets.iter().any(|s| {
-            let e = mac(s, parsed.t, b);
-            parsed.v1_bytes.iter().any(|got| bool::from(e.ct_eq(got)))
-        })
-    };
-    if let Some(stripped) = body.strip_suffix(b"\n") {
-        if matches(stripped) {
-            return "the body gained a trailing newline after it was signed".into();
-        }
-    }
-    let mut with_nl = body.to_vec();
-    with_nl.push(b'\n');
-    if matches(&with_nl) {
-        return "the body lost a trailing newline after it was signed".into();
-    }
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
-        if let Ok(compact) = serde_json::to_vec(&v) {
-            if compact != body && matches(&compact) {
-                return "the body was re-serialized (whitespace or key order changed) after it was signed".into();
-            }
-        }
-    }
-    "the body differs from what was signed, or it was signed with another secret".into()
-}
-
-/// `{t}.` and the first body bytes, with non-printable bytes shown as `\xNN`.
-fn signed_preview(t: i64, body: &[u8]) -> String {
-    let mut out = format!("{t}.");
-    let shown = &body[..body.len().min(PREVIEW_BODY_BYTES)];
-    for &b in shown {
-        match b {
-            b' '..=b'~' => out.push(b as char),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    if body.len() > shown.len() {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::Status;
+    use crate::signature::{verify_capture, Status};
+
+    fn invalid(e: HeaderError) -> Verdict {
+        Verdict::Invalid {
+            scheme: Scheme::Dataspike,
+            reason: e.into(),
+        }
+    }
 
     // The test vector from shared/reference/dataspike.md.
     const SECRET: &str = "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -351,6 +347,7 @@ mod tests {
         assert_eq!(
             check(&header, BODY, &[secret()], T + 5),
             Verdict::Valid {
+                scheme: Scheme::Dataspike,
                 secret_index: 0,
                 skew_s: 5
             }
@@ -383,6 +380,7 @@ mod tests {
         assert_eq!(
             check(&header, BODY, &[old, secret()], T),
             Verdict::Valid {
+                scheme: Scheme::Dataspike,
                 secret_index: 1,
                 skew_s: 0
             }
@@ -398,9 +396,7 @@ mod tests {
         let header = format!("t={T},v0={V1}");
         assert_eq!(
             check(&header, BODY, &[secret()], T),
-            Verdict::Invalid {
-                reason: HeaderError::MissingV1
-            }
+            invalid(HeaderError::MissingV1)
         );
     }
 
@@ -411,6 +407,7 @@ mod tests {
         assert_eq!(
             old,
             Verdict::Stale {
+                scheme: Scheme::Dataspike,
                 secret_index: 0,
                 skew_s: 412,
                 tolerance_s: 300
@@ -498,20 +495,13 @@ mod tests {
         for (header, want) in table {
             assert_eq!(
                 check(&header, BODY, &[secret()], T),
-                Verdict::Invalid {
-                    reason: want.clone()
-                },
+                invalid(want.clone()),
                 "header {header:?}"
             );
             assert!(!want.to_string().is_empty());
         }
         let v = verify(&[b"t=1,v1=\xff"], BODY, &[secret()], T, 300).0;
-        assert_eq!(
-            v,
-            Verdict::Invalid {
-                reason: HeaderError::NotText
-            }
-        );
+        assert_eq!(v, invalid(HeaderError::NotText));
     }
 
     #[test]
@@ -531,12 +521,7 @@ mod tests {
         let mut changed = BODY.to_vec();
         changed[10] = b'X';
         let (v, d) = verify(&[header.as_bytes()], &changed, &[secret()], T, 300);
-        assert_eq!(
-            v,
-            Verdict::Invalid {
-                reason: HeaderError::NoSecretMatches
-            }
-        );
+        assert_eq!(v, invalid(HeaderError::NoSecretMatches));
         let d = d.unwrap();
         assert_eq!(d.received, vec![V1.to_string()]);
         assert_eq!(d.expected, vec![sign(&secret(), T, &changed)]);
@@ -571,14 +556,17 @@ mod tests {
         assert_eq!(verify(&[], BODY, &[secret()], T, 300).0, Verdict::Unsigned);
         let header = format!("t={T},v1={V1}");
         let (v, d) = verify(&[header.as_bytes()], BODY, &[], T, 300);
-        assert_eq!(v, Verdict::Unverified);
+        assert_eq!(
+            v,
+            Verdict::Unverified {
+                scheme: Scheme::Dataspike
+            }
+        );
         assert!(d.unwrap().expected.is_empty());
         let h = header.as_bytes();
         assert_eq!(
             verify(&[h, h], BODY, &[secret()], T, 300).0,
-            Verdict::Invalid {
-                reason: HeaderError::SeveralHeaders { count: 2 }
-            }
+            invalid(HeaderError::SeveralHeaders { count: 2 })
         );
     }
 

@@ -1,17 +1,22 @@
-//! Signature verification. A bad signature is data (a [`Verdict`]), not an error.
-//! Everything here is pure and synchronous.
+//! Signature verification, scheme-neutral: [`verify_capture`] finds the scheme a delivery is
+//! signed with and checks it with that scheme's secrets. A bad signature is data (a
+//! [`Verdict`] with the scheme and a neutral [`Reason`]), not an error. Pure and synchronous;
+//! no CLI flag names or I/O here. Each scheme is one file; [`Scheme`] dispatches to it.
 
-mod dataspike;
+pub mod dataspike;
+mod scheme;
+mod secret;
+pub mod timestamped;
 
-pub use dataspike::{
-    parse_header, sign, sign_header, verify, verify_capture, HeaderError, ParsedHeader,
-    SIGNATURE_HEADER,
-};
+pub use scheme::Scheme;
+pub use secret::{parse_secrets, Secret, SecretError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::fmt;
 use std::time::Duration;
+
+use crate::headers::HeaderPair;
 
 /// Default allowed distance between the signed `t` and now.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
@@ -23,20 +28,49 @@ pub const PREVIEW_BODY_BYTES: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Verdict {
-    /// A `v1` matched under secret `secret_index` and `t` is within tolerance.
-    Valid { secret_index: usize, skew_s: i64 },
+    /// A signature matched under secret `secret_index` (0 = the first secret given) and `t`
+    /// is within tolerance.
+    Valid {
+        scheme: Scheme,
+        secret_index: usize,
+        skew_s: i64,
+    },
     /// The MAC matched but `t` is outside the tolerance. `skew_s` > 0 means `t` is in the past.
     Stale {
+        scheme: Scheme,
         secret_index: usize,
         skew_s: i64,
         tolerance_s: u64,
     },
-    /// The header is present but malformed or matches no secret.
-    Invalid { reason: HeaderError },
-    /// No `X-Webhook-Signature` header.
+    /// The scheme's header is present but malformed or matches no secret.
+    Invalid { scheme: Scheme, reason: Reason },
+    /// No header of any known scheme.
     Unsigned,
-    /// No secret configured, so nothing could be checked.
-    Unverified,
+    /// Signed with `scheme`, but no secret of that scheme was configured.
+    Unverified { scheme: Scheme },
+}
+
+/// Why a signature did not verify, in terms every scheme can fill: a stable snake_case `code`
+/// (stored, matched by tools) and the sentence shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+}
+
+impl Reason {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Reason {
+        Reason {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl Verdict {
@@ -46,7 +80,18 @@ impl Verdict {
             Verdict::Stale { .. } => Status::Stale,
             Verdict::Invalid { .. } => Status::Invalid,
             Verdict::Unsigned => Status::Unsigned,
-            Verdict::Unverified => Status::Unverified,
+            Verdict::Unverified { .. } => Status::Unverified,
+        }
+    }
+
+    /// The scheme the delivery is signed with; `None` when unsigned.
+    pub fn scheme(&self) -> Option<Scheme> {
+        match self {
+            Verdict::Valid { scheme, .. }
+            | Verdict::Stale { scheme, .. }
+            | Verdict::Invalid { scheme, .. }
+            | Verdict::Unverified { scheme } => Some(*scheme),
+            Verdict::Unsigned => None,
         }
     }
 
@@ -59,10 +104,10 @@ impl Verdict {
                 tolerance_s,
                 ..
             } => Some(stale_reason(*skew_s, *tolerance_s)),
-            Verdict::Invalid { reason } => Some(reason.to_string()),
-            Verdict::Unsigned => Some(format!("no {SIGNATURE_HEADER} header")),
-            Verdict::Unverified => {
-                Some("no secret configured (pass --secret or set HOOKSCOPE_SECRET)".into())
+            Verdict::Invalid { reason, .. } => Some(reason.to_string()),
+            Verdict::Unsigned => Some(format!("no {} header", Scheme::known_headers())),
+            Verdict::Unverified { scheme } => {
+                Some(format!("no secret configured for {}", scheme.name()))
             }
         }
     }
@@ -83,10 +128,11 @@ impl Verdict {
         }
     }
 
-    /// `{status, reason, secret_index, skew_s}` as printed by `list --json`.
+    /// `{status, scheme, reason, secret_index, skew_s}` as printed by `list --json`.
     pub fn to_json(&self) -> Value {
         json!({
             "status": self.status().as_str(),
+            "scheme": self.scheme().map(Scheme::name),
             "reason": self.reason(),
             "secret_index": self.secret_index(),
             "skew_s": self.skew_s(),
@@ -106,7 +152,7 @@ fn stale_reason(skew_s: i64, tolerance_s: u64) -> String {
 }
 
 /// The verdict kinds, as stored and as accepted by `--verdict`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     Valid,
     Stale,
@@ -165,121 +211,87 @@ pub struct Diagnostics {
     pub signed_preview: String,
     /// Length in bytes of the whole signed string.
     pub signed_len: usize,
-    /// HMAC-SHA256 hex digest expected under each configured secret, in order.
+    /// The digest expected under each configured secret of the scheme, in order.
     pub expected: Vec<String>,
-    /// The `v1` values the header carried.
+    /// The signatures the header carried (`v1` for Dataspike).
     pub received: Vec<String>,
     /// A one-line hint about the likely cause.
     pub hint: Option<String>,
 }
 
-/// A Dataspike signing secret: `whsec_` + hex. Debug never shows the key.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret {
-    key: Vec<u8>,
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({} bytes, redacted)", self.key.len())
+/// Checks the signature of a request given its headers: detects the scheme from the headers
+/// (unsigned when none is known) and verifies with that scheme's secrets among `secrets`.
+/// A matched `secret_index` is a position in `secrets`. `tolerance_s == 0` disables the
+/// timestamp check.
+pub fn verify_capture(
+    headers: &[HeaderPair],
+    body: &[u8],
+    secrets: &[Secret],
+    now_s: i64,
+    tolerance_s: u64,
+) -> (Verdict, Option<Diagnostics>) {
+    match Scheme::detect(headers) {
+        Some(scheme) => scheme.verify(headers, body, secrets, now_s, tolerance_s),
+        None => (Verdict::Unsigned, None),
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SecretError {
-    #[error("secret is empty: give the 'whsec_...' value from Dataspike's webhook settings")]
-    Empty,
-    #[error(
-        "secret is not hex after 'whsec_' (Dataspike secrets are 'whsec_' + an even number of hex digits): {0}"
-    )]
-    NotHex(String),
+/// What the headers alone say, before any secret is applied (import labels a capture so):
+/// unsigned, invalid when the header does not parse, else unverified with what was signed.
+pub fn label(headers: &[HeaderPair], body: &[u8]) -> (Verdict, Option<Diagnostics>) {
+    verify_capture(headers, body, &[], 0, 0)
 }
 
-impl Secret {
-    /// Parses `whsec_<hex>` (the prefix is optional). The error never echoes the secret.
-    pub fn parse(text: &str) -> Result<Secret, SecretError> {
-        let text = text.trim();
-        let hex_part = text.strip_prefix("whsec_").unwrap_or(text);
-        if hex_part.is_empty() {
-            return Err(SecretError::Empty);
+/// The headers to set on a delivery of `body` signed at `t` under `secret`, by its scheme.
+pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+    secret.scheme().sign_headers(secret, t, body)
+}
+
+/// Looks for the usual causes of a mismatch, so the developer does not have to. `matches`
+/// says whether a body would verify against the received signature under some secret.
+pub(crate) fn mismatch_hint(body: &[u8], matches: impl Fn(&[u8]) -> bool) -> String {
+    if let Some(stripped) = body.strip_suffix(b"\n") {
+        if matches(stripped) {
+            return "the body gained a trailing newline after it was signed".into();
         }
-        if !hex_part.len().is_multiple_of(2) {
-            return Err(SecretError::NotHex(format!(
-                "odd number of hex digits ({})",
-                hex_part.len()
-            )));
+    }
+    let mut with_nl = body.to_vec();
+    with_nl.push(b'\n');
+    if matches(&with_nl) {
+        return "the body lost a trailing newline after it was signed".into();
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Ok(compact) = serde_json::to_vec(&v) {
+            if compact != body && matches(&compact) {
+                return "the body was re-serialized (whitespace or key order changed) after it was signed".into();
+            }
         }
-        if let Some(pos) = hex_part.bytes().position(|b| !b.is_ascii_hexdigit()) {
-            return Err(SecretError::NotHex(format!(
-                "character {} is not a hex digit",
-                pos + 1 + (text.len() - hex_part.len())
-            )));
-        }
-        let key = hex::decode(hex_part).map_err(|e| SecretError::NotHex(e.to_string()))?;
-        Ok(Secret { key })
     }
-
-    /// Makes a fresh random secret and its `whsec_` text (for `send` without `--secret`).
-    pub fn generate() -> (Secret, String) {
-        let key: [u8; 32] = rand::random();
-        let text = format!("whsec_{}", hex::encode(key));
-        (Secret { key: key.to_vec() }, text)
-    }
-
-    pub(crate) fn key(&self) -> &[u8] {
-        &self.key
-    }
+    "the body differs from what was signed, or it was signed with another secret".into()
 }
 
-/// Parses every secret, naming the bad one by position: `--secret #2`.
-pub fn parse_secrets<S: AsRef<str>>(texts: &[S], origin: &str) -> Result<Vec<Secret>, String> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            Secret::parse(t.as_ref()).map_err(|e| format!("{origin} #{} is invalid: {e}", i + 1))
-        })
-        .collect()
+/// `prefix` and the first body bytes, with non-printable bytes shown as `\xNN`.
+pub(crate) fn signed_preview(prefix: &str, body: &[u8]) -> String {
+    let mut out = prefix.to_string();
+    let shown = &body[..body.len().min(PREVIEW_BODY_BYTES)];
+    for &b in shown {
+        match b {
+            b' '..=b'~' => out.push(b as char),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    if body.len() > shown.len() {
+        out.push('…');
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_parse_rules() {
-        assert!(Secret::parse("whsec_00ff").is_ok());
-        assert!(Secret::parse("00ff").is_ok());
-        assert_eq!(Secret::parse("whsec_"), Err(SecretError::Empty));
-        assert!(matches!(
-            Secret::parse("whsec_abc"),
-            Err(SecretError::NotHex(_))
-        ));
-        let err = Secret::parse("whsec_zz11").unwrap_err().to_string();
-        assert!(err.contains("character 7"), "{err}");
-        assert!(
-            !err.contains("zz11"),
-            "error must not echo the secret: {err}"
-        );
-    }
-
-    #[test]
-    fn secret_debug_is_redacted() {
-        let s = Secret::parse("whsec_deadbeef").unwrap();
-        assert!(!format!("{s:?}").contains("dead"));
-    }
-
-    #[test]
-    fn parse_secrets_names_position() {
-        let err = parse_secrets(&["whsec_00", "whsec_0g"], "--secret").unwrap_err();
-        assert!(err.starts_with("--secret #2 is invalid"), "{err}");
-    }
-
-    #[test]
-    fn generated_secret_round_trips() {
-        let (s, text) = Secret::generate();
-        assert_eq!(Secret::parse(&text).unwrap(), s);
-    }
 
     #[test]
     fn stale_reason_reads_both_ways() {
@@ -298,5 +310,41 @@ mod tests {
         assert_eq!(Status::Unsigned.badge(), "FAIL");
         assert_eq!(Status::Unverified.badge(), "--");
         assert_eq!(Status::parse("stale"), Some(Status::Stale));
+    }
+
+    #[test]
+    fn json_names_the_scheme() {
+        let v = Verdict::Invalid {
+            scheme: Scheme::Dataspike,
+            reason: Reason::new("no_secret_matches", "no secret matches the signature"),
+        };
+        let j = v.to_json();
+        assert_eq!(j["scheme"], "dataspike");
+        assert_eq!(j["reason"], "no secret matches the signature");
+        assert_eq!(j["status"], "invalid");
+        assert_eq!(
+            Verdict::Unsigned.to_json()["scheme"],
+            serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn label_without_secrets() {
+        let sig = b"X-Webhook-Signature".to_vec();
+        let h = vec![(
+            sig.clone(),
+            format!("t=5,v1={}", "ab".repeat(32)).into_bytes(),
+        )];
+        let (v, d) = label(&h, b"{}");
+        assert_eq!(
+            v,
+            Verdict::Unverified {
+                scheme: Scheme::Dataspike
+            }
+        );
+        assert_eq!(d.unwrap().timestamp, Some(5));
+        let (v, _) = label(&[(sig, b"t=x".to_vec())], b"{}");
+        assert_eq!(v.status(), Status::Invalid);
+        assert_eq!(label(&[], b"{}").0, Verdict::Unsigned);
     }
 }

@@ -6,6 +6,7 @@ mod schema;
 mod writer;
 
 pub use codec::{decode_headers, encode_headers};
+use codec::{decode_verdict, encode_verdict, to_json_text};
 pub use schema::{CURRENT_VERSION, MIGRATIONS};
 pub use writer::{spawn_writer, WriteError, Writer};
 
@@ -17,7 +18,7 @@ use crate::capture::{
     Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
     Rejection, Source,
 };
-use crate::signature::{Diagnostics, Status, Verdict};
+use crate::signature::{Diagnostics, Scheme, Status};
 
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages).
 const WRITER_CHECKPOINT_PAGES: i64 = 4096;
@@ -25,57 +26,93 @@ const WRITER_CHECKPOINT_PAGES: i64 = 4096;
 /// How long a connection waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What went wrong, said about the file; which flag to change is the command line's business
+/// (`config::store_advice`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database '{path}' does not exist: run 'hookscope listen' first, or pass --db with the right path")]
+    #[error("database '{path}' does not exist")]
     Missing { path: PathBuf },
-    #[error(
-        "database folder '{path}' cannot be created: {source}; pass --db with a writable path"
-    )]
+    #[error("database folder '{path}' cannot be created: {source}")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("database '{path}' was written by a newer hookscope (schema {found}, this one knows {supported}): upgrade hookscope or pass --db with another file")]
+    #[error("database '{path}' was written by a newer hookscope (schema {found}, this one knows {supported}): upgrade hookscope")]
     NewerSchema {
         path: PathBuf,
         found: i64,
         supported: i64,
     },
     #[error("database '{path}': {message}")]
-    Sqlite { path: PathBuf, message: String },
+    Sqlite {
+        path: PathBuf,
+        /// The kind of trouble, when SQLite named one the user can act on.
+        fault: Option<Fault>,
+        message: String,
+    },
     #[error("database '{path}': capture {id} has damaged headers; the rest of the store is fine")]
     Damaged { path: PathBuf, id: CaptureId },
+}
+
+/// Troubles with the database file that the user can do something about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    ReadOnly,
+    Locked,
+    NotADatabase,
+    DiskFull,
+    CannotOpen,
+    PermissionDenied,
+    Io,
+}
+
+impl Fault {
+    fn of(code: rusqlite::ErrorCode) -> Option<Fault> {
+        use rusqlite::ErrorCode as C;
+        Some(match code {
+            C::ReadOnly => Fault::ReadOnly,
+            C::DatabaseBusy | C::DatabaseLocked => Fault::Locked,
+            C::NotADatabase | C::DatabaseCorrupt => Fault::NotADatabase,
+            C::DiskFull => Fault::DiskFull,
+            C::CannotOpen => Fault::CannotOpen,
+            C::PermissionDenied => Fault::PermissionDenied,
+            C::SystemIoFailure => Fault::Io,
+            _ => return None,
+        })
+    }
+
+    /// What is wrong and what to do about it, short of choosing another file.
+    fn hint(self) -> &'static str {
+        match self {
+            Fault::ReadOnly => "the file or its folder is read-only: fix its permissions",
+            Fault::Locked => "locked by another process that keeps writing: stop the other writer and try again",
+            Fault::NotADatabase => "not a hookscope database, or corrupted: move it aside",
+            Fault::DiskFull => "the disk is full: free space",
+            Fault::CannotOpen => "cannot open the file: check that its folder exists and is writable (hookscope keeps '-wal' and '-shm' files beside it)",
+            Fault::PermissionDenied => "permission denied: fix the file's permissions",
+            Fault::Io => "input/output error from the disk",
+        }
+    }
 }
 
 impl StoreError {
     /// Wraps a SQLite error with the file name and what the user can do about it.
     pub fn sqlite(path: &Path, err: rusqlite::Error) -> StoreError {
-        use rusqlite::ErrorCode as C;
-        let hint = match err.sqlite_error_code() {
-            Some(C::ReadOnly) => "the file or its folder is read-only: fix its permissions or pass --db with a writable path",
-            Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => "locked by another process that keeps writing: stop the other writer and try again",
-            Some(C::NotADatabase) | Some(C::DatabaseCorrupt) => "not a hookscope database, or corrupted: move it aside and start a new one with --db",
-            Some(C::DiskFull) => "the disk is full: free space or pass --db on another disk",
-            Some(C::CannotOpen) => "cannot open the file: check that its folder exists and is writable (hookscope keeps '-wal' and '-shm' files beside it), or pass --db elsewhere",
-            Some(C::PermissionDenied) => "permission denied: fix the file's permissions or pass --db elsewhere",
-            Some(C::SystemIoFailure) => "input/output error from the disk",
-            _ => "",
-        };
-        let message = if hint.is_empty() {
-            err.to_string()
-        } else {
-            format!("{hint} ({err})")
+        let fault = err.sqlite_error_code().and_then(Fault::of);
+        let message = match fault {
+            Some(f) => format!("{} ({err})", f.hint()),
+            None => err.to_string(),
         };
         StoreError::Sqlite {
             path: path.to_path_buf(),
+            fault,
             message,
         }
     }
 }
 
 /// How hard a commit tries to reach the disk (SQLite's `synchronous` in WAL mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// A commit is written to the WAL before it returns: it survives hookscope crashing or
     /// being killed; an OS crash or power loss may lose the last moments.
@@ -136,7 +173,8 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
     c.event_id, c.body_size, c.truncated, c.rejected_status, c.rejected_reason, c.source,
     c.verdict_json,
     (SELECT json_array(a.status, a.latency_ms, a.error) FROM attempts a
-       WHERE a.capture_id = c.id ORDER BY a.id DESC LIMIT 1)";
+       WHERE a.capture_id = c.id ORDER BY a.id DESC LIMIT 1),
+    c.scheme";
 
 impl Store {
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
@@ -176,7 +214,8 @@ impl Store {
         if mode == OpenMode::Create && conn.is_readonly(rusqlite::MAIN_DB).map_err(err)? {
             return Err(StoreError::Sqlite {
                 path: path.to_path_buf(),
-                message: "the file or its folder is read-only: fix its permissions or pass --db with a writable path".into(),
+                fault: Some(Fault::ReadOnly),
+                message: Fault::ReadOnly.hint().into(),
             });
         }
         let found = schema::version(&conn).map_err(err)?;
@@ -230,8 +269,8 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO captures (received_at_ms, method, path, query, headers, body,
                        body_size, truncated, rejected_status, rejected_reason, peer, source,
-                       event_type, event_id, verdict, verdict_json, diagnostics)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                       event_type, event_id, verdict, verdict_json, diagnostics, scheme)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 )
                 .map_err(err)?;
             for c in captures {
@@ -251,8 +290,9 @@ impl Store {
                     c.event.event_type,
                     c.event.event_id,
                     c.verdict.status().as_str(),
-                    to_json_text(&c.verdict),
+                    encode_verdict(&c.verdict),
                     c.diagnostics.as_ref().map(to_json_text),
+                    c.verdict.scheme().map(Scheme::name),
                 ])
                 .map_err(err)?;
                 ids.push(tx.last_insert_rowid());
@@ -368,7 +408,7 @@ impl Store {
             .query_row(
                 "SELECT received_at_ms, method, path, query, headers, body, body_size, truncated,
                         rejected_status, rejected_reason, peer, source, event_type, event_id,
-                        verdict_json, diagnostics
+                        verdict_json, diagnostics, scheme
                  FROM captures WHERE id = ?1",
                 [id],
                 |r| {
@@ -390,7 +430,10 @@ impl Store {
                                 event_type: r.get(12)?,
                                 event_id: r.get(13)?,
                             },
-                            verdict: verdict_from_json(&r.get::<_, String>(14)?),
+                            verdict: decode_verdict(
+                                &r.get::<_, String>(14)?,
+                                r.get::<_, Option<String>>(16)?.as_deref(),
+                            ),
                             diagnostics: r
                                 .get::<_, Option<String>>(15)?
                                 .and_then(|d| serde_json::from_str::<Diagnostics>(&d).ok()),
@@ -473,17 +516,6 @@ impl Store {
     }
 }
 
-fn to_json_text<T: serde::Serialize>(v: &T) -> String {
-    // Serializing our own plain structs to JSON cannot fail.
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-fn verdict_from_json(text: &str) -> Verdict {
-    // A row written by this schema always parses; anything else reads as unverified rather
-    // than failing the whole listing.
-    serde_json::from_str(text).unwrap_or(Verdict::Unverified)
-}
-
 fn rejection(status: Option<u16>, reason: Option<String>) -> Option<Rejection> {
     Some(Rejection {
         status: status?,
@@ -549,7 +581,10 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {
         truncated: r.get(8)?,
         rejected: rejection(r.get(9)?, r.get(10)?),
         source: Source::parse(&r.get::<_, String>(11)?),
-        verdict: verdict_from_json(&r.get::<_, String>(12)?),
+        verdict: decode_verdict(
+            &r.get::<_, String>(12)?,
+            r.get::<_, Option<String>>(14)?.as_deref(),
+        ),
         latest_attempt,
     })
 }

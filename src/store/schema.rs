@@ -45,6 +45,10 @@ pub const MIGRATIONS: &[&str] = &[
         error            TEXT
     );
     CREATE INDEX attempts_by_capture ON attempts(capture_id, id);",
+    // 3: the signing scheme of each verdict; every signed row so far is Dataspike's. Old
+    // verdict_json (no scheme, Dataspike's reason codes) is read by `codec::decode_verdict`.
+    "ALTER TABLE captures ADD COLUMN scheme TEXT;
+    UPDATE captures SET scheme = 'dataspike' WHERE verdict <> 'unsigned';",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

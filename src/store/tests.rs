@@ -1,6 +1,7 @@
 use super::*;
 use crate::capture::{Attempt, AttemptKind, Capture, EventInfo, Rejection};
-use crate::signature::{HeaderError, Verdict};
+use crate::signature::dataspike::HeaderError;
+use crate::signature::{Reason, Scheme, Verdict};
 
 fn capture(path: &str, event: Option<&str>, verdict: Verdict, body: &[u8]) -> Capture {
     let headers = vec![
@@ -50,6 +51,7 @@ fn round_trip_is_byte_exact() {
         "/hook",
         Some("DOCVER"),
         Verdict::Stale {
+            scheme: Scheme::Dataspike,
             secret_index: 1,
             skew_s: 400,
             tolerance_s: 300,
@@ -126,6 +128,76 @@ fn migrates_an_old_schema_and_keeps_rows() {
 }
 
 #[test]
+fn migrates_version_2_verdicts_to_dataspike_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate(&mut conn, 0, 2).unwrap();
+        // Rows exactly as version 2 wrote them: no scheme, Dataspike's HeaderError as reason.
+        for (verdict, json) in [
+            ("valid", r#"{"status":"valid","secret_index":1,"skew_s":3}"#),
+            (
+                "invalid",
+                r#"{"status":"invalid","reason":{"code":"several_headers","count":2}}"#,
+            ),
+            (
+                "invalid",
+                r#"{"status":"invalid","reason":{"code":"no_secret_matches"}}"#,
+            ),
+            ("unverified", r#"{"status":"unverified"}"#),
+            ("unsigned", r#"{"status":"unsigned"}"#),
+        ] {
+            conn.execute(
+                "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size,
+                   verdict, verdict_json)
+                 VALUES (1, 'POST', '/old', x'', x'6869', 2, ?1, ?2)",
+                [verdict, json],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open(&path, OpenMode::Existing).unwrap();
+    assert_eq!(schema::version(&store.conn).unwrap(), CURRENT_VERSION);
+    let ds = Scheme::Dataspike;
+    let want = [
+        Verdict::Valid {
+            scheme: ds,
+            secret_index: 1,
+            skew_s: 3,
+        },
+        Verdict::Invalid {
+            scheme: ds,
+            reason: Reason::new(
+                "several_headers",
+                "2 X-Webhook-Signature headers; exactly one expected",
+            ),
+        },
+        Verdict::Invalid {
+            scheme: ds,
+            reason: Reason::new("no_secret_matches", "no secret matches the signature"),
+        },
+        Verdict::Unverified { scheme: ds },
+        Verdict::Unsigned,
+    ];
+    for (id, want) in (1..).zip(&want) {
+        assert_eq!(&store.get(id).unwrap().unwrap().capture.verdict, want);
+    }
+    let listed: Vec<Verdict> = store
+        .list(&ListQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.verdict)
+        .collect();
+    assert!(want.iter().all(|w| listed.contains(w)), "{listed:?}");
+    let scheme: Option<String> = store
+        .conn
+        .query_row("SELECT scheme FROM captures WHERE id = 5", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(scheme, None, "an unsigned row has no scheme");
+}
+
+#[test]
 fn newer_schema_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new.db");
@@ -160,11 +232,13 @@ fn garbage_file_is_named_and_explained() {
 fn list_filters_and_orders() {
     let (_dir, mut store) = temp_store();
     let valid = Verdict::Valid {
+        scheme: Scheme::Dataspike,
         secret_index: 0,
         skew_s: 1,
     };
     let invalid = Verdict::Invalid {
-        reason: HeaderError::NoSecretMatches,
+        scheme: Scheme::Dataspike,
+        reason: HeaderError::NoSecretMatches.into(),
     };
     let a = store
         .insert_capture(&capture("/a", Some("DOCVER"), valid.clone(), b"alpha"))

@@ -6,9 +6,11 @@ use chrono::Offset;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::text::Line;
 
+use super::detail_text::tab_lines;
 use super::event::Event;
 use super::keymap::{Action, Keymap};
-use super::view;
+use super::screen;
+pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
 use super::Command;
 use crate::capture::{Attempt, CaptureId};
@@ -59,20 +61,6 @@ impl Zone {
         self.to_zoned(ms)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f %:z").to_string())
             .unwrap_or_else(|| format!("invalid time ({ms} ms)"))
-    }
-}
-
-/// Whether colours are used (`NO_COLOR` turns them off; badges stay readable as text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Theme {
-    pub color: bool,
-}
-
-impl Theme {
-    /// Colours unless `NO_COLOR` is set to a non-empty value (no-color.org).
-    pub fn from_env() -> Theme {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme { color: !no_color }
     }
 }
 
@@ -265,9 +253,8 @@ impl App {
         let loaded = src.capture(id).and_then(|c| Ok((c, src.attempts(id)?)));
         match loaded {
             Ok((Some(capture), attempts)) => {
-                let lines = Tab::ALL.map(|tab| {
-                    view::detail::tab_lines(tab, &capture, &attempts, self.zone, self.theme)
-                });
+                let lines =
+                    Tab::ALL.map(|tab| tab_lines(tab, &capture, &attempts, self.zone, self.theme));
                 // A reload (new attempt) may shorten a tab: keep each scroll inside its text.
                 for (scroll, tab) in detail.scroll.iter_mut().zip(&lines) {
                     *scroll = (*scroll).min(tab.len().saturating_sub(1));
@@ -304,11 +291,11 @@ impl App {
     }
 
     fn list_height(&self) -> usize {
-        view::list_rows(self.size)
+        screen::list_rows(self.size)
     }
 
     fn detail_height(&self) -> usize {
-        view::detail_rows(self.size)
+        screen::detail_rows(self.size)
     }
 }
 
@@ -374,7 +361,7 @@ fn on_report(app: &mut App, report: Report) {
                     (None, Some(e)) => e.clone(),
                     (None, None) => "no answer".into(),
                 };
-                let failed = !matches!(attempt.status, Some(s) if (200..300).contains(&s));
+                let failed = !attempt.succeeded();
                 app.say(format!("replay of #{capture_id}: {outcome}"), failed);
             }
             app.window
@@ -423,7 +410,7 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
     match action {
         Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
             if let Some(d) = app.detail.as_mut() {
-                let page = view::detail_rows(app.size).max(1);
+                let page = screen::detail_rows(app.size).max(1);
                 let from = d.scroll();
                 let to = match action {
                     Action::Up => from.saturating_sub(1),

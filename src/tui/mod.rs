@@ -8,10 +8,13 @@
 //! results come back as reports, so the UI thread never waits on the network.
 
 pub mod app;
+pub mod detail_text;
 mod editor;
 pub mod event;
 pub mod keymap;
+pub mod screen;
 mod terminal;
+pub mod theme;
 pub mod view;
 pub mod window;
 
@@ -26,8 +29,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::capture::CaptureId;
 use crate::report::ReportRx;
 use crate::store::{OpenMode, Store};
-use app::{update, App, Setup, Theme, Zone};
+use app::{update, App, Setup, Zone};
 use event::{Event, Events};
+use theme::Theme;
 use window::CaptureSource;
 
 /// An effect the TUI asks for. The receiver runs it and reports back with

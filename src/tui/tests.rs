@@ -11,7 +11,8 @@ use super::event::Event;
 use super::Command;
 use crate::capture::{Attempt, AttemptKind, Capture, CaptureId};
 use crate::report::Report;
-use crate::signature::{verify_capture, Secret, Status, SIGNATURE_HEADER};
+use crate::signature::dataspike::SIGNATURE_HEADER;
+use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 
 // The published Dataspike test vector (shared/reference/dataspike.md).

@@ -5,8 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
 
-use super::human_size;
-use crate::capture::{AttemptBrief, CaptureSummary};
+use crate::capture::{human_size, is_success, AttemptBrief, CaptureSummary};
 use crate::tui::app::App;
 
 const WIDTHS: [Constraint; 7] = [
@@ -80,9 +79,7 @@ fn attempt_cell<'a>(app: &App, a: Option<&AttemptBrief>) -> Cell<'a> {
     };
     let latency = a.latency_ms.map(|l| format!(" {l}ms")).unwrap_or_default();
     match a.status {
-        Some(s) if (200..300).contains(&s) => {
-            Cell::from(Span::styled(format!("{s}{latency}"), t.ok()))
-        }
+        Some(s) if is_success(s) => Cell::from(Span::styled(format!("{s}{latency}"), t.ok())),
         Some(s) => Cell::from(Span::styled(format!("{s}{latency}"), t.error())),
         None => Cell::from(Span::styled(format!("error{latency}"), t.error())),
     }

@@ -1,64 +1,27 @@
-//! Drawing. Everything here only reads [`App`]; the layout functions are shared with `update`
-//! so paging knows how many rows a screen holds.
+//! Drawing. Everything here only reads [`App`]; nothing in the state imports it. The screen's
+//! bands come from [`crate::tui::screen`], which `update` also reads to know how many rows a
+//! page holds.
 
-pub mod detail;
+mod detail_pane;
 mod header;
 mod help;
 mod list;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::{App, Theme};
-use crate::signature::Status;
-
-/// The four bands of the screen.
-pub struct Areas {
-    pub header: Rect,
-    pub main: Rect,
-    pub status: Rect,
-    pub footer: Rect,
-}
-
-pub fn areas(area: Rect) -> Areas {
-    let [header, main, status, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(0),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    Areas {
-        header,
-        main,
-        status,
-        footer,
-    }
-}
-
-fn main_height(size: (u16, u16)) -> usize {
-    areas(Rect::new(0, 0, size.0, size.1)).main.height as usize
-}
-
-/// Capture rows that fit under the list's column titles.
-pub fn list_rows(size: (u16, u16)) -> usize {
-    main_height(size).saturating_sub(1).max(1)
-}
-
-/// Text lines that fit under the detail's tab bar.
-pub fn detail_rows(size: (u16, u16)) -> usize {
-    main_height(size).saturating_sub(1).max(1)
-}
+use super::app::App;
+use super::screen::areas;
+pub use super::screen::{detail_rows, list_rows};
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let a = areas(area);
         header::render(self, a.header, buf);
         match &self.detail {
-            Some(d) => detail::render(self, d, a.main, buf),
+            Some(d) => detail_pane::render(self, d, a.main, buf),
             None => list::render(self, a.main, buf),
         }
         render_status(self, a.status, buf);
@@ -110,128 +73,4 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(format!(" {label}  "), t.dim()));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
-}
-
-impl Theme {
-    fn fg(self, color: Color) -> Style {
-        if self.color {
-            Style::new().fg(color)
-        } else {
-            Style::new()
-        }
-    }
-
-    /// Badge colours: green pass, red fail, yellow stale, grey unverified.
-    pub fn badge(self, status: Status) -> Style {
-        let color = match status {
-            Status::Valid => Color::Green,
-            Status::Invalid | Status::Unsigned => Color::Red,
-            Status::Stale => Color::Yellow,
-            Status::Unverified => Color::DarkGray,
-        };
-        self.fg(color).add_modifier(Modifier::BOLD)
-    }
-
-    pub fn dim(self) -> Style {
-        self.fg(Color::DarkGray)
-    }
-
-    pub fn accent(self) -> Style {
-        self.fg(Color::Cyan)
-    }
-
-    pub fn key(self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
-    }
-
-    pub fn error(self) -> Style {
-        self.fg(Color::Red)
-    }
-
-    pub fn ok(self) -> Style {
-        self.fg(Color::Green)
-    }
-
-    pub fn warn(self) -> Style {
-        self.fg(Color::Yellow)
-    }
-
-    pub fn title(self) -> Style {
-        Style::new().add_modifier(Modifier::BOLD)
-    }
-
-    /// The selected row: reversed, so it shows without colour too.
-    pub fn selected(self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
-    }
-}
-
-/// `512 B`, `1.5 KiB`, `2.0 MiB`.
-pub fn human_size(bytes: u64) -> String {
-    const KIB: f64 = 1024.0;
-    let b = bytes as f64;
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else if b < KIB * KIB {
-        format!("{:.1} KiB", b / KIB)
-    } else if b < KIB * KIB * KIB {
-        format!("{:.1} MiB", b / (KIB * KIB))
-    } else {
-        format!("{:.1} GiB", b / (KIB * KIB * KIB))
-    }
-}
-
-/// Bytes as text for one terminal line: valid UTF-8 kept, everything else and control
-/// characters shown as `\xNN` / `\n`, so header values print exactly and safely.
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (valid, bad) = match std::str::from_utf8(rest) {
-            Ok(s) => (s, 0),
-            Err(e) => {
-                let (ok, tail) = rest.split_at(e.valid_up_to());
-                let bad = e.error_len().unwrap_or(tail.len());
-                // `valid_up_to` guarantees the prefix is UTF-8.
-                (std::str::from_utf8(ok).unwrap_or_default(), bad)
-            }
-        };
-        for c in valid.chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        let tail = &rest[valid.len()..];
-        for b in &tail[..bad] {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-        rest = &tail[bad..];
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_naturally() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(3 * 1024 * 1024), "3.0 MiB");
-    }
-
-    #[test]
-    fn escaping_keeps_text_and_shows_bytes() {
-        assert_eq!(escape_bytes(b"plain"), "plain");
-        assert_eq!(escape_bytes(b"a\xff\x00b\n"), "a\\xff\\u{0}b\\n");
-        assert_eq!(escape_bytes("ünï".as_bytes()), "ünï");
-        assert_eq!(escape_bytes(b"\xe2\x82"), "\\xe2\\x82");
-        assert_eq!(escape_bytes(b"\x1b[31m"), "\\u{1b}[31m");
-    }
 }

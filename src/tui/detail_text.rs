@@ -1,18 +1,18 @@
-//! The detail of one capture in four tabs. Each tab's text is laid out once when the capture
-//! loads ([`tab_lines`]); drawing only slices the lines on screen, so a large body scrolls
-//! without re-formatting it every frame.
+//! What the detail of one capture says, in four tabs: a pure function of the capture, its
+//! attempts, the time zone and the theme. [`crate::tui::app::App::refresh`] lays each tab out
+//! once when the capture loads; the view only slices the lines on screen, so a large body
+//! scrolls without re-formatting it every frame.
 
-use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Tabs, Widget, Wrap};
 
-use super::{escape_bytes, human_size};
-use crate::capture::{Attempt, HeaderPair};
-use crate::signature::{Diagnostics, Status, Verdict, SIGNATURE_HEADER};
+use crate::capture::{human_size, Attempt};
+use crate::headers::HeaderPair;
+use crate::output::{explain, ExplainClock, Explained, Part, Tone};
+use crate::signature::Status;
 use crate::store::StoredCapture;
-use crate::tui::app::{App, Detail, Tab, Theme, Zone};
+use crate::tui::app::{Tab, Zone};
+use crate::tui::theme::Theme;
 
 /// Body bytes laid out as text; beyond this the tab says how much is left out.
 const BODY_TEXT_LIMIT: usize = 1024 * 1024;
@@ -20,36 +20,6 @@ const BODY_TEXT_LIMIT: usize = 1024 * 1024;
 const BODY_HEX_LIMIT: usize = 256 * 1024;
 /// Response body bytes shown per attempt.
 const RESPONSE_LIMIT: usize = 16 * 1024;
-
-pub fn render(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
-    let [tabs_area, text_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let selected = Tab::ALL.iter().position(|x| *x == d.tab).unwrap_or(0);
-    let mut title = format!(" #{}", d.id);
-    if let Some(data) = &d.data {
-        let c = &data.capture.capture;
-        title.push_str(&format!(" {} {}", c.method, c.path_and_query()));
-    }
-    let [tabs_left, tabs_right] =
-        Layout::horizontal([Constraint::Length(44), Constraint::Min(0)]).areas(tabs_area);
-    Tabs::new(Tab::ALL.map(Tab::title))
-        .select(selected)
-        .highlight_style(t.selected())
-        .render(tabs_left, buf);
-    Paragraph::new(Line::from(Span::styled(title, t.dim()))).render(tabs_right, buf);
-
-    let lines = d.lines();
-    if d.data.is_none() {
-        Paragraph::new("loading…").render(text_area, buf);
-        return;
-    }
-    let start = d.scroll().min(lines.len());
-    let end = (start + text_area.height as usize).min(lines.len());
-    Paragraph::new(lines[start..end].to_vec())
-        .wrap(Wrap { trim: false })
-        .render(text_area, buf);
-}
 
 /// The text of one tab.
 pub fn tab_lines(
@@ -104,12 +74,19 @@ fn overview(
 ) -> Vec<Line<'static>> {
     let c = &stored.capture;
     let status = c.verdict.status();
+    let format_ms = |ms: i64| zone.full(ms);
+    let clock = ExplainClock {
+        format_ms: &format_ms,
+        reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
+    };
+    let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
+    let find = |part: Part| explained.iter().find(|e| e.part == part);
     let mut verdict = vec![
         Span::styled(status.badge(), t.badge(status)),
-        Span::raw(format!(" {status}")),
+        Span::raw(" "),
     ];
-    if let Some(reason) = c.verdict.reason() {
-        verdict.push(Span::raw(format!(": {reason}")));
+    if let Some(e) = find(Part::Verdict) {
+        verdict.extend(spans(e, t));
     }
     let mut lines = vec![
         field("Verdict", verdict, t),
@@ -129,29 +106,10 @@ fn overview(
             t,
         ),
     ];
-    if let Some(i) = c.verdict.secret_index() {
-        lines.push(field(
-            "Secret",
-            text(format!(
-                "matched secret index {i} (secret number {})",
-                i + 1
-            )),
-            t,
-        ));
-    }
-    let signed_t = c.diagnostics.as_ref().and_then(|d| d.timestamp);
-    if let Some(ts) = signed_t {
-        let mut value = format!("t={ts} ({})", zone.full(ts.saturating_mul(1000)));
-        // Invalid verdicts carry no skew; the arrival time still tells how old `t` was.
-        let skew = c
-            .verdict
-            .skew_s()
-            .unwrap_or_else(|| c.received_at_ms.div_euclid(1000).saturating_sub(ts));
-        value.push_str(&format!(", {}", skew_text(skew)));
-        if let Verdict::Stale { tolerance_s, .. } = c.verdict {
-            value.push_str(&format!(", tolerance {tolerance_s} s"));
+    for (part, name) in [(Part::Secret, "Secret"), (Part::Timestamp, "Timestamp")] {
+        if let Some(e) = find(part) {
+            lines.push(field(name, spans(e, t), t));
         }
-        lines.push(field("Timestamp", text(value), t));
     }
     lines.push(field(
         "Event",
@@ -192,85 +150,50 @@ fn overview(
     ));
     if status != Status::Valid {
         lines.push(Line::default());
-        lines.extend(signature_help(&c.verdict, c.diagnostics.as_ref(), t));
+        lines.extend(signature_help(&explained, t));
     }
     lines
 }
 
-fn skew_text(skew_s: i64) -> String {
-    if skew_s >= 0 {
-        format!("signed {skew_s} s before arrival")
-    } else {
-        format!(
-            "signed {} s after arrival (clock ahead)",
-            skew_s.unsigned_abs()
-        )
-    }
+/// The explanation's pieces in the theme's colours.
+fn spans(e: &Explained, t: Theme) -> Vec<Span<'static>> {
+    e.value
+        .iter()
+        .map(|(text, tone)| {
+            let style = match tone {
+                Tone::Plain => Style::default(),
+                Tone::Dim => t.dim(),
+                Tone::Error => t.error(),
+                Tone::Warn => t.warn(),
+            };
+            Span::styled(text.clone(), style)
+        })
+        .collect()
 }
 
-/// Why a signature failed, in the terms a developer can act on.
-fn signature_help(verdict: &Verdict, diag: Option<&Diagnostics>, t: Theme) -> Vec<Line<'static>> {
+/// Why a signature failed, in the terms a developer can act on: the explanation's lines after
+/// the verdict, secret and timestamp (shown above).
+fn signature_help(explained: &[Explained], t: Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled("Signature", t.title()))];
-    let Some(d) = diag else {
-        let hint = match verdict {
-            Verdict::Unsigned => format!(
-                "the request carried no {SIGNATURE_HEADER} header: is it really from Dataspike, \
-                 or did a proxy strip it?"
-            ),
-            Verdict::Invalid { .. } => {
-                format!("the {SIGNATURE_HEADER} header could not be read; see the reason above")
-            }
-            _ => "no signature details were recorded".into(),
+    let mut titled = Vec::new();
+    for e in explained {
+        let (title, prefix) = match e.part {
+            Part::Verdict | Part::Secret | Part::Timestamp => continue,
+            Part::Signed => ("  Signed", None),
+            Part::Expected(i) => ("  Expected", Some(format!("#{i}: "))),
+            Part::NothingExpected => ("  Expected", None),
+            Part::Received => ("  Received", None),
+            Part::Hint => ("  Hint", None),
         };
-        lines.push(field("  Hint", vec![Span::styled(hint, t.warn())], t));
-        return lines;
-    };
-    lines.push(field(
-        "  Signed",
-        vec![
-            Span::raw(d.signed_preview.clone()),
-            Span::styled(format!("  ({} bytes)", d.signed_len), t.dim()),
-        ],
-        t,
-    ));
-    if d.expected.is_empty() {
-        lines.push(field(
-            "  Expected",
-            vec![Span::styled(
-                "no secret loaded, nothing to compare",
-                t.dim(),
-            )],
-            t,
-        ));
-    }
-    for (i, digest) in d.expected.iter().enumerate() {
-        let name = if i == 0 { "  Expected" } else { "" };
-        lines.push(field(
-            name,
-            vec![
-                Span::styled(format!("secret {i}: "), t.dim()),
-                Span::raw(digest.clone()),
-            ],
-            t,
-        ));
-    }
-    for (i, digest) in d.received.iter().enumerate() {
-        let name = if i == 0 { "  Received" } else { "" };
-        lines.push(field(
-            name,
-            vec![
-                Span::styled("v1: ", t.dim()),
-                Span::styled(digest.clone(), t.error()),
-            ],
-            t,
-        ));
-    }
-    if let Some(hint) = &d.hint {
-        lines.push(field(
-            "  Hint",
-            vec![Span::styled(hint.clone(), t.warn())],
-            t,
-        ));
+        // A list of digests names its field once.
+        let name = if titled.contains(&title) { "" } else { title };
+        titled.push(title);
+        let mut value: Vec<Span<'static>> = prefix
+            .map(|p| Span::styled(p, t.dim()))
+            .into_iter()
+            .collect();
+        value.extend(spans(e, t));
+        lines.push(field(name, value, t));
     }
     lines
 }
@@ -456,12 +379,54 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
     lines
 }
 
+/// Bytes as text for one terminal line: valid UTF-8 kept, everything else and control
+/// characters shown as `\xNN` / `\n`, so header values print exactly and safely.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (valid, bad) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, 0),
+            Err(e) => {
+                let (ok, tail) = rest.split_at(e.valid_up_to());
+                let bad = e.error_len().unwrap_or(tail.len());
+                // `valid_up_to` guarantees the prefix is UTF-8.
+                (std::str::from_utf8(ok).unwrap_or_default(), bad)
+            }
+        };
+        for c in valid.chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        let tail = &rest[valid.len()..];
+        for b in &tail[..bad] {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+        rest = &tail[bad..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn plain(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn escaping_keeps_text_and_shows_bytes() {
+        assert_eq!(escape_bytes(b"plain"), "plain");
+        assert_eq!(escape_bytes(b"a\xff\x00b\n"), "a\\xff\\u{0}b\\n");
+        assert_eq!(escape_bytes("ünï".as_bytes()), "ünï");
+        assert_eq!(escape_bytes(b"\xe2\x82"), "\\xe2\\x82");
+        assert_eq!(escape_bytes(b"\x1b[31m"), "\\u{1b}[31m");
     }
 
     #[test]

@@ -1,0 +1,72 @@
+//! Colours and text styles. A [`Theme`] is a setting the state carries (`NO_COLOR`); only the
+//! views turn it into styles.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::signature::Status;
+
+/// Whether colours are used (`NO_COLOR` turns them off; badges stay readable as text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// Colours unless `NO_COLOR` is set to a non-empty value (no-color.org).
+    pub fn from_env() -> Theme {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Theme { color: !no_color }
+    }
+
+    fn fg(self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+
+    /// Badge colours: green pass, red fail, yellow stale, grey unverified.
+    pub fn badge(self, status: Status) -> Style {
+        let color = match status {
+            Status::Valid => Color::Green,
+            Status::Invalid | Status::Unsigned => Color::Red,
+            Status::Stale => Color::Yellow,
+            Status::Unverified => Color::DarkGray,
+        };
+        self.fg(color).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn dim(self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+
+    pub fn accent(self) -> Style {
+        self.fg(Color::Cyan)
+    }
+
+    pub fn key(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn error(self) -> Style {
+        self.fg(Color::Red)
+    }
+
+    pub fn ok(self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    pub fn warn(self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    pub fn title(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    /// The selected row: reversed, so it shows without colour too.
+    pub fn selected(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+}

@@ -1,0 +1,38 @@
+//! The open detail: the tab bar, and the slice of the tab's laid-out text that is on screen.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Tabs, Widget, Wrap};
+
+use crate::tui::app::{App, Detail, Tab};
+
+pub fn render(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let [tabs_area, text_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let selected = Tab::ALL.iter().position(|x| *x == d.tab).unwrap_or(0);
+    let mut title = format!(" #{}", d.id);
+    if let Some(data) = &d.data {
+        let c = &data.capture.capture;
+        title.push_str(&format!(" {} {}", c.method, c.path_and_query()));
+    }
+    let [tabs_left, tabs_right] =
+        Layout::horizontal([Constraint::Length(44), Constraint::Min(0)]).areas(tabs_area);
+    Tabs::new(Tab::ALL.map(Tab::title))
+        .select(selected)
+        .highlight_style(t.selected())
+        .render(tabs_left, buf);
+    Paragraph::new(Line::from(Span::styled(title, t.dim()))).render(tabs_right, buf);
+
+    let lines = d.lines();
+    if d.data.is_none() {
+        Paragraph::new("loading…").render(text_area, buf);
+        return;
+    }
+    let start = d.scroll().min(lines.len());
+    let end = (start + text_area.height as usize).min(lines.len());
+    Paragraph::new(lines[start..end].to_vec())
+        .wrap(Wrap { trim: false })
+        .render(text_area, buf);
+}
