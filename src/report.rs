@@ -1,4 +1,4 @@
-//! What the running parts tell their consumers. The listener and replay engine send [`Report`]s;
+//! What the running parts tell their consumers. The intake and the record step send [`Report`]s;
 //! headless output and the TUI are two consumers of the same stream.
 
 use crate::capture::{AttemptBrief, CaptureId, CaptureSummary};

@@ -1,5 +1,6 @@
 //! `import`: fixtures and HAR files into the store as captures marked imported, all files in
-//! one transaction.
+//! one transaction. Verdicts come from the intake's own verification step ([`intake::verify`]);
+//! the commit is one transaction for every file rather than the intake's one per delivery.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use crate::capture::{now_ms, Capture};
 use crate::cli::ImportArgs;
 use crate::config::{db_path, secrets, usage};
 use crate::fixture::{har, Fixture};
-use crate::signature::verify_capture;
+use crate::intake;
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -37,15 +38,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         for (_, captures) in &mut loaded {
             for c in captures.iter_mut() {
                 let at_s = c.received_at_ms.div_euclid(1000);
-                let (verdict, diagnostics) = verify_capture(
-                    &c.headers,
-                    &c.body,
-                    &secrets,
-                    at_s,
-                    args.tolerance.tolerance,
-                );
-                c.verdict = verdict;
-                c.diagnostics = diagnostics;
+                intake::verify(c, &secrets, args.tolerance.tolerance, at_s);
             }
         }
     }

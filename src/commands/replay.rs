@@ -1,4 +1,5 @@
-//! `replay`: send stored captures to the app again and record each as an attempt.
+//! `replay`: turn the flags into a replay plan, then send stored captures to the app again;
+//! each is recorded as an attempt by the same function live forwarding uses.
 
 use anyhow::Context;
 use std::io::Write;
@@ -7,9 +8,9 @@ use std::process::ExitCode;
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
 use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
-use crate::forward::{replay, replay_target, ReplayPlan};
+use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment};
 use crate::output::attempt_brief;
-use crate::store::{OpenMode, Store};
+use crate::store::{OpenMode, Store, StoreError, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets(&args.secrets.secrets)?;
@@ -18,20 +19,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|f| body_file("--body-file", f))
         .transpose()?;
-    // An edited body cannot carry the old signature, so it is always re-signed.
-    let resign = args.resign || body.is_some();
-    let resign_with = if resign {
-        Some(
-            secrets
-                .first()
-                .cloned()
-                .ok_or_else(|| secret_needed("--resign (and --body-file) need a secret"))?,
-        )
-    } else {
-        None
-    };
+    let plan = ReplayPlan::new(args.resign, body, args.headers.clone(), secrets.first())
+        .map_err(|_| secret_needed("--resign (and --body-file) need a secret"))?;
     let to = args.to.as_deref().map(|u| target("--to", u)).transpose()?;
-    let mut store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+    let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+    let db = store.path().to_path_buf();
     let ids: Vec<CaptureId> = if args.failed {
         let since = args
             .since
@@ -45,24 +37,29 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "nothing to replay: no capture's latest attempt failed")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let plan = ReplayPlan {
-        resign_with,
-        body,
-        headers: args.headers.clone(),
-    };
     let forwarder = super::forwarder(&args.app)?;
     let rt = super::runtime()?;
+    let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
+    let recorder = Recorder {
+        forwarder,
+        attempts: Attempts::Worker(store.clone()),
+        reports: None,
+    };
     let mut failures = 0;
     for id in ids {
-        let Some(stored) = store.get(id)? else {
+        let (stored, last) = rt.block_on(store.call(move |s| {
+            let stored = s.get(id)?;
+            let last = s.last_target(id)?;
+            Ok::<_, StoreError>((stored, last))
+        }))??;
+        let Some(stored) = stored else {
             eprintln!(
                 "#{id}: not in '{}'; 'hookscope list' shows the ids",
-                store.path().display()
+                db.display()
             );
             failures += 1;
             continue;
         };
-        let last = store.last_target(id)?;
         let target = replay_target(to.as_ref(), last.as_deref(), &stored.capture)
             .map_err(|e| usage(format!("#{id}: {e}")))?
             .ok_or_else(|| {
@@ -70,15 +67,13 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                     "capture {id} was never forwarded, so there is no target to replay to: pass --to URL"
                 ))
             })?;
-        let attempt = rt.block_on(replay(&forwarder, id, &stored.capture, &target, &plan));
+        let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
+        // Stored (or not) before anything is printed, so a closed stdout loses no attempt.
+        let recorded = rt.block_on(recorder.record(&target, shipment));
+        let attempt = &recorded.attempt;
         if !attempt.succeeded() {
             failures += 1;
         }
-        let line = format!(
-            "#{id} {} {target}{}",
-            attempt_brief(&attempt.brief()),
-            if attempt.resigned { " (re-signed)" } else { "" }
-        );
         let printed = if args.json {
             writeln!(
                 out,
@@ -86,10 +81,14 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 serde_json::json!({"id": id, "attempt": attempt.to_json()})
             )
         } else {
-            writeln!(out, "{line}")
+            writeln!(
+                out,
+                "#{id} {} {target}{}",
+                attempt_brief(&attempt.brief()),
+                if attempt.resigned { " (re-signed)" } else { "" }
+            )
         };
-        // Recorded even when stdout is gone: the request was sent.
-        store.insert_attempt(&attempt).with_context(|| {
+        recorded.stored.with_context(|| {
             format!("the replay of #{id} was sent but its attempt was not stored")
         })?;
         printed?;

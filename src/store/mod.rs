@@ -3,11 +3,13 @@
 
 mod codec;
 mod schema;
+mod worker;
 mod writer;
 
 pub use codec::{decode_headers, encode_headers};
 use codec::{decode_verdict, encode_verdict, to_json_text};
 pub use schema::{CURRENT_VERSION, MIGRATIONS};
+pub use worker::StoreWorker;
 pub use writer::{spawn_writer, WriteError, Writer};
 
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};

@@ -2,7 +2,7 @@
 //! arrived while the previous commit ran shares the next one, and each is answered only after
 //! its own commit.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
@@ -25,7 +25,8 @@ impl From<StoreError> for WriteError {
 
 enum Job {
     Capture(Box<Capture>, oneshot::Sender<Result<CaptureId, WriteError>>),
-    Attempt(Box<Attempt>, oneshot::Sender<Result<AttemptId, WriteError>>),
+    // Shared, not boxed: the one who made the attempt keeps reading it (replay prints it).
+    Attempt(Arc<Attempt>, oneshot::Sender<Result<AttemptId, WriteError>>),
 }
 
 /// Cheap handle to the writer thread. When every handle is dropped the thread commits what it
@@ -46,10 +47,13 @@ impl Writer {
     }
 
     /// Stores an attempt; resolves once it is committed.
-    pub async fn record_attempt(&self, attempt: Attempt) -> Result<AttemptId, WriteError> {
+    pub async fn record_attempt(
+        &self,
+        attempt: impl Into<Arc<Attempt>>,
+    ) -> Result<AttemptId, WriteError> {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send(Job::Attempt(Box::new(attempt), tx))
+            .send(Job::Attempt(attempt.into(), tx))
             .map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }

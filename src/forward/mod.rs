@@ -1,5 +1,17 @@
-//! Sending a capture to the developer's app (live forward or replay) and recording what it
-//! answered. Building the outgoing request is pure; only [`Forwarder::send`] does I/O.
+//! Sending a capture to the developer's app: the pooled HTTP(S) client ([`Forwarder`]),
+//! targets and what the app answered. Building the request is pure ([`request`]); sending and
+//! storing the attempt is one function for live forwards and replays alike ([`record`]). Only
+//! [`Forwarder::send`] talks to the network; nothing here reads the store.
+
+mod record;
+mod request;
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use record::{attempt_from, Attempts, Recorded, Recorder, Shipment};
+pub use request::{
+    forward_headers, forward_request, replay_request, replay_target, NeedsSecret, ReplayPlan,
+};
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
@@ -7,13 +19,10 @@ use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{Attempt, AttemptKind, Capture, CaptureId, MAX_STORED_RESPONSE_BODY};
-use crate::headers::{header_value, set_header, HeaderPair, HopByHop};
-use crate::signature::{sign_headers, Secret};
+use crate::headers::HeaderPair;
 
 /// Default time the app has to answer a forwarded delivery.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -104,150 +113,6 @@ pub fn authority(uri: &Uri) -> String {
     uri.authority()
         .map(|a| a.as_str().to_string())
         .unwrap_or_default()
-}
-
-/// The headers the app receives: originals in order, hop-by-hop ones (and any named in
-/// `Connection`) dropped, then `X-Forwarded-*` added. `Host` is set by the client.
-pub fn forward_headers(headers: &[HeaderPair], peer: Option<IpAddr>) -> Vec<HeaderPair> {
-    let hop = HopByHop::of(headers);
-    let mut out: Vec<HeaderPair> = headers
-        .iter()
-        .filter(|(n, _)| !hop.contains(n))
-        .filter(|(n, _)| !n.eq_ignore_ascii_case(b"x-forwarded-for"))
-        .cloned()
-        .collect();
-    if let Some(host) = header_value(headers, "host") {
-        out.push((b"X-Forwarded-Host".to_vec(), host.to_vec()));
-    }
-    if let Some(ip) = peer {
-        let mut xff = header_value(headers, "x-forwarded-for")
-            .map(|v| {
-                let mut v = v.to_vec();
-                v.extend_from_slice(b", ");
-                v
-            })
-            .unwrap_or_default();
-        xff.extend_from_slice(ip.to_string().as_bytes());
-        out.push((b"X-Forwarded-For".to_vec(), xff));
-    } else if let Some(v) = header_value(headers, "x-forwarded-for") {
-        out.push((b"X-Forwarded-For".to_vec(), v.to_vec()));
-    }
-    out.push((b"X-Forwarded-Proto".to_vec(), b"http".to_vec()));
-    out
-}
-
-/// Where a replay of `capture` goes: under `base` (its path a prefix, as with `--forward-to`),
-/// else to `last`, the full URL of its latest attempt. `Ok(None)` when neither is known.
-pub fn replay_target(
-    base: Option<&Uri>,
-    last: Option<&str>,
-    capture: &Capture,
-) -> Result<Option<Uri>, String> {
-    match (base, last) {
-        (Some(base), _) => Ok(Some(join_target(
-            base,
-            &capture.path,
-            capture.query.as_deref(),
-        ))),
-        (None, Some(last)) => parse_target(last).map(Some),
-        (None, None) => Ok(None),
-    }
-}
-
-/// How a replay differs from the original request.
-#[derive(Debug, Clone, Default)]
-pub struct ReplayPlan {
-    /// Replace the secret's scheme's signature header(s) with fresh ones under this secret.
-    pub resign_with: Option<Secret>,
-    /// Send this body instead of the captured one (always re-signed).
-    pub body: Option<Vec<u8>>,
-    /// Extra or replacing headers, `(name, value)`.
-    pub headers: Vec<(String, String)>,
-}
-
-/// The request a replay sends: the captured one byte for byte (minus hop-by-hop headers), with
-/// the plan's changes applied.
-pub fn replay_request(capture: &Capture, plan: &ReplayPlan, now_s: i64) -> Outgoing {
-    let body = plan.body.clone().unwrap_or_else(|| capture.body.clone());
-    let mut headers = forward_headers(&capture.headers, None);
-    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(b"x-forwarded-proto"));
-    for (name, value) in &plan.headers {
-        set_header(&mut headers, name, value.as_bytes().to_vec());
-    }
-    if let Some(secret) = &plan.resign_with {
-        for (name, value) in sign_headers(secret, now_s, &body) {
-            set_header(&mut headers, name, value.into_bytes());
-        }
-    }
-    Outgoing {
-        method: capture.method.clone(),
-        headers,
-        body: Bytes::from(body),
-    }
-}
-
-/// Turns the outcome of one send into the attempt stored for the capture.
-#[allow(clippy::too_many_arguments)]
-pub fn attempt_from(
-    capture_id: CaptureId,
-    kind: AttemptKind,
-    at_ms: i64,
-    target: &Uri,
-    resigned: bool,
-    sent_body: Option<Vec<u8>>,
-    outcome: &Result<AppResponse, ForwardError>,
-    latency: Duration,
-) -> Attempt {
-    let (status, response_headers, response_body, response_truncated, error) = match outcome {
-        Ok(r) => {
-            let keep = r.body.len().min(MAX_STORED_RESPONSE_BODY);
-            (
-                Some(r.status),
-                r.headers.clone(),
-                r.body[..keep].to_vec(),
-                r.body.len() > keep,
-                None,
-            )
-        }
-        Err(e) => (None, Vec::new(), Vec::new(), false, Some(e.to_string())),
-    };
-    Attempt {
-        capture_id,
-        kind,
-        at_ms,
-        target: target.to_string(),
-        resigned,
-        sent_body,
-        status,
-        response_headers,
-        response_body,
-        response_truncated,
-        latency_ms: Some(latency.as_millis() as u64),
-        error,
-    }
-}
-
-/// Sends a stored capture again as `plan` says and returns the attempt to store.
-pub async fn replay(
-    forwarder: &Forwarder,
-    capture_id: CaptureId,
-    capture: &Capture,
-    target: &Uri,
-    plan: &ReplayPlan,
-) -> Attempt {
-    let out = replay_request(capture, plan, chrono::Utc::now().timestamp());
-    let at_ms = crate::capture::now_ms();
-    let (outcome, latency) = forwarder.send(target, &out).await;
-    attempt_from(
-        capture_id,
-        AttemptKind::Replay,
-        at_ms,
-        target,
-        plan.resign_with.is_some(),
-        plan.body.clone(),
-        &outcome,
-        latency,
-    )
 }
 
 /// A pooled HTTP(S) client for the developer's app. It never follows redirects.
@@ -415,12 +280,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::dataspike::SIGNATURE_HEADER;
-    use crate::signature::{verify_capture, Status};
-
-    fn hp(n: &str, v: &str) -> HeaderPair {
-        (n.as_bytes().to_vec(), v.as_bytes().to_vec())
-    }
 
     #[test]
     fn path_prefix_joining() {
@@ -456,127 +315,5 @@ mod tests {
         assert!(parse_target("not a url")
             .unwrap_err()
             .contains("'not a url'"));
-    }
-
-    #[test]
-    fn hop_by_hop_dropped_and_forwarded_headers_added() {
-        let h = vec![
-            hp("Host", "hooks.example"),
-            hp("Connection", "keep-alive, X-Secret-Hop"),
-            hp("X-Secret-Hop", "1"),
-            hp("Keep-Alive", "timeout=5"),
-            hp("Transfer-Encoding", "chunked"),
-            hp("TE", "trailers"),
-            hp("Trailer", "x"),
-            hp("Upgrade", "h2c"),
-            hp("Proxy-Authorization", "x"),
-            hp("Content-Length", "5"),
-            hp("X-Webhook-Signature", "t=1,v1=ab"),
-            hp("X-Forwarded-For", "10.0.0.1"),
-            hp("Content-Type", "application/json"),
-        ];
-        let out = forward_headers(&h, Some("127.0.0.1".parse().unwrap()));
-        assert_eq!(
-            out,
-            vec![
-                hp("X-Webhook-Signature", "t=1,v1=ab"),
-                hp("Content-Type", "application/json"),
-                hp("X-Forwarded-Host", "hooks.example"),
-                hp("X-Forwarded-For", "10.0.0.1, 127.0.0.1"),
-                hp("X-Forwarded-Proto", "http"),
-            ]
-        );
-    }
-
-    #[test]
-    fn replay_target_prefers_the_base_then_the_last_attempt() {
-        let mut c = capture_with(vec![]);
-        c.path = "/hook".into();
-        c.query = Some("a=1".into());
-        let base: Uri = "http://127.0.0.1:4000/api".parse().unwrap();
-        let last = Some("http://127.0.0.1:3000/old/hook?a=1");
-        assert_eq!(
-            replay_target(Some(&base), last, &c)
-                .unwrap()
-                .unwrap()
-                .to_string(),
-            "http://127.0.0.1:4000/api/hook?a=1"
-        );
-        assert_eq!(
-            replay_target(None, last, &c).unwrap().unwrap().to_string(),
-            "http://127.0.0.1:3000/old/hook?a=1"
-        );
-        assert_eq!(replay_target(None, None, &c), Ok(None));
-        assert!(replay_target(None, Some("garbage"), &c).is_err());
-    }
-
-    fn capture_with(headers: Vec<HeaderPair>) -> Capture {
-        Capture {
-            verdict: crate::signature::Verdict::Unsigned,
-            ..Capture::new(0, "POST", "/h", headers, b"{}".to_vec())
-        }
-    }
-
-    #[test]
-    fn replay_resigns_edited_body() {
-        let secret = Secret::parse("whsec_00112233").unwrap();
-        let capture = capture_with(vec![
-            hp("Host", "x"),
-            hp("X-Webhook-Signature", "t=1,v1=00"),
-        ]);
-        let as_is = replay_request(&capture, &ReplayPlan::default(), 99);
-        assert_eq!(as_is.body, Bytes::from_static(b"{}"));
-        assert_eq!(
-            header_value(&as_is.headers, SIGNATURE_HEADER),
-            Some(&b"t=1,v1=00"[..])
-        );
-        let plan = ReplayPlan {
-            resign_with: Some(secret.clone()),
-            body: Some(b"{\"edited\":1}".to_vec()),
-            headers: vec![("X-Extra".into(), "yes".into())],
-        };
-        let out = replay_request(&capture, &plan, 1_800_000_000);
-        let (v, _) = verify_capture(&out.headers, &out.body, &[secret], 1_800_000_010, 300);
-        assert_eq!(v.status(), Status::Valid);
-        assert_eq!(header_value(&out.headers, "x-extra"), Some(&b"yes"[..]));
-    }
-
-    #[test]
-    fn attempt_caps_stored_body() {
-        let target: Uri = "http://a/".parse().unwrap();
-        let big = AppResponse {
-            status: 200,
-            headers: vec![],
-            body: Bytes::from(vec![b'x'; MAX_STORED_RESPONSE_BODY + 10]),
-        };
-        let a = attempt_from(
-            1,
-            AttemptKind::Forward,
-            0,
-            &target,
-            false,
-            None,
-            &Ok(big),
-            Duration::from_millis(5),
-        );
-        assert!(a.response_truncated);
-        assert_eq!(a.response_body.len(), MAX_STORED_RESPONSE_BODY);
-        let err = ForwardError::Timeout {
-            target: "http://a/".into(),
-            timeout: Duration::from_secs(10),
-        };
-        assert_eq!(err.gateway_status(), 504);
-        let a = attempt_from(
-            1,
-            AttemptKind::Replay,
-            0,
-            &target,
-            true,
-            None,
-            &Err(err),
-            Duration::from_secs(10),
-        );
-        assert!(a.error.unwrap().contains("within 10 s"));
-        assert_eq!(a.status, None);
     }
 }

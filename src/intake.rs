@@ -1,0 +1,303 @@
+//! The one way a delivery comes in: build the capture from what a transport received, verify
+//! it, commit it, report it, then answer (an ack, the app's answer when forwarding, or the
+//! rejection). The transport (`listener`, later a relay client) only turns its wire format into
+//! a [`Received`] and an [`Answer`] back into its own; it decides nothing here.
+//!
+//! Invariants kept here: an answer other than 503 is given only after the capture is committed;
+//! a failed commit is 503 and never reported or forwarded; the body is moved, not copied, into
+//! the capture (cloned once, only when forwarding); secrets are used, never stored or logged.
+//!
+//! `hookscope import` shares [`verify`] (the same verdict, judged as of each capture's arrival)
+//! but not the commit-and-answer step: it stores every file's captures in one transaction so a
+//! bad file stores nothing, and it has no sender to answer. Its captures are built by the
+//! fixture and HAR readers, which carry facts a transport does not (recorded event, original
+//! size).
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, Source};
+use crate::forward::{
+    forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
+};
+use crate::headers::{HeaderPair, HopByHop};
+use crate::listener::Respond;
+use crate::report::{Report, ReportTx};
+use crate::signature::{verify_capture, Secret, Verdict};
+use crate::store::Writer;
+
+/// A delivery as a transport received it, before hookscope judged it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Without the `?`, still percent-encoded.
+    pub query: Option<String>,
+    /// In received order, names exactly as sent.
+    pub headers: Vec<HeaderPair>,
+    /// As received; only the first `--max-body` bytes when rejected as too large.
+    pub body: Vec<u8>,
+    /// Body bytes the sender sent, including any beyond the limit that were dropped.
+    pub body_size: u64,
+    /// Why the transport did not take the request whole (too large, too slow, broken).
+    pub rejection: Option<Rejection>,
+    pub peer: Option<SocketAddr>,
+    /// Milliseconds since the Unix epoch, UTC, when the request began to arrive.
+    pub received_at_ms: i64,
+    pub source: Source,
+}
+
+/// What the sender is told, for the transport to put on the wire. Uses the `http` crate's
+/// types (no transport), so a hyper listener passes it through without copying.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Where accepted deliveries are forwarded and who answers their sender.
+#[derive(Debug, Clone)]
+pub struct ForwardConfig {
+    pub target: Uri,
+    pub respond: Respond,
+    pub timeout: Duration,
+}
+
+/// How deliveries are judged and passed on.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    pub secrets: Vec<Secret>,
+    pub tolerance_s: u64,
+    pub forward: Option<ForwardConfig>,
+}
+
+/// Response header naming the capture, also when the body is the app's.
+pub const CAPTURE_HEADER: &str = "x-hookscope-capture";
+
+struct Forwarding {
+    target: Uri,
+    respond: Respond,
+    recorder: Arc<Recorder>,
+}
+
+/// The intake: shared by every connection of a transport.
+pub struct Intake {
+    secrets: Vec<Secret>,
+    tolerance_s: u64,
+    writer: Writer,
+    reports: ReportTx,
+    forward: Option<Forwarding>,
+}
+
+impl Intake {
+    /// Captures go to `writer`, reports to `reports`; a forward's attempt goes the same ways.
+    pub fn new(cfg: IntakeConfig, writer: Writer, reports: ReportTx) -> Intake {
+        let forward = cfg.forward.map(|f| Forwarding {
+            recorder: Arc::new(Recorder {
+                forwarder: Forwarder::new(f.timeout),
+                attempts: Attempts::Writer(writer.clone()),
+                reports: Some(reports.clone()),
+            }),
+            target: f.target,
+            respond: f.respond,
+        });
+        Intake {
+            secrets: cfg.secrets,
+            tolerance_s: cfg.tolerance_s,
+            writer,
+            reports,
+            forward,
+        }
+    }
+
+    /// Takes one delivery in: build, verify, commit, report, then answer or forward.
+    pub async fn receive(&self, received: Received) -> Answer {
+        let peer = received.peer;
+        let capture = build_capture(
+            received,
+            &self.secrets,
+            self.tolerance_s,
+            chrono::Utc::now().timestamp(),
+        );
+        // Built before the capture moves to the writer: the body's one clone.
+        let outgoing = match (&self.forward, &capture.rejected) {
+            (Some(_), None) => Some(forward_request(&capture, peer.map(|p| p.ip()))),
+            _ => None,
+        };
+        let summary = capture.summary(0);
+        let id = match self.writer.record(capture).await {
+            Ok(id) => id,
+            // Never acknowledge what is not stored: the sender will retry.
+            Err(e) => {
+                return json_answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"error": format!("capture not stored: {e}")}),
+                )
+            }
+        };
+        let summary = CaptureSummary { id, ..summary };
+        if let Some(r) = &summary.rejected {
+            let answer = rejected_answer(id, r);
+            let _ = self.reports.send(Report::Captured(summary));
+            return answer;
+        }
+        let forward = match (&self.forward, outgoing) {
+            (Some(f), Some(out)) => Some((
+                f,
+                join_target(&f.target, &summary.path, summary.query.as_deref()),
+                out,
+            )),
+            _ => None,
+        };
+        let _ = self.reports.send(Report::Captured(summary));
+        let mut answer = match forward {
+            None => json_answer(StatusCode::OK, json!({ "id": id })),
+            Some((f, target, out)) => forward_and_answer(f, id, target, out).await,
+        };
+        if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+            answer.headers.insert(CAPTURE_HEADER, v);
+        }
+        answer
+    }
+}
+
+/// Assembles and verifies a capture. Pure: everything it needs is passed in.
+pub fn build_capture(
+    received: Received,
+    secrets: &[Secret],
+    tolerance_s: u64,
+    now_s: i64,
+) -> Capture {
+    let truncated = received.rejection.is_some();
+    let event = if truncated {
+        EventInfo::default()
+    } else {
+        EventInfo::inspect(&received.body)
+    };
+    let mut capture = Capture {
+        received_at_ms: received.received_at_ms,
+        method: received.method,
+        path: received.path,
+        query: received.query,
+        headers: received.headers,
+        body: received.body,
+        body_size: received.body_size,
+        truncated,
+        rejected: received.rejection,
+        peer: received.peer.map(|p| p.to_string()),
+        source: received.source,
+        event,
+        // Judged just below, by the step import shares.
+        verdict: Verdict::Unsigned,
+        diagnostics: None,
+    };
+    verify(&mut capture, secrets, tolerance_s, now_s);
+    capture
+}
+
+/// Sets the capture's verdict and diagnostics, its timestamp judged as of `now_s`.
+pub fn verify(capture: &mut Capture, secrets: &[Secret], tolerance_s: u64, now_s: i64) {
+    let (verdict, diagnostics) =
+        verify_capture(&capture.headers, &capture.body, secrets, now_s, tolerance_s);
+    capture.verdict = verdict;
+    capture.diagnostics = diagnostics;
+}
+
+/// Forwards an accepted capture: the sender gets an ack at once, or the app's answer.
+async fn forward_and_answer(f: &Forwarding, id: i64, target: Uri, out: Outgoing) -> Answer {
+    let shipment = Shipment::forward(id, out);
+    match f.respond {
+        Respond::Ack => {
+            let recorder = f.recorder.clone();
+            tokio::spawn(async move {
+                // The outcome is stored as an attempt and reported; nobody else waits for it.
+                let r = recorder.record(&target, shipment).await;
+                if let Err(e) = &r.stored {
+                    tracing::error!("attempt of capture {id} not stored: {e}");
+                }
+            });
+            json_answer(StatusCode::OK, json!({ "id": id }))
+        }
+        Respond::App => {
+            let r = f.recorder.record(&target, shipment).await;
+            if let Err(e) = &r.stored {
+                tracing::error!("attempt of capture {id} not stored: {e}");
+            }
+            match r.outcome {
+                Ok(app) => mirror(app),
+                Err(e) => json_answer(
+                    StatusCode::from_u16(e.gateway_status()).unwrap_or(StatusCode::BAD_GATEWAY),
+                    json!({"error": e.to_string(), "id": id, "target": target.to_string()}),
+                ),
+            }
+        }
+    }
+}
+
+/// The app's answer, passed back to the sender as through a tunnel.
+fn mirror(app: AppResponse) -> Answer {
+    let mut headers = HeaderMap::new();
+    // The transport frames the body itself; the app's hop-by-hop headers describe another
+    // connection.
+    let hop = HopByHop::of(&app.headers);
+    for (n, v) in &app.headers {
+        if hop.contains(n) {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(n),
+            http::HeaderValue::from_bytes(v),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    Answer {
+        status: StatusCode::from_u16(app.status).unwrap_or(StatusCode::BAD_GATEWAY),
+        headers,
+        body: app.body,
+    }
+}
+
+/// A rejected request is stored but refused; the connection closes, its body left unread.
+fn rejected_answer(id: i64, r: &Rejection) -> Answer {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut answer = plain_answer(status, format!("{}; stored as capture {id}\n", r.reason));
+    answer
+        .headers
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    answer
+}
+
+fn json_answer(status: StatusCode, body: serde_json::Value) -> Answer {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Answer {
+        status,
+        headers,
+        body: Bytes::from(format!("{body}\n")),
+    }
+}
+
+fn plain_answer(status: StatusCode, text: String) -> Answer {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Answer {
+        status,
+        headers,
+        body: Bytes::from(text),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+//! The intake in-process: no socket in front of it, a real SQLite store behind it.
+
+use super::*;
+use crate::capture::now_ms;
+use crate::forward::testing::start_app;
+use crate::headers::header_value;
+use crate::report::ReportRx;
+use crate::signature::dataspike::sign_header;
+use crate::signature::Status;
+use crate::store::{spawn_writer, OpenMode, Store};
+
+const SECRET: &str = "whsec_00112233";
+
+fn received(headers: Vec<HeaderPair>, body: &[u8]) -> Received {
+    Received {
+        method: "POST".into(),
+        path: "/dataspike/hook".into(),
+        query: Some("x=1".into()),
+        headers,
+        body: body.to_vec(),
+        body_size: body.len() as u64,
+        rejection: None,
+        peer: Some("127.0.0.9:5555".parse().unwrap()),
+        received_at_ms: now_ms(),
+        source: Source::Live,
+    }
+}
+
+fn signed(body: &[u8]) -> Vec<HeaderPair> {
+    let secret = Secret::parse(SECRET).unwrap();
+    let sig = sign_header(&secret, chrono::Utc::now().timestamp(), body);
+    vec![
+        (b"Host".to_vec(), b"hooks.example".to_vec()),
+        (b"X-Webhook-Signature".to_vec(), sig.into_bytes()),
+    ]
+}
+
+struct Rig {
+    dir: tempfile::TempDir,
+    intake: Intake,
+    reports: ReportRx,
+}
+
+fn rig(forward: Option<ForwardConfig>) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("h.db"), OpenMode::Create).unwrap();
+    let (writer, _thread) = spawn_writer(store).unwrap();
+    let (tx, reports) = crate::report::channel();
+    let cfg = IntakeConfig {
+        secrets: vec![Secret::parse(SECRET).unwrap()],
+        tolerance_s: 300,
+        forward,
+    };
+    Rig {
+        dir,
+        intake: Intake::new(cfg, writer, tx),
+        reports,
+    }
+}
+
+impl Rig {
+    fn store(&self) -> Store {
+        Store::open(&self.dir.path().join("h.db"), OpenMode::Existing).unwrap()
+    }
+}
+
+fn capture_id(a: &Answer) -> i64 {
+    a.headers[CAPTURE_HEADER].to_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn valid_and_invalid_deliveries_are_committed_then_acknowledged() {
+    let mut rig = rig(None);
+    let body = br#"{"id":"e1","event_type":"AML_SCREENING"}"#;
+    let mut bad = signed(body);
+    bad[1].1 = b"t=1,v1=00".to_vec();
+    for (headers, status) in [(signed(body), Status::Valid), (bad, Status::Invalid)] {
+        let answer = rig.intake.receive(received(headers, body)).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let id = capture_id(&answer);
+        assert_eq!(answer.body, Bytes::from(format!("{{\"id\":{id}}}\n")));
+        // Answered, so already committed: a fresh connection reads it back byte for byte.
+        let stored = rig.store().get(id).unwrap().unwrap().capture;
+        assert_eq!(stored.body, body);
+        assert_eq!(stored.query.as_deref(), Some("x=1"));
+        assert_eq!(stored.peer.as_deref(), Some("127.0.0.9:5555"));
+        assert_eq!(stored.verdict.status(), status);
+        assert_eq!(stored.event.event_type.as_deref(), Some("AML_SCREENING"));
+        let Some(Report::Captured(s)) = rig.reports.recv().await else {
+            panic!("no report")
+        };
+        assert_eq!((s.id, s.verdict.status()), (id, status));
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_delivery_is_stored_then_refused() {
+    let mut rig = rig(None);
+    let mut r = received(vec![], b"{\"partial");
+    r.body_size = 20_000;
+    r.rejection = Some(Rejection {
+        status: 413,
+        reason: "too large".into(),
+    });
+    let answer = rig.intake.receive(r).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.headers["connection"], "close");
+    assert_eq!(answer.body, Bytes::from("too large; stored as capture 1\n"));
+    let stored = rig.store().get(1).unwrap().unwrap().capture;
+    assert!(stored.truncated);
+    assert_eq!(stored.body_size, 20_000);
+    assert_eq!(stored.rejected.unwrap().status, 413);
+    assert!(matches!(rig.reports.recv().await, Some(Report::Captured(s)) if s.id == 1));
+}
+
+#[tokio::test]
+async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
+    let (target, seen) = start_app().await;
+    let mut rig = rig(Some(ForwardConfig {
+        target,
+        respond: Respond::App,
+        timeout: Duration::from_secs(5),
+    }));
+    // Another connection breaks the schema under the writer: every insert now fails.
+    rusqlite::Connection::open(rig.dir.path().join("h.db"))
+        .unwrap()
+        .execute_batch("DROP TABLE attempts; DROP TABLE captures;")
+        .unwrap();
+    let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(answer.headers.get(CAPTURE_HEADER).is_none());
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    assert!(text.contains("capture not stored"), "{text}");
+    // Not reported, not forwarded.
+    assert!(rig.reports.try_recv().is_err());
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
+    let (target, seen) = start_app().await;
+    let mut rig = rig(Some(ForwardConfig {
+        target: format!("{target}/api").parse().unwrap(),
+        respond: Respond::App,
+        timeout: Duration::from_secs(5),
+    }));
+    let body = br#"{"id":"e2"}"#;
+    let answer = rig.intake.receive(received(signed(body), body)).await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    assert_eq!(answer.body, Bytes::from_static(b"{\"ok\":true}"));
+    assert_eq!(answer.headers["x-app"], "yes");
+    assert!(answer.headers.get("content-length").is_none());
+    let id = capture_id(&answer);
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].1, "/hook/api/dataspike/hook?x=1");
+    assert_eq!(seen[0].3, Bytes::from_static(body));
+    assert_eq!(
+        header_value(&seen[0].2, "x-forwarded-for"),
+        Some(&b"127.0.0.9"[..])
+    );
+    // Captured first, then the forward's attempt; both in the store.
+    assert!(matches!(rig.reports.recv().await, Some(Report::Captured(s)) if s.id == id));
+    let Some(Report::Attempted {
+        capture_id,
+        attempt,
+        replay: false,
+    }) = rig.reports.recv().await
+    else {
+        panic!("no attempt report")
+    };
+    assert_eq!((capture_id, attempt.status), (id, Some(201)));
+    let attempts = rig.store().attempts(id).unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].status, Some(201));
+    assert!(!attempts[0].resigned);
+}
+
+#[tokio::test]
+async fn respond_ack_answers_at_once_and_forwards_in_the_background() {
+    let (target, seen) = start_app().await;
+    let mut rig = rig(Some(ForwardConfig {
+        target,
+        respond: Respond::Ack,
+        timeout: Duration::from_secs(5),
+    }));
+    let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let id = capture_id(&answer);
+    assert_eq!(answer.body, Bytes::from(format!("{{\"id\":{id}}}\n")));
+    assert!(matches!(
+        rig.reports.recv().await,
+        Some(Report::Captured(_))
+    ));
+    assert!(matches!(
+        rig.reports.recv().await,
+        Some(Report::Attempted { replay: false, .. })
+    ));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(rig.store().attempts(id).unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_app_gets_502_and_the_capture_is_kept() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let rig = rig(Some(ForwardConfig {
+        target: format!("http://127.0.0.1:{port}").parse().unwrap(),
+        respond: Respond::App,
+        timeout: Duration::from_secs(5),
+    }));
+    let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+    let id = capture_id(&answer);
+    assert!(rig.store().get(id).unwrap().is_some());
+    assert!(rig.store().attempts(id).unwrap()[0].error.is_some());
+}
+
+#[test]
+fn import_and_live_share_one_verification() {
+    let secret = Secret::parse(SECRET).unwrap();
+    let body = b"{}".to_vec();
+    let r = Received {
+        received_at_ms: 1_800_000_000_000,
+        ..received(
+            vec![(
+                b"X-Webhook-Signature".to_vec(),
+                sign_header(&secret, 1_800_000_000, &body).into_bytes(),
+            )],
+            &body,
+        )
+    };
+    let live = build_capture(r, std::slice::from_ref(&secret), 300, 1_800_000_010);
+    let mut imported = live.clone();
+    imported.verdict = Verdict::Unsigned;
+    verify(&mut imported, &[secret], 300, 1_800_000_010);
+    assert_eq!(live.verdict.status(), Status::Valid);
+    assert_eq!(imported.verdict, live.verdict);
+}

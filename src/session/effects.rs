@@ -1,0 +1,144 @@
+//! The worker that runs the effects the terminal UI asks for (replay, export) and reports back,
+//! and the probe that tells the UI whether the forward target is up. The UI never waits on the
+//! network or the disk; this worker reads through one long-lived connection of its own and
+//! stores attempts through [`Recorder`], like every other attempt. It must not draw anything.
+
+use anyhow::Context;
+use http::Uri;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::capture::CaptureId;
+use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment};
+use crate::output::attempt_brief;
+use crate::report::{Report, ReportTx};
+use crate::signature::Secret;
+use crate::store::StoreWorker;
+use crate::tui::Command;
+
+/// Where `x` writes fixtures, relative to the working directory.
+pub const FIXTURES_DIR: &str = "fixtures";
+/// How often the header's "reachable" mark for the forward target is refreshed.
+const PROBE_INTERVAL: Duration = Duration::from_secs(2);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What the effects worker needs.
+pub struct Effects {
+    /// The worker's own connection, for reading captures (and, without a listener, storing
+    /// attempts).
+    pub store: StoreWorker,
+    /// Sends replays and stores their attempts (through the listener's writer when listening).
+    pub recorder: Recorder,
+    /// Base URL replays go to (`--forward-to`, `--to`); else the capture's last target.
+    pub target: Option<Uri>,
+    /// Secret for re-signing (the first one given).
+    pub secret: Option<Secret>,
+    pub reports: ReportTx,
+}
+
+/// Runs each command on its own task, so a slow replay never holds up the next one.
+pub async fn run_effects(mut rx: UnboundedReceiver<Command>, fx: Effects) {
+    let fx = std::sync::Arc::new(fx);
+    while let Some(cmd) = rx.recv().await {
+        let fx = fx.clone();
+        tokio::spawn(async move {
+            let (text, error) = match cmd {
+                Command::Replay { id, resign, body } => {
+                    match replay_one(&fx, id, resign, body).await {
+                        Ok(text) => (text, false),
+                        Err(e) => (format!("replay of #{id} failed: {e:#}"), true),
+                    }
+                }
+                Command::Export { id } => match export_one(&fx, id).await {
+                    Ok(text) => (text, false),
+                    Err(e) => (format!("export of #{id} failed: {e:#}"), true),
+                },
+            };
+            let _ = fx.reports.send(Report::Notice { text, error });
+        });
+    }
+}
+
+async fn replay_one(
+    fx: &Effects,
+    id: CaptureId,
+    resign: bool,
+    body: Option<Vec<u8>>,
+) -> anyhow::Result<String> {
+    let plan = ReplayPlan::new(resign, body, Vec::new(), fx.secret.as_ref()).map_err(|_| {
+        anyhow::anyhow!(
+            "re-signing needs a secret: start with --secret whsec_... ('R' replays as captured)"
+        )
+    })?;
+    let (stored, last_target) = fx
+        .store
+        .call(move |store| {
+            let stored = store
+                .get(id)?
+                .with_context(|| format!("capture {id} is no longer in the store"))?;
+            let last = store.last_target(id)?;
+            anyhow::Ok((stored, last))
+        })
+        .await??;
+    let target = replay_target(fx.target.as_ref(), last_target.as_deref(), &stored.capture)
+        .map_err(anyhow::Error::msg)?
+        .with_context(|| {
+            format!("no target: capture {id} was never forwarded; start 'listen --forward-to URL' or 'tui --to URL'")
+        })?;
+    let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
+    let recorded = fx.recorder.record(&target, shipment).await;
+    recorded.stored?;
+    Ok(format!(
+        "replayed #{id}{} {}",
+        if recorded.attempt.resigned {
+            " re-signed"
+        } else {
+            " as captured"
+        },
+        attempt_brief(&recorded.attempt.brief())
+    ))
+}
+
+async fn export_one(fx: &Effects, id: CaptureId) -> anyhow::Result<String> {
+    let stored = fx
+        .store
+        .call(move |store| store.get(id))
+        .await??
+        .with_context(|| format!("capture {id} is no longer in the store"))?;
+    // Writing the files blocks; keep it off the runtime's threads, and off the store's.
+    tokio::task::spawn_blocking(move || {
+        let dir = PathBuf::from(FIXTURES_DIR);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the folder '{}'", dir.display()))?;
+        let path = crate::export::write_fixture(&dir, &stored, false)?;
+        Ok(format!("exported #{id} to '{}'", path.display()))
+    })
+    .await?
+}
+
+/// Reports whether the forward target accepts TCP connections, whenever that changes.
+pub async fn probe_target(target: Uri, reports: ReportTx) {
+    let addr = {
+        let auth = authority(&target);
+        if auth.contains(':') && !auth.ends_with(']') {
+            auth
+        } else {
+            format!("{auth}:80")
+        }
+    };
+    let mut last = None;
+    loop {
+        let up = matches!(
+            tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(&addr)).await,
+            Ok(Ok(_))
+        );
+        if last != Some(up) {
+            if reports.send(Report::TargetReachable(up)).is_err() {
+                return;
+            }
+            last = Some(up);
+        }
+        tokio::time::sleep(PROBE_INTERVAL).await;
+    }
+}

@@ -1,0 +1,180 @@
+//! Headless output: one line (or one JSON object) per capture, for a terminal without the UI
+//! or a pipe. A consumer of the report stream like the UI; it must not touch the store.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use crate::capture::{CaptureId, CaptureSummary};
+use crate::listener::{ListenConfig, Respond};
+use crate::output;
+use crate::report::{Report, ReportRx};
+
+/// The lines printed at start: where to send, where captures go, what is checked.
+pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
+    let mut s = format!(
+        "hookscope listening on {url}\n  database: {}\n",
+        db.display()
+    );
+    s.push_str(&match cfg.intake.secrets.len() {
+        0 => "  secrets:  none (signatures are not checked; pass --secret whsec_...)\n".to_string(),
+        n => format!("  secrets:  {n} loaded\n"),
+    });
+    if let Some(f) = &cfg.intake.forward {
+        s.push_str(&format!(
+            "  forward:  {} (sender gets {})\n",
+            f.target,
+            match f.respond {
+                Respond::App => "the app's answer",
+                Respond::Ack => "200 at once",
+            }
+        ));
+    }
+    s.push_str("  Ctrl-C stops");
+    s
+}
+
+pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: bool) {
+    let mut headless = Headless::new(json, forwarding);
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    while let Some(first) = rx.blocking_recv() {
+        // Drain whatever else is waiting and write it with one flush: a burst is one syscall.
+        let mut next = Some(first);
+        while let Some(report) = next {
+            for line in headless.on_report(report, &output::local_time) {
+                if writeln!(out, "{line}").is_err() {
+                    return;
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if out.flush().is_err() {
+            return;
+        }
+    }
+}
+
+/// Turns reports into output lines. When forwarding, a capture's line waits for its forward
+/// so it can carry the app's answer.
+pub struct Headless {
+    json: bool,
+    forwarding: bool,
+    pending: HashMap<CaptureId, CaptureSummary>,
+}
+
+impl Headless {
+    pub fn new(json: bool, forwarding: bool) -> Headless {
+        Headless {
+            json,
+            forwarding,
+            pending: HashMap::new(),
+        }
+    }
+
+    pub fn on_report(&mut self, report: Report, time: &dyn Fn(i64) -> String) -> Vec<String> {
+        let summary = match report {
+            Report::Listening { url } if self.json => {
+                return vec![serde_json::json!({"event": "listening", "url": url}).to_string()]
+            }
+            Report::Captured(s) if self.forwarding && s.rejected.is_none() => {
+                self.pending.insert(s.id, s);
+                return vec![];
+            }
+            Report::Captured(s) => s,
+            Report::Attempted {
+                capture_id,
+                attempt,
+                replay: false,
+            } => match self.pending.remove(&capture_id) {
+                Some(mut s) => {
+                    s.latest_attempt = Some(attempt);
+                    s
+                }
+                None => return vec![],
+            },
+            Report::Notice { text, error } if !self.json => {
+                return vec![if error {
+                    format!("error: {text}")
+                } else {
+                    text
+                }]
+            }
+            _ => return vec![],
+        };
+        if self.json {
+            vec![summary.to_json().to_string()]
+        } else {
+            vec![output::capture_line(
+                &summary,
+                &time(summary.received_at_ms),
+            )]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::AttemptBrief;
+    use crate::signature::Verdict;
+
+    fn summary(id: i64) -> CaptureSummary {
+        CaptureSummary {
+            id,
+            received_at_ms: 0,
+            method: "POST".into(),
+            path: "/h".into(),
+            query: None,
+            event_type: None,
+            event_id: None,
+            body_size: 2,
+            truncated: false,
+            rejected: None,
+            source: Default::default(),
+            verdict: Verdict::Unverified {
+                scheme: Default::default(),
+            },
+            latest_attempt: None,
+        }
+    }
+
+    #[test]
+    fn forwarding_lines_wait_for_the_attempt() {
+        let mut h = Headless::new(false, true);
+        let t = |_| "T".to_string();
+        assert!(h.on_report(Report::Captured(summary(1)), &t).is_empty());
+        let lines = h.on_report(
+            Report::Attempted {
+                capture_id: 1,
+                attempt: AttemptBrief {
+                    status: Some(201),
+                    latency_ms: Some(4),
+                    error: None,
+                },
+                replay: false,
+            },
+            &t,
+        );
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].ends_with("-> 201 (4 ms)"), "{}", lines[0]);
+    }
+
+    #[test]
+    fn json_mode_prints_listening_then_objects() {
+        let mut h = Headless::new(true, false);
+        let t = |_| String::new();
+        let first = h.on_report(
+            Report::Listening {
+                url: "http://127.0.0.1:1".into(),
+            },
+            &t,
+        );
+        assert_eq!(
+            first,
+            vec![r#"{"event":"listening","url":"http://127.0.0.1:1"}"#.to_string()]
+        );
+        let obj: serde_json::Value =
+            serde_json::from_str(&h.on_report(Report::Captured(summary(3)), &t)[0]).unwrap();
+        assert_eq!(obj["id"], 3);
+        assert_eq!(obj["verdict"]["status"], "unverified");
+    }
+}

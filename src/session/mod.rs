@@ -1,0 +1,270 @@
+//! A running session: the listener, the store's writer, the report stream, and its consumer (the
+//! terminal UI with its effects worker, or headless output); or the UI alone on a stored
+//! database. It takes settings already checked (no flag names here, beyond hints in the UI's
+//! own messages) and owns start-up order and clean shutdown: every acknowledged capture is
+//! committed before it returns.
+
+mod effects;
+mod headless;
+
+pub use effects::{probe_target, run_effects, Effects, FIXTURES_DIR};
+pub use headless::{intro, print_reports, Headless};
+
+use anyhow::Context;
+use http::Uri;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::forward::{Attempts, Forwarder, Recorder};
+use crate::listener::{self, ListenConfig};
+use crate::report::{self, Report, ReportRx, ReportTx};
+use crate::signature::Secret;
+use crate::store::{spawn_writer, Durability, OpenMode, Store, StoreWorker, Writer};
+use crate::tui::{self, TuiContext};
+
+/// Who consumes what the listener reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// The terminal UI; quitting it stops the listener.
+    Tui,
+    /// One line per capture on stdout, or NDJSON with `json`.
+    Headless { json: bool },
+}
+
+/// Everything a listening session needs, already checked.
+pub struct Settings {
+    pub db: PathBuf,
+    pub durability: Durability,
+    pub listen: ListenConfig,
+    pub output: Output,
+}
+
+/// Serves on `socket` until Ctrl-C or SIGTERM (or the UI quits), then lets in-flight requests
+/// finish and commits.
+pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow::Result<()> {
+    let Settings {
+        db,
+        durability,
+        listen: cfg,
+        output,
+    } = settings;
+    let local = socket
+        .local_addr()
+        .context("cannot read the bound address")?;
+    let url = format!("http://{}", url_host(local));
+    let store = Store::open(&db, OpenMode::Create)?;
+    store.set_durability(durability)?;
+    store.tune_for_writing()?;
+    let (writer, writer_thread) =
+        spawn_writer(store).context("cannot start the database writer thread")?;
+    let (tx, rx) = report::channel();
+
+    let host = local.ip();
+    if !host.is_loopback() {
+        let warning = format!(
+            "listening on {host}, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers. Use --host 127.0.0.1 unless you need this."
+        );
+        eprintln!("warning: {warning}");
+        if output == Output::Tui {
+            // The UI covers stderr, so it shows the warning itself.
+            let _ = tx.send(Report::Notice {
+                text: warning,
+                error: true,
+            });
+        }
+    }
+    let json = match output {
+        Output::Tui => {
+            return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), url, db).await
+        }
+        Output::Headless { json } => json,
+    };
+    let intro = intro(&url, &db, &cfg);
+    let forwarding = cfg.intake.forward.is_some();
+    let printer = std::thread::Builder::new()
+        .name("hookscope-output".into())
+        .spawn(move || print_reports(rx, json, forwarding))
+        .context("cannot start the output thread")?;
+    if json {
+        eprintln!("{intro}");
+    } else {
+        println!("{intro}");
+    }
+    let _ = tx.send(Report::Listening { url });
+
+    listener::serve(socket, cfg, writer, tx, shutdown_signal()).await;
+
+    // serve() has dropped every writer handle and report sender by now.
+    tokio::task::spawn_blocking(move || {
+        let _ = writer_thread.join();
+        let _ = printer.join();
+    })
+    .await
+    .context("shutdown")?;
+    if !json {
+        eprintln!(
+            "stopped; every acknowledged capture is committed to '{}'",
+            db.display()
+        );
+    }
+    Ok(())
+}
+
+/// The terminal UI on a stored database, without listening.
+pub struct Browse {
+    /// Opened by the caller, so a missing database fails before the terminal is touched. It
+    /// becomes the effects worker's connection for the whole session.
+    pub store: Store,
+    pub secrets: Vec<Secret>,
+    /// Where replays go (`tui --to`); else each capture's last target.
+    pub target: Option<Uri>,
+    /// The client replays go through (`--timeout`, `--ca-cert`).
+    pub forwarder: Forwarder,
+}
+
+/// Runs the UI on `rt` until the user quits.
+pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
+    let db = b.store.path().to_path_buf();
+    let store = StoreWorker::spawn(b.store).context("cannot start the database thread")?;
+    let (reports_tx, reports_rx) = report::channel();
+    let (commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
+    let effects = Effects {
+        recorder: Recorder {
+            forwarder: b.forwarder,
+            attempts: Attempts::Worker(store.clone()),
+            reports: Some(reports_tx.clone()),
+        },
+        store,
+        target: b.target.clone(),
+        secret: b.secrets.first().cloned(),
+        reports: reports_tx.clone(),
+    };
+    rt.spawn(run_effects(commands_rx, effects));
+    if let Some(t) = &b.target {
+        rt.spawn(probe_target(t.clone(), reports_tx));
+    }
+    tui::run(TuiContext {
+        db_path: db,
+        listen_url: None,
+        forward_target: b.target.map(|t| t.to_string()),
+        secrets_loaded: b.secrets.len(),
+        reports: reports_rx,
+        commands: commands_tx,
+    })?;
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}
+
+/// Serves with the terminal UI as the consumer of reports. Quitting the UI stops the listener.
+async fn run_with_tui(
+    socket: tokio::net::TcpListener,
+    cfg: ListenConfig,
+    writer: Writer,
+    writer_thread: std::thread::JoinHandle<()>,
+    (tx, rx): (ReportTx, ReportRx),
+    url: String,
+    db: PathBuf,
+) -> anyhow::Result<()> {
+    let target = cfg.intake.forward.as_ref().map(|f| f.target.clone());
+    let timeout = cfg
+        .intake
+        .forward
+        .as_ref()
+        .map(|f| f.timeout)
+        .unwrap_or(crate::forward::FORWARD_TIMEOUT);
+    // The effects worker reads on a connection of its own; its attempts go through the writer.
+    let store = Store::open(&db, OpenMode::Existing)?;
+    let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
+    let (commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
+    let effects = tokio::spawn(run_effects(
+        commands_rx,
+        Effects {
+            store,
+            recorder: Recorder {
+                forwarder: Forwarder::new(timeout),
+                attempts: Attempts::Writer(writer.clone()),
+                reports: Some(tx.clone()),
+            },
+            target: target.clone(),
+            secret: cfg.intake.secrets.first().cloned(),
+            reports: tx.clone(),
+        },
+    ));
+    let probe = target
+        .clone()
+        .map(|t| tokio::spawn(probe_target(t, tx.clone())));
+    let _ = tx.send(Report::Listening { url: url.clone() });
+    let ctx = TuiContext {
+        db_path: db.clone(),
+        listen_url: Some(url),
+        forward_target: target.map(|t| t.to_string()),
+        secrets_loaded: cfg.intake.secrets.len(),
+        reports: rx,
+        commands: commands_tx,
+    };
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let ui = std::thread::Builder::new()
+        .name("hookscope-tui".into())
+        .spawn(move || {
+            let result = tui::run(ctx);
+            let _ = done_tx.send(());
+            result
+        })
+        .context("cannot start the terminal UI thread")?;
+    let stop = async {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = done_rx => {}
+        }
+    };
+    listener::serve(socket, cfg, writer, tx, stop).await;
+    // Drop the last writer handles and report senders so the writer thread can finish.
+    effects.abort();
+    if let Some(p) = probe {
+        p.abort();
+    }
+    let _ = effects.await;
+    let ui_result = tokio::task::spawn_blocking(move || {
+        let _ = writer_thread.join();
+        ui.join()
+    })
+    .await
+    .context("shutdown")?;
+    match ui_result {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("the terminal UI panicked; the terminal was restored"),
+    }
+    eprintln!(
+        "stopped; every acknowledged capture is committed to '{}'",
+        db.display()
+    );
+    Ok(())
+}
+fn url_host(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),
+        IpAddr::V4(ip) => format!("{ip}:{}", addr.port()),
+    }
+}
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
