@@ -160,6 +160,30 @@ pub struct ListenArgs {
     /// crash or power loss (fsync per commit, about half the throughput)
     #[arg(long, default_value = "normal", value_parser = durability_parser())]
     pub durability: Durability,
+    #[command(flatten)]
+    pub relay: RelayClientArgs,
+}
+
+/// `listen --relay`: also receive what a `hookscope relay` channel holds.
+#[derive(Debug, Args)]
+pub struct RelayClientArgs {
+    /// Also receive deliveries from this relay channel (the URL 'hookscope relay channel add'
+    /// made, e.g. https://relay.example.com/c/ID); the relay answers the sender itself, so
+    /// --respond does not apply to them. Resumes after the last one stored here
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// The channel's read token
+    #[arg(
+        long,
+        env = "HOOKSCOPE_RELAY_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub relay_token: Option<String>,
+    /// Also trust the CA certificate(s) in this PEM file for an https --relay (a private CA or
+    /// a self-signed relay)
+    #[arg(long, value_name = "PEM", requires = "relay")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -21,17 +21,15 @@ pub struct Relay {
 
 impl Relay {
     pub fn start(db: &Path, extra: &[&str]) -> Relay {
+        let port: &[&str] = if extra.contains(&"--port") {
+            &[]
+        } else {
+            &["--port", "0"]
+        };
         let mut child = bin()
-            .args([
-                "relay",
-                "--port",
-                "0",
-                "--json",
-                "--heartbeat-ms",
-                "200",
-                "--db",
-            ])
+            .args(["relay", "--json", "--heartbeat-ms", "200", "--db"])
             .arg(db)
+            .args(port)
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -406,4 +404,316 @@ fn tls_relay_with_a_self_signed_certificate() {
         states.iter().any(|s| matches!(s, ConnState::Reconnecting { reason, .. } if reason.contains("certificate"))),
         "{states:?}"
     );
+}
+
+// ---- listen --relay: the same intake as a local delivery ----
+
+/// The next capture line of `listen --json`, skipping relay state lines.
+fn next_capture(l: &Listener) -> serde_json::Value {
+    loop {
+        let v = l.next_line();
+        if v.get("event").is_none() {
+            return v;
+        }
+    }
+}
+
+/// The next relay state line whose state is `state`.
+fn wait_relay_state(l: &Listener, state: &str) -> serde_json::Value {
+    loop {
+        let v = l.next_line();
+        if v["event"] == "relay" && v["state"] == state {
+            return v;
+        }
+    }
+}
+
+fn listen_relay(db: &Path, url: &str, token: &str, extra: &[&str]) -> Listener {
+    let mut args = vec!["--relay", url, "--relay-token", token, "--secret", SECRET];
+    args.extend_from_slice(extra);
+    Listener::start(db, &args)
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn signed_post(addr: &str, path: &str, body: &[u8], extra: &[(&str, &str)]) -> u16 {
+    let sig = sign(SECRET, now(), body);
+    let mut headers = vec![("X-Webhook-Signature", sig.as_str())];
+    headers.extend_from_slice(extra);
+    post(addr, path, &headers, body).status
+}
+
+#[test]
+fn listen_relay_takes_deliveries_through_the_same_intake_byte_for_byte() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let relay = Relay::start(&rdb, &[]);
+    let app = TestApp::start(Behaviour::default());
+    let db = dir.path().join("laptop.db");
+    let url = format!("{}/c/{id}", relay.url);
+    let listen = listen_relay(&db, &url, &token, &["--forward-to", &app.url()]);
+    let state = wait_relay_state(&listen, "connected");
+    assert_eq!(state["url"], url);
+
+    let mut big = b"{\"event_type\":\"DOCVER\",\"blob\":\"".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 5 * 1024 * 1024));
+    big.extend(b"\"}");
+    let bodies: Vec<Vec<u8>> = vec![
+        b"{\n  \"id\": \"a\",\n  \"score\": 1.0,\n  \"event_type\": \"AML_SCREENING\"\n}\n"
+            .to_vec(),
+        b"{\"id\":\"b\",\"name\":\"caf\xe9\"}".to_vec(),
+        VECTOR_BODY.as_bytes().to_vec(),
+        big,
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let status = signed_post(
+            &relay.addr,
+            &format!("/c/{id}/dataspike/hook?n={i}"),
+            body,
+            &[("X-Dup", "1"), ("X-Dup", "2")],
+        );
+        assert_eq!(status, 200);
+    }
+    for _ in &bodies {
+        let c = next_capture(&listen);
+        assert_eq!(c["source"], "relay", "{c}");
+        assert_eq!(c["verdict"]["status"], "valid", "{c}");
+    }
+    wait_until("the app to get every delivery", || {
+        app.received().len() == bodies.len()
+    });
+    let got = app.received();
+    for (i, body) in bodies.iter().enumerate() {
+        assert_eq!(&got[i].body, body, "delivery {i} reached the app changed");
+        assert_eq!(got[i].uri, format!("/dataspike/hook?n={i}"));
+        let dup: Vec<_> = got[i]
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "x-dup")
+            .collect();
+        assert_eq!(dup.len(), 2);
+        assert!(got[i]
+            .header("x-webhook-signature")
+            .unwrap()
+            .starts_with("t="));
+    }
+    // Stored with its relay origin, headers in order with exact names, replayable.
+    let list = list_json(&db, &[]);
+    assert_eq!(list.len(), bodies.len());
+    let first = list.last().unwrap()["id"].as_i64().unwrap();
+    let shown = show_json(&db, first);
+    assert_eq!(shown["relay"]["seq"], 1);
+    assert_eq!(shown["relay"]["channel"], id.as_str());
+    assert_eq!(b64(shown["body_base64"].as_str().unwrap()), bodies[0]);
+    let names: Vec<&str> = shown["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h[0].as_str().unwrap())
+        .collect();
+    assert!(
+        names.windows(2).any(|w| w == ["X-Dup", "X-Dup"]),
+        "{names:?}"
+    );
+    let o = run(&[
+        "replay",
+        &first.to_string(),
+        "--to",
+        &app.url(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    wait_until("the replay", || app.received().len() == bodies.len() + 1);
+    assert_eq!(app.received()[bodies.len()].body, bodies[0]);
+}
+
+/// Event ids of the stored captures, each must be there exactly once.
+fn stored_event_ids(db: &Path) -> Vec<String> {
+    list_json(db, &["--limit", "100000"])
+        .iter()
+        .map(|c| c["event_id"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn offline_laptop_catches_up_exactly_once_even_when_killed_mid_catch_up() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let relay = Relay::start(&rdb, &["--channel-rate", "0", "--ip-rate", "0"]);
+    let db = dir.path().join("laptop.db");
+    let url = format!("{}/c/{id}", relay.url);
+    let send = |range: std::ops::Range<usize>| {
+        for i in range {
+            let body = format!("{{\"id\":\"ev-{i}\",\"event_type\":\"AML_SCREENING\",\"n\":{i}}}");
+            assert_eq!(
+                signed_post(&relay.addr, &format!("/c/{id}/h"), body.as_bytes(), &[]),
+                200
+            );
+        }
+    };
+    // Online: two arrive.
+    let listen = listen_relay(&db, &url, &token, &[]);
+    send(0..2);
+    next_capture(&listen);
+    next_capture(&listen);
+    assert!(listen.stop().success());
+    // Offline: 200 more, each answered 200 by the relay.
+    send(2..202);
+    // Back: killed as soon as the catch-up has begun, then started again.
+    let listen = listen_relay(&db, &url, &token, &[]);
+    next_capture(&listen);
+    let pid = listen.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .unwrap();
+    drop(listen);
+    let part = stored_event_ids(&db).len();
+    let listen = listen_relay(&db, &url, &token, &[]);
+    wait_until("all 202 stored", || stored_event_ids(&db).len() >= 202);
+    std::thread::sleep(Duration::from_millis(300));
+    let ids = stored_event_ids(&db);
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(
+        ids.len(),
+        202,
+        "stored {} (after the kill: {part})",
+        ids.len()
+    );
+    assert_eq!(unique.len(), 202, "a delivery was stored twice");
+    drop(listen);
+}
+
+#[test]
+fn relay_killed_while_sending_every_answered_delivery_reaches_the_laptop() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let relay = Relay::start(&rdb, &["--channel-rate", "0", "--ip-rate", "0"]);
+    let port = relay.addr.rsplit(':').next().unwrap().to_string();
+    let db = dir.path().join("laptop.db");
+    let url = format!("{}/c/{id}", relay.url);
+    let listen = listen_relay(&db, &url, &token, &[]);
+    wait_relay_state(&listen, "connected");
+    let (tx, rx) = mpsc::channel::<String>();
+    let sender = {
+        let (addr, id) = (relay.addr.clone(), id.clone());
+        std::thread::spawn(move || {
+            for i in 0.. {
+                let body = format!("{{\"id\":\"k-{i}\"}}");
+                let r = std::panic::catch_unwind(|| {
+                    signed_post(&addr, &format!("/c/{id}/h"), body.as_bytes(), &[])
+                });
+                match r {
+                    Ok(200) => {
+                        if tx.send(format!("k-{i}")).is_err() {
+                            return;
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        })
+    };
+    let mut answered = Vec::new();
+    while answered.len() < 40 {
+        answered.push(rx.recv_timeout(Duration::from_secs(30)).unwrap());
+    }
+    relay.kill();
+    let _ = sender.join();
+    answered.extend(rx.try_iter());
+    // The same port, so the laptop reconnects by itself.
+    let relay = Relay::start(&rdb, &["--port", &port]);
+    wait_until("every answered delivery at the laptop", || {
+        let stored: std::collections::HashSet<String> = stored_event_ids(&db).into_iter().collect();
+        answered.iter().all(|a| stored.contains(a))
+    });
+    drop(relay);
+    drop(listen);
+}
+
+#[test]
+fn listen_with_a_wrong_token_says_so_without_printing_it() {
+    let (dir, rdb) = tmp();
+    let (id, _token) = add_channel(&rdb);
+    let relay = Relay::start(&rdb, &[]);
+    let db = dir.path().join("laptop.db");
+    let url = format!("{}/c/{id}", relay.url);
+    let listen = listen_relay(&db, &url, "hsr_not_the_token", &[]);
+    let v = wait_relay_state(&listen, "refused");
+    let text = v.to_string();
+    assert!(
+        text.contains("401") && text.contains("--relay-token"),
+        "{text}"
+    );
+    assert!(!text.contains("hsr_not_the_token"));
+    // The local port still serves.
+    let r = post(&listen.addr, "/local", &[], b"{}");
+    assert_eq!(r.status, 200);
+    // No token at all is a usage error naming the flag and the variable.
+    let o = run(&["listen", "--relay", &url, "--db", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("HOOKSCOPE_RELAY_TOKEN"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["listen", "--relay", "https://x/nope", "--relay-token", "t"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--relay"), "{}", stderr(&o));
+}
+
+#[test]
+fn listen_reaches_a_tls_relay_with_a_self_signed_certificate_via_ca_cert() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let cert_pem = dir.path().join("cert.pem");
+    let key_pem = dir.path().join("key.pem");
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let relay = Relay::start(
+        &rdb,
+        &[
+            "--tls-cert",
+            cert_pem.to_str().unwrap(),
+            "--tls-key",
+            key_pem.to_str().unwrap(),
+        ],
+    );
+    let port = relay.addr.rsplit(':').next().unwrap().to_string();
+    let url = format!("https://localhost:{port}/c/{id}");
+    let db = dir.path().join("laptop.db");
+    let listen = listen_relay(
+        &db,
+        &url,
+        &token,
+        &["--ca-cert", cert_pem.to_str().unwrap()],
+    );
+    wait_relay_state(&listen, "connected");
+    // The sender reaches the relay over TLS too (send --to https with --ca-cert).
+    let o = run(&[
+        "send",
+        "--event",
+        "AML_SCREENING",
+        "--to",
+        &format!("{url}/hook"),
+        "--secret",
+        SECRET,
+        "--ca-cert",
+        cert_pem.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = next_capture(&listen);
+    assert_eq!(c["source"], "relay");
+    assert_eq!(c["verdict"]["status"], "valid");
+    assert_eq!(c["path"], "/hook");
 }

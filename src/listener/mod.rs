@@ -160,6 +160,7 @@ async fn handle(
         peer: Some(peer),
         received_at_ms,
         source: Source::Live,
+        relay: None,
     };
     to_http(shared.intake.receive(received).await)
 }

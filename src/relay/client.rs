@@ -135,6 +135,25 @@ impl std::fmt::Debug for ReadToken {
     }
 }
 
+/// This laptop's name at the relay: the host name and a digest of the database path, so two
+/// databases (or two laptops) keep separate acknowledged positions. Letters, digits, '-'.
+pub fn consumer_name(db: &std::path::Path, host: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let path = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let digest = Sha256::digest(path.to_string_lossy().as_bytes());
+    let host: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
+        .collect();
+    let host = if host.is_empty() {
+        "laptop".into()
+    } else {
+        host
+    };
+    format!("{host}-{}", hex::encode(&digest[..4]))
+}
+
 /// How long to wait before reconnect number `attempt` (0-based): doubling from `initial`,
 /// capped at `max`. Pure; the caller adds jitter.
 pub fn backoff_delay(attempt: u32, initial: Duration, max: Duration) -> Duration {
@@ -173,6 +192,21 @@ pub enum ConnState {
     Refused {
         reason: String,
     },
+}
+
+/// A few words for the TUI header and the log, and whether it is trouble.
+pub fn state_text(s: &ConnState) -> (String, bool) {
+    match s {
+        ConnState::Connecting => ("connecting".into(), false),
+        ConnState::Connected { backlog: 0 } => ("connected".into(), false),
+        ConnState::Connected { backlog } => (format!("connected, catching up on {backlog}"), false),
+        ConnState::CaughtUp => ("connected, caught up".into(), false),
+        ConnState::Reconnecting { delay, reason } => (
+            format!("reconnecting in {:.1} s ({reason})", delay.as_secs_f64()),
+            true,
+        ),
+        ConnState::Refused { reason } => (format!("stopped: {reason}"), true),
+    }
 }
 
 /// What the client hands to its owner.
@@ -557,6 +591,16 @@ mod tests {
         assert_eq!(backoff_delay(3, i, m), Duration::from_millis(800));
         assert_eq!(backoff_delay(10, i, m), m);
         assert_eq!(backoff_delay(u32::MAX, i, m), m);
+    }
+
+    #[test]
+    fn consumer_names_are_safe_and_differ_per_database() {
+        let a = consumer_name(std::path::Path::new("/tmp/a.db"), "my laptop.local");
+        let b = consumer_name(std::path::Path::new("/tmp/b.db"), "my laptop.local");
+        assert_ne!(a, b);
+        assert!(a.starts_with("mylaptoplocal-"), "{a}");
+        assert!(a.len() <= 64 && a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'));
+        assert!(consumer_name(std::path::Path::new("x"), "").starts_with("laptop-"));
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! - [`limit`]: rate limits, pure;
 //! - [`store`]: the relay's SQLite file and its group-commit writer thread;
 //! - [`server`]: the hyper server (ingest, stream, ack), TLS optional;
-//! - [`client`]: the laptop side: connect, resume, hand deliveries over, ack, reconnect.
+//! - [`client`]: the laptop side: connect, resume, hand deliveries over, ack, reconnect;
+//! - [`feed`]: `listen --relay`: the client's deliveries through the same intake as local ones.
 
 pub mod channel;
 pub mod client;
+pub mod feed;
 pub mod limit;
 pub mod protocol;
 pub mod server;

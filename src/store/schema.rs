@@ -49,6 +49,13 @@ pub const MIGRATIONS: &[&str] = &[
     // verdict_json (no scheme, Dataspike's reason codes) is read by `codec::decode_verdict`.
     "ALTER TABLE captures ADD COLUMN scheme TEXT;
     UPDATE captures SET scheme = 'dataspike' WHERE verdict <> 'unsigned';",
+    // 4: where a relayed capture came from; at most one capture per relay channel + sequence
+    "ALTER TABLE captures ADD COLUMN relay_url TEXT;
+    ALTER TABLE captures ADD COLUMN relay_channel TEXT;
+    ALTER TABLE captures ADD COLUMN relay_seq INTEGER;
+    ALTER TABLE captures ADD COLUMN relay_received_at_ms INTEGER;
+    CREATE UNIQUE INDEX captures_by_relay ON captures(relay_channel, relay_seq)
+        WHERE relay_channel IS NOT NULL;",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -14,6 +14,7 @@ pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
 use super::Command;
 use crate::capture::{Attempt, CaptureId};
+use crate::relay::client::ConnState;
 use crate::report::Report;
 use crate::signature::Status;
 use crate::store::{ListQuery, StoredCapture};
@@ -172,6 +173,8 @@ pub struct App {
     pub setup: Setup,
     /// `None` until the first probe of the forward target reports.
     pub reachable: Option<bool>,
+    /// The relay's public URL and what its client is doing, with `listen --relay`.
+    pub relay: Option<(String, ConnState)>,
     pub tally: Tally,
     pub window: Window,
     pub filter: Filter,
@@ -194,6 +197,7 @@ impl App {
             keymap: Keymap::default(),
             setup,
             reachable: None,
+            relay: None,
             tally: Tally::default(),
             window: Window::default(),
             filter: Filter::default(),
@@ -372,6 +376,7 @@ fn on_report(app: &mut App, report: Report) {
         }
         Report::TargetReachable(up) => app.reachable = Some(up),
         Report::Notice { text, error } => app.say(text, error),
+        Report::Relay { url, state } => app.relay = Some((url, state)),
     }
 }
 

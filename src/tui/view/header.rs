@@ -29,6 +29,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         None => top.push(Span::styled("off", t.dim())),
     }
+    if let Some((url, state)) = &app.relay {
+        top.push(Span::styled("  relay ", t.dim()));
+        top.push(Span::styled(url.clone(), t.accent()));
+        let (text, bad) = crate::relay::client::state_text(state);
+        top.push(Span::raw(" "));
+        top.push(if bad {
+            Span::styled(text, t.error())
+        } else {
+            Span::styled(text, t.ok())
+        });
+    }
     let n = app.setup.secrets_loaded;
     top.push(Span::styled("  secrets ", t.dim()));
     top.push(if n == 0 {
