@@ -717,3 +717,33 @@ fn listen_reaches_a_tls_relay_with_a_self_signed_certificate_via_ca_cert() {
     assert_eq!(c["verdict"]["status"], "valid");
     assert_eq!(c["path"], "/hook");
 }
+
+#[test]
+fn two_laptops_on_one_channel_each_receive_every_delivery() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let relay = Relay::start(&rdb, &[]);
+    let url = format!("{}/c/{id}", relay.url);
+    let (db_a, db_b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let a = listen_relay(&db_a, &url, &token, &[]);
+    let b = listen_relay(&db_b, &url, &token, &[]);
+    for i in 0..3 {
+        let body = format!("{{\"id\":\"two-{i}\"}}");
+        assert_eq!(
+            signed_post(&relay.addr, &format!("/c/{id}/h"), body.as_bytes(), &[]),
+            200
+        );
+    }
+    for l in [&a, &b] {
+        for _ in 0..3 {
+            assert_eq!(next_capture(l)["source"], "relay");
+        }
+    }
+    // Each acknowledged under its own name.
+    wait_until("both acks", || {
+        let o = run(&["relay", "channel", "list", "--json", "--db", rdb.to_str().unwrap()]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let c = v["consumers"].as_array().unwrap();
+        c.len() == 2 && c.iter().all(|c| c["acked"] == 3)
+    });
+}

@@ -29,17 +29,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         None => top.push(Span::styled("off", t.dim())),
     }
-    if let Some((url, state)) = &app.relay {
-        top.push(Span::styled("  relay ", t.dim()));
-        top.push(Span::styled(url.clone(), t.accent()));
-        let (text, bad) = crate::relay::client::state_text(state);
-        top.push(Span::raw(" "));
-        top.push(if bad {
-            Span::styled(text, t.error())
-        } else {
-            Span::styled(text, t.ok())
-        });
-    }
     let n = app.setup.secrets_loaded;
     top.push(Span::styled("  secrets ", t.dim()));
     top.push(if n == 0 {
@@ -64,6 +53,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled("off", t.warn())
         },
     ];
+    // The relay's state goes where it is seen first; its public URL after it.
+    if let Some((url, state)) = &app.relay {
+        let (text, bad) = crate::relay::client::state_text(state);
+        let mut relay = vec![
+            Span::styled("relay ", t.dim()),
+            if bad {
+                Span::styled(text, t.error())
+            } else {
+                Span::styled(text, t.ok())
+            },
+            Span::styled(" at ", t.dim()),
+            Span::styled(url.clone(), t.accent()),
+            Span::raw("   "),
+        ];
+        relay.append(&mut second);
+        second = relay;
+    }
     if app.detail.is_none() && app.window.more_above() {
         second.push(Span::styled("   ▲ newer captures above (g)", t.warn()));
     }
