@@ -75,7 +75,8 @@ async fn run(
         }
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while arrivals.lock().map(|m| m.len()).unwrap_or(0) < total as usize && Instant::now() < deadline
+    while arrivals.lock().map(|m| m.len()).unwrap_or(0) < total as usize
+        && Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

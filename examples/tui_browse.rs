@@ -24,7 +24,9 @@ fn main() -> anyhow::Result<()> {
         db_path: db_path.into(),
         listen_url: None,
         forward_target: None,
+        forward_events: None,
         secrets_loaded,
+        resign_with: None,
         reports,
         commands,
     })?;

@@ -18,14 +18,12 @@ use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, RelayOrigin, Source};
 use crate::forward::{
     forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
 };
 use crate::headers::{HeaderPair, HopByHop};
-use crate::listener::Respond;
 use crate::report::{Report, ReportTx};
 use crate::signature::{verify_capture, Secret, Verdict};
 use crate::store::Writer;
@@ -62,12 +60,54 @@ pub struct Answer {
     pub body: Bytes,
 }
 
+/// Who answers the webhook sender when forwarding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Respond {
+    /// The sender gets the app's answer (502/504 when the app fails).
+    App,
+    /// The sender gets 200 once the capture is stored; forwarding runs in the background.
+    Ack,
+}
+
+/// Which event types are forwarded; the others are captured and acknowledged, not forwarded
+/// (as `stripe listen --events` does). Empty forwards everything. Matched in any case; a
+/// delivery without an event type is not forwarded once a list is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    only: Vec<String>,
+}
+
+impl EventFilter {
+    pub fn only(types: impl IntoIterator<Item = String>) -> EventFilter {
+        EventFilter {
+            only: types
+                .into_iter()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        }
+    }
+
+    pub fn forwards(&self, event_type: Option<&str>) -> bool {
+        self.only.is_empty()
+            || event_type.is_some_and(|e| self.only.iter().any(|o| o.eq_ignore_ascii_case(e)))
+    }
+
+    /// `DOCVER, AML_SCREENING only`, or `None` when everything is forwarded.
+    pub fn describe(&self) -> Option<String> {
+        (!self.only.is_empty()).then(|| format!("{} only", self.only.join(", ")))
+    }
+}
+
 /// Where accepted deliveries are forwarded and who answers their sender.
 #[derive(Debug, Clone)]
 pub struct ForwardConfig {
     pub target: Uri,
     pub respond: Respond,
-    pub timeout: Duration,
+    /// Which event types go to the app.
+    pub events: EventFilter,
+    /// The client, with its timeout and the CAs it trusts for https targets.
+    pub forwarder: Forwarder,
 }
 
 /// How deliveries are judged and passed on.
@@ -84,6 +124,7 @@ pub const CAPTURE_HEADER: &str = "x-hookscope-capture";
 struct Forwarding {
     target: Uri,
     respond: Respond,
+    events: EventFilter,
     recorder: Arc<Recorder>,
 }
 
@@ -101,12 +142,13 @@ impl Intake {
     pub fn new(cfg: IntakeConfig, writer: Writer, reports: ReportTx) -> Intake {
         let forward = cfg.forward.map(|f| Forwarding {
             recorder: Arc::new(Recorder {
-                forwarder: Forwarder::new(f.timeout),
+                forwarder: f.forwarder,
                 attempts: Attempts::Writer(writer.clone()),
                 reports: Some(reports.clone()),
             }),
             target: f.target,
             respond: f.respond,
+            events: f.events,
         });
         Intake {
             secrets: cfg.secrets,
@@ -130,7 +172,9 @@ impl Intake {
         let capture = build_capture(received, &self.secrets, self.tolerance_s, now_s);
         // Built before the capture moves to the writer: the body's one clone.
         let outgoing = match (&self.forward, &capture.rejected) {
-            (Some(_), None) => Some(forward_request(&capture, peer.map(|p| p.ip()))),
+            (Some(f), None) if f.events.forwards(capture.event.event_type.as_deref()) => {
+                Some(forward_request(&capture, peer.map(|p| p.ip())))
+            }
             _ => None,
         };
         let summary = capture.summary(0);

@@ -25,6 +25,30 @@ pub fn local_datetime(ms: i64) -> String {
     }
 }
 
+/// `n` and the noun, plural unless `n` is 1: `1 capture`, `2 captures`, `3 entries`,
+/// `0 matches`. Every count a message shows goes through here.
+pub fn count(n: u64, singular: &str) -> String {
+    if n == 1 {
+        return format!("1 {singular}");
+    }
+    let consonant_y = singular.strip_suffix('y').is_some_and(|stem| {
+        stem.chars()
+            .last()
+            .is_some_and(|c| !"aeiou".contains(c.to_ascii_lowercase()))
+    });
+    let plural = if consonant_y {
+        format!("{}ies", &singular[..singular.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|end| singular.ends_with(end))
+    {
+        format!("{singular}es")
+    } else {
+        format!("{singular}s")
+    };
+    format!("{n} {plural}")
+}
+
 /// `-> 200 (12 ms)` or `-> error: connection refused ...`.
 pub fn attempt_brief(a: &AttemptBrief) -> String {
     match (a.status, &a.error) {
@@ -71,27 +95,23 @@ fn path_and_query(s: &CaptureSummary) -> String {
 
 /// Table for `list`.
 pub fn list_table(rows: &[CaptureSummary]) -> String {
+    // APP is the app's latest answer, named as in the TUI's list; REASON why a signature failed.
     let mut out = format!(
-        "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {}\n",
-        "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP / REASON"
+        "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}\n",
+        "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON"
     );
     for s in rows {
         let app = s
             .latest_attempt
             .as_ref()
             .map(attempt_brief)
-            .unwrap_or_default();
+            .unwrap_or_else(|| "-".into());
         let reason = match &s.verdict {
             Verdict::Valid { .. } => String::new(),
             v => reason_text(v).unwrap_or_default(),
         };
-        let tail = [app, reason]
-            .into_iter()
-            .filter(|t| !t.is_empty())
-            .collect::<Vec<_>>()
-            .join("  ");
-        out.push_str(&format!(
-            "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {}\n",
+        let line = format!(
+            "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}",
             s.id,
             local_datetime(s.received_at_ms),
             s.verdict.status().badge(),
@@ -99,8 +119,11 @@ pub fn list_table(rows: &[CaptureSummary]) -> String {
             clip(&path_and_query(s), 28),
             clip(s.event_type.as_deref().unwrap_or("-"), 22),
             human_size(s.body_size),
-            tail
-        ));
+            clip(&app, 24),
+            reason
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }
@@ -253,7 +276,10 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
         Part::Signed,
         vec![
             (d.signed_preview.clone(), Tone::Plain),
-            (format!("  ({} bytes)", d.signed_len), Tone::Dim),
+            (
+                format!("  ({})", count(d.signed_len as u64, "byte")),
+                Tone::Dim,
+            ),
         ],
     ));
     if d.expected.is_empty() {
@@ -474,9 +500,63 @@ pub fn progress_bar(len: usize, message: &'static str) -> indicatif::ProgressBar
     bar
 }
 
+/// Bytes as text for one terminal line: valid UTF-8 kept, everything else and control
+/// characters shown as `\xNN` / `\n`, so header values print exactly and safely.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (valid, bad) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, 0),
+            Err(e) => {
+                let (ok, tail) = rest.split_at(e.valid_up_to());
+                let bad = e.error_len().unwrap_or(tail.len());
+                // `valid_up_to` guarantees the prefix is UTF-8.
+                (std::str::from_utf8(ok).unwrap_or_default(), bad)
+            }
+        };
+        for c in valid.chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        let tail = &rest[valid.len()..];
+        for b in &tail[..bad] {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+        rest = &tail[bad..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_use_the_plural_unless_one() {
+        assert_eq!(count(1, "capture"), "1 capture");
+        assert_eq!(count(0, "capture"), "0 captures");
+        assert_eq!(count(2, "HAR entry"), "2 HAR entries");
+        assert_eq!(count(3, "delivery"), "3 deliveries");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(2, "match"), "2 matches");
+        assert_eq!(count(2, "curl request"), "2 curl requests");
+        assert_eq!(count(12, "byte"), "12 bytes");
+    }
+
+    #[test]
+    fn escaping_keeps_text_and_shows_bytes() {
+        assert_eq!(escape_bytes(b"plain"), "plain");
+        assert_eq!(escape_bytes(b"a\xff\x00b\n"), "a\\xff\\u{0}b\\n");
+        assert_eq!(escape_bytes("ünï".as_bytes()), "ünï");
+        assert_eq!(escape_bytes(b"\xe2\x82"), "\\xe2\\x82");
+        assert_eq!(escape_bytes(b"\x1b[31m"), "\\u{1b}[31m");
+    }
 
     #[test]
     fn hex_dump_shape() {

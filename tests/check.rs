@@ -687,6 +687,48 @@ fn https_endpoint_with_a_private_ca() {
 }
 
 #[test]
+fn listen_forwards_to_an_https_app_behind_a_private_ca() {
+    let (pem, acceptor) = self_signed();
+    let e = Endpoint::serve(None, Some(acceptor));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let body = br#"{"id":"a","event_type":"DOCVER","payload":{}}"#;
+
+    let base = format!("https://{}", e.addr);
+    let l = Listener::start(
+        &dir.path().join("h.db"),
+        &["--forward-to", &base, "--ca-cert", ca.to_str().unwrap()],
+    );
+    let sig = sign(SECRET, now(), body);
+    let r = post(
+        &l.addr,
+        "/webhooks/dataspike",
+        &[("X-Webhook-Signature", &sig)],
+        body,
+    );
+    assert_eq!(r.status, 200, "the app's answer is mirrored over https");
+    assert_eq!(e.probes_received().len(), 1);
+    l.stop();
+
+    // Without the CA the app's certificate is unknown: the sender gets 502, the capture stays.
+    let l = Listener::start(&dir.path().join("h2.db"), &["--forward-to", &base]);
+    let r = post(
+        &l.addr,
+        "/webhooks/dataspike",
+        &[("X-Webhook-Signature", &sig)],
+        body,
+    );
+    assert_eq!(r.status, 502);
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("TLS"),
+        "{:?}",
+        r.json()
+    );
+    l.stop();
+}
+
+#[test]
 fn a_closed_stdout_still_runs_and_stores_every_probe() {
     let e = Endpoint::start(None);
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,8 @@ use common::*;
 #[test]
 fn captures_verifies_and_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
+    // A given --db needs its folder (a typo must not start a new store elsewhere).
+    std::fs::create_dir_all(dir.path().join("nested/folder")).unwrap();
     let db = dir.path().join("nested/folder/h.db");
     let l = Listener::start(&db, &["--secret", "whsec_ffff", "--secret", SECRET]);
 

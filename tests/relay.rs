@@ -741,7 +741,14 @@ fn two_laptops_on_one_channel_each_receive_every_delivery() {
     }
     // Each acknowledged under its own name.
     wait_until("both acks", || {
-        let o = run(&["relay", "channel", "list", "--json", "--db", rdb.to_str().unwrap()]);
+        let o = run(&[
+            "relay",
+            "channel",
+            "list",
+            "--json",
+            "--db",
+            rdb.to_str().unwrap(),
+        ]);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let c = v["consumers"].as_array().unwrap();
         c.len() == 2 && c.iter().all(|c| c["acked"] == 3)

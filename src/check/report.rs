@@ -31,26 +31,14 @@ impl Totals {
     }
 }
 
-/// The first characters of a response body on one line: control characters escaped, cut with
-/// `…`.
+/// The first characters of a response body on one line: control characters and bytes that
+/// are not UTF-8 escaped (as the TUI shows them), cut with `…`.
 pub fn body_head(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim_end();
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == BODY_HEAD_CHARS {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
+    let text = crate::output::escape_bytes(body.trim_ascii_end());
+    match text.char_indices().nth(BODY_HEAD_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
-    out
 }
 
 fn ms(d: Duration) -> u128 {

@@ -11,7 +11,7 @@ use crate::capture::{now_ms, AttemptKind, Capture, Source};
 use crate::check::report::{self, Totals};
 use crate::check::{self, build::Material, Answer, Probe, ProbeRequest, ProbeResult, Scheme};
 use crate::cli::CheckArgs;
-use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
+use crate::config::{self, body_file, db_path, secret_needed, secrets, target, usage};
 use crate::forward::{attempt_from, AppResponse, ForwardError, Forwarder, Outgoing};
 use crate::sample;
 use crate::signature::{verify_capture, Secret, DEFAULT_TOLERANCE};
@@ -105,7 +105,7 @@ struct Settings {
 impl Settings {
     fn from_args(args: &CheckArgs) -> anyhow::Result<Settings> {
         let target = target("--to", &args.to)?;
-        let scheme = Scheme::parse(&args.scheme).map_err(usage)?;
+        let scheme = config::scheme("--scheme", &args.scheme)?;
         let secrets = secrets(&args.secrets.secrets)?;
         if secrets.is_empty() {
             return Err(secret_needed(

@@ -6,9 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::ListenArgs;
-use crate::config::{db_path, secrets, usage};
-use crate::forward::parse_target;
-use crate::intake::{ForwardConfig, IntakeConfig};
+use crate::config::{self, db_path, secrets, usage};
+use crate::intake::{EventFilter, ForwardConfig, IntakeConfig};
 use crate::listener::ListenConfig;
 use crate::relay::client::{consumer_name, ClientConfig, ReadToken, RelayUrl};
 use crate::session::{self, Output, Settings};
@@ -24,6 +23,7 @@ const RELAY_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// `--relay`, `--relay-token`, `--ca-cert` as a relay client's settings.
 fn relay_client(
     args: &crate::cli::RelayClientArgs,
+    ca_cert: Option<&std::path::Path>,
     db: &std::path::Path,
 ) -> anyhow::Result<Option<ClientConfig>> {
     let Some(url) = &args.relay else {
@@ -34,8 +34,7 @@ fn relay_client(
         usage("--relay needs the channel's read token: pass --relay-token TOKEN or set HOOKSCOPE_RELAY_TOKEN ('hookscope relay channel add' printed it)")
     })?;
     let token = ReadToken::new(token).map_err(|e| usage(format!("--relay-token: {e}")))?;
-    let tls = crate::tls::client_config(args.ca_cert.as_deref())
-        .map_err(|e| usage(format!("--ca-cert: {e}")))?;
+    let tls = crate::tls::client_config(ca_cert).map_err(|e| usage(format!("--ca-cert: {e}")))?;
     let backoff = std::env::var("HOOKSCOPE_RELAY_BACKOFF_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -60,9 +59,13 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets(&args.secrets.secrets)?;
     let forward = match &args.forward_to {
         Some(url) => Some(ForwardConfig {
-            target: parse_target(url).map_err(|e| usage(format!("--forward-to: {e}")))?,
+            target: config::target("--forward-to", url)?,
             respond: args.respond,
-            timeout: Duration::from_secs(args.forward_timeout),
+            events: EventFilter::only(args.events.iter().cloned()),
+            forwarder: config::forwarder(
+                Duration::from_secs(args.forward_timeout),
+                args.ca_cert.as_deref(),
+            )?,
         }),
         None => None,
     };
@@ -87,7 +90,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     } else {
         Output::Headless { json: args.json }
     };
-    let relay = relay_client(&args.relay, &db)?;
+    let relay = relay_client(&args.relay, args.ca_cert.as_deref(), &db)?;
     let settings = Settings {
         db,
         durability: args.durability,

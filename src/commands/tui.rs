@@ -3,8 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::TuiArgs;
-use crate::config::{db_path, secrets, usage};
-use crate::forward::parse_target;
+use crate::config::{self, db_path, secrets};
 use crate::session::{self, Browse};
 use crate::store::{OpenMode, Store};
 
@@ -14,7 +13,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db, OpenMode::Existing)?;
     let secrets = secrets(&args.secrets.secrets)?;
     let target = match &args.to {
-        Some(u) => Some(parse_target(u).map_err(|e| usage(format!("--to: {e}")))?),
+        Some(u) => Some(config::target("--to", u)?),
         None => None,
     };
     let rt = super::runtime()?;

@@ -122,6 +122,15 @@ pub struct Forwarder {
     timeout: Duration,
 }
 
+// The pooled client has no useful Debug; settings that print it only need the timeout.
+impl std::fmt::Debug for Forwarder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forwarder")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Forwarder {
     /// https targets are checked against the built-in roots.
     pub fn new(timeout: Duration) -> Forwarder {

@@ -8,6 +8,7 @@ use crate::report::ReportRx;
 use crate::signature::dataspike::sign_header;
 use crate::signature::Status;
 use crate::store::{spawn_writer, OpenMode, Store};
+use std::time::Duration;
 
 const SECRET: &str = "whsec_00112233";
 
@@ -118,9 +119,10 @@ async fn a_rejected_delivery_is_stored_then_refused() {
 async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        events: EventFilter::default(),
         target,
         respond: Respond::App,
-        timeout: Duration::from_secs(5),
+        forwarder: Forwarder::new(Duration::from_secs(5)),
     }));
     // Another connection breaks the schema under the writer: every insert now fails.
     rusqlite::Connection::open(rig.dir.path().join("h.db"))
@@ -141,9 +143,10 @@ async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
 async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        events: EventFilter::default(),
         target: format!("{target}/api").parse().unwrap(),
         respond: Respond::App,
-        timeout: Duration::from_secs(5),
+        forwarder: Forwarder::new(Duration::from_secs(5)),
     }));
     let body = br#"{"id":"e2"}"#;
     let answer = rig.intake.receive(received(signed(body), body)).await;
@@ -182,9 +185,10 @@ async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
 async fn respond_ack_answers_at_once_and_forwards_in_the_background() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        events: EventFilter::default(),
         target,
         respond: Respond::Ack,
-        timeout: Duration::from_secs(5),
+        forwarder: Forwarder::new(Duration::from_secs(5)),
     }));
     let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -210,9 +214,10 @@ async fn an_unreachable_app_gets_502_and_the_capture_is_kept() {
         .unwrap()
         .port();
     let rig = rig(Some(ForwardConfig {
+        events: EventFilter::default(),
         target: format!("http://127.0.0.1:{port}").parse().unwrap(),
         respond: Respond::App,
-        timeout: Duration::from_secs(5),
+        forwarder: Forwarder::new(Duration::from_secs(5)),
     }));
     let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
@@ -241,4 +246,47 @@ fn import_and_live_share_one_verification() {
     verify(&mut imported, &[secret], 300, 1_800_000_010);
     assert_eq!(live.verdict.status(), Status::Valid);
     assert_eq!(imported.verdict, live.verdict);
+}
+
+#[tokio::test]
+async fn only_the_chosen_event_types_are_forwarded_the_rest_are_captured() {
+    let (target, seen) = start_app().await;
+    let rig = rig(Some(ForwardConfig {
+        events: EventFilter::only(["docver".to_string(), "AML_SCREENING".to_string()]),
+        target,
+        respond: Respond::App,
+        forwarder: Forwarder::new(Duration::from_secs(5)),
+    }));
+    let kyt = br#"{"id":"e1","event_type":"KYT_WALLET_CHECK"}"#;
+    let answer = rig.intake.receive(received(signed(kyt), kyt)).await;
+    assert_eq!(answer.status, StatusCode::OK, "acknowledged by hookscope");
+    let id = capture_id(&answer);
+    assert!(rig.store().get(id).unwrap().is_some(), "captured");
+    assert!(
+        rig.store().attempts(id).unwrap().is_empty(),
+        "not forwarded"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+    let docver = br#"{"id":"e2","event_type":"DOCVER"}"#;
+    let answer = rig.intake.receive(received(signed(docver), docver)).await;
+    assert_eq!(rig.store().attempts(capture_id(&answer)).unwrap().len(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 1, "any case matches");
+    let answer = rig.intake.receive(received(signed(b"x"), b"x")).await;
+    assert!(
+        rig.store()
+            .attempts(capture_id(&answer))
+            .unwrap()
+            .is_empty(),
+        "no event type"
+    );
+}
+
+#[test]
+fn an_empty_event_filter_forwards_everything() {
+    let all = EventFilter::default();
+    assert!(all.forwards(None) && all.forwards(Some("DOCVER")));
+    assert_eq!(all.describe(), None);
+    let some = EventFilter::only(["DOCVER".to_string(), " ".to_string()]);
+    assert_eq!(some.describe().as_deref(), Some("DOCVER only"));
+    assert!(!some.forwards(None));
 }

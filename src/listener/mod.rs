@@ -35,15 +35,6 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long Ctrl-C waits for in-flight requests before giving up on them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
-/// Who answers the webhook sender when forwarding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Respond {
-    /// The sender gets the app's answer (502/504 when the app fails).
-    App,
-    /// The sender gets 200 once the capture is stored; forwarding runs in the background.
-    Ack,
-}
-
 /// The transport's limits, and how the intake behind it judges and forwards.
 #[derive(Debug, Clone)]
 pub struct ListenConfig {

@@ -96,7 +96,7 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
             1,
         );
     }
-    let forwarding = cfg.intake.forward.is_some();
+    let forwarding = cfg.intake.forward.as_ref().map(|f| f.events.clone());
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
         .spawn(move || print_reports(rx, json, forwarding))
@@ -165,7 +165,9 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         db_path: db,
         listen_url: None,
         forward_target: b.target.map(|t| t.to_string()),
+        forward_events: None,
         secrets_loaded: b.secrets.len(),
+        resign_with: b.secrets.first().cloned(),
         reports: reports_rx,
         commands: commands_tx,
     })?;
@@ -211,12 +213,13 @@ async fn run_with_tui(
     relay: Option<crate::relay::client::ClientConfig>,
 ) -> anyhow::Result<()> {
     let target = cfg.intake.forward.as_ref().map(|f| f.target.clone());
-    let timeout = cfg
+    // Replays share the live forward's client (its timeout and trusted CAs).
+    let forwarder = cfg
         .intake
         .forward
         .as_ref()
-        .map(|f| f.timeout)
-        .unwrap_or(crate::forward::FORWARD_TIMEOUT);
+        .map(|f| f.forwarder.clone())
+        .unwrap_or_else(|| Forwarder::new(crate::forward::FORWARD_TIMEOUT));
     // The effects worker reads on a connection of its own; its attempts go through the writer.
     let store = Store::open(&db, OpenMode::Existing)?;
     let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
@@ -226,7 +229,7 @@ async fn run_with_tui(
         Effects {
             store,
             recorder: Recorder {
-                forwarder: Forwarder::new(timeout),
+                forwarder,
                 attempts: Attempts::Writer(writer.clone()),
                 reports: Some(tx.clone()),
             },
@@ -244,7 +247,13 @@ async fn run_with_tui(
         db_path: db.clone(),
         listen_url: Some(url),
         forward_target: target.map(|t| t.to_string()),
+        forward_events: cfg
+            .intake
+            .forward
+            .as_ref()
+            .and_then(|f| f.events.describe()),
         secrets_loaded: cfg.intake.secrets.len(),
+        resign_with: cfg.intake.secrets.first().cloned(),
         reports: rx,
         commands: commands_tx,
     };

@@ -2,21 +2,26 @@
 //! Reading the store happens in [`App::refresh`], called by the loop between updates and
 //! drawing, so `update` itself never touches the disk, the network or the terminal.
 
-use chrono::Offset;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::text::Line;
 
+use super::clipboard::{Copied, CopyRequest, CopyWhat};
+use super::compare::CompareData;
 use super::detail_text::tab_lines;
+pub use super::detail_text::Tab;
 use super::event::Event;
 use super::keymap::{Action, Keymap};
 use super::screen;
 pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
+pub use super::zone::Zone;
 use super::Command;
 use crate::capture::{Attempt, CaptureId};
+use crate::diff::{self, pick_replay, ReplayPick, Side};
 use crate::relay::client::ConnState;
 use crate::report::Report;
 use crate::signature::Status;
+use crate::stats::Totals;
 use crate::store::{ListQuery, StoredCapture};
 
 /// How many ticks a notice stays on the status line.
@@ -27,42 +32,9 @@ const NOTICE_TICKS: u32 = 8;
 pub struct Setup {
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
+    /// `DOCVER only` when only some event types are forwarded (the others are captured).
+    pub forward_events: Option<String>,
     pub secrets_loaded: usize,
-}
-
-/// How local times are shown. Tests pin a fixed offset so snapshots match on every machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Zone {
-    Local,
-    Fixed(chrono::FixedOffset),
-}
-
-impl Zone {
-    pub fn utc() -> Zone {
-        Zone::Fixed(chrono::Utc.fix())
-    }
-
-    fn to_zoned(self, ms: i64) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-        let utc = chrono::DateTime::from_timestamp_millis(ms)?;
-        Some(match self {
-            Zone::Local => utc.with_timezone(&chrono::Local).fixed_offset(),
-            Zone::Fixed(offset) => utc.with_timezone(&offset),
-        })
-    }
-
-    /// `HH:MM:SS` for list rows.
-    pub fn hms(self, ms: i64) -> String {
-        self.to_zoned(ms)
-            .map(|t| t.format("%H:%M:%S").to_string())
-            .unwrap_or_else(|| "??:??:??".into())
-    }
-
-    /// `2026-11-28 03:16:04.123 +00:00` for the detail.
-    pub fn full(self, ms: i64) -> String {
-        self.to_zoned(ms)
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f %:z").to_string())
-            .unwrap_or_else(|| format!("invalid time ({ms} ms)"))
-    }
 }
 
 /// Verdict counts of captures seen since the TUI started.
@@ -80,39 +52,6 @@ impl Tally {
             Status::Invalid | Status::Unsigned => self.fail += 1,
             Status::Stale | Status::Unverified => self.other += 1,
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Overview,
-    Headers,
-    Body,
-    Attempts,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Headers, Tab::Body, Tab::Attempts];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Overview => "Overview",
-            Tab::Headers => "Headers",
-            Tab::Body => "Body",
-            Tab::Attempts => "Attempts",
-        }
-    }
-
-    fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-
-    fn next(self) -> Tab {
-        Tab::ALL[(self.index() + 1) % Tab::ALL.len()]
-    }
-
-    fn prev(self) -> Tab {
-        Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
     }
 }
 
@@ -160,6 +99,27 @@ pub struct Notice {
     ticks_left: u32,
 }
 
+/// The compare screen: `left` against `right`, or against what `left`'s latest edited replay
+/// sent when `right` is `None`.
+#[derive(Debug, Clone)]
+pub struct Compare {
+    pub left: CaptureId,
+    pub right: Option<CaptureId>,
+    /// First shown row.
+    pub scroll: usize,
+    /// `None` until [`App::refresh`] has read both sides.
+    pub data: Option<CompareData>,
+    stale: bool,
+}
+
+/// Text shown over everything, to read or select by hand (what `c` and `C` copied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Popup {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub scroll: usize,
+}
+
 /// The text filter: `applied` selects the rows; `prompt` is being typed after `/`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -176,6 +136,8 @@ pub struct App {
     /// The relay's public URL and what its client is doing, with `listen --relay`.
     pub relay: Option<(String, ConnState)>,
     pub tally: Tally,
+    /// Verdicts, the app's answers and its latency since start.
+    pub totals: Totals,
     pub window: Window,
     pub filter: Filter,
     /// Whether the selection jumps to each new capture.
@@ -189,6 +151,11 @@ pub struct App {
     pub size: (u16, u16),
     pub running: bool,
     edit_request: Option<CaptureId>,
+    /// The capture `m` marked, for `d`.
+    pub mark: Option<CaptureId>,
+    pub compare: Option<Compare>,
+    pub popup: Option<Popup>,
+    copy_request: Option<CopyRequest>,
 }
 
 impl App {
@@ -210,6 +177,11 @@ impl App {
             size: (80, 24),
             running: true,
             edit_request: None,
+            totals: Totals::default(),
+            mark: None,
+            compare: None,
+            popup: None,
+            copy_request: None,
         }
     }
 
@@ -234,9 +206,16 @@ impl App {
         self.edit_request.take()
     }
 
+    /// What the loop should copy to the clipboard, once.
+    pub fn take_copy_request(&mut self) -> Option<CopyRequest> {
+        self.copy_request.take()
+    }
+
     /// Whether the next [`App::refresh`] has reading to do.
     pub fn needs_refresh(&self) -> bool {
-        self.window.is_stale() || self.detail.as_ref().is_some_and(|d| d.stale)
+        self.window.is_stale()
+            || self.detail.as_ref().is_some_and(|d| d.stale)
+            || self.compare.as_ref().is_some_and(|c| c.stale)
     }
 
     /// Reads what the state asks for: one screenful of rows, and the open capture when it
@@ -249,6 +228,7 @@ impl App {
                 self.window_failed(e.to_string());
             }
         }
+        self.refresh_compare(src);
         let Some(detail) = self.detail.as_mut().filter(|d| d.stale) else {
             return;
         };
@@ -276,6 +256,21 @@ impl App {
             Err(e) => {
                 self.detail = None;
                 self.say(e.to_string(), true);
+            }
+        }
+    }
+
+    /// Reads both sides of an open comparison and diffs them, once.
+    fn refresh_compare(&mut self, src: &dyn CaptureSource) {
+        let Some(cmp) = self.compare.as_mut().filter(|c| c.stale) else {
+            return;
+        };
+        cmp.stale = false;
+        match load_compare(src, cmp.left, cmp.right) {
+            Ok(d) => cmp.data = Some(CompareData::new(d)),
+            Err(why) => {
+                self.compare = None;
+                self.say(why, true);
             }
         }
     }
@@ -326,6 +321,10 @@ pub fn update(app: &mut App, event: Event) -> Option<Command> {
             None
         }
         Event::Key(key) => on_key(app, key),
+        Event::Copied(copied) => {
+            on_copied(app, copied);
+            None
+        }
         Event::Edited { id, body } => match body {
             Ok(body) => {
                 app.say(format!("replaying edited #{id} (re-signed)…"), false);
@@ -348,6 +347,7 @@ fn on_report(app: &mut App, report: Report) {
         Report::Listening { url } => app.setup.listen_url = Some(url),
         Report::Captured(summary) => {
             app.tally.add(summary.verdict.status());
+            app.totals.on_captured(&summary);
             if app.follow && app.detail.is_none() {
                 app.window.top();
             } else {
@@ -359,6 +359,7 @@ fn on_report(app: &mut App, report: Report) {
             attempt,
             replay,
         } => {
+            app.totals.on_attempt(&attempt);
             if replay {
                 let outcome = match (&attempt.status, &attempt.error) {
                     (Some(s), _) => format!("HTTP {s}"),
@@ -409,7 +410,20 @@ fn on_key(app: &mut App, key: KeyEvent) -> Option<Command> {
 }
 
 fn on_action(app: &mut App, action: Action) -> Option<Command> {
-    if app.help && !matches!(action, Action::Help | Action::Back | Action::Quit) {
+    if app.help {
+        match action {
+            Action::Help | Action::Back => app.help = false,
+            Action::Quit => app.running = false,
+            _ => {}
+        }
+        return None;
+    }
+    if app.popup.is_some() {
+        on_popup_action(app, action);
+        return None;
+    }
+    if app.compare.is_some() {
+        on_compare_action(app, action);
         return None;
     }
     match action {
@@ -488,6 +502,41 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
             app.say(format!("exporting #{id}…"), false);
             return Some(Command::Export { id });
         }
+        Action::Mark => {
+            let id = target_or_say(app)?;
+            if app.mark == Some(id) {
+                app.mark = None;
+                app.say(format!("#{id} unmarked"), false);
+            } else {
+                app.mark = Some(id);
+                app.say(
+                    format!("marked #{id}: select another capture and press d to compare"),
+                    false,
+                );
+            }
+        }
+        Action::Compare => {
+            let id = target_or_say(app)?;
+            let (left, right) = match app.mark {
+                Some(m) if m != id => (m, Some(id)),
+                _ => (id, None),
+            };
+            app.compare = Some(Compare {
+                left,
+                right,
+                scroll: 0,
+                data: None,
+                stale: true,
+            });
+        }
+        Action::CopyCurl | Action::CopyBody => {
+            let id = target_or_say(app)?;
+            let what = match action {
+                Action::CopyCurl => CopyWhat::Curl,
+                _ => CopyWhat::Body,
+            };
+            app.copy_request = Some(CopyRequest { id, what });
+        }
         Action::Filter => app.filter.prompt = Some(app.filter.applied.clone()),
         Action::Follow => {
             app.follow = !app.follow;
@@ -510,6 +559,120 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
         Action::Quit => app.running = false,
     }
     None
+}
+
+/// Inside the popup: moves scroll it, `Esc` closes it; nothing else acts behind it.
+fn on_popup_action(app: &mut App, action: Action) {
+    // The popup leaves a row above and below, and has a border on each of those sides.
+    let page = usize::from(app.size.1.saturating_sub(4)).max(1);
+    let Some(p) = app.popup.as_mut() else {
+        return;
+    };
+    let last = p.lines.len().saturating_sub(1);
+    p.scroll = match action {
+        Action::Up => p.scroll.saturating_sub(1),
+        Action::Down => p.scroll + 1,
+        Action::PageUp => p.scroll.saturating_sub(page),
+        Action::PageDown => p.scroll + page,
+        Action::Top => 0,
+        Action::Bottom => p.lines.len().saturating_sub(page),
+        Action::Back => {
+            app.popup = None;
+            return;
+        }
+        Action::Quit => {
+            app.running = false;
+            return;
+        }
+        _ => return,
+    }
+    .min(last);
+}
+
+/// Inside the compare screen: moves scroll it, `Esc` closes it.
+fn on_compare_action(app: &mut App, action: Action) {
+    let page = app.detail_height().max(1);
+    let width = app.size.0;
+    let Some(c) = app.compare.as_mut() else {
+        return;
+    };
+    let rows = c.data.as_ref().map_or(0, |d| d.rows(width).len());
+    let last = rows.saturating_sub(1);
+    c.scroll = match action {
+        Action::Up => c.scroll.saturating_sub(1),
+        Action::Down => c.scroll + 1,
+        Action::PageUp => c.scroll.saturating_sub(page),
+        Action::PageDown => c.scroll + page,
+        Action::Top => 0,
+        Action::Bottom => rows.saturating_sub(page),
+        Action::Back | Action::Compare => {
+            app.compare = None;
+            return;
+        }
+        Action::Help => {
+            app.help = true;
+            return;
+        }
+        Action::Quit => {
+            app.running = false;
+            return;
+        }
+        _ => return,
+    }
+    .min(last);
+}
+
+fn on_copied(app: &mut App, copied: Copied) {
+    app.say(copied.notice, false);
+    app.popup = Some(Popup {
+        title: copied.title,
+        lines: copied.text.lines().map(str::to_string).collect(),
+        scroll: 0,
+    });
+}
+
+/// Both sides of a comparison, diffed; `Err` says what is missing.
+fn load_compare(
+    src: &dyn CaptureSource,
+    left: CaptureId,
+    right: Option<CaptureId>,
+) -> Result<diff::Diff, String> {
+    let get = |id: CaptureId| match src.capture(id) {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(format!("capture #{id} is no longer in the store")),
+        Err(e) => Err(e.to_string()),
+    };
+    let l = get(left)?;
+    match right {
+        Some(right) => {
+            let r = get(right)?;
+            Ok(diff::compare(
+                &format!("#{left}"),
+                side(&l),
+                &format!("#{right}"),
+                side(&r),
+            ))
+        }
+        None => {
+            let attempts = src.attempts(left).map_err(|e| e.to_string())?;
+            let (label, body) =
+                pick_replay(left, &l.capture.body, &attempts, ReplayPick::LatestEdited).map_err(
+                    |why| format!("{why}: mark another capture with m to compare with it"),
+                )?;
+            let sent = Side {
+                headers: None,
+                body,
+            };
+            Ok(diff::compare(&format!("#{left}"), side(&l), &label, sent))
+        }
+    }
+}
+
+fn side(c: &StoredCapture) -> Side<'_> {
+    Side {
+        headers: Some(&c.capture.headers),
+        body: &c.capture.body,
+    }
 }
 
 /// Leaving the newest row is "scrolling away": following would yank the view back.

@@ -8,11 +8,45 @@ use ratatui::text::{Line, Span};
 
 use crate::capture::{human_size, Attempt};
 use crate::headers::HeaderPair;
-use crate::output::{explain, ExplainClock, Explained, Part, Tone};
+use crate::output::{escape_bytes, explain, ExplainClock, Explained, Part, Tone};
 use crate::signature::Status;
 use crate::store::StoredCapture;
-use crate::tui::app::{Tab, Zone};
 use crate::tui::theme::Theme;
+use crate::tui::zone::Zone;
+
+/// The detail's tabs, in the order they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Headers,
+    Body,
+    Attempts,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Headers, Tab::Body, Tab::Attempts];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Headers => "Headers",
+            Tab::Body => "Body",
+            Tab::Attempts => "Attempts",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    pub(crate) fn next(self) -> Tab {
+        Tab::ALL[(self.index() + 1) % Tab::ALL.len()]
+    }
+
+    pub(crate) fn prev(self) -> Tab {
+        Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+    }
+}
 
 /// Body bytes laid out as text; beyond this the tab says how much is left out.
 const BODY_TEXT_LIMIT: usize = 1024 * 1024;
@@ -379,54 +413,12 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
     lines
 }
 
-/// Bytes as text for one terminal line: valid UTF-8 kept, everything else and control
-/// characters shown as `\xNN` / `\n`, so header values print exactly and safely.
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (valid, bad) = match std::str::from_utf8(rest) {
-            Ok(s) => (s, 0),
-            Err(e) => {
-                let (ok, tail) = rest.split_at(e.valid_up_to());
-                let bad = e.error_len().unwrap_or(tail.len());
-                // `valid_up_to` guarantees the prefix is UTF-8.
-                (std::str::from_utf8(ok).unwrap_or_default(), bad)
-            }
-        };
-        for c in valid.chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        let tail = &rest[valid.len()..];
-        for b in &tail[..bad] {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-        rest = &tail[bad..];
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn plain(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
-    }
-
-    #[test]
-    fn escaping_keeps_text_and_shows_bytes() {
-        assert_eq!(escape_bytes(b"plain"), "plain");
-        assert_eq!(escape_bytes(b"a\xff\x00b\n"), "a\\xff\\u{0}b\\n");
-        assert_eq!(escape_bytes("ünï".as_bytes()), "ünï");
-        assert_eq!(escape_bytes(b"\xe2\x82"), "\\xe2\\x82");
-        assert_eq!(escape_bytes(b"\x1b[31m"), "\\u{1b}[31m");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self as term, KeyEvent};
 use tokio::sync::mpsc::error::TryRecvError;
 
+use super::clipboard::Copied;
 use crate::capture::CaptureId;
 use crate::report::{Report, ReportRx};
 
@@ -33,6 +34,8 @@ pub enum Event {
         id: CaptureId,
         body: Result<Vec<u8>, String>,
     },
+    /// The loop has copied (or tried to copy) text to the clipboard.
+    Copied(Copied),
 }
 
 pub struct Events {

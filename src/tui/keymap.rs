@@ -20,6 +20,15 @@ pub enum Action {
     ReplayExact,
     EditReplay,
     Export,
+    /// Marks the selected capture for [`Action::Compare`].
+    Mark,
+    /// With a mark: the marked capture against the selected one; without: the selected one
+    /// against what its latest edited replay sent.
+    Compare,
+    /// The selected capture as a curl command, to the clipboard and a popup.
+    CopyCurl,
+    /// The selected capture's body, to the clipboard and a popup.
+    CopyBody,
     Filter,
     Follow,
     Help,
@@ -44,10 +53,14 @@ impl Action {
             Action::ReplayExact => "replay byte for byte",
             Action::EditReplay => "edit the body in $EDITOR, replay re-signed",
             Action::Export => "export as a fixture into ./fixtures/",
+            Action::Mark => "mark for compare (again: unmark)",
+            Action::Compare => "compare with the mark, or with the latest edited replay",
+            Action::CopyCurl => "copy as curl (re-signed when a secret is loaded)",
+            Action::CopyBody => "copy the body",
             Action::Filter => "filter by path, event, verdict or body text",
             Action::Follow => "follow new captures on/off",
             Action::Help => "this help",
-            Action::Back => "close help / filter / detail",
+            Action::Back => "close help / popup / compare / filter / detail",
             Action::Quit => "quit",
         }
     }
@@ -166,6 +179,10 @@ impl Default for Keymap {
             (Key::ch('R'), A::ReplayExact),
             (Key::ch('e'), A::EditReplay),
             (Key::ch('x'), A::Export),
+            (Key::ch('m'), A::Mark),
+            (Key::ch('d'), A::Compare),
+            (Key::ch('c'), A::CopyCurl),
+            (Key::ch('C'), A::CopyBody),
             (Key::ch('/'), A::Filter),
             (Key::ch('f'), A::Follow),
             (Key::ch('?'), A::Help),
@@ -261,7 +278,9 @@ mod tests {
         let ctrl_c = press(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(map.action(&ctrl_c), Some(Action::Quit));
         let c = press(KeyCode::Char('c'), KeyModifiers::NONE);
-        assert_eq!(map.action(&c), None);
+        assert_eq!(map.action(&c), Some(Action::CopyCurl));
+        let shift_c = press(KeyCode::Char('C'), KeyModifiers::SHIFT);
+        assert_eq!(map.action(&shift_c), Some(Action::CopyBody));
         let back_tab = press(KeyCode::BackTab, KeyModifiers::SHIFT);
         assert_eq!(map.action(&back_tab), Some(Action::PrevTab));
     }
@@ -308,6 +327,10 @@ mod tests {
             ReplayExact,
             EditReplay,
             Export,
+            Mark,
+            Compare,
+            CopyCurl,
+            CopyBody,
             Filter,
             Follow,
             Help,

@@ -8,6 +8,8 @@
 //! results come back as reports, so the UI thread never waits on the network.
 
 pub mod app;
+pub mod clipboard;
+pub mod compare;
 pub mod detail_text;
 mod editor;
 pub mod event;
@@ -17,6 +19,7 @@ mod terminal;
 pub mod theme;
 pub mod view;
 pub mod window;
+pub mod zone;
 
 #[cfg(test)]
 mod tests;
@@ -55,7 +58,11 @@ pub struct TuiContext {
     /// `None` when browsing a store without listening.
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
+    /// `DOCVER only`: which event types are forwarded, when not all.
+    pub forward_events: Option<String>,
     pub secrets_loaded: usize,
+    /// Signs what `c` copies (the first secret given), so the curl command is accepted now.
+    pub resign_with: Option<crate::signature::Secret>,
     pub reports: ReportRx,
     pub commands: UnboundedSender<Command>,
 }
@@ -68,8 +75,13 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
     let setup = Setup {
         listen_url: ctx.listen_url,
         forward_target: ctx.forward_target,
+        forward_events: ctx.forward_events,
         secrets_loaded: ctx.secrets_loaded,
     };
+    let copy_to = setup
+        .forward_target
+        .as_deref()
+        .and_then(|t| crate::forward::parse_target(t).ok());
     let mut app = App::new(setup, Zone::Local, Theme::from_env());
     let mut events = Events::new(ctx.reports);
     let mut guard = terminal::TerminalGuard::enter().context("cannot set up the terminal")?;
@@ -112,8 +124,66 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
             }
             redraw = true;
         }
+        if let Some(req) = app.take_copy_request() {
+            let how = CopyHow {
+                secret: ctx.resign_with.as_ref(),
+                to: copy_to.as_ref(),
+                now_s: chrono::Utc::now().timestamp(),
+                osc52: !clipboard::known_unsupported(|k| std::env::var(k).ok()),
+            };
+            let copied = copy(guard.terminal().backend_mut(), &store, &how, req);
+            update(&mut app, copied);
+            redraw = true;
+        }
     }
     Ok(())
+}
+
+/// What a copy needs besides the capture: the signing secret, where the curl should go, the
+/// time to sign at, and whether this terminal takes OSC 52 at all.
+struct CopyHow<'a> {
+    secret: Option<&'a crate::signature::Secret>,
+    to: Option<&'a http::Uri>,
+    now_s: i64,
+    osc52: bool,
+}
+
+/// Builds what `c`/`C` copy and writes it to the clipboard through `out` (the terminal
+/// backend), unless it is too large for one escape or the terminal is known to ignore it; the
+/// popup shows it anyway.
+fn copy(
+    out: &mut impl std::io::Write,
+    src: &dyn CaptureSource,
+    how: &CopyHow,
+    req: clipboard::CopyRequest,
+) -> Event {
+    let stored = match src.capture(req.id) {
+        Ok(Some(s)) => s,
+        Ok(None) => return notice(format!("capture #{} is no longer in the store", req.id)),
+        Err(e) => return notice(e.to_string()),
+    };
+    let (text, label) = clipboard::copy_text(
+        req.id,
+        &stored.capture,
+        req.what,
+        how.secret.map(|s| (s, how.now_s)),
+        how.to,
+    );
+    let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
+        Err(format!(
+            "{} is more than a terminal takes in one clipboard escape",
+            crate::capture::human_size(text.len() as u64)
+        ))
+    } else if !how.osc52 {
+        Err("this terminal ignores clipboard escapes (OSC 52)".to_string())
+    } else {
+        clipboard::emit(out, &text).map_err(|e| format!("cannot write to the terminal: {e}"))
+    };
+    Event::Copied(clipboard::outcome(text, label, sent))
+}
+
+fn notice(text: String) -> Event {
+    Event::Report(crate::report::Report::Notice { text, error: true })
 }
 
 fn send(app: &mut App, commands: &UnboundedSender<Command>, cmd: Command) {

@@ -15,6 +15,8 @@ use crate::signature::dataspike::SIGNATURE_HEADER;
 use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 
+mod part_b;
+
 // The published Dataspike test vector (shared/reference/dataspike.md).
 const SECRET: &str = "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const T: i64 = 1_700_000_000;
@@ -132,6 +134,7 @@ fn app(secrets_loaded: usize) -> App {
     let setup = Setup {
         listen_url: Some("http://127.0.0.1:8080".into()),
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
+        forward_events: None,
         secrets_loaded,
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });
@@ -677,7 +680,10 @@ fn relay_state_shows_in_the_header() {
         })],
     );
     let screen = format!("{:?}", draw(&app).backend().buffer());
-    assert!(screen.contains("relay connected, catching up on 3"), "{screen}");
+    assert!(
+        screen.contains("relay connected, catching up on 3"),
+        "{screen}"
+    );
     drive(
         &mut app,
         &f.store,
@@ -689,7 +695,10 @@ fn relay_state_shows_in_the_header() {
         })],
     );
     let screen = format!("{:?}", draw(&app).backend().buffer());
-    assert!(screen.contains("relay stopped: token rejected (401)"), "{screen}");
+    assert!(
+        screen.contains("relay stopped: token rejected (401)"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 Some(false) => Span::styled(" (unreachable)", t.error()),
                 None => Span::styled(" (not probed yet)", t.dim()),
             });
+            if let Some(only) = &app.setup.forward_events {
+                top.push(Span::styled(format!(" {only}"), t.warn()));
+            }
         }
         None => top.push(Span::styled("off", t.dim())),
     }
@@ -72,6 +75,20 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if app.detail.is_none() && app.window.more_above() {
         second.push(Span::styled("   ▲ newer captures above (g)", t.warn()));
+    }
+    if let Some(m) = app.mark {
+        second.push(Span::styled(format!("   marked #{m}"), t.accent()));
+    }
+    // Last, so a narrow terminal cuts the numbers rather than the hints before them.
+    let answers = app.totals.answers.classes();
+    if !answers.is_empty() {
+        second.push(Span::styled("   app ", t.dim()));
+        let parts: Vec<String> = answers.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        second.push(Span::raw(parts.join(" ")));
+        second.push(Span::styled(
+            format!("  {}", app.totals.latency().short()),
+            t.dim(),
+        ));
     }
     Paragraph::new(vec![Line::from(top), Line::from(second)]).render(area, buf);
 }

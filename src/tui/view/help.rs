@@ -24,7 +24,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    lines.push(Line::default());
+    // The spacer goes first when the screen is short, so the closing hint stays visible.
+    if lines.len() + 4 <= area.height as usize {
+        lines.push(Line::default());
+    }
     lines.push(Line::from(Span::styled(
         " In the detail, moves scroll the text. Esc or ? closes this help.",
         t.dim(),

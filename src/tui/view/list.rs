@@ -25,20 +25,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         render_empty(app, area, buf);
         return;
     }
-    let header = Row::new([
-        "TIME",
-        "SIG",
-        "METHOD",
-        "PATH",
-        "EVENT",
-        "SIZE",
-        "LAST SENT",
-    ])
-    .style(t.title());
+    let header =
+        Row::new(["TIME", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP"]).style(t.title());
     let body = rows.iter().enumerate().map(|(i, s)| {
         let row = Row::new(cells(app, s));
         if i == app.window.cursor() {
             row.style(t.selected())
+        } else if app.mark == Some(s.id) {
+            // The capture `m` marked for compare.
+            row.style(t.accent())
         } else {
             row
         }

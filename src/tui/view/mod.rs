@@ -2,10 +2,12 @@
 //! bands come from [`crate::tui::screen`], which `update` also reads to know how many rows a
 //! page holds.
 
+mod compare;
 mod detail_pane;
 mod header;
 mod help;
 mod list;
+mod popup;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -20,12 +22,16 @@ impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let a = areas(area);
         header::render(self, a.header, buf);
-        match &self.detail {
-            Some(d) => detail_pane::render(self, d, a.main, buf),
-            None => list::render(self, a.main, buf),
+        match (&self.compare, &self.detail) {
+            (Some(c), _) => compare::render(self, c, a.main, buf),
+            (None, Some(d)) => detail_pane::render(self, d, a.main, buf),
+            (None, None) => list::render(self, a.main, buf),
         }
         render_status(self, a.status, buf);
         render_footer(self, a.footer, buf);
+        if let Some(p) = &self.popup {
+            popup::render(self, p, area, buf);
+        }
         if self.help {
             help::render(self, area, buf);
         }
