@@ -97,6 +97,13 @@ pub fn add_channel(db: &Path) -> (String, String) {
     )
 }
 
+/// What the client reported besides deliveries, in order.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    State(ConnState),
+    Gap(u64, u64),
+}
+
 /// Reads the channel with the library client until `n` deliveries arrived.
 fn stream(
     url: &str,
@@ -104,7 +111,7 @@ fn stream(
     after: u64,
     n: usize,
     ca: Option<&Path>,
-) -> Result<(Vec<Delivery>, Vec<ConnState>), client::ClientError> {
+) -> Result<(Vec<Delivery>, Vec<Seen>), client::ClientError> {
     let (got, states, end) = stream_for(url, token, after, n, ca, Duration::from_secs(30));
     assert!(
         got.len() >= n || end.is_some(),
@@ -128,7 +135,7 @@ fn stream_for(
     limit: Duration,
 ) -> (
     Vec<Delivery>,
-    Vec<ConnState>,
+    Vec<Seen>,
     Option<Result<(), client::ClientError>>,
 ) {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -160,8 +167,8 @@ fn stream_for(
                         got.push(*d);
                         let _ = reply.send(Ok(()));
                     }
-                    Some(ClientEvent::State(s)) => states.push(s),
-                    Some(ClientEvent::Gap(_)) => {}
+                    Some(ClientEvent::State(s)) => states.push(Seen::State(s)),
+                    Some(ClientEvent::Gap(g)) => states.push(Seen::Gap(g.from, g.to)),
                     None => { closed = true; break }
                 },
                 _ = &mut deadline => break,
@@ -212,7 +219,7 @@ fn deliveries_arrive_byte_for_byte_in_order_and_resume_after_the_position() {
     let url = format!("{}/c/{id}", relay.url);
     let (got, states) = stream(&url, &token, 0, 3, None).unwrap();
     assert!(
-        states.contains(&ConnState::Connected { backlog: 3 }),
+        states.contains(&Seen::State(ConnState::Connected { backlog: 3 })),
         "{states:?}"
     );
     for (i, d) in got.iter().enumerate() {
@@ -401,7 +408,7 @@ fn tls_relay_with_a_self_signed_certificate() {
         "an untrusted certificate must not be accepted"
     );
     assert!(
-        states.iter().any(|s| matches!(s, ConnState::Reconnecting { reason, .. } if reason.contains("certificate"))),
+        states.iter().any(|s| matches!(s, Seen::State(ConnState::Reconnecting { reason, .. }) if reason.contains("certificate"))),
         "{states:?}"
     );
 }
@@ -753,4 +760,38 @@ fn two_laptops_on_one_channel_each_receive_every_delivery() {
         let c = v["consumers"].as_array().unwrap();
         c.len() == 2 && c.iter().all(|c| c["acked"] == 3)
     });
+}
+
+#[test]
+fn retention_deletes_old_deliveries_and_a_late_subscriber_is_told_of_the_gap() {
+    let (_dir, db) = tmp();
+    let (id, token) = add_channel(&db);
+    let relay = Relay::start(&db, &["--retention", "1s"]);
+    for _ in 0..2 {
+        assert_eq!(
+            post(&relay.addr, &format!("/c/{id}/old"), &[], b"{}").status,
+            200
+        );
+    }
+    wait_until("retention to delete both", || {
+        let o = run(&[
+            "relay",
+            "channel",
+            "list",
+            "--json",
+            "--db",
+            db.to_str().unwrap(),
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["stored"] == 0 && v["pruned_upto"] == 2
+    });
+    assert_eq!(
+        post(&relay.addr, &format!("/c/{id}/new"), &[], b"{}").status,
+        200
+    );
+    let (got, states) = stream(&format!("{}/c/{id}", relay.url), &token, 0, 1, None).unwrap();
+    // The gap is told before the first delivery after it.
+    assert!(states.contains(&Seen::Gap(1, 2)), "{states:?}");
+    assert_eq!(got[0].seq, 3);
+    assert_eq!(got[0].path, "/new");
 }
