@@ -124,6 +124,8 @@ pub struct RelayOrigin {
     /// When the relay received it (ms since the Unix epoch, UTC); its signature's timestamp is
     /// judged as of this time, not as of when the laptop picked it up.
     pub received_at_ms: i64,
+    /// The relay's own verdict on arrival, when its channel checks signatures.
+    pub verdict: Option<String>,
 }
 
 impl Capture {

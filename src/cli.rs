@@ -527,6 +527,14 @@ pub struct ChannelAddArgs {
     /// A name to recognise the channel by in 'channel list'
     #[arg(long)]
     pub label: Option<String>,
+    /// Verify the Dataspike signature on arrival with this secret (repeat while rotating) and
+    /// record the verdict; the relay then keeps the secret in its database
+    #[arg(long = "secret", value_delimiter = ',', value_name = "SECRET")]
+    pub secrets: Vec<String>,
+    /// With --secret: answer 401 to a delivery that is unsigned or does not verify, and store
+    /// nothing (stale ones are kept: clocks drift)
+    #[arg(long, requires = "secrets")]
+    pub reject_invalid: bool,
     #[command(flatten)]
     pub db: RelayDbArgs,
     /// Print {"channel","path","token"} as JSON

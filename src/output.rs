@@ -471,6 +471,7 @@ pub fn show_json(c: &StoredCapture, attempts: &[Attempt]) -> Value {
                     "channel": r.channel,
                     "seq": r.seq,
                     "received_at": crate::capture::rfc3339_ms(r.received_at_ms),
+                    "verdict": r.verdict,
                 }),
             );
         }

@@ -795,3 +795,72 @@ fn retention_deletes_old_deliveries_and_a_late_subscriber_is_told_of_the_gap() {
     assert_eq!(got[0].seq, 3);
     assert_eq!(got[0].path, "/new");
 }
+
+#[test]
+fn a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures() {
+    let (dir, rdb) = tmp();
+    let o = run(&[
+        "relay",
+        "channel",
+        "add",
+        "--json",
+        "--secret",
+        SECRET,
+        "--reject-invalid",
+        "--db",
+        rdb.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains(&SECRET[6..]),
+        "the secret is never printed"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (id, token) = (
+        v["channel"].as_str().unwrap().to_string(),
+        v["token"].as_str().unwrap().to_string(),
+    );
+    let relay = Relay::start(&rdb, &[]);
+    // Unsigned and wrongly signed: 401, nothing stored.
+    let r = post(&relay.addr, &format!("/c/{id}/h"), &[], b"{}");
+    assert_eq!(r.status, 401);
+    let bad = sign(
+        "whsec_ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        now(),
+        b"{}",
+    );
+    let r = post(
+        &relay.addr,
+        &format!("/c/{id}/h"),
+        &[("X-Webhook-Signature", &bad)],
+        b"{}",
+    );
+    assert_eq!(r.status, 401);
+    // Good: stored with the relay's verdict, which reaches the laptop's store.
+    assert_eq!(
+        signed_post(&relay.addr, &format!("/c/{id}/h"), b"{\"id\":\"ok\"}", &[]),
+        200
+    );
+    let db = dir.path().join("laptop.db");
+    let listen = listen_relay(&db, &format!("{}/c/{id}", relay.url), &token, &[]);
+    let c = next_capture(&listen);
+    let shown = show_json(&db, c["id"].as_i64().unwrap());
+    assert_eq!(
+        shown["relay"]["seq"], 1,
+        "the refused ones took no sequence"
+    );
+    assert_eq!(shown["relay"]["verdict"], "valid");
+    // A bad --secret is refused at 'channel add', named by position, not echoed.
+    let o = run(&[
+        "relay",
+        "channel",
+        "add",
+        "--secret",
+        "whsec_zz",
+        "--db",
+        rdb.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--secret #0"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("whsec_zz"));
+}

@@ -120,8 +120,20 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ChannelCommand::Add(a) => {
             let db = relay_db(&a.db)?;
+            let secrets: Vec<String> = a
+                .secrets
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            crate::signature::parse_secrets(&secrets, "--secret").map_err(usage)?;
             let store = RelayStore::open(&db, OpenMode::Create)?;
-            let (id, token) = store.add_channel(a.label.as_deref(), now_ms())?;
+            let (id, token) = store.add_checked_channel(
+                a.label.as_deref(),
+                &secrets,
+                a.reject_invalid,
+                now_ms(),
+            )?;
             let path = format!("/c/{id}");
             if a.json {
                 println!(

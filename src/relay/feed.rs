@@ -112,6 +112,7 @@ pub fn received(d: Delivery, url: &str, channel: &str, now_ms: i64) -> Received 
             channel: channel.to_string(),
             seq: d.seq,
             received_at_ms: d.received_at_ms,
+            verdict: d.relay_verdict,
         }),
     }
 }
@@ -133,6 +134,7 @@ mod tests {
             body_size: 12,
             rejected: None,
             peer: Some("203.0.113.5:443".into()),
+            relay_verdict: None,
         };
         let r = received(d.clone(), "https://relay", "CH", 5_000);
         assert_eq!(r.body, d.body);

@@ -46,6 +46,9 @@ pub struct Delivery {
     pub rejected: Option<Rejection>,
     /// The sender's address as the relay saw it (`ip:port`).
     pub peer: Option<String>,
+    /// The signature's verdict at the relay, on arrival (`valid`, `stale`, `invalid`,
+    /// `unsigned`), when the channel checks signatures (`channel add --secret`).
+    pub relay_verdict: Option<String>,
 }
 
 /// First event of every stream.
@@ -100,6 +103,8 @@ struct WireDelivery {
     body_size: u64,
     rejected: Option<WireRejection>,
     peer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    relay_verdict: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -129,6 +134,7 @@ pub fn encode_delivery(d: &Delivery) -> Vec<u8> {
             reason: r.reason.clone(),
         }),
         peer: d.peer.clone(),
+        relay_verdict: d.relay_verdict.clone(),
     };
     // Serializing plain strings and numbers cannot fail.
     let json = serde_json::to_string(&wire).unwrap_or_default();
@@ -376,6 +382,7 @@ fn decode_delivery(ev: &SseEvent) -> Result<Frame, String> {
             reason: r.reason,
         }),
         peer: w.peer,
+        relay_verdict: w.relay_verdict,
     })))
 }
 
@@ -420,6 +427,7 @@ mod tests {
             body_size: 27,
             rejected: None,
             peer: Some("203.0.113.9:5555".into()),
+            relay_verdict: Some("stale".into()),
         }
     }
 

@@ -328,8 +328,8 @@ async fn ingest(
     rest: &str,
 ) -> Answer {
     let received_at_ms = now_ms();
-    match shared.readers.with(|s| s.token_hash(channel)) {
-        Ok(Some(_)) => {}
+    let edge = match shared.readers.with(|s| s.edge_check(channel)) {
+        Ok(Some(edge)) => edge,
         Ok(None) => {
             recorder.rearm();
             return not_found();
@@ -338,7 +338,7 @@ async fn ingest(
             recorder.rearm();
             return store_failed(&e.to_string());
         }
-    }
+    };
     if let Err(wait) = limited(&shared.channel_limit, &channel.to_string()) {
         recorder.rearm();
         return too_many(wait, "too many deliveries to this channel");
@@ -356,6 +356,15 @@ async fn ingest(
         });
     let read = read_body(body, shared.cfg.max_body, shared.cfg.read_timeout).await;
     recorder.rearm();
+    let relay_verdict = edge_verdict(&edge, &headers, &read.bytes, received_at_ms);
+    if edge.reject_invalid && read.rejection.is_none() {
+        if let Some(v @ ("invalid" | "unsigned")) = relay_verdict.as_deref() {
+            return json_answer(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": format!("signature {v}: this channel refuses deliveries that do not verify; nothing was stored")}),
+            );
+        }
+    }
     let delivery = Delivery {
         seq: 0,
         received_at_ms,
@@ -371,6 +380,7 @@ async fn ingest(
         body_size: read.size,
         rejected: read.rejection.clone(),
         peer: Some(peer.to_string()),
+        relay_verdict,
     };
     match shared.writer.ingest(channel, delivery).await {
         Ok(seq) => match read.rejection {
@@ -386,6 +396,29 @@ async fn ingest(
         Err(IngestError::NoChannel) => not_found(),
         Err(IngestError::Store(e)) => store_failed(&e),
     }
+}
+
+/// Default timestamp tolerance of the edge check, as `listen`'s.
+const EDGE_TOLERANCE_S: u64 = 300;
+
+/// The signature's verdict on arrival when the channel checks signatures. Pure.
+fn edge_verdict(
+    edge: &super::store::EdgeCheck,
+    headers: &[HeaderPair],
+    body: &[u8],
+    received_at_ms: i64,
+) -> Option<String> {
+    if edge.secrets.is_empty() {
+        return None;
+    }
+    let (verdict, _) = crate::signature::verify_capture(
+        headers,
+        body,
+        &edge.secrets,
+        received_at_ms.div_euclid(1000),
+        EDGE_TOLERANCE_S,
+    );
+    Some(verdict.status().as_str().to_string())
 }
 
 /// Checks the bearer token of a stream or ack request against the channel's stored hash;

@@ -56,6 +56,11 @@ const MIGRATIONS: &[&str] = &[
         seen_at_ms INTEGER NOT NULL,
         PRIMARY KEY (channel, consumer)
     ) WITHOUT ROWID;",
+    // 2: optional edge verification: the channel's signing secrets (as given, to compute the
+    // HMAC), whether bad signatures are refused, and each delivery's verdict at arrival
+    "ALTER TABLE channels ADD COLUMN secrets TEXT;
+    ALTER TABLE channels ADD COLUMN reject_invalid INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN relay_verdict TEXT;",
 ];
 
 const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -77,6 +82,15 @@ pub struct ChannelInfo {
     pub stored_bytes: u64,
     /// (consumer, acknowledged sequence, last seen ms)
     pub consumers: Vec<(String, Seq, i64)>,
+}
+
+/// How a channel checks signatures on arrival (`channel add --secret`).
+#[derive(Debug, Clone, Default)]
+pub struct EdgeCheck {
+    /// Empty: no check, no verdict.
+    pub secrets: Vec<crate::signature::Secret>,
+    /// Answer 401 to an invalid or unsigned delivery instead of storing it.
+    pub reject_invalid: bool,
 }
 
 /// What a stream needs to know about its channel.
@@ -166,15 +180,59 @@ impl RelayStore {
         label: Option<&str>,
         now_ms: i64,
     ) -> Result<(String, Token), StoreError> {
+        self.add_checked_channel(label, &[], false, now_ms)
+    }
+
+    /// Creates a channel that verifies signatures on arrival with `secrets` (checked by the
+    /// caller; stored as given, since computing the HMAC needs them).
+    pub fn add_checked_channel(
+        &self,
+        label: Option<&str>,
+        secrets: &[String],
+        reject_invalid: bool,
+        now_ms: i64,
+    ) -> Result<(String, Token), StoreError> {
         let id = new_channel_id();
         let token = Token::generate();
+        let secrets = (!secrets.is_empty()).then(|| secrets.join(","));
         self.conn
             .execute(
-                "INSERT INTO channels (id, label, token_sha256, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![id, label, token.hash().to_vec(), now_ms],
+                "INSERT INTO channels (id, label, token_sha256, created_at_ms, secrets, reject_invalid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, label, token.hash().to_vec(), now_ms, secrets, reject_invalid],
             )
             .map_err(|e| self.err(e))?;
         Ok((id, token))
+    }
+
+    /// A channel's edge check; `None` when the channel does not exist. Secrets that no longer
+    /// parse are skipped (logged without their value).
+    pub fn edge_check(&self, id: &str) -> Result<Option<EdgeCheck>, StoreError> {
+        let row: Option<(Option<String>, bool)> = self
+            .conn
+            .query_row(
+                "SELECT secrets, reject_invalid FROM channels WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(row.map(|(secrets, reject_invalid)| EdgeCheck {
+            secrets: secrets
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| match crate::signature::Secret::parse(s) {
+                    Ok(k) => Some(k),
+                    Err(_) => {
+                        tracing::warn!("channel {id}: a stored secret does not parse; skipped");
+                        None
+                    }
+                })
+                .collect(),
+            reject_invalid,
+        }))
     }
 
     /// Replaces a channel's token; `None` when there is no such channel.
@@ -300,7 +358,7 @@ impl RelayStore {
             .conn
             .prepare_cached(
                 "SELECT seq, received_at_ms, method, path, query, headers, body, body_size,
-                        rejected_status, rejected_reason, peer
+                        rejected_status, rejected_reason, peer, relay_verdict
                  FROM deliveries WHERE channel = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
             )
             .map_err(err)?;
@@ -335,6 +393,7 @@ impl RelayStore {
                     reason: reason.unwrap_or_default(),
                 }),
                 peer: r.get(10).map_err(err)?,
+                relay_verdict: r.get(11).map_err(err)?,
             });
             if bytes >= max_bytes {
                 break;
@@ -362,8 +421,9 @@ impl RelayStore {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO deliveries (channel, seq, received_at_ms, method, path, query,
-                        headers, body, body_size, rejected_status, rejected_reason, peer)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        headers, body, body_size, rejected_status, rejected_reason, peer,
+                        relay_verdict)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(err)?;
             for (channel, d) in items {
@@ -389,6 +449,7 @@ impl RelayStore {
                         d.rejected.as_ref().map(|r| r.status),
                         d.rejected.as_ref().map(|r| r.reason.as_str()),
                         d.peer,
+                        d.relay_verdict,
                     ])
                     .map_err(err)?;
                 out.push(Some(seq as Seq));
@@ -601,6 +662,7 @@ mod tests {
             body_size: body.len() as u64,
             rejected: None,
             peer: Some("127.0.0.1:1".into()),
+            relay_verdict: Some("valid".into()),
         }
     }
 
@@ -703,6 +765,20 @@ mod tests {
         assert_eq!(s.deliveries_after(&a, 0, 10, 1500).unwrap().len(), 2);
         assert_eq!(s.deliveries_after(&a, 0, 10, 1).unwrap().len(), 1);
         assert_eq!(s.deliveries_after(&a, 2, 10, 1).unwrap()[0].seq, 3);
+    }
+
+    #[test]
+    fn a_checked_channel_keeps_its_secrets_and_policy() {
+        let (_d, s) = open();
+        let secret = "whsec_000102030405060708090a0b0c0d0e0f".to_string();
+        let (a, _) = s.add_checked_channel(None, &[secret], true, 1).unwrap();
+        let edge = s.edge_check(&a).unwrap().unwrap();
+        assert_eq!(edge.secrets.len(), 1);
+        assert!(edge.reject_invalid);
+        let (b, _) = s.add_channel(None, 1).unwrap();
+        let edge = s.edge_check(&b).unwrap().unwrap();
+        assert!(edge.secrets.is_empty() && !edge.reject_invalid);
+        assert!(s.edge_check("nope").unwrap().is_none());
     }
 
     #[test]

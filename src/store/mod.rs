@@ -155,12 +155,14 @@ fn relay_origin(
     channel: Option<String>,
     seq: Option<i64>,
     received_at_ms: Option<i64>,
+    verdict: Option<String>,
 ) -> Option<crate::capture::RelayOrigin> {
     Some(crate::capture::RelayOrigin {
         url: url?,
         channel: channel?,
         seq: seq?.max(0) as u64,
         received_at_ms: received_at_ms?,
+        verdict,
     })
 }
 
@@ -299,9 +301,9 @@ impl Store {
                     "INSERT INTO captures (received_at_ms, method, path, query, headers, body,
                        body_size, truncated, rejected_status, rejected_reason, peer, source,
                        event_type, event_id, verdict, verdict_json, diagnostics, scheme,
-                       relay_url, relay_channel, relay_seq, relay_received_at_ms)
+                       relay_url, relay_channel, relay_seq, relay_received_at_ms, relay_verdict)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                       ?19, ?20, ?21, ?22)",
+                       ?19, ?20, ?21, ?22, ?23)",
                 )
                 .map_err(err)?;
             for c in captures {
@@ -328,6 +330,7 @@ impl Store {
                     c.relay.as_ref().map(|r| r.channel.as_str()),
                     c.relay.as_ref().map(|r| r.seq.min(i64::MAX as u64) as i64),
                     c.relay.as_ref().map(|r| r.received_at_ms),
+                    c.relay.as_ref().and_then(|r| r.verdict.as_deref()),
                 ])
                 .map_err(err)?;
                 ids.push(tx.last_insert_rowid());
@@ -469,7 +472,7 @@ impl Store {
                 "SELECT received_at_ms, method, path, query, headers, body, body_size, truncated,
                         rejected_status, rejected_reason, peer, source, event_type, event_id,
                         verdict_json, diagnostics, scheme, relay_url, relay_channel, relay_seq,
-                        relay_received_at_ms
+                        relay_received_at_ms, relay_verdict
                  FROM captures WHERE id = ?1",
                 [id],
                 |r| {
@@ -487,7 +490,13 @@ impl Store {
                             rejected: rejection(r.get(8)?, r.get(9)?),
                             peer: r.get(10)?,
                             source: Source::parse(&r.get::<_, String>(11)?),
-                            relay: relay_origin(r.get(17)?, r.get(18)?, r.get(19)?, r.get(20)?),
+                            relay: relay_origin(
+                                r.get(17)?,
+                                r.get(18)?,
+                                r.get(19)?,
+                                r.get(20)?,
+                                r.get(21)?,
+                            ),
                             event: EventInfo {
                                 event_type: r.get(12)?,
                                 event_id: r.get(13)?,

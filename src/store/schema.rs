@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE captures ADD COLUMN relay_channel TEXT;
     ALTER TABLE captures ADD COLUMN relay_seq INTEGER;
     ALTER TABLE captures ADD COLUMN relay_received_at_ms INTEGER;
+    ALTER TABLE captures ADD COLUMN relay_verdict TEXT;
     CREATE UNIQUE INDEX captures_by_relay ON captures(relay_channel, relay_seq)
         WHERE relay_channel IS NOT NULL;",
 ];
