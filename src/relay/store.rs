@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use super::channel::{new_channel_id, Token};
 use super::protocol::{Delivery, Seq};
 use crate::capture::Rejection;
-use crate::store::{decode_headers, encode_headers, Durability, OpenMode, StoreError};
+use crate::store::{decode_headers, encode_headers, files, Durability, OpenMode, StoreError};
 
 const MIGRATIONS: &[&str] = &[
     // 1: channels, deliveries, consumers
@@ -107,13 +107,15 @@ pub struct RelayStore {
 
 impl RelayStore {
     pub fn open(path: &Path, mode: OpenMode) -> Result<RelayStore, StoreError> {
+        // Deliveries are personal data, and a checked channel's secrets live here: 0700/0600.
         if mode == OpenMode::Create {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
                     path: dir.to_path_buf(),
                     source,
                 })?;
             }
+            let _ = files::create_private_file(path);
         } else if !path.exists() {
             return Err(StoreError::Sqlite {
                 path: path.to_path_buf(),
@@ -126,6 +128,7 @@ impl RelayStore {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let err = |e| StoreError::sqlite(path, e);
         let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        files::make_private(path);
         conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
@@ -690,6 +693,19 @@ mod tests {
         ));
         assert!(s.rotate_token("nope").unwrap().is_none());
         drop(s);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("relay.db"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "the relay's database is private to its user"
+            );
+        }
         // The token text is nowhere in the file.
         let raw = std::fs::read(dir.path().join("relay.db")).unwrap();
         let needle = rotated.reveal().as_bytes();

@@ -2,7 +2,7 @@
 //! Bodies and header bytes are BLOBs, kept exactly as received.
 
 mod codec;
-mod files;
+pub(crate) mod files;
 mod identical;
 mod purge;
 mod schema;
