@@ -21,6 +21,10 @@ pub struct Relay {
 
 impl Relay {
     pub fn start(db: &Path, extra: &[&str]) -> Relay {
+        Relay::start_with_env(db, extra, &[])
+    }
+
+    pub fn start_with_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Relay {
         let port: &[&str] = if extra.contains(&"--port") {
             &[]
         } else {
@@ -31,6 +35,7 @@ impl Relay {
             .arg(db)
             .args(port)
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -863,4 +868,70 @@ fn a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--secret #0"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("whsec_zz"));
+}
+
+#[test]
+fn the_token_is_in_no_log_and_no_file() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let mut relay = Relay::start_with_env(&rdb, &[], &[("HOOKSCOPE_LOG", "trace")]);
+    let url = format!("{}/c/{id}", relay.url);
+    assert_eq!(
+        signed_post(&relay.addr, &format!("/c/{id}/h"), b"{}", &[]),
+        200
+    );
+    let db = dir.path().join("laptop.db");
+    let mut listen = bin()
+        .args([
+            "listen",
+            "--json",
+            "--port",
+            "0",
+            "--db",
+            db.to_str().unwrap(),
+            "--relay",
+            &url,
+        ])
+        .env("HOOKSCOPE_RELAY_TOKEN", &token)
+        .env("HOOKSCOPE_LOG", "trace")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the delivery on the laptop", || {
+        db.exists() && list_json(&db, &[]).len() == 1
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = listen.kill();
+    let out = listen.wait_with_output().unwrap();
+    let _ = relay.child.kill();
+    let mut relay_err = String::new();
+    let _ = relay
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut relay_err);
+    let secret_part = &token[4..];
+    assert!(
+        !relay_err.is_empty() && !stderr(&out).is_empty(),
+        "trace logs were written"
+    );
+    for (what, text) in [
+        ("relay log", relay_err),
+        ("listen log", stderr(&out)),
+        ("listen output", stdout(&out)),
+    ] {
+        assert!(!text.contains(secret_part), "the token is in the {what}");
+    }
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+        assert!(
+            !bytes
+                .windows(secret_part.len())
+                .any(|w| w == secret_part.as_bytes()),
+            "the token is in a file"
+        );
+    }
 }
