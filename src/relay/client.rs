@@ -154,6 +154,12 @@ pub fn consumer_name(db: &std::path::Path, host: &str) -> String {
     format!("{host}-{}", hex::encode(&digest[..4]))
 }
 
+/// How long a stream may stay silent, given the relay's heartbeat interval; a hostile value
+/// is clamped to between 100 ms and an hour. Pure.
+pub fn dead_after(heartbeat_ms: u64) -> Duration {
+    Duration::from_millis(heartbeat_ms.clamp(100, 3_600_000)) * DEAD_AFTER_HEARTBEATS
+}
+
 /// How long to wait before reconnect number `attempt` (0-based): doubling from `initial`,
 /// capped at `max`. Pure; the caller adds jitter.
 pub fn backoff_delay(attempt: u32, initial: Duration, max: Duration) -> Duration {
@@ -436,8 +442,7 @@ async fn read_stream(
                 Frame::Heartbeat => {}
                 Frame::Hello(h) => {
                     worked = true;
-                    silent_limit =
-                        Duration::from_millis(h.heartbeat_ms.max(100)) * DEAD_AFTER_HEARTBEATS;
+                    silent_limit = dead_after(h.heartbeat_ms);
                     catch_up.store(h.last_seq, Ordering::SeqCst);
                     let backlog = h.last_seq.saturating_sub(h.after);
                     if events
@@ -582,6 +587,13 @@ mod tests {
             let e = RelayUrl::parse(&bad).unwrap_err();
             assert!(e.contains("relay channel add"), "{e}");
         }
+    }
+
+    #[test]
+    fn dead_stream_timeout_is_bounded() {
+        assert_eq!(dead_after(200), Duration::from_millis(600));
+        assert_eq!(dead_after(0), Duration::from_millis(300));
+        assert_eq!(dead_after(u64::MAX), Duration::from_secs(3 * 3600));
     }
 
     #[test]
