@@ -935,3 +935,26 @@ fn the_token_is_in_no_log_and_no_file() {
         );
     }
 }
+
+#[test]
+fn binding_beyond_loopback_without_tls_warns() {
+    let (_dir, db) = tmp();
+    let mut relay = Relay::start(&db, &["--host", "0.0.0.0"]);
+    let _ = relay.child.kill();
+    let mut err = String::new();
+    let _ = relay.child.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(
+        err.contains("warning") && err.contains("without TLS") && err.contains("--tls-cert"),
+        "{err}"
+    );
+    // A port in use is a usage error naming the port.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let o = run(&["relay", "--port", &port, "--db", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("port {port}")),
+        "{}",
+        stderr(&o)
+    );
+}
