@@ -13,6 +13,7 @@ pub mod compare;
 pub mod detail_text;
 mod editor;
 pub mod event;
+pub mod fit;
 pub mod keymap;
 pub mod screen;
 mod terminal;
@@ -46,10 +47,17 @@ pub enum Command {
     Replay {
         id: CaptureId,
         resign: bool,
-        body: Option<Vec<u8>>,
+        body: Option<EditedBody>,
     },
     /// Write the capture as a fixture into `./fixtures/` and say where.
     Export { id: CaptureId },
+}
+
+/// A body from edit-and-replay, and what it is for the notices (`compacted, 174 bytes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditedBody {
+    pub bytes: Vec<u8>,
+    pub note: String,
 }
 
 /// What the TUI needs from its caller.
@@ -196,24 +204,36 @@ fn send(app: &mut App, commands: &UnboundedSender<Command>, cmd: Command) {
     }
 }
 
-/// Loads the body, lends the terminal to `$EDITOR`, and turns the outcome into an event.
+/// Loads the body, lends the terminal to `$EDITOR` (a JSON body pretty-printed), and turns the
+/// outcome into an event; [`app::update`] decides what, if anything, is sent.
 fn edit_body(
     guard: &mut terminal::TerminalGuard,
     src: &dyn CaptureSource,
     id: CaptureId,
 ) -> anyhow::Result<Event> {
-    let body = match src.capture(id) {
+    let original = match src.capture(id) {
         Ok(Some(stored)) => stored.capture.body,
-        Ok(None) => return Ok(edited(id, Err("the capture is gone from the store".into()))),
-        Err(e) => return Ok(edited(id, Err(e.to_string()))),
+        Ok(None) => {
+            return Ok(edited(
+                id,
+                Vec::new(),
+                Err("the capture is gone from the store".into()),
+            ))
+        }
+        Err(e) => return Ok(edited(id, Vec::new(), Err(e.to_string()))),
     };
     let editor = std::env::var("EDITOR").ok();
+    let text = editor::editor_text(&original);
     let result = guard
-        .suspend(|| editor::edit(&body, editor.as_deref()))
+        .suspend(|| editor::edit(&text, editor.as_deref()))
         .context("cannot take the terminal back after the editor")?;
-    Ok(edited(id, result))
+    Ok(edited(id, original, result))
 }
 
-fn edited(id: CaptureId, body: Result<Vec<u8>, String>) -> Event {
-    Event::Edited { id, body }
+fn edited(id: CaptureId, original: Vec<u8>, edited: Result<Vec<u8>, String>) -> Event {
+    Event::Edited {
+        id,
+        original,
+        edited,
+    }
 }
