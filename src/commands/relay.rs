@@ -14,7 +14,7 @@ use crate::config::usage;
 use crate::relay::limit::Rate;
 use crate::relay::server::{self, RelayConfig, RelayParts};
 use crate::relay::store::{spawn_relay_writer, RelayStore};
-use crate::store::OpenMode;
+use crate::store::{Durability, OpenMode};
 
 /// File name of the relay's default database inside the platform data directory.
 pub const DEFAULT_RELAY_DB_FILE: &str = "hookscope-relay.db";
@@ -92,9 +92,12 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::json!({"event": "listening", "url": url}));
         } else {
             println!(
-                "hookscope relay listening on {url}\n  database:  {} (durability {:?})\n  senders post to {url}/c/CHANNEL/...; 'hookscope relay channel add' creates one\n  Ctrl-C stops",
+                "hookscope relay listening on {url}\n  database:  {} (durability {})\n  senders post to {url}/c/CHANNEL/...; 'hookscope relay channel add' creates one\n  Ctrl-C stops",
                 db.display(),
-                args.durability
+                match args.durability {
+                    Durability::Full => "full: fsync before every answer",
+                    Durability::Normal => "normal: survives a crash of the relay, not of the machine",
+                }
             );
         }
         server::serve(

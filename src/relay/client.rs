@@ -443,8 +443,10 @@ async fn read_stream(
                 Frame::Hello(h) => {
                     worked = true;
                     silent_limit = dead_after(h.heartbeat_ms);
-                    catch_up.store(h.last_seq, Ordering::SeqCst);
                     let backlog = h.last_seq.saturating_sub(h.after);
+                    // Nothing waiting: "connected" says it all; no "caught up" later.
+                    let target = if backlog == 0 { u64::MAX } else { h.last_seq };
+                    catch_up.store(target, Ordering::SeqCst);
                     if events
                         .send(ClientEvent::State(ConnState::Connected { backlog }))
                         .await
