@@ -61,13 +61,13 @@ pub async fn feed(
                 });
             }
             ClientEvent::Gap(g) => {
-                let _ = reports.send(Report::Notice {
-                    text: format!(
-                        "relay: deliveries #{}..#{} were deleted by the relay's --retention before this laptop read them",
-                        g.from, g.to
-                    ),
-                    error: true,
-                });
+                let text = format!(
+                    "relay: deliveries #{}..#{} were deleted by the relay's --retention before this laptop read them",
+                    g.from, g.to
+                );
+                // The log has it with --json too, where notices are not printed.
+                tracing::warn!("{text}");
+                let _ = reports.send(Report::Notice { text, error: true });
             }
             ClientEvent::Delivery(d, reply) => {
                 let outcome = match tokio::task::block_in_place(|| store.relayed(&channel, d.seq)) {
