@@ -69,8 +69,9 @@ pub struct TuiContext {
     /// `DOCVER only`: which event types are forwarded, when not all.
     pub forward_events: Option<String>,
     pub secrets_loaded: usize,
-    /// Signs what `c` copies (the first secret given), so the curl command is accepted now.
-    pub resign_with: Option<crate::signature::Secret>,
+    /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
+    /// secret of its own scheme (`signature::secret_for`).
+    pub resign_with: Vec<crate::signature::Secret>,
     pub reports: ReportRx,
     pub commands: UnboundedSender<Command>,
 }
@@ -134,7 +135,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         }
         if let Some(req) = app.take_copy_request() {
             let how = CopyHow {
-                secret: ctx.resign_with.as_ref(),
+                secrets: &ctx.resign_with,
                 to: copy_to.as_ref(),
                 now_s: chrono::Utc::now().timestamp(),
                 osc52: !clipboard::known_unsupported(|k| std::env::var(k).ok()),
@@ -147,10 +148,10 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a copy needs besides the capture: the signing secret, where the curl should go, the
+/// What a copy needs besides the capture: the secrets to re-sign with (the capture's scheme's first), where the curl should go, the
 /// time to sign at, and whether this terminal takes OSC 52 at all.
 struct CopyHow<'a> {
-    secret: Option<&'a crate::signature::Secret>,
+    secrets: &'a [crate::signature::Secret],
     to: Option<&'a http::Uri>,
     now_s: i64,
     osc52: bool,
@@ -174,7 +175,11 @@ fn copy(
         req.id,
         &stored.capture,
         req.what,
-        how.secret.map(|s| (s, how.now_s)),
+        crate::signature::secret_for(
+            crate::signature::Scheme::detect(&stored.capture.headers),
+            how.secrets,
+        )
+        .map(|s| (s, how.now_s)),
         how.to,
     );
     let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
