@@ -899,12 +899,24 @@ fn the_token_is_in_no_log_and_no_file() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Polled only once listen has created and migrated its database.
+    let mut out_reader = BufReader::new(listen.stdout.take().unwrap());
+    let mut first = String::new();
+    out_reader.read_line(&mut first).unwrap();
     wait_until("the delivery on the laptop", || {
-        db.exists() && list_json(&db, &[]).len() == 1
+        list_json(&db, &[]).len() == 1
     });
     std::thread::sleep(Duration::from_millis(500));
     let _ = listen.kill();
-    let out = listen.wait_with_output().unwrap();
+    let mut listen_out = first;
+    let _ = out_reader.read_to_string(&mut listen_out);
+    let mut listen_err = String::new();
+    let _ = listen
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut listen_err);
+    let _ = listen.wait();
     let _ = relay.child.kill();
     let mut relay_err = String::new();
     let _ = relay
@@ -915,13 +927,13 @@ fn the_token_is_in_no_log_and_no_file() {
         .read_to_string(&mut relay_err);
     let secret_part = &token[4..];
     assert!(
-        !relay_err.is_empty() && !stderr(&out).is_empty(),
+        !relay_err.is_empty() && !listen_err.is_empty(),
         "trace logs were written"
     );
     for (what, text) in [
         ("relay log", relay_err),
-        ("listen log", stderr(&out)),
-        ("listen output", stdout(&out)),
+        ("listen log", listen_err),
+        ("listen output", listen_out),
     ] {
         assert!(!text.contains(secret_part), "the token is in the {what}");
     }
