@@ -146,6 +146,7 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                     rejected: None,
                     peer: Some("127.0.0.1:50000".into()),
                     source: Source::Live,
+                    relay: None,
                     verdict,
                     diagnostics: None,
                 }

@@ -19,7 +19,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, Source};
+use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, RelayOrigin, Source};
 use crate::forward::{
     forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
 };
@@ -47,6 +47,8 @@ pub struct Received {
     /// Milliseconds since the Unix epoch, UTC, when the request began to arrive.
     pub received_at_ms: i64,
     pub source: Source,
+    /// For a delivery that came through a relay: where it sits there.
+    pub relay: Option<RelayOrigin>,
 }
 
 /// What the sender is told, for the transport to put on the wire. Uses the `http` crate's
@@ -160,12 +162,14 @@ impl Intake {
     /// Takes one delivery in: build, verify, commit, report, then answer or forward.
     pub async fn receive(&self, received: Received) -> Answer {
         let peer = received.peer;
-        let capture = build_capture(
-            received,
-            &self.secrets,
-            self.tolerance_s,
-            chrono::Utc::now().timestamp(),
-        );
+        // A relayed delivery is judged as of its arrival at the relay, however long it waited.
+        let now_s = match &received.relay {
+            Some(r) => r.received_at_ms.div_euclid(1000),
+            None => chrono::Utc::now().timestamp(),
+        };
+        // The relay answered its sender long ago: nobody waits for the app's answer.
+        let relayed = received.relay.is_some();
+        let capture = build_capture(received, &self.secrets, self.tolerance_s, now_s);
         // Built before the capture moves to the writer: the body's one clone.
         let outgoing = match (&self.forward, &capture.rejected) {
             (Some(f), None) if f.events.forwards(capture.event.event_type.as_deref()) => {
@@ -201,7 +205,7 @@ impl Intake {
         let _ = self.reports.send(Report::Captured(summary));
         let mut answer = match forward {
             None => json_answer(StatusCode::OK, json!({ "id": id })),
-            Some((f, target, out)) => forward_and_answer(f, id, target, out).await,
+            Some((f, target, out)) => forward_and_answer(f, id, target, out, relayed).await,
         };
         if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
             answer.headers.insert(CAPTURE_HEADER, v);
@@ -235,6 +239,7 @@ pub fn build_capture(
         rejected: received.rejection,
         peer: received.peer.map(|p| p.to_string()),
         source: received.source,
+        relay: received.relay,
         event,
         // Judged just below, by the step import shares.
         verdict: Verdict::Unsigned,
@@ -253,9 +258,16 @@ pub fn verify(capture: &mut Capture, secrets: &[Secret], tolerance_s: u64, now_s
 }
 
 /// Forwards an accepted capture: the sender gets an ack at once, or the app's answer.
-async fn forward_and_answer(f: &Forwarding, id: i64, target: Uri, out: Outgoing) -> Answer {
+async fn forward_and_answer(
+    f: &Forwarding,
+    id: i64,
+    target: Uri,
+    out: Outgoing,
+    relayed: bool,
+) -> Answer {
     let shipment = Shipment::forward(id, out);
-    match f.respond {
+    let respond = if relayed { Respond::Ack } else { f.respond };
+    match respond {
         Respond::Ack => {
             let recorder = f.recorder.clone();
             tokio::spawn(async move {

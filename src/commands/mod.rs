@@ -7,6 +7,7 @@ mod import;
 mod listen;
 mod purge;
 mod read;
+mod relay;
 mod replay;
 mod send;
 mod stats;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
+        Command::Relay(args) => relay::run(args),
         Command::Check(args) => check::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),

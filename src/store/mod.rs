@@ -2,7 +2,7 @@
 //! Bodies and header bytes are BLOBs, kept exactly as received.
 
 mod codec;
-mod files;
+pub(crate) mod files;
 mod identical;
 mod purge;
 mod schema;
@@ -154,6 +154,23 @@ pub enum OpenMode {
     Existing,
 }
 
+/// A relay origin from its columns; `None` unless all are there.
+fn relay_origin(
+    url: Option<String>,
+    channel: Option<String>,
+    seq: Option<i64>,
+    received_at_ms: Option<i64>,
+    verdict: Option<String>,
+) -> Option<crate::capture::RelayOrigin> {
+    Some(crate::capture::RelayOrigin {
+        url: url?,
+        channel: channel?,
+        seq: seq?.max(0) as u64,
+        received_at_ms: received_at_ms?,
+        verdict,
+    })
+}
+
 /// Filters for `list`, the TUI's window and exports.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListQuery {
@@ -295,8 +312,10 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO captures (received_at_ms, method, path, query, headers, body,
                        body_size, truncated, rejected_status, rejected_reason, peer, source,
-                       event_type, event_id, verdict, verdict_json, diagnostics, scheme)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                       event_type, event_id, verdict, verdict_json, diagnostics, scheme,
+                       relay_url, relay_channel, relay_seq, relay_received_at_ms, relay_verdict)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                       ?19, ?20, ?21, ?22, ?23)",
                 )
                 .map_err(err)?;
             for c in captures {
@@ -319,6 +338,11 @@ impl Store {
                     encode_verdict(&c.verdict),
                     c.diagnostics.as_ref().map(to_json_text),
                     c.verdict.scheme().map(Scheme::name),
+                    c.relay.as_ref().map(|r| r.url.as_str()),
+                    c.relay.as_ref().map(|r| r.channel.as_str()),
+                    c.relay.as_ref().map(|r| r.seq.min(i64::MAX as u64) as i64),
+                    c.relay.as_ref().map(|r| r.received_at_ms),
+                    c.relay.as_ref().and_then(|r| r.verdict.as_deref()),
                 ])
                 .map_err(err)?;
                 ids.push(tx.last_insert_rowid());
@@ -437,6 +461,31 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The highest relay sequence of `channel` stored here (0: none): `listen --relay` resumes
+    /// after it. Relayed captures are committed in sequence order, so everything up to it is in.
+    pub fn relay_position(&self, channel: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(MAX(relay_seq), 0) FROM captures WHERE relay_channel = ?1",
+                [channel],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The capture already stored for a relay delivery, if any.
+    pub fn relayed(&self, channel: &str, seq: u64) -> Result<Option<CaptureId>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM captures WHERE relay_channel = ?1 AND relay_seq = ?2",
+                params![channel, seq.min(i64::MAX as u64) as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// The summary of one capture.
     pub fn summary(&self, id: CaptureId) -> Result<Option<CaptureSummary>, StoreError> {
         let sql = format!("SELECT {SUMMARY_COLUMNS} FROM captures c WHERE c.id = ?1");
@@ -453,7 +502,8 @@ impl Store {
             .query_row(
                 "SELECT received_at_ms, method, path, query, headers, body, body_size, truncated,
                         rejected_status, rejected_reason, peer, source, event_type, event_id,
-                        verdict_json, diagnostics, scheme
+                        verdict_json, diagnostics, scheme, relay_url, relay_channel, relay_seq,
+                        relay_received_at_ms, relay_verdict
                  FROM captures WHERE id = ?1",
                 [id],
                 |r| {
@@ -471,6 +521,13 @@ impl Store {
                             rejected: rejection(r.get(8)?, r.get(9)?),
                             peer: r.get(10)?,
                             source: Source::parse(&r.get::<_, String>(11)?),
+                            relay: relay_origin(
+                                r.get(17)?,
+                                r.get(18)?,
+                                r.get(19)?,
+                                r.get(20)?,
+                                r.get(21)?,
+                            ),
                             event: EventInfo {
                                 event_type: r.get(12)?,
                                 event_id: r.get(13)?,

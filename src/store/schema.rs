@@ -74,6 +74,14 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT INTO captures_fts (captures_fts, rank) VALUES ('secure-delete', 1);
     INSERT INTO captures_fts (captures_fts) VALUES ('rebuild');
     CREATE INDEX attempts_by_status_class ON attempts(status / 100, capture_id);",
+    // 5: where a relayed capture came from; at most one capture per relay channel + sequence
+    "ALTER TABLE captures ADD COLUMN relay_url TEXT;
+    ALTER TABLE captures ADD COLUMN relay_channel TEXT;
+    ALTER TABLE captures ADD COLUMN relay_seq INTEGER;
+    ALTER TABLE captures ADD COLUMN relay_received_at_ms INTEGER;
+    ALTER TABLE captures ADD COLUMN relay_verdict TEXT;
+    CREATE UNIQUE INDEX captures_by_relay ON captures(relay_channel, relay_seq)
+        WHERE relay_channel IS NOT NULL;",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

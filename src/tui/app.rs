@@ -20,6 +20,7 @@ use super::{Command, EditedBody};
 use crate::capture::{now_ms, Attempt, CaptureId};
 use crate::diff::{self, pick_replay, ReplayPick, Side};
 use crate::query::{Query, QueryError};
+use crate::relay::client::ConnState;
 use crate::report::Report;
 use crate::signature::Status;
 use crate::stats::Totals;
@@ -149,6 +150,8 @@ pub struct App {
     pub setup: Setup,
     /// `None` until the first probe of the forward target reports.
     pub reachable: Option<bool>,
+    /// The relay's public URL and what its client is doing, with `listen --relay`.
+    pub relay: Option<(String, ConnState)>,
     pub tally: Tally,
     /// Verdicts, the app's answers and its latency since start.
     pub totals: Totals,
@@ -181,6 +184,7 @@ impl App {
             keymap: Keymap::default(),
             setup,
             reachable: None,
+            relay: None,
             tally: Tally::default(),
             window: Window::default(),
             filter: Filter::default(),
@@ -445,6 +449,7 @@ fn on_report(app: &mut App, report: Report) {
         }
         Report::TargetReachable(up) => app.reachable = Some(up),
         Report::Notice { text, error } => app.say(text, error),
+        Report::Relay { url, state } => app.relay = Some((url, state)),
     }
 }
 

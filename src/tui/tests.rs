@@ -689,6 +689,41 @@ fn q_and_ctrl_c_quit() {
 }
 
 #[test]
+fn relay_state_shows_in_the_header() {
+    let f = fixture();
+    let mut app = app(1);
+    let url = "https://relay.example.com/c/AAAAAAAAAAAAAAAAAAAAAA".to_string();
+    drive(
+        &mut app,
+        &f.store,
+        [Event::Report(Report::Relay {
+            url: url.clone(),
+            state: crate::relay::client::ConnState::Connected { backlog: 3 },
+        })],
+    );
+    let screen = format!("{:?}", draw(&app).backend().buffer());
+    assert!(
+        screen.contains("relay connected, catching up on 3"),
+        "{screen}"
+    );
+    drive(
+        &mut app,
+        &f.store,
+        [Event::Report(Report::Relay {
+            url,
+            state: crate::relay::client::ConnState::Refused {
+                reason: "token rejected (401)".into(),
+            },
+        })],
+    );
+    let screen = format!("{:?}", draw(&app).backend().buffer());
+    assert!(
+        screen.contains("relay stopped: token rejected (401)"),
+        "{screen}"
+    );
+}
+
+#[test]
 fn reports_update_header_rows_and_detail() {
     let f = fixture();
     let mut app = app(1);
