@@ -19,7 +19,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, Source};
+use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, RelayOrigin, Source};
 use crate::forward::{
     forward_request, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
 };
@@ -48,6 +48,8 @@ pub struct Received {
     /// Milliseconds since the Unix epoch, UTC, when the request began to arrive.
     pub received_at_ms: i64,
     pub source: Source,
+    /// For a delivery that came through a relay: where it sits there.
+    pub relay: Option<RelayOrigin>,
 }
 
 /// What the sender is told, for the transport to put on the wire. Uses the `http` crate's
@@ -173,12 +175,14 @@ impl Intake {
     /// Takes one delivery in: build, verify, commit, report, then answer or forward.
     pub async fn receive(&self, received: Received) -> Answer {
         let peer = received.peer;
-        let mut capture = build_capture(
-            received,
-            &self.secrets,
-            self.tolerance_s,
-            chrono::Utc::now().timestamp(),
-        );
+        // A relayed delivery is judged as of its arrival at the relay, however long it waited.
+        let now_s = match &received.relay {
+            Some(r) => r.received_at_ms.div_euclid(1000),
+            None => chrono::Utc::now().timestamp(),
+        };
+        // The relay answered its sender long ago: nobody waits for the app's answer.
+        let relayed = received.relay.is_some();
+        let mut capture = build_capture(received, &self.secrets, self.tolerance_s, now_s);
         let route = match (&self.forward, &capture.rejected) {
             (Some(f), None) => f.routes.pick(
                 &capture.path,
@@ -220,6 +224,8 @@ impl Intake {
         let mut answer = match forward {
             None => json_answer(StatusCode::OK, json!({ "id": id })),
             Some((respond, recorder, target, out)) => {
+                // The relay answered its sender long ago: nobody waits for the app's answer.
+                let respond = if relayed { Respond::Ack } else { respond };
                 forward_and_answer(respond, recorder, id, target, out).await
             }
         };
@@ -255,6 +261,7 @@ pub fn build_capture(
         rejected: received.rejection,
         peer: received.peer.map(|p| p.to_string()),
         source: received.source,
+        relay: received.relay,
         event,
         // Judged just below, by the step import shares.
         verdict: Verdict::Unsigned,

@@ -15,6 +15,8 @@ pub mod headers;
 pub mod intake;
 pub mod listener;
 pub mod output;
+pub mod query;
+pub mod relay;
 pub mod report;
 pub mod routes;
 pub mod sample;

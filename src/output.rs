@@ -497,6 +497,18 @@ pub fn show_json(c: &StoredCapture, attempts: &[Attempt]) -> Value {
         m.insert("body".into(), json!(std::str::from_utf8(&cap.body).ok()));
         m.insert("body_base64".into(), json!(b64.encode(&cap.body)));
         m.insert("diagnostics".into(), json!(cap.diagnostics));
+        if let Some(r) = &cap.relay {
+            m.insert(
+                "relay".into(),
+                json!({
+                    "url": r.url,
+                    "channel": r.channel,
+                    "seq": r.seq,
+                    "received_at": crate::capture::rfc3339_ms(r.received_at_ms),
+                    "verdict": r.verdict,
+                }),
+            );
+        }
         m.insert(
             "attempts".into(),
             Value::Array(attempts.iter().map(Attempt::to_json).collect()),

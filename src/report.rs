@@ -22,6 +22,11 @@ pub enum Report {
     TargetReachable(bool),
     /// A one-line message for the user (an export's path, a failed replay, ...).
     Notice { text: String, error: bool },
+    /// What the relay client is doing: `url` is the public URL senders post to.
+    Relay {
+        url: String,
+        state: crate::relay::client::ConnState,
+    },
 }
 
 /// Sending half of the report stream.

@@ -11,8 +11,52 @@ use crate::config::{self, db_path, secrets, usage};
 use crate::config_file::Listen;
 use crate::intake::{EventFilter, ForwardConfig, IntakeConfig, Respond};
 use crate::listener::ListenConfig;
+use crate::relay::client::{consumer_name, ClientConfig, ReadToken, RelayUrl};
 use crate::routes::{Route, RouteTable, Rule};
 use crate::session::{self, Output, Settings};
+
+/// Largest body the relay client accepts in one event, whatever the local --max-body: the
+/// relay decided what to accept, and refusing it here would stall the stream for good.
+const RELAY_MAX_BODY: usize = 256 * 1024 * 1024;
+/// First reconnect delay, doubling up to [`RELAY_BACKOFF_MAX`]; `HOOKSCOPE_RELAY_BACKOFF_MS`
+/// overrides it (tests).
+const RELAY_BACKOFF: Duration = Duration::from_millis(500);
+const RELAY_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// `--relay`, `--relay-token`, `--ca-cert` as a relay client's settings.
+fn relay_client(
+    args: &crate::cli::RelayClientArgs,
+    ca_cert: Option<&std::path::Path>,
+    db: &std::path::Path,
+) -> anyhow::Result<Option<ClientConfig>> {
+    let Some(url) = &args.relay else {
+        return Ok(None);
+    };
+    let url = RelayUrl::parse(url).map_err(|e| usage(format!("--relay: {e}")))?;
+    let token = args.relay_token.as_deref().ok_or_else(|| {
+        usage("--relay needs the channel's read token: pass --relay-token TOKEN or set HOOKSCOPE_RELAY_TOKEN ('hookscope relay channel add' printed it)")
+    })?;
+    let token = ReadToken::new(token).map_err(|e| usage(format!("--relay-token: {e}")))?;
+    let tls = crate::tls::client_config(ca_cert).map_err(|e| usage(format!("--ca-cert: {e}")))?;
+    let backoff = std::env::var("HOOKSCOPE_RELAY_BACKOFF_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(RELAY_BACKOFF);
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .unwrap_or_default();
+    Ok(Some(ClientConfig {
+        url,
+        token,
+        consumer: consumer_name(db, host.trim()),
+        tls,
+        backoff_initial: backoff,
+        backoff_max: RELAY_BACKOFF_MAX.max(backoff),
+        max_body: RELAY_MAX_BODY,
+    }))
+}
 
 const DEFAULT_HOST: &str = "127.0.0.1";
 const DEFAULT_TOLERANCE_S: u64 = 300;
@@ -111,11 +155,17 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     } else {
         Output::Headless { json: args.json }
     };
+    let relay = relay_client(
+        &args.relay,
+        set.ca_cert.as_deref().map(std::path::Path::new),
+        &db,
+    )?;
     let settings = Settings {
         db,
         durability: args.durability,
         listen,
         output,
+        relay,
     };
     let rt = super::runtime()?;
     rt.block_on(async move {

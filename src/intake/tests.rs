@@ -25,6 +25,7 @@ fn received(headers: Vec<HeaderPair>, body: &[u8]) -> Received {
         peer: Some("127.0.0.9:5555".parse().unwrap()),
         received_at_ms: now_ms(),
         source: Source::Live,
+        relay: None,
     }
 }
 

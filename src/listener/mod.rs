@@ -5,7 +5,7 @@
 
 mod head;
 
-pub use head::parse_head;
+pub use head::{parse_head, HeadRecorder, RecordingIo};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -26,7 +26,6 @@ use crate::capture::{now_ms, Rejection, Source};
 use crate::intake::{Answer, Intake, IntakeConfig, Received};
 use crate::report::ReportTx;
 use crate::store::Writer;
-use head::{HeadRecorder, RecordingIo};
 
 /// Default `--max-body`.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
@@ -152,6 +151,7 @@ async fn handle(
         peer: Some(peer),
         received_at_ms,
         source: Source::Live,
+        relay: None,
     };
     to_http(shared.intake.receive(received).await)
 }

@@ -16,6 +16,7 @@ pub const NOT_FORWARDED: &str = "not forwarded: event type not selected";
 pub const NO_ROUTE: &str = "not forwarded: no route";
 use crate::listener::ListenConfig;
 use crate::output;
+use crate::relay::client::{state_text, ConnState};
 use crate::report::{Report, ReportRx};
 use crate::stats::Totals;
 
@@ -177,6 +178,7 @@ impl Headless {
                 }
                 None => return vec![],
             },
+            Report::Relay { url, state } => return vec![relay_line(&url, &state, self.json)],
             Report::Notice { text, error } if !self.json => {
                 return vec![if error {
                     format!("error: {text}")
@@ -206,6 +208,27 @@ impl Headless {
             }
         }
     }
+}
+
+/// One line about the relay connection: `{"event":"relay",...}` with `json`.
+fn relay_line(url: &str, state: &ConnState, json: bool) -> String {
+    let (text, trouble) = state_text(state);
+    if !json {
+        let prefix = if trouble { "error: " } else { "" };
+        return format!("{prefix}relay {url}: {text}");
+    }
+    let name = match state {
+        ConnState::Connecting => "connecting",
+        ConnState::Connected { .. } => "connected",
+        ConnState::CaughtUp => "caught_up",
+        ConnState::Reconnecting { .. } => "reconnecting",
+        ConnState::Refused { .. } => "refused",
+    };
+    let mut v = serde_json::json!({"event": "relay", "url": url, "state": name, "detail": text});
+    if let ConnState::Connected { backlog } = state {
+        v["backlog"] = serde_json::json!(backlog);
+    }
+    v.to_string()
 }
 
 #[cfg(test)]

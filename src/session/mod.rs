@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::forward::{Attempts, Forwarder, Recorder};
+use crate::intake::Intake;
 use crate::listener::{self, ListenConfig};
 use crate::report::{self, Report, ReportRx, ReportTx};
 use crate::signature::Secret;
@@ -38,6 +39,8 @@ pub struct Settings {
     pub durability: Durability,
     pub listen: ListenConfig,
     pub output: Output,
+    /// `listen --relay`: also take in what this relay channel holds.
+    pub relay: Option<crate::relay::client::ClientConfig>,
 }
 
 /// Serves on `socket` until Ctrl-C or SIGTERM (or the UI quits), then lets in-flight requests
@@ -48,6 +51,7 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         durability,
         listen: cfg,
         output,
+        relay,
     } = settings;
     let local = socket
         .local_addr()
@@ -74,13 +78,24 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
             });
         }
     }
+    let relay_url = relay.as_ref().map(|r| r.url.ingest());
     let json = match output {
         Output::Tui => {
-            return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), url, db).await
+            let r = run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), url, db, relay);
+            return r.await;
         }
         Output::Headless { json } => json,
     };
-    let intro = intro(&url, &db, &cfg);
+    let mut intro = intro(&url, &db, &cfg);
+    if let Some(r) = relay_url {
+        intro = intro.replacen(
+            "\n  Ctrl-C stops",
+            &format!(
+                "\n  relay:    {r} (resumes after the last delivery stored here)\n  Ctrl-C stops"
+            ),
+            1,
+        );
+    }
     let forwarding = cfg.intake.forward.clone();
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
@@ -92,10 +107,12 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         println!("{intro}");
     }
     let _ = tx.send(Report::Listening { url });
+    let relay = spawn_feed(relay, &cfg, &writer, &tx, &db);
 
     listener::serve(socket, cfg, writer, tx, shutdown_signal()).await;
+    stop_relay(relay).await;
 
-    // serve() has dropped every writer handle and report sender by now.
+    // serve() and the relay feed have dropped every writer handle and report sender by now.
     tokio::task::spawn_blocking(move || {
         let _ = writer_thread.join();
         let _ = printer.join();
@@ -159,7 +176,33 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Starts `listen --relay`'s feed with an intake of its own on the same writer and reports.
+fn spawn_feed(
+    relay: Option<crate::relay::client::ClientConfig>,
+    cfg: &ListenConfig,
+    writer: &Writer,
+    reports: &ReportTx,
+    db: &std::path::Path,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let r = relay?;
+    let intake = Intake::new(cfg.intake.clone(), writer.clone(), reports.clone());
+    let (db, reports) = (db.to_path_buf(), reports.clone());
+    Some(tokio::spawn(async move {
+        // A refusal is reported (the UI header, the log); the local port keeps serving.
+        let _ = crate::relay::feed::feed(r, &db, intake, reports).await;
+    }))
+}
+
+/// Ends the relay feed: what it committed is committed; the rest comes again next time.
+async fn stop_relay(relay: Option<tokio::task::JoinHandle<()>>) {
+    if let Some(task) = relay {
+        task.abort();
+        let _ = task.await;
+    }
+}
+
 /// Serves with the terminal UI as the consumer of reports. Quitting the UI stops the listener.
+#[allow(clippy::too_many_arguments)]
 async fn run_with_tui(
     socket: tokio::net::TcpListener,
     cfg: ListenConfig,
@@ -168,6 +211,7 @@ async fn run_with_tui(
     (tx, rx): (ReportTx, ReportRx),
     url: String,
     db: PathBuf,
+    relay: Option<crate::relay::client::ClientConfig>,
 ) -> anyhow::Result<()> {
     // One catch-all route: replays go there; with routes, each capture's last target (its
     // route's).
@@ -205,6 +249,7 @@ async fn run_with_tui(
         .clone()
         .map(|t| tokio::spawn(probe_target(t, tx.clone())));
     let _ = tx.send(Report::Listening { url: url.clone() });
+    let relay = spawn_feed(relay, &cfg, &writer, &tx, &db);
     let ctx = TuiContext {
         db_path: db.clone(),
         listen_url: Some(url),
@@ -238,6 +283,7 @@ async fn run_with_tui(
         }
     };
     listener::serve(socket, cfg, writer, tx, stop).await;
+    stop_relay(relay).await;
     // Drop the last writer handles and report senders so the writer thread can finish.
     effects.abort();
     if let Some(p) = probe {

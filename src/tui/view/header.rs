@@ -1,4 +1,5 @@
-//! Two lines: where hookscope listens and forwards, then the verdict tally and list state.
+//! Two lines: where hookscope listens, relays and forwards, then the relay's state, the verdict
+//! tally and list state.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -21,6 +22,8 @@ const RANK_MARK: u8 = 2;
 const RANK_FOLLOW: u8 = 3;
 const RANK_ANSWERS: u8 = 4;
 const RANK_SINCE: u8 = 5;
+const RANK_RELAY_STATE: u8 = 0;
+const RANK_RELAY_URL: u8 = 1;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
@@ -103,6 +106,28 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ],
         ),
     ];
+    // With `listen --relay`: its state leads the second line, its public URL joins the first.
+    if let Some((url, state)) = &app.relay {
+        let (text, bad) = crate::relay::client::state_text(state);
+        let style = if bad { t.error() } else { t.ok() };
+        second.insert(
+            0,
+            (
+                RANK_RELAY_STATE,
+                vec![Span::styled("relay ", t.dim()), Span::styled(text, style)],
+            ),
+        );
+        top.insert(
+            2,
+            (
+                RANK_RELAY_URL,
+                vec![
+                    Span::styled("relay ", t.dim()),
+                    Span::styled(url.clone(), t.accent()),
+                ],
+            ),
+        );
+    }
     if app.detail.is_none() && app.window.more_above() {
         second.push((
             RANK_NEWER_ABOVE,
