@@ -25,6 +25,7 @@ fn main() -> anyhow::Result<()> {
         listen_url: None,
         forward_target: None,
         secrets_loaded,
+        dev_secret: false,
         reports,
         commands,
     })?;

@@ -80,6 +80,7 @@ pub struct DbArgs {
 #[derive(Debug, Args, Clone)]
 pub struct SecretArgs {
     /// Dataspike signing secret 'whsec_<hex>'; repeat for rotation (first = current)
+    /// [default: the local development secret, where the command uses one]
     #[arg(
         long = "secret",
         env = "HOOKSCOPE_SECRET",
@@ -313,7 +314,7 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 #[command(
     group(clap::ArgGroup::new("what").args(["fixtures", "event", "list"]).required(true)),
-    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every delivery got a 2xx, 1 otherwise."
+    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with the local development secret (made once in the config directory; listen without a secret verifies with the same one). It is never printed.\nExit status: 0 when every delivery got a 2xx, 1 otherwise."
 )]
 pub struct SendArgs {
     /// Fixture files to send (written by 'hookscope export' or by hand)

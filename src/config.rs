@@ -54,6 +54,45 @@ pub fn secrets(texts: &[String]) -> anyhow::Result<Vec<Secret>> {
     parse_secrets(&texts, "--secret").map_err(usage)
 }
 
+/// The secrets a command signs and verifies with, and whether they are the local development
+/// secret (then `dev_secret` is its file, for the labels that say so).
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    pub list: Vec<Secret>,
+    pub dev_secret: Option<PathBuf>,
+}
+
+/// `--secret`/`HOOKSCOPE_SECRET`, else the local development secret (made on first use): for
+/// `listen`, `send`, `replay`, `tui` and `check`. A real secret always wins.
+pub fn secrets_or_dev(texts: &[String]) -> anyhow::Result<Secrets> {
+    let list = secrets(texts)?;
+    if !list.is_empty() {
+        return Ok(Secrets {
+            list,
+            dev_secret: None,
+        });
+    }
+    let path = crate::devsecret::default_path().map_err(|e| {
+        usage(format!(
+            "{e}: pass --secret whsec_... or set HOOKSCOPE_SECRET"
+        ))
+    })?;
+    let secret = crate::devsecret::load_or_create(&path)
+        .map_err(|e| anyhow::anyhow!("{e}; or pass --secret whsec_... or set HOOKSCOPE_SECRET"))?;
+    Ok(Secrets {
+        list: vec![secret],
+        dev_secret: Some(path),
+    })
+}
+
+/// How the local development secret is named wherever it is used: never the secret itself.
+pub fn dev_secret_label(path: &Path) -> String {
+    format!(
+        "the local development secret (not a Dataspike secret; pass --secret for real deliveries), kept in '{}'",
+        path.display()
+    )
+}
+
 /// What to do on the command line about a failure from below, which never names a flag: the
 /// end of the message `main` prints, separator included.
 pub fn advice(e: &anyhow::Error) -> Option<&'static str> {

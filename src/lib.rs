@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod devsecret;
 pub mod export;
 pub mod fixture;
 pub mod forward;

@@ -230,7 +230,7 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     assert!(t >= before && t <= now());
     assert_eq!(header, sign(SECRET, t, VECTOR_BODY.as_bytes()));
 
-    // --resign without a secret is a clear usage error.
+    // --resign without a secret signs with the local development secret.
     let o = run(&[
         "replay",
         &first.to_string(),
@@ -240,8 +240,14 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
         "--db",
         dbs,
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("need a secret"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = app.received();
+    let header = got.last().unwrap().header("x-webhook-signature").unwrap();
+    let t: i64 = header[2..header.find(',').unwrap()].parse().unwrap();
+    assert_eq!(
+        header,
+        sign(&dev_secret_in(config_home()), t, VECTOR_BODY.as_bytes())
+    );
 
     // Edit and replay: new body, re-signed, stored with the attempt.
     let edited = dir.path().join("edited.json");
@@ -275,12 +281,12 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     // The history of one delivery reads in order.
     let shown = show_json(&db, first);
     let attempts = shown["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 4);
+    assert_eq!(attempts.len(), 5);
     assert_eq!(attempts[0]["kind"], "forward");
-    assert_eq!(attempts[3]["kind"], "replay");
-    assert_eq!(attempts[3]["resigned"], true);
+    assert_eq!(attempts[4]["kind"], "replay");
+    assert_eq!(attempts[4]["resigned"], true);
     assert_eq!(
-        b64(attempts[3]["sent_body_base64"].as_str().unwrap()),
+        b64(attempts[4]["sent_body_base64"].as_str().unwrap()),
         b"{\"edited\":true}"
     );
 

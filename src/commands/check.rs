@@ -11,7 +11,7 @@ use crate::capture::{now_ms, AttemptKind, Capture, Source};
 use crate::check::report::{self, Totals};
 use crate::check::{self, build::Material, Answer, Probe, ProbeRequest, ProbeResult, Scheme};
 use crate::cli::CheckArgs;
-use crate::config::{self, body_file, db_path, secret_needed, secrets, target, usage};
+use crate::config::{self, body_file, db_path, dev_secret_label, secrets_or_dev, target, usage};
 use crate::forward::{attempt_from, AppResponse, ForwardError, Forwarder, Outgoing};
 use crate::sample;
 use crate::signature::{verify_capture, Secret, DEFAULT_TOLERANCE};
@@ -106,12 +106,11 @@ impl Settings {
     fn from_args(args: &CheckArgs) -> anyhow::Result<Settings> {
         let target = target("--to", &args.to)?;
         let scheme = config::scheme("--scheme", &args.scheme)?;
-        let secrets = secrets(&args.secrets.secrets)?;
-        if secrets.is_empty() {
-            return Err(secret_needed(
-                "check needs the secret your endpoint verifies with (two while rotating: the new one first)",
-            ));
+        let secrets = secrets_or_dev(&args.secrets.secrets)?;
+        if let Some(path) = &secrets.dev_secret {
+            eprintln!("probes signed with {}", dev_secret_label(path));
         }
+        let secrets = secrets.list;
         let body = match (&args.body_file, &args.event) {
             (Some(file), _) => BodySource::File {
                 path: file.clone(),

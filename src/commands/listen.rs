@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::ListenArgs;
-use crate::config::{self, db_path, secrets, usage};
+use crate::config::{self, db_path, secrets_or_dev, usage};
 use crate::intake::{ForwardConfig, IntakeConfig};
 use crate::listener::ListenConfig;
 use crate::session::{self, Output, Settings};
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets(&args.secrets.secrets)?;
+    let secrets = secrets_or_dev(&args.secrets.secrets)?;
     let forward = match &args.forward_to {
         Some(url) => Some(ForwardConfig {
             target: config::target("--forward-to", url)?,
@@ -35,7 +35,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         max_body: args.max_body,
         read_timeout: Duration::from_secs(args.read_timeout),
         intake: IntakeConfig {
-            secrets,
+            secrets: secrets.list,
             tolerance_s: args.tolerance.tolerance,
             forward,
         },
@@ -47,6 +47,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = Settings {
         db,
+        dev_secret: secrets.dev_secret,
         durability: args.durability,
         listen,
         output,

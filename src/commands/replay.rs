@@ -7,13 +7,13 @@ use std::process::ExitCode;
 
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
-use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
+use crate::config::{body_file, db_path, secret_needed, secrets_or_dev, target, usage};
 use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment};
 use crate::output::attempt_brief;
 use crate::store::{OpenMode, Store, StoreError, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets(&args.secrets.secrets)?;
+    let secrets = secrets_or_dev(&args.secrets.secrets)?.list;
     let body = args
         .body_file
         .as_deref()

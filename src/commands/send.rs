@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{is_success, now_ms, AttemptBrief};
 use crate::cli::SendArgs;
-use crate::config::{secrets, sign_secret_needed, target, usage};
+use crate::config::{dev_secret_label, secrets, secrets_or_dev, sign_secret_needed, target, usage};
 use crate::fixture::{Fixture, FixtureError, Signing};
 use crate::forward::{join_target, Forwarder, Outgoing};
 use crate::headers::HeaderPair;
@@ -60,18 +60,15 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<Vec<_>>>()?,
     };
 
-    let secret = match secrets(&args.secrets.secrets)?.into_iter().next() {
-        Some(s) => Some(s),
-        None if payloads.iter().any(Payload::needs_secret) => {
-            let (secret, text) = Secret::generate();
-            // The one place hookscope prints a secret: the user needs it to configure the
-            // receiver, and it is a throwaway made just now, not one read from anywhere.
-            eprintln!(
-                "no --secret given (or HOOKSCOPE_SECRET): signing with a new secret; configure your app with it:\n  {text}"
-            );
-            Some(secret)
+    let secret = if payloads.iter().any(Payload::needs_secret) {
+        let secrets = secrets_or_dev(&args.secrets.secrets)?;
+        if let Some(path) = &secrets.dev_secret {
+            // Named, never printed: `listen` without a secret verifies with the same file.
+            eprintln!("signing with {}", dev_secret_label(path));
         }
-        None => None,
+        secrets.list.into_iter().next()
+    } else {
+        secrets(&args.secrets.secrets)?.into_iter().next()
     };
 
     let plan = Arc::new(Plan {

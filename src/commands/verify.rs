@@ -57,7 +57,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         write!(
             out,
             "{}",
-            verdict_text(&verdict, diag.as_ref(), Some((now, "check")))
+            verdict_text(&verdict, diag.as_ref(), Some((now, "check")), false)
         )?;
     }
     out.flush()?;

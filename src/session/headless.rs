@@ -11,12 +11,21 @@ use crate::output;
 use crate::report::{Report, ReportRx};
 
 /// The lines printed at start: where to send, where captures go, what is checked.
-pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
+pub fn intro(
+    url: &str,
+    db: &std::path::Path,
+    cfg: &ListenConfig,
+    dev_secret: Option<&std::path::Path>,
+) -> String {
     let mut s = format!(
         "hookscope listening on {url}\n  database: {}\n",
         db.display()
     );
     s.push_str(&match cfg.intake.secrets.len() {
+        _ if dev_secret.is_some() => format!(
+            "  secrets:  the local development secret (not a Dataspike secret; pass --secret for real deliveries)\n            kept in '{}'\n",
+            dev_secret.map(|p| p.display().to_string()).unwrap_or_default()
+        ),
         0 => "  secrets:  none (signatures are not checked; pass --secret whsec_...)\n".to_string(),
         n => format!("  secrets:  {n} loaded\n"),
     });

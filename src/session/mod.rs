@@ -35,6 +35,8 @@ pub enum Output {
 /// Everything a listening session needs, already checked.
 pub struct Settings {
     pub db: PathBuf,
+    /// The local development secret's file, when it is the session's secret.
+    pub dev_secret: Option<PathBuf>,
     pub durability: Durability,
     pub listen: ListenConfig,
     pub output: Output,
@@ -45,6 +47,7 @@ pub struct Settings {
 pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow::Result<()> {
     let Settings {
         db,
+        dev_secret,
         durability,
         listen: cfg,
         output,
@@ -76,11 +79,16 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     }
     let json = match output {
         Output::Tui => {
-            return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), url, db).await
+            let ui = UiSetup {
+                url,
+                db,
+                dev_secret: dev_secret.is_some(),
+            };
+            return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), ui).await;
         }
         Output::Headless { json } => json,
     };
-    let intro = intro(&url, &db, &cfg);
+    let intro = intro(&url, &db, &cfg, dev_secret.as_deref());
     let forwarding = cfg.intake.forward.is_some();
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
@@ -117,6 +125,8 @@ pub struct Browse {
     /// becomes the effects worker's connection for the whole session.
     pub store: Store,
     pub secrets: Vec<Secret>,
+    /// Whether `secrets` is the local development secret alone.
+    pub dev_secret: bool,
     /// Where replays go (`tui --to`); else each capture's last target.
     pub target: Option<Uri>,
     /// The client replays go through (`--timeout`, `--ca-cert`).
@@ -149,11 +159,19 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         listen_url: None,
         forward_target: b.target.map(|t| t.to_string()),
         secrets_loaded: b.secrets.len(),
+        dev_secret: b.dev_secret,
         reports: reports_rx,
         commands: commands_tx,
     })?;
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(())
+}
+
+/// What the UI's header shows about a listening session.
+struct UiSetup {
+    url: String,
+    db: PathBuf,
+    dev_secret: bool,
 }
 
 /// Serves with the terminal UI as the consumer of reports. Quitting the UI stops the listener.
@@ -163,9 +181,13 @@ async fn run_with_tui(
     writer: Writer,
     writer_thread: std::thread::JoinHandle<()>,
     (tx, rx): (ReportTx, ReportRx),
-    url: String,
-    db: PathBuf,
+    ui: UiSetup,
 ) -> anyhow::Result<()> {
+    let UiSetup {
+        url,
+        db,
+        dev_secret,
+    } = ui;
     let target = cfg.intake.forward.as_ref().map(|f| f.target.clone());
     // Replays share the live forward's client (its timeout and trusted CAs).
     let forwarder = cfg
@@ -201,6 +223,7 @@ async fn run_with_tui(
         listen_url: Some(url),
         forward_target: target.map(|t| t.to_string()),
         secrets_loaded: cfg.intake.secrets.len(),
+        dev_secret,
         reports: rx,
         commands: commands_tx,
     };

@@ -28,6 +28,8 @@ pub struct Setup {
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
     pub secrets_loaded: usize,
+    /// The one secret is the local development secret (labelled local-only).
+    pub dev_secret: bool,
 }
 
 /// Verdict counts of captures seen since the TUI started.

@@ -112,6 +112,7 @@ fn overview(
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
+        dev_secret: false,
     };
     let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
     let find = |part: Part| explained.iter().find(|e| e.part == part);

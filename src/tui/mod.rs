@@ -57,6 +57,8 @@ pub struct TuiContext {
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
     pub secrets_loaded: usize,
+    /// Whether the one secret is the local development secret.
+    pub dev_secret: bool,
     pub reports: ReportRx,
     pub commands: UnboundedSender<Command>,
 }
@@ -70,6 +72,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         listen_url: ctx.listen_url,
         forward_target: ctx.forward_target,
         secrets_loaded: ctx.secrets_loaded,
+        dev_secret: ctx.dev_secret,
     };
     let mut app = App::new(setup, Zone::Local, Theme::from_env());
     let mut events = Events::new(ctx.reports);

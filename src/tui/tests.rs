@@ -133,6 +133,7 @@ fn app(secrets_loaded: usize) -> App {
         listen_url: Some("http://127.0.0.1:8080".into()),
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
         secrets_loaded,
+        dev_secret: false,
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });
     update(&mut app, Event::Resize(WIDTH, HEIGHT));

@@ -17,8 +17,25 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hookscope"));
     c.env_remove("HOOKSCOPE_SECRET")
         .env_remove("HOOKSCOPE_DB")
+        // The local development secret is made here, never in the real home.
+        .env("XDG_CONFIG_HOME", config_home())
         .env("NO_COLOR", "1");
     c
+}
+
+/// This test process's config directory (for the local development secret).
+pub fn config_home() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temp config dir"))
+        .path()
+}
+
+/// The local development secret the binary made under [`config_home`].
+pub fn dev_secret_in(config_home: &Path) -> String {
+    std::fs::read_to_string(config_home.join("hookscope/dev-secret"))
+        .expect("the local development secret was made")
+        .trim()
+        .to_string()
 }
 
 /// Runs the binary to completion.
@@ -66,7 +83,16 @@ pub struct Listener {
 
 impl Listener {
     pub fn start(db: &Path, extra: &[&str]) -> Listener {
-        let mut child = bin()
+        Listener::start_env(db, extra, &[])
+    }
+
+    /// Like [`Listener::start`], with extra environment variables.
+    pub fn start_env(db: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Listener {
+        let mut cmd = bin();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .args(["listen", "--port", "0", "--json", "--db"])
             .arg(db)
             .args(extra)
@@ -123,6 +149,11 @@ impl Listener {
 
     /// Sends SIGINT and waits for a clean exit.
     pub fn stop(mut self) -> std::process::ExitStatus {
+        self.stop_ref()
+    }
+
+    /// [`Listener::stop`] without giving up the handle (to read its pipes afterwards).
+    pub fn stop_ref(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-INT", &pid]).status().unwrap();
         for _ in 0..300 {

@@ -31,7 +31,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let n = app.setup.secrets_loaded;
     top.push(Span::styled("  secrets ", t.dim()));
-    top.push(if n == 0 {
+    top.push(if app.setup.dev_secret {
+        Span::styled("local dev secret (not Dataspike's)", t.warn())
+    } else if n == 0 {
         Span::styled("none (signatures unverified)", t.warn())
     } else {
         Span::raw(n.to_string())
