@@ -89,6 +89,10 @@ pub struct SecretArgs {
         value_name = "SECRET"
     )]
     pub secrets: Vec<String>,
+    /// Accept a secret shorter than 16 bytes (32 hex digits), which no real Dataspike secret is:
+    /// for test secrets only
+    #[arg(long)]
+    pub allow_short_secret: bool,
 }
 
 /// How long the app may take to answer what hookscope sends it, and whom to trust over https.

@@ -44,14 +44,25 @@ pub fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(dirs.data_dir().join(DEFAULT_DB_FILE))
 }
 
-/// Parses `--secret` values; the error names which one is wrong, never its value.
-pub fn secrets(texts: &[String]) -> anyhow::Result<Vec<Secret>> {
+/// Parses `--secret` values; the error names which one is wrong, never its value. A key too
+/// short to be real is refused unless `allow_short` (`--allow-short-secret`).
+pub fn secrets(texts: &[String], allow_short: bool) -> anyhow::Result<Vec<Secret>> {
     let texts: Vec<&str> = texts
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
-    parse_secrets(&texts, "--secret").map_err(usage)
+    let secrets = parse_secrets(&texts, "--secret").map_err(usage)?;
+    if !allow_short {
+        for (i, s) in secrets.iter().enumerate() {
+            s.check_length().map_err(|e| {
+                usage(format!(
+                    "--secret #{i} is invalid: {e}; pass --allow-short-secret to use it anyway"
+                ))
+            })?;
+        }
+    }
+    Ok(secrets)
 }
 
 /// The secrets a command signs and verifies with, and whether they are the local development
@@ -64,8 +75,8 @@ pub struct Secrets {
 
 /// `--secret`/`HOOKSCOPE_SECRET`, else the local development secret (made on first use): for
 /// `listen`, `send`, `replay`, `tui` and `check`. A real secret always wins.
-pub fn secrets_or_dev(texts: &[String]) -> anyhow::Result<Secrets> {
-    let list = secrets(texts)?;
+pub fn secrets_or_dev(texts: &[String], allow_short: bool) -> anyhow::Result<Secrets> {
+    let list = secrets(texts, allow_short)?;
     if !list.is_empty() {
         return Ok(Secrets {
             list,

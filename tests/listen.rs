@@ -7,7 +7,17 @@ use common::*;
 fn captures_verifies_and_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("nested/folder/h.db");
-    let l = Listener::start(&db, &["--secret", "whsec_ffff", "--secret", SECRET]);
+    // A short test secret first: refused as a real one, so it needs --allow-short-secret.
+    let l = Listener::start(
+        &db,
+        &[
+            "--secret",
+            "whsec_ffff",
+            "--secret",
+            SECRET,
+            "--allow-short-secret",
+        ],
+    );
 
     // A fresh, valid delivery signed under the second (rotated-in) secret.
     let body = VECTOR_BODY.as_bytes();
@@ -217,6 +227,7 @@ fn verify_offline_exit_codes_and_diagnostics() {
         "verify",
         "--secret",
         "whsec_abcd",
+        "--allow-short-secret",
         "--header",
         &header,
         "--body-file",
@@ -436,4 +447,45 @@ fn verify_judges_a_stored_capture_as_of_its_arrival() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("STALE"), "{}", stdout(&o));
+}
+
+#[test]
+fn secret_mistakes_are_told_in_the_users_terms_and_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("b.json");
+    std::fs::write(&body, b"{}").unwrap();
+    let verify = |secret: &str, extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--secret",
+            secret,
+            "--header",
+            "t=1,v1=00",
+            "--body-file",
+            body.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    for (secret, needle) in [
+        ("abc123", "does not start with 'whsec_'"),
+        ("sk_live_123", "does not start with 'whsec_'"),
+        ("whsec_xyz", "character 7 is not a hex digit"),
+        ("whsec_abc", "odd number of hex digits"),
+        ("whsec_00112233", "too short to be a real"),
+    ] {
+        let o = verify(secret, &[]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{secret}: {err}");
+        assert!(
+            err.contains("--secret #0") && err.contains(needle),
+            "{secret}: {err}"
+        );
+        assert!(!err.contains(secret), "the secret is not echoed: {err}");
+    }
+    let short = verify("whsec_00112233", &[]);
+    assert!(stderr(&short).contains("--allow-short-secret"));
+    // Allowed, a short secret is used: the header is judged (invalid), not refused.
+    let allowed = verify("whsec_00112233", &["--allow-short-secret"]);
+    assert_eq!(allowed.status.code(), Some(1), "{}", stderr(&allowed));
 }

@@ -106,7 +106,7 @@ impl Settings {
     fn from_args(args: &CheckArgs) -> anyhow::Result<Settings> {
         let target = target("--to", &args.to)?;
         let scheme = config::scheme("--scheme", &args.scheme)?;
-        let secrets = secrets_or_dev(&args.secrets.secrets)?;
+        let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
         if let Some(path) = &secrets.dev_secret {
             eprintln!("probes signed with {}", dev_secret_label(path));
         }

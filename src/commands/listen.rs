@@ -12,7 +12,7 @@ use crate::listener::ListenConfig;
 use crate::session::{self, Output, Settings};
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets_or_dev(&args.secrets.secrets)?;
+    let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
     let forward = match &args.forward_to {
         Some(url) => Some(ForwardConfig {
             target: config::target("--forward-to", url)?,

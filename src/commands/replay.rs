@@ -13,7 +13,7 @@ use crate::output::attempt_brief;
 use crate::store::{OpenMode, Store, StoreError, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets_or_dev(&args.secrets.secrets)?.list;
+    let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?.list;
     let body = args
         .body_file
         .as_deref()

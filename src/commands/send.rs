@@ -61,14 +61,16 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     };
 
     let secret = if payloads.iter().any(Payload::needs_secret) {
-        let secrets = secrets_or_dev(&args.secrets.secrets)?;
+        let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
         if let Some(path) = &secrets.dev_secret {
             // Named, never printed: `listen` without a secret verifies with the same file.
             eprintln!("signing with {}", dev_secret_label(path));
         }
         secrets.list.into_iter().next()
     } else {
-        secrets(&args.secrets.secrets)?.into_iter().next()
+        secrets(&args.secrets.secrets, args.secrets.allow_short_secret)?
+            .into_iter()
+            .next()
     };
 
     let plan = Arc::new(Plan {

@@ -11,7 +11,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
     let db = db_path(args.db.db.as_deref())?;
     // Fail before touching the terminal, and never create a database here.
     let store = Store::open(&db, OpenMode::Existing)?;
-    let secrets = secrets_or_dev(&args.secrets.secrets)?;
+    let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
     let target = match &args.to {
         Some(u) => Some(config::target("--to", u)?),
         None => None,

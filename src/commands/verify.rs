@@ -12,7 +12,7 @@ use crate::signature::{verify_capture, Verdict};
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets(&args.secrets.secrets)?;
+    let secrets = secrets(&args.secrets.secrets, args.secrets.allow_short_secret)?;
     if secrets.is_empty() {
         return Err(secret_needed("verify needs a secret"));
     }
