@@ -253,9 +253,13 @@ pub struct ReplayArgs {
     /// Target URL [default: the capture's last forward target]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
-    /// Replace X-Webhook-Signature with a fresh one (t = now) under the first secret
+    /// Replace X-Webhook-Signature with a fresh one (t = now) under the first secret; the
+    /// default whenever a secret is loaded
     #[arg(long)]
     pub resign: bool,
+    /// Send the original bytes and signature (a strict app will see a stale timestamp)
+    #[arg(long, conflicts_with_all = ["resign", "body_file"])]
+    pub as_is: bool,
     /// Send this file's bytes as the body instead (re-signed; stored with the attempt)
     #[arg(long, value_name = "FILE")]
     pub body_file: Option<PathBuf>,

@@ -188,12 +188,13 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     let o = run(&["replay", &second.to_string(), "--db", dbs]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 
-    // As-is: the original request byte for byte, stale signature included.
+    // --as-is: the original request byte for byte, stale signature included.
     let o = run(&[
         "replay",
         &first.to_string(),
         "--to",
         &app.url(),
+        "--as-is",
         "--db",
         dbs,
     ]);
@@ -204,19 +205,19 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     assert_eq!(got.body, VECTOR_BODY.as_bytes());
     assert_eq!(got.header("x-webhook-signature").unwrap(), old_sig);
 
-    // --resign: a fresh t that passes an independent Dataspike check.
+    // By default, with a secret loaded: a fresh t that passes an independent Dataspike check.
     let before = now();
     let o = run(&[
         "replay",
         &first.to_string(),
         "--to",
         &app.url(),
-        "--resign",
         "--secret",
         SECRET,
         "--db",
         dbs,
     ]);
+    assert!(stdout(&o).contains("(re-signed)"), "{}", stdout(&o));
     assert!(o.status.success(), "{}", stderr(&o));
     let got = app.received().pop().unwrap();
     let header = got.header("x-webhook-signature").unwrap();
@@ -298,7 +299,12 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.starts_with(&format!("#{second} -> 200")), "{out}");
     assert_eq!(app.received().len(), n_before + 1);
-    assert_eq!(app.received().pop().unwrap().body, b"second");
+    let got = app.received().pop().unwrap();
+    assert_eq!(got.body, b"second");
+    // A backlog is re-signed by default (here with the local development secret).
+    let header = got.header("x-webhook-signature").expect("re-signed");
+    let t: i64 = header[2..header.find(',').unwrap()].parse().unwrap();
+    assert_eq!(header, sign(&dev_secret_in(config_home()), t, b"second"));
     assert_eq!(show_json(&db, ok)["attempts"].as_array().unwrap().len(), 1);
     // Nothing left to replay.
     let o = run(&["replay", "--failed", "--to", &app.url(), "--db", dbs]);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
 use crate::config::{body_file, db_path, secret_needed, secrets_or_dev, target, usage};
-use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment};
+use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment, Signing};
 use crate::output::attempt_brief;
 use crate::store::{OpenMode, Store, StoreError, StoreWorker};
 
@@ -19,8 +19,18 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|f| body_file("--body-file", f))
         .transpose()?;
-    let plan = ReplayPlan::new(args.resign, body, args.headers.clone(), secrets.first())
+    let signing = match (args.as_is, args.resign) {
+        (true, _) => Signing::AsIs,
+        (false, true) => Signing::Resign,
+        (false, false) => Signing::Default,
+    };
+    let plan = ReplayPlan::new(signing, body, args.headers.clone(), secrets.first())
         .map_err(|_| secret_needed("--resign (and --body-file) need a secret"))?;
+    if plan.as_is_without_secret {
+        eprintln!(
+            "warning: no secret loaded, so replays go as captured and a strict app will see a stale timestamp: pass --secret to re-sign"
+        );
+    }
     let to = args.to.as_deref().map(|u| target("--to", u)).transpose()?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let db = store.path().to_path_buf();

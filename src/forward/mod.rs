@@ -11,6 +11,7 @@ pub(crate) mod testing;
 pub use record::{attempt_from, Attempts, Recorded, Recorder, Shipment};
 pub use request::{
     forward_headers, forward_request, replay_request, replay_target, NeedsSecret, ReplayPlan,
+    Signing,
 };
 
 use bytes::Bytes;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::capture::CaptureId;
-use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment};
+use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment, Signing};
 use crate::output::attempt_brief;
 use crate::report::{Report, ReportTx};
 use crate::signature::Secret;
@@ -66,7 +66,12 @@ async fn replay_one(
     resign: bool,
     body: Option<Vec<u8>>,
 ) -> anyhow::Result<String> {
-    let plan = ReplayPlan::new(resign, body, Vec::new(), fx.secret.as_ref()).map_err(|_| {
+    let signing = if resign {
+        Signing::Resign
+    } else {
+        Signing::AsIs
+    };
+    let plan = ReplayPlan::new(signing, body, Vec::new(), fx.secret.as_ref()).map_err(|_| {
         anyhow::anyhow!(
             "re-signing needs a secret: start with --secret whsec_... ('R' replays as captured)"
         )
