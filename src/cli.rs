@@ -250,7 +250,7 @@ pub struct ReplayArgs {
     /// With --failed: only captures received within this long ago (e.g. 30m, 2h, 1d)
     #[arg(long, requires = "failed", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub since: Option<std::time::Duration>,
-    /// Target URL [default: the capture's last forward target]
+    /// Target URL [default: where live forwarding last sent the capture; never a replay's --to]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
     /// Replace X-Webhook-Signature with a fresh one (t = now) under the first secret; the

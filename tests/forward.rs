@@ -319,4 +319,13 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     let o = run(&["replay", &lone.to_string(), "--db", dbs]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("pass --to URL"), "{}", stderr(&o));
+
+    // One mistyped --to does not stick: the default target stays the live forward's route.
+    let o = run(&["replay", &ok.to_string(), "--to", &dead, "--db", dbs]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let n_before = app.received().len();
+    let o = run(&["replay", &ok.to_string(), "--db", dbs]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains(&app.url()), "{}", stdout(&o));
+    assert_eq!(app.received().len(), n_before + 1);
 }

@@ -59,7 +59,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     for id in ids {
         let (stored, last) = rt.block_on(store.call(move |s| {
             let stored = s.get(id)?;
-            let last = s.last_target(id)?;
+            let last = s.last_forward_target(id)?;
             Ok::<_, StoreError>((stored, last))
         }))??;
         let Some(stored) = stored else {

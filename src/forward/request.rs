@@ -52,7 +52,8 @@ pub fn forward_headers(headers: &[HeaderPair], peer: Option<IpAddr>) -> Vec<Head
 }
 
 /// Where a replay of `capture` goes: under `base` (its path a prefix, as with `--forward-to`),
-/// else to `last`, the full URL of its latest attempt. `Ok(None)` when neither is known.
+/// else to `last`, the full URL live forwarding last sent it to (never a replay's target).
+/// `Ok(None)` when neither is known.
 pub fn replay_target(
     base: Option<&Uri>,
     last: Option<&str>,

@@ -82,7 +82,7 @@ async fn replay_one(
             let stored = store
                 .get(id)?
                 .with_context(|| format!("capture {id} is no longer in the store"))?;
-            let last = store.last_target(id)?;
+            let last = store.last_forward_target(id)?;
             anyhow::Ok((stored, last))
         })
         .await??;

@@ -505,11 +505,13 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
-    /// The target of the latest attempt of a capture, if any.
-    pub fn last_target(&self, capture_id: CaptureId) -> Result<Option<String>, StoreError> {
+    /// Where live forwarding last sent a capture (its route), if it was forwarded: the default
+    /// replay target. Replays' own targets never count, so one mistyped `--to` does not stick.
+    pub fn last_forward_target(&self, capture_id: CaptureId) -> Result<Option<String>, StoreError> {
         self.conn
             .query_row(
-                "SELECT target FROM attempts WHERE capture_id = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT target FROM attempts WHERE capture_id = ?1 AND kind = 'forward'
+                 ORDER BY id DESC LIMIT 1",
                 [capture_id],
                 |r| r.get(0),
             )

@@ -415,9 +415,21 @@ fn attempts_round_trip_and_failed_backlog() {
         .latest_attempt
         .is_none());
     assert_eq!(
-        store.last_target(down).unwrap().as_deref(),
+        store.last_forward_target(down).unwrap().as_deref(),
         Some("http://127.0.0.1:3000/hook")
     );
+    // A replay elsewhere does not move the default target.
+    let replay = Attempt {
+        kind: AttemptKind::Replay,
+        target: "http://127.0.0.1:9999/typo".into(),
+        ..attempt(down, Some(200))
+    };
+    store.insert_attempt(&replay).unwrap();
+    assert_eq!(
+        store.last_forward_target(down).unwrap().as_deref(),
+        Some("http://127.0.0.1:3000/hook")
+    );
+    assert_eq!(store.last_forward_target(never).unwrap(), None);
 }
 
 #[tokio::test]
