@@ -155,6 +155,7 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                 target: "http://127.0.0.1:3000/hook".into(),
                 resigned: false,
                 sent_body: None,
+                sent_headers: None,
                 status: Some(200),
                 response_headers: Vec::new(),
                 response_body: b"ok".to_vec(),

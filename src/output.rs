@@ -398,9 +398,14 @@ pub fn show_text(
                 rfc3339_ms(a.at_ms),
                 a.kind.as_str(),
                 a.target,
-                if a.resigned { " (re-signed)" } else { "" },
+                attempt_how(a),
                 attempt_brief(&a.brief())
             ));
+            if let Some(sent) = &a.sent_body {
+                out.push_str("    sent body (edited; the capture above is the original):\n      ");
+                out.push_str(&body_text(sent).replace('\n', "\n      "));
+                out.push('\n');
+            }
             if a.status.is_some() {
                 let body = String::from_utf8_lossy(&a.response_body);
                 let body = clip(body.trim(), 200);
@@ -414,6 +419,16 @@ pub fn show_text(
         }
     }
     out
+}
+
+/// How an attempt differed from its capture, for a line that names it: `" (edited body,
+/// re-signed)"`, `" (re-signed)"` or nothing.
+pub fn attempt_how(a: &Attempt) -> &'static str {
+    match (a.sent_body.is_some(), a.resigned) {
+        (true, _) => " (edited body, re-signed)",
+        (false, true) => " (re-signed)",
+        (false, false) => "",
+    }
 }
 
 /// Pretty JSON when the body is JSON, the text when it is UTF-8, else a hex dump.

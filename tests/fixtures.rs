@@ -258,7 +258,8 @@ fn har_export_is_complete_har_1_2_and_imports_back_identical() {
         binary,
     );
     drop(l);
-    // The first capture gets a response to export.
+    // The first capture gets a response to export; sent as captured, so the request stays the
+    // capture (a re-signed replay's entry shows the request it sent).
     let app = TestApp::start(Behaviour {
         status: 202,
         body: "{\"queued\":1}",
@@ -269,6 +270,7 @@ fn har_export_is_complete_har_1_2_and_imports_back_identical() {
         &first.to_string(),
         "--to",
         &app.url(),
+        "--as-is",
         "--db",
         p(&db),
     ]);

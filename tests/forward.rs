@@ -290,6 +290,41 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
         b64(attempts[4]["sent_body_base64"].as_str().unwrap()),
         b"{\"edited\":true}"
     );
+    assert_eq!(attempts[4]["edited_body"], true);
+
+    // An edited replay reads as such everywhere: replay's line, show, and the HAR export,
+    // which pairs the app's answer with the request really sent.
+    assert!(
+        stdout(&o).contains("(edited body, re-signed)"),
+        "{}",
+        stdout(&o)
+    );
+    let shown = stdout(&run(&["show", &first.to_string(), "--db", dbs]));
+    assert!(shown.contains("(edited body, re-signed)"), "{shown}");
+    assert!(shown.contains("sent body (edited"), "{shown}");
+    assert!(shown.contains("\"edited\": true"), "{shown}");
+    let har = dir.path().join("e.har");
+    let o = run(&[
+        "export",
+        &first.to_string(),
+        "--format",
+        "har",
+        "--out",
+        har.to_str().unwrap(),
+        "--db",
+        dbs,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let har: serde_json::Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
+    let request = &har["log"]["entries"][0]["request"];
+    assert_eq!(request["postData"]["text"], "{\"edited\":true}");
+    let sent_sig = request["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "X-Webhook-Signature")
+        .map(|h| h["value"].as_str().unwrap().to_string());
+    assert_eq!(sent_sig, got.header("x-webhook-signature"));
 
     // --failed replays exactly the captures whose latest attempt failed: only `second` now.
     let n_before = app.received().len();

@@ -9,7 +9,7 @@ use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
 use crate::config::{body_file, db_path, secret_needed, secrets_or_dev, target, usage};
 use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment, Signing};
-use crate::output::attempt_brief;
+use crate::output::{attempt_brief, attempt_how};
 use crate::store::{OpenMode, Store, StoreError, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -95,7 +95,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 out,
                 "#{id} {} {target}{}",
                 attempt_brief(&attempt.brief()),
-                if attempt.resigned { " (re-signed)" } else { "" }
+                attempt_how(attempt)
             )
         };
         recorded.stored.with_context(|| {

@@ -49,6 +49,8 @@ pub const MIGRATIONS: &[&str] = &[
     // verdict_json (no scheme, Dataspike's reason codes) is read by `codec::decode_verdict`.
     "ALTER TABLE captures ADD COLUMN scheme TEXT;
     UPDATE captures SET scheme = 'dataspike' WHERE verdict <> 'unsigned';",
+    // 4: the headers a replay really sent (re-signed, edited), for show and the HAR export.
+    "ALTER TABLE attempts ADD COLUMN sent_headers BLOB;",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -35,6 +35,7 @@ fn attempt(capture_id: CaptureId, status: Option<u16>) -> Attempt {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: false,
         sent_body: None,
+        sent_headers: None,
         status,
         response_headers: vec![(b"content-type".to_vec(), b"text/plain".to_vec())],
         response_body: b"ok".to_vec(),

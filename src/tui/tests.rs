@@ -100,6 +100,7 @@ fn fixture() -> Fixture {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: false,
         sent_body: None,
+        sent_headers: None,
         status,
         response_headers: vec![(b"content-type".to_vec(), b"application/json".to_vec())],
         response_body: if status.is_some() {
@@ -693,6 +694,7 @@ fn reports_update_header_rows_and_detail() {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: true,
         sent_body: None,
+        sent_headers: None,
         status: Some(503),
         response_headers: Vec::new(),
         response_body: b"down".to_vec(),
