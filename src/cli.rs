@@ -151,6 +151,9 @@ pub struct ListenArgs {
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
     #[arg(long, default_value = "app", value_parser = respond_parser(), requires = "forward_to")]
     pub respond: Respond,
+    /// Requests in flight to the app at once when forwarding; more wait in arrival order
+    #[arg(long, default_value_t = crate::forward::DEFAULT_FORWARD_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024).map(|n| n as usize), requires = "forward_to")]
+    pub forward_concurrency: usize,
     /// Seconds the app has to answer a forwarded delivery
     #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub forward_timeout: u64,

@@ -17,11 +17,11 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, Source};
 use crate::forward::{
-    forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
+    forward_request, join_target, AppResponse, Attempts, ForwardQueue, Forwarder, Outgoing,
+    Recorder, Shipment,
 };
 use crate::headers::{HeaderPair, HopByHop};
 use crate::report::{Report, ReportTx};
@@ -74,6 +74,8 @@ pub struct ForwardConfig {
     pub respond: Respond,
     /// The client, with its timeout and the CAs it trusts for https targets.
     pub forwarder: Forwarder,
+    /// Requests in flight to the app at once; more wait in arrival order.
+    pub concurrency: usize,
 }
 
 /// How deliveries are judged and passed on.
@@ -90,7 +92,7 @@ pub const CAPTURE_HEADER: &str = "x-hookscope-capture";
 struct Forwarding {
     target: Uri,
     respond: Respond,
-    recorder: Arc<Recorder>,
+    queue: ForwardQueue,
 }
 
 /// The intake: shared by every connection of a transport.
@@ -104,13 +106,18 @@ pub struct Intake {
 
 impl Intake {
     /// Captures go to `writer`, reports to `reports`; a forward's attempt goes the same ways.
+    /// Forwarding starts its queue on the current tokio runtime.
     pub fn new(cfg: IntakeConfig, writer: Writer, reports: ReportTx) -> Intake {
         let forward = cfg.forward.map(|f| Forwarding {
-            recorder: Arc::new(Recorder {
-                forwarder: f.forwarder,
-                attempts: Attempts::Writer(writer.clone()),
-                reports: Some(reports.clone()),
-            }),
+            queue: ForwardQueue::start(
+                Recorder {
+                    forwarder: f.forwarder,
+                    attempts: Attempts::Writer(writer.clone()),
+                    reports: Some(reports.clone()),
+                },
+                f.concurrency,
+                writer.clone(),
+            ),
             target: f.target,
             respond: f.respond,
         });
@@ -221,18 +228,12 @@ async fn forward_and_answer(f: &Forwarding, id: i64, target: Uri, out: Outgoing)
     let shipment = Shipment::forward(id, out);
     match f.respond {
         Respond::Ack => {
-            let recorder = f.recorder.clone();
-            tokio::spawn(async move {
-                // The outcome is stored as an attempt and reported; nobody else waits for it.
-                let r = recorder.record(&target, shipment).await;
-                if let Err(e) = &r.stored {
-                    tracing::error!("attempt of capture {id} not stored: {e}");
-                }
-            });
+            // The outcome is stored as an attempt and reported; nobody else waits for it.
+            f.queue.push(target, shipment);
             json_answer(StatusCode::OK, json!({ "id": id }))
         }
         Respond::App => {
-            let r = f.recorder.record(&target, shipment).await;
+            let r = f.queue.send(&target, shipment).await;
             if let Err(e) = &r.stored {
                 tracing::error!("attempt of capture {id} not stored: {e}");
             }

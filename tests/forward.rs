@@ -364,3 +364,71 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     assert!(stdout(&o).contains(&app.url()), "{}", stdout(&o));
     assert_eq!(app.received().len(), n_before + 1);
 }
+
+#[test]
+fn a_burst_with_respond_ack_is_forwarded_in_bounded_order_and_nothing_times_out() {
+    const DELIVERIES: usize = 200;
+    const LIMIT: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    // A slow app on one thread: 20 ms per request.
+    let app = TestApp::start(Behaviour {
+        delay: std::time::Duration::from_millis(20),
+        ..Default::default()
+    });
+    let l = Listener::start(
+        &db,
+        &[
+            "--forward-to",
+            &app.url(),
+            "--respond",
+            "ack",
+            "--forward-concurrency",
+            &LIMIT.to_string(),
+        ],
+    );
+    let senders: Vec<_> = (0..8)
+        .map(|s| {
+            let addr = l.addr.clone();
+            std::thread::spawn(move || {
+                for i in 0..DELIVERIES / 8 {
+                    let body = format!("{{\"n\":{}}}", s * 1000 + i);
+                    assert_eq!(post(&addr, "/hook", &[], body.as_bytes()).status, 200);
+                }
+            })
+        })
+        .collect();
+    for s in senders {
+        s.join().unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut forwarded = 0;
+    let mut saw_queue = false;
+    while forwarded < DELIVERIES {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{forwarded} forwarded"
+        );
+        let v = l.next_event();
+        if v["event"] == "forward_queue" {
+            saw_queue = true;
+            continue;
+        }
+        let latest = &v["latest_attempt"];
+        assert_eq!(latest["status"], 200, "not timed out: {v}");
+        forwarded += 1;
+    }
+    assert!(
+        saw_queue,
+        "the queue length was shown while the app was busy"
+    );
+    assert_eq!(app.received().len(), DELIVERIES);
+    assert!(
+        app.max_in_flight() <= LIMIT,
+        "at most {LIMIT} at once, saw {}",
+        app.max_in_flight()
+    );
+    let listed = list_json(&db, &["--limit", "500"]);
+    assert_eq!(listed.len(), DELIVERIES);
+    assert!(listed.iter().all(|c| c["latest_attempt"]["status"] == 200));
+}

@@ -17,6 +17,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         Some(url) => Some(ForwardConfig {
             target: config::target("--forward-to", url)?,
             respond: args.respond,
+            concurrency: args.forward_concurrency,
             forwarder: config::forwarder(
                 Duration::from_secs(args.forward_timeout),
                 args.ca_cert.as_deref(),

@@ -118,6 +118,7 @@ async fn a_rejected_delivery_is_stored_then_refused() {
 async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         target,
         respond: Respond::App,
         forwarder: Forwarder::new(Duration::from_secs(5)),
@@ -141,6 +142,7 @@ async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
 async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         target: format!("{target}/api").parse().unwrap(),
         respond: Respond::App,
         forwarder: Forwarder::new(Duration::from_secs(5)),
@@ -182,6 +184,7 @@ async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
 async fn respond_ack_answers_at_once_and_forwards_in_the_background() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         target,
         respond: Respond::Ack,
         forwarder: Forwarder::new(Duration::from_secs(5)),
@@ -210,6 +213,7 @@ async fn an_unreachable_app_gets_502_and_the_capture_is_kept() {
         .unwrap()
         .port();
     let rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         target: format!("http://127.0.0.1:{port}").parse().unwrap(),
         respond: Respond::App,
         forwarder: Forwarder::new(Duration::from_secs(5)),

@@ -101,6 +101,15 @@ impl Headless {
                 }
                 None => return vec![],
             },
+            Report::ForwardQueue { waiting } => {
+                return vec![if self.json {
+                    serde_json::json!({"event": "forward_queue", "waiting": waiting}).to_string()
+                } else if waiting == 0 {
+                    "forward queue drained".to_string()
+                } else {
+                    format!("forward queue: {waiting} waiting for the app (--forward-concurrency)")
+                }]
+            }
             Report::Notice { text, error } if !self.json => {
                 return vec![if error {
                     format!("error: {text}")

@@ -107,6 +107,8 @@ pub struct App {
     pub setup: Setup,
     /// `None` until the first probe of the forward target reports.
     pub reachable: Option<bool>,
+    /// Live forwards waiting for a free slot; shown in the header when not 0.
+    pub forward_queue: usize,
     pub tally: Tally,
     pub window: Window,
     pub filter: Filter,
@@ -129,6 +131,7 @@ impl App {
             keymap: Keymap::default(),
             setup,
             reachable: None,
+            forward_queue: 0,
             tally: Tally::default(),
             window: Window::default(),
             filter: Filter::default(),
@@ -306,6 +309,7 @@ fn on_report(app: &mut App, report: Report) {
             }
         }
         Report::TargetReachable(up) => app.reachable = Some(up),
+        Report::ForwardQueue { waiting } => app.forward_queue = waiting,
         Report::Notice { text, error } => app.say(text, error),
     }
 }

@@ -138,12 +138,22 @@ impl Listener {
         }
     }
 
-    /// The next NDJSON line printed for a capture.
+    /// The next NDJSON line printed for a capture (forward-queue events are skipped).
     pub fn next_line(&self) -> serde_json::Value {
+        loop {
+            let v = self.next_event();
+            if v["event"] != "forward_queue" {
+                return v;
+            }
+        }
+    }
+
+    /// The next NDJSON line, whatever it is.
+    pub fn next_event(&self) -> serde_json::Value {
         let line = self
             .lines
             .recv_timeout(Duration::from_secs(30))
-            .expect("a capture line within 30 s");
+            .expect("a line within 30 s");
         serde_json::from_str(&line).expect("NDJSON line")
     }
 
@@ -315,6 +325,11 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
     behaviour: std::sync::Arc<std::sync::Mutex<Behaviour>>,
+    /// Requests being answered now, and the most at once.
+    in_flight: std::sync::Arc<(
+        std::sync::atomic::AtomicUsize,
+        std::sync::atomic::AtomicUsize,
+    )>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -326,6 +341,11 @@ impl TestApp {
         let (addr_tx, addr_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (rec, beh) = (received.clone(), behaviour.clone());
+        let in_flight = Arc::new((
+            std::sync::atomic::AtomicUsize::new(0),
+            std::sync::atomic::AtomicUsize::new(0),
+        ));
+        let flight = in_flight.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -340,12 +360,17 @@ impl TestApp {
                             break;
                         };
                         let (rec, beh) = (rec.clone(), beh.clone());
+                        let flight = flight.clone();
                         tokio::spawn(async move {
                             let svc = hyper::service::service_fn(
                                 move |req: hyper::Request<hyper::body::Incoming>| {
                                     let (rec, beh) = (rec.clone(), beh.clone());
+                                    let flight = flight.clone();
                                     async move {
                                         use http_body_util::BodyExt;
+                                        use std::sync::atomic::Ordering::SeqCst;
+                                        let now = flight.0.fetch_add(1, SeqCst) + 1;
+                                        flight.1.fetch_max(now, SeqCst);
                                         let (parts, body) = req.into_parts();
                                         let body = body
                                             .collect()
@@ -366,6 +391,7 @@ impl TestApp {
                                         });
                                         let b = beh.lock().unwrap().clone();
                                         tokio::time::sleep(b.delay).await;
+                                        flight.0.fetch_sub(1, SeqCst);
                                         let mut resp =
                                             hyper::Response::new(http_body_util::Full::new(
                                                 bytes::Bytes::from_static(b.body.as_bytes()),
@@ -397,6 +423,7 @@ impl TestApp {
             addr,
             received,
             behaviour,
+            in_flight,
             _shutdown: stop_tx,
         }
     }
@@ -407,6 +434,11 @@ impl TestApp {
 
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// The most requests the app was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.1.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn set(&self, b: Behaviour) {

@@ -55,6 +55,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled("off", t.warn())
         },
     ];
+    if app.forward_queue > 0 {
+        second.push(Span::styled(
+            format!("   forward queue {}", app.forward_queue),
+            t.warn(),
+        ));
+    }
     if app.detail.is_none() && app.window.more_above() {
         second.push(Span::styled("   ▲ newer captures above (g)", t.warn()));
     }
