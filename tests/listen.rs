@@ -489,3 +489,23 @@ fn secret_mistakes_are_told_in_the_users_terms_and_never_echoed() {
     let allowed = verify("whsec_00112233", &["--allow-short-secret"]);
     assert_eq!(allowed.status.code(), Some(1), "{}", stderr(&allowed));
 }
+
+#[test]
+fn listen_json_ends_with_a_stopped_event_with_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let mut l = Listener::start(&db, &["--secret", SECRET]);
+    let body = VECTOR_BODY.as_bytes();
+    let good = sign(SECRET, now(), body);
+    post(&l.addr, "/", &[("X-Webhook-Signature", &good)], body);
+    post(&l.addr, "/", &[], b"{}");
+    l.next_line();
+    l.next_line();
+    assert!(l.stop_ref().success());
+    let v = l.next_event();
+    assert_eq!(v["event"], "stopped", "{v}");
+    assert_eq!(v["captures"], 2, "{v}");
+    assert_eq!(v["verdicts"]["valid"], 1, "{v}");
+    assert_eq!(v["verdicts"]["unsigned"], 1, "{v}");
+    assert_eq!(v["verdicts"]["invalid"], 0, "{v}");
+}

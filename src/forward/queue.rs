@@ -186,7 +186,15 @@ async fn abandon(d: &Dispatch, job: Job) {
             DRAIN_DEADLINE.as_secs()
         )),
     };
-    if let Err(e) = d.writer.record_attempt(Arc::new(attempt)).await {
+    let attempt = Arc::new(attempt);
+    if let Some(reports) = &d.recorder.reports {
+        let _ = reports.send(Report::Attempted {
+            capture_id: attempt.capture_id,
+            attempt: attempt.brief(),
+            replay: false,
+        });
+    }
+    if let Err(e) = d.writer.record_attempt(attempt).await {
         tracing::error!(
             "capture {} was never forwarded and that was not stored: {e}",
             job.shipment.capture_id

@@ -9,6 +9,7 @@ use crate::intake::Respond;
 use crate::listener::ListenConfig;
 use crate::output;
 use crate::report::{Report, ReportRx};
+use crate::signature::Status;
 
 /// The lines printed at start: where to send, where captures go, what is checked.
 pub fn intro(
@@ -46,6 +47,15 @@ pub fn intro(
 pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: bool) {
     let mut headless = Headless::new(json, forwarding);
     let mut out = std::io::BufWriter::new(std::io::stdout());
+    print_until_closed(&mut rx, &mut headless, &mut out);
+    // The stream closes when the listener and every forward are done: the last word.
+    if let Some(line) = headless.stopped() {
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+fn print_until_closed(rx: &mut ReportRx, headless: &mut Headless, out: &mut impl Write) {
     while let Some(first) = rx.blocking_recv() {
         // Drain whatever else is waiting and write it with one flush: a burst is one syscall.
         let mut next = Some(first);
@@ -69,6 +79,58 @@ pub struct Headless {
     json: bool,
     forwarding: bool,
     pending: HashMap<CaptureId, CaptureSummary>,
+    counts: Counts,
+}
+
+/// What a session took in, for its `stopped` event.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    pub captures: u64,
+    /// By verdict status (`valid`, `invalid`, ...), in [`Status::ALL`] order.
+    pub by_verdict: Vec<(Status, u64)>,
+    /// Refused by the transport (too large, too slow, broken) but stored.
+    pub rejected: u64,
+    /// Live forwards whose app answered 2xx, and those that did not.
+    pub forwarded_ok: u64,
+    pub forward_failed: u64,
+}
+
+impl Counts {
+    fn captured(&mut self, s: &CaptureSummary) {
+        self.captures += 1;
+        if s.rejected.is_some() {
+            self.rejected += 1;
+        }
+        let status = s.verdict.status();
+        match self.by_verdict.iter_mut().find(|(v, _)| *v == status) {
+            Some((_, n)) => *n += 1,
+            None => self.by_verdict.push((status, 1)),
+        }
+    }
+}
+
+/// The last NDJSON line of `listen --json`: `{"event":"stopped","captures":N,...}`.
+pub fn stopped_event(c: &Counts) -> String {
+    let by_verdict: serde_json::Map<String, serde_json::Value> = Status::ALL
+        .iter()
+        .map(|s| {
+            let n = c
+                .by_verdict
+                .iter()
+                .find(|(v, _)| v == s)
+                .map_or(0, |(_, n)| *n);
+            (s.as_str().to_string(), n.into())
+        })
+        .collect();
+    serde_json::json!({
+        "event": "stopped",
+        "captures": c.captures,
+        "verdicts": by_verdict,
+        "rejected": c.rejected,
+        "forwarded_ok": c.forwarded_ok,
+        "forward_failed": c.forward_failed,
+    })
+    .to_string()
 }
 
 impl Headless {
@@ -77,10 +139,26 @@ impl Headless {
             json,
             forwarding,
             pending: HashMap::new(),
+            counts: Counts::default(),
         }
     }
 
+    /// The closing line, once the stream has ended (JSON mode only).
+    pub fn stopped(&self) -> Option<String> {
+        self.json.then(|| stopped_event(&self.counts))
+    }
+
     pub fn on_report(&mut self, report: Report, time: &dyn Fn(i64) -> String) -> Vec<String> {
+        match &report {
+            Report::Captured(s) => self.counts.captured(s),
+            Report::Attempted {
+                attempt,
+                replay: false,
+                ..
+            } if attempt.succeeded() => self.counts.forwarded_ok += 1,
+            Report::Attempted { replay: false, .. } => self.counts.forward_failed += 1,
+            _ => {}
+        }
         let summary = match report {
             Report::Listening { url } if self.json => {
                 return vec![serde_json::json!({"event": "listening", "url": url}).to_string()]
@@ -195,5 +273,25 @@ mod tests {
             serde_json::from_str(&h.on_report(Report::Captured(summary(3)), &t)[0]).unwrap();
         assert_eq!(obj["id"], 3);
         assert_eq!(obj["verdict"]["status"], "unverified");
+    }
+
+    #[test]
+    fn the_stopped_event_counts_by_verdict() {
+        let mut h = Headless::new(true, false);
+        let t = |_| String::new();
+        h.on_report(Report::Captured(summary(1)), &t);
+        let mut rejected = summary(2);
+        rejected.rejected = Some(crate::capture::Rejection {
+            status: 413,
+            reason: "big".into(),
+        });
+        h.on_report(Report::Captured(rejected), &t);
+        let v: serde_json::Value = serde_json::from_str(&h.stopped().unwrap()).unwrap();
+        assert_eq!(v["event"], "stopped");
+        assert_eq!(v["captures"], 2);
+        assert_eq!(v["verdicts"]["unverified"], 2);
+        assert_eq!(v["verdicts"]["valid"], 0);
+        assert_eq!(v["rejected"], 1);
+        assert!(Headless::new(false, false).stopped().is_none());
     }
 }
