@@ -272,10 +272,14 @@ fn mirror(app: AppResponse) -> Answer {
     }
 }
 
-/// A rejected request is stored but refused; the connection closes, its body left unread.
+/// A rejected request is stored but refused, in JSON like every other answer; the connection
+/// closes, its body left unread.
 fn rejected_answer(id: i64, r: &Rejection) -> Answer {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut answer = plain_answer(status, format!("{}; stored as capture {id}\n", r.reason));
+    let mut answer = json_answer(
+        status,
+        json!({"error": format!("{}; stored as capture {id}", r.reason), "id": id}),
+    );
     answer
         .headers
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
@@ -292,19 +296,6 @@ fn json_answer(status: StatusCode, body: serde_json::Value) -> Answer {
         status,
         headers,
         body: Bytes::from(format!("{body}\n")),
-    }
-}
-
-fn plain_answer(status: StatusCode, text: String) -> Answer {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    Answer {
-        status,
-        headers,
-        body: Bytes::from(text),
     }
 }
 

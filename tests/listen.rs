@@ -509,3 +509,67 @@ fn listen_json_ends_with_a_stopped_event_with_counts() {
     assert_eq!(v["verdicts"]["unsigned"], 1, "{v}");
     assert_eq!(v["verdicts"]["invalid"], 0, "{v}");
 }
+
+/// Writes `raw` and reads the answer without closing the sending side, as a client still
+/// "sending" would.
+fn answer_while_open(addr: &str, raw: &[u8]) -> (Resp, std::time::Duration) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    s.write_all(raw).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    (parse_response(&buf), started.elapsed())
+}
+
+#[test]
+fn a_declared_huge_body_gets_a_json_413_at_once_and_a_slow_one_a_json_408() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(&db, &["--max-body", "1KiB", "--read-timeout", "2"]);
+    let (r, took) = answer_while_open(
+        &l.addr,
+        b"POST /huge HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\nabc",
+    );
+    assert_eq!(r.status, 413, "{}", r.head);
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "at once, not at the read timeout: {took:?}"
+    );
+    assert!(
+        r.head
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{}",
+        r.head
+    );
+    let v = r.json();
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("--max-body") && error.contains("Content-Length"),
+        "{error}"
+    );
+    let line = l.next_line();
+    assert_eq!(line["rejected"]["status"], 413);
+    assert_eq!(v["id"], line["id"]);
+    let shown = show_json(&db, line["id"].as_i64().unwrap());
+    assert_eq!(
+        b64(shown["body_base64"].as_str().unwrap()),
+        b"abc",
+        "what arrived is kept"
+    );
+
+    // A body that stops coming: 408 after --read-timeout, in JSON too.
+    let (r, _) = answer_while_open(
+        &l.addr,
+        b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+    );
+    assert_eq!(r.status, 408, "{}", r.head);
+    assert!(r.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("--read-timeout"));
+    assert_eq!(l.next_line()["rejected"]["status"], 408);
+}

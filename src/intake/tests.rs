@@ -106,7 +106,11 @@ async fn a_rejected_delivery_is_stored_then_refused() {
     let answer = rig.intake.receive(r).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.headers["connection"], "close");
-    assert_eq!(answer.body, Bytes::from("too large; stored as capture 1\n"));
+    assert_eq!(answer.headers["content-type"], "application/json");
+    assert_eq!(
+        answer.body,
+        Bytes::from("{\"error\":\"too large; stored as capture 1\",\"id\":1}\n")
+    );
     let stored = rig.store().get(1).unwrap().unwrap().capture;
     assert!(stored.truncated);
     assert_eq!(stored.body_size, 20_000);
