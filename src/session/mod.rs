@@ -188,6 +188,12 @@ async fn run_with_tui(
         db,
         dev_secret,
     } = ui;
+    // Before the UI covers the terminal, and left in its scrollback after it closes.
+    eprintln!("hookscope listening on {url}\n  database: {}", db.display());
+    let _ = tx.send(Report::Notice {
+        text: format!("database: {}", db.display()),
+        error: false,
+    });
     let target = cfg.intake.forward.as_ref().map(|f| f.target.clone());
     // Replays share the live forward's client (its timeout and trusted CAs).
     let forwarder = cfg

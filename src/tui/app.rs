@@ -30,6 +30,8 @@ pub struct Setup {
     pub secrets_loaded: usize,
     /// The one secret is the local development secret (labelled local-only).
     pub dev_secret: bool,
+    /// The store's file, shown in the help overlay.
+    pub db_path: Option<String>,
 }
 
 /// Verdict counts of captures seen since the TUI started.

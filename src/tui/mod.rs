@@ -73,6 +73,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         forward_target: ctx.forward_target,
         secrets_loaded: ctx.secrets_loaded,
         dev_secret: ctx.dev_secret,
+        db_path: Some(ctx.db_path.display().to_string()),
     };
     let mut app = App::new(setup, Zone::Local, Theme::from_env());
     let mut events = Events::new(ctx.reports);

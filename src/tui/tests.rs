@@ -135,6 +135,7 @@ fn app(secrets_loaded: usize) -> App {
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
         secrets_loaded,
         dev_secret: false,
+        db_path: Some("/tmp/hookscope.db".into()),
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });
     update(&mut app, Event::Resize(WIDTH, HEIGHT));

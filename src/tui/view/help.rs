@@ -25,6 +25,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     lines.push(Line::default());
+    if let Some(db) = &app.setup.db_path {
+        lines.push(Line::from(vec![
+            Span::styled(" database  ", t.dim()),
+            Span::raw(db.clone()),
+        ]));
+    }
     lines.push(Line::from(Span::styled(
         " In the detail, moves scroll the text. Esc or ? closes this help.",
         t.dim(),
