@@ -24,8 +24,10 @@ fn main() -> anyhow::Result<()> {
         db_path: db_path.into(),
         listen_url: None,
         forward_target: None,
+        forward_events: None,
         secrets_loaded,
         dev_secret: false,
+        resign_with: None,
         reports,
         commands,
     })?;

@@ -248,6 +248,7 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
     let setup = Setup {
         listen_url: Some("http://127.0.0.1:8080".into()),
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
+        forward_events: None,
         secrets_loaded: 1,
         dev_secret: false,
         db_path: None,

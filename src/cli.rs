@@ -4,6 +4,7 @@ use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+use crate::expect::Expect;
 use crate::intake::Respond;
 use crate::sign_mode::SignMode;
 use crate::signature::Status;
@@ -47,6 +48,12 @@ pub enum Command {
     Tui(TuiArgs),
     /// Probe your webhook endpoint with good and bad deliveries and grade its answers
     Check(CheckArgs),
+    /// Compare two captures, or a capture with what one of its replays sent
+    Diff(DiffArgs),
+    /// Count deliveries by event type and verdict, the app's answers, and its latency
+    Stats(StatsArgs),
+    /// Delete stored captures for good (older than a duration, or all), then compact the file
+    Purge(PurgeArgs),
 }
 
 impl Cli {
@@ -148,6 +155,15 @@ pub struct ListenArgs {
     /// Forward every delivery to your app at this URL; its path is a prefix
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
+    /// Forward only these event types (comma-separated, any case, e.g. DOCVER,AML_SCREENING);
+    /// the others are captured and acknowledged, not forwarded
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "forward_to",
+        value_name = "TYPE,..."
+    )]
+    pub events: Vec<String>,
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
     #[arg(long, default_value = "app", value_parser = respond_parser(), requires = "forward_to")]
     pub respond: Respond,
@@ -181,10 +197,11 @@ pub struct ListArgs {
     /// At most this many captures
     #[arg(long, short = 'n', default_value_t = 50)]
     pub limit: usize,
-    /// Only captures with this verdict
-    #[arg(long, value_parser = verdict_parser())]
-    pub verdict: Option<Status>,
-    /// Only captures of this Dataspike event type (e.g. AML_SCREENING)
+    /// Only captures with this verdict: a badge or a verdict word, any case (PASS = valid;
+    /// FAIL = invalid or unsigned; STALE = stale; -- / NONE / UNVERIFIED = unverified)
+    #[arg(long, value_name = "VERDICT", value_parser = VerdictWord::parse, allow_hyphen_values = true)]
+    pub verdict: Option<VerdictWord>,
+    /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
     pub event: Option<String>,
 }
@@ -201,6 +218,34 @@ pub struct ShowArgs {
     /// Write only the exact body bytes to stdout
     #[arg(long)]
     pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Two capture ids to compare, or one with --replay
+    #[arg(required = true, num_args = 1..=2, value_name = "ID")]
+    pub ids: Vec<i64>,
+    /// Compare the capture with what its Nth replay sent (1 = the first); without N, with its
+    /// latest replay of an edited body
+    #[arg(long, num_args = 0..=1, default_missing_value = "0", value_name = "N")]
+    pub replay: Option<usize>,
+    /// Print the header changes and changed JSON paths as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Only captures received, and attempts made, within this long ago (e.g. 30m, 1h, 7d)
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub since: Option<std::time::Duration>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]
@@ -299,10 +344,11 @@ pub struct ExportArgs {
     /// Export every stored capture, oldest first (with --verdict/--event: every matching one)
     #[arg(long)]
     pub all: bool,
-    /// Only captures with this verdict
-    #[arg(long, value_parser = verdict_parser())]
-    pub verdict: Option<Status>,
-    /// Only captures of this Dataspike event type (e.g. AML_SCREENING)
+    /// Only captures with this verdict: a badge or a verdict word, any case (PASS = valid;
+    /// FAIL = invalid or unsigned; STALE = stale; -- / NONE / UNVERIFIED = unverified)
+    #[arg(long, value_name = "VERDICT", value_parser = VerdictWord::parse, allow_hyphen_values = true)]
+    pub verdict: Option<VerdictWord>,
+    /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
     pub event: Option<String>,
     /// Output format
@@ -318,6 +364,9 @@ pub struct ExportArgs {
     /// curl only: send every request to this URL instead of the capture's original one
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
+    /// Overwrite files that already exist (without it, export refuses and writes nothing)
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -325,7 +374,7 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 #[command(
     group(clap::ArgGroup::new("what").args(["fixtures", "event", "list"]).required(true)),
-    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with the local development secret (made once in the config directory; listen without a secret verifies with the same one). It is never printed.\nExit status: 0 when every delivery got a 2xx, 1 otherwise."
+    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with the local development secret (made once in the config directory; listen without a secret verifies with the same one). It is never printed.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
 )]
 pub struct SendArgs {
     /// Fixture files to send (written by 'hookscope export' or by hand)
@@ -360,6 +409,10 @@ pub struct SendArgs {
     /// Send each fixture (or the event) this many times; above 1, print a load summary
     #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
+    /// Answers that count as passing: a status (401), a class (4xx) or a list (401,403); use
+    /// 4xx with a bad --sign to assert that your app rejects it [default: 2xx]
+    #[arg(long, value_name = "STATUS", value_parser = Expect::parse)]
+    pub expect: Option<Expect>,
     /// How many deliveries are in flight at once
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,
@@ -419,33 +472,58 @@ pub struct ImportArgs {
     pub tolerance: ToleranceArgs,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    group(clap::ArgGroup::new("which").args(["before", "all"]).required(true)),
+    after_help = "The deleted captures and their attempts are gone for good: the file is compacted (VACUUM) and its WAL emptied, so their bytes leave the disk files too."
+)]
+pub struct PurgeArgs {
+    /// Delete captures received more than this long ago (e.g. 7d, 12h, 30m)
+    #[arg(long, value_name = "DURATION")]
+    pub before: Option<String>,
+    /// Delete every capture
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
 // The flags' value enums: their names and help live here, and each maps once onto the domain
 // type it stands for, so no domain type depends on clap.
 
-/// `--verdict`: a verdict kind.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum VerdictArg {
-    Valid,
-    Stale,
-    Invalid,
-    Unsigned,
-    Unverified,
+/// `--verdict`: the word as given, and the verdicts it stands for. The badge words and the
+/// verdict words both work, in any case, so what the UI shows can be typed back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerdictWord {
+    pub word: String,
+    pub statuses: Vec<Status>,
 }
 
-impl From<VerdictArg> for Status {
-    fn from(v: VerdictArg) -> Status {
-        match v {
-            VerdictArg::Valid => Status::Valid,
-            VerdictArg::Stale => Status::Stale,
-            VerdictArg::Invalid => Status::Invalid,
-            VerdictArg::Unsigned => Status::Unsigned,
-            VerdictArg::Unverified => Status::Unverified,
+impl VerdictWord {
+    /// `NONE` stands for the `--` badge, which is awkward to type as a flag value.
+    const NONE: &'static str = "none";
+
+    pub fn parse(text: &str) -> Result<VerdictWord, String> {
+        let word = text.trim();
+        let word_is = |w: &str| w.eq_ignore_ascii_case(word);
+        let statuses: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|s| {
+                word_is(s.as_str())
+                    || word_is(s.badge())
+                    || (s.badge() == "--" && word_is(Self::NONE))
+            })
+            .collect();
+        if statuses.is_empty() {
+            return Err(format!(
+                "'{text}' is not a verdict: use PASS, FAIL, STALE or NONE (the badges), or valid, invalid, unsigned, stale or unverified"
+            ));
         }
+        Ok(VerdictWord {
+            word: word.to_string(),
+            statuses,
+        })
     }
-}
-
-fn verdict_parser() -> impl TypedValueParser<Value = Status> {
-    EnumValueParser::<VerdictArg>::new().map(Status::from)
 }
 
 /// `--durability`.
@@ -582,15 +660,15 @@ mod tests {
 
     #[test]
     fn value_enums_map_onto_every_domain_value_by_its_name() {
-        let verdicts: Vec<(String, Status)> = VerdictArg::value_variants()
-            .iter()
-            .map(|v| (name(*v), Status::from(*v)))
-            .collect();
-        let expected: Vec<(String, Status)> = Status::ALL
-            .iter()
-            .map(|s| (s.as_str().to_string(), *s))
-            .collect();
-        assert_eq!(verdicts, expected);
+        // Every verdict word names its own verdict; the badges, in any case, name theirs.
+        for status in Status::ALL {
+            assert_eq!(
+                VerdictWord::parse(status.as_str()).unwrap().statuses,
+                vec![status]
+            );
+            let upper = status.as_str().to_ascii_uppercase();
+            assert_eq!(VerdictWord::parse(&upper).unwrap().statuses, vec![status]);
+        }
 
         let modes: Vec<(String, SignMode)> = SignArg::value_variants()
             .iter()
@@ -612,6 +690,27 @@ mod tests {
             .map(|r| Respond::from(*r))
             .collect();
         assert_eq!(responds, [Respond::App, Respond::Ack]);
+    }
+
+    #[test]
+    fn verdict_badges_and_words_are_one_vocabulary() {
+        let statuses = |w: &str| VerdictWord::parse(w).unwrap().statuses;
+        assert_eq!(statuses("PASS"), [Status::Valid]);
+        assert_eq!(statuses("pass"), [Status::Valid]);
+        assert_eq!(statuses("FAIL"), [Status::Invalid, Status::Unsigned]);
+        assert_eq!(statuses("fail"), [Status::Invalid, Status::Unsigned]);
+        assert_eq!(statuses("Stale"), [Status::Stale]);
+        assert_eq!(statuses("--"), [Status::Unverified]);
+        assert_eq!(statuses("none"), [Status::Unverified]);
+        assert_eq!(statuses("UNVERIFIED"), [Status::Unverified]);
+        assert_eq!(VerdictWord::parse(" FAIL ").unwrap().word, "FAIL");
+        let e = VerdictWord::parse("ok").unwrap_err();
+        assert!(e.contains("'ok' is not a verdict: use PASS, FAIL"), "{e}");
+        let cli = Cli::try_parse_from(["hookscope", "list", "--verdict", "--"]).unwrap();
+        let Command::List(a) = cli.command else {
+            panic!("not list")
+        };
+        assert_eq!(a.verdict.unwrap().statuses, [Status::Unverified]);
     }
 
     #[test]

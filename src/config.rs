@@ -32,8 +32,24 @@ pub const DEFAULT_DB_FILE: &str = "hookscope.db";
 
 /// `--db`/`HOOKSCOPE_DB`, else `hookscope.db` in the platform's data directory
 /// (`~/.local/share/hookscope` on Linux, `~/Library/Application Support/hookscope` on macOS).
+/// The default folder is created (private) when a command creates the store; a given path's
+/// folder must exist, so a typo is an error instead of a new, empty store somewhere else.
 pub fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(p) = arg {
+        let folder = p.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(folder) = folder.filter(|d| !d.is_dir()) {
+            let what = if folder.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            return Err(usage(format!(
+                "--db (or HOOKSCOPE_DB) '{}': folder '{}' {what}; create it (mkdir -p '{}') or fix the path",
+                p.display(),
+                folder.display(),
+                folder.display()
+            )));
+        }
         return Ok(p.to_path_buf());
     }
     let dirs = directories::ProjectDirs::from("", "", "hookscope").ok_or_else(|| {
@@ -141,9 +157,64 @@ pub fn secret_needed(what: &str) -> anyhow::Error {
     ))
 }
 
-/// The app URL given with `flag` (`--to`, `--forward-to`), checked.
+/// The app URL given with `flag` (`--to`, `--forward-to`), checked when it is given, so a typo
+/// is a usage error now rather than "connection refused" later. Every command that takes a URL
+/// calls this.
 pub fn target(flag: &str, url: &str) -> anyhow::Result<Uri> {
-    parse_target(url).map_err(|e| usage(format!("{flag}: {e}")))
+    let uri = parse_target(url).map_err(|e| usage(format!("{flag}: {e}")))?;
+    check_host_and_port(&uri).map_err(|e| usage(format!("{flag}: target URL '{url}': {e}")))?;
+    Ok(uri)
+}
+
+/// What the URL parser lets through: an empty host, a port that is not a number from 1 to
+/// 65535 (`:3000x`, `:0`, `:99999`, `:`).
+fn check_host_and_port(uri: &Uri) -> Result<(), String> {
+    let Some(authority) = uri.authority() else {
+        return Err("has no host".into());
+    };
+    // Userinfo ends at the last '@'; an IPv6 host is in brackets.
+    let host_port = authority
+        .as_str()
+        .rsplit_once('@')
+        .map_or(authority.as_str(), |(_, hp)| hp);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(rest) => {
+            let (inside, after) = rest.split_once(']').unwrap_or((rest, ""));
+            (inside, after.strip_prefix(':'))
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("has no host; use e.g. 'http://127.0.0.1:3000'".into());
+    }
+    if let Some(port) = port {
+        let valid =
+            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p != 0);
+        if !valid {
+            return Err(format!("port '{port}' is not a number from 1 to 65535; fix it, e.g. 'http://127.0.0.1:3000'"));
+        }
+    }
+    Ok(())
+}
+
+/// `--event`: a known Dataspike event type in any case becomes its Dataspike name, so
+/// `docver` finds `DOCVER` captures (as `send --event` allows); any other type is kept as given.
+pub fn event_type(text: &str) -> String {
+    crate::sample::canonical_event(text)
+        .map(str::to_string)
+        .unwrap_or_else(|| text.trim().to_string())
+}
+
+/// A duration given with `flag` (`--before`), e.g. `7d`, `12h`, `30m`.
+pub fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        usage(format!(
+            "{flag} '{text}' is not a duration ({e}); use e.g. 7d, 12h or 30m"
+        ))
+    })
 }
 
 /// The client for the developer's app: `timeout` per request, and `--ca-cert` trusted for https
@@ -205,6 +276,66 @@ mod tests {
                 .starts_with("--forward-to: target URL 'ftp://app'"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_given_database_path_needs_an_existing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = dir.path().join("h.db");
+        assert_eq!(db_path(Some(&here)).unwrap(), here);
+        assert_eq!(db_path(Some(Path::new("h.db"))).unwrap(), Path::new("h.db"));
+        let typo = dir.path().join("tpyo").join("h.db");
+        let e = db_path(Some(&typo)).unwrap_err();
+        assert!(is_usage(&e));
+        let text = e.to_string();
+        assert!(
+            text.contains("folder '") && text.contains("tpyo' does not exist"),
+            "{text}"
+        );
+        assert!(text.contains("create it (mkdir -p"), "{text}");
+        assert!(!dir.path().join("tpyo").exists());
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        let e = db_path(Some(&file.join("h.db"))).unwrap_err();
+        assert!(e.to_string().contains("is not a folder"), "{e}");
+    }
+
+    #[test]
+    fn target_refuses_a_bad_port_or_an_empty_host_naming_the_part() {
+        for good in [
+            "http://127.0.0.1:3000/h",
+            "http://localhost/h",
+            "http://[::1]:8080/x",
+            "http://[::1]/x",
+            "http://user:pw@app:65535",
+        ] {
+            assert!(target("--to", good).is_ok(), "{good}");
+        }
+        for (bad, part) in [
+            ("http://127.0.0.1:3000x", "port '3000x'"),
+            ("http://127.0.0.1:0/h", "port '0'"),
+            ("http://127.0.0.1:65536", "port '65536'"),
+            ("http://127.0.0.1:/h", "port ''"),
+            ("http://[::1]:x/h", "port 'x'"),
+            ("http://:3000/h", "has no host"),
+        ] {
+            let e = target("--to", bad).unwrap_err();
+            assert!(is_usage(&e), "{bad}");
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("--to: target URL '{bad}'")),
+                "{text}"
+            );
+            assert!(text.contains(part), "{bad}: {text}");
+        }
+    }
+
+    #[test]
+    fn known_event_types_match_in_any_case() {
+        assert_eq!(event_type("docver"), "DOCVER");
+        assert_eq!(event_type("Aml_Screening"), "AML_SCREENING");
+        assert_eq!(event_type("kyt-wallet-check"), "KYT_WALLET_CHECK");
+        assert_eq!(event_type("custom_Thing"), "custom_Thing");
     }
 
     #[test]

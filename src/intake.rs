@@ -67,11 +67,43 @@ pub enum Respond {
     Ack,
 }
 
+/// Which event types are forwarded; the others are captured and acknowledged, not forwarded
+/// (as `stripe listen --events` does). Empty forwards everything. Matched in any case; a
+/// delivery without an event type is not forwarded once a list is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    only: Vec<String>,
+}
+
+impl EventFilter {
+    pub fn only(types: impl IntoIterator<Item = String>) -> EventFilter {
+        EventFilter {
+            only: types
+                .into_iter()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        }
+    }
+
+    pub fn forwards(&self, event_type: Option<&str>) -> bool {
+        self.only.is_empty()
+            || event_type.is_some_and(|e| self.only.iter().any(|o| o.eq_ignore_ascii_case(e)))
+    }
+
+    /// `DOCVER, AML_SCREENING only`, or `None` when everything is forwarded.
+    pub fn describe(&self) -> Option<String> {
+        (!self.only.is_empty()).then(|| format!("{} only", self.only.join(", ")))
+    }
+}
+
 /// Where accepted deliveries are forwarded and who answers their sender.
 #[derive(Debug, Clone)]
 pub struct ForwardConfig {
     pub target: Uri,
     pub respond: Respond,
+    /// Which event types go to the app.
+    pub events: EventFilter,
     /// The client, with its timeout and the CAs it trusts for https targets.
     pub forwarder: Forwarder,
     /// Requests in flight to the app at once; more wait in arrival order.
@@ -93,6 +125,7 @@ struct Forwarding {
     target: Uri,
     respond: Respond,
     queue: ForwardQueue,
+    events: EventFilter,
 }
 
 /// The intake: shared by every connection of a transport.
@@ -120,6 +153,7 @@ impl Intake {
             ),
             target: f.target,
             respond: f.respond,
+            events: f.events,
         });
         Intake {
             secrets: cfg.secrets,
@@ -141,7 +175,9 @@ impl Intake {
         );
         // Built before the capture moves to the writer: the body's one clone.
         let outgoing = match (&self.forward, &capture.rejected) {
-            (Some(_), None) => Some(forward_request(&capture, peer.map(|p| p.ip()))),
+            (Some(f), None) if f.events.forwards(capture.event.event_type.as_deref()) => {
+                Some(forward_request(&capture, peer.map(|p| p.ip())))
+            }
             _ => None,
         };
         let summary = capture.summary(0);

@@ -25,6 +25,30 @@ pub fn local_datetime(ms: i64) -> String {
     }
 }
 
+/// `n` and the noun, plural unless `n` is 1: `1 capture`, `2 captures`, `3 entries`,
+/// `0 matches`. Every count a message shows goes through here.
+pub fn count(n: u64, singular: &str) -> String {
+    if n == 1 {
+        return format!("1 {singular}");
+    }
+    let consonant_y = singular.strip_suffix('y').is_some_and(|stem| {
+        stem.chars()
+            .last()
+            .is_some_and(|c| !"aeiou".contains(c.to_ascii_lowercase()))
+    });
+    let plural = if consonant_y {
+        format!("{}ies", &singular[..singular.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|end| singular.ends_with(end))
+    {
+        format!("{singular}es")
+    } else {
+        format!("{singular}s")
+    };
+    format!("{n} {plural}")
+}
+
 /// `-> 200 (12 ms)` or `-> error: connection refused ...`.
 pub fn attempt_brief(a: &AttemptBrief) -> String {
     match (a.status, &a.error) {
@@ -71,27 +95,23 @@ fn path_and_query(s: &CaptureSummary) -> String {
 
 /// Table for `list`.
 pub fn list_table(rows: &[CaptureSummary]) -> String {
+    // APP is the app's latest answer, named as in the TUI's list; REASON why a signature failed.
     let mut out = format!(
-        "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {}\n",
-        "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP / REASON"
+        "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}\n",
+        "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON"
     );
     for s in rows {
         let app = s
             .latest_attempt
             .as_ref()
             .map(attempt_brief)
-            .unwrap_or_default();
+            .unwrap_or_else(|| "-".into());
         let reason = match &s.verdict {
             Verdict::Valid { .. } => String::new(),
             v => reason_text(v).unwrap_or_default(),
         };
-        let tail = [app, reason]
-            .into_iter()
-            .filter(|t| !t.is_empty())
-            .collect::<Vec<_>>()
-            .join("  ");
-        out.push_str(&format!(
-            "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {}\n",
+        let line = format!(
+            "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}",
             s.id,
             local_datetime(s.received_at_ms),
             s.verdict.status().badge(),
@@ -99,8 +119,11 @@ pub fn list_table(rows: &[CaptureSummary]) -> String {
             clip(&path_and_query(s), 28),
             clip(s.event_type.as_deref().unwrap_or("-"), 22),
             human_size(s.body_size),
-            tail
-        ));
+            clip(&app, 24),
+            reason
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }
@@ -273,7 +296,10 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
         Part::Signed,
         vec![
             (d.signed_preview.clone(), Tone::Plain),
-            (format!("  ({} bytes)", d.signed_len), Tone::Dim),
+            (
+                format!("  ({})", count(d.signed_len as u64, "byte")),
+                Tone::Dim,
+            ),
         ],
     ));
     if d.expected.is_empty() {
@@ -402,9 +428,12 @@ pub fn show_text(
                 attempt_brief(&a.brief())
             ));
             if let Some(sent) = &a.sent_body {
-                out.push_str("    sent body (edited; the capture above is the original):\n      ");
-                out.push_str(&body_text(sent).replace('\n', "\n      "));
-                out.push('\n');
+                // What the edit changed, against the captured body above.
+                let d = crate::diff::compare_bodies(&cap.body, sent);
+                out.push_str(&format!("    sent an edited body: {}\n", d.summary()));
+                for l in d.lines() {
+                    out.push_str(&format!("      {}\n", crate::diff::unified_line(l)));
+                }
             }
             if a.status.is_some() {
                 let body = String::from_utf8_lossy(&a.response_body);
@@ -544,6 +573,18 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_use_the_plural_unless_one() {
+        assert_eq!(count(1, "capture"), "1 capture");
+        assert_eq!(count(0, "capture"), "0 captures");
+        assert_eq!(count(2, "HAR entry"), "2 HAR entries");
+        assert_eq!(count(3, "delivery"), "3 deliveries");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(2, "match"), "2 matches");
+        assert_eq!(count(2, "curl request"), "2 curl requests");
+        assert_eq!(count(12, "byte"), "12 bytes");
+    }
 
     #[test]
     fn escaping_keeps_text_and_shows_bytes() {

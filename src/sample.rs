@@ -111,7 +111,7 @@ pub enum SampleError {
         at: String,
         found: String,
     },
-    #[error("cannot set '{path}': '{at}' has {len} items, so index {index} does not exist")]
+    #[error("cannot set '{path}': '{at}' has {}, so index {index} does not exist", crate::output::count(*.len as u64, "item"))]
     IndexOutOfRange {
         path: String,
         at: String,
@@ -136,6 +136,12 @@ pub fn list() -> Vec<(&'static str, &'static str, &'static str)> {
 /// `aml-screening`, `aml_screening` and `AML_SCREENING` all name the same thing.
 fn normalize(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace('-', "_")
+}
+
+/// The Dataspike name of a known event type given in any case (`docver` -> `DOCVER`).
+pub fn canonical_event(name: &str) -> Option<&'static str> {
+    let wanted = normalize(name);
+    EVENT_TYPES.into_iter().find(|e| normalize(e) == wanted)
 }
 
 fn find(event: &str, variant: Option<&str>) -> Result<&'static Sample, SampleError> {
@@ -289,7 +295,10 @@ pub fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), SampleE
                 let index = key.parse::<usize>().map_err(|_| SampleError::NotAnObject {
                     path: path.into(),
                     at: at.clone(),
-                    found: format!("an array of {len} items (use a numeric index)"),
+                    found: format!(
+                        "an array of {} (use a numeric index)",
+                        crate::output::count(len as u64, "item")
+                    ),
                 })?;
                 let slot = items.get_mut(index).ok_or(SampleError::IndexOutOfRange {
                     path: path.into(),
@@ -321,7 +330,10 @@ fn describe(value: &Value) -> String {
         Value::Bool(b) => format!("{b}"),
         Value::Number(n) => format!("the number {n}"),
         Value::String(s) => format!("the string '{s}'"),
-        Value::Array(a) => format!("an array of {} items", a.len()),
+        Value::Array(a) => format!(
+            "an array of {}",
+            crate::output::count(a.len() as u64, "item")
+        ),
         Value::Object(_) => "an object".into(),
     }
 }
@@ -451,10 +463,10 @@ mod tests {
             "cannot set 'event_type.x': 'event_type' is the string 'AML_SCREENING', not an object"
         );
         assert!(err("payload.search_request.countries.first=FR")
-            .contains("is an array of 1 items (use a numeric index)"));
+            .contains("is an array of 1 item (use a numeric index)"));
         assert_eq!(
             err("payload.search_request.countries.5=FR"),
-            "cannot set 'payload.search_request.countries.5': 'payload.search_request.countries' has 1 items, so index 5 does not exist"
+            "cannot set 'payload.search_request.countries.5': 'payload.search_request.countries' has 1 item, so index 5 does not exist"
         );
     }
 

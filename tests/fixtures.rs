@@ -801,7 +801,8 @@ fn export_says_what_is_wrong_and_selects_by_filter() {
         "--out",
         p(&dir.path().join("x")),
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    // A missing capture is not a usage error (README, "Exit status").
+    assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("capture 99 is not in"),
         "{}",

@@ -301,8 +301,8 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     );
     let shown = stdout(&run(&["show", &first.to_string(), "--db", dbs]));
     assert!(shown.contains("(edited body, re-signed)"), "{shown}");
-    assert!(shown.contains("sent body (edited"), "{shown}");
-    assert!(shown.contains("\"edited\": true"), "{shown}");
+    assert!(shown.contains("sent an edited body: body: JSON"), "{shown}");
+    assert!(shown.contains("+   \"edited\": true"), "{shown}");
     let har = dir.path().join("e.har");
     let o = run(&[
         "export",

@@ -6,6 +6,8 @@ use common::*;
 #[test]
 fn captures_verifies_and_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
+    // A given --db needs its folder (a typo must not start a new store elsewhere).
+    std::fs::create_dir_all(dir.path().join("nested/folder")).unwrap();
     let db = dir.path().join("nested/folder/h.db");
     // A short test secret first: refused as a real one, so it needs --allow-short-secret.
     let l = Listener::start(
@@ -505,9 +507,9 @@ fn listen_json_ends_with_a_stopped_event_with_counts() {
     let v = l.next_event();
     assert_eq!(v["event"], "stopped", "{v}");
     assert_eq!(v["captures"], 2, "{v}");
-    assert_eq!(v["verdicts"]["valid"], 1, "{v}");
-    assert_eq!(v["verdicts"]["unsigned"], 1, "{v}");
-    assert_eq!(v["verdicts"]["invalid"], 0, "{v}");
+    assert_eq!(v["totals"]["verdicts"]["valid"], 1, "{v}");
+    assert_eq!(v["totals"]["verdicts"]["unsigned"], 1, "{v}");
+    assert_eq!(v["totals"]["verdicts"]["invalid"], 0, "{v}");
 }
 
 /// Writes `raw` and reads the answer without closing the sending side, as a client still

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use crate::capture::CaptureId;
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::config::{db_path, target, usage};
-use crate::export::{write_atomic, write_fixture};
+use crate::config::{db_path, event_type, target, usage};
+use crate::export::{fixture_files, write_file, WriteFailure};
 use crate::fixture::{curl, har};
-use crate::output::progress_bar;
+use crate::output::{count, progress_bar};
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
 /// Default output of each format when `--out` is not given.
@@ -50,23 +50,23 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let ids = select(&store, &args)?;
     if ids.is_empty() {
-        writeln!(
-            std::io::stdout(),
-            "nothing to export: no capture in '{}' matches",
-            store.path().display()
-        )?;
+        let why = super::none_match(&store, args.verdict.as_ref(), args.event.as_deref())?
+            .unwrap_or_else(|| {
+                format!(
+                    "'{}' holds no captures yet; send a webhook to 'hookscope listen' first",
+                    store.path().display()
+                )
+            });
+        writeln!(std::io::stdout(), "nothing to export: {why}")?;
         return Ok(ExitCode::SUCCESS);
     }
     // Read everything first: an unknown id fails before any file is written.
     let progress = progress_bar(ids.len(), "reading");
     let mut captures = Vec::with_capacity(ids.len());
     for id in &ids {
-        let stored = store.get(*id)?.ok_or_else(|| {
-            usage(format!(
-                "capture {id} is not in '{}': 'hookscope list' shows the ids",
-                store.path().display()
-            ))
-        })?;
+        let stored = store
+            .get(*id)?
+            .ok_or_else(|| super::capture_missing(*id, store.path()))?;
         captures.push(stored);
         progress.inc(1);
     }
@@ -78,7 +78,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .out
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_FIXTURE_DIR));
-            export_fixtures(&captures, &dir, args.body_files)
+            export_fixtures(&captures, &dir, args.body_files, args.force)
         }
         ExportFormat::Har => {
             let mut rows = Vec::with_capacity(captures.len());
@@ -90,14 +90,22 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .context("cannot serialize the HAR document")?;
             text.push('\n');
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_HAR_FILE));
-            write_output(&out, text.as_bytes(), false, rows.len(), "HAR entry")
+            let what = Written {
+                n: rows.len(),
+                what: "HAR entry",
+            };
+            write_output(&out, text.as_bytes(), false, what, args.force)
         }
         ExportFormat::Curl => {
             let rows: Vec<(CaptureId, _)> =
                 captures.into_iter().map(|s| (s.id, s.capture)).collect();
             let text = curl::script(&rows, args.to.as_deref());
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_CURL_FILE));
-            write_output(&out, text.as_bytes(), true, rows.len(), "curl request")
+            let what = Written {
+                n: rows.len(),
+                what: "curl request",
+            };
+            write_output(&out, text.as_bytes(), true, what, args.force)
         }
     }
 }
@@ -109,8 +117,12 @@ fn select(store: &Store, args: &ExportArgs) -> anyhow::Result<Vec<CaptureId>> {
     }
     Ok(store
         .list(&ListQuery {
-            verdict: args.verdict,
-            event: args.event.clone(),
+            verdicts: args
+                .verdict
+                .as_ref()
+                .map(|v| v.statuses.clone())
+                .unwrap_or_default(),
+            event: args.event.as_deref().map(event_type),
             ascending: true,
             ..Default::default()
         })?
@@ -123,7 +135,24 @@ fn export_fixtures(
     captures: &[StoredCapture],
     dir: &Path,
     body_files: bool,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
+    let per_capture: Vec<Vec<(PathBuf, Vec<u8>)>> = captures
+        .iter()
+        .map(|stored| fixture_files(dir, stored, body_files))
+        .collect();
+    if !force {
+        // Checked before anything is written, so a refused export leaves the folder as it was.
+        let existing: Vec<&Path> = per_capture
+            .iter()
+            .flatten()
+            .map(|(path, _)| path.as_path())
+            .filter(|path| path.exists())
+            .collect();
+        if !existing.is_empty() {
+            return Err(already_exist(&existing, "or --out another folder"));
+        }
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         usage(format!(
             "cannot create the fixture folder '{}': {e}; pass --out with a writable folder",
@@ -131,28 +160,67 @@ fn export_fixtures(
         ))
     })?;
     let progress = progress_bar(captures.len(), "writing fixtures");
-    for stored in captures {
-        let path = write_fixture(dir, stored, body_files)?;
-        progress.suspend(|| writeln!(std::io::stdout(), "{}", path.display()))?;
+    for files in &per_capture {
+        for (path, bytes) in files {
+            write_file(path, bytes, false, force).map_err(|e| match e {
+                WriteFailure::Exists => already_exist(&[path], "or --out another folder"),
+                WriteFailure::Other(e) => e,
+            })?;
+        }
+        // The fixture is the last file of its capture.
+        if let Some((fixture, _)) = files.last() {
+            progress.suspend(|| writeln!(std::io::stdout(), "{}", fixture.display()))?;
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let noun = if captures.len() == 1 {
-        "fixture"
-    } else {
-        "fixtures"
-    };
-    eprintln!("exported {} {noun} to '{}'", captures.len(), dir.display());
+    eprintln!(
+        "exported {} to '{}'",
+        count(captures.len() as u64, "fixture"),
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes a single-file export to `out`, or to stdout for `-`.
+/// A usage error for an export that would overwrite `existing` without `--force`.
+fn already_exist(existing: &[&Path], elsewhere: &str) -> anyhow::Error {
+    const SHOWN: usize = 5;
+    let names: Vec<String> = existing
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("'{}'", p.display()))
+        .collect();
+    let more = existing.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" and {} more", count(more as u64, "file"))
+    } else {
+        String::new()
+    };
+    let verb = if existing.len() == 1 {
+        "exists"
+    } else {
+        "exist"
+    };
+    usage(format!(
+        "{}{more} already {verb}: pass --force to overwrite, {elsewhere}",
+        names.join(", ")
+    ))
+}
+
+/// What a single-file export holds, for its closing line.
+struct Written {
+    n: usize,
+    what: &'static str,
+}
+
+/// Writes a single-file export to `out`, or to stdout for `-`. An existing `out` is replaced
+/// only with `force`.
 fn write_output(
     out: &Path,
     bytes: &[u8],
     executable: bool,
-    count: usize,
-    what: &str,
+    written: Written,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
     if out == Path::new(STDOUT) {
         let mut stdout = std::io::stdout().lock();
@@ -162,8 +230,14 @@ fn write_output(
             .context("cannot write the export to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
-    write_atomic(out, bytes, executable)?;
-    let plural = if count == 1 { "" } else { "s" };
-    eprintln!("exported {count} {what}{plural} to '{}'", out.display());
+    write_file(out, bytes, executable, force).map_err(|e| match e {
+        WriteFailure::Exists => already_exist(&[out], "or --out another file"),
+        WriteFailure::Other(e) => e,
+    })?;
+    eprintln!(
+        "exported {} to '{}'",
+        count(written.n as u64, written.what),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

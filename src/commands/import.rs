@@ -2,15 +2,17 @@
 //! one transaction. Verdicts come from the intake's own verification step ([`intake::verify`]);
 //! the commit is one transaction for every file rather than the intake's one per delivery.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::capture::{now_ms, Capture};
+use crate::capture::{now_ms, Capture, CaptureId};
 use crate::cli::ImportArgs;
 use crate::config::{db_path, secrets, usage};
 use crate::fixture::{har, Fixture};
 use crate::intake;
+use crate::output::count;
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -27,9 +29,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     // Every file is checked before the store is opened: one bad file stores nothing.
     if !problems.is_empty() {
         return Err(usage(format!(
-            "nothing was imported: {} of {} files cannot be imported; fix or leave them out:\n  {}",
+            "nothing was imported: {} of {} cannot be imported; fix or leave them out:\n  {}",
             problems.len(),
-            args.files.len(),
+            count(args.files.len() as u64, "file"),
             problems.join("\n  ")
         )));
     }
@@ -44,37 +46,90 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let mut store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Create)?;
     let all: Vec<&Capture> = loaded.iter().flat_map(|(_, cs)| cs.iter()).collect();
-    let ids = store.insert_captures(&all)?;
-    let mut ids = ids.into_iter();
+    let fates = fates(&all, &store.identical_ids(&all)?);
+    let new: Vec<&Capture> = all
+        .iter()
+        .zip(&fates)
+        .filter(|(_, fate)| **fate == Fate::New)
+        .map(|(c, _)| *c)
+        .collect();
+    let mut ids = store.insert_captures(&new)?.into_iter();
+    let mut fates = fates.into_iter();
     let mut out = std::io::stdout().lock();
     for (file, captures) in &loaded {
         for (entry, c) in captures.iter().enumerate() {
-            let Some(id) = ids.next() else { break };
             let from = if captures.len() > 1 {
                 format!("'{}' entry {entry}", file.display())
             } else {
                 format!("'{}'", file.display())
             };
-            writeln!(
-                out,
-                "#{id} {} {} {} from {from}",
-                c.verdict.status().as_str(),
-                c.method,
-                c.path_and_query()
-            )?;
+            let what = format!("{} {}", c.method, c.path_and_query());
+            match fates.next() {
+                Some(Fate::New) => {
+                    let Some(id) = ids.next() else { break };
+                    let status = c.verdict.status().as_str();
+                    writeln!(out, "#{id} {status} {what} from {from}")?;
+                }
+                Some(Fate::Stored(id)) => writeln!(
+                    out,
+                    "skipped {what} from {from}: already in the store as #{id}"
+                )?,
+                Some(Fate::Repeated) => writeln!(
+                    out,
+                    "skipped {what} from {from}: the same as an earlier one in this import"
+                )?,
+                None => break,
+            }
         }
     }
+    let skipped = all.len() - new.len();
+    let skipped = if skipped > 0 {
+        format!(", skipped {skipped} already in the store")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "imported {} {} into '{}'",
-        all.len(),
-        if all.len() == 1 {
-            "capture"
-        } else {
-            "captures"
-        },
+        "imported {} into '{}'{skipped}",
+        count(new.len() as u64, "capture"),
         store.path().display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What becomes of one capture of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    New,
+    /// Identical to this stored capture (same arrival time, request and body).
+    Stored(CaptureId),
+    /// Identical to an earlier capture of the same import.
+    Repeated,
+}
+
+/// Each capture's fate, given the stored capture identical to it (if any).
+fn fates(all: &[&Capture], stored: &[Option<CaptureId>]) -> Vec<Fate> {
+    let mut seen = HashSet::with_capacity(all.len());
+    all.iter()
+        .zip(stored)
+        .map(|(c, stored)| match stored {
+            Some(id) => Fate::Stored(*id),
+            None => {
+                let key = (
+                    c.received_at_ms,
+                    c.method.as_str(),
+                    c.path.as_str(),
+                    c.query.as_deref(),
+                    &c.headers,
+                    c.body.as_slice(),
+                );
+                if seen.insert(key) {
+                    Fate::New
+                } else {
+                    Fate::Repeated
+                }
+            }
+        })
+        .collect()
 }
 
 /// What a file holds, told by its top-level fields.

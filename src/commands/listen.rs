@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cli::ListenArgs;
 use crate::config::{self, db_path, secrets_or_dev, usage};
-use crate::intake::{ForwardConfig, IntakeConfig};
+use crate::intake::{EventFilter, ForwardConfig, IntakeConfig};
 use crate::listener::ListenConfig;
 use crate::session::{self, Output, Settings};
 
@@ -18,6 +18,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             target: config::target("--forward-to", url)?,
             respond: args.respond,
             concurrency: args.forward_concurrency,
+            events: EventFilter::only(args.events.iter().cloned()),
             forwarder: config::forwarder(
                 Duration::from_secs(args.forward_timeout),
                 args.ca_cert.as_deref(),

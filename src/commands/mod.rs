@@ -1,12 +1,15 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod check;
+mod diff;
 mod export;
 mod import;
 mod listen;
+mod purge;
 mod read;
 mod replay;
 mod send;
+mod stats;
 mod tui;
 mod verify;
 
@@ -26,6 +29,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
         Command::Check(args) => check::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Stats(args) => stats::run(args),
+        Command::Purge(args) => purge::run(args),
     }
 }
 
@@ -34,6 +40,49 @@ pub(crate) fn forwarder(
     app: &crate::cli::AppTimeoutArgs,
 ) -> anyhow::Result<crate::forward::Forwarder> {
     crate::config::forwarder(app.duration(), app.ca_cert.as_deref())
+}
+
+/// A capture id that is not in the store. Not a usage error: exit code 1, as for any other
+/// thing the command could not do (README, "Exit status").
+pub(crate) fn capture_missing(
+    id: crate::capture::CaptureId,
+    db: &std::path::Path,
+) -> anyhow::Error {
+    anyhow::anyhow!(
+        "capture {id} is not in '{}': 'hookscope list' shows the ids",
+        db.display()
+    )
+}
+
+/// Why `list` or `export` found nothing, naming each filter as given:
+/// "47 captures in 'h.db', none match --verdict FAIL and --event docver". `None` when the store
+/// is empty, which the caller says in its own words.
+pub(crate) fn none_match(
+    store: &crate::store::Store,
+    verdict: Option<&crate::cli::VerdictWord>,
+    event: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let total = store.count(&crate::store::ListQuery::default())?;
+    if total == 0 {
+        return Ok(None);
+    }
+    let mut filters = Vec::new();
+    if let Some(v) = verdict {
+        filters.push(format!("--verdict {}", v.word));
+    }
+    if let Some(e) = event {
+        filters.push(format!("--event {e}"));
+    }
+    let stored = format!(
+        "{} in '{}'",
+        crate::output::count(total, "capture"),
+        store.path().display()
+    );
+    Ok(Some(if filters.is_empty() {
+        format!("{stored}, none selected")
+    } else {
+        format!("{stored}, none match {}", filters.join(" and "))
+    }))
 }
 
 /// A multi-threaded runtime for the network parts.

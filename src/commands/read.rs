@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{ListArgs, ShowArgs};
-use crate::config::{db_path, usage};
+use crate::config::{db_path, event_type};
 use crate::output;
 use crate::store::{ListQuery, OpenMode, Store};
 
@@ -13,8 +13,12 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let rows = store.list(&ListQuery {
         limit: Some(args.limit),
-        verdict: args.verdict,
-        event: args.event,
+        verdicts: args
+            .verdict
+            .as_ref()
+            .map(|v| v.statuses.clone())
+            .unwrap_or_default(),
+        event: args.event.as_deref().map(event_type),
         ..Default::default()
     })?;
     let mut out = std::io::stdout().lock();
@@ -23,11 +27,15 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "{}", r.to_json())?;
         }
     } else if rows.is_empty() {
-        writeln!(
-            out,
-            "no captures in '{}' match; send a webhook to 'hookscope listen' first",
-            store.path().display()
-        )?;
+        match super::none_match(&store, args.verdict.as_ref(), args.event.as_deref())? {
+            Some(why) if args.limit == 0 => writeln!(out, "{why} (--limit 0)")?,
+            Some(why) => writeln!(out, "{why}")?,
+            None => writeln!(
+                out,
+                "no captures in '{}' match; send a webhook to 'hookscope listen' first",
+                store.path().display()
+            )?,
+        }
     } else {
         write!(out, "{}", output::list_table(&rows))?;
     }
@@ -37,11 +45,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let Some(capture) = store.get(args.id)? else {
-        return Err(usage(format!(
-            "capture {} is not in '{}': 'hookscope list' shows the ids",
-            args.id,
-            store.path().display()
-        )));
+        return Err(super::capture_missing(args.id, store.path()));
     };
     let attempts = store.attempts(args.id)?;
     let mut out = std::io::stdout().lock();

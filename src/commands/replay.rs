@@ -63,10 +63,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             Ok::<_, StoreError>((stored, last))
         }))??;
         let Some(stored) = stored else {
-            eprintln!(
-                "#{id}: not in '{}'; 'hookscope list' shows the ids",
-                db.display()
-            );
+            eprintln!("#{id}: {}", super::capture_missing(id, &db));
             failures += 1;
             continue;
         };

@@ -11,13 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::capture::{is_success, now_ms, AttemptBrief};
+use crate::capture::{now_ms, AttemptBrief};
 use crate::cli::SendArgs;
 use crate::config::{dev_secret_label, secrets, secrets_or_dev, sign_secret_needed, target, usage};
 use crate::fixture::{Fixture, FixtureError, Signing};
 use crate::forward::{join_target, Forwarder, Outgoing};
 use crate::headers::HeaderPair;
-use crate::output::{attempt_brief, progress_bar};
+use crate::output::{attempt_brief, count, progress_bar};
 use crate::sample;
 use crate::sign_mode::{signature_for, SignMode};
 use crate::signature::Secret;
@@ -84,12 +84,22 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let rt = super::runtime()?;
     let (results, elapsed) =
         rt.block_on(deliver_all(plan, forwarder, total, args.concurrency, load))?;
-    let failures = results.iter().filter(|d| !d.succeeded()).count();
+    let expect = args.expect.clone().unwrap_or_default();
+    let failures = results.iter().filter(|d| !expect.matches(d.status)).count();
+    let mut stdout = std::io::stdout().lock();
     if load {
         write!(
-            std::io::stdout(),
+            stdout,
             "{}",
             Summary::of(&results, elapsed, args.concurrency)
+        )?;
+    }
+    if load || args.expect.is_some() {
+        writeln!(
+            stdout,
+            "as expected ({expect}): {} of {}",
+            results.len() - failures,
+            count(results.len() as u64, "delivery")
         )?;
     }
     Ok(if failures > 0 {
@@ -239,12 +249,6 @@ struct Delivery {
     latency: Duration,
 }
 
-impl Delivery {
-    fn succeeded(&self) -> bool {
-        self.status.is_some_and(is_success)
-    }
-}
-
 /// Sends `total` deliveries with `concurrency` in flight. One line per delivery unless `load`,
 /// which shows a progress bar on a terminal instead. Stops at a failed write to stdout.
 async fn deliver_all(
@@ -384,8 +388,8 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "sent {} deliveries in {:.2} s ({:.1} deliveries/s, concurrency {})",
-            self.total,
+            "sent {} in {:.2} s ({:.1} deliveries/s, concurrency {})",
+            count(self.total as u64, "delivery"),
             self.elapsed.as_secs_f64(),
             self.per_second(),
             self.concurrency

@@ -21,12 +21,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let (verdict, diag, now) = match (args.id, &args.header, &args.body_file) {
         (Some(id), _, _) => {
             let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
-            let c = store.get(id)?.ok_or_else(|| {
-                usage(format!(
-                    "capture {id} is not in '{}': 'hookscope list' shows the ids",
-                    store.path().display()
-                ))
-            })?;
+            let c = store
+                .get(id)?
+                .ok_or_else(|| super::capture_missing(id, store.path()))?;
             // Judge the timestamp as of arrival, as `listen` would have: a capture does not
             // go stale in the store.
             let at = args

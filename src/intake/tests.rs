@@ -123,6 +123,7 @@ async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
         concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
+        events: EventFilter::default(),
         target,
         respond: Respond::App,
         forwarder: Forwarder::new(Duration::from_secs(5)),
@@ -147,6 +148,7 @@ async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
         concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
+        events: EventFilter::default(),
         target: format!("{target}/api").parse().unwrap(),
         respond: Respond::App,
         forwarder: Forwarder::new(Duration::from_secs(5)),
@@ -189,6 +191,7 @@ async fn respond_ack_answers_at_once_and_forwards_in_the_background() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
         concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
+        events: EventFilter::default(),
         target,
         respond: Respond::Ack,
         forwarder: Forwarder::new(Duration::from_secs(5)),
@@ -218,6 +221,7 @@ async fn an_unreachable_app_gets_502_and_the_capture_is_kept() {
         .port();
     let rig = rig(Some(ForwardConfig {
         concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
+        events: EventFilter::default(),
         target: format!("http://127.0.0.1:{port}").parse().unwrap(),
         respond: Respond::App,
         forwarder: Forwarder::new(Duration::from_secs(5)),
@@ -249,4 +253,48 @@ fn import_and_live_share_one_verification() {
     verify(&mut imported, &[secret], 300, 1_800_000_010);
     assert_eq!(live.verdict.status(), Status::Valid);
     assert_eq!(imported.verdict, live.verdict);
+}
+
+#[tokio::test]
+async fn only_the_chosen_event_types_are_forwarded_the_rest_are_captured() {
+    let (target, seen) = start_app().await;
+    let rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
+        events: EventFilter::only(["docver".to_string(), "AML_SCREENING".to_string()]),
+        target,
+        respond: Respond::App,
+        forwarder: Forwarder::new(Duration::from_secs(5)),
+    }));
+    let kyt = br#"{"id":"e1","event_type":"KYT_WALLET_CHECK"}"#;
+    let answer = rig.intake.receive(received(signed(kyt), kyt)).await;
+    assert_eq!(answer.status, StatusCode::OK, "acknowledged by hookscope");
+    let id = capture_id(&answer);
+    assert!(rig.store().get(id).unwrap().is_some(), "captured");
+    assert!(
+        rig.store().attempts(id).unwrap().is_empty(),
+        "not forwarded"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+    let docver = br#"{"id":"e2","event_type":"DOCVER"}"#;
+    let answer = rig.intake.receive(received(signed(docver), docver)).await;
+    assert_eq!(rig.store().attempts(capture_id(&answer)).unwrap().len(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 1, "any case matches");
+    let answer = rig.intake.receive(received(signed(b"x"), b"x")).await;
+    assert!(
+        rig.store()
+            .attempts(capture_id(&answer))
+            .unwrap()
+            .is_empty(),
+        "no event type"
+    );
+}
+
+#[test]
+fn an_empty_event_filter_forwards_everything() {
+    let all = EventFilter::default();
+    assert!(all.forwards(None) && all.forwards(Some("DOCVER")));
+    assert_eq!(all.describe(), None);
+    let some = EventFilter::only(["DOCVER".to_string(), " ".to_string()]);
+    assert_eq!(some.describe().as_deref(), Some("DOCVER only"));
+    assert!(!some.forwards(None));
 }

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use http::Uri;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -14,8 +14,8 @@ use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment, S
 use crate::output::attempt_brief;
 use crate::report::{Report, ReportTx};
 use crate::signature::Secret;
-use crate::store::StoreWorker;
-use crate::tui::Command;
+use crate::store::{StoreWorker, StoredCapture};
+use crate::tui::{Command, EditedBody};
 
 /// Where `x` writes fixtures, relative to the working directory.
 pub const FIXTURES_DIR: &str = "fixtures";
@@ -64,8 +64,13 @@ async fn replay_one(
     fx: &Effects,
     id: CaptureId,
     resign: bool,
-    body: Option<Vec<u8>>,
+    body: Option<EditedBody>,
 ) -> anyhow::Result<String> {
+    let sent = match &body {
+        Some(b) => format!(", sent edited body ({})", b.note),
+        None => String::new(),
+    };
+    let body = body.map(|b| b.bytes);
     let signing = if resign {
         Signing::Resign
     } else {
@@ -95,7 +100,7 @@ async fn replay_one(
     let recorded = fx.recorder.record(&target, shipment).await;
     recorded.stored?;
     Ok(format!(
-        "replayed #{id}{} {}",
+        "replayed #{id}{}{sent} {}",
         if recorded.attempt.resigned {
             " re-signed"
         } else {
@@ -112,14 +117,16 @@ async fn export_one(fx: &Effects, id: CaptureId) -> anyhow::Result<String> {
         .await??
         .with_context(|| format!("capture {id} is no longer in the store"))?;
     // Writing the files blocks; keep it off the runtime's threads, and off the store's.
-    tokio::task::spawn_blocking(move || {
-        let dir = PathBuf::from(FIXTURES_DIR);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create the folder '{}'", dir.display()))?;
-        let path = crate::export::write_fixture(&dir, &stored, false)?;
-        Ok(format!("exported #{id} to '{}'", path.display()))
-    })
-    .await?
+    tokio::task::spawn_blocking(move || export_into(Path::new(FIXTURES_DIR), &stored)).await?
+}
+
+/// Writes `stored` as a fixture under a name no file in `dir` has yet (an earlier export of
+/// the same capture is never overwritten) and says where.
+fn export_into(dir: &Path, stored: &StoredCapture) -> anyhow::Result<String> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the folder '{}'", dir.display()))?;
+    let path = crate::export::write_fresh_fixture(dir, stored)?;
+    Ok(format!("exported #{} to '{}'", stored.id, path.display()))
 }
 
 /// Reports whether the forward target accepts TCP connections, whenever that changes.
@@ -145,5 +152,38 @@ pub async fn probe_target(target: Uri, reports: ReportTx) {
             last = Some(up);
         }
         tokio::time::sleep(PROBE_INTERVAL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Capture;
+
+    #[test]
+    fn x_never_overwrites_and_says_where_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = dir.path().join("fixtures");
+        let stored = StoredCapture {
+            id: 7,
+            capture: Capture::new(
+                1_700_000_000_000,
+                "POST",
+                "/hook",
+                Vec::new(),
+                b"{}".to_vec(),
+            ),
+        };
+        let first = export_into(&fixtures, &stored).unwrap();
+        let second = export_into(&fixtures, &stored).unwrap();
+        assert_ne!(first, second, "a second export picks a fresh name");
+        for notice in [&first, &second] {
+            let path = notice
+                .strip_prefix("exported #7 to '")
+                .and_then(|p| p.strip_suffix('\''))
+                .unwrap_or_else(|| panic!("{notice}"));
+            assert!(std::path::Path::new(path).is_file(), "{notice}");
+        }
+        assert_eq!(std::fs::read_dir(&fixtures).unwrap().count(), 2);
     }
 }

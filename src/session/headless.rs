@@ -5,11 +5,17 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::capture::{CaptureId, CaptureSummary};
-use crate::intake::Respond;
+use crate::intake::{EventFilter, Respond};
+
+/// Shortest time between two totals lines in the headless text output.
+pub const TOTALS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What a capture's line says when its event type is not among those forwarded.
+const NOT_FORWARDED: &str = "not forwarded: event type not selected";
 use crate::listener::ListenConfig;
 use crate::output;
 use crate::report::{Report, ReportRx};
-use crate::signature::Status;
+use crate::stats::Totals;
 
 /// The lines printed at start: where to send, where captures go, what is checked.
 pub fn intro(
@@ -39,23 +45,21 @@ pub fn intro(
                 Respond::Ack => "200 at once",
             }
         ));
+        if let Some(only) = f.events.describe() {
+            s.push_str(&format!(
+                "  events:   {only}; the others are captured and acknowledged, not forwarded\n"
+            ));
+        }
     }
     s.push_str("  Ctrl-C stops");
     s
 }
 
-pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: bool) {
-    let mut headless = Headless::new(json, forwarding);
+/// `forwarding`: which event types are forwarded, `None` when nothing is.
+pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<EventFilter>) {
+    let mut headless = Headless::new(json, forwarding.is_some());
+    headless.events = forwarding.unwrap_or_default();
     let mut out = std::io::BufWriter::new(std::io::stdout());
-    print_until_closed(&mut rx, &mut headless, &mut out);
-    // The stream closes when the listener and every forward are done: the last word.
-    if let Some(line) = headless.stopped() {
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
-    }
-}
-
-fn print_until_closed(rx: &mut ReportRx, headless: &mut Headless, out: &mut impl Write) {
     while let Some(first) = rx.blocking_recv() {
         // Drain whatever else is waiting and write it with one flush: a burst is one syscall.
         let mut next = Some(first);
@@ -67,10 +71,15 @@ fn print_until_closed(rx: &mut ReportRx, headless: &mut Headless, out: &mut impl
             }
             next = rx.try_recv().ok();
         }
+        if let Some(line) = headless.totals_due(std::time::Instant::now()) {
+            let _ = writeln!(out, "{line}");
+        }
         if out.flush().is_err() {
             return;
         }
     }
+    // Every sender is gone: the listener has stopped.
+    let _ = writeln!(out, "{}", headless.stopped()).and_then(|()| out.flush());
 }
 
 /// Turns reports into output lines. When forwarding, a capture's line waits for its forward
@@ -79,58 +88,11 @@ pub struct Headless {
     json: bool,
     forwarding: bool,
     pending: HashMap<CaptureId, CaptureSummary>,
-    counts: Counts,
-}
-
-/// What a session took in, for its `stopped` event.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Counts {
-    pub captures: u64,
-    /// By verdict status (`valid`, `invalid`, ...), in [`Status::ALL`] order.
-    pub by_verdict: Vec<(Status, u64)>,
-    /// Refused by the transport (too large, too slow, broken) but stored.
-    pub rejected: u64,
-    /// Live forwards whose app answered 2xx, and those that did not.
-    pub forwarded_ok: u64,
-    pub forward_failed: u64,
-}
-
-impl Counts {
-    fn captured(&mut self, s: &CaptureSummary) {
-        self.captures += 1;
-        if s.rejected.is_some() {
-            self.rejected += 1;
-        }
-        let status = s.verdict.status();
-        match self.by_verdict.iter_mut().find(|(v, _)| *v == status) {
-            Some((_, n)) => *n += 1,
-            None => self.by_verdict.push((status, 1)),
-        }
-    }
-}
-
-/// The last NDJSON line of `listen --json`: `{"event":"stopped","captures":N,...}`.
-pub fn stopped_event(c: &Counts) -> String {
-    let by_verdict: serde_json::Map<String, serde_json::Value> = Status::ALL
-        .iter()
-        .map(|s| {
-            let n = c
-                .by_verdict
-                .iter()
-                .find(|(v, _)| v == s)
-                .map_or(0, |(_, n)| *n);
-            (s.as_str().to_string(), n.into())
-        })
-        .collect();
-    serde_json::json!({
-        "event": "stopped",
-        "captures": c.captures,
-        "verdicts": by_verdict,
-        "rejected": c.rejected,
-        "forwarded_ok": c.forwarded_ok,
-        "forward_failed": c.forward_failed,
-    })
-    .to_string()
+    totals: Totals,
+    /// Captures of other event types are not forwarded: their line is printed at once.
+    pub events: EventFilter,
+    /// When the last totals line was printed (or the printer started), and what it said.
+    last_totals: (std::time::Instant, Totals),
 }
 
 impl Headless {
@@ -139,31 +101,46 @@ impl Headless {
             json,
             forwarding,
             pending: HashMap::new(),
-            counts: Counts::default(),
+            totals: Totals::default(),
+            events: EventFilter::default(),
+            last_totals: (std::time::Instant::now(), Totals::default()),
         }
     }
 
-    /// The closing line, once the stream has ended (JSON mode only).
-    pub fn stopped(&self) -> Option<String> {
-        self.json.then(|| stopped_event(&self.counts))
+    /// A `totals since start: ...` line, at most every [`TOTALS_EVERY`] and only when something
+    /// changed, so a long-running log keeps the numbers without a line per idle minute. Not in
+    /// JSON mode: there the numbers come once, in the `stopped` object.
+    pub fn totals_due(&mut self, now: std::time::Instant) -> Option<String> {
+        let (at, seen) = &self.last_totals;
+        if self.json || now.duration_since(*at) < TOTALS_EVERY || *seen == self.totals {
+            return None;
+        }
+        self.last_totals = (now, self.totals.clone());
+        Some(format!("totals since start: {}", self.totals.line()))
+    }
+
+    /// The last line: totals since start, as `{"event":"stopped",...}` in JSON mode.
+    pub fn stopped(&self) -> String {
+        match self.json {
+            true => {
+                let captures = self.totals.verdicts.total();
+                serde_json::json!({"event": "stopped", "captures": captures, "totals": self.totals.to_json()})
+                    .to_string()
+            }
+            false => format!("totals since start: {}", self.totals.line()),
+        }
     }
 
     pub fn on_report(&mut self, report: Report, time: &dyn Fn(i64) -> String) -> Vec<String> {
-        match &report {
-            Report::Captured(s) => self.counts.captured(s),
-            Report::Attempted {
-                attempt,
-                replay: false,
-                ..
-            } if attempt.succeeded() => self.counts.forwarded_ok += 1,
-            Report::Attempted { replay: false, .. } => self.counts.forward_failed += 1,
-            _ => {}
-        }
+        self.totals.on_report(&report);
         let summary = match report {
             Report::Listening { url } if self.json => {
                 return vec![serde_json::json!({"event": "listening", "url": url}).to_string()]
             }
             Report::Captured(s) if self.forwarding && s.rejected.is_none() => {
+                if !self.events.forwards(s.event_type.as_deref()) {
+                    return vec![self.line(&s, time, Some(NOT_FORWARDED))];
+                }
                 self.pending.insert(s.id, s);
                 return vec![];
             }
@@ -197,13 +174,24 @@ impl Headless {
             }
             _ => return vec![],
         };
+        vec![self.line(&summary, time, None)]
+    }
+
+    /// The capture's line or JSON object, with `note` when it says something the summary
+    /// does not (`"note"` in JSON).
+    fn line(&self, s: &CaptureSummary, time: &dyn Fn(i64) -> String, note: Option<&str>) -> String {
         if self.json {
-            vec![summary.to_json().to_string()]
+            let mut v = s.to_json();
+            if let (Some(note), Some(m)) = (note, v.as_object_mut()) {
+                m.insert("note".into(), note.into());
+            }
+            v.to_string()
         } else {
-            vec![output::capture_line(
-                &summary,
-                &time(summary.received_at_ms),
-            )]
+            let line = output::capture_line(s, &time(s.received_at_ms));
+            match note {
+                Some(note) => format!("{line}  ({note})"),
+                None => line,
+            }
         }
     }
 }
@@ -276,22 +264,57 @@ mod tests {
     }
 
     #[test]
-    fn the_stopped_event_counts_by_verdict() {
-        let mut h = Headless::new(true, false);
+    fn the_stopped_line_carries_the_totals() {
         let t = |_| String::new();
+        let mut h = Headless::new(false, false);
         h.on_report(Report::Captured(summary(1)), &t);
-        let mut rejected = summary(2);
-        rejected.rejected = Some(crate::capture::Rejection {
-            status: 413,
-            reason: "big".into(),
-        });
-        h.on_report(Report::Captured(rejected), &t);
-        let v: serde_json::Value = serde_json::from_str(&h.stopped().unwrap()).unwrap();
+        assert_eq!(
+            h.stopped(),
+            "totals since start: 1 delivery: 0 PASS, 0 FAIL, 1 other"
+        );
+        let mut j = Headless::new(true, false);
+        j.on_report(Report::Captured(summary(2)), &t);
+        let v: serde_json::Value = serde_json::from_str(&j.stopped()).unwrap();
         assert_eq!(v["event"], "stopped");
-        assert_eq!(v["captures"], 2);
-        assert_eq!(v["verdicts"]["unverified"], 2);
-        assert_eq!(v["verdicts"]["valid"], 0);
-        assert_eq!(v["rejected"], 1);
-        assert!(Headless::new(false, false).stopped().is_none());
+        assert_eq!(v["totals"]["verdicts"]["unverified"], 1);
+        assert_eq!(v["captures"], 1);
+    }
+
+    #[test]
+    fn a_capture_of_an_unselected_event_type_prints_at_once_and_says_why() {
+        let t = |_| "T".to_string();
+        let mut h = Headless::new(false, true);
+        h.events = EventFilter::only(["DOCVER".to_string()]);
+        let lines = h.on_report(Report::Captured(summary(1)), &t);
+        assert_eq!(lines.len(), 1, "no attempt will come");
+        assert!(
+            lines[0].ends_with("(not forwarded: event type not selected)"),
+            "{}",
+            lines[0]
+        );
+        let mut j = Headless::new(true, true);
+        j.events = EventFilter::only(["DOCVER".to_string()]);
+        let v: serde_json::Value =
+            serde_json::from_str(&j.on_report(Report::Captured(summary(2)), &t)[0]).unwrap();
+        assert_eq!(v["note"], NOT_FORWARDED);
+    }
+
+    #[test]
+    fn a_totals_line_comes_at_most_every_minute_and_only_after_news() {
+        let t = |_| String::new();
+        let start = std::time::Instant::now();
+        let mut h = Headless::new(false, false);
+        assert_eq!(h.totals_due(start + TOTALS_EVERY), None, "nothing new");
+        h.on_report(Report::Captured(summary(1)), &t);
+        assert_eq!(h.totals_due(start + TOTALS_EVERY / 2), None, "too soon");
+        let later = start + TOTALS_EVERY * 2;
+        assert_eq!(
+            h.totals_due(later).as_deref(),
+            Some("totals since start: 1 delivery: 0 PASS, 0 FAIL, 1 other")
+        );
+        assert_eq!(h.totals_due(later + TOTALS_EVERY), None, "unchanged since");
+        let mut j = Headless::new(true, false);
+        j.on_report(Report::Captured(summary(2)), &t);
+        assert_eq!(j.totals_due(later), None, "JSON waits for 'stopped'");
     }
 }

@@ -89,7 +89,7 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         Output::Headless { json } => json,
     };
     let intro = intro(&url, &db, &cfg, dev_secret.as_deref());
-    let forwarding = cfg.intake.forward.is_some();
+    let forwarding = cfg.intake.forward.as_ref().map(|f| f.events.clone());
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
         .spawn(move || print_reports(rx, json, forwarding))
@@ -158,8 +158,10 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         db_path: db,
         listen_url: None,
         forward_target: b.target.map(|t| t.to_string()),
+        forward_events: None,
         secrets_loaded: b.secrets.len(),
         dev_secret: b.dev_secret,
+        resign_with: b.secrets.first().cloned(),
         reports: reports_rx,
         commands: commands_tx,
     })?;
@@ -228,8 +230,14 @@ async fn run_with_tui(
         db_path: db.clone(),
         listen_url: Some(url),
         forward_target: target.map(|t| t.to_string()),
+        forward_events: cfg
+            .intake
+            .forward
+            .as_ref()
+            .and_then(|f| f.events.describe()),
         secrets_loaded: cfg.intake.secrets.len(),
         dev_secret,
+        resign_with: cfg.intake.secrets.first().cloned(),
         reports: rx,
         commands: commands_tx,
     };

@@ -2,12 +2,18 @@
 //! Bodies and header bytes are BLOBs, kept exactly as received.
 
 mod codec;
+mod files;
+mod identical;
+mod purge;
 mod schema;
+mod stats;
 mod worker;
 mod writer;
 
 pub use codec::{decode_headers, encode_headers};
 use codec::{decode_verdict, encode_verdict, to_json_text};
+pub use files::database_files;
+pub use purge::Compacted;
 pub use schema::{CURRENT_VERSION, MIGRATIONS};
 pub use worker::StoreWorker;
 pub use writer::{spawn_writer, WriteError, Writer};
@@ -148,6 +154,9 @@ pub enum OpenMode {
 pub struct ListQuery {
     pub limit: Option<usize>,
     pub verdict: Option<Status>,
+    /// Only captures with one of these verdicts (`--verdict FAIL` is invalid or unsigned);
+    /// empty: any.
+    pub verdicts: Vec<Status>,
     pub event: Option<String>,
     /// Only captures with an id below this (keyset paging, newest first).
     pub before: Option<CaptureId>,
@@ -183,11 +192,13 @@ impl Store {
         let flags = match mode {
             OpenMode::Create => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                    files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
                         path: dir.to_path_buf(),
                         source,
                     })?;
                 }
+                // Left to SQLite, a failure here is reported below with its advice.
+                let _ = files::create_private_file(path);
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
             }
             OpenMode::Existing => {
@@ -202,6 +213,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI;
         let err = |e| StoreError::sqlite(path, e);
         let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        files::make_private(path);
         conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         // WAL lets `list`/`tui` read while `listen` writes. FULL syncs the WAL on every commit,
         // so an acknowledged capture survives power loss, not only a crash of hookscope.
@@ -539,6 +551,14 @@ fn where_clause(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
     if let Some(v) = q.verdict {
         args.push(V::Text(v.as_str().into()));
         conds.push(format!("c.verdict = ?{}", args.len()));
+    }
+    if !q.verdicts.is_empty() {
+        let mut marks = Vec::with_capacity(q.verdicts.len());
+        for v in &q.verdicts {
+            args.push(V::Text(v.as_str().into()));
+            marks.push(format!("?{}", args.len()));
+        }
+        conds.push(format!("c.verdict IN ({})", marks.join(", ")));
     }
     if let Some(e) = &q.event {
         args.push(V::Text(e.clone()));

@@ -5,18 +5,23 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::text::Line;
 
+use super::clipboard::{Copied, CopyRequest, CopyWhat};
+use super::compare::CompareData;
 use super::detail_text::tab_lines;
 pub use super::detail_text::Tab;
+use super::editor::{self, Confirm, Decision};
 use super::event::Event;
 use super::keymap::{Action, Keymap};
 use super::screen;
 pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
 pub use super::zone::Zone;
-use super::Command;
+use super::{Command, EditedBody};
 use crate::capture::{Attempt, CaptureId};
+use crate::diff::{self, pick_replay, ReplayPick, Side};
 use crate::report::Report;
 use crate::signature::Status;
+use crate::stats::Totals;
 use crate::store::{ListQuery, StoredCapture};
 
 /// How many ticks a notice stays on the status line.
@@ -27,6 +32,8 @@ const NOTICE_TICKS: u32 = 8;
 pub struct Setup {
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
+    /// `DOCVER only` when only some event types are forwarded (the others are captured).
+    pub forward_events: Option<String>,
     pub secrets_loaded: usize,
     /// The one secret is the local development secret (labelled local-only).
     pub dev_secret: bool,
@@ -96,11 +103,40 @@ pub struct Notice {
     ticks_left: u32,
 }
 
+/// The compare screen: `left` against `right`, or against what `left`'s latest edited replay
+/// sent when `right` is `None`.
+#[derive(Debug, Clone)]
+pub struct Compare {
+    pub left: CaptureId,
+    pub right: Option<CaptureId>,
+    /// First shown row.
+    pub scroll: usize,
+    /// `None` until [`App::refresh`] has read both sides.
+    pub data: Option<CompareData>,
+    stale: bool,
+}
+
+/// Text shown over everything, to read or select by hand (what `c` and `C` copied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Popup {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub scroll: usize,
+}
+
 /// The text filter: `applied` selects the rows; `prompt` is being typed after `/`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub applied: String,
     pub prompt: Option<String>,
+}
+
+/// An edited JSON body waiting for the user's answer: send it as saved, compacted, or not at
+/// all. While it waits, keys answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEdit {
+    pub id: CaptureId,
+    pub confirm: Confirm,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +148,8 @@ pub struct App {
     /// Live forwards waiting for a free slot; shown in the header when not 0.
     pub forward_queue: usize,
     pub tally: Tally,
+    /// Verdicts, the app's answers and its latency since start.
+    pub totals: Totals,
     pub window: Window,
     pub filter: Filter,
     /// Whether the selection jumps to each new capture.
@@ -125,6 +163,12 @@ pub struct App {
     pub size: (u16, u16),
     pub running: bool,
     edit_request: Option<CaptureId>,
+    /// The capture `m` marked, for `d`.
+    pub mark: Option<CaptureId>,
+    pub compare: Option<Compare>,
+    pub popup: Option<Popup>,
+    copy_request: Option<CopyRequest>,
+    pub pending_edit: Option<PendingEdit>,
 }
 
 impl App {
@@ -146,6 +190,12 @@ impl App {
             size: (80, 24),
             running: true,
             edit_request: None,
+            totals: Totals::default(),
+            mark: None,
+            compare: None,
+            popup: None,
+            copy_request: None,
+            pending_edit: None,
         }
     }
 
@@ -170,9 +220,16 @@ impl App {
         self.edit_request.take()
     }
 
+    /// What the loop should copy to the clipboard, once.
+    pub fn take_copy_request(&mut self) -> Option<CopyRequest> {
+        self.copy_request.take()
+    }
+
     /// Whether the next [`App::refresh`] has reading to do.
     pub fn needs_refresh(&self) -> bool {
-        self.window.is_stale() || self.detail.as_ref().is_some_and(|d| d.stale)
+        self.window.is_stale()
+            || self.detail.as_ref().is_some_and(|d| d.stale)
+            || self.compare.as_ref().is_some_and(|c| c.stale)
     }
 
     /// Reads what the state asks for: one screenful of rows, and the open capture when it
@@ -185,6 +242,7 @@ impl App {
                 self.window_failed(e.to_string());
             }
         }
+        self.refresh_compare(src);
         let Some(detail) = self.detail.as_mut().filter(|d| d.stale) else {
             return;
         };
@@ -212,6 +270,21 @@ impl App {
             Err(e) => {
                 self.detail = None;
                 self.say(e.to_string(), true);
+            }
+        }
+    }
+
+    /// Reads both sides of an open comparison and diffs them, once.
+    fn refresh_compare(&mut self, src: &dyn CaptureSource) {
+        let Some(cmp) = self.compare.as_mut().filter(|c| c.stale) else {
+            return;
+        };
+        cmp.stale = false;
+        match load_compare(src, cmp.left, cmp.right) {
+            Ok(d) => cmp.data = Some(CompareData::new(d)),
+            Err(why) => {
+                self.compare = None;
+                self.say(why, true);
             }
         }
     }
@@ -262,15 +335,16 @@ pub fn update(app: &mut App, event: Event) -> Option<Command> {
             None
         }
         Event::Key(key) => on_key(app, key),
-        Event::Edited { id, body } => match body {
-            Ok(body) => {
-                app.say(format!("replaying edited #{id} (re-signed)…"), false);
-                Some(Command::Replay {
-                    id,
-                    resign: true,
-                    body: Some(body),
-                })
-            }
+        Event::Copied(copied) => {
+            on_copied(app, copied);
+            None
+        }
+        Event::Edited {
+            id,
+            original,
+            edited,
+        } => match edited {
+            Ok(edited) => on_edited(app, id, &original, &edited),
             Err(why) => {
                 app.say(format!("edit of #{id} not replayed: {why}"), true);
                 None
@@ -279,11 +353,62 @@ pub fn update(app: &mut App, event: Event) -> Option<Command> {
     }
 }
 
+/// Nothing is sent for an unchanged body; an edited JSON body waits for the user's answer.
+fn on_edited(app: &mut App, id: CaptureId, original: &[u8], edited: &[u8]) -> Option<Command> {
+    match editor::decide(original, edited) {
+        Decision::Unchanged => {
+            app.say(format!("#{id} unchanged, not sent"), false);
+            None
+        }
+        Decision::Send { body, note } => Some(send_edited(app, id, body, note)),
+        Decision::NeedsConfirm(confirm) => {
+            app.pending_edit = Some(PendingEdit { id, confirm });
+            None
+        }
+    }
+}
+
+/// An edited body is always re-signed: its original signature cannot match it.
+fn send_edited(app: &mut App, id: CaptureId, bytes: Vec<u8>, note: String) -> Command {
+    app.say(format!("sending edited #{id} ({note}), re-signed…"), false);
+    Command::Replay {
+        id,
+        resign: true,
+        body: Some(EditedBody { bytes, note }),
+    }
+}
+
+/// `y`/Enter sends the text as saved, `c` compacted (when it still parses), `n`/Esc cancels.
+fn on_pending_edit_key(app: &mut App, key: KeyEvent) -> Option<Command> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('c') if ctrl => app.running = false,
+        KeyCode::Char('y') | KeyCode::Enter if !ctrl => {
+            let p = app.pending_edit.take()?;
+            let note = p.confirm.edited_note();
+            return Some(send_edited(app, p.id, p.confirm.edited, note));
+        }
+        KeyCode::Char('c') => {
+            let p = app.pending_edit.as_ref()?;
+            let (id, (body, note)) = (p.id, p.confirm.compacted_body()?);
+            app.pending_edit = None;
+            return Some(send_edited(app, id, body, note));
+        }
+        KeyCode::Char('n') | KeyCode::Esc if !ctrl => {
+            let p = app.pending_edit.take()?;
+            app.say(format!("edit of #{} cancelled, not sent", p.id), false);
+        }
+        _ => {}
+    }
+    None
+}
+
 fn on_report(app: &mut App, report: Report) {
     match report {
         Report::Listening { url } => app.setup.listen_url = Some(url),
         Report::Captured(summary) => {
             app.tally.add(summary.verdict.status());
+            app.totals.on_captured(&summary);
             if app.follow && app.detail.is_none() {
                 app.window.top();
             } else {
@@ -295,6 +420,7 @@ fn on_report(app: &mut App, report: Report) {
             attempt,
             replay,
         } => {
+            app.totals.on_attempt(&attempt);
             if replay {
                 let outcome = match (&attempt.status, &attempt.error) {
                     (Some(s), _) => format!("HTTP {s}"),
@@ -319,6 +445,9 @@ fn on_report(app: &mut App, report: Report) {
 fn on_key(app: &mut App, key: KeyEvent) -> Option<Command> {
     if key.kind == KeyEventKind::Release {
         return None;
+    }
+    if app.pending_edit.is_some() {
+        return on_pending_edit_key(app, key);
     }
     if let Some(prompt) = app.filter.prompt.as_mut() {
         // Typing a filter: keys are text, except the ones that end or cancel it.
@@ -345,7 +474,20 @@ fn on_key(app: &mut App, key: KeyEvent) -> Option<Command> {
 }
 
 fn on_action(app: &mut App, action: Action) -> Option<Command> {
-    if app.help && !matches!(action, Action::Help | Action::Back | Action::Quit) {
+    if app.help {
+        match action {
+            Action::Help | Action::Back => app.help = false,
+            Action::Quit => app.running = false,
+            _ => {}
+        }
+        return None;
+    }
+    if app.popup.is_some() {
+        on_popup_action(app, action);
+        return None;
+    }
+    if app.compare.is_some() {
+        on_compare_action(app, action);
         return None;
     }
     match action {
@@ -424,6 +566,41 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
             app.say(format!("exporting #{id}…"), false);
             return Some(Command::Export { id });
         }
+        Action::Mark => {
+            let id = target_or_say(app)?;
+            if app.mark == Some(id) {
+                app.mark = None;
+                app.say(format!("#{id} unmarked"), false);
+            } else {
+                app.mark = Some(id);
+                app.say(
+                    format!("marked #{id}: select another capture and press d to compare"),
+                    false,
+                );
+            }
+        }
+        Action::Compare => {
+            let id = target_or_say(app)?;
+            let (left, right) = match app.mark {
+                Some(m) if m != id => (m, Some(id)),
+                _ => (id, None),
+            };
+            app.compare = Some(Compare {
+                left,
+                right,
+                scroll: 0,
+                data: None,
+                stale: true,
+            });
+        }
+        Action::CopyCurl | Action::CopyBody => {
+            let id = target_or_say(app)?;
+            let what = match action {
+                Action::CopyCurl => CopyWhat::Curl,
+                _ => CopyWhat::Body,
+            };
+            app.copy_request = Some(CopyRequest { id, what });
+        }
         Action::Filter => app.filter.prompt = Some(app.filter.applied.clone()),
         Action::Follow => {
             app.follow = !app.follow;
@@ -446,6 +623,120 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
         Action::Quit => app.running = false,
     }
     None
+}
+
+/// Inside the popup: moves scroll it, `Esc` closes it; nothing else acts behind it.
+fn on_popup_action(app: &mut App, action: Action) {
+    // The popup leaves a row above and below, and has a border on each of those sides.
+    let page = usize::from(app.size.1.saturating_sub(4)).max(1);
+    let Some(p) = app.popup.as_mut() else {
+        return;
+    };
+    let last = p.lines.len().saturating_sub(1);
+    p.scroll = match action {
+        Action::Up => p.scroll.saturating_sub(1),
+        Action::Down => p.scroll + 1,
+        Action::PageUp => p.scroll.saturating_sub(page),
+        Action::PageDown => p.scroll + page,
+        Action::Top => 0,
+        Action::Bottom => p.lines.len().saturating_sub(page),
+        Action::Back => {
+            app.popup = None;
+            return;
+        }
+        Action::Quit => {
+            app.running = false;
+            return;
+        }
+        _ => return,
+    }
+    .min(last);
+}
+
+/// Inside the compare screen: moves scroll it, `Esc` closes it.
+fn on_compare_action(app: &mut App, action: Action) {
+    let page = app.detail_height().max(1);
+    let width = app.size.0;
+    let Some(c) = app.compare.as_mut() else {
+        return;
+    };
+    let rows = c.data.as_ref().map_or(0, |d| d.rows(width).len());
+    let last = rows.saturating_sub(1);
+    c.scroll = match action {
+        Action::Up => c.scroll.saturating_sub(1),
+        Action::Down => c.scroll + 1,
+        Action::PageUp => c.scroll.saturating_sub(page),
+        Action::PageDown => c.scroll + page,
+        Action::Top => 0,
+        Action::Bottom => rows.saturating_sub(page),
+        Action::Back | Action::Compare => {
+            app.compare = None;
+            return;
+        }
+        Action::Help => {
+            app.help = true;
+            return;
+        }
+        Action::Quit => {
+            app.running = false;
+            return;
+        }
+        _ => return,
+    }
+    .min(last);
+}
+
+fn on_copied(app: &mut App, copied: Copied) {
+    app.say(copied.notice, false);
+    app.popup = Some(Popup {
+        title: copied.title,
+        lines: copied.text.lines().map(str::to_string).collect(),
+        scroll: 0,
+    });
+}
+
+/// Both sides of a comparison, diffed; `Err` says what is missing.
+fn load_compare(
+    src: &dyn CaptureSource,
+    left: CaptureId,
+    right: Option<CaptureId>,
+) -> Result<diff::Diff, String> {
+    let get = |id: CaptureId| match src.capture(id) {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(format!("capture #{id} is no longer in the store")),
+        Err(e) => Err(e.to_string()),
+    };
+    let l = get(left)?;
+    match right {
+        Some(right) => {
+            let r = get(right)?;
+            Ok(diff::compare(
+                &format!("#{left}"),
+                side(&l),
+                &format!("#{right}"),
+                side(&r),
+            ))
+        }
+        None => {
+            let attempts = src.attempts(left).map_err(|e| e.to_string())?;
+            let (label, body) =
+                pick_replay(left, &l.capture.body, &attempts, ReplayPick::LatestEdited).map_err(
+                    |why| format!("{why}: mark another capture with m to compare with it"),
+                )?;
+            let sent = Side {
+                headers: None,
+                body,
+            };
+            Ok(diff::compare(&format!("#{left}"), side(&l), &label, sent))
+        }
+    }
+}
+
+fn side(c: &StoredCapture) -> Side<'_> {
+    Side {
+        headers: Some(&c.capture.headers),
+        body: &c.capture.body,
+    }
 }
 
 /// Leaving the newest row is "scrolling away": following would yank the view back.

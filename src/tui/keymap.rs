@@ -20,6 +20,15 @@ pub enum Action {
     ReplayExact,
     EditReplay,
     Export,
+    /// Marks the selected capture for [`Action::Compare`].
+    Mark,
+    /// With a mark: the marked capture against the selected one; without: the selected one
+    /// against what its latest edited replay sent.
+    Compare,
+    /// The selected capture as a curl command, to the clipboard and a popup.
+    CopyCurl,
+    /// The selected capture's body, to the clipboard and a popup.
+    CopyBody,
     Filter,
     Follow,
     Help,
@@ -40,14 +49,18 @@ impl Action {
             Action::Bottom => "oldest / bottom",
             Action::Open => "open the detail, then the next tab",
             Action::PrevTab => "previous tab",
-            Action::Replay => "replay (re-signed when a secret is loaded)",
-            Action::ReplayExact => "replay byte for byte",
-            Action::EditReplay => "edit the body in $EDITOR, replay re-signed",
-            Action::Export => "export as a fixture into ./fixtures/",
+            Action::Replay => "replay, re-signed when a secret is loaded (as captured otherwise)",
+            Action::ReplayExact => "replay byte for byte, original signature included",
+            Action::EditReplay => "edit the body in $EDITOR, then replay it re-signed if changed",
+            Action::Export => "export as a fixture into ./fixtures/ (never overwrites)",
+            Action::Mark => "mark for compare (again: unmark)",
+            Action::Compare => "compare with the mark, or with the latest edited replay",
+            Action::CopyCurl => "copy as curl (re-signed when a secret is loaded)",
+            Action::CopyBody => "copy the body",
             Action::Filter => "filter by path, event, verdict or body text",
             Action::Follow => "follow new captures on/off",
             Action::Help => "this help",
-            Action::Back => "close help / filter / detail",
+            Action::Back => "close help / popup / compare / filter / detail",
             Action::Quit => "quit",
         }
     }
@@ -125,18 +138,19 @@ pub struct Binding {
     pub action: Action,
 }
 
-/// Footer entries: the actions shown and their short labels, in order.
-const FOOTER: &[(&[Action], &str)] = &[
-    (&[Action::Down, Action::Up], "move"),
-    (&[Action::Open], "detail/tab"),
-    (&[Action::Replay], "replay"),
-    (&[Action::ReplayExact], "exact"),
-    (&[Action::EditReplay], "edit"),
-    (&[Action::Export], "export"),
-    (&[Action::Filter], "filter"),
-    (&[Action::Follow], "follow"),
-    (&[Action::Help], "help"),
-    (&[Action::Quit], "quit"),
+/// Footer entries in display order: the actions shown, their short label, and their rank
+/// (0 is the last dropped when the footer is narrower than all of them).
+const FOOTER: &[(&[Action], &str, u8)] = &[
+    (&[Action::Down, Action::Up], "move", 8),
+    (&[Action::Open], "detail", 3),
+    (&[Action::Replay], "replay", 2),
+    (&[Action::ReplayExact], "byte for byte", 5),
+    (&[Action::EditReplay], "edit+replay", 6),
+    (&[Action::Export], "export", 7),
+    (&[Action::Filter], "filter", 4),
+    (&[Action::Follow], "follow", 9),
+    (&[Action::Help], "help", 0),
+    (&[Action::Quit], "quit", 1),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +180,10 @@ impl Default for Keymap {
             (Key::ch('R'), A::ReplayExact),
             (Key::ch('e'), A::EditReplay),
             (Key::ch('x'), A::Export),
+            (Key::ch('m'), A::Mark),
+            (Key::ch('d'), A::Compare),
+            (Key::ch('c'), A::CopyCurl),
+            (Key::ch('C'), A::CopyBody),
             (Key::ch('/'), A::Filter),
             (Key::ch('f'), A::Follow),
             (Key::ch('?'), A::Help),
@@ -212,16 +230,17 @@ impl Keymap {
             .collect()
     }
 
-    /// `j/k move  Enter detail/tab  r replay ...`: the first key of each footer action.
-    pub fn footer(&self) -> Vec<(String, &'static str)> {
+    /// `j/k move  Enter detail/tab  r replay ...`: the first key of each footer action, its
+    /// label and its rank.
+    pub fn footer(&self) -> Vec<(String, &'static str, u8)> {
         FOOTER
             .iter()
-            .filter_map(|(actions, label)| {
+            .filter_map(|(actions, label, rank)| {
                 let keys: Vec<String> = actions
                     .iter()
                     .filter_map(|a| self.keys_for(*a).first().map(Key::label))
                     .collect();
-                (!keys.is_empty()).then(|| (keys.join("/"), *label))
+                (!keys.is_empty()).then(|| (keys.join("/"), *label, *rank))
             })
             .collect()
     }
@@ -261,7 +280,9 @@ mod tests {
         let ctrl_c = press(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(map.action(&ctrl_c), Some(Action::Quit));
         let c = press(KeyCode::Char('c'), KeyModifiers::NONE);
-        assert_eq!(map.action(&c), None);
+        assert_eq!(map.action(&c), Some(Action::CopyCurl));
+        let shift_c = press(KeyCode::Char('C'), KeyModifiers::SHIFT);
+        assert_eq!(map.action(&shift_c), Some(Action::CopyBody));
         let back_tab = press(KeyCode::BackTab, KeyModifiers::SHIFT);
         assert_eq!(map.action(&back_tab), Some(Action::PrevTab));
     }
@@ -285,10 +306,10 @@ mod tests {
                 action: Action::Quit,
             },
         ]);
-        assert_eq!(map.footer(), vec![("z".to_string(), "quit")]);
+        assert_eq!(map.footer(), vec![("z".to_string(), "quit", 1)]);
         assert_eq!(map.help(), vec![("z C-d".to_string(), "quit")]);
         let default = Keymap::default().footer();
-        assert_eq!(default[0], ("j/k".to_string(), "move"));
+        assert_eq!(default[0], ("j/k".to_string(), "move", 8));
     }
 
     #[test]
@@ -308,6 +329,10 @@ mod tests {
             ReplayExact,
             EditReplay,
             Export,
+            Mark,
+            Compare,
+            CopyCurl,
+            CopyBody,
             Filter,
             Follow,
             Help,

@@ -8,9 +8,12 @@
 //! results come back as reports, so the UI thread never waits on the network.
 
 pub mod app;
+pub mod clipboard;
+pub mod compare;
 pub mod detail_text;
 mod editor;
 pub mod event;
+pub mod fit;
 pub mod keymap;
 pub mod screen;
 mod terminal;
@@ -44,10 +47,17 @@ pub enum Command {
     Replay {
         id: CaptureId,
         resign: bool,
-        body: Option<Vec<u8>>,
+        body: Option<EditedBody>,
     },
     /// Write the capture as a fixture into `./fixtures/` and say where.
     Export { id: CaptureId },
+}
+
+/// A body from edit-and-replay, and what it is for the notices (`compacted, 174 bytes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditedBody {
+    pub bytes: Vec<u8>,
+    pub note: String,
 }
 
 /// What the TUI needs from its caller.
@@ -56,9 +66,13 @@ pub struct TuiContext {
     /// `None` when browsing a store without listening.
     pub listen_url: Option<String>,
     pub forward_target: Option<String>,
+    /// `DOCVER only`: which event types are forwarded, when not all.
+    pub forward_events: Option<String>,
     pub secrets_loaded: usize,
     /// Whether the one secret is the local development secret.
     pub dev_secret: bool,
+    /// Signs what `c` copies (the first secret given), so the curl command is accepted now.
+    pub resign_with: Option<crate::signature::Secret>,
     pub reports: ReportRx,
     pub commands: UnboundedSender<Command>,
 }
@@ -71,10 +85,15 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
     let setup = Setup {
         listen_url: ctx.listen_url,
         forward_target: ctx.forward_target,
+        forward_events: ctx.forward_events,
         secrets_loaded: ctx.secrets_loaded,
         dev_secret: ctx.dev_secret,
         db_path: Some(ctx.db_path.display().to_string()),
     };
+    let copy_to = setup
+        .forward_target
+        .as_deref()
+        .and_then(|t| crate::forward::parse_target(t).ok());
     let mut app = App::new(setup, Zone::Local, Theme::from_env());
     let mut events = Events::new(ctx.reports);
     let mut guard = terminal::TerminalGuard::enter().context("cannot set up the terminal")?;
@@ -117,8 +136,66 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
             }
             redraw = true;
         }
+        if let Some(req) = app.take_copy_request() {
+            let how = CopyHow {
+                secret: ctx.resign_with.as_ref(),
+                to: copy_to.as_ref(),
+                now_s: chrono::Utc::now().timestamp(),
+                osc52: !clipboard::known_unsupported(|k| std::env::var(k).ok()),
+            };
+            let copied = copy(guard.terminal().backend_mut(), &store, &how, req);
+            update(&mut app, copied);
+            redraw = true;
+        }
     }
     Ok(())
+}
+
+/// What a copy needs besides the capture: the signing secret, where the curl should go, the
+/// time to sign at, and whether this terminal takes OSC 52 at all.
+struct CopyHow<'a> {
+    secret: Option<&'a crate::signature::Secret>,
+    to: Option<&'a http::Uri>,
+    now_s: i64,
+    osc52: bool,
+}
+
+/// Builds what `c`/`C` copy and writes it to the clipboard through `out` (the terminal
+/// backend), unless it is too large for one escape or the terminal is known to ignore it; the
+/// popup shows it anyway.
+fn copy(
+    out: &mut impl std::io::Write,
+    src: &dyn CaptureSource,
+    how: &CopyHow,
+    req: clipboard::CopyRequest,
+) -> Event {
+    let stored = match src.capture(req.id) {
+        Ok(Some(s)) => s,
+        Ok(None) => return notice(format!("capture #{} is no longer in the store", req.id)),
+        Err(e) => return notice(e.to_string()),
+    };
+    let (text, label) = clipboard::copy_text(
+        req.id,
+        &stored.capture,
+        req.what,
+        how.secret.map(|s| (s, how.now_s)),
+        how.to,
+    );
+    let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
+        Err(format!(
+            "{} is more than a terminal takes in one clipboard escape",
+            crate::capture::human_size(text.len() as u64)
+        ))
+    } else if !how.osc52 {
+        Err("this terminal ignores clipboard escapes (OSC 52)".to_string())
+    } else {
+        clipboard::emit(out, &text).map_err(|e| format!("cannot write to the terminal: {e}"))
+    };
+    Event::Copied(clipboard::outcome(text, label, sent))
+}
+
+fn notice(text: String) -> Event {
+    Event::Report(crate::report::Report::Notice { text, error: true })
 }
 
 fn send(app: &mut App, commands: &UnboundedSender<Command>, cmd: Command) {
@@ -131,24 +208,36 @@ fn send(app: &mut App, commands: &UnboundedSender<Command>, cmd: Command) {
     }
 }
 
-/// Loads the body, lends the terminal to `$EDITOR`, and turns the outcome into an event.
+/// Loads the body, lends the terminal to `$EDITOR` (a JSON body pretty-printed), and turns the
+/// outcome into an event; [`app::update`] decides what, if anything, is sent.
 fn edit_body(
     guard: &mut terminal::TerminalGuard,
     src: &dyn CaptureSource,
     id: CaptureId,
 ) -> anyhow::Result<Event> {
-    let body = match src.capture(id) {
+    let original = match src.capture(id) {
         Ok(Some(stored)) => stored.capture.body,
-        Ok(None) => return Ok(edited(id, Err("the capture is gone from the store".into()))),
-        Err(e) => return Ok(edited(id, Err(e.to_string()))),
+        Ok(None) => {
+            return Ok(edited(
+                id,
+                Vec::new(),
+                Err("the capture is gone from the store".into()),
+            ))
+        }
+        Err(e) => return Ok(edited(id, Vec::new(), Err(e.to_string()))),
     };
     let editor = std::env::var("EDITOR").ok();
+    let text = editor::editor_text(&original);
     let result = guard
-        .suspend(|| editor::edit(&body, editor.as_deref()))
+        .suspend(|| editor::edit(&text, editor.as_deref()))
         .context("cannot take the terminal back after the editor")?;
-    Ok(edited(id, result))
+    Ok(edited(id, original, result))
 }
 
-fn edited(id: CaptureId, body: Result<Vec<u8>, String>) -> Event {
-    Event::Edited { id, body }
+fn edited(id: CaptureId, original: Vec<u8>, edited: Result<Vec<u8>, String>) -> Event {
+    Event::Edited {
+        id,
+        original,
+        edited,
+    }
 }

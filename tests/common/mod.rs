@@ -176,6 +176,20 @@ impl Listener {
     }
 }
 
+impl Listener {
+    /// Sends SIGINT, waits for a clean exit, and returns the lines printed after the last one
+    /// read (the final `{"event":"stopped",...}` among them).
+    pub fn stop_and_rest(mut self) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let mut rest = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(15)) {
+            rest.push(serde_json::from_str(&line).expect("NDJSON line"));
+        }
+        (self.child.wait().unwrap(), rest)
+    }
+}
+
 impl Drop for Listener {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -24,8 +24,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    lines.push(Line::default());
-    if let Some(db) = &app.setup.db_path {
+    // The spacer goes first when the screen is short, so the closing hint stays visible.
+    if lines.len() + 4 <= area.height as usize {
+        lines.push(Line::default());
+    }
+    // The database's path, when there is room (listen also prints it at start).
+    if let Some(db) = app
+        .setup
+        .db_path
+        .as_ref()
+        .filter(|_| lines.len() + 4 <= area.height as usize)
+    {
         lines.push(Line::from(vec![
             Span::styled(" database  ", t.dim()),
             Span::raw(db.clone()),

@@ -1,0 +1,119 @@
+//! The store's files on disk hold personal data (names, dates of birth, document numbers), so
+//! on Unix they are private to the user: the folder 0700, the database 0600. SQLite gives the
+//! `-wal` and `-shm` files it creates later the database file's mode, so they are 0600 too.
+
+use std::path::{Path, PathBuf};
+
+/// Mode of a folder hookscope creates for a database.
+#[cfg(unix)]
+const PRIVATE_DIR_MODE: u32 = 0o700;
+/// Mode of the database file and its `-wal` and `-shm` companions.
+#[cfg(unix)]
+const PRIVATE_FILE_MODE: u32 = 0o600;
+
+/// Creates `dir` and any missing parents, each new one readable by the user only.
+pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(PRIVATE_DIR_MODE);
+    }
+    builder.create(dir)
+}
+
+/// Creates the database file empty and private unless it exists, so SQLite never creates it
+/// with the umask's (usually world-readable) mode. An empty file is a valid new database.
+pub(super) fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(PRIVATE_FILE_MODE);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The database file and the `-wal` and `-shm` files SQLite keeps beside it.
+pub fn database_files(path: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [path.to_path_buf(), with("-wal"), with("-shm")]
+}
+
+/// Takes group and world access away from a database written by an older hookscope (0644).
+/// Best effort: a file owned by someone else is left as it is, with a warning.
+pub(super) fn make_private(path: &Path) {
+    #[cfg(unix)]
+    for file in database_files(path) {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o077 == 0 {
+            continue;
+        }
+        let private = std::fs::Permissions::from_mode(PRIVATE_FILE_MODE);
+        if let Err(e) = std::fs::set_permissions(&file, private) {
+            tracing::warn!(
+                "'{}' is readable by other users and cannot be made private: {e}",
+                file.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::capture::Capture;
+    use crate::store::{OpenMode, Store};
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_folder_the_database_and_its_wal_and_shm_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/hookscope/h.db");
+        let mut store = Store::open(&path, OpenMode::Create).unwrap();
+        store
+            .insert_capture(&Capture::new(1, "POST", "/h", Vec::new(), b"{}".to_vec()))
+            .unwrap();
+        // The -wal and -shm files exist while the connection is open.
+        for file in database_files(&path) {
+            assert!(file.exists(), "{}", file.display());
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+        assert_eq!(mode(&dir.path().join("data/hookscope")), 0o700);
+        assert_eq!(mode(&dir.path().join("data")), 0o700);
+    }
+
+    #[test]
+    fn a_world_readable_database_from_before_is_made_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        drop(Store::open(&path, OpenMode::Create).unwrap());
+        for file in database_files(&path).iter().filter(|f| f.exists()) {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let _store = Store::open(&path, OpenMode::Existing).unwrap();
+        for file in database_files(&path).iter().filter(|f| f.exists()) {
+            assert_eq!(mode(file), 0o600, "{}", file.display());
+        }
+    }
+}

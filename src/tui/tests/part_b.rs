@@ -1,0 +1,330 @@
+//! Compare (`m`, `d`), copy (`c`, `C`) and the live numbers in the header, key by key against
+//! a real store, with snapshots of the compare screen wide (side by side) and narrow (unified).
+
+use super::*;
+use crate::tui::clipboard::{self, CopyRequest, CopyWhat};
+use crate::tui::compare::SIDE_BY_SIDE_MIN_WIDTH;
+
+const PENDING: &[u8] = br#"{"id":"e1","event_type":"DOCVER","payload":{"status":"pending","checks":[{"name":"face","ok":true},{"name":"doc","ok":true}],"note":"first"}}"#;
+const VERIFIED: &[u8] = br#"{"id":"e1","event_type":"DOCVER","payload":{"status":"verified","checks":[{"name":"face","ok":true},{"name":"doc","ok":false}],"level":2}}"#;
+
+/// The fixture plus two DOCVER captures whose JSON differs, the second with an edited replay.
+fn with_docver() -> (Fixture, CaptureId, CaptureId) {
+    let mut f = fixture();
+    let pending = capture(T + 500, "/webhooks/dataspike", None, PENDING, &[]);
+    let mut verified = capture(T + 510, "/webhooks/dataspike", None, VERIFIED, &[]);
+    verified.headers.push((b"X-Retry".to_vec(), b"1".to_vec()));
+    let ids = f.store.insert_captures(&[&pending, &verified]).unwrap();
+    let edited = Attempt {
+        capture_id: ids[1],
+        kind: AttemptKind::Replay,
+        at_ms: (T + 600) * 1000,
+        target: "http://127.0.0.1:3000/hook".into(),
+        resigned: true,
+        sent_body: Some(
+            br#"{"id":"e1","event_type":"DOCVER","payload":{"status":"rejected"}}"#.to_vec(),
+        ),
+        sent_headers: None,
+        status: Some(200),
+        response_headers: Vec::new(),
+        response_body: Vec::new(),
+        response_truncated: false,
+        latency_ms: Some(3),
+        error: None,
+    };
+    f.store.insert_attempt(&edited).unwrap();
+    (f, ids[0], ids[1])
+}
+
+fn draw_at(app: &mut App, width: u16) -> Terminal<TestBackend> {
+    update(app, Event::Resize(width, HEIGHT));
+    let mut terminal = Terminal::new(TestBackend::new(width, HEIGHT)).unwrap();
+    terminal.draw(|f| f.render_widget(&*app, f.area())).unwrap();
+    terminal
+}
+
+#[test]
+fn m_marks_and_d_compares_the_mark_with_the_selection() {
+    let (f, pending, verified) = with_docver();
+    let mut app = app(1);
+    // Newest first: the verified one is on top, the pending one below it.
+    let cmds = drive(&mut app, &f.store, [ch('j'), ch('m')]);
+    assert!(cmds.is_empty());
+    assert_eq!(app.mark, Some(pending));
+    drive(&mut app, &f.store, [ch('k')]);
+    // Screen rows: header 0-1, column titles 2, then newest first: the marked one is row 4.
+    let screen = draw(&app);
+    assert_eq!(
+        screen.backend().buffer()[(0, 4)].fg,
+        Color::Cyan,
+        "the marked row"
+    );
+    let cmds = drive(&mut app, &f.store, [ch('d')]);
+    assert!(
+        cmds.is_empty(),
+        "comparing reads the store, it sends nothing"
+    );
+    let c = app.compare.as_ref().expect("compare is open");
+    assert_eq!((c.left, c.right), (pending, Some(verified)));
+    let d = &c.data.as_ref().expect("loaded").diff;
+    let paths: Vec<String> = match &d.body {
+        crate::diff::BodyDiff::Json { paths, .. } => {
+            paths.iter().map(crate::diff::PathChange::line).collect()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        paths,
+        vec![
+            r#"payload.status: "pending" -> "verified""#,
+            "payload.checks[1].ok: true -> false",
+            r#"- payload.note: "first""#,
+            "+ payload.level: 2",
+        ]
+    );
+    // Keys scroll the compare screen and act on nothing behind it.
+    let cmds = drive(&mut app, &f.store, [ch('j'), ch('r'), ch('x')]);
+    assert!(cmds.is_empty());
+    assert_eq!(app.compare.as_ref().map(|c| c.scroll), Some(1));
+    drive(&mut app, &f.store, [key(KeyCode::Esc)]);
+    assert!(app.compare.is_none());
+    assert_eq!(
+        app.mark,
+        Some(pending),
+        "the mark stays for the next compare"
+    );
+    drive(&mut app, &f.store, [ch('j'), ch('m')]);
+    assert_eq!(app.mark, None, "m on the marked capture unmarks it");
+}
+
+#[test]
+fn d_without_a_mark_compares_with_the_latest_edited_replay() {
+    let (f, pending, verified) = with_docver();
+    let mut app = app(1);
+    drive(&mut app, &f.store, [ch('d')]);
+    let c = app.compare.as_ref().expect("compare is open");
+    assert_eq!((c.left, c.right), (verified, None));
+    let d = &c.data.as_ref().expect("loaded").diff;
+    assert_eq!(
+        d.right,
+        format!("#{verified} replay 1 (edited body, re-signed)")
+    );
+    assert_eq!(d.headers, crate::diff::HeaderDiff::NotRecorded);
+    drive(&mut app, &f.store, [ch('d')]);
+    assert!(app.compare.is_none(), "d again closes it");
+    // No edited replay: a notice, no screen.
+    drive(&mut app, &f.store, [ch('j'), ch('d')]);
+    assert!(app.compare.is_none());
+    let n = app.notice.clone().unwrap();
+    assert!(n.error, "{n:?}");
+    assert_eq!(
+        n.text,
+        format!("capture {pending} has no replay with an edited body (0 replays in all): mark another capture with m to compare with it")
+    );
+}
+
+#[test]
+fn snapshot_compare_side_by_side_and_unified() {
+    let (f, _, _) = with_docver();
+    let mut app = app(1);
+    drive(&mut app, &f.store, [ch('j'), ch('m'), ch('k'), ch('d')]);
+    let wide = draw_at(&mut app, SIDE_BY_SIDE_MIN_WIDTH + 10);
+    insta::assert_snapshot!("compare_side_by_side", wide.backend());
+    let narrow = draw_at(&mut app, SIDE_BY_SIDE_MIN_WIDTH - 40);
+    insta::assert_snapshot!("compare_unified", narrow.backend());
+    let text = narrow.backend().to_string();
+    assert!(
+        text.contains(r#"payload.status: "pending" -> "verified""#),
+        "{text}"
+    );
+    assert!(wide.backend().to_string().contains(" │ "), "two halves");
+}
+
+#[test]
+fn c_and_shift_c_ask_the_loop_to_copy() {
+    let f = fixture();
+    let mut app = app(1);
+    let cmds = drive(&mut app, &f.store, [ch('c')]);
+    assert!(
+        cmds.is_empty(),
+        "copying is the loop's, not the effects worker's"
+    );
+    assert_eq!(
+        app.take_copy_request(),
+        Some(CopyRequest {
+            id: f.ids[5],
+            what: CopyWhat::Curl
+        })
+    );
+    assert_eq!(app.take_copy_request(), None, "taken once");
+    let shift_c = Event::Key(KeyEvent::new(KeyCode::Char('C'), KeyModifiers::SHIFT));
+    drive(&mut app, &f.store, [ch('G'), key(KeyCode::Enter), shift_c]);
+    assert_eq!(
+        app.take_copy_request(),
+        Some(CopyRequest {
+            id: f.valid,
+            what: CopyWhat::Body
+        }),
+        "in the detail, the open capture"
+    );
+}
+
+#[test]
+fn a_copy_opens_the_popup_which_scrolls_and_closes() {
+    let f = fixture();
+    let mut app = app(1);
+    let text = (1..=40).map(|i| format!("line {i}\n")).collect::<String>();
+    let copied = clipboard::outcome(text, "#6 as curl (re-signed)".into(), Ok(()));
+    drive(&mut app, &f.store, [Event::Copied(copied)]);
+    let notice = app.notice.clone().unwrap();
+    assert_eq!(
+        notice.text,
+        "copied #6 as curl (re-signed) to the clipboard through the terminal (OSC 52)"
+    );
+    assert_eq!(app.popup.as_ref().map(|p| p.lines.len()), Some(40));
+    let cmds = drive(&mut app, &f.store, [ch('j'), ch('j'), ch('r')]);
+    assert!(cmds.is_empty(), "keys behind the popup do nothing");
+    assert_eq!(app.popup.as_ref().map(|p| p.scroll), Some(2));
+    let screen = draw(&app).backend().to_string();
+    assert!(screen.contains("copied via OSC 52"), "{screen}");
+    assert!(screen.contains("line 3"), "{screen}");
+    drive(&mut app, &f.store, [ch('G')]);
+    let page = usize::from(HEIGHT - 4);
+    assert_eq!(
+        app.popup.as_ref().map(|p| p.scroll),
+        Some(40 - page),
+        "the last page"
+    );
+    assert!(draw(&app).backend().to_string().contains("line 40"));
+    drive(&mut app, &f.store, [key(KeyCode::Esc)]);
+    assert!(app.popup.is_none());
+    let failed = clipboard::outcome("x".into(), "the body of #6".into(), Err("too big".into()));
+    drive(&mut app, &f.store, [Event::Copied(failed)]);
+    assert_eq!(
+        app.notice.map(|n| n.text),
+        Some("the body of #6 not copied (too big): select it in the popup".to_string())
+    );
+}
+
+#[test]
+fn the_header_keeps_app_answers_and_latency_since_start() {
+    let f = fixture();
+    let mut app = app(1);
+    tally_reports(&mut app, &f.store, &f.ids);
+    let answer = |status, ms| {
+        Event::Report(Report::Attempted {
+            capture_id: f.ids[0],
+            attempt: crate::capture::AttemptBrief {
+                status,
+                latency_ms: Some(ms),
+                error: status.is_none().then(|| "refused".to_string()),
+            },
+            replay: false,
+        })
+    };
+    drive(
+        &mut app,
+        &f.store,
+        [
+            answer(Some(200), 4),
+            answer(Some(200), 8),
+            answer(Some(500), 30),
+            answer(None, 1),
+        ],
+    );
+    assert_eq!(app.totals.verdicts.total(), 6);
+    let screen = draw(&app).backend().to_string();
+    assert!(
+        screen.contains("app 2xx 2 5xx 1 no answer 1  p50 8 ms, p99 30 ms"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_header_says_which_event_types_are_forwarded() {
+    let (_dir, store) = empty_store();
+    let mut app = app(1);
+    app.setup.forward_events = Some("DOCVER, AML_SCREENING only".into());
+    drive(&mut app, &store, []);
+    let screen = draw_at(&mut app, 140).backend().to_string();
+    assert!(
+        screen.contains(
+            "forward http://127.0.0.1:3000/hook (not probed yet) DOCVER, AML_SCREENING only"
+        ),
+        "{screen}"
+    );
+}
+
+#[test]
+fn c_copies_a_re_signed_curl_through_the_backend_and_shows_it() {
+    use ratatui::backend::CrosstermBackend;
+    let f = fixture();
+    let mut app = app(1);
+    drive(&mut app, &f.store, [ch('G'), ch('c')]);
+    let req = app.take_copy_request().expect("a copy request");
+    let secrets = secret();
+    let to: http::Uri = "http://127.0.0.1:3000/app".parse().unwrap();
+    let how = crate::tui::CopyHow {
+        secret: secrets.first(),
+        to: Some(&to),
+        now_s: T,
+        osc52: true,
+    };
+    let mut written = Vec::<u8>::new();
+    let copied = crate::tui::copy(
+        &mut CrosstermBackend::new(&mut written),
+        &f.store,
+        &how,
+        req,
+    );
+    let Event::Copied(c) = copied.clone() else {
+        panic!("{copied:?}")
+    };
+    assert_eq!(
+        written,
+        clipboard::osc52(&c.text).into_bytes(),
+        "exactly one escape"
+    );
+    assert!(c.text.starts_with("printf '%s' '{\"id\""), "{}", c.text);
+    assert!(
+        c.text
+            .contains(&format!("X-Webhook-Signature: t={T},v1={V1}")),
+        "re-signed at T: {}",
+        c.text
+    );
+    assert!(
+        c.text
+            .contains("'http://127.0.0.1:3000/app/webhooks/dataspike'"),
+        "{}",
+        c.text
+    );
+    assert!(c.notice.contains("re-signed"), "{}", c.notice);
+    drive(&mut app, &f.store, [copied]);
+    assert!(app.popup.is_some());
+
+    // A terminal known to ignore OSC 52: nothing is written, the popup still shows it.
+    let how = crate::tui::CopyHow {
+        osc52: false,
+        ..how
+    };
+    let mut written = Vec::<u8>::new();
+    let req = CopyRequest {
+        id: f.valid,
+        what: CopyWhat::Body,
+    };
+    let Event::Copied(c) = crate::tui::copy(
+        &mut CrosstermBackend::new(&mut written),
+        &f.store,
+        &how,
+        req,
+    ) else {
+        panic!("no copy")
+    };
+    assert!(written.is_empty());
+    assert_eq!(c.text.as_bytes(), BODY);
+    assert!(
+        c.notice.contains("not copied (this terminal ignores"),
+        "{}",
+        c.notice
+    );
+}

@@ -1,0 +1,34 @@
+//! The popup that shows what `c`/`C` copied, to select by hand. Borders only above and below,
+//! so a mouse selection of several lines picks up no frame characters.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use crate::tui::app::{App, Popup};
+
+pub fn render(app: &App, p: &Popup, area: Rect, buf: &mut Buffer) {
+    let height = area.height.saturating_sub(2).max(1);
+    let popup = Rect {
+        x: area.x,
+        y: area.y + (area.height - height) / 2,
+        width: area.width,
+        height,
+    };
+    let inner = height.saturating_sub(2) as usize;
+    let start = p.scroll.min(p.lines.len());
+    let end = (start + inner).min(p.lines.len());
+    let lines: Vec<Line> = p.lines[start..end]
+        .iter()
+        .map(|l| Line::raw(l.clone()))
+        .collect();
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .block(
+            Block::default()
+                .borders(Borders::TOP | Borders::BOTTOM)
+                .title(Span::styled(p.title.clone(), app.theme.accent())),
+        )
+        .render(popup, buf);
+}
