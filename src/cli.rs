@@ -167,6 +167,10 @@ pub struct ListenArgs {
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
     #[arg(long, default_value = "app", value_parser = respond_parser(), requires = "forward_to")]
     pub respond: Respond,
+    /// Delete captures older than this (e.g. 7d, 12h), at start and hourly: Dataspike captures
+    /// hold personal data
+    #[arg(long, value_name = "DURATION")]
+    pub retention: Option<String>,
     /// Requests in flight to the app at once when forwarding; more wait in arrival order
     #[arg(long, default_value_t = crate::forward::DEFAULT_FORWARD_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024).map(|n| n as usize), requires = "forward_to")]
     pub forward_concurrency: usize,

@@ -575,3 +575,70 @@ fn a_declared_huge_body_gets_a_json_413_at_once_and_a_slow_one_a_json_408() {
         .contains("--read-timeout"));
     assert_eq!(l.next_line()["rejected"]["status"], 408);
 }
+
+#[test]
+fn listen_retention_deletes_old_captures_at_start_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let fixture = |name: &str, at: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"hookscope_fixture":1,"method":"POST","path":"/{name}","headers":[["Content-Type","application/json"]],"body_encoding":"utf8","body":"{{}}","received_at":"{at}"}}"#
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let old = fixture("old", "2020-01-01T00:00:00.000Z");
+    let recent = fixture(
+        "recent",
+        &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    );
+    let o = run(&[
+        "import",
+        old.to_str().unwrap(),
+        recent.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(list_json(&db, &[]).len(), 2);
+
+    let mut l = Listener::start(&db, &["--retention", "7d"]);
+    let mut left = 2;
+    for _ in 0..100 {
+        left = list_json(&db, &[]).len();
+        if left == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(left, 1, "the 2020 capture is deleted at start");
+    assert_eq!(list_json(&db, &[])[0]["path"], "/recent");
+    assert_eq!(post(&l.addr, "/new", &[], b"{}").status, 200);
+    l.next_line();
+    let mut err = l.child.stderr.take().unwrap();
+    assert!(l.stop_ref().success());
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut err, &mut text).unwrap();
+    assert!(
+        text.contains("retention: captures older than 7days are deleted"),
+        "{text}"
+    );
+    assert_eq!(list_json(&db, &[]).len(), 2, "new captures stay");
+    let bad = run(&[
+        "listen",
+        "--retention",
+        "soon",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("--retention 'soon'"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -47,8 +47,14 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     } else {
         Output::Headless { json: args.json }
     };
+    let retention = args
+        .retention
+        .as_deref()
+        .map(|t| config::duration("--retention", t))
+        .transpose()?;
     let settings = Settings {
         db,
+        retention,
         dev_secret: secrets.dev_secret,
         durability: args.durability,
         listen,

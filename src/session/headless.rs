@@ -23,6 +23,7 @@ pub fn intro(
     db: &std::path::Path,
     cfg: &ListenConfig,
     dev_secret: Option<&std::path::Path>,
+    retention: Option<std::time::Duration>,
 ) -> String {
     let mut s = format!(
         "hookscope listening on {url}\n  database: {}\n",
@@ -50,6 +51,12 @@ pub fn intro(
                 "  events:   {only}; the others are captured and acknowledged, not forwarded\n"
             ));
         }
+    }
+    if let Some(keep) = retention {
+        s.push_str(&format!(
+            "  retention: captures older than {} are deleted, at start and hourly\n",
+            humantime::format_duration(keep)
+        ));
     }
     s.push_str("  Ctrl-C stops");
     s

@@ -35,6 +35,8 @@ pub enum Output {
 /// Everything a listening session needs, already checked.
 pub struct Settings {
     pub db: PathBuf,
+    /// Delete captures older than this, at start and then every [`RETENTION_EVERY`].
+    pub retention: Option<Duration>,
     /// The local development secret's file, when it is the session's secret.
     pub dev_secret: Option<PathBuf>,
     pub durability: Durability,
@@ -47,6 +49,7 @@ pub struct Settings {
 pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow::Result<()> {
     let Settings {
         db,
+        retention,
         dev_secret,
         durability,
         listen: cfg,
@@ -62,6 +65,9 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     let (writer, writer_thread) =
         spawn_writer(store).context("cannot start the database writer thread")?;
     let (tx, rx) = report::channel();
+    // Holds a writer handle: aborted once the listener has stopped, so the writer can finish.
+    let retention_task =
+        retention.map(|keep| tokio::spawn(run_retention(writer.clone(), keep, tx.clone())));
 
     let host = local.ip();
     if !host.is_loopback() {
@@ -83,12 +89,13 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
                 url,
                 db,
                 dev_secret: dev_secret.is_some(),
+                retention: retention_task,
             };
             return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), ui).await;
         }
         Output::Headless { json } => json,
     };
-    let intro = intro(&url, &db, &cfg, dev_secret.as_deref());
+    let intro = intro(&url, &db, &cfg, dev_secret.as_deref(), retention);
     let forwarding = cfg.intake.forward.as_ref().map(|f| f.events.clone());
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
@@ -102,6 +109,10 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     let _ = tx.send(Report::Listening { url });
 
     listener::serve(socket, cfg, writer, tx, shutdown_signal()).await;
+    if let Some(task) = retention_task {
+        task.abort();
+        let _ = task.await;
+    }
 
     // serve() has dropped every writer handle and report sender by now.
     tokio::task::spawn_blocking(move || {
@@ -174,6 +185,7 @@ struct UiSetup {
     url: String,
     db: PathBuf,
     dev_secret: bool,
+    retention: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Serves with the terminal UI as the consumer of reports. Quitting the UI stops the listener.
@@ -189,9 +201,18 @@ async fn run_with_tui(
         url,
         db,
         dev_secret,
+        retention,
     } = ui;
     // Before the UI covers the terminal, and left in its scrollback after it closes.
-    eprintln!("hookscope listening on {url}\n  database: {}", db.display());
+    eprintln!(
+        "hookscope listening on {url}\n  database: {}{}",
+        db.display(),
+        if retention.is_some() {
+            "\n  retention: on (old captures are deleted at start and hourly)"
+        } else {
+            ""
+        }
+    );
     let _ = tx.send(Report::Notice {
         text: format!("database: {}", db.display()),
         error: false,
@@ -258,6 +279,10 @@ async fn run_with_tui(
     };
     listener::serve(socket, cfg, writer, tx, stop).await;
     // Drop the last writer handles and report senders so the writer thread can finish.
+    if let Some(task) = retention {
+        task.abort();
+        let _ = task.await;
+    }
     effects.abort();
     if let Some(p) = probe {
         p.abort();
@@ -279,6 +304,34 @@ async fn run_with_tui(
     );
     Ok(())
 }
+/// How often `--retention` deletes what has aged out, after once at start.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// `listen --retention`: deletes captures older than `keep` through the writer, at start and
+/// every [`RETENTION_EVERY`], and says how many when there were any.
+async fn run_retention(writer: Writer, keep: Duration, tx: ReportTx) {
+    let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        every.tick().await;
+        let before_ms = crate::capture::now_ms().saturating_sub(keep_ms);
+        let (text, error) = match writer.purge_before(before_ms).await {
+            Ok(0) => continue,
+            Ok(n) => (
+                format!(
+                    "retention: deleted {} older than {}",
+                    crate::output::count(n, "capture"),
+                    humantime::format_duration(keep)
+                ),
+                false,
+            ),
+            Err(e) => (format!("retention: old captures not deleted: {e}"), true),
+        };
+        tracing::info!("{text}");
+        let _ = tx.send(Report::Notice { text, error });
+    }
+}
+
 fn url_host(addr: SocketAddr) -> String {
     match addr.ip() {
         IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),
