@@ -99,17 +99,25 @@ pub fn secrets_or_dev(texts: &[String], allow_short: bool) -> anyhow::Result<Sec
             dev_secret: None,
         });
     }
-    let path = crate::devsecret::default_path().map_err(|e| {
-        usage(format!(
-            "{e}: pass --secret whsec_... or set HOOKSCOPE_SECRET"
-        ))
-    })?;
-    let secret = crate::devsecret::load_or_create(&path)
-        .map_err(|e| anyhow::anyhow!("{e}; or pass --secret whsec_... or set HOOKSCOPE_SECRET"))?;
-    Ok(Secrets {
-        list: vec![secret],
-        dev_secret: Some(path),
-    })
+    let dev = crate::devsecret::default_path()
+        .and_then(|path| crate::devsecret::load_or_create(&path).map(|s| (s, path)));
+    match dev {
+        Ok((secret, path)) => Ok(Secrets {
+            list: vec![secret],
+            dev_secret: Some(path),
+        }),
+        // Not fatal: the command goes on as with no secret (unverified, sent as captured), and
+        // whatever needs one says so with the flag to pass.
+        Err(e) => {
+            eprintln!(
+                "warning: {e}; going on without a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET"
+            );
+            Ok(Secrets {
+                list: Vec::new(),
+                dev_secret: None,
+            })
+        }
+    }
 }
 
 /// How the local development secret is named wherever it is used: never the secret itself.

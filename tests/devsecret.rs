@@ -83,3 +83,42 @@ fn a_real_secret_replaces_the_dev_secret_and_the_intro_says_which() {
     post(&l.addr, "/", &[("X-Webhook-Signature", &sig)], body);
     assert_eq!(l.next_line()["verdict"]["status"], "invalid");
 }
+
+#[test]
+fn without_a_usable_config_dir_commands_go_on_without_a_secret_and_replays_go_as_captured() {
+    let home = tempfile::tempdir().unwrap();
+    // A file where the config folder should be: no dev secret can be made.
+    let config = home.path().join("not-a-dir");
+    std::fs::write(&config, b"").unwrap();
+    let env: [(&str, &std::path::Path); 1] = [("XDG_CONFIG_HOME", &config)];
+    let db = home.path().join("h.db");
+    let l = Listener::start_env(&db, &[], &env);
+    let body = VECTOR_BODY.as_bytes();
+    let sig = format!("t={VECTOR_T},v1={VECTOR_V1}");
+    let id = post(&l.addr, "/hook", &[("X-Webhook-Signature", &sig)], body).json()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(l.next_line()["verdict"]["status"], "unverified");
+    drop(l);
+
+    let app = TestApp::start(Behaviour::default());
+    let o = bin()
+        .env("XDG_CONFIG_HOME", &config)
+        .args(["replay", &id.to_string(), "--to", &app.url(), "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("going on without a secret"), "{err}");
+    assert!(
+        err.contains("a strict app will see a stale timestamp"),
+        "one-line warning: {err}"
+    );
+    let got = app.received().pop().unwrap();
+    assert_eq!(
+        got.header("x-webhook-signature").unwrap(),
+        sig,
+        "sent as captured"
+    );
+}
