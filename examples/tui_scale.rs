@@ -250,7 +250,7 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
         forward_events: None,
         secrets_loaded: 1,
-        dev_secret: false,
+        dev_secret: None,
         db_path: None,
     };
     let app = App::new(setup, Zone::Local, Theme { color: true });

@@ -35,8 +35,9 @@ pub struct Setup {
     /// `DOCVER only` when only some event types are forwarded (the others are captured).
     pub forward_events: Option<String>,
     pub secrets_loaded: usize,
-    /// The one secret is the local development secret (labelled local-only).
-    pub dev_secret: bool,
+    /// The local development secret, when it is the session's one secret: the header labels it
+    /// local-only and the detail says when a PASS matched it.
+    pub dev_secret: Option<crate::signature::Secret>,
     /// The store's file, shown in the help overlay.
     pub db_path: Option<String>,
 }
@@ -251,8 +252,10 @@ impl App {
         let loaded = src.capture(id).and_then(|c| Ok((c, src.attempts(id)?)));
         match loaded {
             Ok((Some(capture), attempts)) => {
-                let lines =
-                    Tab::ALL.map(|tab| tab_lines(tab, &capture, &attempts, self.zone, self.theme));
+                let lines = Tab::ALL.map(|tab| {
+                    let dev = self.setup.dev_secret.as_ref();
+                    tab_lines(tab, &capture, &attempts, self.zone, self.theme, dev)
+                });
                 // A reload (new attempt) may shorten a tab: keep each scroll inside its text.
                 for (scroll, tab) in detail.scroll.iter_mut().zip(&lines) {
                     *scroll = (*scroll).min(tab.len().saturating_sub(1));

@@ -87,7 +87,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         forward_target: ctx.forward_target,
         forward_events: ctx.forward_events,
         secrets_loaded: ctx.secrets_loaded,
-        dev_secret: ctx.dev_secret,
+        dev_secret: ctx.resign_with.clone().filter(|_| ctx.dev_secret),
         db_path: Some(ctx.db_path.display().to_string()),
     };
     let copy_to = setup

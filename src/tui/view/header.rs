@@ -54,7 +54,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         RANK_SECRETS,
         vec![
             Span::styled("secrets ", t.dim()),
-            if app.setup.dev_secret {
+            if app.setup.dev_secret.is_some() {
                 Span::styled("local dev secret (not Dataspike's)", t.warn())
             } else if n == 0 {
                 Span::styled("none (signatures unverified)", t.warn())
