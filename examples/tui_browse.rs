@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
         forward_events: None,
         secrets_loaded,
         dev_secret: false,
-        resign_with: None,
+        resign_with: Vec::new(),
         reports,
         commands,
     })?;

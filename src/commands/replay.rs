@@ -7,9 +7,12 @@ use std::process::ExitCode;
 
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
-use crate::config::{body_file, db_path, secret_needed, secrets_or_dev, target, usage};
+use crate::config::{
+    body_file, db_path, scheme_secret_needed, secret_needed, secrets_or_dev, target, usage,
+};
 use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment, Signing};
 use crate::output::{attempt_brief, attempt_how};
+use crate::signature::{secret_for, Scheme};
 use crate::store::{OpenMode, Store, StoreError, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -24,9 +27,10 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         (false, true) => Signing::Resign,
         (false, false) => Signing::Default,
     };
-    let plan = ReplayPlan::new(signing, body, args.headers.clone(), secrets.first())
+    // Checked once up front; each capture then re-signs with a secret of its own scheme.
+    let first = ReplayPlan::new(signing, body.clone(), Vec::new(), secrets.first())
         .map_err(|_| secret_needed("--resign (and --body-file) need a secret"))?;
-    if plan.as_is_without_secret {
+    if first.as_is_without_secret {
         eprintln!(
             "warning: no secret loaded, so replays go as captured and a strict app will see a stale timestamp: pass --secret to re-sign"
         );
@@ -74,6 +78,20 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                     "capture {id} was never forwarded, so there is no target to replay to: pass --to URL"
                 ))
             })?;
+        let scheme = Scheme::detect(&stored.capture.headers);
+        let plan = ReplayPlan::new(
+            signing,
+            body.clone(),
+            args.headers.clone(),
+            secret_for(scheme, &secrets),
+        )
+        .map_err(|_| scheme_secret_needed(&format!("#{id}"), scheme))?;
+        if plan.as_is_without_secret && !secrets.is_empty() {
+            eprintln!(
+                "warning: #{id}: no {} secret loaded, so it goes as captured with a stale timestamp",
+                scheme.unwrap_or_default()
+            );
+        }
         let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
         // Stored (or not) before anything is printed, so a closed stdout loses no attempt.
         let recorded = rt.block_on(recorder.record(&target, shipment));

@@ -13,7 +13,7 @@ use crate::capture::CaptureId;
 use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment, Signing};
 use crate::output::attempt_brief;
 use crate::report::{Report, ReportTx};
-use crate::signature::Secret;
+use crate::signature::{secret_for, Scheme, Secret};
 use crate::store::{StoreWorker, StoredCapture};
 use crate::tui::{Command, EditedBody};
 
@@ -32,8 +32,9 @@ pub struct Effects {
     pub recorder: Recorder,
     /// Base URL replays go to (`--forward-to`, `--to`); else the capture's last target.
     pub target: Option<Uri>,
-    /// Secret for re-signing (the first one given).
-    pub secret: Option<Secret>,
+    /// Secrets for re-signing: each capture takes the first of its own scheme
+    /// (`signature::secret_for`).
+    pub secrets: Vec<Secret>,
     pub reports: ReportTx,
 }
 
@@ -71,16 +72,6 @@ async fn replay_one(
         None => String::new(),
     };
     let body = body.map(|b| b.bytes);
-    let signing = if resign {
-        Signing::Resign
-    } else {
-        Signing::AsIs
-    };
-    let plan = ReplayPlan::new(signing, body, Vec::new(), fx.secret.as_ref()).map_err(|_| {
-        anyhow::anyhow!(
-            "re-signing needs a secret: start with --secret whsec_... ('R' replays as captured)"
-        )
-    })?;
     let (stored, last_target) = fx
         .store
         .call(move |store| {
@@ -95,6 +86,20 @@ async fn replay_one(
         .map_err(anyhow::Error::msg)?
         .with_context(|| {
             format!("no target: capture {id} was never forwarded; start 'listen --forward-to URL' or 'tui --to URL'")
+        })?;
+    let scheme = Scheme::detect(&stored.capture.headers);
+    // The keys keep their meaning: r re-signs (with a secret), R sends the original bytes.
+    let signing = if resign {
+        Signing::Resign
+    } else {
+        Signing::AsIs
+    };
+    let plan = ReplayPlan::new(signing, body, Vec::new(), secret_for(scheme, &fx.secrets))
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "re-signing needs a {0} secret: start with --secret {0}=... ('R' replays as captured)",
+                scheme.unwrap_or_default()
+            )
         })?;
     let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
     let recorded = fx.recorder.record(&target, shipment).await;

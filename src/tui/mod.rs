@@ -71,8 +71,9 @@ pub struct TuiContext {
     pub secrets_loaded: usize,
     /// Whether the one secret is the local development secret.
     pub dev_secret: bool,
-    /// Signs what `c` copies (the first secret given), so the curl command is accepted now.
-    pub resign_with: Option<crate::signature::Secret>,
+    /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
+    /// secret of its own scheme (`signature::secret_for`).
+    pub resign_with: Vec<crate::signature::Secret>,
     pub reports: ReportRx,
     pub commands: UnboundedSender<Command>,
 }
@@ -87,7 +88,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         forward_target: ctx.forward_target,
         forward_events: ctx.forward_events,
         secrets_loaded: ctx.secrets_loaded,
-        dev_secret: ctx.resign_with.clone().filter(|_| ctx.dev_secret),
+        dev_secret: ctx.resign_with.first().cloned().filter(|_| ctx.dev_secret),
         db_path: Some(ctx.db_path.display().to_string()),
     };
     let copy_to = setup
@@ -138,7 +139,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         }
         if let Some(req) = app.take_copy_request() {
             let how = CopyHow {
-                secret: ctx.resign_with.as_ref(),
+                secrets: &ctx.resign_with,
                 to: copy_to.as_ref(),
                 now_s: chrono::Utc::now().timestamp(),
                 osc52: !clipboard::known_unsupported(|k| std::env::var(k).ok()),
@@ -151,10 +152,10 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a copy needs besides the capture: the signing secret, where the curl should go, the
+/// What a copy needs besides the capture: the secrets to re-sign with (the capture's scheme's first), where the curl should go, the
 /// time to sign at, and whether this terminal takes OSC 52 at all.
 struct CopyHow<'a> {
-    secret: Option<&'a crate::signature::Secret>,
+    secrets: &'a [crate::signature::Secret],
     to: Option<&'a http::Uri>,
     now_s: i64,
     osc52: bool,
@@ -178,7 +179,11 @@ fn copy(
         req.id,
         &stored.capture,
         req.what,
-        how.secret.map(|s| (s, how.now_s)),
+        crate::signature::secret_for(
+            crate::signature::Scheme::detect(&stored.capture.headers),
+            how.secrets,
+        )
+        .map(|s| (s, how.now_s)),
         how.to,
     );
     let sent = if text.len() > clipboard::OSC52_MAX_BYTES {

@@ -111,8 +111,9 @@ impl RowText {
         match col {
             Col::Id => &self.id,
             Col::Time => &self.time,
-            // The widest badge, so the column keeps its width whatever is on screen.
-            Col::Sig => "STALE",
+            // The widest badge with its scheme, so the column keeps its width whatever is on
+            // screen.
+            Col::Sig => "STALE dataspike",
             Col::Method => &self.method,
             Col::Path => &self.path,
             Col::Event => &self.event,
@@ -195,7 +196,7 @@ fn cell<'a>(app: &App, s: &CaptureSummary, text: &RowText, col: Col, width: u16)
     match col {
         Col::Sig => {
             let status = s.verdict.status();
-            Cell::from(Span::styled(status.badge(), t.badge(status)))
+            Cell::from(Span::styled(s.verdict.badge(), t.badge(status)))
         }
         Col::Id | Col::Size => Cell::from(Line::from(text.get(col).to_string()).right_aligned()),
         Col::Path => Cell::from(truncate_middle(&text.path, width)),
