@@ -210,6 +210,10 @@ pub struct ListArgs {
     /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
     pub event: Option<String>,
+    /// Only captures matching this query, e.g. 'docver badge:FAIL status:5xx since:2h
+    /// payload.status!=verified' (README: "The query language")
+    #[arg(long, short = 'q', value_name = "QUERY")]
+    pub query: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -301,11 +305,15 @@ pub struct TuiArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Capture ids to replay
-    #[arg(required_unless_present = "failed")]
+    #[arg(required_unless_present_any = ["failed", "query"])]
     pub ids: Vec<i64>,
     /// Replay every capture whose latest attempt did not get a 2xx, oldest first
     #[arg(long, conflicts_with = "ids")]
     pub failed: bool,
+    /// Replay every capture matching this query, oldest first (with --failed: those among
+    /// the failed ones), e.g. 'event:DOCVER status:5xx since:1h'
+    #[arg(long, short = 'q', value_name = "QUERY", conflicts_with = "ids")]
+    pub query: Option<String>,
     /// With --failed: only captures received within this long ago (e.g. 30m, 2h, 1d)
     #[arg(long, requires = "failed", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub since: Option<std::time::Duration>,
@@ -350,9 +358,10 @@ pub enum ExportFormat {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Capture ids to export (from 'hookscope list'), in this order
-    #[arg(conflicts_with_all = ["all", "verdict", "event"])]
+    #[arg(conflicts_with_all = ["all", "verdict", "event", "query"])]
     pub ids: Vec<i64>,
-    /// Export every stored capture, oldest first (with --verdict/--event: every matching one)
+    /// Export every stored capture, oldest first (with --verdict/--event/--query: every
+    /// matching one)
     #[arg(long)]
     pub all: bool,
     /// Only captures with this verdict: a badge or a verdict word, any case (PASS = valid;
@@ -362,6 +371,10 @@ pub struct ExportArgs {
     /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
     pub event: Option<String>,
+    /// Only captures matching this query, e.g. 'docver badge:FAIL status:5xx since:2h
+    /// payload.status!=verified' (README: "The query language")
+    #[arg(long, short = 'q', value_name = "QUERY")]
+    pub query: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ExportFormat::Fixture)]
     pub format: ExportFormat,

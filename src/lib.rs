@@ -15,6 +15,7 @@ pub mod headers;
 pub mod intake;
 pub mod listener;
 pub mod output;
+pub mod query;
 pub mod report;
 pub mod sample;
 pub mod session;

@@ -13,7 +13,7 @@ use crate::config::{
 use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment, Signing};
 use crate::output::{attempt_brief, attempt_how};
 use crate::signature::{secret_for, Scheme};
-use crate::store::{OpenMode, Store, StoreError, StoreWorker};
+use crate::store::{ListQuery, OpenMode, Store, StoreError, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?.list;
@@ -36,9 +36,14 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let to = args.to.as_deref().map(|u| target("--to", u)).transpose()?;
+    let query = args
+        .query
+        .as_deref()
+        .map(|q| super::filter_query(Some(q), None, None))
+        .transpose()?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let db = store.path().to_path_buf();
-    let ids: Vec<CaptureId> = if args.failed {
+    let mut ids: Vec<CaptureId> = if args.failed {
         let since = args
             .since
             .map(|d| now_ms() - d.as_millis().min(i64::MAX as u128) as i64);
@@ -46,9 +51,31 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.ids.clone()
     };
+    if let Some(query) = query {
+        let matching: Vec<CaptureId> = store
+            .list(&ListQuery {
+                query,
+                ascending: true,
+                ..ListQuery::default()
+            })?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        ids = if args.failed {
+            ids.retain(|id| matching.binary_search(id).is_ok());
+            ids
+        } else {
+            matching
+        };
+    }
     let mut out = std::io::stdout().lock();
     if ids.is_empty() {
-        writeln!(out, "nothing to replay: no capture's latest attempt failed")?;
+        let why = match (&args.query, args.failed) {
+            (Some(_), true) => "no failed capture matches --query",
+            (Some(_), false) => "no capture matches --query",
+            _ => "no capture's latest attempt failed",
+        };
+        writeln!(out, "nothing to replay: {why}")?;
         return Ok(ExitCode::SUCCESS);
     }
     let forwarder = super::forwarder(&args.app)?;

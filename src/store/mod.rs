@@ -6,6 +6,7 @@ mod files;
 mod identical;
 mod purge;
 mod schema;
+pub mod search;
 mod stats;
 mod worker;
 mod writer;
@@ -20,16 +21,20 @@ pub use writer::{spawn_writer, WriteError, Writer};
 
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::capture::{
     Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
     Rejection, Source,
 };
+use crate::query::Query;
 use crate::signature::{Diagnostics, Scheme, Status};
 
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages).
 const WRITER_CHECKPOINT_PAGES: i64 = 4096;
+
+/// SQLite VM steps between deadline checks of [`Store::list_until`] (well under 1 ms).
+const PROGRESS_STEPS: std::ffi::c_int = 1_000;
 
 /// How long a connection waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -150,7 +155,7 @@ pub enum OpenMode {
 }
 
 /// Filters for `list`, the TUI's window and exports.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListQuery {
     pub limit: Option<usize>,
     pub verdict: Option<Status>,
@@ -162,8 +167,8 @@ pub struct ListQuery {
     pub before: Option<CaptureId>,
     /// Only captures with an id above this (keyset paging towards newer rows).
     pub after: Option<CaptureId>,
-    /// Case-insensitive substring of path, event type, verdict or body.
-    pub text: Option<String>,
+    /// The query language's terms (`list --query`, the TUI's `/`), ANDed with the above.
+    pub query: Query,
     /// Oldest first instead of newest first.
     pub ascending: bool,
 }
@@ -241,6 +246,13 @@ impl Store {
             });
         }
         if found < CURRENT_VERSION {
+            if found > 0 {
+                // A big store takes a while (the search index: about 25 s per million captures).
+                tracing::warn!(
+                    "upgrading '{}' from schema {found} to {CURRENT_VERSION}, once; a large store takes a while",
+                    path.display()
+                );
+            }
             schema::migrate(&mut conn, found, CURRENT_VERSION).map_err(err)?;
         }
         Ok(Store {
@@ -365,17 +377,34 @@ impl Store {
 
     /// Summaries matching `q`, newest first unless `q.ascending`.
     pub fn list(&self, q: &ListQuery) -> Result<Vec<CaptureSummary>, StoreError> {
-        let (where_sql, args) = where_clause(q);
-        let order = if q.ascending { "ASC" } else { "DESC" };
-        let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM captures c {where_sql} ORDER BY c.id {order} LIMIT {limit}"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), summary_from_row)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        self.list_rows(q).map_err(|e| self.err(e))
+    }
+
+    fn list_rows(&self, q: &ListQuery) -> rusqlite::Result<Vec<CaptureSummary>> {
+        let (sql, args) = search::Plan::select(q, SUMMARY_COLUMNS);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), summary_from_row)?;
+        rows.collect()
+    }
+
+    /// [`Store::list`] that gives up at `deadline` with `Ok(None)`: for a reader that must not
+    /// hold a frame (the TUI), on a query whose index may still leave many rows to check.
+    pub fn list_until(
+        &self,
+        q: &ListQuery,
+        deadline: Instant,
+    ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        self.conn
+            .progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
+        let rows = self.list_rows(q);
+        self.conn.progress_handler(0, None::<fn() -> bool>);
+        match rows {
+            Ok(rows) => Ok(Some(rows)),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) => {
+                Ok(None)
+            }
+            Err(e) => Err(self.err(e)),
+        }
     }
 
     /// [`Store::list`] restricted to ids above `after`. With `q.ascending` this pages towards
@@ -400,10 +429,12 @@ impl Store {
             limit: None,
             ..q.clone()
         };
-        let (where_sql, args) = where_clause(&q);
-        let sql = format!("SELECT count(*) FROM captures c {where_sql}");
+        let plan = search::plan(&q);
+        let sql = format!("SELECT count(*) FROM {} {}", plan.from, plan.where_sql());
         self.conn
-            .query_row(&sql, params_from_iter(args.iter()), |r| r.get::<_, i64>(0))
+            .query_row(&sql, params_from_iter(plan.params.iter()), |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }
@@ -542,49 +573,6 @@ fn rejection(status: Option<u16>, reason: Option<String>) -> Option<Rejection> {
         status: status?,
         reason: reason.unwrap_or_default(),
     })
-}
-
-fn where_clause(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value as V;
-    let mut conds = Vec::new();
-    let mut args = Vec::new();
-    if let Some(v) = q.verdict {
-        args.push(V::Text(v.as_str().into()));
-        conds.push(format!("c.verdict = ?{}", args.len()));
-    }
-    if !q.verdicts.is_empty() {
-        let mut marks = Vec::with_capacity(q.verdicts.len());
-        for v in &q.verdicts {
-            args.push(V::Text(v.as_str().into()));
-            marks.push(format!("?{}", args.len()));
-        }
-        conds.push(format!("c.verdict IN ({})", marks.join(", ")));
-    }
-    if let Some(e) = &q.event {
-        args.push(V::Text(e.clone()));
-        conds.push(format!("c.event_type = ?{}", args.len()));
-    }
-    if let Some(b) = q.before {
-        args.push(V::Integer(b));
-        conds.push(format!("c.id < ?{}", args.len()));
-    }
-    if let Some(a) = q.after {
-        args.push(V::Integer(a));
-        conds.push(format!("c.id > ?{}", args.len()));
-    }
-    if let Some(t) = q.text.as_ref().filter(|t| !t.is_empty()) {
-        args.push(V::Text(t.to_lowercase()));
-        let n = args.len();
-        conds.push(format!(
-            "(instr(lower(c.path), ?{n}) > 0 OR instr(lower(coalesce(c.event_type, '')), ?{n}) > 0
-              OR instr(c.verdict, ?{n}) > 0 OR instr(lower(CAST(c.body AS TEXT)), ?{n}) > 0)"
-        ));
-    }
-    if conds.is_empty() {
-        (String::new(), args)
-    } else {
-        (format!("WHERE {}", conds.join(" AND ")), args)
-    }
 }
 
 fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {

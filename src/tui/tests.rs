@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
-use ratatui::style::Color;
+use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 
 use super::app::{update, App, Setup, Tab, Theme, Zone};
@@ -552,9 +552,9 @@ fn slash_filters_by_text_and_esc_clears() {
     drive(
         &mut app,
         &f.store,
-        [ch('/'), ch('o'), ch('t'), ch('h'), ch('x')],
+        [ch('/'), ch('O'), ch('t'), ch('h'), ch('x')],
     );
-    assert_eq!(app.filter.prompt.as_deref(), Some("othx"));
+    assert_eq!(app.filter.prompt.as_deref(), Some("Othx"));
     assert_eq!(
         app.window.visible().len(),
         6,
@@ -563,9 +563,14 @@ fn slash_filters_by_text_and_esc_clears() {
     drive(
         &mut app,
         &f.store,
-        [key(KeyCode::Backspace), ch('E'), key(KeyCode::Enter)],
+        [
+            key(KeyCode::Backspace),
+            ch('E'),
+            ch('r'),
+            key(KeyCode::Enter),
+        ],
     );
-    assert_eq!(app.filter.applied, "othE");
+    assert_eq!(app.filter.applied, "OthEr");
     let paths: Vec<&str> = app
         .window
         .visible()
@@ -575,13 +580,13 @@ fn slash_filters_by_text_and_esc_clears() {
     assert_eq!(
         paths,
         vec!["/webhooks/other"],
-        "case-insensitive path match"
+        "a word of the path, any case"
     );
     // Verdict and body text match too.
     drive(&mut app, &f.store, [ch('/')]);
     assert_eq!(
         app.filter.prompt.as_deref(),
-        Some("othE"),
+        Some("OthEr"),
         "edits the current filter"
     );
     let ctrl_u = Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
@@ -671,14 +676,18 @@ fn help_overlay_swallows_other_keys() {
 fn esc_closes_the_innermost_thing_first() {
     let f = fixture();
     let mut app = app(1);
-    drive(&mut app, &f.store, [ch('/'), ch('p'), key(KeyCode::Enter)]);
+    drive(
+        &mut app,
+        &f.store,
+        [ch('/'), ch('p'), ch('*'), key(KeyCode::Enter)],
+    );
     drive(&mut app, &f.store, [key(KeyCode::Enter), ch('?')]);
     assert!(app.help && app.detail.is_some());
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
     assert!(!app.help && app.detail.is_some());
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
     assert!(app.detail.is_none());
-    assert_eq!(app.filter.applied, "p");
+    assert_eq!(app.filter.applied, "p*");
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
     assert_eq!(app.filter.applied, "");
 }
@@ -795,21 +804,19 @@ fn a_slow_filter_says_it_is_searching_and_keys_still_work() {
         time: std::time::Duration::ZERO,
     });
     update(&mut app, Event::Resize(WIDTH, HEIGHT));
-    for ev in [
-        ch('/'),
-        ch('r'),
-        ch('a'),
-        ch('r'),
-        ch('e'),
-        key(KeyCode::Enter),
-    ] {
+    // `path:` has no index, so it is read in budgeted id ranges.
+    for ev in [ch('/')]
+        .into_iter()
+        .chain("path:/rare".chars().map(ch))
+        .chain([key(KeyCode::Enter)])
+    {
         update(&mut app, ev);
     }
     app.refresh(&f.store);
     assert!(app.window.searching() && app.needs_refresh());
     let screen = draw(&app).backend().to_string();
-    assert!(screen.contains("searching for 'rare'"), "{screen}");
-    assert!(screen.contains("Searching for 'rare'…"), "{screen}");
+    assert!(screen.contains("searching for 'path:/rare'"), "{screen}");
+    assert!(screen.contains("Searching for 'path:/rare'…"), "{screen}");
     update(&mut app, key(KeyCode::Esc));
     let mut frames = 0;
     while app.needs_refresh() {
@@ -853,4 +860,143 @@ fn every_screen_draws_at_any_size() {
         }
         assert!(app.pending_edit.is_some());
     }
+}
+
+fn type_filter(app: &mut App, store: &Store, text: &str) {
+    let clear = Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    let keys: Vec<Event> = [ch('/'), clear]
+        .into_iter()
+        .chain(text.chars().map(ch))
+        .chain([key(KeyCode::Enter)])
+        .collect();
+    drive(app, store, keys);
+}
+
+#[test]
+fn the_body_highlights_the_filters_words_and_n_jumps_between_them() {
+    let f = fixture();
+    let mut app = app(1);
+    type_filter(&mut app, &f.store, "9a30 aml_screening");
+    assert!(app.filter.error.is_none());
+    let shown: Vec<CaptureId> = app.window.visible().iter().map(|r| r.id).collect();
+    assert_eq!(shown, vec![f.ids[4], f.ids[2], f.ids[1], f.ids[0]]);
+    drive(&mut app, &f.store, [key(KeyCode::Enter)]);
+    let d = app.detail.as_ref().unwrap();
+    let data = d.data.as_ref().unwrap();
+    // Line 0 is the size summary, 1 the opening brace: ids on 2 and 3, the event type on 4.
+    assert_eq!(data.matches, vec![2, 3, 4]);
+    let body = &data.lines[2];
+    let marked: Vec<&str> = body
+        .iter()
+        .flat_map(|l| &l.spans)
+        .filter(|s| s.style.add_modifier.contains(Modifier::REVERSED))
+        .map(|s| s.content.as_ref())
+        .collect();
+    assert_eq!(marked, vec!["9a30", "9a30", "AML", "SCREENING"]);
+    let text: String = body[4].spans.iter().map(|s| s.content.as_ref()).collect();
+    assert_eq!(
+        text, "  \"event_type\": \"AML_SCREENING\",",
+        "text unchanged"
+    );
+
+    let at = |app: &App| {
+        let d = app.detail.as_ref().unwrap();
+        (d.tab, d.scroll())
+    };
+    drive(&mut app, &f.store, [ch('n')]);
+    assert_eq!(
+        at(&app),
+        (Tab::Body, 2),
+        "n from the overview opens the body"
+    );
+    assert_eq!(app.notice.as_ref().unwrap().text, "match 1 of 3 (line 3)");
+    drive(&mut app, &f.store, [ch('n'), ch('n')]);
+    assert_eq!(at(&app), (Tab::Body, 4));
+    drive(&mut app, &f.store, [ch('n')]);
+    assert_eq!(at(&app), (Tab::Body, 2), "round the end");
+    drive(&mut app, &f.store, [ch('N')]);
+    assert_eq!(at(&app), (Tab::Body, 4), "and back");
+    let screen = draw(&app);
+    let buf = screen.backend().buffer();
+    let row = (0..HEIGHT)
+        .find(|&y| {
+            (0..WIDTH)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("AML_SCREENING")
+        })
+        .expect("the matched line is on screen");
+    let cells: Vec<_> = (0..WIDTH).map(|x| &buf[(x, row)]).collect();
+    let a = cells.iter().position(|c| c.symbol() == "A").unwrap();
+    assert!(cells[a].modifier.contains(Modifier::REVERSED));
+    assert!(!cells[a - 1].modifier.contains(Modifier::REVERSED));
+
+    // Without words there is nothing to jump to, and the list says how to get some.
+    let mut plain = super::app::App::new(Setup::default(), Zone::utc(), Theme { color: false });
+    update(&mut plain, Event::Resize(WIDTH, HEIGHT));
+    drive(&mut plain, &f.store, [ch('n')]);
+    assert!(plain
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("open a capture"));
+    drive(&mut plain, &f.store, [key(KeyCode::Enter), ch('n')]);
+    assert!(plain
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("filter with / first"));
+}
+
+#[test]
+fn a_bad_query_keeps_the_prompt_and_marks_the_token() {
+    let f = fixture();
+    let mut app = app(1);
+    type_filter(&mut app, &f.store, "badge:FAIL status:6xx");
+    let e = app.filter.error.clone().expect("an error");
+    assert_eq!(e.message, "status class must be 1xx-5xx, e.g. status:5xx");
+    assert_eq!(app.filter.prompt.as_deref(), Some("badge:FAIL status:6xx"));
+    assert!(app.filter.applied.is_empty(), "nothing applied");
+    let screen = draw(&app);
+    let text = screen.backend().to_string();
+    assert!(text.contains("status class must be 1xx-5xx"), "{text}");
+    let buf = screen.backend().buffer();
+    let y = HEIGHT - 2;
+    let line: String = (0..WIDTH).map(|x| buf[(x, y)].symbol()).collect();
+    let x = line.find("6xx").unwrap() as u16;
+    for dx in 0..3 {
+        assert!(buf[(x + dx, y)].modifier.contains(Modifier::UNDERLINED));
+    }
+    assert!(!buf[(x - 1, y)].modifier.contains(Modifier::UNDERLINED));
+    // Fixing it applies it.
+    let keys: Vec<Event> = (0..3)
+        .map(|_| key(KeyCode::Backspace))
+        .chain("5xx".chars().map(ch))
+        .collect();
+    drive(&mut app, &f.store, keys);
+    assert!(app.filter.error.is_none(), "typing clears the mark");
+    drive(&mut app, &f.store, [key(KeyCode::Enter)]);
+    assert_eq!(app.filter.applied, "badge:FAIL status:5xx");
+    assert!(app.filter.prompt.is_none());
+    assert!(app.window.visible().is_empty());
+}
+
+#[test]
+fn badges_statuses_and_events_filter_in_any_case() {
+    let f = fixture();
+    let mut app = app(1);
+    let ids = |app: &App| -> Vec<CaptureId> { app.window.visible().iter().map(|r| r.id).collect() };
+    type_filter(&mut app, &f.store, "FAIL");
+    assert_eq!(ids(&app), vec![f.ids[5], f.ids[3], f.ids[1]]);
+    type_filter(&mut app, &f.store, "--");
+    assert_eq!(ids(&app), vec![f.ids[4]]);
+    type_filter(&mut app, &f.store, "200");
+    assert_eq!(ids(&app), vec![f.valid]);
+    type_filter(&mut app, &f.store, "status:none -badge:fail");
+    assert_eq!(ids(&app), vec![f.ids[4], f.ids[2]]);
+    type_filter(&mut app, &f.store, "event:aml_screening badge:pass");
+    assert_eq!(ids(&app), vec![f.valid]);
+    let _ = f.invalid;
 }

@@ -21,6 +21,10 @@ fn capture(path: &str, event: Option<&str>, verdict: Verdict, body: &[u8]) -> Ca
     }
 }
 
+fn q(text: &str) -> crate::query::Query {
+    crate::query::parse(text, 1_700_000_000_000).unwrap()
+}
+
 fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("sub/dir/h.db"), OpenMode::Create).unwrap();
@@ -296,14 +300,14 @@ fn list_filters_and_orders() {
     );
     assert_eq!(
         ids(ListQuery {
-            text: Some("GAMMA".into()),
+            query: q("GAMMA"),
             ..Default::default()
         }),
         vec![c]
     );
     assert_eq!(
         ids(ListQuery {
-            text: Some("aml_scr".into()),
+            query: q("event:aml_screening"),
             ..Default::default()
         }),
         vec![b]
@@ -366,7 +370,7 @@ fn list_after_reads_ranges_both_ways() {
     assert_eq!(
         after(
             ListQuery {
-                text: Some("needle".into()),
+                query: q("needle"),
                 ascending: true,
                 ..Default::default()
             },
@@ -480,3 +484,5 @@ fn durability_sets_the_sync_level() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+mod search;
