@@ -17,11 +17,11 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, RelayOrigin, Source};
 use crate::forward::{
-    forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
+    forward_request, join_target, AppResponse, Attempts, ForwardQueue, Forwarder, Outgoing,
+    Recorder, Shipment,
 };
 use crate::headers::{HeaderPair, HopByHop};
 use crate::report::{Report, ReportTx};
@@ -108,6 +108,8 @@ pub struct ForwardConfig {
     pub events: EventFilter,
     /// The client, with its timeout and the CAs it trusts for https targets.
     pub forwarder: Forwarder,
+    /// Requests in flight to the app at once; more wait in arrival order.
+    pub concurrency: usize,
 }
 
 /// How deliveries are judged and passed on.
@@ -124,8 +126,8 @@ pub const CAPTURE_HEADER: &str = "x-hookscope-capture";
 struct Forwarding {
     target: Uri,
     respond: Respond,
+    queue: ForwardQueue,
     events: EventFilter,
-    recorder: Arc<Recorder>,
 }
 
 /// The intake: shared by every connection of a transport.
@@ -139,13 +141,18 @@ pub struct Intake {
 
 impl Intake {
     /// Captures go to `writer`, reports to `reports`; a forward's attempt goes the same ways.
+    /// Forwarding starts its queue on the current tokio runtime.
     pub fn new(cfg: IntakeConfig, writer: Writer, reports: ReportTx) -> Intake {
         let forward = cfg.forward.map(|f| Forwarding {
-            recorder: Arc::new(Recorder {
-                forwarder: f.forwarder,
-                attempts: Attempts::Writer(writer.clone()),
-                reports: Some(reports.clone()),
-            }),
+            queue: ForwardQueue::start(
+                Recorder {
+                    forwarder: f.forwarder,
+                    attempts: Attempts::Writer(writer.clone()),
+                    reports: Some(reports.clone()),
+                },
+                f.concurrency,
+                writer.clone(),
+            ),
             target: f.target,
             respond: f.respond,
             events: f.events,
@@ -269,18 +276,12 @@ async fn forward_and_answer(
     let respond = if relayed { Respond::Ack } else { f.respond };
     match respond {
         Respond::Ack => {
-            let recorder = f.recorder.clone();
-            tokio::spawn(async move {
-                // The outcome is stored as an attempt and reported; nobody else waits for it.
-                let r = recorder.record(&target, shipment).await;
-                if let Err(e) = &r.stored {
-                    tracing::error!("attempt of capture {id} not stored: {e}");
-                }
-            });
+            // The outcome is stored as an attempt and reported; nobody else waits for it.
+            f.queue.push(target, shipment);
             json_answer(StatusCode::OK, json!({ "id": id }))
         }
         Respond::App => {
-            let r = f.recorder.record(&target, shipment).await;
+            let r = f.queue.send(&target, shipment).await;
             if let Err(e) = &r.stored {
                 tracing::error!("attempt of capture {id} not stored: {e}");
             }
@@ -319,10 +320,14 @@ fn mirror(app: AppResponse) -> Answer {
     }
 }
 
-/// A rejected request is stored but refused; the connection closes, its body left unread.
+/// A rejected request is stored but refused, in JSON like every other answer; the connection
+/// closes, its body left unread.
 fn rejected_answer(id: i64, r: &Rejection) -> Answer {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut answer = plain_answer(status, format!("{}; stored as capture {id}\n", r.reason));
+    let mut answer = json_answer(
+        status,
+        json!({"error": format!("{}; stored as capture {id}", r.reason), "id": id}),
+    );
     answer
         .headers
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
@@ -339,19 +344,6 @@ fn json_answer(status: StatusCode, body: serde_json::Value) -> Answer {
         status,
         headers,
         body: Bytes::from(format!("{body}\n")),
-    }
-}
-
-fn plain_answer(status: StatusCode, text: String) -> Answer {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    Answer {
-        status,
-        headers,
-        body: Bytes::from(text),
     }
 }
 

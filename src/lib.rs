@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod devsecret;
 pub mod diff;
 pub mod expect;
 pub mod export;

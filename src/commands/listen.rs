@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::ListenArgs;
-use crate::config::{self, db_path, secrets, usage};
+use crate::config::{self, db_path, secrets_or_dev, usage};
 use crate::intake::{EventFilter, ForwardConfig, IntakeConfig};
 use crate::listener::ListenConfig;
 use crate::relay::client::{consumer_name, ClientConfig, ReadToken, RelayUrl};
@@ -56,11 +56,12 @@ fn relay_client(
 }
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets(&args.secrets.secrets)?;
+    let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
     let forward = match &args.forward_to {
         Some(url) => Some(ForwardConfig {
             target: config::target("--forward-to", url)?,
             respond: args.respond,
+            concurrency: args.forward_concurrency,
             events: EventFilter::only(args.events.iter().cloned()),
             forwarder: config::forwarder(
                 Duration::from_secs(args.forward_timeout),
@@ -80,7 +81,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         max_body: args.max_body,
         read_timeout: Duration::from_secs(args.read_timeout),
         intake: IntakeConfig {
-            secrets,
+            secrets: secrets.list,
             tolerance_s: args.tolerance.tolerance,
             forward,
         },
@@ -91,8 +92,15 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         Output::Headless { json: args.json }
     };
     let relay = relay_client(&args.relay, args.ca_cert.as_deref(), &db)?;
+    let retention = args
+        .retention
+        .as_deref()
+        .map(|t| config::duration("--retention", t))
+        .transpose()?;
     let settings = Settings {
         db,
+        retention,
+        dev_secret: secrets.dev_secret,
         durability: args.durability,
         listen,
         output,

@@ -82,6 +82,8 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE captures ADD COLUMN relay_verdict TEXT;
     CREATE UNIQUE INDEX captures_by_relay ON captures(relay_channel, relay_seq)
         WHERE relay_channel IS NOT NULL;",
+    // 6: the headers a replay really sent (re-signed, edited), for show and the HAR export.
+    "ALTER TABLE attempts ADD COLUMN sent_headers BLOB;",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

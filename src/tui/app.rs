@@ -37,6 +37,11 @@ pub struct Setup {
     /// `DOCVER only` when only some event types are forwarded (the others are captured).
     pub forward_events: Option<String>,
     pub secrets_loaded: usize,
+    /// The local development secret, when it is the session's one secret: the header labels it
+    /// local-only and the detail says when a PASS matched it.
+    pub dev_secret: Option<crate::signature::Secret>,
+    /// The store's file, shown in the help overlay.
+    pub db_path: Option<String>,
 }
 
 /// Verdict counts of captures seen since the TUI started.
@@ -152,6 +157,8 @@ pub struct App {
     pub reachable: Option<bool>,
     /// The relay's public URL and what its client is doing, with `listen --relay`.
     pub relay: Option<(String, ConnState)>,
+    /// Live forwards waiting for a free slot; shown in the header when not 0.
+    pub forward_queue: usize,
     pub tally: Tally,
     /// Verdicts, the app's answers and its latency since start.
     pub totals: Totals,
@@ -185,6 +192,7 @@ impl App {
             setup,
             reachable: None,
             relay: None,
+            forward_queue: 0,
             tally: Tally::default(),
             window: Window::default(),
             filter: Filter::default(),
@@ -259,8 +267,10 @@ impl App {
         let loaded = src.capture(id).and_then(|c| Ok((c, src.attempts(id)?)));
         match loaded {
             Ok((Some(capture), attempts)) => {
-                let mut lines =
-                    Tab::ALL.map(|tab| tab_lines(tab, &capture, &attempts, self.zone, self.theme));
+                let mut lines = Tab::ALL.map(|tab| {
+                    let dev = self.setup.dev_secret.as_ref();
+                    tab_lines(tab, &capture, &attempts, self.zone, self.theme, dev)
+                });
                 let words = self.filter.query.highlights();
                 let matches = highlight(&mut lines[Tab::Body.index()], &words, self.theme);
                 // A reload (new attempt) may shorten a tab: keep each scroll inside its text.
@@ -448,6 +458,7 @@ fn on_report(app: &mut App, report: Report) {
             }
         }
         Report::TargetReachable(up) => app.reachable = Some(up),
+        Report::ForwardQueue { waiting } => app.forward_queue = waiting,
         Report::Notice { text, error } => app.say(text, error),
         Report::Relay { url, state } => app.relay = Some((url, state)),
     }

@@ -63,9 +63,10 @@ pub fn tab_lines(
     attempts: &[Attempt],
     zone: Zone,
     theme: Theme,
+    dev_secret: Option<&crate::signature::Secret>,
 ) -> Vec<Line<'static>> {
     match tab {
-        Tab::Overview => overview(stored, attempts, zone, theme),
+        Tab::Overview => overview(stored, attempts, zone, theme, dev_secret),
         Tab::Headers => headers(&stored.capture.headers, theme),
         Tab::Body => {
             let c = &stored.capture;
@@ -153,6 +154,7 @@ fn overview(
     attempts: &[Attempt],
     zone: Zone,
     t: Theme,
+    dev_secret: Option<&crate::signature::Secret>,
 ) -> Vec<Line<'static>> {
     let c = &stored.capture;
     let status = c.verdict.status();
@@ -160,6 +162,7 @@ fn overview(
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
+        dev_secret: dev_secret.is_some_and(|s| crate::output::signed_by(c, s)),
     };
     let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
     let find = |part: Part| explained.iter().find(|e| e.part == part);
