@@ -27,6 +27,7 @@ fn main() -> anyhow::Result<()> {
         forward_events: None,
         routes: Vec::new(),
         secrets_loaded,
+        dev_secret: false,
         resign_with: Vec::new(),
         reports,
         commands,

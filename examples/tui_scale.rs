@@ -166,6 +166,7 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                 target: "http://127.0.0.1:3000/hook".into(),
                 resigned: false,
                 sent_body: None,
+                sent_headers: None,
                 status: Some(if capture_id % FAILED_EVERY == 1 {
                     503
                 } else {
@@ -265,6 +266,8 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         forward_events: None,
         routes: Vec::new(),
         secrets_loaded: 1,
+        dev_secret: None,
+        db_path: None,
     };
     let app = App::new(setup, Zone::Local, Theme { color: true });
     let terminal = Terminal::new(TestBackend::new(SCREEN.0, SCREEN.1))?;

@@ -411,6 +411,10 @@ pub struct Attempt {
     pub resigned: bool,
     /// The body sent, when it differs from the capture's (edit-and-replay).
     pub sent_body: Option<Vec<u8>>,
+    /// The headers a replay sent (re-signed, `-H`, hop-by-hop dropped), in order; `None` for a
+    /// live forward (the capture's own, hop-by-hop dropped) and attempts stored before
+    /// schema version 4.
+    pub sent_headers: Option<Vec<HeaderPair>>,
     pub status: Option<u16>,
     pub response_headers: Vec<HeaderPair>,
     /// The app's response body, at most [`MAX_STORED_RESPONSE_BODY`] bytes.
@@ -453,6 +457,8 @@ impl Attempt {
             "response_body_base64": b64.encode(&self.response_body),
             "response_truncated": self.response_truncated,
             "sent_body_base64": self.sent_body.as_ref().map(|b| b64.encode(b)),
+            "edited_body": self.sent_body.is_some(),
+            "sent_headers": self.sent_headers.as_deref().map(headers_json),
         })
     }
 }

@@ -121,6 +121,7 @@ pub struct SecretArgs {
     /// Signing secret, 'SCHEME=SECRET' (stripe=whsec_..., standard=whsec_..., github=...,
     /// slack=..., shopify=..., dataspike=whsec_...) or a bare Dataspike 'whsec_<hex>'; repeat
     /// for several providers and for rotation (per scheme, first = current)
+    /// [default: the local development secret, where the command uses one]
     #[arg(
         long = "secret",
         env = "HOOKSCOPE_SECRET",
@@ -129,6 +130,10 @@ pub struct SecretArgs {
         value_name = "SECRET"
     )]
     pub secrets: Vec<String>,
+    /// Accept a secret shorter than 16 bytes (32 hex digits), which no real Dataspike secret is:
+    /// for test secrets only
+    #[arg(long)]
+    pub allow_short_secret: bool,
 }
 
 /// How long the app may take to answer what hookscope sends it, and whom to trust over https.
@@ -203,6 +208,14 @@ pub struct ListenArgs {
     /// [default: app]
     #[arg(long, value_parser = respond_parser())]
     pub respond: Option<Respond>,
+    /// Delete captures older than this (e.g. 7d, 12h), at start and hourly: Dataspike captures
+    /// hold personal data
+    #[arg(long, value_name = "DURATION")]
+    pub retention: Option<String>,
+    /// Requests in flight to each app at once when forwarding (per route); more wait in
+    /// arrival order
+    #[arg(long, default_value_t = crate::forward::DEFAULT_FORWARD_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024).map(|n| n as usize))]
+    pub forward_concurrency: usize,
     /// Seconds the app has to answer a forwarded delivery [default: 10]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub forward_timeout: Option<u64>,
@@ -364,13 +377,16 @@ pub struct ReplayArgs {
     /// With --failed: only captures received within this long ago (e.g. 30m, 2h, 1d)
     #[arg(long, requires = "failed", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub since: Option<std::time::Duration>,
-    /// Target URL [default: the capture's last forward target]
+    /// Target URL [default: where live forwarding last sent the capture; never a replay's --to]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
     /// Re-sign in the capture's own scheme (fresh timestamp, now) with the first secret of
-    /// that scheme
+    /// that scheme; the default whenever such a secret is loaded
     #[arg(long)]
     pub resign: bool,
+    /// Send the original bytes and signature (a strict app will see a stale timestamp)
+    #[arg(long, conflicts_with_all = ["resign", "body_file"])]
+    pub as_is: bool,
     /// Send this file's bytes as the body instead (re-signed; stored with the attempt)
     #[arg(long, value_name = "FILE")]
     pub body_file: Option<PathBuf>,
@@ -442,7 +458,7 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 #[command(
     group(clap::ArgGroup::new("what").args(["fixtures", "event", "list", "body_file"]).required(true)),
-    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret of the scheme and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
+    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs Dataspike deliveries with the local development secret (made once in the config directory; listen without a secret verifies with the same one; never printed), and other schemes with a newly generated secret it prints on stderr.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
 )]
 pub struct SendArgs {
     /// Fixture files to send (written by 'hookscope export' or by hand)

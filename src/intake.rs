@@ -17,11 +17,10 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, RelayOrigin, Source};
 use crate::forward::{
-    forward_request, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
+    forward_request, AppResponse, Attempts, ForwardQueue, Forwarder, Outgoing, Recorder, Shipment,
 };
 use crate::headers::{HeaderPair, HopByHop};
 use crate::report::{Report, ReportTx};
@@ -107,6 +106,8 @@ pub struct ForwardConfig {
     /// answered, not forwarded. `--forward-to` is one catch-all route.
     pub routes: RouteTable<Forwarder>,
     pub respond: Respond,
+    /// Requests in flight to each route's app at once; more wait in arrival order.
+    pub concurrency: usize,
 }
 
 impl ForwardConfig {
@@ -137,7 +138,7 @@ pub struct IntakeConfig {
 pub const CAPTURE_HEADER: &str = "x-hookscope-capture";
 
 struct Forwarding {
-    routes: RouteTable<Arc<Recorder>>,
+    routes: RouteTable<ForwardQueue>,
     respond: Respond,
 }
 
@@ -152,14 +153,19 @@ pub struct Intake {
 
 impl Intake {
     /// Captures go to `writer`, reports to `reports`; a forward's attempt goes the same ways.
+    /// Forwarding starts its queue on the current tokio runtime.
     pub fn new(cfg: IntakeConfig, writer: Writer, reports: ReportTx) -> Intake {
         let forward = cfg.forward.map(|f| Forwarding {
             routes: f.routes.map(|r| {
-                Arc::new(Recorder {
-                    forwarder: r.with.clone(),
-                    attempts: Attempts::Writer(writer.clone()),
-                    reports: Some(reports.clone()),
-                })
+                ForwardQueue::start(
+                    Recorder {
+                        forwarder: r.with.clone(),
+                        attempts: Attempts::Writer(writer.clone()),
+                        reports: Some(reports.clone()),
+                    },
+                    f.concurrency,
+                    writer.clone(),
+                )
             }),
             respond: f.respond,
         });
@@ -223,10 +229,10 @@ impl Intake {
         let _ = self.reports.send(Report::Captured(summary));
         let mut answer = match forward {
             None => json_answer(StatusCode::OK, json!({ "id": id })),
-            Some((respond, recorder, target, out)) => {
+            Some((respond, queue, target, out)) => {
                 // The relay answered its sender long ago: nobody waits for the app's answer.
                 let respond = if relayed { Respond::Ack } else { respond };
-                forward_and_answer(respond, recorder, id, target, out).await
+                forward_and_answer(respond, queue, id, target, out).await
             }
         };
         if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
@@ -284,7 +290,7 @@ pub fn verify(capture: &mut Capture, secrets: &[Secret], tolerance_s: u64, now_s
 /// Forwards an accepted capture: the sender gets an ack at once, or the app's answer.
 async fn forward_and_answer(
     respond: Respond,
-    recorder: &Arc<Recorder>,
+    queue: &ForwardQueue,
     id: i64,
     target: Uri,
     out: Outgoing,
@@ -292,18 +298,12 @@ async fn forward_and_answer(
     let shipment = Shipment::forward(id, out);
     match respond {
         Respond::Ack => {
-            let recorder = recorder.clone();
-            tokio::spawn(async move {
-                // The outcome is stored as an attempt and reported; nobody else waits for it.
-                let r = recorder.record(&target, shipment).await;
-                if let Err(e) = &r.stored {
-                    tracing::error!("attempt of capture {id} not stored: {e}");
-                }
-            });
+            // The outcome is stored as an attempt and reported; nobody else waits for it.
+            queue.push(target, shipment);
             json_answer(StatusCode::OK, json!({ "id": id }))
         }
         Respond::App => {
-            let r = recorder.record(&target, shipment).await;
+            let r = queue.send(&target, shipment).await;
             if let Err(e) = &r.stored {
                 tracing::error!("attempt of capture {id} not stored: {e}");
             }
@@ -342,10 +342,14 @@ fn mirror(app: AppResponse) -> Answer {
     }
 }
 
-/// A rejected request is stored but refused; the connection closes, its body left unread.
+/// A rejected request is stored but refused, in JSON like every other answer; the connection
+/// closes, its body left unread.
 fn rejected_answer(id: i64, r: &Rejection) -> Answer {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut answer = plain_answer(status, format!("{}; stored as capture {id}\n", r.reason));
+    let mut answer = json_answer(
+        status,
+        json!({"error": format!("{}; stored as capture {id}", r.reason), "id": id}),
+    );
     answer
         .headers
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
@@ -362,19 +366,6 @@ fn json_answer(status: StatusCode, body: serde_json::Value) -> Answer {
         status,
         headers,
         body: Bytes::from(format!("{body}\n")),
-    }
-}
-
-fn plain_answer(status: StatusCode, text: String) -> Answer {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    Answer {
-        status,
-        headers,
-        body: Bytes::from(text),
     }
 }
 

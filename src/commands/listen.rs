@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::{ListenArgs, DEFAULT_PORT};
-use crate::config::{self, db_path, secrets, usage};
+use crate::config::{self, db_path, secrets_or_dev, usage};
 use crate::config_file::Listen;
 use crate::intake::{EventFilter, ForwardConfig, IntakeConfig, Respond};
 use crate::listener::ListenConfig;
@@ -102,10 +102,14 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         }
         None => (flags(&args), None, RouteTable::default()),
     };
-    // `--secret`/`HOOKSCOPE_SECRET` replace the file's secrets.
+    // `--secret`/`HOOKSCOPE_SECRET` replace the file's secrets; with neither, the local
+    // development secret.
     let secrets = match (args.secrets.secrets.is_empty(), file_secrets) {
-        (true, Some((path, entries))) => config::file_secrets(path, entries)?,
-        _ => secrets(&args.secrets.secrets)?,
+        (true, Some((path, entries))) if !entries.is_empty() => config::Secrets {
+            list: config::file_secrets(path, entries)?,
+            dev_secret: None,
+        },
+        _ => secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?,
     };
     let forwarder = config::forwarder(
         Duration::from_secs(set.forward_timeout.unwrap_or(DEFAULT_FORWARD_TIMEOUT_S)),
@@ -129,6 +133,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         Some(ForwardConfig {
             routes: routes.map(|_| forwarder.clone()),
             respond: set.respond.as_deref().map_or(Respond::App, config::respond),
+            concurrency: args.forward_concurrency,
         })
     };
     let host_text = set.host.as_deref().unwrap_or(DEFAULT_HOST);
@@ -145,7 +150,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             set.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT_S).max(1),
         ),
         intake: IntakeConfig {
-            secrets,
+            secrets: secrets.list,
             tolerance_s: set.tolerance.unwrap_or(DEFAULT_TOLERANCE_S),
             forward,
         },
@@ -160,8 +165,15 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         set.ca_cert.as_deref().map(std::path::Path::new),
         &db,
     )?;
+    let retention = args
+        .retention
+        .as_deref()
+        .map(|t| config::duration("--retention", t))
+        .transpose()?;
     let settings = Settings {
         db,
+        retention,
+        dev_secret: secrets.dev_secret,
         durability: args.durability,
         listen,
         output,

@@ -60,7 +60,15 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     } else if args.json {
         writeln!(out, "{}", output::show_json(&capture, &attempts))?;
     } else {
-        writeln!(out, "{}", output::show_text(&capture, &attempts))?;
+        // Read, never made here: only to say when a PASS is the local development secret's.
+        let dev = crate::devsecret::default_path()
+            .ok()
+            .and_then(|p| crate::devsecret::load(&p).ok().flatten());
+        writeln!(
+            out,
+            "{}",
+            output::show_text(&capture, &attempts, dev.as_ref())
+        )?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -55,6 +55,7 @@ fn catch_all(target: Uri, events: EventFilter, respond: Respond, timeout_s: u64)
             with: Forwarder::new(Duration::from_secs(timeout_s)),
         }]),
         respond,
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
     }
 }
 
@@ -122,7 +123,11 @@ async fn a_rejected_delivery_is_stored_then_refused() {
     let answer = rig.intake.receive(r).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.headers["connection"], "close");
-    assert_eq!(answer.body, Bytes::from("too large; stored as capture 1\n"));
+    assert_eq!(answer.headers["content-type"], "application/json");
+    assert_eq!(
+        answer.body,
+        Bytes::from("{\"error\":\"too large; stored as capture 1\",\"id\":1}\n")
+    );
     let stored = rig.store().get(1).unwrap().unwrap().capture;
     assert!(stored.truncated);
     assert_eq!(stored.body_size, 20_000);
@@ -323,6 +328,7 @@ async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
             route("rest", "/other", &rest, false),
         ]),
         respond: Respond::App,
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
     }));
     let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
     let id = capture_id(&answer);

@@ -23,9 +23,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::capture::{now_ms, Rejection, Source};
+use crate::headers::HeaderPair;
 use crate::intake::{Answer, Intake, IntakeConfig, Received};
 use crate::report::ReportTx;
 use crate::store::Writer;
+
+/// A body declared too large is answered 413 at once; what arrives until the sender pauses
+/// this long is kept.
+const ARRIVED_QUIET: Duration = Duration::from_millis(100);
 
 /// Default `--max-body`.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
@@ -125,17 +130,8 @@ async fn handle(
 ) -> HttpAnswer {
     let received_at_ms = now_ms();
     let (parts, body) = req.into_parts();
-    let target = parts.uri.to_string();
-    let headers = recorder
-        .take_headers(parts.method.as_str(), &target)
-        .unwrap_or_else(|| {
-            parts
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec()))
-                .collect()
-        });
-    let read = read_body(body, shared.max_body, shared.read_timeout).await;
+    let headers = received_headers(recorder, &parts);
+    let read = read_request_body(&parts.headers, body, shared.max_body, shared.read_timeout).await;
     // HTTP/2 heads are binary frames hyper already decoded; only HTTP/1 heads are recorded.
     if parts.version < http::Version::HTTP_2 {
         recorder.rearm();
@@ -163,6 +159,35 @@ fn to_http(answer: Answer) -> HttpAnswer {
     resp
 }
 
+/// A request's headers exactly as received (names, order, repeats) from the recorded head;
+/// hyper's parsed map only when no head was recorded (HTTP/2).
+pub fn received_headers(recorder: &HeadRecorder, parts: &http::request::Parts) -> Vec<HeaderPair> {
+    recorder
+        .take_headers(parts.method.as_str(), &parts.uri.to_string())
+        .unwrap_or_else(|| {
+            parts
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect()
+        })
+}
+
+/// Reads a request body within `max` bytes and `timeout`, keeping what arrived when it is
+/// refused; a body declared larger than `max` is refused at once. Shared by every hyper
+/// transport (the listener, the relay's ingest).
+pub async fn read_request_body(
+    headers: &http::HeaderMap,
+    body: Incoming,
+    max: usize,
+    timeout: Duration,
+) -> BodyRead {
+    match declared_too_large(headers, max) {
+        Some(declared) => read_arrived(body, max, declared).await,
+        None => read_body(body, max, timeout).await,
+    }
+}
+
 /// A request body as far as it was read.
 #[derive(Debug, Default)]
 pub struct BodyRead {
@@ -170,6 +195,43 @@ pub struct BodyRead {
     /// Bytes the client sent, including any beyond the limit that were read and dropped.
     pub size: u64,
     pub rejection: Option<Rejection>,
+}
+
+/// The `Content-Length` a request declares, when it is above `max`.
+fn declared_too_large(headers: &http::HeaderMap, max: usize) -> Option<u64> {
+    let declared: u64 = headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (declared > max as u64).then_some(declared)
+}
+
+/// A body declared larger than `max` is refused without waiting for it (as nginx does): keep
+/// what has already arrived (up to `max`), stopping at the first pause, and answer 413.
+async fn read_arrived(mut body: Incoming, max: usize, declared: u64) -> BodyRead {
+    let mut read = BodyRead::default();
+    while read.bytes.len() < max {
+        let Ok(Some(Ok(frame))) = tokio::time::timeout(ARRIVED_QUIET, body.frame()).await else {
+            break;
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        read.size += data.len() as u64;
+        let room = max.saturating_sub(read.bytes.len());
+        read.bytes.extend_from_slice(&data[..data.len().min(room)]);
+    }
+    read.rejection = Some(Rejection {
+        status: 413,
+        reason: format!(
+            "request declares a {declared}-byte body (Content-Length), larger than the {max}-byte limit (--max-body); the {} bytes that had arrived were kept",
+            read.bytes.len()
+        ),
+    });
+    read
 }
 
 async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRead {

@@ -21,12 +21,22 @@ use crate::report::{Report, ReportRx};
 use crate::stats::Totals;
 
 /// The lines printed at start: where to send, where captures go, what is checked.
-pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
+pub fn intro(
+    url: &str,
+    db: &std::path::Path,
+    cfg: &ListenConfig,
+    dev_secret: Option<&std::path::Path>,
+    retention: Option<std::time::Duration>,
+) -> String {
     let mut s = format!(
         "hookscope listening on {url}\n  database: {}\n",
         db.display()
     );
     s.push_str(&match cfg.intake.secrets.len() {
+        _ if dev_secret.is_some() => format!(
+            "  secrets:  the local development secret (not a Dataspike secret; pass --secret for real deliveries)\n            kept in '{}'\n",
+            dev_secret.map(|p| p.display().to_string()).unwrap_or_default()
+        ),
         0 => "  secrets:  none (signatures are not checked; pass --secret whsec_... or --secret stripe=whsec_...)\n".to_string(),
         n => {
             // Which schemes, never the secrets: `2 loaded (dataspike, stripe)`.
@@ -63,6 +73,12 @@ pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
                 s.push_str("    anything else: captured and answered, not forwarded (no route)\n");
             }
         }
+    }
+    if let Some(keep) = retention {
+        s.push_str(&format!(
+            "  retention: captures older than {} are deleted, at start and hourly\n",
+            humantime::format_duration(keep)
+        ));
     }
     s.push_str("  Ctrl-C stops");
     s
@@ -147,7 +163,9 @@ impl Headless {
     pub fn stopped(&self) -> String {
         match self.json {
             true => {
-                serde_json::json!({"event": "stopped", "totals": self.totals.to_json()}).to_string()
+                let captures = self.totals.verdicts.total();
+                serde_json::json!({"event": "stopped", "captures": captures, "totals": self.totals.to_json()})
+                    .to_string()
             }
             false => format!("totals since start: {}", self.totals.line()),
         }
@@ -179,6 +197,15 @@ impl Headless {
                 None => return vec![],
             },
             Report::Relay { url, state } => return vec![relay_line(&url, &state, self.json)],
+            Report::ForwardQueue { waiting } => {
+                return vec![if self.json {
+                    serde_json::json!({"event": "forward_queue", "waiting": waiting}).to_string()
+                } else if waiting == 0 {
+                    "forward queue drained".to_string()
+                } else {
+                    format!("forward queue: {waiting} waiting for the app (--forward-concurrency)")
+                }]
+            }
             Report::Notice { text, error } if !self.json => {
                 return vec![if error {
                     format!("error: {text}")
@@ -314,6 +341,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&j.stopped()).unwrap();
         assert_eq!(v["event"], "stopped");
         assert_eq!(v["totals"]["verdicts"]["unverified"], 1);
+        assert_eq!(v["captures"], 1);
     }
 
     #[test]

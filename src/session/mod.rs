@@ -36,6 +36,10 @@ pub enum Output {
 /// Everything a listening session needs, already checked.
 pub struct Settings {
     pub db: PathBuf,
+    /// Delete captures older than this, at start and then every [`RETENTION_EVERY`].
+    pub retention: Option<Duration>,
+    /// The local development secret's file, when it is the session's secret.
+    pub dev_secret: Option<PathBuf>,
     pub durability: Durability,
     pub listen: ListenConfig,
     pub output: Output,
@@ -48,6 +52,8 @@ pub struct Settings {
 pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow::Result<()> {
     let Settings {
         db,
+        retention,
+        dev_secret,
         durability,
         listen: cfg,
         output,
@@ -63,6 +69,9 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     let (writer, writer_thread) =
         spawn_writer(store).context("cannot start the database writer thread")?;
     let (tx, rx) = report::channel();
+    // Holds a writer handle: aborted once the listener has stopped, so the writer can finish.
+    let retention_task =
+        retention.map(|keep| tokio::spawn(run_retention(writer.clone(), keep, tx.clone())));
 
     let host = local.ip();
     if !host.is_loopback() {
@@ -81,12 +90,18 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     let relay_url = relay.as_ref().map(|r| r.url.ingest());
     let json = match output {
         Output::Tui => {
-            let r = run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), url, db, relay);
-            return r.await;
+            let ui = UiSetup {
+                url,
+                db,
+                dev_secret: dev_secret.is_some(),
+                retention: retention_task,
+                relay,
+            };
+            return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), ui).await;
         }
         Output::Headless { json } => json,
     };
-    let mut intro = intro(&url, &db, &cfg);
+    let mut intro = intro(&url, &db, &cfg, dev_secret.as_deref(), retention);
     if let Some(r) = relay_url {
         intro = intro.replacen(
             "\n  Ctrl-C stops",
@@ -111,6 +126,10 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
 
     listener::serve(socket, cfg, writer, tx, shutdown_signal()).await;
     stop_relay(relay).await;
+    if let Some(task) = retention_task {
+        task.abort();
+        let _ = task.await;
+    }
 
     // serve() and the relay feed have dropped every writer handle and report sender by now.
     tokio::task::spawn_blocking(move || {
@@ -134,6 +153,8 @@ pub struct Browse {
     /// becomes the effects worker's connection for the whole session.
     pub store: Store,
     pub secrets: Vec<Secret>,
+    /// Whether `secrets` is the local development secret alone.
+    pub dev_secret: bool,
     /// Where replays go (`tui --to`); else each capture's last target.
     pub target: Option<Uri>,
     /// The client replays go through (`--timeout`, `--ca-cert`).
@@ -168,6 +189,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         forward_events: None,
         routes: Vec::new(),
         secrets_loaded: b.secrets.len(),
+        dev_secret: b.dev_secret,
         resign_with: b.secrets.clone(),
         reports: reports_rx,
         commands: commands_tx,
@@ -201,6 +223,15 @@ async fn stop_relay(relay: Option<tokio::task::JoinHandle<()>>) {
     }
 }
 
+/// What the UI's header shows about a listening session.
+struct UiSetup {
+    url: String,
+    db: PathBuf,
+    dev_secret: bool,
+    retention: Option<tokio::task::JoinHandle<()>>,
+    relay: Option<crate::relay::client::ClientConfig>,
+}
+
 /// Serves with the terminal UI as the consumer of reports. Quitting the UI stops the listener.
 #[allow(clippy::too_many_arguments)]
 async fn run_with_tui(
@@ -209,10 +240,29 @@ async fn run_with_tui(
     writer: Writer,
     writer_thread: std::thread::JoinHandle<()>,
     (tx, rx): (ReportTx, ReportRx),
-    url: String,
-    db: PathBuf,
-    relay: Option<crate::relay::client::ClientConfig>,
+    ui: UiSetup,
 ) -> anyhow::Result<()> {
+    let UiSetup {
+        url,
+        db,
+        dev_secret,
+        retention,
+        relay,
+    } = ui;
+    // Before the UI covers the terminal, and left in its scrollback after it closes.
+    eprintln!(
+        "hookscope listening on {url}\n  database: {}{}",
+        db.display(),
+        if retention.is_some() {
+            "\n  retention: on (old captures are deleted at start and hourly)"
+        } else {
+            ""
+        }
+    );
+    let _ = tx.send(Report::Notice {
+        text: format!("database: {}", db.display()),
+        error: false,
+    });
     // One catch-all route: replays go there; with routes, each capture's last target (its
     // route's).
     let target = cfg
@@ -263,6 +313,7 @@ async fn run_with_tui(
             _ => Vec::new(),
         },
         secrets_loaded: cfg.intake.secrets.len(),
+        dev_secret,
         resign_with: cfg.intake.secrets.clone(),
         reports: rx,
         commands: commands_tx,
@@ -285,6 +336,10 @@ async fn run_with_tui(
     listener::serve(socket, cfg, writer, tx, stop).await;
     stop_relay(relay).await;
     // Drop the last writer handles and report senders so the writer thread can finish.
+    if let Some(task) = retention {
+        task.abort();
+        let _ = task.await;
+    }
     effects.abort();
     if let Some(p) = probe {
         p.abort();
@@ -306,6 +361,34 @@ async fn run_with_tui(
     );
     Ok(())
 }
+/// How often `--retention` deletes what has aged out, after once at start.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// `listen --retention`: deletes captures older than `keep` through the writer, at start and
+/// every [`RETENTION_EVERY`], and says how many when there were any.
+async fn run_retention(writer: Writer, keep: Duration, tx: ReportTx) {
+    let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        every.tick().await;
+        let before_ms = crate::capture::now_ms().saturating_sub(keep_ms);
+        let (text, error) = match writer.purge_before(before_ms).await {
+            Ok(0) => continue,
+            Ok(n) => (
+                format!(
+                    "retention: deleted {} older than {}",
+                    crate::output::count(n, "capture"),
+                    humantime::format_duration(keep)
+                ),
+                false,
+            ),
+            Err(e) => (format!("retention: old captures not deleted: {e}"), true),
+        };
+        tracing::info!("{text}");
+        let _ = tx.send(Report::Notice { text, error });
+    }
+}
+
 fn url_host(addr: SocketAddr) -> String {
     match addr.ip() {
         IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),

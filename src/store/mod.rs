@@ -367,8 +367,9 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, sent_body,
-                       status, response_headers, response_body, response_truncated, latency_ms, error)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                       status, response_headers, response_body, response_truncated, latency_ms, error,
+                       sent_headers)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(err)?;
             for a in attempts {
@@ -385,6 +386,7 @@ impl Store {
                     a.response_truncated,
                     a.latency_ms.map(|l| l as i64),
                     a.error,
+                    a.sent_headers.as_deref().map(encode_headers),
                 ])
                 .map_err(err)?;
                 ids.push(tx.last_insert_rowid());
@@ -563,7 +565,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT kind, at_ms, target, resigned, sent_body, status, response_headers,
-                        response_body, response_truncated, latency_ms, error
+                        response_body, response_truncated, latency_ms, error, sent_headers
                  FROM attempts WHERE capture_id = ?1 ORDER BY id",
             )
             .map_err(|e| self.err(e))?;
@@ -582,6 +584,9 @@ impl Store {
                     response_truncated: r.get(8)?,
                     latency_ms: r.get::<_, Option<i64>>(9)?.map(|l| l.max(0) as u64),
                     error: r.get(10)?,
+                    sent_headers: r
+                        .get::<_, Option<Vec<u8>>>(11)?
+                        .and_then(|b| decode_headers(&b)),
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -607,11 +612,13 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
-    /// The target of the latest attempt of a capture, if any.
-    pub fn last_target(&self, capture_id: CaptureId) -> Result<Option<String>, StoreError> {
+    /// Where live forwarding last sent a capture (its route), if it was forwarded: the default
+    /// replay target. Replays' own targets never count, so one mistyped `--to` does not stick.
+    pub fn last_forward_target(&self, capture_id: CaptureId) -> Result<Option<String>, StoreError> {
         self.conn
             .query_row(
-                "SELECT target FROM attempts WHERE capture_id = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT target FROM attempts WHERE capture_id = ?1 AND kind = 'forward'
+                 ORDER BY id DESC LIMIT 1",
                 [capture_id],
                 |r| r.get(0),
             )

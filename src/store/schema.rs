@@ -82,7 +82,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE captures ADD COLUMN relay_verdict TEXT;
     CREATE UNIQUE INDEX captures_by_relay ON captures(relay_channel, relay_seq)
         WHERE relay_channel IS NOT NULL;",
-    // 6: the route a live delivery took (its name in hookscope.toml, or its prefix); NULL when
+    // 6: the headers a replay really sent (re-signed, edited), for show and the HAR export.
+    "ALTER TABLE attempts ADD COLUMN sent_headers BLOB;",
+    // 7: the route a live delivery took (its name in hookscope.toml, or its prefix); NULL when
     // none took it or nothing was forwarded.
     "ALTER TABLE captures ADD COLUMN route TEXT;",
 ];

@@ -39,6 +39,11 @@ pub struct Setup {
     /// `/stripe→:4001`, one per route in order, when forwarding by route.
     pub routes: Vec<String>,
     pub secrets_loaded: usize,
+    /// The local development secret, when it is the session's one secret: the header labels it
+    /// local-only and the detail says when a PASS matched it.
+    pub dev_secret: Option<crate::signature::Secret>,
+    /// The store's file, shown in the help overlay.
+    pub db_path: Option<String>,
 }
 
 /// Verdict counts of captures seen since the TUI started.
@@ -154,6 +159,8 @@ pub struct App {
     pub reachable: Option<bool>,
     /// The relay's public URL and what its client is doing, with `listen --relay`.
     pub relay: Option<(String, ConnState)>,
+    /// Live forwards waiting for a free slot; shown in the header when not 0.
+    pub forward_queue: usize,
     pub tally: Tally,
     /// Verdicts, the app's answers and its latency since start.
     pub totals: Totals,
@@ -187,6 +194,7 @@ impl App {
             setup,
             reachable: None,
             relay: None,
+            forward_queue: 0,
             tally: Tally::default(),
             window: Window::default(),
             filter: Filter::default(),
@@ -268,6 +276,7 @@ impl App {
                         &attempts,
                         (self.zone, self.theme),
                         !self.setup.routes.is_empty(),
+                        self.setup.dev_secret.as_ref(),
                     )
                 });
                 let words = self.filter.query.highlights();
@@ -457,6 +466,7 @@ fn on_report(app: &mut App, report: Report) {
             }
         }
         Report::TargetReachable(up) => app.reachable = Some(up),
+        Report::ForwardQueue { waiting } => app.forward_queue = waiting,
         Report::Notice { text, error } => app.say(text, error),
         Report::Relay { url, state } => app.relay = Some((url, state)),
     }

@@ -64,9 +64,10 @@ pub fn tab_lines(
     attempts: &[Attempt],
     (zone, theme): (Zone, Theme),
     routed: bool,
+    dev_secret: Option<&crate::signature::Secret>,
 ) -> Vec<Line<'static>> {
     match tab {
-        Tab::Overview => overview(stored, attempts, zone, theme, routed),
+        Tab::Overview => overview(stored, attempts, (zone, theme), routed, dev_secret),
         Tab::Headers => headers(&stored.capture.headers, theme),
         Tab::Body => {
             let c = &stored.capture;
@@ -152,9 +153,9 @@ fn text(s: impl Into<String>) -> Vec<Span<'static>> {
 fn overview(
     stored: &StoredCapture,
     attempts: &[Attempt],
-    zone: Zone,
-    t: Theme,
+    (zone, t): (Zone, Theme),
     routed: bool,
+    dev_secret: Option<&crate::signature::Secret>,
 ) -> Vec<Line<'static>> {
     let c = &stored.capture;
     let status = c.verdict.status();
@@ -162,6 +163,7 @@ fn overview(
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
+        dev_secret: dev_secret.is_some_and(|s| crate::output::signed_by(c, s)),
     };
     let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
     let find = |part: Part| explained.iter().find(|e| e.part == part);

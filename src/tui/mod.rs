@@ -71,6 +71,8 @@ pub struct TuiContext {
     /// `/stripe→:4001`, one per route in order, when forwarding by route.
     pub routes: Vec<String>,
     pub secrets_loaded: usize,
+    /// Whether the one secret is the local development secret.
+    pub dev_secret: bool,
     /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
     /// secret of its own scheme (`signature::secret_for`).
     pub resign_with: Vec<crate::signature::Secret>,
@@ -89,6 +91,8 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         forward_events: ctx.forward_events,
         routes: ctx.routes,
         secrets_loaded: ctx.secrets_loaded,
+        dev_secret: ctx.resign_with.first().cloned().filter(|_| ctx.dev_secret),
+        db_path: Some(ctx.db_path.display().to_string()),
     };
     let copy_to = setup
         .forward_target

@@ -104,6 +104,7 @@ fn fixture() -> Fixture {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: false,
         sent_body: None,
+        sent_headers: None,
         status,
         response_headers: vec![(b"content-type".to_vec(), b"application/json".to_vec())],
         response_body: if status.is_some() {
@@ -139,6 +140,8 @@ fn app(secrets_loaded: usize) -> App {
         forward_events: None,
         routes: Vec::new(),
         secrets_loaded,
+        dev_secret: None,
+        db_path: Some("/tmp/hookscope.db".into()),
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });
     update(&mut app, Event::Resize(WIDTH, HEIGHT));
@@ -226,6 +229,24 @@ fn snapshot_detail_of_a_valid_capture() {
     insta::assert_snapshot!("detail_valid_body", draw(&app).backend());
     drive(&mut app, &f.store, [key(KeyCode::Tab)]);
     insta::assert_snapshot!("detail_valid_attempts", draw(&app).backend());
+}
+
+#[test]
+fn a_pass_under_the_dev_secret_says_so_in_the_detail() {
+    let f = fixture();
+    let mut app = app(1);
+    app.setup.dev_secret = secret().into_iter().next();
+    drive(
+        &mut app,
+        &f.store,
+        [key(KeyCode::Char('G')), key(KeyCode::Enter)],
+    );
+    assert_eq!(app.detail.as_ref().map(|d| d.id), Some(f.valid));
+    let screen = format!("{:?}", draw(&app).backend());
+    assert!(
+        screen.contains("matched the local development secret"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -753,6 +774,7 @@ fn reports_update_header_rows_and_detail() {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: true,
         sent_body: None,
+        sent_headers: None,
         status: Some(503),
         response_headers: Vec::new(),
         response_body: b"down".to_vec(),

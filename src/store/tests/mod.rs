@@ -39,6 +39,7 @@ fn attempt(capture_id: CaptureId, status: Option<u16>) -> Attempt {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: false,
         sent_body: None,
+        sent_headers: None,
         status,
         response_headers: vec![(b"content-type".to_vec(), b"text/plain".to_vec())],
         response_body: b"ok".to_vec(),
@@ -419,9 +420,21 @@ fn attempts_round_trip_and_failed_backlog() {
         .latest_attempt
         .is_none());
     assert_eq!(
-        store.last_target(down).unwrap().as_deref(),
+        store.last_forward_target(down).unwrap().as_deref(),
         Some("http://127.0.0.1:3000/hook")
     );
+    // A replay elsewhere does not move the default target.
+    let replay = Attempt {
+        kind: AttemptKind::Replay,
+        target: "http://127.0.0.1:9999/typo".into(),
+        ..attempt(down, Some(200))
+    };
+    store.insert_attempt(&replay).unwrap();
+    assert_eq!(
+        store.last_forward_target(down).unwrap().as_deref(),
+        Some("http://127.0.0.1:3000/hook")
+    );
+    assert_eq!(store.last_forward_target(never).unwrap(), None);
 }
 
 #[tokio::test]

@@ -72,7 +72,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         RANK_SECRETS,
         vec![
             Span::styled("secrets ", t.dim()),
-            if n == 0 {
+            if app.setup.dev_secret.is_some() {
+                Span::styled("local dev secret (not Dataspike's)", t.warn())
+            } else if n == 0 {
                 Span::styled("none (signatures unverified)", t.warn())
             } else {
                 Span::raw(n.to_string())
@@ -127,6 +129,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 ],
             ),
         );
+    }
+    if app.forward_queue > 0 {
+        second.push((
+            RANK_TALLY,
+            vec![Span::styled(
+                format!("  forward queue {}", app.forward_queue),
+                t.warn(),
+            )],
+        ));
     }
     if app.detail.is_none() && app.window.more_above() {
         second.push((
