@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
         forward_target: None,
         forward_events: None,
         secrets_loaded,
-        resign_with: None,
+        resign_with: Vec::new(),
         reports,
         commands,
     })?;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::expect::Expect;
 use crate::intake::Respond;
 use crate::sign_mode::SignMode;
-use crate::signature::Status;
+use crate::signature::{Scheme, Status};
 use crate::store::Durability;
 
 /// Default port `listen` binds (chosen to be unlikely to clash with dev servers).
@@ -86,7 +86,9 @@ pub struct DbArgs {
 /// Signing secrets.
 #[derive(Debug, Args, Clone)]
 pub struct SecretArgs {
-    /// Dataspike signing secret 'whsec_<hex>'; repeat for rotation (first = current)
+    /// Signing secret, 'SCHEME=SECRET' (stripe=whsec_..., standard=whsec_..., github=...,
+    /// slack=..., shopify=..., dataspike=whsec_...) or a bare Dataspike 'whsec_<hex>'; repeat
+    /// for several providers and for rotation (per scheme, first = current)
     #[arg(
         long = "secret",
         env = "HOOKSCOPE_SECRET",
@@ -243,7 +245,7 @@ pub struct StatsArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// A stored capture to re-check with the secrets given now
-    #[arg(conflicts_with_all = ["header", "body_file"])]
+    #[arg(conflicts_with_all = ["headers", "body_file"])]
     pub id: Option<i64>,
     #[command(flatten)]
     pub db: DbArgs,
@@ -251,11 +253,16 @@ pub struct VerifyArgs {
     pub secrets: SecretArgs,
     #[command(flatten)]
     pub tolerance: ToleranceArgs,
-    /// The X-Webhook-Signature value, e.g. 't=1700000000,v1=ed2a...'
-    #[arg(long, requires = "body_file", value_name = "VALUE")]
-    pub header: Option<String>,
+    /// Check as this scheme [default: recognised from the headers]
+    #[arg(long, value_parser = scheme_parser(), value_name = "SCHEME")]
+    pub scheme: Option<Scheme>,
+    /// A signed header, 'Name: value' (e.g. 'Stripe-Signature: t=...,v1=...'); repeat for
+    /// schemes with several (webhook-id, webhook-timestamp, webhook-signature). A bare value is
+    /// the signature header of --scheme, Dataspike's X-Webhook-Signature by default
+    #[arg(long = "header", requires = "body_file", value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
     /// File holding the exact raw body bytes
-    #[arg(long, requires = "header", value_name = "FILE")]
+    #[arg(long, requires = "headers", value_name = "FILE")]
     pub body_file: Option<PathBuf>,
     /// Check the timestamp as of this Unix time (seconds) [default: now; for a stored capture,
     /// the time it arrived]
@@ -293,7 +300,8 @@ pub struct ReplayArgs {
     /// Target URL [default: the capture's last forward target]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
-    /// Replace X-Webhook-Signature with a fresh one (t = now) under the first secret
+    /// Re-sign in the capture's own scheme (fresh timestamp, now) with the first secret of
+    /// that scheme
     #[arg(long)]
     pub resign: bool,
     /// Send this file's bytes as the body instead (re-signed; stored with the attempt)
@@ -361,8 +369,8 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    group(clap::ArgGroup::new("what").args(["fixtures", "event", "list"]).required(true)),
-    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
+    group(clap::ArgGroup::new("what").args(["fixtures", "event", "list", "body_file"]).required(true)),
+    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret of the scheme and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
 )]
 pub struct SendArgs {
     /// Fixture files to send (written by 'hookscope export' or by hand)
@@ -378,8 +386,14 @@ pub struct SendArgs {
     /// Override a field of the sample event: dotted path = JSON value or text; repeatable
     #[arg(long = "set", requires = "event", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+    /// Send this file's exact bytes as the body (POST), signed in --scheme
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fixtures", "event"])]
+    pub body_file: Option<PathBuf>,
+    /// Sign in this provider's scheme [default: a fixture's own scheme, else dataspike]
+    #[arg(long, value_parser = scheme_parser(), value_name = "SCHEME")]
+    pub scheme: Option<Scheme>,
     /// List the built-in sample events and their variants
-    #[arg(long, conflicts_with_all = ["fixtures", "event"])]
+    #[arg(long, conflicts_with_all = ["fixtures", "event", "body_file"])]
     pub list: bool,
     /// Your app's URL. A fixture's path and query are appended to its path (as in replay);
     /// a sample event goes to it exactly
@@ -391,8 +405,8 @@ pub struct SendArgs {
     /// it [default: valid]
     #[arg(long, value_name = "MODE", value_parser = sign_parser())]
     pub sign: Option<SignMode>,
-    /// Send each fixture's captured X-Webhook-Signature unchanged instead of signing now
-    #[arg(long, conflicts_with_all = ["sign", "event"])]
+    /// Send each fixture's captured signature header(s) unchanged instead of signing now
+    #[arg(long, conflicts_with_all = ["sign", "event", "body_file", "scheme"])]
     pub as_captured: bool,
     /// Send each fixture (or the event) this many times; above 1, print a load summary
     #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
@@ -514,6 +528,40 @@ impl VerdictWord {
     }
 }
 
+/// `--scheme`: a provider's signing scheme.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SchemeArg {
+    /// Dataspike: X-Webhook-Signature t=..,v1=<hex>, key = hex after whsec_
+    Dataspike,
+    /// Stripe: Stripe-Signature t=..,v1=<hex>, key = the secret text, whsec_ included
+    Stripe,
+    /// Standard Webhooks / Svix: webhook-id, webhook-timestamp, webhook-signature v1,<base64>
+    Standard,
+    /// GitHub: X-Hub-Signature-256 sha256=<hex> over the body
+    Github,
+    /// Slack: X-Slack-Signature v0=<hex>, X-Slack-Request-Timestamp
+    Slack,
+    /// Shopify: X-Shopify-Hmac-Sha256 <base64> over the body
+    Shopify,
+}
+
+impl From<SchemeArg> for Scheme {
+    fn from(s: SchemeArg) -> Scheme {
+        match s {
+            SchemeArg::Dataspike => Scheme::Dataspike,
+            SchemeArg::Stripe => Scheme::Stripe,
+            SchemeArg::Standard => Scheme::Standard,
+            SchemeArg::Github => Scheme::Github,
+            SchemeArg::Slack => Scheme::Slack,
+            SchemeArg::Shopify => Scheme::Shopify,
+        }
+    }
+}
+
+fn scheme_parser() -> impl TypedValueParser<Value = Scheme> {
+    EnumValueParser::<SchemeArg>::new().map(Scheme::from)
+}
+
 /// `--durability`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DurabilityArg {
@@ -565,11 +613,13 @@ fn respond_parser() -> impl TypedValueParser<Value = Respond> {
 enum SignArg {
     /// Signed with the secret and a fresh `t`: the app should accept it.
     Valid,
-    /// Right MAC, but `t` is one hour old: the app's timestamp check should reject it.
+    /// Right MAC, but the timestamp is one hour old: the app's timestamp check should reject
+    /// it (only for schemes that sign a timestamp).
     Stale,
     /// Fresh `t`, signed with a different random secret: the MAC check should reject it.
     WrongSecret,
-    /// A header that does not parse (`v1` is 32 hex digits, not 64): should be rejected.
+    /// A signature cut by 32 characters (Dataspike's `v1` of 32 hex digits, not 64): should be
+    /// rejected.
     Malformed,
     /// No signature header at all: should be rejected as unsigned.
     None,
@@ -667,6 +717,16 @@ mod tests {
             .map(|m| (m.as_str().to_string(), *m))
             .collect();
         assert_eq!(modes, expected);
+
+        let schemes: Vec<(String, Scheme)> = SchemeArg::value_variants()
+            .iter()
+            .map(|v| (name(*v), Scheme::from(*v)))
+            .collect();
+        let expected: Vec<(String, Scheme)> = Scheme::ALL
+            .iter()
+            .map(|s| (s.name().to_string(), *s))
+            .collect();
+        assert_eq!(schemes, expected);
 
         let durabilities: Vec<Durability> = DurabilityArg::value_variants()
             .iter()

@@ -103,7 +103,15 @@ pub fn sign_secret_needed(mode: SignMode) -> String {
 /// e.g. "verify needs a secret".
 pub fn secret_needed(what: &str) -> anyhow::Error {
     usage(format!(
-        "{what}: pass --secret whsec_... or set HOOKSCOPE_SECRET"
+        "{what}: pass --secret whsec_... (or --secret SCHEME=..., e.g. stripe=whsec_...) or set HOOKSCOPE_SECRET"
+    ))
+}
+
+/// Re-signing `what` (a capture, a fixture) in `scheme` with no secret of that scheme loaded.
+pub fn scheme_secret_needed(what: &str, scheme: Option<Scheme>) -> anyhow::Error {
+    let scheme = scheme.unwrap_or_default();
+    usage(format!(
+        "{what} is signed with {scheme}, but no {scheme} secret is loaded: pass --secret {scheme}=... (or add it to HOOKSCOPE_SECRET)"
     ))
 }
 
@@ -340,7 +348,7 @@ mod tests {
         assert!(is_usage(&e));
         assert_eq!(
             e.to_string(),
-            "verify needs a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET"
+            "verify needs a secret: pass --secret whsec_... (or --secret SCHEME=..., e.g. stripe=whsec_...) or set HOOKSCOPE_SECRET"
         );
     }
 }

@@ -63,8 +63,8 @@ pub fn attempt_brief(a: &AttemptBrief) -> String {
 pub fn capture_line(s: &CaptureSummary, time: &str) -> String {
     let status = s.verdict.status();
     let mut line = format!(
-        "{time} {:<5} {} {} {} {} #{}",
-        status.badge(),
+        "{time} {:<15} {} {} {} {} #{}",
+        s.verdict.badge(),
         s.method,
         path_and_query(s),
         s.event_type.as_deref().unwrap_or("-"),
@@ -97,7 +97,7 @@ fn path_and_query(s: &CaptureSummary) -> String {
 pub fn list_table(rows: &[CaptureSummary]) -> String {
     // APP is the app's latest answer, named as in the TUI's list; REASON why a signature failed.
     let mut out = format!(
-        "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}\n",
+        "{:>6}  {:<19}  {:<15}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}\n",
         "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON"
     );
     for s in rows {
@@ -111,10 +111,10 @@ pub fn list_table(rows: &[CaptureSummary]) -> String {
             v => reason_text(v).unwrap_or_default(),
         };
         let line = format!(
-            "{:>6}  {:<19}  {:<5}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}",
+            "{:>6}  {:<19}  {:<15}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}",
             s.id,
             local_datetime(s.received_at_ms),
-            s.verdict.status().badge(),
+            s.verdict.badge(),
             s.method,
             clip(&path_and_query(s), 28),
             clip(s.event_type.as_deref().unwrap_or("-"), 22),
@@ -138,8 +138,13 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// Where the CLI and the TUI tell the developer how to give a secret.
-const SECRET_ADVICE: &str = "pass --secret or set HOOKSCOPE_SECRET";
+/// Where the CLI and the TUI tell the developer how to give a secret of `scheme`.
+fn secret_advice(scheme: Scheme) -> String {
+    match scheme {
+        Scheme::Dataspike => "pass --secret or set HOOKSCOPE_SECRET".into(),
+        s => format!("pass --secret {s}=... or add {s}=... to HOOKSCOPE_SECRET"),
+    }
+}
 /// How to get past a stale timestamp.
 const RESIGN_ADVICE: &str = "replay with --resign, or widen --tolerance";
 
@@ -148,7 +153,7 @@ const RESIGN_ADVICE: &str = "replay with --resign, or widen --tolerance";
 pub fn reason_text(v: &Verdict) -> Option<String> {
     let reason = v.reason()?;
     Some(match v {
-        Verdict::Unverified { .. } => format!("{reason} ({SECRET_ADVICE})"),
+        Verdict::Unverified { scheme } => format!("{reason} ({})", secret_advice(*scheme)),
         _ => reason,
     })
 }
@@ -244,8 +249,8 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
     let Some(d) = d else {
         let hint = match v {
             Verdict::Unsigned => Some(format!(
-                "the request carried no {} header: is it really from Dataspike, or did a proxy \
-                 strip it?",
+                "the request carried no {} header: is it really from the provider, or did a \
+                 proxy strip it?",
                 Scheme::known_headers()
             )),
             Verdict::Invalid { scheme, .. } => Some(format!(
@@ -335,7 +340,7 @@ pub fn verdict_text(
     for line in explain(v, d, &clock) {
         match line.part {
             Part::Verdict => {
-                out.push_str(&format!("{} {}\n", v.status().badge(), line.text()));
+                out.push_str(&format!("{} {}\n", v.badge(), line.text()));
             }
             part => {
                 let label = format!("{}:", part.label());
@@ -586,7 +591,7 @@ mod tests {
         };
         assert_eq!(
             capture_line(&s, "12:00:00"),
-            "12:00:00 FAIL  POST /hook?a=1 DOCVER 2.0 KiB #7 (unsigned: no X-Webhook-Signature header) -> 200 (12 ms)"
+            "12:00:00 FAIL            POST /hook?a=1 DOCVER 2.0 KiB #7 (unsigned: no known signature header) -> 200 (12 ms)"
         );
     }
 
@@ -607,7 +612,7 @@ mod tests {
             skew_s: 10,
         };
         let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")));
-        assert!(text.starts_with("PASS valid\n"), "{text}");
+        assert!(text.starts_with("PASS dataspike valid\n"), "{text}");
         assert!(
             text.contains("matched secret: #1 (#0 is the first secret given)"),
             "{text}"
@@ -623,7 +628,20 @@ mod tests {
         let text = verdict_text(&unverified, None, None);
         assert!(
             text.starts_with(
-                "-- unverified: no secret configured for dataspike (pass --secret or set HOOKSCOPE_SECRET)\n"
+                "-- dataspike unverified: no secret configured for dataspike (pass --secret or set HOOKSCOPE_SECRET)\n"
+            ),
+            "{text}"
+        );
+        let text = verdict_text(
+            &Verdict::Unverified {
+                scheme: Scheme::Stripe,
+            },
+            None,
+            None,
+        );
+        assert!(
+            text.starts_with(
+                "-- stripe unverified: no secret configured for stripe (pass --secret stripe=..."
             ),
             "{text}"
         );

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::signature::{sign_headers, Secret, Status};
+use crate::signature::{sign_headers, Scheme, Secret, Status};
 
 /// How old a `--sign stale` timestamp is: well beyond the 300 s tolerance most verifiers use.
 pub const STALE_AGE: Duration = Duration::from_secs(3600);
@@ -12,17 +12,19 @@ pub const STALE_AGE: Duration = Duration::from_secs(3600);
 /// SHA-256 digest, so Dataspike's `v1` keeps 32 of its 64 digits.
 const MALFORMED_CUT_CHARS: usize = 32;
 
-/// Which `X-Webhook-Signature` a sender attaches.
+/// Which signature a sender attaches, in the secret's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SignMode {
     /// Signed with the secret and a fresh `t`: the app should accept it.
     #[default]
     Valid,
-    /// Right MAC, but `t` is one hour old: the app's timestamp check should reject it.
+    /// Right MAC, but the timestamp is one hour old: the app's timestamp check should reject
+    /// it (only for schemes that sign a timestamp).
     Stale,
     /// Fresh `t`, signed with a different random secret: the MAC check should reject it.
     WrongSecret,
-    /// A header that does not parse (`v1` is 32 hex digits, not 64): should be rejected.
+    /// A signature cut by 32 characters (Dataspike's `v1` of 32 hex digits, not 64): should be
+    /// rejected.
     Malformed,
     /// No signature header at all: should be rejected as unsigned.
     None,
@@ -58,6 +60,21 @@ impl SignMode {
     }
 }
 
+/// A mode that makes no sense for a scheme: only a signed timestamp can be stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a 'stale' signature needs a signed timestamp to age, and {0} signatures carry none: choose valid, wrong-secret, malformed or none")]
+pub struct NothingToAge(pub Scheme);
+
+impl SignMode {
+    /// Whether this mode can be made in `scheme`.
+    pub fn applies_to(self, scheme: Scheme) -> Result<(), NothingToAge> {
+        match self {
+            SignMode::Stale if !scheme.has_timestamp() => Err(NothingToAge(scheme)),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The signature headers for `body` sent at `now_s` (Unix seconds) under the secret's scheme,
 /// none for [`SignMode::None`]. `secret` is the one the receiving app checks with.
 pub fn signature_for(
@@ -65,8 +82,9 @@ pub fn signature_for(
     secret: &Secret,
     now_s: i64,
     body: &[u8],
-) -> Vec<(&'static str, String)> {
-    match mode {
+) -> Result<Vec<(&'static str, String)>, NothingToAge> {
+    mode.applies_to(secret.scheme())?;
+    Ok(match mode {
         SignMode::Valid => sign_headers(secret, now_s, body),
         SignMode::Stale => {
             let age_s = i64::try_from(STALE_AGE.as_secs()).unwrap_or(i64::MAX);
@@ -74,7 +92,7 @@ pub fn signature_for(
         }
         SignMode::WrongSecret => {
             let other = loop {
-                let (candidate, _) = Secret::generate();
+                let (candidate, _) = Secret::generate_for(secret.scheme());
                 if candidate != *secret {
                     break candidate;
                 }
@@ -82,16 +100,17 @@ pub fn signature_for(
             sign_headers(&other, now_s, body)
         }
         SignMode::Malformed => {
-            // A truncated digest: looks like a real header, fails to parse.
+            // A truncated digest in the signature header (always first): looks like a real
+            // header, fails to parse. The scheme's other headers (id, timestamp) stay whole.
             let mut headers = sign_headers(secret, now_s, body);
-            for (_, value) in &mut headers {
+            if let Some((_, value)) = headers.first_mut() {
                 let keep = value.len().saturating_sub(MALFORMED_CUT_CHARS);
                 value.truncate(keep);
             }
             headers
         }
         SignMode::None => Vec::new(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -106,6 +125,7 @@ mod tests {
 
     fn verdict_of(mode: SignMode, secret: &Secret) -> Verdict {
         let headers: Vec<HeaderPair> = signature_for(mode, secret, NOW, BODY)
+            .unwrap()
             .into_iter()
             .map(|(n, v)| (n.as_bytes().to_vec(), v.into_bytes()))
             .collect();
@@ -120,12 +140,38 @@ mod tests {
     }
 
     #[test]
-    fn every_mode_yields_the_verdict_it_promises() {
-        let (secret, _) = Secret::generate();
-        for mode in SignMode::ALL {
-            let verdict = verdict_of(mode, &secret);
-            assert_eq!(verdict.status(), mode.expected_status(), "mode {mode:?}");
+    fn every_mode_yields_the_verdict_it_promises_in_every_scheme() {
+        for scheme in Scheme::ALL {
+            let (secret, _) = Secret::generate_for(scheme);
+            for mode in SignMode::ALL {
+                if mode.applies_to(scheme).is_err() {
+                    continue;
+                }
+                let verdict = verdict_of(mode, &secret);
+                assert_eq!(
+                    verdict.status(),
+                    mode.expected_status(),
+                    "{scheme} {mode:?}"
+                );
+                if mode != SignMode::None {
+                    assert_eq!(verdict.scheme(), Some(scheme));
+                }
+            }
         }
+    }
+
+    #[test]
+    fn stale_needs_a_timestamp() {
+        for scheme in [Scheme::Github, Scheme::Shopify] {
+            let (secret, _) = Secret::generate_for(scheme);
+            let e = signature_for(SignMode::Stale, &secret, NOW, BODY).unwrap_err();
+            assert_eq!(e, NothingToAge(scheme));
+            assert!(e
+                .to_string()
+                .contains(&format!("{scheme} signatures carry none")));
+        }
+        let (secret, _) = Secret::generate_for(Scheme::Stripe);
+        assert!(signature_for(SignMode::Stale, &secret, NOW, BODY).is_ok());
     }
 
     #[test]

@@ -467,9 +467,21 @@ fn usage_errors_exit_2() {
                 "--secret",
                 SECRET,
                 "--scheme",
+                "paypal",
+            ],
+            "'paypal'",
+        ),
+        (
+            vec![
+                "check",
+                "--to",
+                "http://x/",
+                "--secret",
+                SECRET,
+                "--scheme",
                 "stripe",
             ],
-            "'stripe'",
+            "--secret #0 is a dataspike secret, but --scheme is stripe: write --secret stripe=...",
         ),
         (
             vec![

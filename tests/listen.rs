@@ -144,7 +144,7 @@ fn captures_verifies_and_survives_restart() {
         "--db",
         db.to_str().unwrap(),
     ]));
-    assert!(text.contains("PASS valid"), "{text}");
+    assert!(text.contains("PASS dataspike valid"), "{text}");
     assert!(
         text.contains("\"event_type\": \"AML_SCREENING\""),
         "pretty JSON body: {text}"
@@ -201,7 +201,7 @@ fn verify_offline_exit_codes_and_diagnostics() {
         &(VECTOR_T + 10).to_string(),
     ]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-    assert!(stdout(&ok).contains("PASS valid"));
+    assert!(stdout(&ok).contains("PASS dataspike valid"));
 
     let stale = run(&[
         "verify",
@@ -359,7 +359,10 @@ fn headless_human_lines() {
         br#"{"event_type":"DOCVER"}"#,
     );
     let line = lines.next().unwrap().unwrap();
-    assert!(line.contains(" FAIL  POST /hook DOCVER 23 B #1"), "{line}");
+    assert!(
+        line.contains(" FAIL dataspike  POST /hook DOCVER 23 B #1"),
+        "{line}"
+    );
     assert!(
         line.contains("(invalid: v1 '00' is not 64 hex digits (got 2))"),
         "{line}"

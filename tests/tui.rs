@@ -101,8 +101,9 @@ fn listen_tui_shows_captures_and_r_replays_to_the_app() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    // An editor that saves nothing: `e` must then send nothing.
     let cmd = format!(
-        "{} listen --port {port} --db {} --secret {SECRET} --forward-to {}",
+        "EDITOR=true {} listen --port {port} --db {} --secret {SECRET} --forward-to {}",
         env!("CARGO_BIN_EXE_hookscope"),
         db.display(),
         app.url()
@@ -158,6 +159,14 @@ fn listen_tui_shows_captures_and_r_replays_to_the_app() {
     assert!((now() - t).abs() < 60);
     assert_eq!(sig, sign(SECRET, t, &tampered));
     tmux.wait_for("the replay's result", |s| s.contains("replayed #2"));
+
+    // `e` with an editor that changes nothing sends nothing, and says so.
+    tmux.keys(&["e"]);
+    tmux.wait_for("the unchanged notice", |s| {
+        s.contains("#2 unchanged, not sent")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(app.received().len(), 3, "an unchanged edit is not sent");
 
     // `q` quits the UI and stops the listener; the replay is stored as an attempt.
     tmux.keys(&["q"]);

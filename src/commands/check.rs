@@ -112,6 +112,13 @@ impl Settings {
                 "check needs the secret your endpoint verifies with (two while rotating: the new one first)",
             ));
         }
+        // The probes sign in --scheme; a bare secret is Dataspike's.
+        if let Some(i) = secrets.iter().position(|s| s.scheme() != scheme) {
+            return Err(usage(format!(
+                "--secret #{i} is a {} secret, but --scheme is {scheme}: write --secret {scheme}=...",
+                secrets[i].scheme()
+            )));
+        }
         let body = match (&args.body_file, &args.event) {
             (Some(file), _) => BodySource::File {
                 path: file.clone(),

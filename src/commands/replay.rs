@@ -7,9 +7,12 @@ use std::process::ExitCode;
 
 use crate::capture::{now_ms, CaptureId};
 use crate::cli::ReplayArgs;
-use crate::config::{body_file, db_path, secret_needed, secrets, target, usage};
+use crate::config::{
+    body_file, db_path, scheme_secret_needed, secret_needed, secrets, target, usage,
+};
 use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment};
 use crate::output::attempt_brief;
+use crate::signature::{secret_for, Scheme};
 use crate::store::{OpenMode, Store, StoreError, StoreWorker};
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -19,7 +22,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|f| body_file("--body-file", f))
         .transpose()?;
-    let plan = ReplayPlan::new(args.resign, body, args.headers.clone(), secrets.first())
+    // Checked once up front; each capture then re-signs with a secret of its own scheme.
+    ReplayPlan::new(args.resign, body.clone(), Vec::new(), secrets.first())
         .map_err(|_| secret_needed("--resign (and --body-file) need a secret"))?;
     let to = args.to.as_deref().map(|u| target("--to", u)).transpose()?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
@@ -64,6 +68,14 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                     "capture {id} was never forwarded, so there is no target to replay to: pass --to URL"
                 ))
             })?;
+        let scheme = Scheme::detect(&stored.capture.headers);
+        let plan = ReplayPlan::new(
+            args.resign,
+            body.clone(),
+            args.headers.clone(),
+            secret_for(scheme, &secrets),
+        )
+        .map_err(|_| scheme_secret_needed(&format!("#{id}"), scheme))?;
         let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
         // Stored (or not) before anything is printed, so a closed stdout loses no attempt.
         let recorded = rt.block_on(recorder.record(&target, shipment));

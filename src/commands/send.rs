@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{now_ms, AttemptBrief};
 use crate::cli::SendArgs;
-use crate::config::{secrets, sign_secret_needed, target, usage};
+use crate::config::{body_file, secrets, sign_secret_needed, target, usage};
 use crate::fixture::{Fixture, FixtureError, Signing};
 use crate::forward::{join_target, Forwarder, Outgoing};
 use crate::headers::HeaderPair;
 use crate::output::{attempt_brief, count, progress_bar};
 use crate::sample;
 use crate::sign_mode::{signature_for, SignMode};
-use crate::signature::Secret;
+use crate::signature::{secret_for, Scheme, Secret};
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.list {
@@ -51,33 +51,34 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                 variant: args.variant.clone(),
                 overrides,
                 mode,
+                scheme: args.scheme.unwrap_or_default(),
             }]
         }
-        None => args
-            .fixtures
-            .iter()
-            .map(|file| load_fixture(file, &args))
-            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => match &args.body_file {
+            Some(file) => vec![Payload::Body {
+                body: body_file("--body-file", file)?,
+                mode,
+                scheme: args.scheme.unwrap_or_default(),
+            }],
+            None => args
+                .fixtures
+                .iter()
+                .map(|file| load_fixture(file, &args))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        },
     };
-
-    let secret = match secrets(&args.secrets.secrets)?.into_iter().next() {
-        Some(s) => Some(s),
-        None if payloads.iter().any(Payload::needs_secret) => {
-            let (secret, text) = Secret::generate();
-            // The one place hookscope prints a secret: the user needs it to configure the
-            // receiver, and it is a throwaway made just now, not one read from anywhere.
-            eprintln!(
-                "no --secret given (or HOOKSCOPE_SECRET): signing with a new secret; configure your app with it:\n  {text}"
-            );
-            Some(secret)
+    for p in &payloads {
+        if let Some(mode) = p.mode() {
+            mode.applies_to(p.scheme())
+                .map_err(|e| usage(format!("--sign {}: {e}", mode.as_str())))?;
         }
-        None => None,
-    };
+    }
+    let secrets = signing_secrets(secrets(&args.secrets.secrets)?, &payloads)?;
 
     let plan = Arc::new(Plan {
         payloads,
         to,
-        secret,
+        secrets,
     });
     let total = args.count.saturating_mul(plan.payloads.len() as u64);
     let load = args.count > 1;
@@ -110,28 +111,77 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The secrets `send` signs with: those given, plus, when none was given, a new one for each
+/// scheme the payloads are signed in (printed, so the app can be configured with it). With
+/// secrets given, every scheme signed in must have one.
+fn signing_secrets(given: Vec<Secret>, payloads: &[Payload]) -> anyhow::Result<Vec<Secret>> {
+    let mut secrets = given.clone();
+    for p in payloads.iter().filter(|p| p.needs_secret()) {
+        let scheme = p.scheme();
+        if secret_for(Some(scheme), &secrets).is_some() {
+            continue;
+        }
+        if !given.is_empty() {
+            return Err(usage(format!(
+                "send signs in {scheme}, but no {scheme} secret is among those given: pass --secret {scheme}=..."
+            )));
+        }
+        let (secret, text) = Secret::generate_for(scheme);
+        // The one place hookscope prints a secret: the user needs it to configure the
+        // receiver, and it is a throwaway made just now, not one read from anywhere.
+        eprintln!(
+            "no --secret given (or HOOKSCOPE_SECRET): signing with a new {scheme} secret; configure your app with it:\n  {text}"
+        );
+        secrets.push(secret);
+    }
+    Ok(secrets)
+}
+
 /// What one delivery carries.
 enum Payload {
     Fixture {
         file: PathBuf,
         fixture: Box<Fixture>,
         signing: Signing,
+        scheme: Scheme,
     },
     Sample {
         event: String,
         variant: Option<String>,
         overrides: Vec<(String, serde_json::Value)>,
         mode: SignMode,
+        scheme: Scheme,
+    },
+    Body {
+        body: Vec<u8>,
+        mode: SignMode,
+        scheme: Scheme,
     },
 }
 
 impl Payload {
-    fn needs_secret(&self) -> bool {
+    /// How it is signed now; `None` when a fixture goes out as captured.
+    fn mode(&self) -> Option<SignMode> {
         match self {
-            Payload::Fixture { signing, .. } => {
-                matches!(signing, Signing::Mode(m) if *m != SignMode::None)
-            }
-            Payload::Sample { mode, .. } => *mode != SignMode::None,
+            Payload::Fixture {
+                signing: Signing::Mode(m),
+                ..
+            } => Some(*m),
+            Payload::Fixture { .. } => None,
+            Payload::Sample { mode, .. } | Payload::Body { mode, .. } => Some(*mode),
+        }
+    }
+
+    fn needs_secret(&self) -> bool {
+        self.mode().is_some_and(|m| m != SignMode::None)
+    }
+
+    /// The scheme it is signed in.
+    fn scheme(&self) -> Scheme {
+        match self {
+            Payload::Fixture { scheme, .. }
+            | Payload::Sample { scheme, .. }
+            | Payload::Body { scheme, .. } => *scheme,
         }
     }
 }
@@ -151,6 +201,7 @@ fn load_fixture(file: &PathBuf, args: &SendArgs) -> anyhow::Result<Payload> {
     };
     Ok(Payload::Fixture {
         file: file.clone(),
+        scheme: args.scheme.unwrap_or_else(|| fixture.signature.scheme()),
         fixture: Box::new(fixture),
         signing,
     })
@@ -159,7 +210,8 @@ fn load_fixture(file: &PathBuf, args: &SendArgs) -> anyhow::Result<Payload> {
 struct Plan {
     payloads: Vec<Payload>,
     to: Uri,
-    secret: Option<Secret>,
+    /// Each payload signs with the first of its scheme.
+    secrets: Vec<Secret>,
 }
 
 /// One request, ready to go.
@@ -177,23 +229,23 @@ impl Plan {
         let Some(payload) = self.payloads.get(index) else {
             return Err("nothing to send".into());
         };
+        let secret = secret_for(Some(payload.scheme()), &self.secrets);
         match payload {
             Payload::Fixture {
                 file,
                 fixture,
                 signing,
+                ..
             } => {
-                let req = fixture
-                    .request(self.secret.as_ref(), now_s, *signing)
-                    .map_err(|e| {
-                        let why = match (e, signing) {
-                            (FixtureError::SecretNeeded { .. }, Signing::Mode(mode)) => {
-                                sign_secret_needed(*mode)
-                            }
-                            (e, _) => e.to_string(),
-                        };
-                        format!("fixture '{}': {why}", file.display())
-                    })?;
+                let req = fixture.request(secret, now_s, *signing).map_err(|e| {
+                    let why = match (e, signing) {
+                        (FixtureError::SecretNeeded { .. }, Signing::Mode(mode)) => {
+                            sign_secret_needed(*mode)
+                        }
+                        (e, _) => e.to_string(),
+                    };
+                    format!("fixture '{}': {why}", file.display())
+                })?;
                 Ok(Built {
                     label: file.display().to_string(),
                     target: join_target(&self.to, &fixture.path, fixture.query.as_deref()),
@@ -204,19 +256,51 @@ impl Plan {
                     },
                 })
             }
+            Payload::Body { body, mode, .. } => {
+                let content_type = if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+                    "application/json"
+                } else {
+                    "application/octet-stream"
+                };
+                let mut headers = base_headers(content_type);
+                let signature = match (secret, mode) {
+                    (_, SignMode::None) => Vec::new(),
+                    (Some(secret), mode) => {
+                        signature_for(*mode, secret, now_s, body).map_err(|e| e.to_string())?
+                    }
+                    (None, mode) => return Err(sign_secret_needed(*mode)),
+                };
+                headers.extend(
+                    signature
+                        .into_iter()
+                        .map(|(name, value)| (name.as_bytes().to_vec(), value.into_bytes())),
+                );
+                Ok(Built {
+                    label: format!("body of {} bytes", body.len()),
+                    target: self.to.clone(),
+                    out: Outgoing {
+                        method: "POST".into(),
+                        headers,
+                        body: Bytes::from(body.clone()),
+                    },
+                })
+            }
             Payload::Sample {
                 event,
                 variant,
                 overrides,
                 mode,
+                ..
             } => {
                 let body = sample::build(event, variant.as_deref(), now_ms(), overrides)
                     .map_err(|e| e.to_string())?;
                 let info = crate::capture::EventInfo::inspect(&body);
                 let mut headers: Vec<HeaderPair> = sample::delivery_headers();
-                let signature = match (&self.secret, mode) {
+                let signature = match (secret, mode) {
                     (_, SignMode::None) => Vec::new(),
-                    (Some(secret), mode) => signature_for(*mode, secret, now_s, &body),
+                    (Some(secret), mode) => {
+                        signature_for(*mode, secret, now_s, &body).map_err(|e| e.to_string())?
+                    }
                     (None, mode) => return Err(sign_secret_needed(*mode)),
                 };
                 headers.extend(
@@ -240,6 +324,17 @@ impl Plan {
             }
         }
     }
+}
+
+/// The headers a sample delivery carries before its signature, with `content_type`.
+fn base_headers(content_type: &str) -> Vec<HeaderPair> {
+    let mut headers = sample::delivery_headers();
+    crate::headers::set_header(
+        &mut headers,
+        "Content-Type",
+        content_type.as_bytes().to_vec(),
+    );
+    headers
 }
 
 /// The outcome of one delivery.

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use super::{join_target, parse_target, Outgoing};
 use crate::capture::Capture;
 use crate::headers::{header_value, set_header, HeaderPair, HopByHop};
-use crate::signature::{sign_headers, Secret};
+use crate::signature::{resign_headers, Secret};
 
 /// What a live forward sends: the capture as received, its body cloned once (the capture itself
 /// goes on to the store).
@@ -87,7 +87,8 @@ pub struct NeedsSecret;
 
 impl ReplayPlan {
     /// The one rule for re-signing: when asked to, and always for an edited body, which cannot
-    /// carry the old signature. The first loaded secret signs.
+    /// carry the old signature. `secret` is the capture's scheme's, from
+    /// `signature::secret_for`.
     pub fn new(
         resign: bool,
         body: Option<Vec<u8>>,
@@ -117,7 +118,7 @@ pub fn replay_request(capture: &Capture, plan: &ReplayPlan, now_s: i64) -> Outgo
         set_header(&mut headers, name, value.as_bytes().to_vec());
     }
     if let Some(secret) = &plan.resign_with {
-        for (name, value) in sign_headers(secret, now_s, &body) {
+        for (name, value) in resign_headers(secret, now_s, &body, &capture.headers) {
             set_header(&mut headers, name, value.into_bytes());
         }
     }
@@ -219,6 +220,36 @@ mod tests {
         let (v, _) = verify_capture(&out.headers, &out.body, &[secret], 1_800_000_010, 300);
         assert_eq!(v.status(), Status::Valid);
         assert_eq!(header_value(&out.headers, "x-extra"), Some(&b"yes"[..]));
+    }
+
+    #[test]
+    fn replay_resigns_standard_webhooks_keeping_the_message_id() {
+        let secret = Secret::parse_for(
+            crate::signature::Scheme::Standard,
+            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        )
+        .unwrap();
+        let capture = capture_with(vec![
+            hp("svix-id", "msg_keep"),
+            hp("svix-timestamp", "1"),
+            hp("svix-signature", "v1,AAAA"),
+        ]);
+        let plan = ReplayPlan {
+            resign_with: Some(secret.clone()),
+            ..ReplayPlan::default()
+        };
+        let out = replay_request(&capture, &plan, 1_800_000_000);
+        assert_eq!(
+            header_value(&out.headers, "svix-id"),
+            Some(&b"msg_keep"[..])
+        );
+        assert_eq!(
+            header_value(&out.headers, "svix-timestamp"),
+            Some(&b"1800000000"[..])
+        );
+        assert_eq!(header_value(&out.headers, "webhook-signature"), None);
+        let (v, _) = verify_capture(&out.headers, &out.body, &[secret], 1_800_000_000, 300);
+        assert_eq!(v.status(), Status::Valid);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use http::Uri;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -13,9 +13,9 @@ use crate::capture::CaptureId;
 use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment};
 use crate::output::attempt_brief;
 use crate::report::{Report, ReportTx};
-use crate::signature::Secret;
-use crate::store::StoreWorker;
-use crate::tui::Command;
+use crate::signature::{secret_for, Scheme, Secret};
+use crate::store::{StoreWorker, StoredCapture};
+use crate::tui::{Command, EditedBody};
 
 /// Where `x` writes fixtures, relative to the working directory.
 pub const FIXTURES_DIR: &str = "fixtures";
@@ -32,8 +32,9 @@ pub struct Effects {
     pub recorder: Recorder,
     /// Base URL replays go to (`--forward-to`, `--to`); else the capture's last target.
     pub target: Option<Uri>,
-    /// Secret for re-signing (the first one given).
-    pub secret: Option<Secret>,
+    /// Secrets for re-signing: each capture takes the first of its own scheme
+    /// (`signature::secret_for`).
+    pub secrets: Vec<Secret>,
     pub reports: ReportTx,
 }
 
@@ -64,13 +65,13 @@ async fn replay_one(
     fx: &Effects,
     id: CaptureId,
     resign: bool,
-    body: Option<Vec<u8>>,
+    body: Option<EditedBody>,
 ) -> anyhow::Result<String> {
-    let plan = ReplayPlan::new(resign, body, Vec::new(), fx.secret.as_ref()).map_err(|_| {
-        anyhow::anyhow!(
-            "re-signing needs a secret: start with --secret whsec_... ('R' replays as captured)"
-        )
-    })?;
+    let sent = match &body {
+        Some(b) => format!(", sent edited body ({})", b.note),
+        None => String::new(),
+    };
+    let body = body.map(|b| b.bytes);
     let (stored, last_target) = fx
         .store
         .call(move |store| {
@@ -86,11 +87,19 @@ async fn replay_one(
         .with_context(|| {
             format!("no target: capture {id} was never forwarded; start 'listen --forward-to URL' or 'tui --to URL'")
         })?;
+    let scheme = Scheme::detect(&stored.capture.headers);
+    let plan = ReplayPlan::new(resign, body, Vec::new(), secret_for(scheme, &fx.secrets))
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "re-signing needs a {0} secret: start with --secret {0}=... ('R' replays as captured)",
+                scheme.unwrap_or_default()
+            )
+        })?;
     let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
     let recorded = fx.recorder.record(&target, shipment).await;
     recorded.stored?;
     Ok(format!(
-        "replayed #{id}{} {}",
+        "replayed #{id}{}{sent} {}",
         if recorded.attempt.resigned {
             " re-signed"
         } else {
@@ -107,14 +116,16 @@ async fn export_one(fx: &Effects, id: CaptureId) -> anyhow::Result<String> {
         .await??
         .with_context(|| format!("capture {id} is no longer in the store"))?;
     // Writing the files blocks; keep it off the runtime's threads, and off the store's.
-    tokio::task::spawn_blocking(move || {
-        let dir = PathBuf::from(FIXTURES_DIR);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create the folder '{}'", dir.display()))?;
-        let path = crate::export::write_fixture(&dir, &stored, false)?;
-        Ok(format!("exported #{id} to '{}'", path.display()))
-    })
-    .await?
+    tokio::task::spawn_blocking(move || export_into(Path::new(FIXTURES_DIR), &stored)).await?
+}
+
+/// Writes `stored` as a fixture under a name no file in `dir` has yet (an earlier export of
+/// the same capture is never overwritten) and says where.
+fn export_into(dir: &Path, stored: &StoredCapture) -> anyhow::Result<String> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the folder '{}'", dir.display()))?;
+    let path = crate::export::write_fresh_fixture(dir, stored)?;
+    Ok(format!("exported #{} to '{}'", stored.id, path.display()))
 }
 
 /// Reports whether the forward target accepts TCP connections, whenever that changes.
@@ -140,5 +151,38 @@ pub async fn probe_target(target: Uri, reports: ReportTx) {
             last = Some(up);
         }
         tokio::time::sleep(PROBE_INTERVAL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Capture;
+
+    #[test]
+    fn x_never_overwrites_and_says_where_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = dir.path().join("fixtures");
+        let stored = StoredCapture {
+            id: 7,
+            capture: Capture::new(
+                1_700_000_000_000,
+                "POST",
+                "/hook",
+                Vec::new(),
+                b"{}".to_vec(),
+            ),
+        };
+        let first = export_into(&fixtures, &stored).unwrap();
+        let second = export_into(&fixtures, &stored).unwrap();
+        assert_ne!(first, second, "a second export picks a fresh name");
+        for notice in [&first, &second] {
+            let path = notice
+                .strip_prefix("exported #7 to '")
+                .and_then(|p| p.strip_suffix('\''))
+                .unwrap_or_else(|| panic!("{notice}"));
+            assert!(std::path::Path::new(path).is_file(), "{notice}");
+        }
+        assert_eq!(std::fs::read_dir(&fixtures).unwrap().count(), 2);
     }
 }

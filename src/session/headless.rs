@@ -24,8 +24,17 @@ pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
         db.display()
     );
     s.push_str(&match cfg.intake.secrets.len() {
-        0 => "  secrets:  none (signatures are not checked; pass --secret whsec_...)\n".to_string(),
-        n => format!("  secrets:  {n} loaded\n"),
+        0 => "  secrets:  none (signatures are not checked; pass --secret whsec_... or --secret stripe=whsec_...)\n".to_string(),
+        n => {
+            // Which schemes, never the secrets: `2 loaded (dataspike, stripe)`.
+            let mut schemes: Vec<&str> = Vec::new();
+            for s in &cfg.intake.secrets {
+                if !schemes.contains(&s.scheme().name()) {
+                    schemes.push(s.scheme().name());
+                }
+            }
+            format!("  secrets:  {n} loaded ({})\n", schemes.join(", "))
+        }
     });
     if let Some(f) = &cfg.intake.forward {
         s.push_str(&format!(

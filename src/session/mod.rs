@@ -137,7 +137,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         },
         store,
         target: b.target.clone(),
-        secret: b.secrets.first().cloned(),
+        secrets: b.secrets.clone(),
         reports: reports_tx.clone(),
     };
     rt.spawn(run_effects(commands_rx, effects));
@@ -150,7 +150,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         forward_target: b.target.map(|t| t.to_string()),
         forward_events: None,
         secrets_loaded: b.secrets.len(),
-        resign_with: b.secrets.first().cloned(),
+        resign_with: b.secrets.clone(),
         reports: reports_rx,
         commands: commands_tx,
     })?;
@@ -190,7 +190,7 @@ async fn run_with_tui(
                 reports: Some(tx.clone()),
             },
             target: target.clone(),
-            secret: cfg.intake.secrets.first().cloned(),
+            secrets: cfg.intake.secrets.clone(),
             reports: tx.clone(),
         },
     ));
@@ -208,7 +208,7 @@ async fn run_with_tui(
             .as_ref()
             .and_then(|f| f.events.describe()),
         secrets_loaded: cfg.intake.secrets.len(),
-        resign_with: cfg.intake.secrets.first().cloned(),
+        resign_with: cfg.intake.secrets.clone(),
         reports: rx,
         commands: commands_tx,
     };

@@ -2,16 +2,12 @@
 //! keyed by the hex-decoded secret after `whsec_`. Verifies with the Dataspike secrets it is
 //! given (reporting each one's position in the whole list) and signs; pure.
 
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::fmt;
-use subtle::ConstantTimeEq;
 
+use super::check::{self, check, encode_hex, hex_digest, Signed, Window};
 use super::timestamped::{self, ItemError, MAX_T_DIGITS};
-use super::{
-    mismatch_hint, signed_preview, Diagnostics, Reason, Scheme, Secret, SecretError, Verdict,
-};
+use super::{Diagnostics, Reason, Scheme, Secret, SecretError, Verdict};
 
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 
@@ -167,21 +163,11 @@ pub fn parse_header(value: &[u8]) -> Result<ParsedHeader, HeaderError> {
 }
 
 fn decode_digest(val: &str) -> Option<[u8; 32]> {
-    if val.len() != DIGEST_HEX_LEN {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(val, &mut out).ok()?;
-    Some(out)
+    hex_digest(val)
 }
 
 fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.key()).expect("HMAC takes any key");
-    m.update(t.to_string().as_bytes());
-    m.update(b".");
-    m.update(body);
-    m.finalize().into_bytes().into()
+    check::mac(secret.key(), format!("{t}.").as_bytes(), body)
 }
 
 /// Hex HMAC-SHA256 of `"{t}.{body}"` under `secret`.
@@ -249,75 +235,35 @@ pub fn verify(
         Ok(p) => p,
         Err(e) => return (invalid(e), None),
     };
-    let mine: Vec<(usize, &Secret)> = secrets
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.scheme() == scheme)
-        .collect();
-    let mut diag = Diagnostics {
+    let signed = Signed {
+        scheme,
         timestamp: Some(parsed.t),
-        signed_preview: signed_preview(&format!("{}.", parsed.t), body),
-        signed_len: parsed.t.to_string().len() + 1 + body.len(),
-        expected: Vec::with_capacity(mine.len()),
-        received: parsed.v1.clone(),
-        hint: None,
+        window: Window::BothWays,
+        prefix: format!("{}.", parsed.t),
+        received: parsed.v1.into_iter().zip(parsed.v1_bytes).collect(),
+        encode: encode_hex,
+        key_variants,
+        mismatch: "is the secret this webhook's current one (Dataspike rotates by replacing it)?",
     };
-    if mine.is_empty() {
-        return (Verdict::Unverified { scheme }, Some(diag));
-    }
-    let mut matched = None;
-    for (i, secret) in &mine {
-        let expected = mac(secret, parsed.t, body);
-        diag.expected.push(hex::encode(expected));
-        let hit = parsed
-            .v1_bytes
-            .iter()
-            .fold(subtle::Choice::from(0), |acc, got| {
-                acc | expected.ct_eq(got)
-            });
-        if matched.is_none() && bool::from(hit) {
-            matched = Some(*i);
-        }
-    }
-    let skew_s = now_s.saturating_sub(parsed.t);
-    let verdict = match matched {
-        None => {
-            let matches = |b: &[u8]| {
-                mine.iter().any(|(_, s)| {
-                    let e = mac(s, parsed.t, b);
-                    parsed.v1_bytes.iter().any(|got| bool::from(e.ct_eq(got)))
-                })
-            };
-            diag.hint = Some(mismatch_hint(body, matches));
-            invalid(HeaderError::NoSecretMatches)
-        }
-        Some(secret_index) if tolerance_s > 0 && skew_s.unsigned_abs() > tolerance_s => {
-            Verdict::Stale {
-                scheme,
-                secret_index,
-                skew_s,
-                tolerance_s,
-            }
-        }
-        Some(secret_index) => Verdict::Valid {
-            scheme,
-            secret_index,
-            skew_s,
-        },
-    };
-    if let Verdict::Stale { .. } = verdict {
-        diag.hint = Some(format!(
-            "the MAC is right but the timestamp is outside the tolerance; re-signing with a fresh t fixes it. {}",
-            verdict.reason().unwrap_or_default()
-        ));
-    }
-    (verdict, Some(diag))
+    check(&signed, body, secrets, now_s, tolerance_s)
+}
+
+/// A sender that used the secret's text as the key, as Stripe does.
+fn key_variants(key: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
+    let hint = "the signature was made with the secret's text as the key; Dataspike's key is the hex after 'whsec_', decoded";
+    let hex_text = hex::encode(key);
+    vec![
+        (format!("{SECRET_PREFIX}{hex_text}").into_bytes(), hint),
+        (hex_text.into_bytes(), hint),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::signature::{verify_capture, Status};
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
 
     fn invalid(e: HeaderError) -> Verdict {
         Verdict::Invalid {

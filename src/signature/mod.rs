@@ -3,13 +3,19 @@
 //! [`Verdict`] with the scheme and a neutral [`Reason`]), not an error. Pure and synchronous;
 //! no CLI flag names or I/O here. Each scheme is one file; [`Scheme`] dispatches to it.
 
+mod check;
 pub mod dataspike;
+pub mod github;
 mod scheme;
 mod secret;
+pub mod shopify;
+pub mod slack;
+pub mod standard;
+pub mod stripe;
 pub mod timestamped;
 
 pub use scheme::Scheme;
-pub use secret::{parse_secrets, Secret, SecretError};
+pub use secret::{parse_secret, parse_secrets, secret_for, Secret, SecretError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -105,7 +111,7 @@ impl Verdict {
                 ..
             } => Some(stale_reason(*skew_s, *tolerance_s)),
             Verdict::Invalid { reason, .. } => Some(reason.to_string()),
-            Verdict::Unsigned => Some(format!("no {} header", Scheme::known_headers())),
+            Verdict::Unsigned => Some("no known signature header".into()),
             Verdict::Unverified { scheme } => {
                 Some(format!("no secret configured for {}", scheme.name()))
             }
@@ -121,10 +127,23 @@ impl Verdict {
         }
     }
 
+    /// How old the signed timestamp was; `None` for schemes that sign none.
     pub fn skew_s(&self) -> Option<i64> {
         match self {
-            Verdict::Valid { skew_s, .. } | Verdict::Stale { skew_s, .. } => Some(*skew_s),
+            Verdict::Valid { skew_s, scheme, .. } | Verdict::Stale { skew_s, scheme, .. }
+                if scheme.has_timestamp() =>
+            {
+                Some(*skew_s)
+            }
             _ => None,
+        }
+    }
+
+    /// `PASS stripe`: the badge and, when the delivery is signed, its scheme.
+    pub fn badge(&self) -> String {
+        match self.scheme() {
+            Some(s) => format!("{} {s}", self.status().badge()),
+            None => self.status().badge().to_string(),
         }
     }
 
@@ -205,24 +224,26 @@ impl fmt::Display for Status {
 /// Holds digests, never a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostics {
-    /// The `t` from the header, when it parsed.
+    /// The signed timestamp, when the scheme has one and it parsed.
     pub timestamp: Option<i64>,
-    /// `{t}.` followed by the first body bytes, non-printable bytes escaped.
+    /// What the scheme signs before the body (`{t}.`, `{id}.{t}.`, `v0:{t}:`, nothing) followed
+    /// by the first body bytes, non-printable bytes escaped.
     pub signed_preview: String,
     /// Length in bytes of the whole signed string.
     pub signed_len: usize,
     /// The digest expected under each configured secret of the scheme, in order.
     pub expected: Vec<String>,
-    /// The signatures the header carried (`v1` for Dataspike).
+    /// The signatures the header carried (`v1` for Dataspike), in the scheme's encoding.
     pub received: Vec<String>,
-    /// A one-line hint about the likely cause.
+    /// A one-line hint about the likely cause; also names other schemes' headers present.
     pub hint: Option<String>,
 }
 
 /// Checks the signature of a request given its headers: detects the scheme from the headers
 /// (unsigned when none is known) and verifies with that scheme's secrets among `secrets`.
-/// A matched `secret_index` is a position in `secrets`. `tolerance_s == 0` disables the
-/// timestamp check.
+/// When the headers of several schemes are present, the first in [`Scheme::ALL`] is verified
+/// and the hint names the others. A matched `secret_index` is a position in `secrets`.
+/// `tolerance_s == 0` disables the timestamp check.
 pub fn verify_capture(
     headers: &[HeaderPair],
     body: &[u8],
@@ -230,10 +251,26 @@ pub fn verify_capture(
     now_s: i64,
     tolerance_s: u64,
 ) -> (Verdict, Option<Diagnostics>) {
-    match Scheme::detect(headers) {
-        Some(scheme) => scheme.verify(headers, body, secrets, now_s, tolerance_s),
-        None => (Verdict::Unsigned, None),
+    let found = Scheme::detect_all(headers);
+    let Some((&scheme, others)) = found.split_first() else {
+        return (Verdict::Unsigned, None);
+    };
+    let (verdict, mut diag) = scheme.verify(headers, body, secrets, now_s, tolerance_s);
+    if let (Some(d), false) = (diag.as_mut(), others.is_empty()) {
+        let names: Vec<String> = others
+            .iter()
+            .map(|o| format!("{} ({o})", o.signature_header()))
+            .collect();
+        let note = format!(
+            "the delivery also carries {}; it was checked as {scheme}, the first in hookscope's detection order",
+            names.join(", ")
+        );
+        d.hint = Some(match d.hint.take() {
+            Some(h) => format!("{h}. Also: {note}"),
+            None => note,
+        });
     }
+    (verdict, diag)
 }
 
 /// What the headers alone say, before any secret is applied (import labels a capture so):
@@ -269,32 +306,22 @@ pub fn is_usual_valid(diag: &Diagnostics, body_len: usize) -> bool {
             .is_some_and(|t| diag.signed_len == digits(t) + 1 + body_len)
 }
 
-/// The headers to set on a delivery of `body` signed at `t` under `secret`, by its scheme.
+/// The headers to set on a new delivery of `body` signed at `t` under `secret`, by its scheme
+/// (the signature header first). Standard Webhooks gets a fresh `webhook-id`.
 pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
     secret.scheme().sign_headers(secret, t, body)
 }
 
-/// Looks for the usual causes of a mismatch, so the developer does not have to. `matches`
-/// says whether a body would verify against the received signature under some secret.
-pub(crate) fn mismatch_hint(body: &[u8], matches: impl Fn(&[u8]) -> bool) -> String {
-    if let Some(stripped) = body.strip_suffix(b"\n") {
-        if matches(stripped) {
-            return "the body gained a trailing newline after it was signed".into();
-        }
-    }
-    let mut with_nl = body.to_vec();
-    with_nl.push(b'\n');
-    if matches(&with_nl) {
-        return "the body lost a trailing newline after it was signed".into();
-    }
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
-        if let Ok(compact) = serde_json::to_vec(&v) {
-            if compact != body && matches(&compact) {
-                return "the body was re-serialized (whitespace or key order changed) after it was signed".into();
-            }
-        }
-    }
-    "the body differs from what was signed, or it was signed with another secret".into()
+/// The headers that re-sign a redelivery of a capture with `captured` headers: as
+/// [`sign_headers`], but Standard Webhooks keeps the captured `webhook-id` (a redelivery is
+/// the same message) and the `svix-` names when the capture used them.
+pub fn resign_headers(
+    secret: &Secret,
+    t: i64,
+    body: &[u8],
+    captured: &[HeaderPair],
+) -> Vec<(&'static str, String)> {
+    secret.scheme().resign_headers(secret, t, body, captured)
 }
 
 /// `prefix` and the first body bytes, with non-printable bytes shown as `\xNN`.
@@ -357,28 +384,40 @@ mod tests {
 
     #[test]
     fn usual_valid_diagnostics_are_what_verification_gives_with_one_secret() {
-        let secret = Secret::parse("whsec_0b0b0b0b").unwrap();
-        let other = Secret::parse("whsec_0c0c").unwrap();
-        for (t, body) in [
-            (1_700_000_000, b"{\"a\":1}".to_vec()),
-            (0, Vec::new()),
-            (1_234_567, vec![0xff; 100]),
-            (9, b"x\n".to_vec()),
-        ] {
-            let headers: Vec<HeaderPair> = sign_headers(&secret, t, &body)
-                .into_iter()
-                .map(|(n, v)| (n.as_bytes().to_vec(), v.into_bytes()))
-                .collect();
-            let one = std::slice::from_ref(&secret);
-            let (v, d) = verify_capture(&headers, &body, one, t, 0);
-            let d = d.unwrap();
-            assert_eq!(v.status(), Status::Valid);
-            assert!(is_usual_valid(&d, body.len()), "{d:?}");
-            assert_eq!(usual_valid_diagnostics(&headers, &body), Some(d));
-            // With a second secret the other digest is not in the headers: not usual.
-            let (_, d) = verify_capture(&headers, &body, &[other.clone(), secret.clone()], t, 0);
-            assert!(!is_usual_valid(&d.unwrap(), body.len()));
+        // Dataspike's (and Stripe's) usual delivery is recomputable; for every scheme, whatever
+        // is_usual_valid accepts must come back exactly from the headers and body.
+        let mut usual = 0;
+        for scheme in Scheme::ALL {
+            let (secret, _) = Secret::generate_for(scheme);
+            let (other, _) = Secret::generate_for(scheme);
+            for (t, body) in [
+                (1_700_000_000, b"{\"a\":1}".to_vec()),
+                (0, Vec::new()),
+                (1_234_567, vec![0xff; 100]),
+                (9, b"x\n".to_vec()),
+            ] {
+                let headers = pairs(sign_headers(&secret, t, &body));
+                let one = std::slice::from_ref(&secret);
+                let (v, d) = verify_capture(&headers, &body, one, t, 0);
+                let d = d.unwrap();
+                assert_eq!(v.status(), Status::Valid, "{scheme}");
+                if is_usual_valid(&d, body.len()) {
+                    usual += 1;
+                    assert_eq!(
+                        usual_valid_diagnostics(&headers, &body),
+                        Some(d),
+                        "{scheme}"
+                    );
+                } else {
+                    assert_ne!(scheme, Scheme::Dataspike);
+                }
+                // With a second secret the other digest is not in the headers: not usual.
+                let two = [other.clone(), secret.clone()];
+                let (_, d) = verify_capture(&headers, &body, &two, t, 0);
+                assert!(!is_usual_valid(&d.unwrap(), body.len()), "{scheme}");
+            }
         }
+        assert!(usual >= 4, "{usual}");
     }
 
     #[test]
@@ -399,5 +438,69 @@ mod tests {
         let (v, _) = label(&[(sig, b"t=x".to_vec())], b"{}");
         assert_eq!(v.status(), Status::Invalid);
         assert_eq!(label(&[], b"{}").0, Verdict::Unsigned);
+    }
+
+    fn pairs(h: Vec<(&'static str, String)>) -> Vec<HeaderPair> {
+        h.into_iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.into_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn signed_for_one_scheme_carrying_anothers_header() {
+        const T: i64 = 1_700_000_000;
+        let body = b"{}";
+        let github = Secret::parse_for(Scheme::Github, "gh").unwrap();
+        let stripe = Secret::parse_for(Scheme::Stripe, "whsec_st").unwrap();
+        // Signed for GitHub, but a Stripe-Signature (from elsewhere) rides along: Stripe comes
+        // first in detection order, so Stripe is checked, and fails; the hint says why.
+        let mut h = pairs(sign_headers(&github, T, body));
+        h.push((
+            b"Stripe-Signature".to_vec(),
+            format!("t={T},v1={}", "0".repeat(64)).into_bytes(),
+        ));
+        let secrets = [github.clone(), stripe.clone()];
+        let (v, d) = verify_capture(&h, body, &secrets, T, 300);
+        assert_eq!(v.scheme(), Some(Scheme::Stripe));
+        assert_eq!(v.status(), Status::Invalid);
+        let hint = d.unwrap().hint.unwrap();
+        assert!(
+            hint.contains("also carries X-Hub-Signature-256 (github)"),
+            "{hint}"
+        );
+        // Valid deliveries say so too.
+        let mut h = pairs(sign_headers(&stripe, T, body));
+        h.extend(pairs(sign_headers(&github, T, body)));
+        let (v, d) = verify_capture(&h, body, &secrets, T, 300);
+        assert_eq!(v.badge(), "PASS stripe");
+        assert!(d.unwrap().hint.unwrap().contains("checked as stripe"));
+        // A GitHub header whose value is a Stripe signature does not pass.
+        let stripe_value = sign_headers(&stripe, T, body).remove(0).1;
+        let h = vec![(b"X-Hub-Signature-256".to_vec(), stripe_value.into_bytes())];
+        let (v, _) = verify_capture(&h, body, &secrets, T, 300);
+        assert_eq!(
+            (v.scheme(), v.status()),
+            (Some(Scheme::Github), Status::Invalid)
+        );
+    }
+
+    #[test]
+    fn every_scheme_signs_what_it_verifies() {
+        const T: i64 = 1_700_000_000;
+        for scheme in Scheme::ALL {
+            let (secret, _) = Secret::generate_for(scheme);
+            for body in [&b""[..], b"{\"a\":1}", b"\xff\x00 binary"] {
+                let h = pairs(sign_headers(&secret, T, body));
+                assert_eq!(Scheme::detect(&h), Some(scheme));
+                let (v, _) = verify_capture(&h, body, std::slice::from_ref(&secret), T + 1, 300);
+                assert_eq!(v.status(), Status::Valid, "{scheme}");
+                assert_eq!(v.scheme(), Some(scheme));
+                assert_eq!(v.skew_s(), scheme.has_timestamp().then_some(1));
+                // Without its secret: unverified, the scheme named.
+                let (v, _) = label(&h, body);
+                assert_eq!(v, Verdict::Unverified { scheme });
+                assert_eq!(v.badge(), format!("-- {scheme}"));
+            }
+        }
     }
 }

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::{dataspike, Diagnostics, Secret, SecretError, Verdict};
+use super::{dataspike, github, shopify, slack, standard, stripe};
+use super::{Diagnostics, Secret, SecretError, Verdict};
 use crate::headers::{header_values, HeaderPair};
 
 /// A provider's way of signing webhooks. Stored by [`Scheme::name`].
@@ -14,16 +15,41 @@ pub enum Scheme {
     /// The scheme assumed when nothing says otherwise: bare secrets, rows from before schemes.
     #[default]
     Dataspike,
+    Stripe,
+    /// Standard Webhooks, as sent by Svix and others.
+    Standard,
+    Github,
+    Slack,
+    Shopify,
 }
 
 impl Scheme {
-    /// Every scheme, in detection order.
-    pub const ALL: [Scheme; 1] = [Scheme::Dataspike];
+    /// Every scheme, in detection order: when one delivery carries the signature headers of
+    /// several, the first here is verified (Dataspike first, as before schemes existed), and the
+    /// diagnostics say which others were present.
+    pub const ALL: [Scheme; 6] = [
+        Scheme::Dataspike,
+        Scheme::Stripe,
+        Scheme::Standard,
+        Scheme::Github,
+        Scheme::Slack,
+        Scheme::Shopify,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Scheme::Dataspike => "dataspike",
+            Scheme::Stripe => "stripe",
+            Scheme::Standard => "standard",
+            Scheme::Github => "github",
+            Scheme::Slack => "slack",
+            Scheme::Shopify => "shopify",
         }
+    }
+
+    /// Whether the scheme signs a timestamp (then `--sign stale` and tolerance apply).
+    pub fn has_timestamp(self) -> bool {
+        !matches!(self, Scheme::Github | Scheme::Shopify)
     }
 
     pub fn parse(name: &str) -> Option<Scheme> {
@@ -34,6 +60,19 @@ impl Scheme {
     pub fn headers(self) -> &'static [&'static str] {
         match self {
             Scheme::Dataspike => dataspike::HEADERS,
+            Scheme::Stripe => stripe::HEADERS,
+            Scheme::Standard => standard::HEADERS,
+            Scheme::Github => github::HEADERS,
+            Scheme::Slack => slack::HEADERS,
+            Scheme::Shopify => shopify::HEADERS,
+        }
+    }
+
+    /// The headers whose presence says a delivery is signed with this scheme.
+    pub fn signature_headers(self) -> &'static [&'static str] {
+        match self {
+            Scheme::Standard => standard::SIGNATURE_HEADERS,
+            _ => &self.headers()[..1],
         }
     }
 
@@ -54,19 +93,34 @@ impl Scheme {
         Scheme::ALL.into_iter().find(|s| s.detects(headers))
     }
 
-    /// True when `headers` carry this scheme's signature header.
+    /// True when `headers` carry one of this scheme's signature headers.
     pub fn detects(self, headers: &[HeaderPair]) -> bool {
-        let sig = self.signature_header().as_bytes();
-        headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(sig))
+        headers.iter().any(|(n, _)| {
+            self.signature_headers()
+                .iter()
+                .any(|sig| n.eq_ignore_ascii_case(sig.as_bytes()))
+        })
     }
 
-    /// Every known signature header, for "no ... header": `X-Webhook-Signature`.
-    pub fn known_headers() -> String {
+    /// Every scheme whose signature header is among `headers`, in detection order.
+    pub fn detect_all(headers: &[HeaderPair]) -> Vec<Scheme> {
         Scheme::ALL
+            .into_iter()
+            .filter(|s| s.detects(headers))
+            .collect()
+    }
+
+    /// Every known signature header, for "no ... header".
+    pub fn known_headers() -> String {
+        let all: Vec<&str> = Scheme::ALL
             .iter()
-            .map(|s| s.signature_header())
-            .collect::<Vec<_>>()
-            .join(" or ")
+            .flat_map(|s| s.signature_headers().iter().copied())
+            .collect();
+        match all.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
     }
 
     /// Verifies `headers` under this scheme with the secrets of this scheme among `secrets`.
@@ -83,6 +137,11 @@ impl Scheme {
                 let values = header_values(headers, dataspike::SIGNATURE_HEADER);
                 dataspike::verify(&values, body, secrets, now_s, tolerance_s)
             }
+            Scheme::Stripe => stripe::verify(headers, body, secrets, now_s, tolerance_s),
+            Scheme::Standard => standard::verify(headers, body, secrets, now_s, tolerance_s),
+            Scheme::Github => github::verify(headers, body, secrets, now_s, tolerance_s),
+            Scheme::Slack => slack::verify(headers, body, secrets, now_s, tolerance_s),
+            Scheme::Shopify => shopify::verify(headers, body, secrets, now_s, tolerance_s),
         }
     }
 
@@ -95,6 +154,26 @@ impl Scheme {
     ) -> Vec<(&'static str, String)> {
         match self {
             Scheme::Dataspike => dataspike::sign_headers(secret, t, body),
+            Scheme::Stripe => stripe::sign_headers(secret, t, body),
+            Scheme::Standard => standard::sign_headers(secret, t, body),
+            Scheme::Github => github::sign_headers(secret, t, body),
+            Scheme::Slack => slack::sign_headers(secret, t, body),
+            Scheme::Shopify => shopify::sign_headers(secret, t, body),
+        }
+    }
+
+    /// Like [`Scheme::sign_headers`], for a redelivery of `captured`: what the scheme lets a
+    /// redelivery keep (Standard Webhooks' `webhook-id` and header names) is kept.
+    pub(super) fn resign_headers(
+        self,
+        secret: &Secret,
+        t: i64,
+        body: &[u8],
+        captured: &[HeaderPair],
+    ) -> Vec<(&'static str, String)> {
+        match self {
+            Scheme::Standard => standard::resign_headers(secret, t, body, captured),
+            _ => self.sign_headers(secret, t, body),
         }
     }
 
@@ -102,6 +181,11 @@ impl Scheme {
     pub(super) fn parse_key(self, text: &str) -> Result<Vec<u8>, SecretError> {
         match self {
             Scheme::Dataspike => dataspike::parse_key(text),
+            Scheme::Stripe => stripe::parse_key(text),
+            Scheme::Standard => standard::parse_key(text),
+            Scheme::Github => github::parse_key(text),
+            Scheme::Slack => slack::parse_key(text),
+            Scheme::Shopify => shopify::parse_key(text),
         }
     }
 
@@ -109,6 +193,11 @@ impl Scheme {
     pub(super) fn generate_key(self) -> (Vec<u8>, String) {
         match self {
             Scheme::Dataspike => dataspike::generate_key(),
+            Scheme::Stripe => stripe::generate_key(),
+            Scheme::Standard => standard::generate_key(),
+            Scheme::Github => github::generate_key(),
+            Scheme::Slack => slack::generate_key(),
+            Scheme::Shopify => shopify::generate_key(),
         }
     }
 
@@ -116,6 +205,11 @@ impl Scheme {
     pub(super) fn secret_hint(self) -> &'static str {
         match self {
             Scheme::Dataspike => dataspike::SECRET_EMPTY_HINT,
+            Scheme::Stripe => stripe::SECRET_EMPTY_HINT,
+            Scheme::Standard => standard::SECRET_EMPTY_HINT,
+            Scheme::Github => github::SECRET_EMPTY_HINT,
+            Scheme::Slack => slack::SECRET_EMPTY_HINT,
+            Scheme::Shopify => shopify::SECRET_EMPTY_HINT,
         }
     }
 
@@ -123,6 +217,11 @@ impl Scheme {
     pub(super) fn secret_format(self) -> &'static str {
         match self {
             Scheme::Dataspike => dataspike::SECRET_FORMAT,
+            Scheme::Stripe => stripe::SECRET_FORMAT,
+            Scheme::Standard => standard::SECRET_FORMAT,
+            Scheme::Github => github::SECRET_FORMAT,
+            Scheme::Slack => slack::SECRET_FORMAT,
+            Scheme::Shopify => shopify::SECRET_FORMAT,
         }
     }
 }
@@ -146,6 +245,25 @@ mod tests {
         let h = vec![(b"x-webhook-SIGNATURE".to_vec(), b"t=1".to_vec())];
         assert_eq!(Scheme::detect(&h), Some(Scheme::Dataspike));
         assert_eq!(Scheme::detect(&[]), None);
-        assert_eq!(Scheme::known_headers(), "X-Webhook-Signature");
+        assert_eq!(
+            Scheme::known_headers(),
+            "X-Webhook-Signature, Stripe-Signature, webhook-signature, svix-signature, \
+             X-Hub-Signature-256, X-Slack-Signature or X-Shopify-Hmac-Sha256"
+        );
+    }
+
+    #[test]
+    fn detection_order_is_documented_order() {
+        let h = |n: &str| (n.as_bytes().to_vec(), b"x".to_vec());
+        let both = vec![h("X-Hub-Signature-256"), h("Stripe-Signature")];
+        assert_eq!(Scheme::detect(&both), Some(Scheme::Stripe));
+        assert_eq!(Scheme::detect_all(&both), [Scheme::Stripe, Scheme::Github]);
+        assert_eq!(
+            Scheme::detect(&[h("svix-signature")]),
+            Some(Scheme::Standard)
+        );
+        // GitHub's SHA-1 header alone is not a scheme hookscope verifies.
+        assert_eq!(Scheme::detect(&[h("X-Hub-Signature")]), None);
+        assert_eq!(Scheme::detect(&[h("X-Slack-Request-Timestamp")]), None);
     }
 }

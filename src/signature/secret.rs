@@ -48,7 +48,11 @@ impl Secret {
     /// Makes a fresh random secret of the default scheme and its text (for `send` without a
     /// secret).
     pub fn generate() -> (Secret, String) {
-        let scheme = Scheme::default();
+        Secret::generate_for(Scheme::default())
+    }
+
+    /// Makes a fresh random secret of `scheme` and its text.
+    pub fn generate_for(scheme: Scheme) -> (Secret, String) {
         let (key, text) = scheme.generate_key();
         (Secret { scheme, key }, text)
     }
@@ -62,16 +66,71 @@ impl Secret {
     }
 }
 
-/// Parses every secret, naming a bad one by its 0-based position as everywhere else:
-/// `{origin} #1` is the second.
+/// Why a `scheme=secret` text names no scheme hookscope knows. Never holds the secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "names no scheme hookscope knows before '=': write {}",
+    known_prefixes()
+)]
+pub struct UnknownScheme;
+
+fn known_prefixes() -> String {
+    let names: Vec<String> = Scheme::ALL.iter().map(|s| format!("'{s}=...'")).collect();
+    names.join(", ")
+}
+
+/// One secret as given on the command line or in `HOOKSCOPE_SECRET`: `scheme=text`
+/// (`stripe=whsec_...`), or a bare text, which is Dataspike's. The scheme of a malformed
+/// one is returned with the error, so the caller can name it.
+pub fn parse_secret(text: &str) -> Result<Secret, (Option<Scheme>, String)> {
+    let text = text.trim();
+    let (scheme, rest) = match text.split_once('=') {
+        // A scheme name is a lower-case word; Dataspike's hex never holds '='. Anything else
+        // before '=' (base64 padding, a secret with '=') is not a scheme name.
+        Some((name, rest)) if is_word(name) => match Scheme::parse(name) {
+            Some(s) => (s, rest),
+            None => return Err((None, UnknownScheme.to_string())),
+        },
+        _ => (Scheme::default(), text),
+    };
+    Secret::parse_for(scheme, rest).map_err(|e| (Some(scheme), e.to_string()))
+}
+
+fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+/// Parses every secret (see [`parse_secret`]), naming a bad one by its 0-based position and
+/// scheme as everywhere else: `{origin} #1 (stripe)` is the second. Never echoes a secret.
 pub fn parse_secrets<S: AsRef<str>>(texts: &[S], origin: &str) -> Result<Vec<Secret>, String> {
     texts
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            Secret::parse(t.as_ref()).map_err(|e| format!("{origin} #{i} is invalid: {e}"))
+            let bare = !t
+                .as_ref()
+                .trim()
+                .split_once('=')
+                .is_some_and(|(name, _)| is_word(name));
+            parse_secret(t.as_ref()).map_err(|(scheme, e)| match scheme {
+                Some(s) if bare => format!(
+                    "{origin} #{i} ({s}) is invalid: {e}; a bare secret is Dataspike's, another provider's needs its scheme, e.g. stripe=whsec_..."
+                ),
+                Some(s) => format!("{origin} #{i} ({s}) is invalid: {e}"),
+                None => format!("{origin} #{i} {e}"),
+            })
         })
         .collect()
+}
+
+/// The secret that signs a delivery of `scheme`: the first one of that scheme given, as
+/// rotation puts the current secret first. `None` (an unsigned delivery) takes the first
+/// secret given, whatever its scheme. Every re-signing path picks through here.
+pub fn secret_for(scheme: Option<Scheme>, secrets: &[Secret]) -> Option<&Secret> {
+    match scheme {
+        Some(scheme) => secrets.iter().find(|s| s.scheme() == scheme),
+        None => secrets.first(),
+    }
 }
 
 #[cfg(test)]
@@ -107,7 +166,63 @@ mod tests {
     #[test]
     fn parse_secrets_names_position() {
         let err = parse_secrets(&["whsec_00", "whsec_0g"], "--secret").unwrap_err();
-        assert!(err.starts_with("--secret #1 is invalid"), "{err}");
+        assert!(
+            err.starts_with("--secret #1 (dataspike) is invalid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_name_their_scheme() {
+        let s = parse_secret("stripe=whsec_abc").unwrap();
+        assert_eq!((s.scheme(), s.key()), (Scheme::Stripe, &b"whsec_abc"[..]));
+        let s = parse_secret("github=a=b").unwrap();
+        assert_eq!((s.scheme(), s.key()), (Scheme::Github, &b"a=b"[..]));
+        assert_eq!(
+            parse_secret("whsec_00ff").unwrap().scheme(),
+            Scheme::Dataspike
+        );
+        assert_eq!(
+            parse_secret("dataspike=whsec_00ff").unwrap().scheme(),
+            Scheme::Dataspike
+        );
+        let s = parse_secret(" standard=whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD ").unwrap();
+        assert_eq!(s.scheme(), Scheme::Standard);
+        // Base64 padding is not a scheme separator... but a bare value is Dataspike's hex.
+        assert!(parse_secret("QUJD=").is_err());
+        let err = parse_secrets(&["whsec_00", "paypal=hunter2"], "--secret").unwrap_err();
+        assert!(err.starts_with("--secret #1 names no scheme"), "{err}");
+        assert!(!err.contains("hunter2") && !err.contains("paypal"), "{err}");
+        let err = parse_secrets(
+            &["stripe=whsec_a", "standard=whsec_%%%%"],
+            "HOOKSCOPE_SECRET",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("HOOKSCOPE_SECRET #1 (standard) is invalid"),
+            "{err}"
+        );
+        assert!(!err.contains("%%%%"), "{err}");
+    }
+
+    #[test]
+    fn secret_for_picks_the_first_of_the_scheme() {
+        let secrets = parse_secrets(
+            &["whsec_00", "github=new", "github=old", "stripe=whsec_s"],
+            "--secret",
+        )
+        .unwrap();
+        assert_eq!(
+            secret_for(Some(Scheme::Github), &secrets),
+            Some(&secrets[1])
+        );
+        assert_eq!(
+            secret_for(Some(Scheme::Stripe), &secrets),
+            Some(&secrets[3])
+        );
+        assert_eq!(secret_for(Some(Scheme::Slack), &secrets), None);
+        assert_eq!(secret_for(None, &secrets), Some(&secrets[0]));
+        assert_eq!(secret_for(None, &[]), None);
     }
 
     #[test]

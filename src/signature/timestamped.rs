@@ -4,6 +4,8 @@
 //! ones) are ignored, never used as a fallback. The scheme decides what a signature must look
 //! like through `decode`. Pure.
 
+use super::Reason;
+
 /// Most digits a Unix-seconds `t` may have (10 digits last until the year 2286).
 pub const MAX_T_DIGITS: usize = 10;
 
@@ -83,6 +85,44 @@ fn parse_t(val: &str) -> Result<i64, ItemError> {
         .map_err(|_| ItemError::NonNumericTimestamp {
             value: clip(val, 40),
         })
+}
+
+impl ItemError {
+    /// The reason an invalid verdict of a scheme with this header shape carries; `header`
+    /// names the header, `what` says what a `v1` must be ("64 hex digits").
+    pub fn reason(&self, header: &str, what: &str) -> Reason {
+        let (code, message) = match self {
+            ItemError::NotText => ("not_text", format!("{header} is not ASCII text")),
+            ItemError::ItemWithoutEquals { item } => (
+                "item_without_equals",
+                format!("malformed item '{item}': expected 'name=value'"),
+            ),
+            ItemError::MissingTimestamp => (
+                "missing_timestamp",
+                "missing t (expected 't=<unix seconds>')".to_string(),
+            ),
+            ItemError::DuplicateTimestamp => (
+                "duplicate_timestamp",
+                "duplicate t: the header carries t twice".to_string(),
+            ),
+            ItemError::NonNumericTimestamp { value } => (
+                "non_numeric_timestamp",
+                format!("t '{value}' is not a number of seconds"),
+            ),
+            ItemError::OverlongTimestamp { digits } => (
+                "overlong_timestamp",
+                format!("t has {digits} digits; at most {MAX_T_DIGITS} allowed"),
+            ),
+            ItemError::MissingSignature => {
+                ("missing_v1", "no v1 signature in the header".to_string())
+            }
+            ItemError::MalformedSignature { value } => (
+                "malformed_v1",
+                format!("v1 '{value}' is not {what} (got {})", value.len()),
+            ),
+        };
+        Reason::new(code, message)
+    }
 }
 
 /// At most `max` bytes of `s` (cut at a character boundary), `…` when cut.

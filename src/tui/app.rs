@@ -9,13 +9,14 @@ use super::clipboard::{Copied, CopyRequest, CopyWhat};
 use super::compare::CompareData;
 use super::detail_text::tab_lines;
 pub use super::detail_text::Tab;
+use super::editor::{self, Confirm, Decision};
 use super::event::Event;
 use super::keymap::{Action, Keymap};
 use super::screen;
 pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
 pub use super::zone::Zone;
-use super::Command;
+use super::{Command, EditedBody};
 use crate::capture::{Attempt, CaptureId};
 use crate::diff::{self, pick_replay, ReplayPick, Side};
 use crate::report::Report;
@@ -126,6 +127,14 @@ pub struct Filter {
     pub prompt: Option<String>,
 }
 
+/// An edited JSON body waiting for the user's answer: send it as saved, compacted, or not at
+/// all. While it waits, keys answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEdit {
+    pub id: CaptureId,
+    pub confirm: Confirm,
+}
+
 #[derive(Debug, Clone)]
 pub struct App {
     pub keymap: Keymap,
@@ -153,6 +162,7 @@ pub struct App {
     pub compare: Option<Compare>,
     pub popup: Option<Popup>,
     copy_request: Option<CopyRequest>,
+    pub pending_edit: Option<PendingEdit>,
 }
 
 impl App {
@@ -178,6 +188,7 @@ impl App {
             compare: None,
             popup: None,
             copy_request: None,
+            pending_edit: None,
         }
     }
 
@@ -321,21 +332,68 @@ pub fn update(app: &mut App, event: Event) -> Option<Command> {
             on_copied(app, copied);
             None
         }
-        Event::Edited { id, body } => match body {
-            Ok(body) => {
-                app.say(format!("replaying edited #{id} (re-signed)…"), false);
-                Some(Command::Replay {
-                    id,
-                    resign: true,
-                    body: Some(body),
-                })
-            }
+        Event::Edited {
+            id,
+            original,
+            edited,
+        } => match edited {
+            Ok(edited) => on_edited(app, id, &original, &edited),
             Err(why) => {
                 app.say(format!("edit of #{id} not replayed: {why}"), true);
                 None
             }
         },
     }
+}
+
+/// Nothing is sent for an unchanged body; an edited JSON body waits for the user's answer.
+fn on_edited(app: &mut App, id: CaptureId, original: &[u8], edited: &[u8]) -> Option<Command> {
+    match editor::decide(original, edited) {
+        Decision::Unchanged => {
+            app.say(format!("#{id} unchanged, not sent"), false);
+            None
+        }
+        Decision::Send { body, note } => Some(send_edited(app, id, body, note)),
+        Decision::NeedsConfirm(confirm) => {
+            app.pending_edit = Some(PendingEdit { id, confirm });
+            None
+        }
+    }
+}
+
+/// An edited body is always re-signed: its original signature cannot match it.
+fn send_edited(app: &mut App, id: CaptureId, bytes: Vec<u8>, note: String) -> Command {
+    app.say(format!("sending edited #{id} ({note}), re-signed…"), false);
+    Command::Replay {
+        id,
+        resign: true,
+        body: Some(EditedBody { bytes, note }),
+    }
+}
+
+/// `y`/Enter sends the text as saved, `c` compacted (when it still parses), `n`/Esc cancels.
+fn on_pending_edit_key(app: &mut App, key: KeyEvent) -> Option<Command> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('c') if ctrl => app.running = false,
+        KeyCode::Char('y') | KeyCode::Enter if !ctrl => {
+            let p = app.pending_edit.take()?;
+            let note = p.confirm.edited_note();
+            return Some(send_edited(app, p.id, p.confirm.edited, note));
+        }
+        KeyCode::Char('c') => {
+            let p = app.pending_edit.as_ref()?;
+            let (id, (body, note)) = (p.id, p.confirm.compacted_body()?);
+            app.pending_edit = None;
+            return Some(send_edited(app, id, body, note));
+        }
+        KeyCode::Char('n') | KeyCode::Esc if !ctrl => {
+            let p = app.pending_edit.take()?;
+            app.say(format!("edit of #{} cancelled, not sent", p.id), false);
+        }
+        _ => {}
+    }
+    None
 }
 
 fn on_report(app: &mut App, report: Report) {
@@ -379,6 +437,9 @@ fn on_report(app: &mut App, report: Report) {
 fn on_key(app: &mut App, key: KeyEvent) -> Option<Command> {
     if key.kind == KeyEventKind::Release {
         return None;
+    }
+    if app.pending_edit.is_some() {
+        return on_pending_edit_key(app, key);
     }
     if let Some(prompt) = app.filter.prompt.as_mut() {
         // Typing a filter: keys are text, except the ones that end or cancel it.

@@ -14,7 +14,7 @@ use http::Uri;
 use crate::capture::{Capture, CaptureId};
 use crate::forward::join_target;
 use crate::headers::set_header;
-use crate::signature::{sign_headers, Secret};
+use crate::signature::{resign_headers, Secret};
 
 /// Most text sent in one OSC 52 escape: its base64 is about 100 KB, what xterm, tmux and
 /// most terminals accept; larger text is only shown in the popup.
@@ -84,7 +84,8 @@ pub fn copy_text(
         CopyWhat::Curl => {
             let mut c = capture.clone();
             if let Some((secret, now_s)) = resign {
-                for (name, value) in sign_headers(secret, now_s, &c.body) {
+                // A copied request is the same message again: the scheme's redelivery rules.
+                for (name, value) in resign_headers(secret, now_s, &c.body, &capture.headers) {
                     set_header(&mut c.headers, name, value.into_bytes());
                 }
             }

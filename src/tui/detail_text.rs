@@ -116,7 +116,7 @@ fn overview(
     let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
     let find = |part: Part| explained.iter().find(|e| e.part == part);
     let mut verdict = vec![
-        Span::styled(status.badge(), t.badge(status)),
+        Span::styled(c.verdict.badge(), t.badge(status)),
         Span::raw(" "),
     ];
     if let Some(e) = find(Part::Verdict) {

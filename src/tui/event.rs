@@ -29,10 +29,12 @@ pub enum Event {
     /// The terminal is now this many columns and rows.
     Resize(u16, u16),
     Report(Report),
-    /// `$EDITOR` closed: the edited body, or why there is none.
+    /// `$EDITOR` closed: the stored body it started from, and the text as saved or why there
+    /// is none.
     Edited {
         id: CaptureId,
-        body: Result<Vec<u8>, String>,
+        original: Vec<u8>,
+        edited: Result<Vec<u8>, String>,
     },
     /// The loop has copied (or tried to copy) text to the clipboard.
     Copied(Copied),

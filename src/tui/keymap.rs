@@ -49,10 +49,10 @@ impl Action {
             Action::Bottom => "oldest / bottom",
             Action::Open => "open the detail, then the next tab",
             Action::PrevTab => "previous tab",
-            Action::Replay => "replay (re-signed when a secret is loaded)",
-            Action::ReplayExact => "replay byte for byte",
-            Action::EditReplay => "edit the body in $EDITOR, replay re-signed",
-            Action::Export => "export as a fixture into ./fixtures/",
+            Action::Replay => "replay, re-signed when a secret is loaded (as captured otherwise)",
+            Action::ReplayExact => "replay byte for byte, original signature included",
+            Action::EditReplay => "edit the body in $EDITOR, then replay it re-signed if changed",
+            Action::Export => "export as a fixture into ./fixtures/ (never overwrites)",
             Action::Mark => "mark for compare (again: unmark)",
             Action::Compare => "compare with the mark, or with the latest edited replay",
             Action::CopyCurl => "copy as curl (re-signed when a secret is loaded)",
@@ -138,18 +138,19 @@ pub struct Binding {
     pub action: Action,
 }
 
-/// Footer entries: the actions shown and their short labels, in order.
-const FOOTER: &[(&[Action], &str)] = &[
-    (&[Action::Down, Action::Up], "move"),
-    (&[Action::Open], "detail/tab"),
-    (&[Action::Replay], "replay"),
-    (&[Action::ReplayExact], "exact"),
-    (&[Action::EditReplay], "edit"),
-    (&[Action::Export], "export"),
-    (&[Action::Filter], "filter"),
-    (&[Action::Follow], "follow"),
-    (&[Action::Help], "help"),
-    (&[Action::Quit], "quit"),
+/// Footer entries in display order: the actions shown, their short label, and their rank
+/// (0 is the last dropped when the footer is narrower than all of them).
+const FOOTER: &[(&[Action], &str, u8)] = &[
+    (&[Action::Down, Action::Up], "move", 8),
+    (&[Action::Open], "detail", 3),
+    (&[Action::Replay], "replay", 2),
+    (&[Action::ReplayExact], "byte for byte", 5),
+    (&[Action::EditReplay], "edit+replay", 6),
+    (&[Action::Export], "export", 7),
+    (&[Action::Filter], "filter", 4),
+    (&[Action::Follow], "follow", 9),
+    (&[Action::Help], "help", 0),
+    (&[Action::Quit], "quit", 1),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,16 +230,17 @@ impl Keymap {
             .collect()
     }
 
-    /// `j/k move  Enter detail/tab  r replay ...`: the first key of each footer action.
-    pub fn footer(&self) -> Vec<(String, &'static str)> {
+    /// `j/k move  Enter detail/tab  r replay ...`: the first key of each footer action, its
+    /// label and its rank.
+    pub fn footer(&self) -> Vec<(String, &'static str, u8)> {
         FOOTER
             .iter()
-            .filter_map(|(actions, label)| {
+            .filter_map(|(actions, label, rank)| {
                 let keys: Vec<String> = actions
                     .iter()
                     .filter_map(|a| self.keys_for(*a).first().map(Key::label))
                     .collect();
-                (!keys.is_empty()).then(|| (keys.join("/"), *label))
+                (!keys.is_empty()).then(|| (keys.join("/"), *label, *rank))
             })
             .collect()
     }
@@ -304,10 +306,10 @@ mod tests {
                 action: Action::Quit,
             },
         ]);
-        assert_eq!(map.footer(), vec![("z".to_string(), "quit")]);
+        assert_eq!(map.footer(), vec![("z".to_string(), "quit", 1)]);
         assert_eq!(map.help(), vec![("z C-d".to_string(), "quit")]);
         let default = Keymap::default().footer();
-        assert_eq!(default[0], ("j/k".to_string(), "move"));
+        assert_eq!(default[0], ("j/k".to_string(), "move", 8));
     }
 
     #[test]

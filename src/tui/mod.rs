@@ -13,6 +13,7 @@ pub mod compare;
 pub mod detail_text;
 mod editor;
 pub mod event;
+pub mod fit;
 pub mod keymap;
 pub mod screen;
 mod terminal;
@@ -46,10 +47,17 @@ pub enum Command {
     Replay {
         id: CaptureId,
         resign: bool,
-        body: Option<Vec<u8>>,
+        body: Option<EditedBody>,
     },
     /// Write the capture as a fixture into `./fixtures/` and say where.
     Export { id: CaptureId },
+}
+
+/// A body from edit-and-replay, and what it is for the notices (`compacted, 174 bytes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditedBody {
+    pub bytes: Vec<u8>,
+    pub note: String,
 }
 
 /// What the TUI needs from its caller.
@@ -61,8 +69,9 @@ pub struct TuiContext {
     /// `DOCVER only`: which event types are forwarded, when not all.
     pub forward_events: Option<String>,
     pub secrets_loaded: usize,
-    /// Signs what `c` copies (the first secret given), so the curl command is accepted now.
-    pub resign_with: Option<crate::signature::Secret>,
+    /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
+    /// secret of its own scheme (`signature::secret_for`).
+    pub resign_with: Vec<crate::signature::Secret>,
     pub reports: ReportRx,
     pub commands: UnboundedSender<Command>,
 }
@@ -126,7 +135,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         }
         if let Some(req) = app.take_copy_request() {
             let how = CopyHow {
-                secret: ctx.resign_with.as_ref(),
+                secrets: &ctx.resign_with,
                 to: copy_to.as_ref(),
                 now_s: chrono::Utc::now().timestamp(),
                 osc52: !clipboard::known_unsupported(|k| std::env::var(k).ok()),
@@ -139,10 +148,10 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a copy needs besides the capture: the signing secret, where the curl should go, the
+/// What a copy needs besides the capture: the secrets to re-sign with (the capture's scheme's first), where the curl should go, the
 /// time to sign at, and whether this terminal takes OSC 52 at all.
 struct CopyHow<'a> {
-    secret: Option<&'a crate::signature::Secret>,
+    secrets: &'a [crate::signature::Secret],
     to: Option<&'a http::Uri>,
     now_s: i64,
     osc52: bool,
@@ -166,7 +175,11 @@ fn copy(
         req.id,
         &stored.capture,
         req.what,
-        how.secret.map(|s| (s, how.now_s)),
+        crate::signature::secret_for(
+            crate::signature::Scheme::detect(&stored.capture.headers),
+            how.secrets,
+        )
+        .map(|s| (s, how.now_s)),
         how.to,
     );
     let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
@@ -196,24 +209,36 @@ fn send(app: &mut App, commands: &UnboundedSender<Command>, cmd: Command) {
     }
 }
 
-/// Loads the body, lends the terminal to `$EDITOR`, and turns the outcome into an event.
+/// Loads the body, lends the terminal to `$EDITOR` (a JSON body pretty-printed), and turns the
+/// outcome into an event; [`app::update`] decides what, if anything, is sent.
 fn edit_body(
     guard: &mut terminal::TerminalGuard,
     src: &dyn CaptureSource,
     id: CaptureId,
 ) -> anyhow::Result<Event> {
-    let body = match src.capture(id) {
+    let original = match src.capture(id) {
         Ok(Some(stored)) => stored.capture.body,
-        Ok(None) => return Ok(edited(id, Err("the capture is gone from the store".into()))),
-        Err(e) => return Ok(edited(id, Err(e.to_string()))),
+        Ok(None) => {
+            return Ok(edited(
+                id,
+                Vec::new(),
+                Err("the capture is gone from the store".into()),
+            ))
+        }
+        Err(e) => return Ok(edited(id, Vec::new(), Err(e.to_string()))),
     };
     let editor = std::env::var("EDITOR").ok();
+    let text = editor::editor_text(&original);
     let result = guard
-        .suspend(|| editor::edit(&body, editor.as_deref()))
+        .suspend(|| editor::edit(&text, editor.as_deref()))
         .context("cannot take the terminal back after the editor")?;
-    Ok(edited(id, result))
+    Ok(edited(id, original, result))
 }
 
-fn edited(id: CaptureId, body: Result<Vec<u8>, String>) -> Event {
-    Event::Edited { id, body }
+fn edited(id: CaptureId, original: Vec<u8>, edited: Result<Vec<u8>, String>) -> Event {
+    Event::Edited {
+        id,
+        original,
+        edited,
+    }
 }

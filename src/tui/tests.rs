@@ -15,7 +15,9 @@ use crate::signature::dataspike::SIGNATURE_HEADER;
 use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 
+mod edit;
 mod part_b;
+mod sizes;
 
 // The published Dataspike test vector (shared/reference/dataspike.md).
 const SECRET: &str = "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -271,9 +273,14 @@ fn snapshot_filter_prompt() {
     insta::assert_snapshot!(draw(&app).backend());
 }
 
-/// Column 9 holds the badge of each row (after `HH:MM:SS `); row 3 is the first capture.
+/// The colour of the badge of a row, found under the `SIG` title; row 3 is the first capture.
 fn badge_fg(terminal: &Terminal<TestBackend>, row: u16) -> Color {
-    terminal.backend().buffer()[(9, row)].fg
+    let buffer = terminal.backend().buffer();
+    let titles: String = (0..buffer.area.width)
+        .map(|x| buffer[(x, 2)].symbol().to_string())
+        .collect();
+    let column = titles.find("SIG").expect("a SIG column") as u16;
+    buffer[(column, row)].fg
 }
 
 #[test]
@@ -460,12 +467,14 @@ fn edit_requests_the_editor_then_replays_resigned() {
     let id = app.take_edit_request();
     assert_eq!(id, Some(f.ids[5]));
     assert_eq!(app.take_edit_request(), None, "taken once");
+    // The newest capture's body is binary, not JSON: an edit is sent as saved, at once.
     let cmds = drive(
         &mut app,
         &f.store,
         [Event::Edited {
             id: f.ids[5],
-            body: Ok(b"{}".to_vec()),
+            original: b"\x00\xff\x10binary".to_vec(),
+            edited: Ok(b"{}".to_vec()),
         }],
     );
     assert_eq!(
@@ -473,7 +482,10 @@ fn edit_requests_the_editor_then_replays_resigned() {
         vec![Command::Replay {
             id: f.ids[5],
             resign: true,
-            body: Some(b"{}".to_vec())
+            body: Some(super::EditedBody {
+                bytes: b"{}".to_vec(),
+                note: "as edited, 2 bytes".into()
+            })
         }]
     );
     let cmds = drive(
@@ -481,7 +493,8 @@ fn edit_requests_the_editor_then_replays_resigned() {
         &f.store,
         [Event::Edited {
             id: f.ids[5],
-            body: Err("editor 'vi' exited with 1".into()),
+            original: Vec::new(),
+            edited: Err("editor 'vi' exited with 1".into()),
         }],
     );
     assert!(cmds.is_empty());
@@ -795,12 +808,19 @@ fn every_screen_draws_at_any_size() {
     for (w, h) in [(1, 1), (2, 3), (20, 5), (60, 15), (300, 80)] {
         let mut app = app(1);
         update(&mut app, Event::Resize(w, h));
-        let screens: [&[Event]; 5] = [
+        // The question after an edit of a JSON body, on top of the detail.
+        let edited = Event::Edited {
+            id: f.valid,
+            original: BODY.to_vec(),
+            edited: Ok(b"{\"edited\": true}".to_vec()),
+        };
+        let screens: [&[Event]; 6] = [
             &[],
             &[ch('?')],
             &[key(KeyCode::Esc), ch('/'), ch('x')],
             &[key(KeyCode::Esc), key(KeyCode::Enter)],
             &[key(KeyCode::Tab), key(KeyCode::Tab), ch('G')],
+            &[edited],
         ];
         for events in screens {
             drive(&mut app, &f.store, events.iter().cloned());
@@ -809,5 +829,6 @@ fn every_screen_draws_at_any_size() {
                 .draw(|frame| frame.render_widget(&app, frame.area()))
                 .unwrap();
         }
+        assert!(app.pending_edit.is_some());
     }
 }

@@ -264,7 +264,7 @@ fn c_copies_a_re_signed_curl_through_the_backend_and_shows_it() {
     let secrets = secret();
     let to: http::Uri = "http://127.0.0.1:3000/app".parse().unwrap();
     let how = crate::tui::CopyHow {
-        secret: secrets.first(),
+        secrets: &secrets,
         to: Some(&to),
         now_s: T,
         osc52: true,

@@ -6,19 +6,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Widget, Wrap};
 
 use crate::tui::app::{App, Detail, Tab};
+use crate::tui::fit::truncate_middle;
 
 pub fn render(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let [tabs_area, text_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let selected = Tab::ALL.iter().position(|x| *x == d.tab).unwrap_or(0);
+    let [tabs_left, tabs_right] =
+        Layout::horizontal([Constraint::Length(44), Constraint::Min(0)]).areas(tabs_area);
     let mut title = format!(" #{}", d.id);
     if let Some(data) = &d.data {
         let c = &data.capture.capture;
-        title.push_str(&format!(" {} {}", c.method, c.path_and_query()));
+        title.push_str(&format!(" {} ", c.method));
+        // A long path keeps both ends, as in the list.
+        let room = usize::from(tabs_right.width).saturating_sub(title.chars().count());
+        title.push_str(&truncate_middle(&c.path_and_query(), room));
     }
-    let [tabs_left, tabs_right] =
-        Layout::horizontal([Constraint::Length(44), Constraint::Min(0)]).areas(tabs_area);
     Tabs::new(Tab::ALL.map(Tab::title))
         .select(selected)
         .highlight_style(t.selected())

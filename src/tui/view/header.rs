@@ -2,76 +2,120 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Widget};
 
+use super::fitted_line;
 use crate::tui::app::App;
+
+/// Header items by rank: at a narrow width the highest ranks are left out whole.
+const RANK_LISTEN: u8 = 0;
+const RANK_FORWARD: u8 = 1;
+const RANK_SECRETS: u8 = 2;
+const RANK_NAME: u8 = 3;
+const RANK_TALLY: u8 = 0;
+const RANK_NEWER_ABOVE: u8 = 1;
+const RANK_MARK: u8 = 2;
+const RANK_FOLLOW: u8 = 3;
+const RANK_ANSWERS: u8 = 4;
+const RANK_SINCE: u8 = 5;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let mut top = vec![Span::styled("hookscope ", t.title())];
-    match &app.setup.listen_url {
-        Some(url) => {
-            top.push(Span::styled("listening ", t.dim()));
-            top.push(Span::styled(url.clone(), t.accent()));
-        }
-        None => top.push(Span::styled("not listening (browsing the store)", t.dim())),
-    }
-    top.push(Span::styled("  forward ", t.dim()));
+    let mut top = vec![(RANK_NAME, vec![Span::styled("hookscope", t.title())])];
+    top.push((
+        RANK_LISTEN,
+        match &app.setup.listen_url {
+            Some(url) => vec![
+                Span::styled("listening ", t.dim()),
+                Span::styled(url.clone(), t.accent()),
+            ],
+            None => vec![Span::styled("not listening (browsing the store)", t.dim())],
+        },
+    ));
+    let mut forward = vec![Span::styled("forward ", t.dim())];
     match &app.setup.forward_target {
         Some(target) => {
-            top.push(Span::raw(target.clone()));
-            top.push(match app.reachable {
+            forward.push(Span::raw(target.clone()));
+            forward.push(match app.reachable {
                 Some(true) => Span::styled(" (reachable)", t.ok()),
                 Some(false) => Span::styled(" (unreachable)", t.error()),
                 None => Span::styled(" (not probed yet)", t.dim()),
             });
             if let Some(only) = &app.setup.forward_events {
-                top.push(Span::styled(format!(" {only}"), t.warn()));
+                forward.push(Span::styled(format!(" {only}"), t.warn()));
             }
         }
-        None => top.push(Span::styled("off", t.dim())),
+        None => forward.push(Span::styled("off", t.dim())),
     }
+    top.push((RANK_FORWARD, forward));
     let n = app.setup.secrets_loaded;
-    top.push(Span::styled("  secrets ", t.dim()));
-    top.push(if n == 0 {
-        Span::styled("none (signatures unverified)", t.warn())
-    } else {
-        Span::raw(n.to_string())
-    });
+    top.push((
+        RANK_SECRETS,
+        vec![
+            Span::styled("secrets ", t.dim()),
+            if n == 0 {
+                Span::styled("none (signatures unverified)", t.warn())
+            } else {
+                Span::raw(n.to_string())
+            },
+        ],
+    ));
 
     let tally = app.tally;
     let mut second = vec![
-        Span::styled("PASS ", t.badge(crate::signature::Status::Valid)),
-        Span::raw(tally.pass.to_string()),
-        Span::styled("  FAIL ", t.badge(crate::signature::Status::Invalid)),
-        Span::raw(tally.fail.to_string()),
-        Span::styled("  other ", t.dim()),
-        Span::raw(tally.other.to_string()),
-        Span::styled(" since start", t.dim()),
-        Span::styled("   follow ", t.dim()),
-        if app.follow {
-            Span::styled("on", t.ok())
-        } else {
-            Span::styled("off", t.warn())
-        },
+        (
+            RANK_TALLY,
+            vec![
+                Span::styled("PASS ", t.badge(crate::signature::Status::Valid)),
+                Span::raw(tally.pass.to_string()),
+                Span::styled("  FAIL ", t.badge(crate::signature::Status::Invalid)),
+                Span::raw(tally.fail.to_string()),
+                Span::styled("  other ", t.dim()),
+                Span::raw(tally.other.to_string()),
+            ],
+        ),
+        (RANK_SINCE, vec![Span::styled("since start", t.dim())]),
+        (
+            RANK_FOLLOW,
+            vec![
+                Span::styled("  follow ", t.dim()),
+                if app.follow {
+                    Span::styled("on", t.ok())
+                } else {
+                    Span::styled("off", t.warn())
+                },
+            ],
+        ),
     ];
     if app.detail.is_none() && app.window.more_above() {
-        second.push(Span::styled("   ▲ newer captures above (g)", t.warn()));
-    }
-    if let Some(m) = app.mark {
-        second.push(Span::styled(format!("   marked #{m}"), t.accent()));
-    }
-    // Last, so a narrow terminal cuts the numbers rather than the hints before them.
-    let answers = app.totals.answers.classes();
-    if !answers.is_empty() {
-        second.push(Span::styled("   app ", t.dim()));
-        let parts: Vec<String> = answers.iter().map(|(c, n)| format!("{c} {n}")).collect();
-        second.push(Span::raw(parts.join(" ")));
-        second.push(Span::styled(
-            format!("  {}", app.totals.latency().short()),
-            t.dim(),
+        second.push((
+            RANK_NEWER_ABOVE,
+            vec![Span::styled("  ▲ newer captures above (g)", t.warn())],
         ));
     }
-    Paragraph::new(vec![Line::from(top), Line::from(second)]).render(area, buf);
+    if let Some(m) = app.mark {
+        second.push((
+            RANK_MARK,
+            vec![Span::styled(format!("  marked #{m}"), t.accent())],
+        ));
+    }
+    // The app's numbers go first in a narrow terminal, before the hints and the mark.
+    let answers = app.totals.answers.classes();
+    if !answers.is_empty() {
+        let parts: Vec<String> = answers.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        second.push((
+            RANK_ANSWERS,
+            vec![
+                Span::styled("  app ", t.dim()),
+                Span::raw(parts.join(" ")),
+                Span::styled(format!("  {}", app.totals.latency().short()), t.dim()),
+            ],
+        ));
+    }
+    let lines = vec![
+        fitted_line(top, area.width, "  "),
+        fitted_line(second, area.width, " "),
+    ];
+    Paragraph::new(lines).render(area, buf);
 }

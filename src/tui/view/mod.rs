@@ -14,7 +14,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::App;
+use super::app::{App, PendingEdit};
+use super::editor;
+use super::fit;
 use super::screen::areas;
 pub use super::screen::{detail_rows, list_rows};
 
@@ -40,7 +42,9 @@ impl Widget for &App {
 
 fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let line = if let Some(prompt) = &app.filter.prompt {
+    let line = if let Some(p) = &app.pending_edit {
+        pending_edit_line(app, p, area.width)
+    } else if let Some(prompt) = &app.filter.prompt {
         Line::from(vec![
             Span::styled("/", t.accent()),
             Span::raw(prompt.clone()),
@@ -71,12 +75,77 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).render(area, buf);
 }
 
+/// The question after an edit: what each key sends, the least needed parts left out first.
+fn pending_edit_line<'a>(app: &App, p: &'a PendingEdit, width: u16) -> Line<'a> {
+    let t = app.theme;
+    let c = &p.confirm;
+    let bytes = editor::byte_count(c.edited.len());
+    let mut items = Vec::new();
+    match &c.json_error {
+        Some(why) => {
+            let warning = format!("#{} is no longer valid JSON", p.id);
+            items.push((0, vec![Span::styled(warning, t.warn())]));
+            items.push((3, vec![Span::styled(format!("({why})"), t.warn())]));
+            items.push((1, key_item(app, "y", format!("send anyway ({bytes})"))));
+        }
+        None => {
+            items.push((
+                0,
+                vec![Span::styled(format!("send edited #{}?", p.id), t.accent())],
+            ));
+            items.push((1, key_item(app, "y", format!("as saved ({bytes})"))));
+            if let Some(compact) = &c.compacted {
+                let bytes = editor::byte_count(compact.len());
+                items.push((2, key_item(app, "c", format!("compacted ({bytes})"))));
+            }
+        }
+    }
+    items.push((1, key_item(app, "n", "cancel".into())));
+    fitted_line(items, width, "  ")
+}
+
+fn key_item<'a>(app: &App, key: &'a str, what: String) -> Vec<Span<'a>> {
+    let t = app.theme;
+    vec![
+        Span::styled(key, t.key()),
+        Span::styled(format!(" {what}"), t.dim()),
+    ]
+}
+
 fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let mut spans = Vec::new();
-    for (keys, label) in app.keymap.footer() {
-        spans.push(Span::styled(keys, t.key()));
-        spans.push(Span::styled(format!(" {label}  "), t.dim()));
+    let items = app
+        .keymap
+        .footer()
+        .into_iter()
+        .map(|(keys, label, rank)| {
+            let spans = vec![
+                Span::styled(keys, t.key()),
+                Span::styled(format!(" {label}"), t.dim()),
+            ];
+            (rank, spans)
+        })
+        .collect();
+    Paragraph::new(fitted_line(items, area.width, "  ")).render(area, buf);
+}
+
+/// Whole items joined by `gap`; when they do not all fit, the least important (highest rank)
+/// are left out, so no word is ever cut.
+fn fitted_line<'a>(items: Vec<(u8, Vec<Span<'a>>)>, width: u16, gap: &'a str) -> Line<'a> {
+    let sizes: Vec<(usize, u8)> = items
+        .iter()
+        .map(|(rank, spans)| (spans.iter().map(Span::width).sum(), *rank))
+        .collect();
+    let kept = fit::items_that_fit(&sizes, usize::from(width), gap.chars().count());
+    let mut line = Vec::new();
+    for ((_, spans), keep) in items.into_iter().zip(kept) {
+        if !keep {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push(Span::raw(gap));
+        }
+        line.extend(spans);
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    Line::from(line)
 }

@@ -1,0 +1,217 @@
+//! GitHub's scheme: `X-Hub-Signature-256: sha256={hex HMAC-SHA256(raw body)}`, keyed by the
+//! webhook secret's text. No timestamp, so nothing is ever stale. The SHA-1
+//! `X-Hub-Signature` GitHub also sends is ignored. Pure.
+
+use super::check::{self, check, encode_hex, hex_digest, Signed, Window};
+use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
+use crate::headers::HeaderPair;
+
+pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
+pub const HEADERS: &[&str] = &[SIGNATURE_HEADER];
+
+const TAG: &str = "sha256=";
+
+pub const SECRET_EMPTY_HINT: &str = "give the secret set in the webhook's settings on GitHub";
+pub const SECRET_FORMAT: &str = "the webhook's secret text";
+
+/// The key is the secret's text (spaces around it trimmed).
+pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(SecretError::Empty(Scheme::Github));
+    }
+    Ok(text.as_bytes().to_vec())
+}
+
+pub fn generate_key() -> (Vec<u8>, String) {
+    let text = hex::encode(rand::random::<[u8; 20]>());
+    (text.clone().into_bytes(), text)
+}
+
+/// `sha256={hex}` of the body.
+///
+/// The example from GitHub's "Validating webhook deliveries" guide:
+/// ```
+/// use hookscope::signature::{sign_headers, Scheme, Secret};
+/// let secret = Secret::parse_for(Scheme::Github, "It's a Secret to Everybody").unwrap();
+/// assert_eq!(
+///     sign_headers(&secret, 0, b"Hello, World!"),
+///     [(
+///         "X-Hub-Signature-256",
+///         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".to_string()
+///     )]
+/// );
+/// ```
+pub fn sign(secret: &Secret, body: &[u8]) -> String {
+    format!("{TAG}{}", hex::encode(check::mac(secret.key(), b"", body)))
+}
+
+/// The timestamp is not used: GitHub signs none.
+pub fn sign_headers(secret: &Secret, _t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+    vec![(SIGNATURE_HEADER, sign(secret, body))]
+}
+
+pub fn verify(
+    headers: &[HeaderPair],
+    body: &[u8],
+    secrets: &[Secret],
+    now_s: i64,
+    tolerance_s: u64,
+) -> (Verdict, Option<Diagnostics>) {
+    let scheme = Scheme::Github;
+    let invalid = |reason| (Verdict::Invalid { scheme, reason }, None);
+    let value = match check::one_header(headers, SIGNATURE_HEADER) {
+        Ok(Some(v)) => v,
+        Ok(None) => return (Verdict::Unsigned, None),
+        Err(count) => return invalid(check::reason::several(SIGNATURE_HEADER, count)),
+    };
+    let Some(text) = std::str::from_utf8(value).ok().filter(|t| t.is_ascii()) else {
+        return invalid(check::reason::not_text(SIGNATURE_HEADER));
+    };
+    let text = text.trim();
+    let Some(hex_part) = text.strip_prefix(TAG) else {
+        return invalid(check::reason::missing_signature(
+            SIGNATURE_HEADER,
+            "'sha256='",
+        ));
+    };
+    let Some(digest) = hex_digest(hex_part) else {
+        return invalid(check::reason::malformed_signature(
+            hex_part,
+            "64 hex digits",
+        ));
+    };
+    let signed = Signed {
+        scheme,
+        timestamp: None,
+        window: Window::Untimed,
+        prefix: String::new(),
+        received: vec![(hex_part.to_ascii_lowercase(), digest)],
+        encode: encode_hex,
+        key_variants: check::text_key_variants,
+        mismatch: "X-Hub-Signature (SHA-1) is ignored; is the secret the webhook's secret?",
+    };
+    check(&signed, body, secrets, now_s, tolerance_s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::Status;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    // GitHub's documented example.
+    const SECRET: &str = "It's a Secret to Everybody";
+    const BODY: &[u8] = b"Hello, World!";
+    const SIG: &str = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+    fn secret() -> Secret {
+        Secret::parse_for(Scheme::Github, SECRET).unwrap()
+    }
+
+    fn h(v: &str) -> Vec<HeaderPair> {
+        vec![(b"X-Hub-Signature-256".to_vec(), v.as_bytes().to_vec())]
+    }
+
+    fn independent(secret: &[u8], body: &[u8]) -> String {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap();
+        m.update(body);
+        format!("sha256={}", hex::encode(m.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn published_vector() {
+        assert_eq!(sign(&secret(), BODY), SIG);
+        assert_eq!(independent(SECRET.as_bytes(), BODY), SIG);
+        let (v, d) = verify(&h(SIG), BODY, &[secret()], 1_900_000_000, 300);
+        assert_eq!(
+            v,
+            Verdict::Valid {
+                scheme: Scheme::Github,
+                secret_index: 0,
+                skew_s: 0
+            }
+        );
+        let d = d.unwrap();
+        assert_eq!(d.timestamp, None);
+        assert_eq!(d.signed_preview, "Hello, World!");
+        assert_eq!(v.skew_s(), None);
+    }
+
+    #[test]
+    fn malformed_headers() {
+        let table = [
+            ("", "missing_signature"),
+            (
+                "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+                "missing_signature",
+            ),
+            ("sha1=757107ea", "missing_signature"),
+            ("sha256=", "malformed_signature"),
+            ("sha256=abc", "malformed_signature"),
+            (&format!("sha256={}", "x".repeat(64)), "malformed_signature"),
+        ];
+        for (value, code) in table {
+            match verify(&h(value), BODY, &[secret()], 0, 300).0 {
+                Verdict::Invalid { reason, .. } => assert_eq!(reason.code, code, "{value}"),
+                v => panic!("{value}: {v:?}"),
+            }
+        }
+        let two = [h(SIG), h(SIG)].concat();
+        assert!(matches!(
+            verify(&two, BODY, &[secret()], 0, 300).0,
+            Verdict::Invalid { reason, .. } if reason.code == "several_headers"
+        ));
+        let bad = vec![(b"X-Hub-Signature-256".to_vec(), b"sha256=\xff".to_vec())];
+        assert!(matches!(
+            verify(&bad, BODY, &[secret()], 0, 300).0,
+            Verdict::Invalid { reason, .. } if reason.code == "not_text"
+        ));
+    }
+
+    #[test]
+    fn rotation_uppercase_no_staleness() {
+        let old = Secret::parse_for(Scheme::Github, "old").unwrap();
+        let (v, _) = verify(
+            &h(&SIG.to_uppercase().replace("SHA256", "sha256")),
+            BODY,
+            &[old, secret()],
+            i64::MAX,
+            1,
+        );
+        assert_eq!(v.secret_index(), Some(1));
+        assert_eq!(v.status(), Status::Valid);
+    }
+
+    #[test]
+    fn bodies_and_hints() {
+        for body in [&b""[..], b"\xff\x00\xfe"] {
+            let sig = independent(SECRET.as_bytes(), body);
+            assert_eq!(sign(&secret(), body), sig);
+            assert_eq!(
+                verify(&h(&sig), body, &[secret()], 0, 300).0.status(),
+                Status::Valid
+            );
+        }
+        let (_, d) = verify(&h(SIG), b"Hello, World!\n", &[secret()], 0, 300);
+        assert!(d
+            .unwrap()
+            .hint
+            .unwrap()
+            .contains("gained a trailing newline"));
+        let (_, d) = verify(&h(SIG), b"other", &[secret()], 0, 300);
+        assert!(d
+            .unwrap()
+            .hint
+            .unwrap()
+            .contains("X-Hub-Signature (SHA-1) is ignored"));
+        let nl = independent(format!("{SECRET}\n").as_bytes(), BODY);
+        let (_, d) = verify(&h(&nl), BODY, &[secret()], 0, 300);
+        assert!(d
+            .unwrap()
+            .hint
+            .unwrap()
+            .contains("trailing newline (read from a file?)"));
+    }
+}

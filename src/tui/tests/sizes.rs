@@ -1,0 +1,92 @@
+//! The screens at the sizes people use: a default 80x24 terminal and a large 200x60 one. At 80
+//! columns nothing may be cut mid-word: list columns are dropped by rank, the path is cut from
+//! the middle, header and footer items go whole.
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use super::*;
+
+fn draw_at(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
+    terminal
+}
+
+/// List, detail and help at one size, as insta snapshots named `{screen}_{w}x{h}`.
+fn snapshot_screens_at(width: u16, height: u16) -> [String; 3] {
+    let f = fixture();
+    let mut app = app(1);
+    update(&mut app, Event::Resize(width, height));
+    tally_reports(&mut app, &f.store, &f.ids);
+    drive(
+        &mut app,
+        &f.store,
+        [Event::Report(Report::TargetReachable(true))],
+    );
+    let list = draw_at(&app, width, height).backend().to_string();
+    insta::assert_snapshot!(format!("list_{width}x{height}"), list);
+    drive(&mut app, &f.store, [ch('G'), key(KeyCode::Enter)]);
+    let detail = draw_at(&app, width, height).backend().to_string();
+    insta::assert_snapshot!(format!("detail_{width}x{height}"), detail);
+    drive(&mut app, &f.store, [key(KeyCode::Esc), ch('?')]);
+    let help = draw_at(&app, width, height).backend().to_string();
+    insta::assert_snapshot!(format!("help_{width}x{height}"), help);
+    [list, detail, help]
+}
+
+#[test]
+fn screens_at_80x24() {
+    let [list, detail, help] = snapshot_screens_at(80, 24);
+    // Event names whole, an ID column, header and footer without cut words.
+    assert_eq!(list.matches("AML_SCREENING").count(), 4, "{list}");
+    assert!(list.contains("ID"), "{list}");
+    assert!(list.contains("? help  q quit"), "{list}");
+    assert!(list.contains("listening http://127.0.0.1:8080"), "{list}");
+    assert!(detail.contains("#1"), "{detail}");
+    assert!(help.contains("byte for byte"), "{help}");
+}
+
+#[test]
+fn screens_at_200x60() {
+    let [list, ..] = snapshot_screens_at(200, 60);
+    for title in [
+        "ID", "TIME", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP",
+    ] {
+        assert!(list.contains(title), "{title} missing:\n{list}");
+    }
+    assert!(list.contains("hookscope  listening"), "{list}");
+}
+
+#[test]
+fn a_long_path_is_cut_from_the_middle_and_low_ranks_go_first() {
+    let f = fixture();
+    let mut store = f.store;
+    let long = "/dataspike/webhooks/production/eu-west-1/tenants/acme/hook";
+    let id = store
+        .insert_capture(&capture(T + 500, long, None, BODY, &secret()))
+        .unwrap();
+    let mut app = app(1);
+    update(&mut app, Event::Resize(80, 24));
+    drive(&mut app, &store, []);
+    let screen = draw_at(&app, 80, 24).backend().to_string();
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&format!(" {id} ")))
+        .unwrap_or_else(|| panic!("no row for #{id}:\n{screen}"));
+    assert!(row.contains("/dataspike/"), "{row}");
+    assert!(row.contains("acme/hook"), "{row}");
+    assert!(row.contains('…'), "{row}");
+    assert!(row.contains("AML_SCREENING"), "{row}");
+    let titles = screen.lines().nth(2).unwrap_or_default();
+    assert!(
+        !titles.contains("METHOD"),
+        "method goes before the path: {titles}"
+    );
+    // The detail's title keeps both ends of the path too.
+    drive(&mut app, &store, [key(KeyCode::Enter)]);
+    let screen = draw_at(&app, 80, 24).backend().to_string();
+    let tabs = screen.lines().nth(2).unwrap_or_default();
+    assert!(tabs.contains(&format!("#{id} POST /dataspike/")), "{tabs}");
+    assert!(tabs.contains("acme/hook"), "{tabs}");
+}
