@@ -26,6 +26,7 @@ fn main() -> anyhow::Result<()> {
         forward_target: None,
         forward_events: None,
         secrets_loaded,
+        dev_secret: false,
         resign_with: Vec::new(),
         reports,
         commands,

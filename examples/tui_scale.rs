@@ -1,6 +1,7 @@
 //! TUI scale check: fills a store with many captures (1,000,000 by default), then measures in
 //! a fresh process what the TUI does on it: time to the first frame, the cost of scrolling and
-//! paging, opening a detail, text filters, and peak memory.
+//! paging, opening a detail, queries (through the FTS and status indexes, and the budgeted
+//! scans of queries without an index), and peak memory.
 //!
 //! ```text
 //! cargo run --release --example tui_scale -- [--captures N] [--db PATH]
@@ -31,6 +32,12 @@ const DEFAULT_CAPTURES: u64 = 1_000_000;
 const FILL_BATCH: u64 = 10_000;
 /// One capture in this many has a path the filter benchmark looks for.
 const RARE_EVERY: u64 = 10_000;
+/// The one capture whose body holds the word `zebra`.
+const RARE_WORD_AT: u64 = 123_457;
+/// One capture in this many has `payload.risk_score.type` High (the others Low).
+const HIGH_EVERY: u64 = 1_000;
+/// One capture in this many got a 503 from the app (its forward; others got 200).
+const FAILED_EVERY: i64 = 10_000;
 const SCREEN: (u16, u16) = (160, 50);
 const STEPS: usize = 2_000;
 
@@ -80,8 +87,10 @@ fn main() -> anyhow::Result<()> {
 
 fn body(i: u64) -> Vec<u8> {
     format!(
-        r#"{{"id":"01827ed4-c928-7a3c-9a30-{i:012}","webhook_id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","event_type":"{}","timestamp":"2023-07-18T15:32:13Z","payload":{{"applicant_id":"{i}","status":"verified"}}}}"#,
-        if i.is_multiple_of(2) { "DOCVER" } else { "AML_SCREENING" }
+        r#"{{"id":"01827ed4-c928-7a3c-9a30-{i:012}","webhook_id":"01827ed4-c928-7a3c-9a30-7ab7cc169d11","event_type":"{}","timestamp":"2023-07-18T15:32:13Z","payload":{{"applicant_id":"{i}","status":"verified","risk_score":{{"type":"{}"}},"note":"{}"}}}}"#,
+        if i.is_multiple_of(2) { "DOCVER" } else { "AML_SCREENING" },
+        if i % HIGH_EVERY == 7 { "High" } else { "Low" },
+        if i == RARE_WORD_AT { "zebra crossing" } else { "routine check" }
     )
     .into_bytes()
 }
@@ -137,6 +146,7 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                     rejected: None,
                     peer: Some("127.0.0.1:50000".into()),
                     source: Source::Live,
+                    relay: None,
                     verdict,
                     diagnostics: None,
                 }
@@ -155,7 +165,12 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                 target: "http://127.0.0.1:3000/hook".into(),
                 resigned: false,
                 sent_body: None,
-                status: Some(200),
+                sent_headers: None,
+                status: Some(if capture_id % FAILED_EVERY == 1 {
+                    503
+                } else {
+                    200
+                }),
                 response_headers: Vec::new(),
                 response_body: b"ok".to_vec(),
                 response_truncated: false,
@@ -249,6 +264,8 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
         forward_events: None,
         secrets_loaded: 1,
+        dev_secret: None,
+        db_path: None,
     };
     let app = App::new(setup, Zone::Local, Theme { color: true });
     let terminal = Terminal::new(TestBackend::new(SCREEN.0, SCREEN.1))?;
@@ -279,13 +296,27 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         evs.push(key(KeyCode::Enter));
         evs
     };
-    b.once("filter 'aml' (half match)", filter("aml"))?;
-    b.once(
-        &format!("filter 'rare-path' (1 in {RARE_EVERY})"),
-        filter("rare-path"),
-    )?;
-    b.once("  PgDn within that filter", vec![key(KeyCode::PageDown)])?;
-    b.once("filter 'no-such-text' (no match)", filter("no-such-text"))?;
+    let queries: &[(&str, &str)] = &[
+        ("aml", "word, half the captures"),
+        ("zebra", "word, 1 capture"),
+        ("rare-path", "word of the path, 1 in 10,000"),
+        ("no-such-text", "word, no match"),
+        ("payload.risk_score.type=High", "JSON field, 1 in 1,000"),
+        ("status:5xx", "app's status, 1 in 10,000"),
+        ("status:503 event:docver", "status and event, 1 in 10,000"),
+        ("badge:STALE", "no index, 1 in 5"),
+        ("path:/webhooks/rare", "no index, 1 in 10,000"),
+        ("payload.applicant_id=77", "no index, 1 capture"),
+    ];
+    for (q, what) in queries {
+        b.once(&format!("filter '{q}' ({what})"), filter(q))?;
+        if b.app.filter.error.is_some() || b.app.filter.applied != *q {
+            bail!("the query '{q}' did not apply: {:?}", b.app.filter.error);
+        }
+        b.once("  PgDn within that filter", vec![key(KeyCode::PageDown)])?;
+    }
+    b.once("clear filter", vec![key(KeyCode::Esc)])?;
+    first_pages(&b.store, queries)?;
     b.once("clear filter", vec![key(KeyCode::Esc)])?;
     // A capture arrives from the listener while following: report in, row on screen.
     b.frame(vec![key(KeyCode::Char('f'))])?;
@@ -315,15 +346,36 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
     );
     let t = Instant::now();
     let n = b.store.count(&ListQuery {
-        text: Some("rare-path".into()),
+        query: hookscope::query::parse("path:/webhooks/rare", 0)?,
         ..ListQuery::default()
     })?;
     println!(
-        "{:<34} {:>7.3} ms ({n}; why the TUI shows no match counts)",
-        "count(*) with text 'rare-path'",
+        "{:<34} {:>7.3} ms ({n}; a whole-table scan)",
+        "count(*) with 'path:/webhooks/rare'",
         ms(t.elapsed())
     );
     println!("peak rss (VmHWM): {}", peak_rss());
+    Ok(())
+}
+
+/// Each query straight from the store: the first page (51 rows, newest first), as `list
+/// --query` and the TUI's first frame read it.
+fn first_pages(store: &Store, queries: &[(&str, &str)]) -> anyhow::Result<()> {
+    for (q, what) in queries {
+        let query = ListQuery {
+            query: hookscope::query::parse(q, 0)?,
+            limit: Some(51),
+            ..ListQuery::default()
+        };
+        let t = Instant::now();
+        let rows = store.list(&query)?;
+        println!(
+            "{:<34} {:>7.3} ms ({} rows; {what})",
+            format!("first page '{q}'"),
+            ms(t.elapsed()),
+            rows.len()
+        );
+    }
     Ok(())
 }
 

@@ -19,6 +19,8 @@ pub enum Source {
     Imported,
     /// A probe `hookscope check` sent to an endpoint (its answer is the attempt).
     Check,
+    /// Received by a `hookscope relay` and streamed to `listen --relay` (see [`RelayOrigin`]).
+    Relay,
 }
 
 impl Source {
@@ -27,6 +29,7 @@ impl Source {
             Source::Live => "live",
             Source::Imported => "imported",
             Source::Check => "check",
+            Source::Relay => "relay",
         }
     }
 
@@ -34,6 +37,7 @@ impl Source {
         match s {
             "imported" => Source::Imported,
             "check" => Source::Check,
+            "relay" => Source::Relay,
             _ => Source::Live,
         }
     }
@@ -236,9 +240,27 @@ pub struct Capture {
     pub rejected: Option<Rejection>,
     pub peer: Option<String>,
     pub source: Source,
+    /// Where a relayed capture came from; `Some` exactly when `source` is [`Source::Relay`].
+    pub relay: Option<RelayOrigin>,
     pub event: EventInfo,
     pub verdict: Verdict,
     pub diagnostics: Option<Diagnostics>,
+}
+
+/// A relayed delivery's place at the relay. `channel` + `seq` identify it everywhere: the
+/// channel id is 128 random bits, so it names its relay too, and the store keeps at most one
+/// capture per pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayOrigin {
+    /// The relay's base URL as `listen --relay` reached it.
+    pub url: String,
+    pub channel: String,
+    pub seq: u64,
+    /// When the relay received it (ms since the Unix epoch, UTC); its signature's timestamp is
+    /// judged as of this time, not as of when the laptop picked it up.
+    pub received_at_ms: i64,
+    /// The relay's own verdict on arrival, when its channel checks signatures.
+    pub verdict: Option<String>,
 }
 
 impl Capture {
@@ -264,6 +286,7 @@ impl Capture {
             rejected: None,
             peer: None,
             source: Source::Live,
+            relay: None,
             // Not checked yet: the caller verifies and replaces this.
             verdict: Verdict::Unverified {
                 scheme: Scheme::default(),
@@ -574,6 +597,10 @@ pub struct Attempt {
     pub resigned: bool,
     /// The body sent, when it differs from the capture's (edit-and-replay).
     pub sent_body: Option<Vec<u8>>,
+    /// The headers a replay sent (re-signed, `-H`, hop-by-hop dropped), in order; `None` for a
+    /// live forward (the capture's own, hop-by-hop dropped) and attempts stored before
+    /// schema version 4.
+    pub sent_headers: Option<Vec<HeaderPair>>,
     pub status: Option<u16>,
     pub response_headers: Vec<HeaderPair>,
     /// The app's response body, at most [`MAX_STORED_RESPONSE_BODY`] bytes.
@@ -616,6 +643,8 @@ impl Attempt {
             "response_body_base64": b64.encode(&self.response_body),
             "response_truncated": self.response_truncated,
             "sent_body_base64": self.sent_body.as_ref().map(|b| b64.encode(b)),
+            "edited_body": self.sent_body.is_some(),
+            "sent_headers": self.sent_headers.as_deref().map(headers_json),
         })
     }
 }

@@ -46,6 +46,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Browse stored captures in the terminal UI, without listening
     Tui(TuiArgs),
+    /// Run a public relay that stores every delivery before answering and streams it to
+    /// 'listen --relay'; 'relay channel ...' manages its channels
+    Relay(RelayArgs),
     /// Probe your webhook endpoint with good and bad deliveries and grade its answers
     Check(CheckArgs),
     /// Compare two captures, or a capture with what one of its replays sent
@@ -89,6 +92,7 @@ pub struct SecretArgs {
     /// Signing secret, 'SCHEME=SECRET' (stripe=whsec_..., standard=whsec_..., github=...,
     /// slack=..., shopify=..., dataspike=whsec_...) or a bare Dataspike 'whsec_<hex>'; repeat
     /// for several providers and for rotation (per scheme, first = current)
+    /// [default: the local development secret, where the command uses one]
     #[arg(
         long = "secret",
         env = "HOOKSCOPE_SECRET",
@@ -97,6 +101,10 @@ pub struct SecretArgs {
         value_name = "SECRET"
     )]
     pub secrets: Vec<String>,
+    /// Accept a secret shorter than 16 bytes (32 hex digits), which no real Dataspike secret is:
+    /// for test secrets only
+    #[arg(long)]
+    pub allow_short_secret: bool,
 }
 
 /// How long the app may take to answer what hookscope sends it, and whom to trust over https.
@@ -164,12 +172,19 @@ pub struct ListenArgs {
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
     #[arg(long, default_value = "app", value_parser = respond_parser(), requires = "forward_to")]
     pub respond: Respond,
+    /// Delete captures older than this (e.g. 7d, 12h), at start and hourly: Dataspike captures
+    /// hold personal data
+    #[arg(long, value_name = "DURATION")]
+    pub retention: Option<String>,
+    /// Requests in flight to the app at once when forwarding; more wait in arrival order
+    #[arg(long, default_value_t = crate::forward::DEFAULT_FORWARD_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024).map(|n| n as usize), requires = "forward_to")]
+    pub forward_concurrency: usize,
     /// Seconds the app has to answer a forwarded delivery
     #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub forward_timeout: u64,
-    /// Also trust the CA certificate(s) in this PEM file when forwarding to an https target (a
-    /// private CA or a self-signed app)
-    #[arg(long, value_name = "PEM", requires = "forward_to")]
+    /// Also trust the CA certificate(s) in this PEM file when forwarding to an https target or
+    /// reading an https --relay (a private CA, a self-signed app or relay)
+    #[arg(long, value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,
     /// Seconds a sender has to send its request head, and again its body; slower ones are cut off
     /// (a partial body is stored and answered 408)
@@ -179,6 +194,26 @@ pub struct ListenArgs {
     /// crash or power loss (fsync per commit, about half the throughput)
     #[arg(long, default_value = "normal", value_parser = durability_parser())]
     pub durability: Durability,
+    #[command(flatten)]
+    pub relay: RelayClientArgs,
+}
+
+/// `listen --relay`: also receive what a `hookscope relay` channel holds.
+#[derive(Debug, Args)]
+pub struct RelayClientArgs {
+    /// Also receive deliveries from this relay channel (the URL 'hookscope relay channel add'
+    /// made, e.g. https://relay.example.com/c/ID); the relay answers the sender itself, so
+    /// --respond does not apply to them. Resumes after the last one stored here
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// The channel's read token
+    #[arg(
+        long,
+        env = "HOOKSCOPE_RELAY_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub relay_token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -198,6 +233,10 @@ pub struct ListArgs {
     /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
     pub event: Option<String>,
+    /// Only captures matching this query, e.g. 'docver badge:FAIL status:5xx since:2h
+    /// payload.status!=verified' (README: "The query language")
+    #[arg(long, short = 'q', value_name = "QUERY")]
+    pub query: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -289,21 +328,28 @@ pub struct TuiArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Capture ids to replay
-    #[arg(required_unless_present = "failed")]
+    #[arg(required_unless_present_any = ["failed", "query"])]
     pub ids: Vec<i64>,
     /// Replay every capture whose latest attempt did not get a 2xx, oldest first
     #[arg(long, conflicts_with = "ids")]
     pub failed: bool,
+    /// Replay every capture matching this query, oldest first (with --failed: those among
+    /// the failed ones), e.g. 'event:DOCVER status:5xx since:1h'
+    #[arg(long, short = 'q', value_name = "QUERY", conflicts_with = "ids")]
+    pub query: Option<String>,
     /// With --failed: only captures received within this long ago (e.g. 30m, 2h, 1d)
     #[arg(long, requires = "failed", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub since: Option<std::time::Duration>,
-    /// Target URL [default: the capture's last forward target]
+    /// Target URL [default: where live forwarding last sent the capture; never a replay's --to]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
     /// Re-sign in the capture's own scheme (fresh timestamp, now) with the first secret of
-    /// that scheme
+    /// that scheme; the default whenever such a secret is loaded
     #[arg(long)]
     pub resign: bool,
+    /// Send the original bytes and signature (a strict app will see a stale timestamp)
+    #[arg(long, conflicts_with_all = ["resign", "body_file"])]
+    pub as_is: bool,
     /// Send this file's bytes as the body instead (re-signed; stored with the attempt)
     #[arg(long, value_name = "FILE")]
     pub body_file: Option<PathBuf>,
@@ -335,9 +381,10 @@ pub enum ExportFormat {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Capture ids to export (from 'hookscope list'), in this order
-    #[arg(conflicts_with_all = ["all", "verdict", "event"])]
+    #[arg(conflicts_with_all = ["all", "verdict", "event", "query"])]
     pub ids: Vec<i64>,
-    /// Export every stored capture, oldest first (with --verdict/--event: every matching one)
+    /// Export every stored capture, oldest first (with --verdict/--event/--query: every
+    /// matching one)
     #[arg(long)]
     pub all: bool,
     /// Only captures with this verdict: a badge or a verdict word, any case (PASS = valid;
@@ -347,6 +394,10 @@ pub struct ExportArgs {
     /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
     pub event: Option<String>,
+    /// Only captures matching this query, e.g. 'docver badge:FAIL status:5xx since:2h
+    /// payload.status!=verified' (README: "The query language")
+    #[arg(long, short = 'q', value_name = "QUERY")]
+    pub query: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ExportFormat::Fixture)]
     pub format: ExportFormat,
@@ -370,7 +421,7 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 #[command(
     group(clap::ArgGroup::new("what").args(["fixtures", "event", "list", "body_file"]).required(true)),
-    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs with a newly generated secret of the scheme and prints it on stderr, so you can configure your app with it.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
+    after_help = "Without --secret or HOOKSCOPE_SECRET, send signs Dataspike deliveries with the local development secret (made once in the config directory; listen without a secret verifies with the same one; never printed), and other schemes with a newly generated secret it prints on stderr.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
 )]
 pub struct SendArgs {
     /// Fixture files to send (written by 'hookscope export' or by hand)
@@ -472,6 +523,132 @@ pub struct ImportArgs {
     pub secrets: SecretArgs,
     #[command(flatten)]
     pub tolerance: ToleranceArgs,
+}
+
+/// Where the relay's database lives (a different file from the laptop's captures).
+#[derive(Debug, Args, Clone)]
+pub struct RelayDbArgs {
+    /// The relay's SQLite database [default: hookscope-relay.db in the platform data directory]
+    #[arg(long, env = "HOOKSCOPE_RELAY_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Senders post to /c/ID/<any path>; the relay answers 200 only after the delivery is committed to its database (fsync: --durability full), and 'hookscope listen --relay https://HOST/c/ID' on the laptop receives it, resuming after any disconnect.\nCreate a channel first: hookscope relay channel add"
+)]
+pub struct RelayArgs {
+    #[command(subcommand)]
+    pub command: Option<RelayCommand>,
+    #[command(flatten)]
+    pub serve: RelayServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RelayCommand {
+    /// Create, list, remove channels and rotate their read tokens
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Create a channel; prints its id, webhook path and read token (the token only this once)
+    Add(ChannelAddArgs),
+    /// List channels with what they hold and how far each subscriber has acknowledged
+    List(ChannelListArgs),
+    /// Delete a channel and every delivery it holds
+    Remove(ChannelIdArgs),
+    /// Replace a channel's read token; the old one stops working at once
+    RotateToken(ChannelIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelAddArgs {
+    /// A name to recognise the channel by in 'channel list'
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Verify the Dataspike signature on arrival with this secret (repeat while rotating) and
+    /// record the verdict; the relay then keeps the secret in its database
+    #[arg(long = "secret", value_delimiter = ',', value_name = "SECRET")]
+    pub secrets: Vec<String>,
+    /// With --secret: answer 401 to a delivery that is unsigned or does not verify, and store
+    /// nothing (stale ones are kept: clocks drift)
+    #[arg(long, requires = "secrets")]
+    pub reject_invalid: bool,
+    #[command(flatten)]
+    pub db: RelayDbArgs,
+    /// Print {"channel","path","token"} as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelListArgs {
+    #[command(flatten)]
+    pub db: RelayDbArgs,
+    /// Print NDJSON, one channel per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelIdArgs {
+    /// Channel id (from 'relay channel list')
+    pub id: String,
+    #[command(flatten)]
+    pub db: RelayDbArgs,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayServeArgs {
+    /// Address to bind; use 127.0.0.1 behind Caddy or nginx, or 0.0.0.0 with --tls-cert
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to bind; 0 picks a free one
+    #[arg(long, short, default_value_t = crate::relay::server::DEFAULT_RELAY_PORT)]
+    pub port: u16,
+    #[command(flatten)]
+    pub db: RelayDbArgs,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key)
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// Largest request body accepted (e.g. 10MiB); larger ones get 413 and are kept truncated
+    #[arg(long, default_value = "10MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_body: usize,
+    /// How long a delivery is kept, acknowledged or not (e.g. 7d, 12h)
+    #[arg(long, default_value = "7d", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub retention: std::time::Duration,
+    /// full: an answered delivery survives power loss (fsync per commit); normal: survives the
+    /// relay crashing or being killed
+    #[arg(long, default_value = "full", value_parser = durability_parser())]
+    pub durability: Durability,
+    /// Seconds a client has to send its request head, and again its body
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout: u64,
+    /// Requests per second allowed from one IP address (twice that in a burst; 0: no limit).
+    /// Behind a reverse proxy every request comes from the proxy: raise it or limit there
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub ip_rate: u32,
+    /// Deliveries per second accepted into one channel (twice that in a burst; 0: no limit)
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub channel_rate: u32,
+    /// Most connections open at once; more are closed at once
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    pub max_connections: usize,
+    /// Milliseconds between heartbeats on an idle stream (for tests)
+    #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..))]
+    pub heartbeat_ms: u64,
+    /// Print NDJSON: first {"event":"listening","url":...}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

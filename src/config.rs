@@ -60,14 +60,72 @@ pub fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(dirs.data_dir().join(DEFAULT_DB_FILE))
 }
 
-/// Parses `--secret` values; the error names which one is wrong, never its value.
-pub fn secrets(texts: &[String]) -> anyhow::Result<Vec<Secret>> {
+/// Parses `--secret` values; the error names which one is wrong, never its value. A key too
+/// short to be real is refused unless `allow_short` (`--allow-short-secret`).
+pub fn secrets(texts: &[String], allow_short: bool) -> anyhow::Result<Vec<Secret>> {
     let texts: Vec<&str> = texts
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
-    parse_secrets(&texts, "--secret").map_err(usage)
+    let secrets = parse_secrets(&texts, "--secret").map_err(usage)?;
+    if !allow_short {
+        for (i, s) in secrets.iter().enumerate() {
+            s.check_length().map_err(|e| {
+                usage(format!(
+                    "--secret #{i} is invalid: {e}; pass --allow-short-secret to use it anyway"
+                ))
+            })?;
+        }
+    }
+    Ok(secrets)
+}
+
+/// The secrets a command signs and verifies with, and whether they are the local development
+/// secret (then `dev_secret` is its file, for the labels that say so).
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    pub list: Vec<Secret>,
+    pub dev_secret: Option<PathBuf>,
+}
+
+/// `--secret`/`HOOKSCOPE_SECRET`, else the local development secret (made on first use): for
+/// `listen`, `send`, `replay`, `tui` and `check`. A real secret always wins.
+pub fn secrets_or_dev(texts: &[String], allow_short: bool) -> anyhow::Result<Secrets> {
+    let list = secrets(texts, allow_short)?;
+    if !list.is_empty() {
+        return Ok(Secrets {
+            list,
+            dev_secret: None,
+        });
+    }
+    let dev = crate::devsecret::default_path()
+        .and_then(|path| crate::devsecret::load_or_create(&path).map(|s| (s, path)));
+    match dev {
+        Ok((secret, path)) => Ok(Secrets {
+            list: vec![secret],
+            dev_secret: Some(path),
+        }),
+        // Not fatal: the command goes on as with no secret (unverified, sent as captured), and
+        // whatever needs one says so with the flag to pass.
+        Err(e) => {
+            eprintln!(
+                "warning: {e}; going on without a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET"
+            );
+            Ok(Secrets {
+                list: Vec::new(),
+                dev_secret: None,
+            })
+        }
+    }
+}
+
+/// How the local development secret is named wherever it is used: never the secret itself.
+pub fn dev_secret_label(path: &Path) -> String {
+    format!(
+        "the local development secret (not a Dataspike secret; pass --secret for real deliveries), kept in '{}'",
+        path.display()
+    )
 }
 
 /// What to do on the command line about a failure from below, which never names a flag: the

@@ -845,6 +845,7 @@ mod tests {
             target: "http://127.0.0.1:1".into(),
             resigned: sent.is_some(),
             sent_body: sent.map(<[u8]>::to_vec),
+            sent_headers: None,
             status: Some(200),
             response_headers: vec![],
             response_body: vec![],

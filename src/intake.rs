@@ -17,11 +17,11 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, Source};
+use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, RelayOrigin, Source};
 use crate::forward::{
-    forward_request, join_target, AppResponse, Attempts, Forwarder, Outgoing, Recorder, Shipment,
+    forward_request, join_target, AppResponse, Attempts, ForwardQueue, Forwarder, Outgoing,
+    Recorder, Shipment,
 };
 use crate::headers::{HeaderPair, HopByHop};
 use crate::report::{Report, ReportTx};
@@ -47,6 +47,8 @@ pub struct Received {
     /// Milliseconds since the Unix epoch, UTC, when the request began to arrive.
     pub received_at_ms: i64,
     pub source: Source,
+    /// For a delivery that came through a relay: where it sits there.
+    pub relay: Option<RelayOrigin>,
 }
 
 /// What the sender is told, for the transport to put on the wire. Uses the `http` crate's
@@ -106,6 +108,8 @@ pub struct ForwardConfig {
     pub events: EventFilter,
     /// The client, with its timeout and the CAs it trusts for https targets.
     pub forwarder: Forwarder,
+    /// Requests in flight to the app at once; more wait in arrival order.
+    pub concurrency: usize,
 }
 
 /// How deliveries are judged and passed on.
@@ -122,8 +126,8 @@ pub const CAPTURE_HEADER: &str = "x-hookscope-capture";
 struct Forwarding {
     target: Uri,
     respond: Respond,
+    queue: ForwardQueue,
     events: EventFilter,
-    recorder: Arc<Recorder>,
 }
 
 /// The intake: shared by every connection of a transport.
@@ -137,13 +141,18 @@ pub struct Intake {
 
 impl Intake {
     /// Captures go to `writer`, reports to `reports`; a forward's attempt goes the same ways.
+    /// Forwarding starts its queue on the current tokio runtime.
     pub fn new(cfg: IntakeConfig, writer: Writer, reports: ReportTx) -> Intake {
         let forward = cfg.forward.map(|f| Forwarding {
-            recorder: Arc::new(Recorder {
-                forwarder: f.forwarder,
-                attempts: Attempts::Writer(writer.clone()),
-                reports: Some(reports.clone()),
-            }),
+            queue: ForwardQueue::start(
+                Recorder {
+                    forwarder: f.forwarder,
+                    attempts: Attempts::Writer(writer.clone()),
+                    reports: Some(reports.clone()),
+                },
+                f.concurrency,
+                writer.clone(),
+            ),
             target: f.target,
             respond: f.respond,
             events: f.events,
@@ -160,12 +169,14 @@ impl Intake {
     /// Takes one delivery in: build, verify, commit, report, then answer or forward.
     pub async fn receive(&self, received: Received) -> Answer {
         let peer = received.peer;
-        let capture = build_capture(
-            received,
-            &self.secrets,
-            self.tolerance_s,
-            chrono::Utc::now().timestamp(),
-        );
+        // A relayed delivery is judged as of its arrival at the relay, however long it waited.
+        let now_s = match &received.relay {
+            Some(r) => r.received_at_ms.div_euclid(1000),
+            None => chrono::Utc::now().timestamp(),
+        };
+        // The relay answered its sender long ago: nobody waits for the app's answer.
+        let relayed = received.relay.is_some();
+        let capture = build_capture(received, &self.secrets, self.tolerance_s, now_s);
         // Built before the capture moves to the writer: the body's one clone.
         let outgoing = match (&self.forward, &capture.rejected) {
             (Some(f), None) if f.events.forwards(capture.event.event_type.as_deref()) => {
@@ -201,7 +212,7 @@ impl Intake {
         let _ = self.reports.send(Report::Captured(summary));
         let mut answer = match forward {
             None => json_answer(StatusCode::OK, json!({ "id": id })),
-            Some((f, target, out)) => forward_and_answer(f, id, target, out).await,
+            Some((f, target, out)) => forward_and_answer(f, id, target, out, relayed).await,
         };
         if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
             answer.headers.insert(CAPTURE_HEADER, v);
@@ -235,6 +246,7 @@ pub fn build_capture(
         rejected: received.rejection,
         peer: received.peer.map(|p| p.to_string()),
         source: received.source,
+        relay: received.relay,
         event,
         // Judged just below, by the step import shares.
         verdict: Verdict::Unsigned,
@@ -253,22 +265,23 @@ pub fn verify(capture: &mut Capture, secrets: &[Secret], tolerance_s: u64, now_s
 }
 
 /// Forwards an accepted capture: the sender gets an ack at once, or the app's answer.
-async fn forward_and_answer(f: &Forwarding, id: i64, target: Uri, out: Outgoing) -> Answer {
+async fn forward_and_answer(
+    f: &Forwarding,
+    id: i64,
+    target: Uri,
+    out: Outgoing,
+    relayed: bool,
+) -> Answer {
     let shipment = Shipment::forward(id, out);
-    match f.respond {
+    let respond = if relayed { Respond::Ack } else { f.respond };
+    match respond {
         Respond::Ack => {
-            let recorder = f.recorder.clone();
-            tokio::spawn(async move {
-                // The outcome is stored as an attempt and reported; nobody else waits for it.
-                let r = recorder.record(&target, shipment).await;
-                if let Err(e) = &r.stored {
-                    tracing::error!("attempt of capture {id} not stored: {e}");
-                }
-            });
+            // The outcome is stored as an attempt and reported; nobody else waits for it.
+            f.queue.push(target, shipment);
             json_answer(StatusCode::OK, json!({ "id": id }))
         }
         Respond::App => {
-            let r = f.recorder.record(&target, shipment).await;
+            let r = f.queue.send(&target, shipment).await;
             if let Err(e) = &r.stored {
                 tracing::error!("attempt of capture {id} not stored: {e}");
             }
@@ -307,10 +320,14 @@ fn mirror(app: AppResponse) -> Answer {
     }
 }
 
-/// A rejected request is stored but refused; the connection closes, its body left unread.
+/// A rejected request is stored but refused, in JSON like every other answer; the connection
+/// closes, its body left unread.
 fn rejected_answer(id: i64, r: &Rejection) -> Answer {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut answer = plain_answer(status, format!("{}; stored as capture {id}\n", r.reason));
+    let mut answer = json_answer(
+        status,
+        json!({"error": format!("{}; stored as capture {id}", r.reason), "id": id}),
+    );
     answer
         .headers
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
@@ -327,19 +344,6 @@ fn json_answer(status: StatusCode, body: serde_json::Value) -> Answer {
         status,
         headers,
         body: Bytes::from(format!("{body}\n")),
-    }
-}
-
-fn plain_answer(status: StatusCode, text: String) -> Answer {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    Answer {
-        status,
-        headers,
-        body: Bytes::from(text),
     }
 }
 

@@ -225,9 +225,25 @@ impl Explained {
 
 /// How an explanation shows times: `format_ms` writes a time, and `reference` (Unix seconds,
 /// and what happened then: "check", "arrival") is what a signed `t` is compared with.
+/// `dev_secret`: the signature matched the local development secret (see [`signed_by`]), so a
+/// PASS says it is local-only and not proof of a Dataspike delivery.
 pub struct ExplainClock<'a> {
     pub format_ms: &'a dyn Fn(i64) -> String,
     pub reference: Option<(i64, &'static str)>,
+    pub dev_secret: bool,
+}
+
+/// Whether `capture`'s signature was made with `secret`, whatever its age: how `show` tells a
+/// PASS under the local development secret from one under a real secret.
+pub fn signed_by(capture: &crate::capture::Capture, secret: &crate::signature::Secret) -> bool {
+    let (v, _) = crate::signature::verify_capture(
+        &capture.headers,
+        &capture.body,
+        std::slice::from_ref(secret),
+        0,
+        0,
+    );
+    v.status() == crate::signature::Status::Valid
 }
 
 /// Why a signature did or did not verify, line by line: the one explanation the CLI (`show`,
@@ -241,6 +257,10 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
     let mut lines = vec![Explained::plain(Part::Verdict, verdict)];
     if let Some(i) = v.secret_index() {
         let which = match i {
+            _ if clock.dev_secret => {
+                "matched the local development secret (local-only, not a Dataspike secret)"
+                    .to_string()
+            }
             0 => "#0 (the first secret given)".to_string(),
             i => format!("#{i} (#0 is the first secret given)"),
         };
@@ -330,11 +350,13 @@ pub fn verdict_text(
     v: &Verdict,
     d: Option<&Diagnostics>,
     reference: Option<(i64, &'static str)>,
+    dev_secret: bool,
 ) -> String {
     let format_ms = |ms: i64| rfc3339_ms(ms);
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference,
+        dev_secret,
     };
     let mut out = String::new();
     for line in explain(v, d, &clock) {
@@ -351,8 +373,13 @@ pub fn verdict_text(
     out
 }
 
-/// Human `show`.
-pub fn show_text(c: &StoredCapture, attempts: &[Attempt]) -> String {
+/// Human `show`; `dev_secret` is the local development secret, if there is one, to say when a
+/// signature matched it.
+pub fn show_text(
+    c: &StoredCapture,
+    attempts: &[Attempt],
+    dev_secret: Option<&crate::signature::Secret>,
+) -> String {
     let cap = &c.capture;
     let mut out = format!(
         "capture #{}  {}  {} {}\n",
@@ -378,7 +405,10 @@ pub fn show_text(c: &StoredCapture, attempts: &[Attempt]) -> String {
         ));
     }
     out.push_str("\nSignature\n  ");
-    out.push_str(&verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None).replace('\n', "\n  "));
+    let dev = dev_secret.is_some_and(|s| signed_by(cap, s));
+    out.push_str(
+        &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, dev).replace('\n', "\n  "),
+    );
     out = out.trim_end().to_string();
     out.push_str("\n\nHeaders\n");
     for (n, v) in &cap.headers {
@@ -399,9 +429,17 @@ pub fn show_text(c: &StoredCapture, attempts: &[Attempt]) -> String {
                 rfc3339_ms(a.at_ms),
                 a.kind.as_str(),
                 a.target,
-                if a.resigned { " (re-signed)" } else { "" },
+                attempt_how(a),
                 attempt_brief(&a.brief())
             ));
+            if let Some(sent) = &a.sent_body {
+                // What the edit changed, against the captured body above.
+                let d = crate::diff::compare_bodies(&cap.body, sent);
+                out.push_str(&format!("    sent an edited body: {}\n", d.summary()));
+                for l in d.lines() {
+                    out.push_str(&format!("      {}\n", crate::diff::unified_line(l)));
+                }
+            }
             if a.status.is_some() {
                 let body = String::from_utf8_lossy(&a.response_body);
                 let body = clip(body.trim(), 200);
@@ -415,6 +453,16 @@ pub fn show_text(c: &StoredCapture, attempts: &[Attempt]) -> String {
         }
     }
     out
+}
+
+/// How an attempt differed from its capture, for a line that names it: `" (edited body,
+/// re-signed)"`, `" (re-signed)"` or nothing.
+pub fn attempt_how(a: &Attempt) -> &'static str {
+    match (a.sent_body.is_some(), a.resigned) {
+        (true, _) => " (edited body, re-signed)",
+        (false, true) => " (re-signed)",
+        (false, false) => "",
+    }
 }
 
 /// Pretty JSON when the body is JSON, the text when it is UTF-8, else a hex dump.
@@ -468,6 +516,18 @@ pub fn show_json(c: &StoredCapture, attempts: &[Attempt]) -> Value {
         m.insert("body".into(), json!(std::str::from_utf8(&cap.body).ok()));
         m.insert("body_base64".into(), json!(b64.encode(&cap.body)));
         m.insert("diagnostics".into(), json!(cap.diagnostics));
+        if let Some(r) = &cap.relay {
+            m.insert(
+                "relay".into(),
+                json!({
+                    "url": r.url,
+                    "channel": r.channel,
+                    "seq": r.seq,
+                    "received_at": crate::capture::rfc3339_ms(r.received_at_ms),
+                    "verdict": r.verdict,
+                }),
+            );
+        }
         m.insert(
             "attempts".into(),
             Value::Array(attempts.iter().map(Attempt::to_json).collect()),
@@ -611,7 +671,7 @@ mod tests {
             secret_index: 1,
             skew_s: 10,
         };
-        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")));
+        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")), false);
         assert!(text.starts_with("PASS dataspike valid\n"), "{text}");
         assert!(
             text.contains("matched secret: #1 (#0 is the first secret given)"),
@@ -625,7 +685,7 @@ mod tests {
             unverified.reason().unwrap(),
             "no secret configured for dataspike"
         );
-        let text = verdict_text(&unverified, None, None);
+        let text = verdict_text(&unverified, None, None, false);
         assert!(
             text.starts_with(
                 "-- dataspike unverified: no secret configured for dataspike (pass --secret or set HOOKSCOPE_SECRET)\n"
@@ -638,6 +698,7 @@ mod tests {
             },
             None,
             None,
+            false,
         );
         assert!(
             text.starts_with(
@@ -645,9 +706,38 @@ mod tests {
             ),
             "{text}"
         );
-        let text = verdict_text(&Verdict::Unsigned, None, None);
+        let text = verdict_text(&Verdict::Unsigned, None, None, false);
         assert!(
             text.contains("hint:           the request carried no X-Webhook-Signature"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_pass_under_the_dev_secret_says_so() {
+        let secret = crate::signature::Secret::parse(
+            "whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        )
+        .unwrap();
+        let body = b"{}".to_vec();
+        let headers = crate::signature::sign_headers(&secret, 1_700_000_000, &body)
+            .into_iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.into_bytes()))
+            .collect();
+        let c = crate::capture::Capture::new(0, "POST", "/", headers, body);
+        assert!(signed_by(&c, &secret), "old signatures still count");
+        let (other, _) = crate::signature::Secret::generate();
+        assert!(!signed_by(&c, &other));
+        let valid = Verdict::Valid {
+            scheme: Scheme::Dataspike,
+            secret_index: 0,
+            skew_s: 0,
+        };
+        let text = verdict_text(&valid, None, None, true);
+        assert!(
+            text.contains(
+                "matched the local development secret (local-only, not a Dataspike secret)"
+            ),
             "{text}"
         );
     }

@@ -18,10 +18,18 @@ pub enum Report {
         /// Whether this was a replay (false: a live forward).
         replay: bool,
     },
+    /// How many live forwards wait for a free slot (`--forward-concurrency`); sent while the
+    /// queue is not empty, and once with 0 when it has drained.
+    ForwardQueue { waiting: usize },
     /// Whether the forward target accepted a connection at the last probe.
     TargetReachable(bool),
     /// A one-line message for the user (an export's path, a failed replay, ...).
     Notice { text: String, error: bool },
+    /// What the relay client is doing: `url` is the public URL senders post to.
+    Relay {
+        url: String,
+        state: crate::relay::client::ConnState,
+    },
 }
 
 /// Sending half of the report stream.

@@ -258,7 +258,8 @@ fn har_export_is_complete_har_1_2_and_imports_back_identical() {
         binary,
     );
     drop(l);
-    // The first capture gets a response to export.
+    // The first capture gets a response to export; sent as captured, so the request stays the
+    // capture (a re-signed replay's entry shows the request it sent).
     let app = TestApp::start(Behaviour {
         status: 202,
         body: "{\"queued\":1}",
@@ -269,6 +270,7 @@ fn har_export_is_complete_har_1_2_and_imports_back_identical() {
         &first.to_string(),
         "--to",
         &app.url(),
+        "--as-is",
         "--db",
         p(&db),
     ]);
@@ -578,19 +580,19 @@ fn malformed_files_are_rejected_naming_file_and_field_and_nothing_is_stored() {
     assert!(app.received().is_empty(), "nothing sent");
 }
 
-/// The `whsec_...` secret `send` printed on stderr.
-fn printed_secret(stderr: &str) -> String {
-    let at = stderr
-        .find("whsec_")
-        .expect("a generated secret is printed");
-    stderr[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect()
+/// The local development secret `send` signed with: named on stderr, never printed.
+fn dev_secret_used(stderr: &str) -> String {
+    assert!(
+        stderr.contains("the local development secret"),
+        "send says it signed with the local development secret: {stderr}"
+    );
+    let secret = dev_secret_in(&config_home().join(""));
+    assert!(!stderr.contains(&secret[6..]), "never printed: {stderr}");
+    secret
 }
 
 #[test]
-fn send_event_with_overrides_reaches_the_app_with_fresh_ids_and_a_printed_secret() {
+fn send_event_with_overrides_reaches_the_app_with_fresh_ids_and_the_dev_secret() {
     let app = TestApp::start(Behaviour::default());
     let url = format!("{}/hooks/dataspike?src=test", app.url());
     let mut ids = Vec::new();
@@ -609,7 +611,7 @@ fn send_event_with_overrides_reaches_the_app_with_fresh_ids_and_a_printed_secret
             "--to",
             &url,
         ]);
-        let secret = printed_secret(&stderr(&o));
+        let secret = dev_secret_used(&stderr(&o));
         let got = app.received();
         let g = got.last().unwrap();
         assert_eq!(g.uri, "/hooks/dataspike?src=test", "--to is the full URL");

@@ -188,12 +188,13 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     let o = run(&["replay", &second.to_string(), "--db", dbs]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 
-    // As-is: the original request byte for byte, stale signature included.
+    // --as-is: the original request byte for byte, stale signature included.
     let o = run(&[
         "replay",
         &first.to_string(),
         "--to",
         &app.url(),
+        "--as-is",
         "--db",
         dbs,
     ]);
@@ -204,19 +205,19 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     assert_eq!(got.body, VECTOR_BODY.as_bytes());
     assert_eq!(got.header("x-webhook-signature").unwrap(), old_sig);
 
-    // --resign: a fresh t that passes an independent Dataspike check.
+    // By default, with a secret loaded: a fresh t that passes an independent Dataspike check.
     let before = now();
     let o = run(&[
         "replay",
         &first.to_string(),
         "--to",
         &app.url(),
-        "--resign",
         "--secret",
         SECRET,
         "--db",
         dbs,
     ]);
+    assert!(stdout(&o).contains("(re-signed)"), "{}", stdout(&o));
     assert!(o.status.success(), "{}", stderr(&o));
     let got = app.received().pop().unwrap();
     let header = got.header("x-webhook-signature").unwrap();
@@ -230,7 +231,7 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     assert!(t >= before && t <= now());
     assert_eq!(header, sign(SECRET, t, VECTOR_BODY.as_bytes()));
 
-    // --resign without a secret is a clear usage error.
+    // --resign without a secret signs with the local development secret.
     let o = run(&[
         "replay",
         &first.to_string(),
@@ -240,8 +241,14 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
         "--db",
         dbs,
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("need a secret"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = app.received();
+    let header = got.last().unwrap().header("x-webhook-signature").unwrap();
+    let t: i64 = header[2..header.find(',').unwrap()].parse().unwrap();
+    assert_eq!(
+        header,
+        sign(&dev_secret_in(config_home()), t, VECTOR_BODY.as_bytes())
+    );
 
     // Edit and replay: new body, re-signed, stored with the attempt.
     let edited = dir.path().join("edited.json");
@@ -275,14 +282,49 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     // The history of one delivery reads in order.
     let shown = show_json(&db, first);
     let attempts = shown["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 4);
+    assert_eq!(attempts.len(), 5);
     assert_eq!(attempts[0]["kind"], "forward");
-    assert_eq!(attempts[3]["kind"], "replay");
-    assert_eq!(attempts[3]["resigned"], true);
+    assert_eq!(attempts[4]["kind"], "replay");
+    assert_eq!(attempts[4]["resigned"], true);
     assert_eq!(
-        b64(attempts[3]["sent_body_base64"].as_str().unwrap()),
+        b64(attempts[4]["sent_body_base64"].as_str().unwrap()),
         b"{\"edited\":true}"
     );
+    assert_eq!(attempts[4]["edited_body"], true);
+
+    // An edited replay reads as such everywhere: replay's line, show, and the HAR export,
+    // which pairs the app's answer with the request really sent.
+    assert!(
+        stdout(&o).contains("(edited body, re-signed)"),
+        "{}",
+        stdout(&o)
+    );
+    let shown = stdout(&run(&["show", &first.to_string(), "--db", dbs]));
+    assert!(shown.contains("(edited body, re-signed)"), "{shown}");
+    assert!(shown.contains("sent an edited body: body: JSON"), "{shown}");
+    assert!(shown.contains("+   \"edited\": true"), "{shown}");
+    let har = dir.path().join("e.har");
+    let o = run(&[
+        "export",
+        &first.to_string(),
+        "--format",
+        "har",
+        "--out",
+        har.to_str().unwrap(),
+        "--db",
+        dbs,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let har: serde_json::Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
+    let request = &har["log"]["entries"][0]["request"];
+    assert_eq!(request["postData"]["text"], "{\"edited\":true}");
+    let sent_sig = request["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "X-Webhook-Signature")
+        .map(|h| h["value"].as_str().unwrap().to_string());
+    assert_eq!(sent_sig, got.header("x-webhook-signature"));
 
     // --failed replays exactly the captures whose latest attempt failed: only `second` now.
     let n_before = app.received().len();
@@ -292,7 +334,12 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.starts_with(&format!("#{second} -> 200")), "{out}");
     assert_eq!(app.received().len(), n_before + 1);
-    assert_eq!(app.received().pop().unwrap().body, b"second");
+    let got = app.received().pop().unwrap();
+    assert_eq!(got.body, b"second");
+    // A backlog is re-signed by default (here with the local development secret).
+    let header = got.header("x-webhook-signature").expect("re-signed");
+    let t: i64 = header[2..header.find(',').unwrap()].parse().unwrap();
+    assert_eq!(header, sign(&dev_secret_in(config_home()), t, b"second"));
     assert_eq!(show_json(&db, ok)["attempts"].as_array().unwrap().len(), 1);
     // Nothing left to replay.
     let o = run(&["replay", "--failed", "--to", &app.url(), "--db", dbs]);
@@ -307,4 +354,81 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     let o = run(&["replay", &lone.to_string(), "--db", dbs]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("pass --to URL"), "{}", stderr(&o));
+
+    // One mistyped --to does not stick: the default target stays the live forward's route.
+    let o = run(&["replay", &ok.to_string(), "--to", &dead, "--db", dbs]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let n_before = app.received().len();
+    let o = run(&["replay", &ok.to_string(), "--db", dbs]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains(&app.url()), "{}", stdout(&o));
+    assert_eq!(app.received().len(), n_before + 1);
+}
+
+#[test]
+fn a_burst_with_respond_ack_is_forwarded_in_bounded_order_and_nothing_times_out() {
+    const DELIVERIES: usize = 200;
+    const LIMIT: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    // A slow app on one thread: 20 ms per request.
+    let app = TestApp::start(Behaviour {
+        delay: std::time::Duration::from_millis(20),
+        ..Default::default()
+    });
+    let l = Listener::start(
+        &db,
+        &[
+            "--forward-to",
+            &app.url(),
+            "--respond",
+            "ack",
+            "--forward-concurrency",
+            &LIMIT.to_string(),
+        ],
+    );
+    let senders: Vec<_> = (0..8)
+        .map(|s| {
+            let addr = l.addr.clone();
+            std::thread::spawn(move || {
+                for i in 0..DELIVERIES / 8 {
+                    let body = format!("{{\"n\":{}}}", s * 1000 + i);
+                    assert_eq!(post(&addr, "/hook", &[], body.as_bytes()).status, 200);
+                }
+            })
+        })
+        .collect();
+    for s in senders {
+        s.join().unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut forwarded = 0;
+    let mut saw_queue = false;
+    while forwarded < DELIVERIES {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{forwarded} forwarded"
+        );
+        let v = l.next_event();
+        if v["event"] == "forward_queue" {
+            saw_queue = true;
+            continue;
+        }
+        let latest = &v["latest_attempt"];
+        assert_eq!(latest["status"], 200, "not timed out: {v}");
+        forwarded += 1;
+    }
+    assert!(
+        saw_queue,
+        "the queue length was shown while the app was busy"
+    );
+    assert_eq!(app.received().len(), DELIVERIES);
+    assert!(
+        app.max_in_flight() <= LIMIT,
+        "at most {LIMIT} at once, saw {}",
+        app.max_in_flight()
+    );
+    let listed = list_json(&db, &["--limit", "500"]);
+    assert_eq!(listed.len(), DELIVERIES);
+    assert!(listed.iter().all(|c| c["latest_attempt"]["status"] == 200));
 }

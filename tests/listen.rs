@@ -9,7 +9,17 @@ fn captures_verifies_and_survives_restart() {
     // A given --db needs its folder (a typo must not start a new store elsewhere).
     std::fs::create_dir_all(dir.path().join("nested/folder")).unwrap();
     let db = dir.path().join("nested/folder/h.db");
-    let l = Listener::start(&db, &["--secret", "whsec_ffff", "--secret", SECRET]);
+    // A short test secret first: refused as a real one, so it needs --allow-short-secret.
+    let l = Listener::start(
+        &db,
+        &[
+            "--secret",
+            "whsec_ffff",
+            "--secret",
+            SECRET,
+            "--allow-short-secret",
+        ],
+    );
 
     // A fresh, valid delivery signed under the second (rotated-in) secret.
     let body = VECTOR_BODY.as_bytes();
@@ -219,6 +229,7 @@ fn verify_offline_exit_codes_and_diagnostics() {
         "verify",
         "--secret",
         "whsec_abcd",
+        "--allow-short-secret",
         "--header",
         &header,
         "--body-file",
@@ -267,7 +278,8 @@ fn verify_stored_capture_against_new_secret() {
     let id = post(&l.addr, "/", &[("X-Webhook-Signature", &sig)], body).json()["id"]
         .as_i64()
         .unwrap();
-    assert_eq!(l.next_line()["verdict"]["status"], "unverified");
+    // Without --secret, listen checks with the local development secret, which did not sign it.
+    assert_eq!(l.next_line()["verdict"]["status"], "invalid");
     drop(l);
     let o = run(&[
         "verify",
@@ -440,4 +452,196 @@ fn verify_judges_a_stored_capture_as_of_its_arrival() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("STALE"), "{}", stdout(&o));
+}
+
+#[test]
+fn secret_mistakes_are_told_in_the_users_terms_and_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("b.json");
+    std::fs::write(&body, b"{}").unwrap();
+    let verify = |secret: &str, extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--secret",
+            secret,
+            "--header",
+            "t=1,v1=00",
+            "--body-file",
+            body.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    for (secret, needle) in [
+        ("abc123", "does not start with 'whsec_'"),
+        ("sk_live_123", "does not start with 'whsec_'"),
+        ("whsec_xyz", "character 7 is not a hex digit"),
+        ("whsec_abc", "odd number of hex digits"),
+        ("whsec_00112233", "too short to be a real"),
+    ] {
+        let o = verify(secret, &[]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{secret}: {err}");
+        assert!(
+            err.contains("--secret #0") && err.contains(needle),
+            "{secret}: {err}"
+        );
+        assert!(!err.contains(secret), "the secret is not echoed: {err}");
+    }
+    let short = verify("whsec_00112233", &[]);
+    assert!(stderr(&short).contains("--allow-short-secret"));
+    // Allowed, a short secret is used: the header is judged (invalid), not refused.
+    let allowed = verify("whsec_00112233", &["--allow-short-secret"]);
+    assert_eq!(allowed.status.code(), Some(1), "{}", stderr(&allowed));
+}
+
+#[test]
+fn listen_json_ends_with_a_stopped_event_with_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let mut l = Listener::start(&db, &["--secret", SECRET]);
+    let body = VECTOR_BODY.as_bytes();
+    let good = sign(SECRET, now(), body);
+    post(&l.addr, "/", &[("X-Webhook-Signature", &good)], body);
+    post(&l.addr, "/", &[], b"{}");
+    l.next_line();
+    l.next_line();
+    assert!(l.stop_ref().success());
+    let v = l.next_event();
+    assert_eq!(v["event"], "stopped", "{v}");
+    assert_eq!(v["captures"], 2, "{v}");
+    assert_eq!(v["totals"]["verdicts"]["valid"], 1, "{v}");
+    assert_eq!(v["totals"]["verdicts"]["unsigned"], 1, "{v}");
+    assert_eq!(v["totals"]["verdicts"]["invalid"], 0, "{v}");
+}
+
+/// Writes `raw` and reads the answer without closing the sending side, as a client still
+/// "sending" would.
+fn answer_while_open(addr: &str, raw: &[u8]) -> (Resp, std::time::Duration) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    s.write_all(raw).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    (parse_response(&buf), started.elapsed())
+}
+
+#[test]
+fn a_declared_huge_body_gets_a_json_413_at_once_and_a_slow_one_a_json_408() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(&db, &["--max-body", "1KiB", "--read-timeout", "2"]);
+    let (r, took) = answer_while_open(
+        &l.addr,
+        b"POST /huge HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\nabc",
+    );
+    assert_eq!(r.status, 413, "{}", r.head);
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "at once, not at the read timeout: {took:?}"
+    );
+    assert!(
+        r.head
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{}",
+        r.head
+    );
+    let v = r.json();
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("--max-body") && error.contains("Content-Length"),
+        "{error}"
+    );
+    let line = l.next_line();
+    assert_eq!(line["rejected"]["status"], 413);
+    assert_eq!(v["id"], line["id"]);
+    let shown = show_json(&db, line["id"].as_i64().unwrap());
+    assert_eq!(
+        b64(shown["body_base64"].as_str().unwrap()),
+        b"abc",
+        "what arrived is kept"
+    );
+
+    // A body that stops coming: 408 after --read-timeout, in JSON too.
+    let (r, _) = answer_while_open(
+        &l.addr,
+        b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+    );
+    assert_eq!(r.status, 408, "{}", r.head);
+    assert!(r.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("--read-timeout"));
+    assert_eq!(l.next_line()["rejected"]["status"], 408);
+}
+
+#[test]
+fn listen_retention_deletes_old_captures_at_start_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let fixture = |name: &str, at: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"hookscope_fixture":1,"method":"POST","path":"/{name}","headers":[["Content-Type","application/json"]],"body_encoding":"utf8","body":"{{}}","received_at":"{at}"}}"#
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let old = fixture("old", "2020-01-01T00:00:00.000Z");
+    let recent = fixture(
+        "recent",
+        &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    );
+    let o = run(&[
+        "import",
+        old.to_str().unwrap(),
+        recent.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(list_json(&db, &[]).len(), 2);
+
+    let mut l = Listener::start(&db, &["--retention", "7d"]);
+    let mut left = 2;
+    for _ in 0..100 {
+        left = list_json(&db, &[]).len();
+        if left == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(left, 1, "the 2020 capture is deleted at start");
+    assert_eq!(list_json(&db, &[])[0]["path"], "/recent");
+    assert_eq!(post(&l.addr, "/new", &[], b"{}").status, 200);
+    l.next_line();
+    let mut err = l.child.stderr.take().unwrap();
+    assert!(l.stop_ref().success());
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut err, &mut text).unwrap();
+    assert!(
+        text.contains("retention: captures older than 7days are deleted"),
+        "{text}"
+    );
+    assert_eq!(list_json(&db, &[]).len(), 2, "new captures stay");
+    let bad = run(&[
+        "listen",
+        "--retention",
+        "soon",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("--retention 'soon'"),
+        "{}",
+        stderr(&bad)
+    );
 }

@@ -53,6 +53,7 @@ fn secret_never_leaves_memory() {
             dbs,
             "--forward-to",
             &app.url(),
+            "--allow-short-secret",
         ])
         .env("HOOKSCOPE_SECRET", format!("whsec_abcd,{SECRET}"))
         .env("HOOKSCOPE_LOG", "trace")

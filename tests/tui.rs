@@ -110,6 +110,12 @@ fn listen_tui_shows_captures_and_r_replays_to_the_app() {
     );
     let tmux = Tmux::start(&cmd);
     tmux.wait_for("the header", |s| s.contains(&format!("127.0.0.1:{port}")));
+    // The database's path is in the help overlay (and a notice at start).
+    tmux.keys(&["?"]);
+    let db_text = db.display().to_string();
+    tmux.wait_for("the database in the help", |s| s.contains(&db_text));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the help closed", |s| !s.contains("closes this help"));
 
     // One valid and one tampered delivery from a real sender.
     let addr = format!("127.0.0.1:{port}");

@@ -11,7 +11,9 @@ use crate::capture::{now_ms, AttemptKind, Capture, Source};
 use crate::check::report::{self, Totals};
 use crate::check::{self, build::Material, Answer, Probe, ProbeRequest, ProbeResult, Scheme};
 use crate::cli::CheckArgs;
-use crate::config::{self, body_file, db_path, secret_needed, secrets, target, usage};
+use crate::config::{
+    self, body_file, db_path, dev_secret_label, secret_needed, secrets_or_dev, target, usage,
+};
 use crate::forward::{attempt_from, AppResponse, ForwardError, Forwarder, Outgoing};
 use crate::sample;
 use crate::signature::{verify_capture, Secret, DEFAULT_TOLERANCE};
@@ -106,7 +108,16 @@ impl Settings {
     fn from_args(args: &CheckArgs) -> anyhow::Result<Settings> {
         let target = target("--to", &args.to)?;
         let scheme = config::scheme("--scheme", &args.scheme)?;
-        let secrets = secrets(&args.secrets.secrets)?;
+        let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
+        let secrets = match (secrets.dev_secret, scheme) {
+            // The local development secret is Dataspike's; other schemes need theirs.
+            (Some(_), s) if s != Scheme::Dataspike => Vec::new(),
+            (Some(path), _) => {
+                eprintln!("probes signed with {}", dev_secret_label(&path));
+                secrets.list
+            }
+            (None, _) => secrets.list,
+        };
         if secrets.is_empty() {
             return Err(secret_needed(
                 "check needs the secret your endpoint verifies with (two while rotating: the new one first)",

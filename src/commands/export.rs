@@ -8,10 +8,11 @@ use std::process::ExitCode;
 
 use crate::capture::CaptureId;
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::config::{db_path, event_type, target, usage};
+use crate::config::{db_path, target, usage};
 use crate::export::{fixture_files, write_file, WriteFailure};
 use crate::fixture::{curl, har};
 use crate::output::{count, progress_bar};
+use crate::query::Query;
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
 /// Default output of each format when `--out` is not given.
@@ -23,12 +24,17 @@ const DEFAULT_CURL_FILE: &str = "hookscope-curl.sh";
 const STDOUT: &str = "-";
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let filtered = args.verdict.is_some() || args.event.is_some();
+    let filtered = args.verdict.is_some() || args.event.is_some() || args.query.is_some();
     if args.ids.is_empty() && !args.all && !filtered {
         return Err(usage(
-            "say what to export: capture ids (from 'hookscope list'), --all, or --verdict/--event",
+            "say what to export: capture ids (from 'hookscope list'), --all, --query, or --verdict/--event",
         ));
     }
+    let query = super::filter_query(
+        args.query.as_deref(),
+        args.verdict.as_ref(),
+        args.event.as_deref(),
+    )?;
     if args.body_files && args.format != ExportFormat::Fixture {
         return Err(usage("--body-files works only with --format fixture"));
     }
@@ -48,15 +54,20 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
 
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
-    let ids = select(&store, &args)?;
+    let ids = select(&store, &args, query)?;
     if ids.is_empty() {
-        let why = super::none_match(&store, args.verdict.as_ref(), args.event.as_deref())?
-            .unwrap_or_else(|| {
-                format!(
-                    "'{}' holds no captures yet; send a webhook to 'hookscope listen' first",
-                    store.path().display()
-                )
-            });
+        let why = super::none_match(
+            &store,
+            args.verdict.as_ref(),
+            args.event.as_deref(),
+            args.query.as_deref(),
+        )?
+        .unwrap_or_else(|| {
+            format!(
+                "'{}' holds no captures yet; send a webhook to 'hookscope listen' first",
+                store.path().display()
+            )
+        });
         writeln!(std::io::stdout(), "nothing to export: {why}")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -111,18 +122,13 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The ids to export: the ones named (in that order), or every match, oldest first.
-fn select(store: &Store, args: &ExportArgs) -> anyhow::Result<Vec<CaptureId>> {
+fn select(store: &Store, args: &ExportArgs, query: Query) -> anyhow::Result<Vec<CaptureId>> {
     if !args.ids.is_empty() {
         return Ok(args.ids.clone());
     }
     Ok(store
         .list(&ListQuery {
-            verdicts: args
-                .verdict
-                .as_ref()
-                .map(|v| v.statuses.clone())
-                .unwrap_or_default(),
-            event: args.event.as_deref().map(event_type),
+            query,
             ascending: true,
             ..Default::default()
         })?

@@ -16,7 +16,7 @@ use crate::output::count;
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets(&args.secrets.secrets)?;
+    let secrets = secrets(&args.secrets.secrets, args.secrets.allow_short_secret)?;
     let imported_at_ms = now_ms();
     let mut loaded: Vec<(&PathBuf, Vec<Capture>)> = Vec::with_capacity(args.files.len());
     let mut problems = Vec::new();

@@ -7,6 +7,7 @@ mod import;
 mod listen;
 mod purge;
 mod read;
+mod relay;
 mod replay;
 mod send;
 mod stats;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
+        Command::Relay(args) => relay::run(args),
         Command::Check(args) => check::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
@@ -61,6 +63,7 @@ pub(crate) fn none_match(
     store: &crate::store::Store,
     verdict: Option<&crate::cli::VerdictWord>,
     event: Option<&str>,
+    query: Option<&str>,
 ) -> anyhow::Result<Option<String>> {
     let total = store.count(&crate::store::ListQuery::default())?;
     if total == 0 {
@@ -72,6 +75,9 @@ pub(crate) fn none_match(
     }
     if let Some(e) = event {
         filters.push(format!("--event {e}"));
+    }
+    if let Some(q) = query {
+        filters.push(format!("--query '{q}'"));
     }
     let stored = format!(
         "{} in '{}'",
@@ -92,4 +98,26 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+/// The store filter of `--query` with `--verdict` and `--event` added as terms, so the flags
+/// and the query language mean the same (`--event docver` is any case, like `event:docver`).
+pub(crate) fn filter_query(
+    query: Option<&str>,
+    verdict: Option<&crate::cli::VerdictWord>,
+    event: Option<&str>,
+) -> anyhow::Result<crate::query::Query> {
+    use crate::query::TermKind;
+    let mut q = match query {
+        Some(text) => crate::query::parse(text, crate::capture::now_ms())
+            .map_err(|e| crate::config::usage(format!("--query: {}", e.render(text))))?,
+        None => crate::query::Query::default(),
+    };
+    if let Some(v) = verdict {
+        q = q.and(TermKind::Verdict(v.statuses.clone()));
+    }
+    if let Some(e) = event {
+        q = q.and(TermKind::Event(crate::config::event_type(e)));
+    }
+    Ok(q)
 }

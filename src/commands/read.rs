@@ -5,20 +5,20 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{ListArgs, ShowArgs};
-use crate::config::{db_path, event_type};
+use crate::config::db_path;
 use crate::output;
 use crate::store::{ListQuery, OpenMode, Store};
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let query = super::filter_query(
+        args.query.as_deref(),
+        args.verdict.as_ref(),
+        args.event.as_deref(),
+    )?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let rows = store.list(&ListQuery {
         limit: Some(args.limit),
-        verdicts: args
-            .verdict
-            .as_ref()
-            .map(|v| v.statuses.clone())
-            .unwrap_or_default(),
-        event: args.event.as_deref().map(event_type),
+        query,
         ..Default::default()
     })?;
     let mut out = std::io::stdout().lock();
@@ -27,7 +27,12 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "{}", r.to_json())?;
         }
     } else if rows.is_empty() {
-        match super::none_match(&store, args.verdict.as_ref(), args.event.as_deref())? {
+        match super::none_match(
+            &store,
+            args.verdict.as_ref(),
+            args.event.as_deref(),
+            args.query.as_deref(),
+        )? {
             Some(why) if args.limit == 0 => writeln!(out, "{why} (--limit 0)")?,
             Some(why) => writeln!(out, "{why}")?,
             None => writeln!(
@@ -55,7 +60,15 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     } else if args.json {
         writeln!(out, "{}", output::show_json(&capture, &attempts))?;
     } else {
-        writeln!(out, "{}", output::show_text(&capture, &attempts))?;
+        // Read, never made here: only to say when a PASS is the local development secret's.
+        let dev = crate::devsecret::default_path()
+            .ok()
+            .and_then(|p| crate::devsecret::load(&p).ok().flatten());
+        writeln!(
+            out,
+            "{}",
+            output::show_text(&capture, &attempts, dev.as_ref())
+        )?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{now_ms, AttemptBrief};
 use crate::cli::SendArgs;
-use crate::config::{body_file, secrets, sign_secret_needed, target, usage};
+use crate::config::{
+    body_file, dev_secret_label, secrets, secrets_or_dev, sign_secret_needed, target, usage,
+};
 use crate::fixture::{Fixture, FixtureError, Signing};
 use crate::forward::{join_target, Forwarder, Outgoing};
 use crate::headers::HeaderPair;
@@ -73,7 +75,20 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| usage(format!("--sign {}: {e}", mode.as_str())))?;
         }
     }
-    let secrets = signing_secrets(secrets(&args.secrets.secrets)?, &payloads)?;
+    let mut given = secrets(&args.secrets.secrets, args.secrets.allow_short_secret)?;
+    if given.is_empty()
+        && payloads
+            .iter()
+            .any(|p| p.needs_secret() && p.scheme() == Scheme::Dataspike)
+    {
+        // Named, never printed: `listen` without a secret verifies with the same file.
+        let dev = secrets_or_dev(&[], false)?;
+        if let Some(path) = &dev.dev_secret {
+            eprintln!("signing with {}", dev_secret_label(path));
+        }
+        given = dev.list;
+    }
+    let secrets = signing_secrets(given, &payloads)?;
 
     let plan = Arc::new(Plan {
         payloads,

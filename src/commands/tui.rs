@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::TuiArgs;
-use crate::config::{self, db_path, secrets};
+use crate::config::{self, db_path, secrets_or_dev};
 use crate::session::{self, Browse};
 use crate::store::{OpenMode, Store};
 
@@ -11,7 +11,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
     let db = db_path(args.db.db.as_deref())?;
     // Fail before touching the terminal, and never create a database here.
     let store = Store::open(&db, OpenMode::Existing)?;
-    let secrets = secrets(&args.secrets.secrets)?;
+    let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
     let target = match &args.to {
         Some(u) => Some(config::target("--to", u)?),
         None => None,
@@ -22,7 +22,8 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         rt,
         Browse {
             store,
-            secrets,
+            secrets: secrets.list,
+            dev_secret: secrets.dev_secret.is_some(),
             target,
             forwarder,
         },

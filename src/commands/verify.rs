@@ -12,7 +12,7 @@ use crate::signature::{verify_capture, Scheme, Verdict};
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets(&args.secrets.secrets)?;
+    let secrets = secrets(&args.secrets.secrets, args.secrets.allow_short_secret)?;
     if secrets.is_empty() {
         return Err(secret_needed("verify needs a secret"));
     }
@@ -58,7 +58,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         write!(
             out,
             "{}",
-            verdict_text(&verdict, diag.as_ref(), Some((now, "check")))
+            verdict_text(&verdict, diag.as_ref(), Some((now, "check")), false)
         )?;
     }
     out.flush()?;

@@ -3,14 +3,17 @@
 //! storing the attempt is one function for live forwards and replays alike ([`record`]). Only
 //! [`Forwarder::send`] talks to the network; nothing here reads the store.
 
+mod queue;
 mod record;
 mod request;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub use queue::{ForwardQueue, DEFAULT_FORWARD_CONCURRENCY, DRAIN_DEADLINE};
 pub use record::{attempt_from, Attempts, Recorded, Recorder, Shipment};
 pub use request::{
     forward_headers, forward_request, replay_request, replay_target, NeedsSecret, ReplayPlan,
+    Signing,
 };
 
 use bytes::Bytes;

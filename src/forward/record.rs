@@ -107,7 +107,7 @@ impl Recorder {
         } = shipment;
         let at_ms = now_ms();
         let (outcome, latency) = self.forwarder.send(target, &request).await;
-        let attempt = Arc::new(attempt_from(
+        let mut attempt = attempt_from(
             capture_id,
             kind,
             at_ms,
@@ -116,7 +116,10 @@ impl Recorder {
             edited_body,
             &outcome,
             latency,
-        ));
+        );
+        // What a replay really sent, so exports pair the answer with its request.
+        attempt.sent_headers = (kind == AttemptKind::Replay).then(|| request.headers.clone());
+        let attempt = Arc::new(attempt);
         let stored = self.attempts.store(attempt.clone()).await;
         // A live forward is reported even when unstored: its capture's headless line waits for
         // it. A replay that was not stored is reported by its caller, as a failure.
@@ -168,6 +171,7 @@ pub fn attempt_from(
         target: target.to_string(),
         resigned,
         sent_body,
+        sent_headers: None,
         status,
         response_headers,
         response_body,

@@ -52,7 +52,8 @@ pub fn forward_headers(headers: &[HeaderPair], peer: Option<IpAddr>) -> Vec<Head
 }
 
 /// Where a replay of `capture` goes: under `base` (its path a prefix, as with `--forward-to`),
-/// else to `last`, the full URL of its latest attempt. `Ok(None)` when neither is known.
+/// else to `last`, the full URL live forwarding last sent it to (never a replay's target).
+/// `Ok(None)` when neither is known.
 pub fn replay_target(
     base: Option<&Uri>,
     last: Option<&str>,
@@ -69,6 +70,19 @@ pub fn replay_target(
     }
 }
 
+/// How a replay is asked to treat the signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signing {
+    /// Re-sign when a secret is loaded (a stored delivery is usually older than the tolerance),
+    /// else send as captured.
+    #[default]
+    Default,
+    /// Re-sign; a secret is required.
+    Resign,
+    /// The original bytes and signature.
+    AsIs,
+}
+
 /// How a replay differs from the original request.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayPlan {
@@ -78,6 +92,9 @@ pub struct ReplayPlan {
     pub body: Option<Vec<u8>>,
     /// Extra or replacing headers, `(name, value)`.
     pub headers: Vec<(String, String)>,
+    /// Sent as captured only because no secret is loaded: a strict app will see a stale
+    /// timestamp, which the caller warns about.
+    pub as_is_without_secret: bool,
 }
 
 /// Re-signing was asked for (or the body edited) but no secret is loaded. Each caller words
@@ -86,24 +103,27 @@ pub struct ReplayPlan {
 pub struct NeedsSecret;
 
 impl ReplayPlan {
-    /// The one rule for re-signing: when asked to, and always for an edited body, which cannot
-    /// carry the old signature. `secret` is the capture's scheme's, from
-    /// `signature::secret_for`.
+    /// The one rule for re-signing: by default whenever a secret is loaded; always for an
+    /// edited body, which cannot carry the old signature; never when asked for the original
+    /// bytes. `secret` is the capture's scheme's, from `signature::secret_for`.
     pub fn new(
-        resign: bool,
+        signing: Signing,
         body: Option<Vec<u8>>,
         headers: Vec<(String, String)>,
         secret: Option<&Secret>,
     ) -> Result<ReplayPlan, NeedsSecret> {
-        let resign_with = match (resign || body.is_some(), secret) {
-            (false, _) => None,
-            (true, Some(s)) => Some(s.clone()),
-            (true, None) => return Err(NeedsSecret),
+        let must = signing == Signing::Resign || body.is_some();
+        let (resign_with, as_is_without_secret) = match (signing, must, secret) {
+            (_, true, None) => return Err(NeedsSecret),
+            (_, true, Some(s)) | (Signing::Default, false, Some(s)) => (Some(s.clone()), false),
+            (Signing::Default, false, None) => (None, true),
+            _ => (None, false),
         };
         Ok(ReplayPlan {
             resign_with,
             body,
             headers,
+            as_is_without_secret,
         })
     }
 }
@@ -215,6 +235,7 @@ mod tests {
             resign_with: Some(secret.clone()),
             body: Some(b"{\"edited\":1}".to_vec()),
             headers: vec![("X-Extra".into(), "yes".into())],
+            as_is_without_secret: false,
         };
         let out = replay_request(&capture, &plan, 1_800_000_000);
         let (v, _) = verify_capture(&out.headers, &out.body, &[secret], 1_800_000_010, 300);
@@ -255,18 +276,32 @@ mod tests {
     #[test]
     fn an_edited_body_is_always_resigned_and_resigning_needs_a_secret() {
         let secret = Secret::parse("whsec_00112233").unwrap();
-        let plan = ReplayPlan::new(false, None, vec![], Some(&secret)).unwrap();
-        assert!(plan.resign_with.is_none());
-        let plan = ReplayPlan::new(false, Some(b"{}".to_vec()), vec![], Some(&secret)).unwrap();
+        let plan = ReplayPlan::new(Signing::AsIs, None, vec![], Some(&secret)).unwrap();
+        assert!(plan.resign_with.is_none() && !plan.as_is_without_secret);
+        let plan =
+            ReplayPlan::new(Signing::AsIs, Some(b"{}".to_vec()), vec![], Some(&secret)).unwrap();
         assert!(plan.resign_with.is_some());
         assert_eq!(
-            ReplayPlan::new(true, None, vec![], None).unwrap_err(),
+            ReplayPlan::new(Signing::Resign, None, vec![], None).unwrap_err(),
             NeedsSecret
         );
         assert_eq!(
-            ReplayPlan::new(false, Some(vec![]), vec![], None).unwrap_err(),
+            ReplayPlan::new(Signing::Default, Some(vec![]), vec![], None).unwrap_err(),
             NeedsSecret
         );
-        assert!(ReplayPlan::new(false, None, vec![], None).is_ok());
+        assert!(ReplayPlan::new(Signing::AsIs, None, vec![], None).is_ok());
+    }
+
+    #[test]
+    fn by_default_a_replay_is_resigned_when_a_secret_is_loaded() {
+        let secret = Secret::parse("whsec_00112233").unwrap();
+        let plan = ReplayPlan::new(Signing::Default, None, vec![], Some(&secret)).unwrap();
+        assert!(plan.resign_with.is_some());
+        let plan = ReplayPlan::new(Signing::Default, None, vec![], None).unwrap();
+        assert!(plan.resign_with.is_none());
+        assert!(
+            plan.as_is_without_secret,
+            "the caller warns about a stale t"
+        );
     }
 }

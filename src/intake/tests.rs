@@ -24,6 +24,7 @@ fn received(headers: Vec<HeaderPair>, body: &[u8]) -> Received {
         peer: Some("127.0.0.9:5555".parse().unwrap()),
         received_at_ms: now_ms(),
         source: Source::Live,
+        relay: None,
     }
 }
 
@@ -106,7 +107,11 @@ async fn a_rejected_delivery_is_stored_then_refused() {
     let answer = rig.intake.receive(r).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.headers["connection"], "close");
-    assert_eq!(answer.body, Bytes::from("too large; stored as capture 1\n"));
+    assert_eq!(answer.headers["content-type"], "application/json");
+    assert_eq!(
+        answer.body,
+        Bytes::from("{\"error\":\"too large; stored as capture 1\",\"id\":1}\n")
+    );
     let stored = rig.store().get(1).unwrap().unwrap().capture;
     assert!(stored.truncated);
     assert_eq!(stored.body_size, 20_000);
@@ -118,6 +123,7 @@ async fn a_rejected_delivery_is_stored_then_refused() {
 async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         events: EventFilter::default(),
         target,
         respond: Respond::App,
@@ -142,6 +148,7 @@ async fn a_store_failure_is_503_and_nothing_is_acknowledged() {
 async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         events: EventFilter::default(),
         target: format!("{target}/api").parse().unwrap(),
         respond: Respond::App,
@@ -184,6 +191,7 @@ async fn forwarding_mirrors_the_apps_answer_after_the_commit() {
 async fn respond_ack_answers_at_once_and_forwards_in_the_background() {
     let (target, seen) = start_app().await;
     let mut rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         events: EventFilter::default(),
         target,
         respond: Respond::Ack,
@@ -213,6 +221,7 @@ async fn an_unreachable_app_gets_502_and_the_capture_is_kept() {
         .unwrap()
         .port();
     let rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         events: EventFilter::default(),
         target: format!("http://127.0.0.1:{port}").parse().unwrap(),
         respond: Respond::App,
@@ -251,6 +260,7 @@ fn import_and_live_share_one_verification() {
 async fn only_the_chosen_event_types_are_forwarded_the_rest_are_captured() {
     let (target, seen) = start_app().await;
     let rig = rig(Some(ForwardConfig {
+        concurrency: crate::forward::DEFAULT_FORWARD_CONCURRENCY,
         events: EventFilter::only(["docver".to_string(), "AML_SCREENING".to_string()]),
         target,
         respond: Respond::App,

@@ -5,7 +5,7 @@
 
 mod head;
 
-pub use head::parse_head;
+pub use head::{parse_head, HeadRecorder, RecordingIo};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -26,7 +26,10 @@ use crate::capture::{now_ms, Rejection, Source};
 use crate::intake::{Answer, Intake, IntakeConfig, Received};
 use crate::report::ReportTx;
 use crate::store::Writer;
-use head::{HeadRecorder, RecordingIo};
+
+/// A body declared too large is answered 413 at once; what arrives until the sender pauses
+/// this long is kept.
+const ARRIVED_QUIET: Duration = Duration::from_millis(100);
 
 /// Default `--max-body`.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
@@ -136,7 +139,10 @@ async fn handle(
                 .map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec()))
                 .collect()
         });
-    let read = read_body(body, shared.max_body, shared.read_timeout).await;
+    let read = match declared_too_large(&parts.headers, shared.max_body) {
+        Some(declared) => read_arrived(body, shared.max_body, declared).await,
+        None => read_body(body, shared.max_body, shared.read_timeout).await,
+    };
     // HTTP/2 heads are binary frames hyper already decoded; only HTTP/1 heads are recorded.
     if parts.version < http::Version::HTTP_2 {
         recorder.rearm();
@@ -152,6 +158,7 @@ async fn handle(
         peer: Some(peer),
         received_at_ms,
         source: Source::Live,
+        relay: None,
     };
     to_http(shared.intake.receive(received).await)
 }
@@ -170,6 +177,43 @@ pub struct BodyRead {
     /// Bytes the client sent, including any beyond the limit that were read and dropped.
     pub size: u64,
     pub rejection: Option<Rejection>,
+}
+
+/// The `Content-Length` a request declares, when it is above `max`.
+fn declared_too_large(headers: &http::HeaderMap, max: usize) -> Option<u64> {
+    let declared: u64 = headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (declared > max as u64).then_some(declared)
+}
+
+/// A body declared larger than `max` is refused without waiting for it (as nginx does): keep
+/// what has already arrived (up to `max`), stopping at the first pause, and answer 413.
+async fn read_arrived(mut body: Incoming, max: usize, declared: u64) -> BodyRead {
+    let mut read = BodyRead::default();
+    while read.bytes.len() < max {
+        let Ok(Some(Ok(frame))) = tokio::time::timeout(ARRIVED_QUIET, body.frame()).await else {
+            break;
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        read.size += data.len() as u64;
+        let room = max.saturating_sub(read.bytes.len());
+        read.bytes.extend_from_slice(&data[..data.len().min(room)]);
+    }
+    read.rejection = Some(Rejection {
+        status: 413,
+        reason: format!(
+            "request declares a {declared}-byte body (Content-Length), larger than the {max}-byte limit (--max-body); the {} bytes that had arrived were kept",
+            read.bytes.len()
+        ),
+    });
+    read
 }
 
 async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRead {

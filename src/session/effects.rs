@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::capture::CaptureId;
-use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment};
+use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment, Signing};
 use crate::output::attempt_brief;
 use crate::report::{Report, ReportTx};
 use crate::signature::{secret_for, Scheme, Secret};
@@ -78,7 +78,7 @@ async fn replay_one(
             let stored = store
                 .get(id)?
                 .with_context(|| format!("capture {id} is no longer in the store"))?;
-            let last = store.last_target(id)?;
+            let last = store.last_forward_target(id)?;
             anyhow::Ok((stored, last))
         })
         .await??;
@@ -88,7 +88,13 @@ async fn replay_one(
             format!("no target: capture {id} was never forwarded; start 'listen --forward-to URL' or 'tui --to URL'")
         })?;
     let scheme = Scheme::detect(&stored.capture.headers);
-    let plan = ReplayPlan::new(resign, body, Vec::new(), secret_for(scheme, &fx.secrets))
+    // The keys keep their meaning: r re-signs (with a secret), R sends the original bytes.
+    let signing = if resign {
+        Signing::Resign
+    } else {
+        Signing::AsIs
+    };
+    let plan = ReplayPlan::new(signing, body, Vec::new(), secret_for(scheme, &fx.secrets))
         .map_err(|_| {
             anyhow::anyhow!(
                 "re-signing needs a {0} secret: start with --secret {0}=... ('R' replays as captured)",

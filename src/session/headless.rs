@@ -14,16 +14,27 @@ pub const TOTALS_EVERY: std::time::Duration = std::time::Duration::from_secs(60)
 const NOT_FORWARDED: &str = "not forwarded: event type not selected";
 use crate::listener::ListenConfig;
 use crate::output;
+use crate::relay::client::{state_text, ConnState};
 use crate::report::{Report, ReportRx};
 use crate::stats::Totals;
 
 /// The lines printed at start: where to send, where captures go, what is checked.
-pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
+pub fn intro(
+    url: &str,
+    db: &std::path::Path,
+    cfg: &ListenConfig,
+    dev_secret: Option<&std::path::Path>,
+    retention: Option<std::time::Duration>,
+) -> String {
     let mut s = format!(
         "hookscope listening on {url}\n  database: {}\n",
         db.display()
     );
     s.push_str(&match cfg.intake.secrets.len() {
+        _ if dev_secret.is_some() => format!(
+            "  secrets:  the local development secret (not a Dataspike secret; pass --secret for real deliveries)\n            kept in '{}'\n",
+            dev_secret.map(|p| p.display().to_string()).unwrap_or_default()
+        ),
         0 => "  secrets:  none (signatures are not checked; pass --secret whsec_... or --secret stripe=whsec_...)\n".to_string(),
         n => {
             // Which schemes, never the secrets: `2 loaded (dataspike, stripe)`.
@@ -50,6 +61,12 @@ pub fn intro(url: &str, db: &std::path::Path, cfg: &ListenConfig) -> String {
                 "  events:   {only}; the others are captured and acknowledged, not forwarded\n"
             ));
         }
+    }
+    if let Some(keep) = retention {
+        s.push_str(&format!(
+            "  retention: captures older than {} are deleted, at start and hourly\n",
+            humantime::format_duration(keep)
+        ));
     }
     s.push_str("  Ctrl-C stops");
     s
@@ -123,7 +140,9 @@ impl Headless {
     pub fn stopped(&self) -> String {
         match self.json {
             true => {
-                serde_json::json!({"event": "stopped", "totals": self.totals.to_json()}).to_string()
+                let captures = self.totals.verdicts.total();
+                serde_json::json!({"event": "stopped", "captures": captures, "totals": self.totals.to_json()})
+                    .to_string()
             }
             false => format!("totals since start: {}", self.totals.line()),
         }
@@ -154,6 +173,16 @@ impl Headless {
                 }
                 None => return vec![],
             },
+            Report::Relay { url, state } => return vec![relay_line(&url, &state, self.json)],
+            Report::ForwardQueue { waiting } => {
+                return vec![if self.json {
+                    serde_json::json!({"event": "forward_queue", "waiting": waiting}).to_string()
+                } else if waiting == 0 {
+                    "forward queue drained".to_string()
+                } else {
+                    format!("forward queue: {waiting} waiting for the app (--forward-concurrency)")
+                }]
+            }
             Report::Notice { text, error } if !self.json => {
                 return vec![if error {
                     format!("error: {text}")
@@ -183,6 +212,27 @@ impl Headless {
             }
         }
     }
+}
+
+/// One line about the relay connection: `{"event":"relay",...}` with `json`.
+fn relay_line(url: &str, state: &ConnState, json: bool) -> String {
+    let (text, trouble) = state_text(state);
+    if !json {
+        let prefix = if trouble { "error: " } else { "" };
+        return format!("{prefix}relay {url}: {text}");
+    }
+    let name = match state {
+        ConnState::Connecting => "connecting",
+        ConnState::Connected { .. } => "connected",
+        ConnState::CaughtUp => "caught_up",
+        ConnState::Reconnecting { .. } => "reconnecting",
+        ConnState::Refused { .. } => "refused",
+    };
+    let mut v = serde_json::json!({"event": "relay", "url": url, "state": name, "detail": text});
+    if let ConnState::Connected { backlog } = state {
+        v["backlog"] = serde_json::json!(backlog);
+    }
+    v.to_string()
 }
 
 #[cfg(test)]
@@ -266,6 +316,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&j.stopped()).unwrap();
         assert_eq!(v["event"], "stopped");
         assert_eq!(v["totals"]["verdicts"]["unverified"], 1);
+        assert_eq!(v["captures"], 1);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::forward::{Attempts, Forwarder, Recorder};
+use crate::intake::Intake;
 use crate::listener::{self, ListenConfig};
 use crate::report::{self, Report, ReportRx, ReportTx};
 use crate::signature::Secret;
@@ -35,9 +36,15 @@ pub enum Output {
 /// Everything a listening session needs, already checked.
 pub struct Settings {
     pub db: PathBuf,
+    /// Delete captures older than this, at start and then every [`RETENTION_EVERY`].
+    pub retention: Option<Duration>,
+    /// The local development secret's file, when it is the session's secret.
+    pub dev_secret: Option<PathBuf>,
     pub durability: Durability,
     pub listen: ListenConfig,
     pub output: Output,
+    /// `listen --relay`: also take in what this relay channel holds.
+    pub relay: Option<crate::relay::client::ClientConfig>,
 }
 
 /// Serves on `socket` until Ctrl-C or SIGTERM (or the UI quits), then lets in-flight requests
@@ -45,9 +52,12 @@ pub struct Settings {
 pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow::Result<()> {
     let Settings {
         db,
+        retention,
+        dev_secret,
         durability,
         listen: cfg,
         output,
+        relay,
     } = settings;
     let local = socket
         .local_addr()
@@ -59,6 +69,9 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     let (writer, writer_thread) =
         spawn_writer(store).context("cannot start the database writer thread")?;
     let (tx, rx) = report::channel();
+    // Holds a writer handle: aborted once the listener has stopped, so the writer can finish.
+    let retention_task =
+        retention.map(|keep| tokio::spawn(run_retention(writer.clone(), keep, tx.clone())));
 
     let host = local.ip();
     if !host.is_loopback() {
@@ -74,13 +87,30 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
             });
         }
     }
+    let relay_url = relay.as_ref().map(|r| r.url.ingest());
     let json = match output {
         Output::Tui => {
-            return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), url, db).await
+            let ui = UiSetup {
+                url,
+                db,
+                dev_secret: dev_secret.is_some(),
+                retention: retention_task,
+                relay,
+            };
+            return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), ui).await;
         }
         Output::Headless { json } => json,
     };
-    let intro = intro(&url, &db, &cfg);
+    let mut intro = intro(&url, &db, &cfg, dev_secret.as_deref(), retention);
+    if let Some(r) = relay_url {
+        intro = intro.replacen(
+            "\n  Ctrl-C stops",
+            &format!(
+                "\n  relay:    {r} (resumes after the last delivery stored here)\n  Ctrl-C stops"
+            ),
+            1,
+        );
+    }
     let forwarding = cfg.intake.forward.as_ref().map(|f| f.events.clone());
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
@@ -92,10 +122,16 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         println!("{intro}");
     }
     let _ = tx.send(Report::Listening { url });
+    let relay = spawn_feed(relay, &cfg, &writer, &tx, &db);
 
     listener::serve(socket, cfg, writer, tx, shutdown_signal()).await;
+    stop_relay(relay).await;
+    if let Some(task) = retention_task {
+        task.abort();
+        let _ = task.await;
+    }
 
-    // serve() has dropped every writer handle and report sender by now.
+    // serve() and the relay feed have dropped every writer handle and report sender by now.
     tokio::task::spawn_blocking(move || {
         let _ = writer_thread.join();
         let _ = printer.join();
@@ -117,6 +153,8 @@ pub struct Browse {
     /// becomes the effects worker's connection for the whole session.
     pub store: Store,
     pub secrets: Vec<Secret>,
+    /// Whether `secrets` is the local development secret alone.
+    pub dev_secret: bool,
     /// Where replays go (`tui --to`); else each capture's last target.
     pub target: Option<Uri>,
     /// The client replays go through (`--timeout`, `--ca-cert`).
@@ -150,6 +188,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         forward_target: b.target.map(|t| t.to_string()),
         forward_events: None,
         secrets_loaded: b.secrets.len(),
+        dev_secret: b.dev_secret,
         resign_with: b.secrets.clone(),
         reports: reports_rx,
         commands: commands_tx,
@@ -158,16 +197,71 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Starts `listen --relay`'s feed with an intake of its own on the same writer and reports.
+fn spawn_feed(
+    relay: Option<crate::relay::client::ClientConfig>,
+    cfg: &ListenConfig,
+    writer: &Writer,
+    reports: &ReportTx,
+    db: &std::path::Path,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let r = relay?;
+    let intake = Intake::new(cfg.intake.clone(), writer.clone(), reports.clone());
+    let (db, reports) = (db.to_path_buf(), reports.clone());
+    Some(tokio::spawn(async move {
+        // A refusal is reported (the UI header, the log); the local port keeps serving.
+        let _ = crate::relay::feed::feed(r, &db, intake, reports).await;
+    }))
+}
+
+/// Ends the relay feed: what it committed is committed; the rest comes again next time.
+async fn stop_relay(relay: Option<tokio::task::JoinHandle<()>>) {
+    if let Some(task) = relay {
+        task.abort();
+        let _ = task.await;
+    }
+}
+
+/// What the UI's header shows about a listening session.
+struct UiSetup {
+    url: String,
+    db: PathBuf,
+    dev_secret: bool,
+    retention: Option<tokio::task::JoinHandle<()>>,
+    relay: Option<crate::relay::client::ClientConfig>,
+}
+
 /// Serves with the terminal UI as the consumer of reports. Quitting the UI stops the listener.
+#[allow(clippy::too_many_arguments)]
 async fn run_with_tui(
     socket: tokio::net::TcpListener,
     cfg: ListenConfig,
     writer: Writer,
     writer_thread: std::thread::JoinHandle<()>,
     (tx, rx): (ReportTx, ReportRx),
-    url: String,
-    db: PathBuf,
+    ui: UiSetup,
 ) -> anyhow::Result<()> {
+    let UiSetup {
+        url,
+        db,
+        dev_secret,
+        retention,
+        relay,
+    } = ui;
+    // Before the UI covers the terminal, and left in its scrollback after it closes.
+    eprintln!(
+        "hookscope listening on {url}\n  database: {}{}",
+        db.display(),
+        if retention.is_some() {
+            "\n  retention: on (old captures are deleted at start and hourly)"
+        } else {
+            ""
+        }
+    );
+    let _ = tx.send(Report::Notice {
+        text: format!("database: {}", db.display()),
+        error: false,
+    });
     let target = cfg.intake.forward.as_ref().map(|f| f.target.clone());
     // Replays share the live forward's client (its timeout and trusted CAs).
     let forwarder = cfg
@@ -198,6 +292,7 @@ async fn run_with_tui(
         .clone()
         .map(|t| tokio::spawn(probe_target(t, tx.clone())));
     let _ = tx.send(Report::Listening { url: url.clone() });
+    let relay = spawn_feed(relay, &cfg, &writer, &tx, &db);
     let ctx = TuiContext {
         db_path: db.clone(),
         listen_url: Some(url),
@@ -208,6 +303,7 @@ async fn run_with_tui(
             .as_ref()
             .and_then(|f| f.events.describe()),
         secrets_loaded: cfg.intake.secrets.len(),
+        dev_secret,
         resign_with: cfg.intake.secrets.clone(),
         reports: rx,
         commands: commands_tx,
@@ -228,7 +324,12 @@ async fn run_with_tui(
         }
     };
     listener::serve(socket, cfg, writer, tx, stop).await;
+    stop_relay(relay).await;
     // Drop the last writer handles and report senders so the writer thread can finish.
+    if let Some(task) = retention {
+        task.abort();
+        let _ = task.await;
+    }
     effects.abort();
     if let Some(p) = probe {
         p.abort();
@@ -250,6 +351,34 @@ async fn run_with_tui(
     );
     Ok(())
 }
+/// How often `--retention` deletes what has aged out, after once at start.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// `listen --retention`: deletes captures older than `keep` through the writer, at start and
+/// every [`RETENTION_EVERY`], and says how many when there were any.
+async fn run_retention(writer: Writer, keep: Duration, tx: ReportTx) {
+    let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        every.tick().await;
+        let before_ms = crate::capture::now_ms().saturating_sub(keep_ms);
+        let (text, error) = match writer.purge_before(before_ms).await {
+            Ok(0) => continue,
+            Ok(n) => (
+                format!(
+                    "retention: deleted {} older than {}",
+                    crate::output::count(n, "capture"),
+                    humantime::format_duration(keep)
+                ),
+                false,
+            ),
+            Err(e) => (format!("retention: old captures not deleted: {e}"), true),
+        };
+        tracing::info!("{text}");
+        let _ = tx.send(Report::Notice { text, error });
+    }
+}
+
 fn url_host(addr: SocketAddr) -> String {
     match addr.ip() {
         IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),

@@ -108,32 +108,59 @@ impl fmt::Display for HeaderError {
 /// What the secret text must look like, for [`SecretError`] messages.
 pub const SECRET_EMPTY_HINT: &str = "give the 'whsec_...' value from Dataspike's webhook settings";
 pub const SECRET_FORMAT: &str =
-    "hex after 'whsec_' (Dataspike secrets are 'whsec_' + an even number of hex digits)";
+    "a Dataspike secret ('whsec_' followed by hex digits, as Dataspike's webhook settings show it)";
+/// The shortest key taken without `--allow-short-secret`: real secrets are 31 or 32 bytes
+/// (62 or 64 hex digits), so anything under 16 bytes is a typo or a test value.
+pub const MIN_KEY_BYTES: usize = 16;
 
-/// Parses `whsec_<hex>` (the prefix is optional) into key bytes. The error never echoes it.
+/// Parses `whsec_<hex>` into key bytes, saying what is wrong in the user's terms. The error
+/// never echoes the text.
 pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
     let text = text.trim();
-    let hex_part = text.strip_prefix(SECRET_PREFIX).unwrap_or(text);
     let malformed = |detail: String| SecretError::Malformed {
         scheme: Scheme::Dataspike,
         detail,
     };
+    let Some(hex_part) = text.strip_prefix(SECRET_PREFIX) else {
+        return Err(malformed(if text.is_empty() {
+            "it is empty".into()
+        } else {
+            "it does not start with 'whsec_' (an API key or another provider's secret is not \
+             the webhook secret)"
+                .into()
+        }));
+    };
     if hex_part.is_empty() {
         return Err(SecretError::Empty(Scheme::Dataspike));
     }
+    if let Some(pos) = hex_part.bytes().position(|b| !b.is_ascii_hexdigit()) {
+        return Err(malformed(format!(
+            "character {} is not a hex digit (0-9, a-f)",
+            pos + 1 + SECRET_PREFIX.len()
+        )));
+    }
     if !hex_part.len().is_multiple_of(2) {
         return Err(malformed(format!(
-            "odd number of hex digits ({})",
+            "it has an odd number of hex digits after 'whsec_' ({}): one is missing or extra",
             hex_part.len()
         )));
     }
-    if let Some(pos) = hex_part.bytes().position(|b| !b.is_ascii_hexdigit()) {
-        return Err(malformed(format!(
-            "character {} is not a hex digit",
-            pos + 1 + (text.len() - hex_part.len())
-        )));
-    }
     hex::decode(hex_part).map_err(|e| malformed(e.to_string()))
+}
+
+/// Refuses a key too short to be a real Dataspike secret (the caller may allow it for tests).
+pub fn check_key_len(key: &[u8]) -> Result<(), SecretError> {
+    if key.len() >= MIN_KEY_BYTES {
+        return Ok(());
+    }
+    Err(SecretError::TooShort {
+        scheme: Scheme::Dataspike,
+        detail: format!(
+            "{} bytes ({} hex digits after 'whsec_'); real ones have 31 or 32 bytes, and fewer than {MIN_KEY_BYTES} is taken only for tests",
+            key.len(),
+            key.len() * 2
+        ),
+    })
 }
 
 /// A fresh random key and its `whsec_` text.

@@ -30,6 +30,8 @@ pub enum SecretError {
     Empty(Scheme),
     #[error("secret is not {}: {detail}", .scheme.secret_format())]
     Malformed { scheme: Scheme, detail: String },
+    #[error("secret is too short to be a real {scheme} secret: {detail}")]
+    TooShort { scheme: Scheme, detail: String },
 }
 
 impl Secret {
@@ -59,6 +61,16 @@ impl Secret {
 
     pub fn scheme(&self) -> Scheme {
         self.scheme
+    }
+
+    /// Refuses a key too short to be a real one of its scheme; a well-formed short key still
+    /// parses (tests sign with them), so the caller decides whether to ask this.
+    pub fn check_length(&self) -> Result<(), SecretError> {
+        match self.scheme {
+            Scheme::Dataspike => super::dataspike::check_key_len(&self.key),
+            // Other providers' secrets are checked by their own format only.
+            _ => Ok(()),
+        }
     }
 
     pub(crate) fn key(&self) -> &[u8] {
@@ -141,20 +153,44 @@ mod tests {
     fn secret_parse_rules() {
         let ds = Scheme::Dataspike;
         assert!(Secret::parse("whsec_00ff").is_ok());
-        assert!(Secret::parse("00ff").is_ok());
-        assert_eq!(Secret::parse("00ff").unwrap().scheme(), ds);
+        assert_eq!(Secret::parse("whsec_00ff").unwrap().scheme(), ds);
         assert_eq!(Secret::parse("whsec_"), Err(SecretError::Empty(ds)));
-        assert!(matches!(
-            Secret::parse("whsec_abc"),
-            Err(SecretError::Malformed { .. })
-        ));
-        let err = Secret::parse("whsec_zz11").unwrap_err().to_string();
-        assert!(err.contains("character 7"), "{err}");
+        // Each mistake in the user's terms, never echoing the text.
+        let err = |t: &str| Secret::parse(t).unwrap_err().to_string();
+        assert!(err("whsec_abc").contains("odd number of hex digits"));
+        let e = err("abc123");
+        assert!(e.contains("does not start with 'whsec_'"), "{e}");
+        let e = err("sk_live_123");
         assert!(
-            !err.contains("zz11"),
-            "error must not echo the secret: {err}"
+            e.contains("does not start with 'whsec_'") && !e.contains("123"),
+            "{e}"
         );
-        assert!(err.starts_with("secret is not hex after 'whsec_'"), "{err}");
+        let e = err("whsec_xyz");
+        assert!(e.contains("character 7 is not a hex digit"), "{e}");
+        let e = err("whsec_zz11");
+        assert!(e.contains("character 7"), "{e}");
+        assert!(!e.contains("zz11"), "error must not echo the secret: {e}");
+        assert!(
+            e.starts_with("secret is not a Dataspike secret ('whsec_'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn short_keys_parse_but_fail_the_length_check() {
+        let short = Secret::parse("whsec_00112233").unwrap();
+        let e = short.check_length().unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "secret is too short to be a real dataspike secret: 4 bytes (8 hex digits"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("00112233"), "{e}");
+        let (real, _) = Secret::generate();
+        assert!(real.check_length().is_ok());
+        let sixteen = Secret::parse(&format!("whsec_{}", "ab".repeat(16))).unwrap();
+        assert!(sixteen.check_length().is_ok());
     }
 
     #[test]

@@ -12,7 +12,7 @@ const PRIVATE_DIR_MODE: u32 = 0o700;
 const PRIVATE_FILE_MODE: u32 = 0o600;
 
 /// Creates `dir` and any missing parents, each new one readable by the user only.
-pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -25,7 +25,7 @@ pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Creates the database file empty and private unless it exists, so SQLite never creates it
 /// with the umask's (usually world-readable) mode. An empty file is a valid new database.
-pub(super) fn create_private_file(path: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_file(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -52,7 +52,7 @@ pub fn database_files(path: &Path) -> [PathBuf; 3] {
 
 /// Takes group and world access away from a database written by an older hookscope (0644).
 /// Best effort: a file owned by someone else is left as it is, with a warning.
-pub(super) fn make_private(path: &Path) {
+pub(crate) fn make_private(path: &Path) {
     #[cfg(unix)]
     for file in database_files(path) {
         use std::os::unix::fs::PermissionsExt;

@@ -2,10 +2,11 @@
 //! Bodies and header bytes are BLOBs, kept exactly as received.
 
 mod codec;
-mod files;
+pub(crate) mod files;
 mod identical;
 mod purge;
 mod schema;
+pub mod search;
 mod stats;
 mod worker;
 mod writer;
@@ -20,12 +21,13 @@ pub use writer::{spawn_writer, WriteError, Writer};
 
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::capture::{
     Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
     Rejection, Source,
 };
+use crate::query::Query;
 use crate::signature::{
     is_usual_valid, usual_valid_diagnostics, Diagnostics, Scheme, Status, Verdict,
 };
@@ -33,9 +35,12 @@ use crate::signature::{
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages).
 const WRITER_CHECKPOINT_PAGES: i64 = 4096;
 
-/// Most rows in one multi-row `INSERT` (18 parameters each, well under SQLite's limit); every
+/// Most rows in one multi-row `INSERT` (23 parameters each, well under SQLite's limit); every
 /// size up to this one is a cached statement of the writer's connection.
 const ROWS_PER_INSERT: usize = 32;
+
+/// SQLite VM steps between deadline checks of [`Store::list_until`] (well under 1 ms).
+const PROGRESS_STEPS: std::ffi::c_int = 1_000;
 
 /// How long a connection waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -155,8 +160,25 @@ pub enum OpenMode {
     Existing,
 }
 
+/// A relay origin from its columns; `None` unless all are there.
+fn relay_origin(
+    url: Option<String>,
+    channel: Option<String>,
+    seq: Option<i64>,
+    received_at_ms: Option<i64>,
+    verdict: Option<String>,
+) -> Option<crate::capture::RelayOrigin> {
+    Some(crate::capture::RelayOrigin {
+        url: url?,
+        channel: channel?,
+        seq: seq?.max(0) as u64,
+        received_at_ms: received_at_ms?,
+        verdict,
+    })
+}
+
 /// Filters for `list`, the TUI's window and exports.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListQuery {
     pub limit: Option<usize>,
     pub verdict: Option<Status>,
@@ -168,8 +190,8 @@ pub struct ListQuery {
     pub before: Option<CaptureId>,
     /// Only captures with an id above this (keyset paging towards newer rows).
     pub after: Option<CaptureId>,
-    /// Case-insensitive substring of path, event type, verdict or body.
-    pub text: Option<String>,
+    /// The query language's terms (`list --query`, the TUI's `/`), ANDed with the above.
+    pub query: Query,
     /// Oldest first instead of newest first.
     pub ascending: bool,
 }
@@ -247,6 +269,13 @@ impl Store {
             });
         }
         if found < CURRENT_VERSION {
+            if found > 0 {
+                // A big store takes a while (the search index: about 25 s per million captures).
+                tracing::warn!(
+                    "upgrading '{}' from schema {found} to {CURRENT_VERSION}, once; a large store takes a while",
+                    path.display()
+                );
+            }
             schema::migrate(&mut conn, found, CURRENT_VERSION).map_err(err)?;
         }
         Ok(Store {
@@ -320,8 +349,9 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, sent_body,
-                       status, response_headers, response_body, response_truncated, latency_ms, error)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                       status, response_headers, response_body, response_truncated, latency_ms, error,
+                       sent_headers)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(err)?;
             for a in attempts {
@@ -338,6 +368,7 @@ impl Store {
                     a.response_truncated,
                     a.latency_ms.map(|l| l as i64),
                     a.error,
+                    a.sent_headers.as_deref().map(encode_headers),
                 ])
                 .map_err(err)?;
                 ids.push(tx.last_insert_rowid());
@@ -353,17 +384,34 @@ impl Store {
 
     /// Summaries matching `q`, newest first unless `q.ascending`.
     pub fn list(&self, q: &ListQuery) -> Result<Vec<CaptureSummary>, StoreError> {
-        let (where_sql, args) = where_clause(q);
-        let order = if q.ascending { "ASC" } else { "DESC" };
-        let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM captures c {where_sql} ORDER BY c.id {order} LIMIT {limit}"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), summary_from_row)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        self.list_rows(q).map_err(|e| self.err(e))
+    }
+
+    fn list_rows(&self, q: &ListQuery) -> rusqlite::Result<Vec<CaptureSummary>> {
+        let (sql, args) = search::Plan::select(q, SUMMARY_COLUMNS);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), summary_from_row)?;
+        rows.collect()
+    }
+
+    /// [`Store::list`] that gives up at `deadline` with `Ok(None)`: for a reader that must not
+    /// hold a frame (the TUI), on a query whose index may still leave many rows to check.
+    pub fn list_until(
+        &self,
+        q: &ListQuery,
+        deadline: Instant,
+    ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        self.conn
+            .progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
+        let rows = self.list_rows(q);
+        self.conn.progress_handler(0, None::<fn() -> bool>);
+        match rows {
+            Ok(rows) => Ok(Some(rows)),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) => {
+                Ok(None)
+            }
+            Err(e) => Err(self.err(e)),
+        }
     }
 
     /// [`Store::list`] restricted to ids above `after`. With `q.ascending` this pages towards
@@ -388,11 +436,38 @@ impl Store {
             limit: None,
             ..q.clone()
         };
-        let (where_sql, args) = where_clause(&q);
-        let sql = format!("SELECT count(*) FROM captures c {where_sql}");
+        let plan = search::plan(&q);
+        let sql = format!("SELECT count(*) FROM {} {}", plan.from, plan.where_sql());
         self.conn
-            .query_row(&sql, params_from_iter(args.iter()), |r| r.get::<_, i64>(0))
+            .query_row(&sql, params_from_iter(plan.params.iter()), |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The highest relay sequence of `channel` stored here (0: none): `listen --relay` resumes
+    /// after it. Relayed captures are committed in sequence order, so everything up to it is in.
+    pub fn relay_position(&self, channel: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(MAX(relay_seq), 0) FROM captures WHERE relay_channel = ?1",
+                [channel],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The capture already stored for a relay delivery, if any.
+    pub fn relayed(&self, channel: &str, seq: u64) -> Result<Option<CaptureId>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM captures WHERE relay_channel = ?1 AND relay_seq = ?2",
+                params![channel, seq.min(i64::MAX as u64) as i64],
+                |r| r.get(0),
+            )
+            .optional()
             .map_err(|e| self.err(e))
     }
 
@@ -412,7 +487,8 @@ impl Store {
             .query_row(
                 "SELECT received_at_ms, method, path, query, headers, body, body_size, truncated,
                         rejected_status, rejected_reason, peer, source, event_type, event_id,
-                        verdict_json, diagnostics, scheme
+                        verdict_json, diagnostics, scheme, relay_url, relay_channel, relay_seq,
+                        relay_received_at_ms, relay_verdict
                  FROM captures WHERE id = ?1",
                 [id],
                 |r| {
@@ -430,6 +506,13 @@ impl Store {
                             rejected: rejection(r.get(8)?, r.get(9)?),
                             peer: r.get(10)?,
                             source: Source::parse(&r.get::<_, String>(11)?),
+                            relay: relay_origin(
+                                r.get(17)?,
+                                r.get(18)?,
+                                r.get(19)?,
+                                r.get(20)?,
+                                r.get(21)?,
+                            ),
                             event: EventInfo {
                                 event_type: r.get(12)?,
                                 event_id: r.get(13)?,
@@ -463,7 +546,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT kind, at_ms, target, resigned, sent_body, status, response_headers,
-                        response_body, response_truncated, latency_ms, error
+                        response_body, response_truncated, latency_ms, error, sent_headers
                  FROM attempts WHERE capture_id = ?1 ORDER BY id",
             )
             .map_err(|e| self.err(e))?;
@@ -482,6 +565,9 @@ impl Store {
                     response_truncated: r.get(8)?,
                     latency_ms: r.get::<_, Option<i64>>(9)?.map(|l| l.max(0) as u64),
                     error: r.get(10)?,
+                    sent_headers: r
+                        .get::<_, Option<Vec<u8>>>(11)?
+                        .and_then(|b| decode_headers(&b)),
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -507,11 +593,13 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
-    /// The target of the latest attempt of a capture, if any.
-    pub fn last_target(&self, capture_id: CaptureId) -> Result<Option<String>, StoreError> {
+    /// Where live forwarding last sent a capture (its route), if it was forwarded: the default
+    /// replay target. Replays' own targets never count, so one mistyped `--to` does not stick.
+    pub fn last_forward_target(&self, capture_id: CaptureId) -> Result<Option<String>, StoreError> {
         self.conn
             .query_row(
-                "SELECT target FROM attempts WHERE capture_id = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT target FROM attempts WHERE capture_id = ?1 AND kind = 'forward'
+                 ORDER BY id DESC LIMIT 1",
                 [capture_id],
                 |r| r.get(0),
             )
@@ -525,13 +613,14 @@ fn capture_insert_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO captures (received_at_ms, method, path, query, headers, body, body_size,
            truncated, rejected_status, rejected_reason, peer, source, event_type, event_id,
-           verdict, verdict_json, diagnostics, scheme) VALUES ",
+           verdict, verdict_json, diagnostics, scheme, relay_url, relay_channel, relay_seq,
+           relay_received_at_ms, relay_verdict) VALUES ",
     );
     for i in 0..rows {
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }
     sql
 }
@@ -547,6 +636,11 @@ struct CaptureRow<'c> {
     verdict_json: String,
     diagnostics: Option<String>,
     scheme: Option<&'static str>,
+    relay_url: Option<&'c str>,
+    relay_channel: Option<&'c str>,
+    relay_seq: Option<i64>,
+    relay_received_at_ms: Option<i64>,
+    relay_verdict: Option<&'c str>,
 }
 
 impl<'c> CaptureRow<'c> {
@@ -561,10 +655,18 @@ impl<'c> CaptureRow<'c> {
             verdict_json: encode_verdict(&capture.verdict),
             diagnostics: stored_diagnostics(capture),
             scheme: capture.verdict.scheme().map(Scheme::name),
+            relay_url: capture.relay.as_ref().map(|r| r.url.as_str()),
+            relay_channel: capture.relay.as_ref().map(|r| r.channel.as_str()),
+            relay_seq: capture
+                .relay
+                .as_ref()
+                .map(|r| r.seq.min(i64::MAX as u64) as i64),
+            relay_received_at_ms: capture.relay.as_ref().map(|r| r.received_at_ms),
+            relay_verdict: capture.relay.as_ref().and_then(|r| r.verdict.as_deref()),
         }
     }
 
-    fn args(&self) -> [&dyn ToSql; 18] {
+    fn args(&self) -> [&dyn ToSql; 23] {
         let c = self.capture;
         [
             &c.received_at_ms,
@@ -585,6 +687,11 @@ impl<'c> CaptureRow<'c> {
             &self.verdict_json,
             &self.diagnostics,
             &self.scheme,
+            &self.relay_url,
+            &self.relay_channel,
+            &self.relay_seq,
+            &self.relay_received_at_ms,
+            &self.relay_verdict,
         ]
     }
 }
@@ -617,49 +724,6 @@ fn rejection(status: Option<u16>, reason: Option<String>) -> Option<Rejection> {
         status: status?,
         reason: reason.unwrap_or_default(),
     })
-}
-
-fn where_clause(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value as V;
-    let mut conds = Vec::new();
-    let mut args = Vec::new();
-    if let Some(v) = q.verdict {
-        args.push(V::Text(v.as_str().into()));
-        conds.push(format!("c.verdict = ?{}", args.len()));
-    }
-    if !q.verdicts.is_empty() {
-        let mut marks = Vec::with_capacity(q.verdicts.len());
-        for v in &q.verdicts {
-            args.push(V::Text(v.as_str().into()));
-            marks.push(format!("?{}", args.len()));
-        }
-        conds.push(format!("c.verdict IN ({})", marks.join(", ")));
-    }
-    if let Some(e) = &q.event {
-        args.push(V::Text(e.clone()));
-        conds.push(format!("c.event_type = ?{}", args.len()));
-    }
-    if let Some(b) = q.before {
-        args.push(V::Integer(b));
-        conds.push(format!("c.id < ?{}", args.len()));
-    }
-    if let Some(a) = q.after {
-        args.push(V::Integer(a));
-        conds.push(format!("c.id > ?{}", args.len()));
-    }
-    if let Some(t) = q.text.as_ref().filter(|t| !t.is_empty()) {
-        args.push(V::Text(t.to_lowercase()));
-        let n = args.len();
-        conds.push(format!(
-            "(instr(lower(c.path), ?{n}) > 0 OR instr(lower(coalesce(c.event_type, '')), ?{n}) > 0
-              OR instr(c.verdict, ?{n}) > 0 OR instr(lower(CAST(c.body AS TEXT)), ?{n}) > 0)"
-        ));
-    }
-    if conds.is_empty() {
-        (String::new(), args)
-    } else {
-        (format!("WHERE {}", conds.join(" AND ")), args)
-    }
 }
 
 fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {

@@ -80,6 +80,7 @@ mod tests {
             target: "http://127.0.0.1:3000".into(),
             resigned: false,
             sent_body: None,
+            sent_headers: None,
             status: Some(200),
             response_headers: Vec::new(),
             response_body: SECRET_NAME.to_vec(),

@@ -49,6 +49,41 @@ pub const MIGRATIONS: &[&str] = &[
     // verdict_json (no scheme, Dataspike's reason codes) is read by `codec::decode_verdict`.
     "ALTER TABLE captures ADD COLUMN scheme TEXT;
     UPDATE captures SET scheme = 'dataspike' WHERE verdict <> 'unsigned';",
+    // 4: full-text search over path and body (`store::search`). External content: the index
+    // holds only the words, the text stays in `captures`; triggers keep it in step with every
+    // insert, delete and update however it happens. A body is indexed as SQLite reads a BLOB as
+    // text: invalid UTF-8 is decoded leniently, so a binary body adds a few stray words and
+    // never an error. 'secure-delete' removes a deleted capture's words from the index at once
+    // (not only marks them), so `purge` leaves none behind. The attempts index serves
+    // `status:5xx` / `status:401`.
+    "CREATE VIRTUAL TABLE captures_fts USING fts5(
+        path, body, content = 'captures', content_rowid = 'id'
+    );
+    CREATE TRIGGER captures_fts_insert AFTER INSERT ON captures BEGIN
+        INSERT INTO captures_fts (rowid, path, body) VALUES (new.id, new.path, new.body);
+    END;
+    CREATE TRIGGER captures_fts_delete AFTER DELETE ON captures BEGIN
+        INSERT INTO captures_fts (captures_fts, rowid, path, body)
+            VALUES ('delete', old.id, old.path, old.body);
+    END;
+    CREATE TRIGGER captures_fts_update AFTER UPDATE OF path, body ON captures BEGIN
+        INSERT INTO captures_fts (captures_fts, rowid, path, body)
+            VALUES ('delete', old.id, old.path, old.body);
+        INSERT INTO captures_fts (rowid, path, body) VALUES (new.id, new.path, new.body);
+    END;
+    INSERT INTO captures_fts (captures_fts, rank) VALUES ('secure-delete', 1);
+    INSERT INTO captures_fts (captures_fts) VALUES ('rebuild');
+    CREATE INDEX attempts_by_status_class ON attempts(status / 100, capture_id);",
+    // 5: where a relayed capture came from; at most one capture per relay channel + sequence
+    "ALTER TABLE captures ADD COLUMN relay_url TEXT;
+    ALTER TABLE captures ADD COLUMN relay_channel TEXT;
+    ALTER TABLE captures ADD COLUMN relay_seq INTEGER;
+    ALTER TABLE captures ADD COLUMN relay_received_at_ms INTEGER;
+    ALTER TABLE captures ADD COLUMN relay_verdict TEXT;
+    CREATE UNIQUE INDEX captures_by_relay ON captures(relay_channel, relay_seq)
+        WHERE relay_channel IS NOT NULL;",
+    // 6: the headers a replay really sent (re-signed, edited), for show and the HAR export.
+    "ALTER TABLE attempts ADD COLUMN sent_headers BLOB;",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

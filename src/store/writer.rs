@@ -27,6 +27,8 @@ enum Job {
     Capture(Box<Capture>, oneshot::Sender<Result<CaptureId, WriteError>>),
     // Shared, not boxed: the one who made the attempt keeps reading it (replay prints it).
     Attempt(Arc<Attempt>, oneshot::Sender<Result<AttemptId, WriteError>>),
+    /// Delete captures received before this time (Unix ms): `listen --retention`.
+    Purge(i64, oneshot::Sender<Result<u64, WriteError>>),
 }
 
 /// Cheap handle to the writer thread. When every handle is dropped the thread commits what it
@@ -54,6 +56,18 @@ impl Writer {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Job::Attempt(attempt.into(), tx))
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+}
+
+impl Writer {
+    /// Deletes captures received before `before_ms` (and their attempts) on the writer's own
+    /// connection, after whatever is queued before it; resolves with how many were deleted.
+    pub async fn purge_before(&self, before_ms: i64) -> Result<u64, WriteError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Purge(before_ms, tx))
             .map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
@@ -90,6 +104,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
     let mut capture_replies = Vec::new();
     let mut attempts = Vec::new();
     let mut attempt_replies = Vec::new();
+    let mut purges = Vec::new();
     for job in batch {
         match job {
             Job::Capture(c, reply) => {
@@ -100,6 +115,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
                 attempts.push(a);
                 attempt_replies.push(reply);
             }
+            Job::Purge(before_ms, reply) => purges.push((before_ms, reply)),
         }
     }
     if !captures.is_empty() {
@@ -109,6 +125,10 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
     if !attempts.is_empty() {
         let refs: Vec<&Attempt> = attempts.iter().map(|a| a.as_ref()).collect();
         insert_batch(&refs, attempt_replies, |rows| store.insert_attempts(rows));
+    }
+    // After the inserts, so a purge never races a capture of the same batch.
+    for (before_ms, reply) in purges {
+        let _ = reply.send(store.purge_before(before_ms).map_err(WriteError::from));
     }
 }
 
@@ -175,6 +195,7 @@ mod tests {
             target: "http://127.0.0.1:3000/".into(),
             resigned: false,
             sent_body: None,
+            sent_headers: None,
             status: Some(200),
             response_headers: Vec::new(),
             response_body: Vec::new(),

@@ -7,8 +7,8 @@ use ratatui::text::Line;
 
 use super::clipboard::{Copied, CopyRequest, CopyWhat};
 use super::compare::CompareData;
-use super::detail_text::tab_lines;
 pub use super::detail_text::Tab;
+use super::detail_text::{highlight, tab_lines};
 use super::editor::{self, Confirm, Decision};
 use super::event::Event;
 use super::keymap::{Action, Keymap};
@@ -17,8 +17,10 @@ pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
 pub use super::zone::Zone;
 use super::{Command, EditedBody};
-use crate::capture::{Attempt, CaptureId};
+use crate::capture::{now_ms, Attempt, CaptureId};
 use crate::diff::{self, pick_replay, ReplayPick, Side};
+use crate::query::{Query, QueryError};
+use crate::relay::client::ConnState;
 use crate::report::Report;
 use crate::signature::Status;
 use crate::stats::Totals;
@@ -35,6 +37,11 @@ pub struct Setup {
     /// `DOCVER only` when only some event types are forwarded (the others are captured).
     pub forward_events: Option<String>,
     pub secrets_loaded: usize,
+    /// The local development secret, when it is the session's one secret: the header labels it
+    /// local-only and the detail says when a PASS matched it.
+    pub dev_secret: Option<crate::signature::Secret>,
+    /// The store's file, shown in the help overlay.
+    pub db_path: Option<String>,
 }
 
 /// Verdict counts of captures seen since the TUI started.
@@ -61,6 +68,8 @@ pub struct DetailData {
     pub capture: StoredCapture,
     pub attempts: Vec<Attempt>,
     pub lines: [Vec<Line<'static>>; 4],
+    /// Body tab lines holding a word of the filter (highlighted), in order: `n`/`N` go there.
+    pub matches: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,11 +129,16 @@ pub struct Popup {
     pub scroll: usize,
 }
 
-/// The text filter: `applied` selects the rows; `prompt` is being typed after `/`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The filter, a query (`crate::query`): `applied` selects the rows; `prompt` is being typed
+/// after `/`.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub applied: String,
+    /// `applied`, parsed.
+    pub query: Query,
     pub prompt: Option<String>,
+    /// Why Enter did not apply the prompt; its range marks the offending token.
+    pub error: Option<QueryError>,
 }
 
 /// An edited JSON body waiting for the user's answer: send it as saved, compacted, or not at
@@ -141,6 +155,10 @@ pub struct App {
     pub setup: Setup,
     /// `None` until the first probe of the forward target reports.
     pub reachable: Option<bool>,
+    /// The relay's public URL and what its client is doing, with `listen --relay`.
+    pub relay: Option<(String, ConnState)>,
+    /// Live forwards waiting for a free slot; shown in the header when not 0.
+    pub forward_queue: usize,
     pub tally: Tally,
     /// Verdicts, the app's answers and its latency since start.
     pub totals: Totals,
@@ -156,6 +174,8 @@ pub struct App {
     /// Terminal width and height.
     pub size: (u16, u16),
     pub running: bool,
+    /// Unix ms now, for relative times in queries (`since:2h`); tests pin it.
+    pub clock: fn() -> i64,
     edit_request: Option<CaptureId>,
     /// The capture `m` marked, for `d`.
     pub mark: Option<CaptureId>,
@@ -171,6 +191,8 @@ impl App {
             keymap: Keymap::default(),
             setup,
             reachable: None,
+            relay: None,
+            forward_queue: 0,
             tally: Tally::default(),
             window: Window::default(),
             filter: Filter::default(),
@@ -182,6 +204,7 @@ impl App {
             theme,
             size: (80, 24),
             running: true,
+            clock: now_ms,
             edit_request: None,
             totals: Totals::default(),
             mark: None,
@@ -195,7 +218,7 @@ impl App {
     /// The store query of the current filter, without paging.
     pub fn query(&self) -> ListQuery {
         ListQuery {
-            text: Some(self.filter.applied.clone()).filter(|t| !t.is_empty()),
+            query: self.filter.query.clone(),
             ..ListQuery::default()
         }
     }
@@ -244,8 +267,12 @@ impl App {
         let loaded = src.capture(id).and_then(|c| Ok((c, src.attempts(id)?)));
         match loaded {
             Ok((Some(capture), attempts)) => {
-                let lines =
-                    Tab::ALL.map(|tab| tab_lines(tab, &capture, &attempts, self.zone, self.theme));
+                let mut lines = Tab::ALL.map(|tab| {
+                    let dev = self.setup.dev_secret.as_ref();
+                    tab_lines(tab, &capture, &attempts, self.zone, self.theme, dev)
+                });
+                let words = self.filter.query.highlights();
+                let matches = highlight(&mut lines[Tab::Body.index()], &words, self.theme);
                 // A reload (new attempt) may shorten a tab: keep each scroll inside its text.
                 for (scroll, tab) in detail.scroll.iter_mut().zip(&lines) {
                     *scroll = (*scroll).min(tab.len().saturating_sub(1));
@@ -254,6 +281,7 @@ impl App {
                     capture,
                     attempts,
                     lines,
+                    matches,
                 });
             }
             Ok((None, _)) => {
@@ -430,7 +458,9 @@ fn on_report(app: &mut App, report: Report) {
             }
         }
         Report::TargetReachable(up) => app.reachable = Some(up),
+        Report::ForwardQueue { waiting } => app.forward_queue = waiting,
         Report::Notice { text, error } => app.say(text, error),
+        Report::Relay { url, state } => app.relay = Some((url, state)),
     }
 }
 
@@ -452,13 +482,14 @@ fn on_key(app: &mut App, key: KeyEvent) -> Option<Command> {
                 prompt.pop();
             }
             KeyCode::Enter => {
-                app.filter.applied = prompt.trim().to_string();
-                app.filter.prompt = None;
-                app.window.top();
+                let text = prompt.trim().to_string();
+                apply_filter(app, text);
+                return None;
             }
             KeyCode::Esc => app.filter.prompt = None,
-            _ => {}
+            _ => return None,
         }
+        app.filter.error = None;
         return None;
     }
     let action = app.keymap.action(&key)?;
@@ -594,6 +625,8 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
             app.copy_request = Some(CopyRequest { id, what });
         }
         Action::Filter => app.filter.prompt = Some(app.filter.applied.clone()),
+        Action::NextMatch => jump_to_match(app, true),
+        Action::PrevMatch => jump_to_match(app, false),
         Action::Follow => {
             app.follow = !app.follow;
             if app.follow {
@@ -608,13 +641,81 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
             } else if app.detail.is_some() {
                 app.detail = None;
             } else if !app.filter.applied.is_empty() {
-                app.filter.applied.clear();
+                app.filter = Filter::default();
                 app.window.top();
             }
         }
         Action::Quit => app.running = false,
     }
     None
+}
+
+/// Applies the prompt's query, or keeps the prompt open with the error marked.
+fn apply_filter(app: &mut App, text: String) {
+    match crate::query::parse(&text, (app.clock)()) {
+        Ok(query) => {
+            app.filter = Filter {
+                applied: text,
+                query,
+                prompt: None,
+                error: None,
+            };
+            app.window.top();
+            if let Some(d) = app.detail.as_mut() {
+                // The body's highlights follow the filter.
+                d.stale = true;
+            }
+        }
+        Err(e) => app.filter.error = Some(e),
+    }
+}
+
+/// `n`/`N`: scrolls the body tab to the next (previous) line holding a match, round the end.
+fn jump_to_match(app: &mut App, forward: bool) {
+    let Some(d) = app.detail.as_mut() else {
+        app.say(
+            "n/N move between the filter's matches in a body: open a capture (Enter)".into(),
+            false,
+        );
+        return;
+    };
+    let Some(matches) = d.data.as_ref().map(|data| data.matches.clone()) else {
+        return;
+    };
+    if matches.is_empty() {
+        let why = if app.filter.query.highlights().is_empty() {
+            "no words to find: filter with / first (e.g. /docver)"
+        } else {
+            "no word of the filter in this body"
+        };
+        app.say(why.into(), false);
+        return;
+    }
+    let body = Tab::Body.index();
+    let here = d.scroll[body];
+    let on_body = d.tab == Tab::Body;
+    let next = if forward {
+        matches
+            .iter()
+            .position(|&m| m > here || (!on_body && m == here))
+            .unwrap_or(0)
+    } else {
+        matches
+            .iter()
+            .rposition(|&m| m < here || (!on_body && m == here))
+            .unwrap_or(matches.len() - 1)
+    };
+    d.tab = Tab::Body;
+    d.scroll[body] = matches[next];
+    app.say(
+        format!(
+            "match {} of {} (line {})",
+            next + 1,
+            matches.len(),
+            matches[next] + 1
+        ),
+        false,
+    );
 }
 
 /// Inside the popup: moves scroll it, `Esc` closes it; nothing else acts behind it.

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use crate::capture::{human_size, Attempt};
 use crate::headers::HeaderPair;
 use crate::output::{escape_bytes, explain, ExplainClock, Explained, Part, Tone};
+use crate::query::find_words;
 use crate::signature::Status;
 use crate::store::StoredCapture;
 use crate::tui::theme::Theme;
@@ -62,9 +63,10 @@ pub fn tab_lines(
     attempts: &[Attempt],
     zone: Zone,
     theme: Theme,
+    dev_secret: Option<&crate::signature::Secret>,
 ) -> Vec<Line<'static>> {
     match tab {
-        Tab::Overview => overview(stored, attempts, zone, theme),
+        Tab::Overview => overview(stored, attempts, zone, theme, dev_secret),
         Tab::Headers => headers(&stored.capture.headers, theme),
         Tab::Body => {
             let c = &stored.capture;
@@ -90,6 +92,53 @@ pub fn tab_lines(
     }
 }
 
+/// Marks the words of a query (`Query::highlights`) in `lines`, splitting spans where a match
+/// starts or ends; returns the indices of the lines that hold one.
+pub fn highlight(
+    lines: &mut [Line<'static>],
+    words: &[(String, bool)],
+    theme: Theme,
+) -> Vec<usize> {
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for (i, line) in lines.iter_mut().enumerate() {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let ranges = find_words(&text, words);
+        if ranges.is_empty() {
+            continue;
+        }
+        found.push(i);
+        let mut spans = Vec::new();
+        let mut at = 0;
+        for span in line.spans.drain(..) {
+            let end = at + span.content.len();
+            let mut cut = at;
+            for &(s, e) in &ranges {
+                let (s, e) = (s.max(at), e.min(end));
+                if s >= e {
+                    continue;
+                }
+                if cut < s {
+                    spans.push(Span::styled(text[cut..s].to_string(), span.style));
+                }
+                spans.push(Span::styled(
+                    text[s..e].to_string(),
+                    span.style.patch(theme.matched()),
+                ));
+                cut = e;
+            }
+            if cut < end {
+                spans.push(Span::styled(text[cut..end].to_string(), span.style));
+            }
+            at = end;
+        }
+        line.spans = spans;
+    }
+    found
+}
+
 fn field(name: &str, value: Vec<Span<'static>>, theme: Theme) -> Line<'static> {
     let mut spans = vec![Span::styled(format!("{name:<11}"), theme.dim())];
     spans.extend(value);
@@ -105,6 +154,7 @@ fn overview(
     attempts: &[Attempt],
     zone: Zone,
     t: Theme,
+    dev_secret: Option<&crate::signature::Secret>,
 ) -> Vec<Line<'static>> {
     let c = &stored.capture;
     let status = c.verdict.status();
@@ -112,6 +162,7 @@ fn overview(
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
+        dev_secret: dev_secret.is_some_and(|s| crate::output::signed_by(c, s)),
     };
     let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
     let find = |part: Part| explained.iter().find(|e| e.part == part);

@@ -30,6 +30,9 @@ pub enum Action {
     /// The selected capture's body, to the clipboard and a popup.
     CopyBody,
     Filter,
+    /// The next line of the body holding a word of the filter.
+    NextMatch,
+    PrevMatch,
     Follow,
     Help,
     /// Closes the innermost overlay, prompt, detail or filter.
@@ -57,11 +60,31 @@ impl Action {
             Action::Compare => "compare with the mark, or with the latest edited replay",
             Action::CopyCurl => "copy as curl (re-signed when a secret is loaded)",
             Action::CopyBody => "copy the body",
-            Action::Filter => "filter by path, event, verdict or body text",
+            Action::Filter => "filter: words, badge:FAIL status:5xx a.b=x ...",
+            Action::NextMatch => "next match of the filter in the body",
+            Action::PrevMatch => "previous match of the filter in the body",
             Action::Follow => "follow new captures on/off",
             Action::Help => "this help",
             Action::Back => "close help / popup / compare / filter / detail",
             Action::Quit => "quit",
+        }
+    }
+}
+
+impl Action {
+    /// The action whose help row also lists this one.
+    fn shown_with(self) -> Option<Action> {
+        match self {
+            Action::NextMatch | Action::PrevMatch => Some(Action::Filter),
+            _ => None,
+        }
+    }
+
+    /// The help text of a row that also lists its companions' keys.
+    fn describe_with_companions(self) -> &'static str {
+        match self {
+            Action::Filter => "filter (badge:FAIL status:5xx...); n/N: next/previous match",
+            other => other.describe(),
         }
     }
 }
@@ -185,6 +208,8 @@ impl Default for Keymap {
             (Key::ch('c'), A::CopyCurl),
             (Key::ch('C'), A::CopyBody),
             (Key::ch('/'), A::Filter),
+            (Key::ch('n'), A::NextMatch),
+            (Key::ch('N'), A::PrevMatch),
             (Key::ch('f'), A::Follow),
             (Key::ch('?'), A::Help),
             (Key::plain(K::Esc), A::Back),
@@ -246,17 +271,26 @@ impl Keymap {
     }
 
     /// Help rows: all keys of an action joined, with its description, in first-binding order.
+    /// An action listed on another's row (the row then shows both keys), to keep the
+    /// overlay within 24 lines.
     pub fn help(&self) -> Vec<(String, &'static str)> {
         let mut seen = Vec::new();
         for b in &self.bindings {
-            if !seen.contains(&b.action) {
+            if !seen.contains(&b.action) && b.action.shown_with().is_none() {
                 seen.push(b.action);
             }
         }
         seen.into_iter()
             .map(|a| {
-                let keys: Vec<String> = self.keys_for(a).iter().map(Key::label).collect();
-                (keys.join(" "), a.describe())
+                let mut keys: Vec<String> = self.keys_for(a).iter().map(Key::label).collect();
+                let mut describe = a.describe();
+                for b in &self.bindings {
+                    if b.action.shown_with() == Some(a) {
+                        keys.push(b.key.label());
+                        describe = a.describe_with_companions();
+                    }
+                }
+                (keys.join(" "), describe)
             })
             .collect()
     }
@@ -334,6 +368,8 @@ mod tests {
             CopyCurl,
             CopyBody,
             Filter,
+            NextMatch,
+            PrevMatch,
             Follow,
             Help,
             Back,

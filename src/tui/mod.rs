@@ -69,6 +69,8 @@ pub struct TuiContext {
     /// `DOCVER only`: which event types are forwarded, when not all.
     pub forward_events: Option<String>,
     pub secrets_loaded: usize,
+    /// Whether the one secret is the local development secret.
+    pub dev_secret: bool,
     /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
     /// secret of its own scheme (`signature::secret_for`).
     pub resign_with: Vec<crate::signature::Secret>,
@@ -86,6 +88,8 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         forward_target: ctx.forward_target,
         forward_events: ctx.forward_events,
         secrets_loaded: ctx.secrets_loaded,
+        dev_secret: ctx.resign_with.first().cloned().filter(|_| ctx.dev_secret),
+        db_path: Some(ctx.db_path.display().to_string()),
     };
     let copy_to = setup
         .forward_target

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
-use ratatui::style::Color;
+use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 
 use super::app::{update, App, Setup, Tab, Theme, Zone};
@@ -104,6 +104,7 @@ fn fixture() -> Fixture {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: false,
         sent_body: None,
+        sent_headers: None,
         status,
         response_headers: vec![(b"content-type".to_vec(), b"application/json".to_vec())],
         response_body: if status.is_some() {
@@ -138,6 +139,8 @@ fn app(secrets_loaded: usize) -> App {
         forward_target: Some("http://127.0.0.1:3000/hook".into()),
         forward_events: None,
         secrets_loaded,
+        dev_secret: None,
+        db_path: Some("/tmp/hookscope.db".into()),
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });
     update(&mut app, Event::Resize(WIDTH, HEIGHT));
@@ -225,6 +228,24 @@ fn snapshot_detail_of_a_valid_capture() {
     insta::assert_snapshot!("detail_valid_body", draw(&app).backend());
     drive(&mut app, &f.store, [key(KeyCode::Tab)]);
     insta::assert_snapshot!("detail_valid_attempts", draw(&app).backend());
+}
+
+#[test]
+fn a_pass_under_the_dev_secret_says_so_in_the_detail() {
+    let f = fixture();
+    let mut app = app(1);
+    app.setup.dev_secret = secret().into_iter().next();
+    drive(
+        &mut app,
+        &f.store,
+        [key(KeyCode::Char('G')), key(KeyCode::Enter)],
+    );
+    assert_eq!(app.detail.as_ref().map(|d| d.id), Some(f.valid));
+    let screen = format!("{:?}", draw(&app).backend());
+    assert!(
+        screen.contains("matched the local development secret"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -531,9 +552,9 @@ fn slash_filters_by_text_and_esc_clears() {
     drive(
         &mut app,
         &f.store,
-        [ch('/'), ch('o'), ch('t'), ch('h'), ch('x')],
+        [ch('/'), ch('O'), ch('t'), ch('h'), ch('x')],
     );
-    assert_eq!(app.filter.prompt.as_deref(), Some("othx"));
+    assert_eq!(app.filter.prompt.as_deref(), Some("Othx"));
     assert_eq!(
         app.window.visible().len(),
         6,
@@ -542,9 +563,14 @@ fn slash_filters_by_text_and_esc_clears() {
     drive(
         &mut app,
         &f.store,
-        [key(KeyCode::Backspace), ch('E'), key(KeyCode::Enter)],
+        [
+            key(KeyCode::Backspace),
+            ch('E'),
+            ch('r'),
+            key(KeyCode::Enter),
+        ],
     );
-    assert_eq!(app.filter.applied, "othE");
+    assert_eq!(app.filter.applied, "OthEr");
     let paths: Vec<&str> = app
         .window
         .visible()
@@ -554,13 +580,13 @@ fn slash_filters_by_text_and_esc_clears() {
     assert_eq!(
         paths,
         vec!["/webhooks/other"],
-        "case-insensitive path match"
+        "a word of the path, any case"
     );
     // Verdict and body text match too.
     drive(&mut app, &f.store, [ch('/')]);
     assert_eq!(
         app.filter.prompt.as_deref(),
-        Some("othE"),
+        Some("OthEr"),
         "edits the current filter"
     );
     let ctrl_u = Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
@@ -650,14 +676,18 @@ fn help_overlay_swallows_other_keys() {
 fn esc_closes_the_innermost_thing_first() {
     let f = fixture();
     let mut app = app(1);
-    drive(&mut app, &f.store, [ch('/'), ch('p'), key(KeyCode::Enter)]);
+    drive(
+        &mut app,
+        &f.store,
+        [ch('/'), ch('p'), ch('*'), key(KeyCode::Enter)],
+    );
     drive(&mut app, &f.store, [key(KeyCode::Enter), ch('?')]);
     assert!(app.help && app.detail.is_some());
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
     assert!(!app.help && app.detail.is_some());
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
     assert!(app.detail.is_none());
-    assert_eq!(app.filter.applied, "p");
+    assert_eq!(app.filter.applied, "p*");
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
     assert_eq!(app.filter.applied, "");
 }
@@ -677,6 +707,41 @@ fn q_and_ctrl_c_quit() {
     assert!(app.running, "q is text inside the filter prompt");
     drive(&mut app, &store, [ctrl_c()]);
     assert!(!app.running, "Ctrl-C quits even from the prompt");
+}
+
+#[test]
+fn relay_state_shows_in_the_header() {
+    let f = fixture();
+    let mut app = app(1);
+    let url = "https://relay.example.com/c/AAAAAAAAAAAAAAAAAAAAAA".to_string();
+    drive(
+        &mut app,
+        &f.store,
+        [Event::Report(Report::Relay {
+            url: url.clone(),
+            state: crate::relay::client::ConnState::Connected { backlog: 3 },
+        })],
+    );
+    let screen = format!("{:?}", draw(&app).backend().buffer());
+    assert!(
+        screen.contains("relay connected, catching up on 3"),
+        "{screen}"
+    );
+    drive(
+        &mut app,
+        &f.store,
+        [Event::Report(Report::Relay {
+            url,
+            state: crate::relay::client::ConnState::Refused {
+                reason: "token rejected (401)".into(),
+            },
+        })],
+    );
+    let screen = format!("{:?}", draw(&app).backend().buffer());
+    assert!(
+        screen.contains("relay stopped: token rejected (401)"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -708,6 +773,7 @@ fn reports_update_header_rows_and_detail() {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: true,
         sent_body: None,
+        sent_headers: None,
         status: Some(503),
         response_headers: Vec::new(),
         response_body: b"down".to_vec(),
@@ -773,21 +839,19 @@ fn a_slow_filter_says_it_is_searching_and_keys_still_work() {
         time: std::time::Duration::ZERO,
     });
     update(&mut app, Event::Resize(WIDTH, HEIGHT));
-    for ev in [
-        ch('/'),
-        ch('r'),
-        ch('a'),
-        ch('r'),
-        ch('e'),
-        key(KeyCode::Enter),
-    ] {
+    // `path:` has no index, so it is read in budgeted id ranges.
+    for ev in [ch('/')]
+        .into_iter()
+        .chain("path:/rare".chars().map(ch))
+        .chain([key(KeyCode::Enter)])
+    {
         update(&mut app, ev);
     }
     app.refresh(&f.store);
     assert!(app.window.searching() && app.needs_refresh());
     let screen = draw(&app).backend().to_string();
-    assert!(screen.contains("searching for 'rare'"), "{screen}");
-    assert!(screen.contains("Searching for 'rare'…"), "{screen}");
+    assert!(screen.contains("searching for 'path:/rare'"), "{screen}");
+    assert!(screen.contains("Searching for 'path:/rare'…"), "{screen}");
     update(&mut app, key(KeyCode::Esc));
     let mut frames = 0;
     while app.needs_refresh() {
@@ -831,4 +895,143 @@ fn every_screen_draws_at_any_size() {
         }
         assert!(app.pending_edit.is_some());
     }
+}
+
+fn type_filter(app: &mut App, store: &Store, text: &str) {
+    let clear = Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    let keys: Vec<Event> = [ch('/'), clear]
+        .into_iter()
+        .chain(text.chars().map(ch))
+        .chain([key(KeyCode::Enter)])
+        .collect();
+    drive(app, store, keys);
+}
+
+#[test]
+fn the_body_highlights_the_filters_words_and_n_jumps_between_them() {
+    let f = fixture();
+    let mut app = app(1);
+    type_filter(&mut app, &f.store, "9a30 aml_screening");
+    assert!(app.filter.error.is_none());
+    let shown: Vec<CaptureId> = app.window.visible().iter().map(|r| r.id).collect();
+    assert_eq!(shown, vec![f.ids[4], f.ids[2], f.ids[1], f.ids[0]]);
+    drive(&mut app, &f.store, [key(KeyCode::Enter)]);
+    let d = app.detail.as_ref().unwrap();
+    let data = d.data.as_ref().unwrap();
+    // Line 0 is the size summary, 1 the opening brace: ids on 2 and 3, the event type on 4.
+    assert_eq!(data.matches, vec![2, 3, 4]);
+    let body = &data.lines[2];
+    let marked: Vec<&str> = body
+        .iter()
+        .flat_map(|l| &l.spans)
+        .filter(|s| s.style.add_modifier.contains(Modifier::REVERSED))
+        .map(|s| s.content.as_ref())
+        .collect();
+    assert_eq!(marked, vec!["9a30", "9a30", "AML", "SCREENING"]);
+    let text: String = body[4].spans.iter().map(|s| s.content.as_ref()).collect();
+    assert_eq!(
+        text, "  \"event_type\": \"AML_SCREENING\",",
+        "text unchanged"
+    );
+
+    let at = |app: &App| {
+        let d = app.detail.as_ref().unwrap();
+        (d.tab, d.scroll())
+    };
+    drive(&mut app, &f.store, [ch('n')]);
+    assert_eq!(
+        at(&app),
+        (Tab::Body, 2),
+        "n from the overview opens the body"
+    );
+    assert_eq!(app.notice.as_ref().unwrap().text, "match 1 of 3 (line 3)");
+    drive(&mut app, &f.store, [ch('n'), ch('n')]);
+    assert_eq!(at(&app), (Tab::Body, 4));
+    drive(&mut app, &f.store, [ch('n')]);
+    assert_eq!(at(&app), (Tab::Body, 2), "round the end");
+    drive(&mut app, &f.store, [ch('N')]);
+    assert_eq!(at(&app), (Tab::Body, 4), "and back");
+    let screen = draw(&app);
+    let buf = screen.backend().buffer();
+    let row = (0..HEIGHT)
+        .find(|&y| {
+            (0..WIDTH)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("AML_SCREENING")
+        })
+        .expect("the matched line is on screen");
+    let cells: Vec<_> = (0..WIDTH).map(|x| &buf[(x, row)]).collect();
+    let a = cells.iter().position(|c| c.symbol() == "A").unwrap();
+    assert!(cells[a].modifier.contains(Modifier::REVERSED));
+    assert!(!cells[a - 1].modifier.contains(Modifier::REVERSED));
+
+    // Without words there is nothing to jump to, and the list says how to get some.
+    let mut plain = super::app::App::new(Setup::default(), Zone::utc(), Theme { color: false });
+    update(&mut plain, Event::Resize(WIDTH, HEIGHT));
+    drive(&mut plain, &f.store, [ch('n')]);
+    assert!(plain
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("open a capture"));
+    drive(&mut plain, &f.store, [key(KeyCode::Enter), ch('n')]);
+    assert!(plain
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("filter with / first"));
+}
+
+#[test]
+fn a_bad_query_keeps_the_prompt_and_marks_the_token() {
+    let f = fixture();
+    let mut app = app(1);
+    type_filter(&mut app, &f.store, "badge:FAIL status:6xx");
+    let e = app.filter.error.clone().expect("an error");
+    assert_eq!(e.message, "status class must be 1xx-5xx, e.g. status:5xx");
+    assert_eq!(app.filter.prompt.as_deref(), Some("badge:FAIL status:6xx"));
+    assert!(app.filter.applied.is_empty(), "nothing applied");
+    let screen = draw(&app);
+    let text = screen.backend().to_string();
+    assert!(text.contains("status class must be 1xx-5xx"), "{text}");
+    let buf = screen.backend().buffer();
+    let y = HEIGHT - 2;
+    let line: String = (0..WIDTH).map(|x| buf[(x, y)].symbol()).collect();
+    let x = line.find("6xx").unwrap() as u16;
+    for dx in 0..3 {
+        assert!(buf[(x + dx, y)].modifier.contains(Modifier::UNDERLINED));
+    }
+    assert!(!buf[(x - 1, y)].modifier.contains(Modifier::UNDERLINED));
+    // Fixing it applies it.
+    let keys: Vec<Event> = (0..3)
+        .map(|_| key(KeyCode::Backspace))
+        .chain("5xx".chars().map(ch))
+        .collect();
+    drive(&mut app, &f.store, keys);
+    assert!(app.filter.error.is_none(), "typing clears the mark");
+    drive(&mut app, &f.store, [key(KeyCode::Enter)]);
+    assert_eq!(app.filter.applied, "badge:FAIL status:5xx");
+    assert!(app.filter.prompt.is_none());
+    assert!(app.window.visible().is_empty());
+}
+
+#[test]
+fn badges_statuses_and_events_filter_in_any_case() {
+    let f = fixture();
+    let mut app = app(1);
+    let ids = |app: &App| -> Vec<CaptureId> { app.window.visible().iter().map(|r| r.id).collect() };
+    type_filter(&mut app, &f.store, "FAIL");
+    assert_eq!(ids(&app), vec![f.ids[5], f.ids[3], f.ids[1]]);
+    type_filter(&mut app, &f.store, "--");
+    assert_eq!(ids(&app), vec![f.ids[4]]);
+    type_filter(&mut app, &f.store, "200");
+    assert_eq!(ids(&app), vec![f.valid]);
+    type_filter(&mut app, &f.store, "status:none -badge:fail");
+    assert_eq!(ids(&app), vec![f.ids[4], f.ids[2]]);
+    type_filter(&mut app, &f.store, "event:aml_screening badge:pass");
+    assert_eq!(ids(&app), vec![f.valid]);
+    let _ = f.invalid;
 }

@@ -65,6 +65,12 @@ impl Theme {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
+    /// A word the filter found: reversed yellow, and reversed alone without colour.
+    pub fn matched(self) -> Style {
+        self.fg(Color::Yellow)
+            .add_modifier(Modifier::REVERSED | Modifier::BOLD)
+    }
+
     /// The selected row: reversed, so it shows without colour too.
     pub fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)

@@ -3,16 +3,20 @@
 //! id (keyset paging), so a page costs the same at row 10 and at row 1,000,000 and nothing ever
 //! counts or skips rows by offset.
 //!
-//! A text filter cannot use an index, and a rare match may sit a million rows away. So filtered
-//! reads scan fixed id ranges ("chunks") within a time budget per frame; what a chunk holds is
-//! remembered, and a read that runs out of budget is simply retried on the next frame, where
-//! the chunks already scanned cost nothing. The UI keeps answering keys while it searches.
+//! A query with an index driver (words through the FTS index, `status:` through the attempts
+//! index; see `store::search`) pages by keyset like the unfiltered list: its rows come out in id
+//! order, so a rare match costs a few lookups. A query without one (only `badge:`, `path:`,
+//! JSON numbers, negations...) may have its rare match a million rows away, so those reads scan
+//! fixed id ranges ("chunks") within a time budget per frame; what a chunk holds is remembered,
+//! and a read that runs out of budget is simply retried on the next frame, where the chunks
+//! already scanned cost nothing. The UI keeps answering keys while it searches.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::capture::{Attempt, CaptureId, CaptureSummary};
-use crate::store::{ListQuery, Store, StoreError, StoredCapture};
+use crate::query::Query;
+use crate::store::{search, ListQuery, Store, StoreError, StoredCapture};
 
 /// Ids per scanned range: about 4 ms of text matching on an idle core, so a frame overruns
 /// its budget by little even on a busy machine.
@@ -34,6 +38,15 @@ pub trait CaptureSource {
         q: &ListQuery,
         after: CaptureId,
     ) -> Result<Vec<CaptureSummary>, StoreError>;
+    /// Like [`CaptureSource::page`], but may give up at `deadline` (`None`), so one read
+    /// never holds a frame long.
+    fn page_until(
+        &self,
+        q: &ListQuery,
+        _deadline: Instant,
+    ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        self.page(q).map(Some)
+    }
     fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError>;
     fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError>;
 }
@@ -49,6 +62,14 @@ impl CaptureSource for Store {
         after: CaptureId,
     ) -> Result<Vec<CaptureSummary>, StoreError> {
         self.list_after(q, after)
+    }
+
+    fn page_until(
+        &self,
+        q: &ListQuery,
+        deadline: Instant,
+    ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        self.list_until(q, deadline)
     }
 
     fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError> {
@@ -100,10 +121,13 @@ enum Chunk {
     Dense,
 }
 
-/// Ranges already scanned for `text`, valid while no capture newer than `newest` exists.
+/// Ranges already scanned for `query`, valid while no capture newer than `newest` exists.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct ChunkCache {
-    text: String,
+    query: Query,
+    /// An indexed read of `query` overran the budget once (a dense driver with a rare extra
+    /// term): from then on it is read in ranges too.
+    slow: bool,
     newest: CaptureId,
     chunks: HashMap<i64, Chunk>,
 }
@@ -291,20 +315,20 @@ impl Window {
         self.stale = true;
     }
 
-    /// Reads the screenful the anchor asks for. Unfiltered, that is a few indexed queries.
-    /// Filtered, it may stop early when the scan budget is spent: the window then stays
+    /// Reads the screenful the anchor asks for. Unfiltered or with an indexed query, that is a
+    /// few indexed queries. Otherwise it may stop early when the scan budget is spent: the window then stays
     /// stale and [`Window::searching`], showing what the page scan found so far.
     pub fn load(&mut self, src: &dyn CaptureSource, filter: &ListQuery) -> Result<(), StoreError> {
-        let text = filter.text.clone().unwrap_or_default();
-        if self.cache.text != text {
+        if self.cache.query != filter.query {
             self.cache = ChunkCache {
-                text,
+                query: filter.query.clone(),
                 ..ChunkCache::default()
             };
         }
         let mut scan = Scanner {
             src,
             filter,
+            chunked: !filter.query.is_empty() && (self.cache.slow || !search::plan(filter).indexed),
             cache: &mut self.cache,
             chunk_ids: self.budget.chunk_ids.max(1),
             deadline: Instant::now() + self.budget.time,
@@ -326,8 +350,8 @@ impl Window {
             }
             None => {
                 if let Some(rows) = partial {
+                    // Shown meanwhile; the cursor stays for the complete load to place.
                     self.rows = rows;
-                    self.cursor = self.cursor.min(self.visible().len().saturating_sub(1));
                 }
                 self.searching = true;
             }
@@ -409,11 +433,13 @@ fn plan(
     }))
 }
 
-/// Reads matches in either direction: straight queries without a text filter, budgeted
-/// chunk scans with one.
+/// Reads matches in either direction: straight keyset queries without a filter or with an
+/// indexed one, budgeted chunk scans otherwise.
 struct Scanner<'a> {
     src: &'a dyn CaptureSource,
     filter: &'a ListQuery,
+    /// The query has no index driver: read it in budgeted id ranges.
+    chunked: bool,
     cache: &'a mut ChunkCache,
     chunk_ids: i64,
     deadline: Instant,
@@ -428,7 +454,7 @@ struct Scanner<'a> {
 
 impl Scanner<'_> {
     fn filtered(&self) -> bool {
-        self.filter.text.as_ref().is_some_and(|t| !t.is_empty())
+        self.chunked
     }
 
     fn query(&self, before: Option<CaptureId>, limit: usize, ascending: bool) -> ListQuery {
@@ -438,6 +464,19 @@ impl Scanner<'_> {
             ascending,
             ..self.filter.clone()
         }
+    }
+
+    /// One keyset query: unfiltered always whole; an indexed query within the budget, else
+    /// `None` and the query is read in ranges from the next frame on.
+    fn direct(&mut self, q: &ListQuery) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        if q.query.is_empty() {
+            return self.src.page(q).map(Some);
+        }
+        let rows = self.src.page_until(q, self.deadline)?;
+        if rows.is_none() {
+            self.cache.slow = true;
+        }
+        Ok(rows)
     }
 
     fn chunk_of(&self, id: CaptureId) -> i64 {
@@ -504,7 +543,7 @@ impl Scanner<'_> {
         want: usize,
     ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
         if !self.filtered() {
-            return Ok(Some(self.src.page(&self.query(before, want, false))?));
+            return self.direct(&self.query(before, want, false));
         }
         let Some((oldest, newest)) = self.bounds()? else {
             return Ok(Some(Vec::new()));
@@ -544,11 +583,11 @@ impl Scanner<'_> {
         want: usize,
     ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
         if !self.filtered() {
-            let q = self.query(None, want, true);
-            return Ok(Some(match after {
-                Some(a) => self.src.page_after(&q, a)?,
-                None => self.src.page(&q)?,
-            }));
+            let q = ListQuery {
+                after,
+                ..self.query(None, want, true)
+            };
+            return self.direct(&q);
         }
         let Some((oldest, newest)) = self.bounds()? else {
             return Ok(Some(Vec::new()));
@@ -604,6 +643,13 @@ mod tests {
         let refs: Vec<&Capture> = captures.iter().collect();
         let ids = store.insert_captures(&refs).unwrap();
         (dir, store, ids)
+    }
+
+    fn filter(text: &str) -> ListQuery {
+        ListQuery {
+            query: crate::query::parse(text, 0).unwrap(),
+            ..Default::default()
+        }
     }
 
     fn shown(w: &Window) -> Vec<CaptureId> {
@@ -699,10 +745,7 @@ mod tests {
     #[test]
     fn filters_page_by_keyset_too() {
         let (_d, store, ids) = store_with(10);
-        let f = ListQuery {
-            text: Some("three".into()),
-            ..Default::default()
-        };
+        let f = filter("path:/three");
         let mut w = Window::default();
         w.set_height(2);
         w.load(&store, &f).unwrap();
@@ -736,11 +779,16 @@ mod tests {
     #[test]
     fn chunked_scans_page_exactly_like_one_query() {
         let (_d, store, _ids) = store_with(200);
-        for text in ["three", "body 1", "body 17", "nothing matches"] {
-            let f = ListQuery {
-                text: Some(text.into()),
-                ..Default::default()
-            };
+        for text in [
+            "path:/three",
+            "-path:/three",
+            "x=1",
+            "path:/nothing",
+            "three",
+            "body 17",
+            "1*",
+        ] {
+            let f = filter(text);
             let mut small = tiny_budget();
             let mut whole = Window::default();
             for w in [&mut small, &mut whole] {
@@ -774,10 +822,7 @@ mod tests {
     #[test]
     fn a_long_search_spreads_over_frames_and_shows_progress() {
         let (_d, store, ids) = store_with(40);
-        let f = ListQuery {
-            text: Some("body 1".into()),
-            ..Default::default()
-        };
+        let f = filter("path:/three");
         let mut w = tiny_budget();
         w.set_height(3);
         w.load(&store, &f).unwrap();
@@ -786,22 +831,80 @@ mod tests {
             "one range per frame at zero budget"
         );
         let frames = settle(&mut w, &store, &f);
-        assert!(frames > 3, "{frames}");
+        assert!(frames > 2, "{frames}");
         assert!(!w.searching());
-        // Matches of "body 1": 19, 18, ..., 10, then 1.
-        assert_eq!(shown(&w), vec![ids[19], ids[18], ids[17]]);
+        assert_eq!(shown(&w), vec![ids[39], ids[36], ids[33]]);
         // Remembered ranges make the same read free: one frame, nothing rescanned.
         w.invalidate();
         assert_eq!(settle(&mut w, &store, &f), 1);
     }
 
+    /// A store on which every budgeted query overruns.
+    struct Overrun<'a>(&'a Store);
+
+    impl CaptureSource for Overrun<'_> {
+        fn page(&self, q: &ListQuery) -> Result<Vec<CaptureSummary>, StoreError> {
+            self.0.list(q)
+        }
+        fn page_after(
+            &self,
+            q: &ListQuery,
+            after: CaptureId,
+        ) -> Result<Vec<CaptureSummary>, StoreError> {
+            self.0.list_after(q, after)
+        }
+        fn page_until(
+            &self,
+            _q: &ListQuery,
+            _deadline: Instant,
+        ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+            Ok(None)
+        }
+        fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError> {
+            self.0.get(id)
+        }
+        fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError> {
+            self.0.attempts(id)
+        }
+    }
+
+    #[test]
+    fn an_indexed_query_that_overruns_its_budget_is_read_in_ranges() {
+        let (_d, store, ids) = store_with(30);
+        let f = filter("three");
+        let slow = Overrun(&store);
+        let mut w = tiny_budget();
+        w.set_height(3);
+        w.load(&slow, &f).unwrap();
+        assert!(
+            w.searching() && w.is_stale(),
+            "the overrun shows as searching"
+        );
+        let mut frames = 0;
+        while w.is_stale() {
+            w.load(&slow, &f).unwrap();
+            frames += 1;
+            assert!(frames < 1_000);
+        }
+        assert_eq!(shown(&w), vec![ids[27], ids[24], ids[21]]);
+        // The budgeted query itself, on a real store, answers within the budget.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        assert!(store.list_until(&f, deadline).unwrap().is_some());
+        let (_d2, many, _) = store_with(3_000);
+        let past = Instant::now() - Duration::from_millis(1);
+        let big = filter("body");
+        assert_eq!(many.list_until(&big, past).unwrap(), None, "interrupted");
+        assert_eq!(
+            many.list(&big).unwrap().len(),
+            3_000,
+            "the connection still works"
+        );
+    }
+
     #[test]
     fn remembered_ranges_notice_new_captures() {
         let (_d, mut store, ids) = store_with(10);
-        let f = ListQuery {
-            text: Some("three".into()),
-            ..Default::default()
-        };
+        let f = filter("path:/three");
         let mut w = tiny_budget();
         w.set_height(3);
         settle(&mut w, &store, &f);

@@ -17,8 +17,25 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hookscope"));
     c.env_remove("HOOKSCOPE_SECRET")
         .env_remove("HOOKSCOPE_DB")
+        // The local development secret is made here, never in the real home.
+        .env("XDG_CONFIG_HOME", config_home())
         .env("NO_COLOR", "1");
     c
+}
+
+/// This test process's config directory (for the local development secret).
+pub fn config_home() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temp config dir"))
+        .path()
+}
+
+/// The local development secret the binary made under [`config_home`].
+pub fn dev_secret_in(config_home: &Path) -> String {
+    std::fs::read_to_string(config_home.join("hookscope/dev-secret"))
+        .expect("the local development secret was made")
+        .trim()
+        .to_string()
 }
 
 /// Runs the binary to completion.
@@ -66,7 +83,16 @@ pub struct Listener {
 
 impl Listener {
     pub fn start(db: &Path, extra: &[&str]) -> Listener {
-        let mut child = bin()
+        Listener::start_env(db, extra, &[])
+    }
+
+    /// Like [`Listener::start`], with extra environment variables.
+    pub fn start_env(db: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Listener {
+        let mut cmd = bin();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .args(["listen", "--port", "0", "--json", "--db"])
             .arg(db)
             .args(extra)
@@ -112,17 +138,32 @@ impl Listener {
         }
     }
 
-    /// The next NDJSON line printed for a capture.
+    /// The next NDJSON line printed for a capture (forward-queue events are skipped).
     pub fn next_line(&self) -> serde_json::Value {
+        loop {
+            let v = self.next_event();
+            if v["event"] != "forward_queue" {
+                return v;
+            }
+        }
+    }
+
+    /// The next NDJSON line, whatever it is.
+    pub fn next_event(&self) -> serde_json::Value {
         let line = self
             .lines
             .recv_timeout(Duration::from_secs(30))
-            .expect("a capture line within 30 s");
+            .expect("a line within 30 s");
         serde_json::from_str(&line).expect("NDJSON line")
     }
 
     /// Sends SIGINT and waits for a clean exit.
     pub fn stop(mut self) -> std::process::ExitStatus {
+        self.stop_ref()
+    }
+
+    /// [`Listener::stop`] without giving up the handle (to read its pipes afterwards).
+    pub fn stop_ref(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-INT", &pid]).status().unwrap();
         for _ in 0..300 {
@@ -298,6 +339,11 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
     behaviour: std::sync::Arc<std::sync::Mutex<Behaviour>>,
+    /// Requests being answered now, and the most at once.
+    in_flight: std::sync::Arc<(
+        std::sync::atomic::AtomicUsize,
+        std::sync::atomic::AtomicUsize,
+    )>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -309,6 +355,11 @@ impl TestApp {
         let (addr_tx, addr_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (rec, beh) = (received.clone(), behaviour.clone());
+        let in_flight = Arc::new((
+            std::sync::atomic::AtomicUsize::new(0),
+            std::sync::atomic::AtomicUsize::new(0),
+        ));
+        let flight = in_flight.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -323,12 +374,17 @@ impl TestApp {
                             break;
                         };
                         let (rec, beh) = (rec.clone(), beh.clone());
+                        let flight = flight.clone();
                         tokio::spawn(async move {
                             let svc = hyper::service::service_fn(
                                 move |req: hyper::Request<hyper::body::Incoming>| {
                                     let (rec, beh) = (rec.clone(), beh.clone());
+                                    let flight = flight.clone();
                                     async move {
                                         use http_body_util::BodyExt;
+                                        use std::sync::atomic::Ordering::SeqCst;
+                                        let now = flight.0.fetch_add(1, SeqCst) + 1;
+                                        flight.1.fetch_max(now, SeqCst);
                                         let (parts, body) = req.into_parts();
                                         let body = body
                                             .collect()
@@ -349,6 +405,7 @@ impl TestApp {
                                         });
                                         let b = beh.lock().unwrap().clone();
                                         tokio::time::sleep(b.delay).await;
+                                        flight.0.fetch_sub(1, SeqCst);
                                         let mut resp =
                                             hyper::Response::new(http_body_util::Full::new(
                                                 bytes::Bytes::from_static(b.body.as_bytes()),
@@ -380,6 +437,7 @@ impl TestApp {
             addr,
             received,
             behaviour,
+            in_flight,
             _shutdown: stop_tx,
         }
     }
@@ -390,6 +448,11 @@ impl TestApp {
 
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// The most requests the app was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.1.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn set(&self, b: Behaviour) {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::forward::testing::start_app;
+use crate::forward::Signing;
 use crate::headers::{header_value, HeaderPair};
 use crate::signature::dataspike::SIGNATURE_HEADER;
 use crate::signature::{verify_capture, Secret, Status};
@@ -57,10 +58,10 @@ async fn as_is_resigned_and_edited_replays_are_sent_stored_and_reported() {
     let secret = Secret::parse("whsec_00112233").unwrap();
     let now = chrono::Utc::now().timestamp();
     let plans = [
-        ReplayPlan::new(false, None, vec![], Some(&secret)).unwrap(),
-        ReplayPlan::new(true, None, vec![], Some(&secret)).unwrap(),
+        ReplayPlan::new(Signing::AsIs, None, vec![], Some(&secret)).unwrap(),
+        ReplayPlan::new(Signing::Resign, None, vec![], Some(&secret)).unwrap(),
         ReplayPlan::new(
-            false,
+            Signing::AsIs,
             Some(b"{\"edited\":1}".to_vec()),
             vec![],
             Some(&secret),

@@ -24,6 +24,7 @@ fn with_docver() -> (Fixture, CaptureId, CaptureId) {
         sent_body: Some(
             br#"{"id":"e1","event_type":"DOCVER","payload":{"status":"rejected"}}"#.to_vec(),
         ),
+        sent_headers: None,
         status: Some(200),
         response_headers: Vec::new(),
         response_body: Vec::new(),

@@ -1,4 +1,5 @@
-//! Two lines: where hookscope listens and forwards, then the verdict tally and list state.
+//! Two lines: where hookscope listens, relays and forwards, then the relay's state, the verdict
+//! tally and list state.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -19,6 +20,8 @@ const RANK_MARK: u8 = 2;
 const RANK_FOLLOW: u8 = 3;
 const RANK_ANSWERS: u8 = 4;
 const RANK_SINCE: u8 = 5;
+const RANK_RELAY_STATE: u8 = 0;
+const RANK_RELAY_URL: u8 = 1;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
@@ -54,7 +57,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         RANK_SECRETS,
         vec![
             Span::styled("secrets ", t.dim()),
-            if n == 0 {
+            if app.setup.dev_secret.is_some() {
+                Span::styled("local dev secret (not Dataspike's)", t.warn())
+            } else if n == 0 {
                 Span::styled("none (signatures unverified)", t.warn())
             } else {
                 Span::raw(n.to_string())
@@ -88,6 +93,37 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ],
         ),
     ];
+    // With `listen --relay`: its state leads the second line, its public URL joins the first.
+    if let Some((url, state)) = &app.relay {
+        let (text, bad) = crate::relay::client::state_text(state);
+        let style = if bad { t.error() } else { t.ok() };
+        second.insert(
+            0,
+            (
+                RANK_RELAY_STATE,
+                vec![Span::styled("relay ", t.dim()), Span::styled(text, style)],
+            ),
+        );
+        top.insert(
+            2,
+            (
+                RANK_RELAY_URL,
+                vec![
+                    Span::styled("relay ", t.dim()),
+                    Span::styled(url.clone(), t.accent()),
+                ],
+            ),
+        );
+    }
+    if app.forward_queue > 0 {
+        second.push((
+            RANK_TALLY,
+            vec![Span::styled(
+                format!("  forward queue {}", app.forward_queue),
+                t.warn(),
+            )],
+        ));
+    }
     if app.detail.is_none() && app.window.more_above() {
         second.push((
             RANK_NEWER_ABOVE,

@@ -28,6 +28,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if lines.len() + 4 <= area.height as usize {
         lines.push(Line::default());
     }
+    // The database's path, when there is room (listen also prints it at start).
+    if let Some(db) = app
+        .setup
+        .db_path
+        .as_ref()
+        .filter(|_| lines.len() + 4 <= area.height as usize)
+    {
+        lines.push(Line::from(vec![
+            Span::styled(" database  ", t.dim()),
+            Span::raw(db.clone()),
+        ]));
+    }
     lines.push(Line::from(Span::styled(
         " In the detail, moves scroll the text. Esc or ? closes this help.",
         t.dim(),

@@ -11,6 +11,7 @@ mod popup;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
@@ -45,15 +46,31 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     let line = if let Some(p) = &app.pending_edit {
         pending_edit_line(app, p, area.width)
     } else if let Some(prompt) = &app.filter.prompt {
-        Line::from(vec![
-            Span::styled("/", t.accent()),
-            Span::raw(prompt.clone()),
-            Span::styled("█", t.dim()),
-            Span::styled(
-                "   Enter applies · Esc cancels · matches path, event, verdict, body",
-                t.dim(),
-            ),
-        ])
+        let mut spans = vec![Span::styled("/", t.accent())];
+        match &app.filter.error {
+            // The offending token marked in place, the reason after the cursor.
+            Some(e) => {
+                let start = floor_boundary(prompt, e.start);
+                let end = floor_boundary(prompt, e.end).max(start);
+                spans.push(Span::raw(prompt[..start].to_string()));
+                spans.push(Span::styled(
+                    prompt[start..end].to_string(),
+                    t.error().add_modifier(Modifier::UNDERLINED),
+                ));
+                spans.push(Span::raw(prompt[end..].to_string()));
+                spans.push(Span::styled("█", t.dim()));
+                spans.push(Span::styled(format!("   {}", e.message), t.error()));
+            }
+            None => {
+                spans.push(Span::raw(prompt.clone()));
+                spans.push(Span::styled("█", t.dim()));
+                spans.push(Span::styled(
+                    "   words, \"a phrase\", event: badge: status: path: since: a.b=value, -negates · Enter applies · Esc cancels",
+                    t.dim(),
+                ));
+            }
+        }
+        Line::from(spans)
     } else if app.window.searching() {
         Line::from(vec![
             Span::styled("searching for ", t.dim()),
@@ -110,6 +127,15 @@ fn key_item<'a>(app: &App, key: &'a str, what: String) -> Vec<Span<'a>> {
         Span::styled(key, t.key()),
         Span::styled(format!(" {what}"), t.dim()),
     ]
+}
+
+/// `i` moved down to a char boundary of `s` (and into it).
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {

@@ -21,6 +21,10 @@ fn capture(path: &str, event: Option<&str>, verdict: Verdict, body: &[u8]) -> Ca
     }
 }
 
+fn q(text: &str) -> crate::query::Query {
+    crate::query::parse(text, 1_700_000_000_000).unwrap()
+}
+
 fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("sub/dir/h.db"), OpenMode::Create).unwrap();
@@ -35,6 +39,7 @@ fn attempt(capture_id: CaptureId, status: Option<u16>) -> Attempt {
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: false,
         sent_body: None,
+        sent_headers: None,
         status,
         response_headers: vec![(b"content-type".to_vec(), b"text/plain".to_vec())],
         response_body: b"ok".to_vec(),
@@ -295,14 +300,14 @@ fn list_filters_and_orders() {
     );
     assert_eq!(
         ids(ListQuery {
-            text: Some("GAMMA".into()),
+            query: q("GAMMA"),
             ..Default::default()
         }),
         vec![c]
     );
     assert_eq!(
         ids(ListQuery {
-            text: Some("aml_scr".into()),
+            query: q("event:aml_screening"),
             ..Default::default()
         }),
         vec![b]
@@ -365,7 +370,7 @@ fn list_after_reads_ranges_both_ways() {
     assert_eq!(
         after(
             ListQuery {
-                text: Some("needle".into()),
+                query: q("needle"),
                 ascending: true,
                 ..Default::default()
             },
@@ -415,9 +420,21 @@ fn attempts_round_trip_and_failed_backlog() {
         .latest_attempt
         .is_none());
     assert_eq!(
-        store.last_target(down).unwrap().as_deref(),
+        store.last_forward_target(down).unwrap().as_deref(),
         Some("http://127.0.0.1:3000/hook")
     );
+    // A replay elsewhere does not move the default target.
+    let replay = Attempt {
+        kind: AttemptKind::Replay,
+        target: "http://127.0.0.1:9999/typo".into(),
+        ..attempt(down, Some(200))
+    };
+    store.insert_attempt(&replay).unwrap();
+    assert_eq!(
+        store.last_forward_target(down).unwrap().as_deref(),
+        Some("http://127.0.0.1:3000/hook")
+    );
+    assert_eq!(store.last_forward_target(never).unwrap(), None);
 }
 
 #[tokio::test]
@@ -528,3 +545,5 @@ fn usual_valid_diagnostics_are_computed_on_read_and_the_rest_are_stored() {
     assert!(column(&store, id).is_some());
     assert_eq!(store.get(id).unwrap().unwrap().capture, stale);
 }
+
+mod search;

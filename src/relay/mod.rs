@@ -1,0 +1,19 @@
+//! `hookscope relay`: a small public server that stores every webhook delivery durably before it
+//! answers the sender, and streams each channel to `hookscope listen --relay` subscribers, who
+//! resume where they left off. See docs/relay.md for the protocol and the threat model.
+//!
+//! - [`protocol`]: the wire format (SSE events), pure;
+//! - [`channel`]: channel ids and tokens (hashing, constant-time checks), pure;
+//! - [`limit`]: rate limits, pure;
+//! - [`store`]: the relay's SQLite file and its group-commit writer thread;
+//! - [`server`]: the hyper server (ingest, stream, ack), TLS optional;
+//! - [`client`]: the laptop side: connect, resume, hand deliveries over, ack, reconnect;
+//! - [`feed`]: `listen --relay`: the client's deliveries through the same intake as local ones.
+
+pub mod channel;
+pub mod client;
+pub mod feed;
+pub mod limit;
+pub mod protocol;
+pub mod server;
+pub mod store;

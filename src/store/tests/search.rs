@@ -1,0 +1,461 @@
+//! The query language against a real SQLite file: the FTS index, JSON fields, the app's
+//! status, negation, and the migration that builds the index for an existing store.
+
+use super::*;
+use crate::capture::Source;
+
+fn found(store: &Store, text: &str) -> Vec<CaptureId> {
+    store
+        .list(&ListQuery {
+            query: q(text),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .iter()
+        .map(|s| s.id)
+        .collect()
+}
+
+fn add(store: &mut Store, path: &str, event: Option<&str>, verdict: Verdict, body: &[u8]) -> i64 {
+    store
+        .insert_capture(&capture(path, event, verdict, body))
+        .unwrap()
+}
+
+fn fts_is_consistent(store: &Store) {
+    store
+        .conn
+        .execute(
+            "INSERT INTO captures_fts (captures_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the FTS index matches the captures table");
+}
+
+#[test]
+fn bundled_sqlite_has_fts5_and_json() {
+    let (_dir, store) = temp_store();
+    let fts5: bool = store
+        .conn
+        .query_row("SELECT sqlite_compileoption_used('ENABLE_FTS5')", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(fts5);
+    let v: String = store
+        .conn
+        .query_row("SELECT json_extract('{\"a\":\"b\"}', '$.a')", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(v, "b");
+}
+
+#[test]
+fn a_rare_word_is_found_through_the_index() {
+    let (_dir, mut store) = temp_store();
+    let rows: Vec<Capture> = (0..3000)
+        .map(|i| {
+            let body = if i == 1234 {
+                r#"{"note":"the Zebra-Crossing case"}"#.to_string()
+            } else {
+                format!(r#"{{"note":"ordinary {i}"}}"#)
+            };
+            capture("/hook", None, Verdict::Unsigned, body.as_bytes())
+        })
+        .collect();
+    let refs: Vec<&Capture> = rows.iter().collect();
+    let ids = store.insert_captures(&refs).unwrap();
+    assert_eq!(found(&store, "zebra"), vec![ids[1234]]);
+    assert_eq!(found(&store, "ZEBRA-crossing"), vec![ids[1234]]);
+    assert_eq!(found(&store, "\"zebra crossing\""), vec![ids[1234]]);
+    assert_eq!(found(&store, "zeb*"), vec![ids[1234]]);
+    assert!(found(&store, "zeb").is_empty(), "whole words only");
+    assert!(
+        found(&store, "\"crossing zebra\"").is_empty(),
+        "phrases keep order"
+    );
+    assert_eq!(found(&store, "ordinary 17"), vec![ids[17]]);
+    let plan = crate::store::search::plan(&ListQuery {
+        query: q("zebra"),
+        ..Default::default()
+    });
+    let detail: Vec<String> = {
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT c.id FROM {} {} ORDER BY {} DESC LIMIT 10",
+            plan.from,
+            plan.where_sql(),
+            plan.key
+        );
+        let mut stmt = store.conn.prepare(&sql).unwrap();
+        stmt.query_map(params_from_iter(plan.params.iter()), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    assert!(
+        detail[0].contains("VIRTUAL TABLE INDEX")
+            && !detail.iter().any(|d| d.contains("TEMP B-TREE")),
+        "{detail:?}"
+    );
+    // Words match the path too.
+    let p = add(
+        &mut store,
+        "/webhooks/rare-path",
+        None,
+        Verdict::Unsigned,
+        b"x",
+    );
+    assert_eq!(found(&store, "rare-path"), vec![p]);
+}
+
+#[test]
+fn json_fields_compare_members_of_the_body() {
+    let (_dir, mut store) = temp_store();
+    let u = || Verdict::Unsigned;
+    let high = add(
+        &mut store,
+        "/a",
+        None,
+        u(),
+        br#"{"payload":{"risk_score":{"type":"High","score":80},"status":"verified","pep":true,"items":[{"id":"x1"}]}}"#,
+    );
+    let low = add(
+        &mut store,
+        "/a",
+        None,
+        u(),
+        br#"{"payload":{"risk_score":{"type":"low","score":"80"},"status":"pending","pep":false,"note":null}}"#,
+    );
+    let missing = add(&mut store, "/a", None, u(), br#"{"payload":{}}"#);
+    let text = add(
+        &mut store,
+        "/a",
+        None,
+        u(),
+        b"High status=verified, not JSON",
+    );
+    let binary = add(&mut store, "/a", None, u(), b"\xff\xfe{\"payload\"}");
+    assert_eq!(found(&store, "payload.risk_score.type=high"), vec![high]);
+    assert_eq!(found(&store, "payload.risk_score.type=HIGH"), vec![high]);
+    assert_eq!(
+        found(&store, "payload.risk_score.score=80"),
+        vec![low, high]
+    );
+    assert_eq!(found(&store, "payload.risk_score.score=\"80\""), vec![low]);
+    assert_eq!(
+        found(&store, "payload.risk_score.score=80.0"),
+        vec![low, high].split_off(1)
+    );
+    assert_eq!(found(&store, "payload.pep=true"), vec![high]);
+    assert_eq!(found(&store, "payload.note=null"), vec![low]);
+    assert_eq!(found(&store, "payload.items.0.id=x1"), vec![high]);
+    // Inequality: whatever is not that value, missing members and non-JSON bodies included.
+    assert_eq!(
+        found(&store, "payload.status!=verified"),
+        vec![binary, text, missing, low]
+    );
+    assert_eq!(found(&store, "-payload.status!=verified"), vec![high]);
+    assert_eq!(
+        found(
+            &store,
+            "payload.status=verified payload.risk_score.type=High"
+        ),
+        vec![high]
+    );
+}
+
+#[test]
+fn status_is_the_apps_latest_answer() {
+    let (_dir, mut store) = temp_store();
+    let u = || Verdict::Unsigned;
+    let recovered = add(&mut store, "/a", None, u(), b"one");
+    let down = add(&mut store, "/a", None, u(), b"two");
+    let rejected = add(&mut store, "/a", None, u(), b"three 401");
+    let never = add(&mut store, "/a", None, u(), b"four");
+    let refused = add(&mut store, "/a", None, u(), b"five");
+    for (id, status) in [
+        (recovered, Some(500)),
+        (recovered, Some(200)),
+        (down, Some(502)),
+        (down, Some(503)),
+        (rejected, Some(401)),
+        (refused, None),
+    ] {
+        store.insert_attempt(&attempt(id, status)).unwrap();
+    }
+    assert_eq!(found(&store, "status:5xx"), vec![down]);
+    assert_eq!(found(&store, "status:2xx"), vec![recovered]);
+    assert_eq!(found(&store, "status:503"), vec![down]);
+    assert!(
+        found(&store, "status:500").is_empty(),
+        "500 was not the latest"
+    );
+    assert_eq!(found(&store, "status:401"), vec![rejected]);
+    assert_eq!(found(&store, "status:none"), vec![refused, never]);
+    assert_eq!(
+        found(&store, "-status:5xx"),
+        vec![refused, never, rejected, recovered]
+    );
+    assert_eq!(found(&store, "status:4xx three"), vec![rejected]);
+    // A bare code is the app's answer or a word of the body.
+    assert_eq!(found(&store, "503"), vec![down]);
+    let body_401 = add(&mut store, "/a", None, u(), b"code 401 in the text");
+    assert_eq!(found(&store, "401"), vec![body_401, rejected]);
+    assert_eq!(found(&store, "\"401\""), vec![body_401, rejected]);
+    assert_eq!(found(&store, "status:401"), vec![rejected]);
+}
+
+#[test]
+fn verdicts_events_paths_times_and_negation() {
+    let (_dir, mut store) = temp_store();
+    let valid = Verdict::Valid {
+        scheme: Scheme::Dataspike,
+        secret_index: 0,
+        skew_s: 1,
+    };
+    let invalid = Verdict::Invalid {
+        scheme: Scheme::Dataspike,
+        reason: HeaderError::NoSecretMatches.into(),
+    };
+    let pass = add(
+        &mut store,
+        "/dataspike/hook",
+        Some("DOCVER"),
+        valid,
+        br#"{"event_type":"DOCVER","note":"sandbox"}"#,
+    );
+    let fail = add(
+        &mut store,
+        "/dataspike/other",
+        Some("AML_SCREENING"),
+        invalid,
+        br#"{"event_type":"AML_SCREENING"}"#,
+    );
+    let unsigned = add(
+        &mut store,
+        "/other",
+        None,
+        Verdict::Unsigned,
+        b"the check failed: FAIL",
+    );
+    let unverified = add(
+        &mut store,
+        "/other",
+        None,
+        Verdict::Unverified {
+            scheme: Scheme::Dataspike,
+        },
+        b"x",
+    );
+    let mut old = capture("/old", None, Verdict::Unsigned, b"imported one");
+    old.received_at_ms = 1_600_000_000_000;
+    old.source = Source::Imported;
+    let imported = store.insert_capture(&old).unwrap();
+
+    assert_eq!(found(&store, "badge:FAIL"), vec![imported, unsigned, fail]);
+    assert_eq!(found(&store, "verdict:INVALID"), vec![fail]);
+    assert_eq!(found(&store, "badge:pass"), vec![pass]);
+    assert_eq!(found(&store, "badge:--"), vec![unverified]);
+    // A bare badge word: the verdict, or the word in the body.
+    assert_eq!(found(&store, "fail"), vec![imported, unsigned, fail]);
+    assert_eq!(found(&store, "--"), vec![unverified]);
+    assert_eq!(
+        found(&store, "\"FAIL\""),
+        vec![unsigned],
+        "quoted: text only"
+    );
+    assert_eq!(found(&store, "-badge:FAIL"), vec![unverified, pass]);
+    assert_eq!(found(&store, "event:docver"), vec![pass]);
+    assert_eq!(found(&store, "event:Aml_Screening"), vec![fail]);
+    assert_eq!(
+        found(&store, "-event:docver"),
+        vec![imported, unverified, unsigned, fail]
+    );
+    assert_eq!(found(&store, "docver"), vec![pass]);
+    assert_eq!(found(&store, "path:/dataspike"), vec![fail, pass]);
+    assert!(
+        found(&store, "path:/DATASPIKE").is_empty(),
+        "paths are case-sensitive"
+    );
+    assert_eq!(found(&store, "source:imported"), vec![imported]);
+    assert_eq!(found(&store, "before:2020-09-14"), vec![imported]);
+    assert_eq!(
+        found(&store, "since:2020-09-14"),
+        vec![unverified, unsigned, fail, pass]
+    );
+    assert_eq!(
+        found(&store, "scheme:dataspike"),
+        vec![unverified, fail, pass]
+    );
+    assert_eq!(found(&store, "dataspike -sandbox"), vec![fail]);
+    assert_eq!(
+        found(&store, "-sandbox -imported"),
+        vec![unverified, unsigned, fail]
+    );
+    assert_eq!(
+        found(&store, "event:DOCVER badge:FAIL"),
+        Vec::<CaptureId>::new()
+    );
+    // The flags' filters are the same terms.
+    let flags = ListQuery {
+        query: q("event:docver"),
+        verdict: Some(Status::Valid),
+        ..Default::default()
+    };
+    assert_eq!(store.count(&flags).unwrap(), 1);
+}
+
+#[test]
+fn the_index_follows_deletes_updates_and_binary_bodies() {
+    let (_dir, mut store) = temp_store();
+    let bin = add(
+        &mut store,
+        "/b",
+        None,
+        Verdict::Unsigned,
+        b"\xff\xfe\x00binaryword \xc3 more",
+    );
+    let keep = add(&mut store, "/k", None, Verdict::Unsigned, b"keepword");
+    assert_eq!(found(&store, "binaryword"), vec![bin]);
+    assert_eq!(found(&store, "more"), vec![bin]);
+    fts_is_consistent(&store);
+    store
+        .conn
+        .execute(
+            "UPDATE captures SET body = x'6e6577776f7264' WHERE id = ?1",
+            [keep],
+        )
+        .unwrap();
+    assert!(found(&store, "keepword").is_empty());
+    assert_eq!(found(&store, "newword"), vec![keep]);
+    store
+        .conn
+        .execute("DELETE FROM captures WHERE id = ?1", [bin])
+        .unwrap();
+    assert!(found(&store, "binaryword").is_empty());
+    fts_is_consistent(&store);
+}
+
+#[test]
+fn migration_builds_the_index_for_an_existing_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate(&mut conn, 0, 3).unwrap();
+        for body in ["first needle", "second", "\u{1F600} third"] {
+            conn.execute(
+                "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size,
+                   verdict, verdict_json)
+                 VALUES (1, 'POST', '/old/path', x'', CAST(?1 AS BLOB), 2, 'unsigned', '{\"status\":\"unsigned\"}')",
+                [body],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, status,
+               response_headers, response_body)
+             VALUES (2, 'forward', 1, 'http://x', 0, 502, x'', x'')",
+            [],
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(&path, OpenMode::Existing).unwrap();
+    assert_eq!(schema::version(&store.conn).unwrap(), CURRENT_VERSION);
+    assert_eq!(found(&store, "needle"), vec![1]);
+    assert_eq!(found(&store, "third"), vec![3]);
+    assert_eq!(found(&store, "old"), vec![3, 2, 1], "paths are indexed too");
+    assert_eq!(found(&store, "status:5xx"), vec![2]);
+    fts_is_consistent(&store);
+    let new = add(&mut store, "/n", None, Verdict::Unsigned, b"needle again");
+    assert_eq!(found(&store, "needle"), vec![new, 1]);
+}
+
+#[test]
+fn purge_leaves_no_word_in_the_index_or_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let mut store = Store::open(&path, OpenMode::Create).unwrap();
+    let mut old = capture(
+        "/a",
+        None,
+        Verdict::Unsigned,
+        b"applicant Qwzxjvkplm born 1990",
+    );
+    old.received_at_ms = 1_000;
+    store.insert_capture(&old).unwrap();
+    let rows: Vec<Capture> = (0..500)
+        .map(|i| {
+            capture(
+                "/a",
+                None,
+                Verdict::Unsigned,
+                format!("filler {i}").as_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<&Capture> = rows.iter().collect();
+    store.insert_captures(&refs).unwrap();
+    assert_eq!(found(&store, "qwzxjvkplm").len(), 1);
+    assert_eq!(store.purge_before(2_000).unwrap(), 1);
+    assert!(found(&store, "qwzxjvkplm").is_empty());
+    fts_is_consistent(&store);
+    store.compact().unwrap();
+    drop(store);
+    for file in crate::store::database_files(&path) {
+        if let Ok(bytes) = std::fs::read(&file) {
+            let hit = bytes
+                .windows(10)
+                .any(|w| w.eq_ignore_ascii_case(b"qwzxjvkplm"));
+            assert!(!hit, "'{}' still holds the purged word", file.display());
+        }
+    }
+}
+
+#[test]
+fn odd_words_never_make_a_bad_fts_query() {
+    let (_dir, mut store) = temp_store();
+    add(
+        &mut store,
+        "/a",
+        None,
+        Verdict::Unsigned,
+        "x² café ﬁ Ⅻ".as_bytes(),
+    );
+    for q in [
+        "\u{0345}",
+        "²",
+        "x²",
+        "café",
+        "cafe",
+        "ﬁ",
+        "Ⅻ",
+        "a\u{200b}b",
+        "\"\u{0345}\"",
+        "\u{0345}*",
+        "x -\u{0345}",
+        "\"\"\"\"",
+        "NEAR",
+        "AND",
+        "OR",
+        "NOT",
+        "a:b:c",
+        "^x",
+        "x+y",
+        "(x)",
+    ] {
+        let query = match crate::query::parse(q, 0) {
+            Ok(query) => query,
+            Err(_) => continue,
+        };
+        store
+            .list(&ListQuery {
+                query,
+                ..Default::default()
+            })
+            .unwrap_or_else(|e| panic!("{q:?}: {e}"));
+    }
+}
