@@ -23,6 +23,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::capture::{now_ms, Rejection, Source};
+use crate::headers::HeaderPair;
 use crate::intake::{Answer, Intake, IntakeConfig, Received};
 use crate::report::ReportTx;
 use crate::store::Writer;
@@ -129,20 +130,8 @@ async fn handle(
 ) -> HttpAnswer {
     let received_at_ms = now_ms();
     let (parts, body) = req.into_parts();
-    let target = parts.uri.to_string();
-    let headers = recorder
-        .take_headers(parts.method.as_str(), &target)
-        .unwrap_or_else(|| {
-            parts
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec()))
-                .collect()
-        });
-    let read = match declared_too_large(&parts.headers, shared.max_body) {
-        Some(declared) => read_arrived(body, shared.max_body, declared).await,
-        None => read_body(body, shared.max_body, shared.read_timeout).await,
-    };
+    let headers = received_headers(recorder, &parts);
+    let read = read_request_body(&parts.headers, body, shared.max_body, shared.read_timeout).await;
     // HTTP/2 heads are binary frames hyper already decoded; only HTTP/1 heads are recorded.
     if parts.version < http::Version::HTTP_2 {
         recorder.rearm();
@@ -168,6 +157,35 @@ fn to_http(answer: Answer) -> HttpAnswer {
     *resp.status_mut() = answer.status;
     *resp.headers_mut() = answer.headers;
     resp
+}
+
+/// A request's headers exactly as received (names, order, repeats) from the recorded head;
+/// hyper's parsed map only when no head was recorded (HTTP/2).
+pub fn received_headers(recorder: &HeadRecorder, parts: &http::request::Parts) -> Vec<HeaderPair> {
+    recorder
+        .take_headers(parts.method.as_str(), &parts.uri.to_string())
+        .unwrap_or_else(|| {
+            parts
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect()
+        })
+}
+
+/// Reads a request body within `max` bytes and `timeout`, keeping what arrived when it is
+/// refused; a body declared larger than `max` is refused at once. Shared by every hyper
+/// transport (the listener, the relay's ingest).
+pub async fn read_request_body(
+    headers: &http::HeaderMap,
+    body: Incoming,
+    max: usize,
+    timeout: Duration,
+) -> BodyRead {
+    match declared_too_large(headers, max) {
+        Some(declared) => read_arrived(body, max, declared).await,
+        None => read_body(body, max, timeout).await,
+    }
 }
 
 /// A request body as far as it was read.

@@ -37,9 +37,9 @@ use super::channel::{bearer, is_channel_id, token_matches};
 use super::limit::{retry_after_secs, Rate, RateLimiter};
 use super::protocol::{self, gap_after, Delivery, Hello, Seq};
 use super::store::{Ack, IngestError, RelayStore, RelayWriter};
-use crate::capture::{now_ms, Rejection};
+use crate::capture::now_ms;
 use crate::headers::HeaderPair;
-use crate::listener::{HeadRecorder, RecordingIo};
+use crate::listener::{read_request_body, received_headers, HeadRecorder, RecordingIo};
 use crate::store::{OpenMode, StoreError};
 
 /// Default `relay --port`.
@@ -344,17 +344,14 @@ async fn ingest(
         return too_many(wait, "too many deliveries to this channel");
     }
     let (parts, body) = req.into_parts();
-    let target = parts.uri.to_string();
-    let headers: Vec<HeaderPair> = recorder
-        .take_headers(parts.method.as_str(), &target)
-        .unwrap_or_else(|| {
-            parts
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec()))
-                .collect()
-        });
-    let read = read_body(body, shared.cfg.max_body, shared.cfg.read_timeout).await;
+    let headers: Vec<HeaderPair> = received_headers(recorder, &parts);
+    let read = read_request_body(
+        &parts.headers,
+        body,
+        shared.cfg.max_body,
+        shared.cfg.read_timeout,
+    )
+    .await;
     recorder.rearm();
     let relay_verdict = edge_verdict(&edge, &headers, &read.bytes, received_at_ms);
     if edge.reject_invalid && read.rejection.is_none() {
@@ -658,7 +655,8 @@ async fn ack(shared: &Shared, req: Request<Incoming>, channel: &str) -> Answer {
     if let Some(a) = refusal(shared, &req, channel) {
         return a;
     }
-    let read = read_body(req.into_body(), MAX_ACK_BODY, DEFAULT_HEADER_TIMEOUT).await;
+    let (parts, body) = req.into_parts();
+    let read = read_request_body(&parts.headers, body, MAX_ACK_BODY, DEFAULT_HEADER_TIMEOUT).await;
     if read.rejection.is_some() {
         return json_answer(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -705,62 +703,6 @@ async fn prune_forever(shared: Arc<Shared>) {
             Err(e) => tracing::error!("retention: {e}"),
         }
         tokio::time::sleep(every).await;
-    }
-}
-
-/// A request body as far as it was read.
-#[derive(Debug, Default)]
-struct BodyRead {
-    bytes: Vec<u8>,
-    size: u64,
-    rejection: Option<Rejection>,
-}
-
-async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRead {
-    let mut read = BodyRead::default();
-    let deadline = tokio::time::sleep(timeout);
-    tokio::pin!(deadline);
-    loop {
-        let frame = tokio::select! {
-            f = body.frame() => f,
-            _ = &mut deadline => {
-                read.rejection = Some(Rejection {
-                    status: 408,
-                    reason: format!(
-                        "request body not complete after {} s; {} bytes arrived and were kept",
-                        timeout.as_secs(), read.size
-                    ),
-                });
-                return read;
-            }
-        };
-        match frame {
-            None => return read,
-            Some(Err(e)) => {
-                read.rejection = Some(Rejection {
-                    status: 400,
-                    reason: format!("request body could not be read: {e}"),
-                });
-                return read;
-            }
-            Some(Ok(frame)) => {
-                let Ok(data) = frame.into_data() else {
-                    continue;
-                };
-                read.size += data.len() as u64;
-                let room = max.saturating_sub(read.bytes.len());
-                read.bytes.extend_from_slice(&data[..data.len().min(room)]);
-                if read.size > max as u64 {
-                    read.rejection = Some(Rejection {
-                        status: 413,
-                        reason: format!(
-                            "request body is larger than the relay's {max}-byte limit; the first {max} bytes were kept"
-                        ),
-                    });
-                    return read;
-                }
-            }
-        }
     }
 }
 
