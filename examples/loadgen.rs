@@ -2,12 +2,15 @@
 //!
 //!   loadgen serve PORT                       a bare hyper server that only answers 200
 //!   loadgen load URL CONNS SECONDS [SECRET]  signed deliveries over CONNS keep-alive connections
+//!   loadgen count URL CONNS N [SECRET]       exactly N deliveries in all (for instruction
+//!                                            counts under callgrind, where time means nothing)
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
@@ -32,9 +35,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let conns: usize = args.get(2).ok_or("CONNS")?.parse()?;
             let secs: u64 = args.get(3).ok_or("SECONDS")?.parse()?;
             let secret = args.get(4).cloned();
-            rt.block_on(load(url, conns, Duration::from_secs(secs), secret))
+            let stop = Stop::At(Instant::now() + Duration::from_secs(secs));
+            rt.block_on(load(url, conns, stop, secret))
         }
-        _ => Err("usage: loadgen serve PORT | loadgen load URL CONNS SECONDS [SECRET]".into()),
+        Some("count") => {
+            let url = args.get(1).ok_or("count URL CONNS N [SECRET]")?.clone();
+            let conns: usize = args.get(2).ok_or("CONNS")?.parse()?;
+            let n: u64 = args.get(3).ok_or("N")?.parse()?;
+            let secret = args.get(4).cloned();
+            let stop = Stop::After(Arc::new(AtomicU64::new(n)));
+            rt.block_on(load(url, conns, stop, secret))
+        }
+        _ => Err(
+            "usage: loadgen serve PORT | loadgen load URL CONNS SECONDS [SECRET] | loadgen count URL CONNS N [SECRET]"
+                .into(),
+        ),
     }
 }
 
@@ -58,10 +73,29 @@ async fn serve(port: u16) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
+/// When the connections stop sending: at a time, or once N requests have been sent in all.
+#[derive(Clone)]
+enum Stop {
+    At(Instant),
+    After(Arc<AtomicU64>),
+}
+
+impl Stop {
+    /// Whether one more request may be sent (taking it from the count).
+    fn another(&self) -> bool {
+        match self {
+            Stop::At(deadline) => Instant::now() < *deadline,
+            Stop::After(left) => left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok(),
+        }
+    }
+}
+
 async fn load(
     url: String,
     conns: usize,
-    duration: Duration,
+    stop: Stop,
     secret: Option<String>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let uri: hyper::Uri = url.parse()?;
@@ -70,11 +104,11 @@ async fn load(
         .map(|s| hex::decode(s.trim_start_matches("whsec_")))
         .transpose()?;
     let key = Arc::new(key);
-    let deadline = Instant::now() + duration;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conns {
         let (authority, key, path) = (authority.clone(), key.clone(), uri.path().to_string());
+        let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0u64;
@@ -88,7 +122,7 @@ async fn load(
                 return (lat, 1);
             };
             tokio::spawn(conn);
-            while Instant::now() < deadline {
+            while stop.another() {
                 let mut req = Request::post(path.as_str())
                     .header("Host", authority.as_str())
                     .header("Content-Type", "application/json");

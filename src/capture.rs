@@ -58,25 +58,160 @@ impl EventInfo {
         if first != Some(&b'{') {
             return EventInfo::default();
         }
-        // The whole body is parsed into a `Value`, not into a struct: serde skips unknown
-        // members without checking their strings, so invalid UTF-8 in, say, the payload passed
-        // for JSON (found by the `body_inspect` fuzz target).
-        let Ok(Value::Object(mut env)) = serde_json::from_slice::<Value>(body) else {
-            return EventInfo::default();
-        };
-        let event_type = match env.remove("event_type") {
-            Some(Value::String(s)) => Some(s),
-            _ => None,
-        };
-        let event_id = match env.remove("id") {
-            Some(Value::String(s)) => Some(s),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        EventInfo {
-            event_type,
-            event_id,
+        // The whole body is checked as strictly as parsing it into a `Value` would (every
+        // string's UTF-8 and escapes, every number's range, nesting depth), but without building
+        // one: only the two members read are kept. Skipping members with serde's `IgnoredAny`
+        // instead let invalid UTF-8 or a lone surrogate in, say, the payload pass for JSON
+        // (found by the `body_inspect` fuzz target).
+        serde_json::from_slice::<Envelope>(body)
+            .map(|e| EventInfo {
+                event_type: match e.event_type {
+                    Member::Text(s) => Some(s),
+                    _ => None,
+                },
+                event_id: match e.id {
+                    Member::Text(s) => Some(s),
+                    Member::Number(n) => Some(n.to_string()),
+                    Member::Other => None,
+                },
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The members of a JSON object body that [`EventInfo::inspect`] reads; the last of a
+/// repeated member counts, as in a `Value`.
+struct Envelope {
+    event_type: Member,
+    id: Member,
+}
+
+/// A member's value, as far as inspect cares.
+enum Member {
+    Text(String),
+    Number(serde_json::Number),
+    Other,
+}
+
+/// Any JSON value, checked through and dropped.
+struct Checked;
+
+impl<'de> serde::Deserialize<'de> for Envelope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Envelope;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Envelope, A::Error> {
+                let mut env = Envelope {
+                    event_type: Member::Other,
+                    id: Member::Other,
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "event_type" => env.event_type = map.next_value()?,
+                        "id" => env.id = map.next_value()?,
+                        _ => {
+                            map.next_value::<Checked>()?;
+                        }
+                    }
+                }
+                Ok(env)
+            }
         }
+        d.deserialize_map(Visit)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Member {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Member;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Member, E> {
+                Ok(Member::Text(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Member, E> {
+                Ok(Member::Number(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Member, E> {
+                Ok(Member::Number(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Member, E> {
+                Ok(serde_json::Number::from_f64(v).map_or(Member::Other, Member::Number))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Member, A::Error> {
+                Checked::visit_seq(seq).map(|_| Member::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Member, A::Error> {
+                Checked::visit_map(map).map(|_| Member::Other)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+impl Checked {
+    fn visit_seq<'de, A: serde::de::SeqAccess<'de>>(mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Checked, A::Error> {
+        while map.next_entry::<Checked, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Checked;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            // Strings come here already checked (UTF-8, escapes), numbers already parsed.
+            fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_unit<E>(self) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Checked, A::Error> {
+                Checked::visit_seq(seq)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Checked, A::Error> {
+                Checked::visit_map(map)
+            }
+        }
+        d.deserialize_any(Visit)
     }
 }
 
@@ -316,6 +451,65 @@ mod tests {
         };
         assert!(brief(Some(201)).succeeded());
         assert!(!brief(Some(404)).succeeded() && !brief(None).succeeded());
+    }
+
+    /// What inspect read before it stopped building a `Value`: the reference it must agree with.
+    fn inspect_by_value(body: &[u8]) -> EventInfo {
+        let Ok(Value::Object(mut env)) = serde_json::from_slice::<Value>(body) else {
+            return EventInfo::default();
+        };
+        EventInfo {
+            event_type: match env.remove("event_type") {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            },
+            event_id: match env.remove("id") {
+                Some(Value::String(s)) => Some(s),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            },
+        }
+    }
+
+    #[test]
+    fn inspect_agrees_with_a_value_parse() {
+        let deep_ok = format!(
+            "{{\"event_type\":\"A\",\"x\":{}1{}}}",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        let too_deep = format!(
+            "{{\"event_type\":\"A\",\"x\":{}1{}}}",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let bodies: Vec<&[u8]> = vec![
+            br#"{"event_type":"A","id":"x"}"#,
+            br#"{"event_type":"A","event_type":"B","id":1,"id":"two"}"#,
+            br#"{"event_type":"A","event_type":7}"#,
+            br#"{"id":1.5e3,"event_type":"\u0041\n"}"#,
+            br#"{"id":-12,"event_type":["A"]}"#,
+            br#"{"id":{"a":1},"event_type":{"x":"y"}}"#,
+            br#"{"event_type":"A","big":1e400}"#,
+            br#"{"event_type":"A","s":"\ud800"}"#,
+            br#"{"event_type":"A","s":"\ud83d\ude00","n":null,"b":true}"#,
+            br#"{"event_type":"A"} x"#,
+            br#"{"event_type":"A",}"#,
+            b"{\"event_type\":\"A\",\"s\":\"\xff\"}",
+            b"{\"event_type\":\"A\",\"s\":\"a\tb\"}",
+            br#"{"payload":{"event_type":"inner"},"event_type":"outer"}"#,
+            br#"[{"event_type":"A"}]"#,
+            deep_ok.as_bytes(),
+            too_deep.as_bytes(),
+        ];
+        for body in bodies {
+            assert_eq!(
+                EventInfo::inspect(body),
+                inspect_by_value(body),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

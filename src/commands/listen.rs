@@ -1,7 +1,7 @@
 //! `listen`: merge the flags over `hookscope.toml` (the flags win, setting by setting), turn
 //! them into session settings, bind the port (its errors name the flags), and run the session.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -181,16 +181,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = super::runtime()?;
     rt.block_on(async move {
-        let addr = SocketAddr::new(host, port);
-        let socket = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AddrInUse {
-                usage(format!(
-                    "port {port} on {host} is already in use: stop the program using it, or pass --port with another port (--port 0 picks a free one)"
-                ))
-            } else {
-                usage(format!("cannot listen on {addr}: {e}"))
-            }
-        })?;
+        let socket = super::bind(host, port).await?;
         session::run(socket, settings).await?;
         Ok(ExitCode::SUCCESS)
     })

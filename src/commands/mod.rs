@@ -93,6 +93,23 @@ pub(crate) fn none_match(
     }))
 }
 
+/// Binds `--host`/`--port`; the error names the port and what to do.
+pub(crate) async fn bind(
+    host: std::net::IpAddr,
+    port: u16,
+) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = std::net::SocketAddr::new(host, port);
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            crate::config::usage(format!(
+                "port {port} on {host} is already in use: stop the program using it, or pass --port with another port (--port 0 picks a free one)"
+            ))
+        } else {
+            crate::config::usage(format!("cannot listen on {addr}: {e}"))
+        }
+    })
+}
+
 /// A multi-threaded runtime for the network parts.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;

@@ -3,7 +3,7 @@
 //! only by `add` and `rotate-token`, once.
 
 use anyhow::Context;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -62,20 +62,10 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = super::runtime()?;
     rt.block_on(async move {
-        let addr = SocketAddr::new(host, args.port);
-        let socket = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AddrInUse {
-                usage(format!(
-                    "port {} on {host} is already in use: stop the program using it, or pass --port with another port",
-                    args.port
-                ))
-            } else {
-                usage(format!("cannot listen on {addr}: {e}"))
-            }
-        })?;
+        let socket = super::bind(host, args.port).await?;
         let local = socket.local_addr().context("cannot read the bound address")?;
         let scheme = if cfg.tls.is_some() { "https" } else { "http" };
-        let url = format!("{scheme}://{}", url_host(local));
+        let url = format!("{scheme}://{local}");
         let store = RelayStore::open(&db, OpenMode::Create)?;
         store.set_durability(args.durability)?;
         let (commit_tx, commits) = tokio::sync::watch::channel(0u64);
@@ -108,7 +98,7 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
                 writer,
                 commits,
             },
-            shutdown_signal(),
+            crate::session::shutdown_signal(),
         )
         .await;
         // Every answered delivery was committed before its answer: nothing to flush.
@@ -239,26 +229,4 @@ fn no_channel(id: &str, db: &Path) -> anyhow::Error {
         "no channel '{id}' in '{}': 'hookscope relay channel list' shows the ids",
         db.display()
     ))
-}
-
-fn url_host(addr: SocketAddr) -> String {
-    match addr.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),
-        IpAddr::V4(ip) => format!("{ip}:{}", addr.port()),
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

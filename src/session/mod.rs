@@ -12,7 +12,6 @@ pub use headless::{intro, print_reports, Headless};
 
 use anyhow::Context;
 use http::Uri;
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -62,7 +61,8 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     let local = socket
         .local_addr()
         .context("cannot read the bound address")?;
-    let url = format!("http://{}", url_host(local));
+    // SocketAddr prints an IPv6 host in brackets, as a URL needs.
+    let url = format!("http://{local}");
     let store = Store::open(&db, OpenMode::Create)?;
     store.set_durability(durability)?;
     store.tune_for_writing()?;
@@ -389,13 +389,8 @@ async fn run_retention(writer: Writer, keep: Duration, tx: ReportTx) {
     }
 }
 
-fn url_host(addr: SocketAddr) -> String {
-    match addr.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),
-        IpAddr::V4(ip) => format!("{ip}:{}", addr.port()),
-    }
-}
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

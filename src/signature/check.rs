@@ -237,6 +237,136 @@ pub fn text_key_variants(key: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
     )]
 }
 
+/// What a scheme makes of a delivery's headers: `None` when its signature header is absent
+/// (unsigned), the reason when they are malformed, else what to [`check`].
+pub type Parsed = Result<Option<Signed>, Reason>;
+
+/// Judges a scheme's [`Parsed`] headers: unsigned, invalid for the parser's reason, or checked.
+pub fn verify_parsed(
+    scheme: Scheme,
+    parsed: Parsed,
+    body: &[u8],
+    secrets: &[Secret],
+    now_s: i64,
+    tolerance_s: u64,
+) -> (Verdict, Option<Diagnostics>) {
+    match parsed {
+        Ok(Some(signed)) => check(&signed, body, secrets, now_s, tolerance_s),
+        Ok(None) => (Verdict::Unsigned, None),
+        Err(reason) => (Verdict::Invalid { scheme, reason }, None),
+    }
+}
+
+/// [`one_header`] with a repeated header as its reason.
+pub fn single<'a>(
+    headers: &'a [crate::headers::HeaderPair],
+    name: &str,
+) -> Result<Option<&'a [u8]>, Reason> {
+    one_header(headers, name).map_err(|count| reason::several(name, count))
+}
+
+/// Header `name`'s `value` as ASCII text, spaces around it trimmed.
+pub fn ascii_text<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Reason> {
+    std::str::from_utf8(value)
+        .ok()
+        .filter(|t| t.is_ascii())
+        .map(str::trim)
+        .ok_or_else(|| reason::not_text(name))
+}
+
+/// How a scheme writes a digest in its header.
+pub struct Encoding {
+    pub name: &'static str,
+    pub decode: fn(&str) -> Option<Digest>,
+    pub encode: fn(&[u8]) -> String,
+    /// What a well-formed digest looks like, for the malformed reason.
+    pub shape: &'static str,
+}
+
+pub const HEX: Encoding = Encoding {
+    name: "hex",
+    decode: hex_digest,
+    encode: encode_hex,
+    shape: "64 hex digits",
+};
+
+pub const BASE64: Encoding = Encoding {
+    name: "base64",
+    decode: base64_digest,
+    encode: encode_base64,
+    shape: "base64 of 32 bytes (44 characters)",
+};
+
+/// A scheme that signs the body alone, keyed by the secret's text, into one header as
+/// `{tag}{digest}` (GitHub, Shopify): no timestamp, so nothing is ever stale.
+pub struct BodyOnly {
+    pub scheme: Scheme,
+    pub header: &'static str,
+    /// Written before the digest (`sha256=`), or nothing.
+    pub tag: &'static str,
+    pub encoding: Encoding,
+    /// The provider's own words for a mismatch nothing else explains.
+    pub mismatch: &'static str,
+}
+
+impl BodyOnly {
+    pub fn sign(&self, secret: &Secret, body: &[u8]) -> String {
+        let digest = mac(secret.key(), b"", body);
+        format!("{}{}", self.tag, (self.encoding.encode)(&digest))
+    }
+
+    pub fn sign_headers(&self, secret: &Secret, body: &[u8]) -> Vec<(&'static str, String)> {
+        vec![(self.header, self.sign(secret, body))]
+    }
+
+    pub fn verify(
+        &self,
+        headers: &[crate::headers::HeaderPair],
+        body: &[u8],
+        secrets: &[Secret],
+        now_s: i64,
+        tolerance_s: u64,
+    ) -> (Verdict, Option<Diagnostics>) {
+        let parsed = self.parse(headers);
+        verify_parsed(self.scheme, parsed, body, secrets, now_s, tolerance_s)
+    }
+
+    fn parse(&self, headers: &[crate::headers::HeaderPair]) -> Parsed {
+        let Some(value) = single(headers, self.header)? else {
+            return Ok(None);
+        };
+        let text = ascii_text(self.header, value)?;
+        let missing = || {
+            if self.tag.is_empty() {
+                reason::missing_signature(self.header, self.encoding.name)
+            } else {
+                reason::missing_signature(self.header, &format!("'{}'", self.tag))
+            }
+        };
+        let digest_text = match text.strip_prefix(self.tag) {
+            Some("") if self.tag.is_empty() => return Err(missing()),
+            Some(rest) => rest,
+            None => return Err(missing()),
+        };
+        let Some(digest) = (self.encoding.decode)(digest_text) else {
+            return Err(reason::malformed_signature(
+                digest_text,
+                self.encoding.shape,
+            ));
+        };
+        Ok(Some(Signed {
+            scheme: self.scheme,
+            timestamp: None,
+            window: Window::Untimed,
+            prefix: String::new(),
+            received: vec![((self.encoding.encode)(&digest), digest)],
+            encode: self.encoding.encode,
+            key_variants: text_key_variants,
+            mismatch: self.mismatch,
+        }))
+    }
+}
+
 /// Exactly one value of header `name`: `Ok(None)` when absent, `Err(count)` when repeated.
 pub fn one_header<'a>(
     headers: &'a [crate::headers::HeaderPair],

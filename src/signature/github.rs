@@ -2,30 +2,32 @@
 //! webhook secret's text. No timestamp, so nothing is ever stale. The SHA-1
 //! `X-Hub-Signature` GitHub also sends is ignored. Pure.
 
-use super::check::{self, check, encode_hex, hex_digest, Signed, Window};
+use super::check::{BodyOnly, HEX};
+use super::secret::{text_key, text_secret};
 use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
 use crate::headers::HeaderPair;
 
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 pub const HEADERS: &[&str] = &[SIGNATURE_HEADER];
 
-const TAG: &str = "sha256=";
+const SCHEME: BodyOnly = BodyOnly {
+    scheme: Scheme::Github,
+    header: SIGNATURE_HEADER,
+    tag: "sha256=",
+    encoding: HEX,
+    mismatch: "X-Hub-Signature (SHA-1) is ignored; is the secret the webhook's secret?",
+};
 
 pub const SECRET_EMPTY_HINT: &str = "give the secret set in the webhook's settings on GitHub";
 pub const SECRET_FORMAT: &str = "the webhook's secret text";
 
 /// The key is the secret's text (spaces around it trimmed).
 pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(SecretError::Empty(Scheme::Github));
-    }
-    Ok(text.as_bytes().to_vec())
+    text_key(Scheme::Github, text)
 }
 
 pub fn generate_key() -> (Vec<u8>, String) {
-    let text = hex::encode(rand::random::<[u8; 20]>());
-    (text.clone().into_bytes(), text)
+    text_secret(hex::encode(rand::random::<[u8; 20]>()))
 }
 
 /// `sha256={hex}` of the body.
@@ -43,12 +45,12 @@ pub fn generate_key() -> (Vec<u8>, String) {
 /// );
 /// ```
 pub fn sign(secret: &Secret, body: &[u8]) -> String {
-    format!("{TAG}{}", hex::encode(check::mac(secret.key(), b"", body)))
+    SCHEME.sign(secret, body)
 }
 
 /// The timestamp is not used: GitHub signs none.
 pub fn sign_headers(secret: &Secret, _t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
-    vec![(SIGNATURE_HEADER, sign(secret, body))]
+    SCHEME.sign_headers(secret, body)
 }
 
 pub fn verify(
@@ -58,40 +60,7 @@ pub fn verify(
     now_s: i64,
     tolerance_s: u64,
 ) -> (Verdict, Option<Diagnostics>) {
-    let scheme = Scheme::Github;
-    let invalid = |reason| (Verdict::Invalid { scheme, reason }, None);
-    let value = match check::one_header(headers, SIGNATURE_HEADER) {
-        Ok(Some(v)) => v,
-        Ok(None) => return (Verdict::Unsigned, None),
-        Err(count) => return invalid(check::reason::several(SIGNATURE_HEADER, count)),
-    };
-    let Some(text) = std::str::from_utf8(value).ok().filter(|t| t.is_ascii()) else {
-        return invalid(check::reason::not_text(SIGNATURE_HEADER));
-    };
-    let text = text.trim();
-    let Some(hex_part) = text.strip_prefix(TAG) else {
-        return invalid(check::reason::missing_signature(
-            SIGNATURE_HEADER,
-            "'sha256='",
-        ));
-    };
-    let Some(digest) = hex_digest(hex_part) else {
-        return invalid(check::reason::malformed_signature(
-            hex_part,
-            "64 hex digits",
-        ));
-    };
-    let signed = Signed {
-        scheme,
-        timestamp: None,
-        window: Window::Untimed,
-        prefix: String::new(),
-        received: vec![(hex_part.to_ascii_lowercase(), digest)],
-        encode: encode_hex,
-        key_variants: check::text_key_variants,
-        mismatch: "X-Hub-Signature (SHA-1) is ignored; is the secret the webhook's secret?",
-    };
-    check(&signed, body, secrets, now_s, tolerance_s)
+    SCHEME.verify(headers, body, secrets, now_s, tolerance_s)
 }
 
 #[cfg(test)]

@@ -279,6 +279,33 @@ pub fn label(headers: &[HeaderPair], body: &[u8]) -> (Verdict, Option<Diagnostic
     verify_capture(headers, body, &[], 0, 0)
 }
 
+/// The diagnostics of the usual valid delivery, from its headers and body alone: one signature
+/// in the header, verified with the one secret of its scheme, so the digest expected is the one
+/// received. The store keeps no diagnostics for a valid capture that has exactly these and
+/// computes them again on read; any other valid capture (several secrets or signatures) keeps
+/// its own, since the digests under other secrets cannot be computed without them.
+pub fn usual_valid_diagnostics(headers: &[HeaderPair], body: &[u8]) -> Option<Diagnostics> {
+    let (_, diag) = label(headers, body);
+    let mut diag = diag?;
+    diag.expected = diag.received.clone();
+    Some(diag)
+}
+
+/// Whether `diag`, a valid verdict's, is the usual kind that [`usual_valid_diagnostics`] gives
+/// back from the headers and body of its delivery (`body_len` bytes). Cheap, because every
+/// scheme takes the timestamp, preview, length and received signatures from the headers and
+/// body; only the digests expected under the secrets, and the hint, need more.
+pub fn is_usual_valid(diag: &Diagnostics, body_len: usize) -> bool {
+    let digits =
+        |t: i64| t.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(t < 0);
+    diag.hint.is_none()
+        && diag.expected.len() == 1
+        && diag.expected == diag.received
+        && diag
+            .timestamp
+            .is_some_and(|t| diag.signed_len == digits(t) + 1 + body_len)
+}
+
 /// The headers to set on a new delivery of `body` signed at `t` under `secret`, by its scheme
 /// (the signature header first). Standard Webhooks gets a fresh `webhook-id`.
 pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
@@ -353,6 +380,44 @@ mod tests {
             Verdict::Unsigned.to_json()["scheme"],
             serde_json::Value::Null
         );
+    }
+
+    #[test]
+    fn usual_valid_diagnostics_are_what_verification_gives_with_one_secret() {
+        // Dataspike's (and Stripe's) usual delivery is recomputable; for every scheme, whatever
+        // is_usual_valid accepts must come back exactly from the headers and body.
+        let mut usual = 0;
+        for scheme in Scheme::ALL {
+            let (secret, _) = Secret::generate_for(scheme);
+            let (other, _) = Secret::generate_for(scheme);
+            for (t, body) in [
+                (1_700_000_000, b"{\"a\":1}".to_vec()),
+                (0, Vec::new()),
+                (1_234_567, vec![0xff; 100]),
+                (9, b"x\n".to_vec()),
+            ] {
+                let headers = pairs(sign_headers(&secret, t, &body));
+                let one = std::slice::from_ref(&secret);
+                let (v, d) = verify_capture(&headers, &body, one, t, 0);
+                let d = d.unwrap();
+                assert_eq!(v.status(), Status::Valid, "{scheme}");
+                if is_usual_valid(&d, body.len()) {
+                    usual += 1;
+                    assert_eq!(
+                        usual_valid_diagnostics(&headers, &body),
+                        Some(d),
+                        "{scheme}"
+                    );
+                } else {
+                    assert_ne!(scheme, Scheme::Dataspike);
+                }
+                // With a second secret the other digest is not in the headers: not usual.
+                let two = [other.clone(), secret.clone()];
+                let (_, d) = verify_capture(&headers, &body, &two, t, 0);
+                assert!(!is_usual_valid(&d.unwrap(), body.len()), "{scheme}");
+            }
+        }
+        assert!(usual >= 4, "{usual}");
     }
 
     #[test]

@@ -86,6 +86,20 @@ impl Secret {
 )]
 pub struct UnknownScheme;
 
+/// The key of a scheme keyed by the secret's text (spaces around it trimmed).
+pub fn text_key(scheme: Scheme, text: &str) -> Result<Vec<u8>, SecretError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(SecretError::Empty(scheme));
+    }
+    Ok(text.as_bytes().to_vec())
+}
+
+/// A generated secret whose text is its key.
+pub fn text_secret(text: String) -> (Vec<u8>, String) {
+    (text.clone().into_bytes(), text)
+}
+
 fn known_prefixes() -> String {
     let names: Vec<String> = Scheme::ALL.iter().map(|s| format!("'{s}=...'")).collect();
     names.join(", ")

@@ -1,12 +1,21 @@
 //! Shopify's scheme: `X-Shopify-Hmac-Sha256: {base64 HMAC-SHA256(raw body)}`, keyed by the
 //! app's secret text. No timestamp, so nothing is ever stale. Pure.
 
-use super::check::{self, base64_digest, check, encode_base64, Signed, Window};
+use super::check::{BodyOnly, BASE64};
+use super::secret::{text_key, text_secret};
 use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
 use crate::headers::HeaderPair;
 
 pub const SIGNATURE_HEADER: &str = "X-Shopify-Hmac-Sha256";
 pub const HEADERS: &[&str] = &[SIGNATURE_HEADER];
+
+const SCHEME: BodyOnly = BodyOnly {
+    scheme: Scheme::Shopify,
+    header: SIGNATURE_HEADER,
+    tag: "",
+    encoding: BASE64,
+    mismatch: "is the secret the app's client secret (or the signing key shown in the shop's webhook settings)?",
+};
 
 pub const SECRET_EMPTY_HINT: &str =
     "give the app's client secret (or the webhook signing key from the shop's notification settings)";
@@ -14,16 +23,11 @@ pub const SECRET_FORMAT: &str = "Shopify's secret text";
 
 /// The key is the secret's text (spaces around it trimmed).
 pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(SecretError::Empty(Scheme::Shopify));
-    }
-    Ok(text.as_bytes().to_vec())
+    text_key(Scheme::Shopify, text)
 }
 
 pub fn generate_key() -> (Vec<u8>, String) {
-    let text = format!("shpss_{}", hex::encode(rand::random::<[u8; 16]>()));
-    (text.clone().into_bytes(), text)
+    text_secret(format!("shpss_{}", hex::encode(rand::random::<[u8; 16]>())))
 }
 
 /// Base64 HMAC-SHA256 of the body.
@@ -38,12 +42,12 @@ pub fn generate_key() -> (Vec<u8>, String) {
 /// );
 /// ```
 pub fn sign(secret: &Secret, body: &[u8]) -> String {
-    encode_base64(&check::mac(secret.key(), b"", body))
+    SCHEME.sign(secret, body)
 }
 
 /// The timestamp is not used: Shopify signs none.
 pub fn sign_headers(secret: &Secret, _t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
-    vec![(SIGNATURE_HEADER, sign(secret, body))]
+    SCHEME.sign_headers(secret, body)
 }
 
 pub fn verify(
@@ -53,37 +57,7 @@ pub fn verify(
     now_s: i64,
     tolerance_s: u64,
 ) -> (Verdict, Option<Diagnostics>) {
-    let scheme = Scheme::Shopify;
-    let invalid = |reason| (Verdict::Invalid { scheme, reason }, None);
-    let value = match check::one_header(headers, SIGNATURE_HEADER) {
-        Ok(Some(v)) => v,
-        Ok(None) => return (Verdict::Unsigned, None),
-        Err(count) => return invalid(check::reason::several(SIGNATURE_HEADER, count)),
-    };
-    let Some(text) = std::str::from_utf8(value).ok().filter(|t| t.is_ascii()) else {
-        return invalid(check::reason::not_text(SIGNATURE_HEADER));
-    };
-    let text = text.trim();
-    if text.is_empty() {
-        return invalid(check::reason::missing_signature(SIGNATURE_HEADER, "base64"));
-    }
-    let Some(digest) = base64_digest(text) else {
-        return invalid(check::reason::malformed_signature(
-            text,
-            "base64 of 32 bytes (44 characters)",
-        ));
-    };
-    let signed = Signed {
-        scheme,
-        timestamp: None,
-        window: Window::Untimed,
-        prefix: String::new(),
-        received: vec![(encode_base64(&digest), digest)],
-        encode: encode_base64,
-        key_variants: check::text_key_variants,
-        mismatch: "is the secret the app's client secret (or the signing key shown in the shop's webhook settings)?",
-    };
-    check(&signed, body, secrets, now_s, tolerance_s)
+    SCHEME.verify(headers, body, secrets, now_s, tolerance_s)
 }
 
 #[cfg(test)]

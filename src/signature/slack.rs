@@ -2,7 +2,8 @@
 //! timestamp in `X-Slack-Request-Timestamp`, keyed by the app's Signing Secret text. The
 //! timestamp is judged both ways (5 minutes in Slack's SDKs). Pure.
 
-use super::check::{self, check, encode_hex, hex_digest, Signed, Window};
+use super::check::{self, encode_hex, hex_digest, Signed, Window, HEX};
+use super::secret::{text_key, text_secret};
 use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
 use crate::headers::HeaderPair;
 
@@ -18,16 +19,11 @@ pub const SECRET_FORMAT: &str = "the app's Signing Secret text";
 
 /// The key is the secret's text (spaces around it trimmed).
 pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(SecretError::Empty(Scheme::Slack));
-    }
-    Ok(text.as_bytes().to_vec())
+    text_key(Scheme::Slack, text)
 }
 
 pub fn generate_key() -> (Vec<u8>, String) {
-    let text = hex::encode(rand::random::<[u8; 16]>());
-    (text.clone().into_bytes(), text)
+    text_secret(hex::encode(rand::random::<[u8; 16]>()))
 }
 
 /// `v0={hex}` of `"v0:{t}:{body}"`.
@@ -61,47 +57,37 @@ pub fn verify(
     now_s: i64,
     tolerance_s: u64,
 ) -> (Verdict, Option<Diagnostics>) {
-    let scheme = Scheme::Slack;
-    let invalid = |reason| (Verdict::Invalid { scheme, reason }, None);
-    let value = match check::one_header(headers, SIGNATURE_HEADER) {
-        Ok(Some(v)) => v,
-        Ok(None) => return (Verdict::Unsigned, None),
-        Err(count) => return invalid(check::reason::several(SIGNATURE_HEADER, count)),
+    let parsed = parse(headers);
+    check::verify_parsed(Scheme::Slack, parsed, body, secrets, now_s, tolerance_s)
+}
+
+fn parse(headers: &[HeaderPair]) -> check::Parsed {
+    let Some(value) = check::single(headers, SIGNATURE_HEADER)? else {
+        return Ok(None);
     };
-    let ts = match check::one_header(headers, TIMESTAMP_HEADER) {
-        Ok(Some(v)) => v,
-        Ok(None) => return invalid(check::reason::missing(TIMESTAMP_HEADER, "Slack")),
-        Err(count) => return invalid(check::reason::several(TIMESTAMP_HEADER, count)),
+    let Some(ts) = check::single(headers, TIMESTAMP_HEADER)? else {
+        return Err(check::reason::missing(TIMESTAMP_HEADER, "Slack"));
     };
-    let t = match check::parse_timestamp(TIMESTAMP_HEADER, ts) {
-        Ok(t) => t,
-        Err(r) => return invalid(r),
-    };
+    let t = check::parse_timestamp(TIMESTAMP_HEADER, ts)?;
     // Slack's SDKs sign the header's text as sent (digits only, checked above).
     let t_text = String::from_utf8_lossy(ts).trim().to_string();
-    let Some(text) = std::str::from_utf8(value).ok().filter(|t| t.is_ascii()) else {
-        return invalid(check::reason::not_text(SIGNATURE_HEADER));
-    };
-    let Some(hex_part) = text.trim().strip_prefix("v0=") else {
-        return invalid(check::reason::missing_signature(SIGNATURE_HEADER, "'v0='"));
+    let text = check::ascii_text(SIGNATURE_HEADER, value)?;
+    let Some(hex_part) = text.strip_prefix("v0=") else {
+        return Err(check::reason::missing_signature(SIGNATURE_HEADER, "'v0='"));
     };
     let Some(digest) = hex_digest(hex_part) else {
-        return invalid(check::reason::malformed_signature(
-            hex_part,
-            "64 hex digits",
-        ));
+        return Err(check::reason::malformed_signature(hex_part, HEX.shape));
     };
-    let signed = Signed {
-        scheme,
+    Ok(Some(Signed {
+        scheme: Scheme::Slack,
         timestamp: Some(t),
         window: Window::BothWays,
         prefix: format!("{VERSION}:{t_text}:"),
-        received: vec![(hex_part.to_ascii_lowercase(), digest)],
+        received: vec![(encode_hex(&digest), digest)],
         encode: encode_hex,
         key_variants: check::text_key_variants,
         mismatch: "is the secret the app's Signing Secret (Basic Information), not its Verification Token or Client Secret?",
-    };
-    check(&signed, body, secrets, now_s, tolerance_s)
+    }))
 }
 
 #[cfg(test)]

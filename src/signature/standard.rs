@@ -5,7 +5,7 @@
 //! ignored; `v1a` (ed25519) is reported as unsupported rather than failed silently. The
 //! timestamp is judged both ways, as the reference libraries do. Pure.
 
-use super::check::{self, base64_digest, check, encode_base64, Signed, Window};
+use super::check::{self, base64_digest, encode_base64, Signed, Window};
 use super::{Diagnostics, Reason, Scheme, Secret, SecretError, Verdict};
 use crate::headers::{header_value, HeaderPair};
 
@@ -221,42 +221,33 @@ pub fn verify(
     now_s: i64,
     tolerance_s: u64,
 ) -> (Verdict, Option<Diagnostics>) {
-    let scheme = Scheme::Standard;
-    let invalid = |reason| (Verdict::Invalid { scheme, reason }, None);
+    let parsed = parse(headers);
+    check::verify_parsed(Scheme::Standard, parsed, body, secrets, now_s, tolerance_s)
+}
+
+fn parse(headers: &[HeaderPair]) -> check::Parsed {
     let names = Names::of(headers);
-    let one = |name: &'static str| match check::one_header(headers, name) {
-        Ok(Some(v)) => Ok(Some(v)),
-        Ok(None) => Ok(None),
-        Err(count) => Err(check::reason::several(name, count)),
+    // A repeated header is reported before a missing one, whichever it is.
+    let (sig, id, ts) = (
+        check::single(headers, names.signature),
+        check::single(headers, names.id),
+        check::single(headers, names.timestamp),
+    );
+    let (Some(sig), id, ts) = (sig?, id?, ts?) else {
+        return Ok(None);
     };
-    let (sig, id, ts) = match (one(names.signature), one(names.id), one(names.timestamp)) {
-        (Ok(s), Ok(i), Ok(t)) => (s, i, t),
-        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return invalid(r),
-    };
-    let Some(sig) = sig else {
-        return (Verdict::Unsigned, None);
-    };
-    let Some(id) = id else {
-        return invalid(check::reason::missing(names.id, "Standard Webhooks"));
-    };
-    let Some(ts) = ts else {
-        return invalid(check::reason::missing(names.timestamp, "Standard Webhooks"));
-    };
+    let missing = |name| check::reason::missing(name, "Standard Webhooks");
+    let id = id.ok_or_else(|| missing(names.id))?;
+    let ts = ts.ok_or_else(|| missing(names.timestamp))?;
     let id = match std::str::from_utf8(id).ok().map(str::trim) {
         Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_graphic()) => id,
-        Some("") => return invalid(check::reason::missing(names.id, "Standard Webhooks")),
-        _ => return invalid(check::reason::not_text(names.id)),
+        Some("") => return Err(missing(names.id)),
+        _ => return Err(check::reason::not_text(names.id)),
     };
-    let t = match check::parse_timestamp(names.timestamp, ts) {
-        Ok(t) => t,
-        Err(r) => return invalid(r),
-    };
-    let parsed = match parse_signatures(names.signature, sig) {
-        Ok(p) => p,
-        Err(r) => return invalid(r),
-    };
-    let signed = Signed {
-        scheme,
+    let t = check::parse_timestamp(names.timestamp, ts)?;
+    let parsed = parse_signatures(names.signature, sig)?;
+    Ok(Some(Signed {
+        scheme: Scheme::Standard,
         timestamp: Some(t),
         window: Window::BothWays,
         prefix: format!("{id}.{t}."),
@@ -268,8 +259,7 @@ pub fn verify(
         encode: encode_base64,
         key_variants,
         mismatch: "is webhook-id the one that was signed? The id, the timestamp and the body are all signed",
-    };
-    check(&signed, body, secrets, now_s, tolerance_s)
+    }))
 }
 
 /// A sender that used the secret's text as the key (as Stripe does) instead of its base64.

@@ -3,7 +3,7 @@
 //! secret roll), any match passes; `v0` and other tags are ignored. Like Stripe's libraries, only
 //! a timestamp too far in the past is stale: one ahead of the clock passes. Pure.
 
-use super::check::{self, check, encode_hex, hex_digest, Signed, Window};
+use super::check::{self, encode_hex, hex_digest, Signed, Window, HEX};
 use super::timestamped;
 use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
 use crate::headers::HeaderPair;
@@ -68,19 +68,18 @@ pub fn verify(
     now_s: i64,
     tolerance_s: u64,
 ) -> (Verdict, Option<Diagnostics>) {
-    let scheme = Scheme::Stripe;
-    let invalid = |reason| (Verdict::Invalid { scheme, reason }, None);
-    let value = match check::one_header(headers, SIGNATURE_HEADER) {
-        Ok(Some(v)) => v,
-        Ok(None) => return (Verdict::Unsigned, None),
-        Err(count) => return invalid(check::reason::several(SIGNATURE_HEADER, count)),
+    let parsed = parse(headers);
+    check::verify_parsed(Scheme::Stripe, parsed, body, secrets, now_s, tolerance_s)
+}
+
+fn parse(headers: &[HeaderPair]) -> check::Parsed {
+    let Some(value) = check::single(headers, SIGNATURE_HEADER)? else {
+        return Ok(None);
     };
-    let parsed = match timestamped::parse(value, "v1", hex_digest) {
-        Ok(p) => p,
-        Err(e) => return invalid(e.reason(SIGNATURE_HEADER, "64 hex digits")),
-    };
-    let signed = Signed {
-        scheme,
+    let parsed = timestamped::parse(value, "v1", hex_digest)
+        .map_err(|e| e.reason(SIGNATURE_HEADER, HEX.shape))?;
+    Ok(Some(Signed {
+        scheme: Scheme::Stripe,
         timestamp: Some(parsed.t),
         window: Window::PastOnly,
         prefix: format!("{}.", parsed.t),
@@ -88,8 +87,7 @@ pub fn verify(
         encode: encode_hex,
         key_variants,
         mismatch: "is the secret this endpoint's signing secret? Each endpoint, and 'stripe listen', has its own",
-    };
-    check(&signed, body, secrets, now_s, tolerance_s)
+    }))
 }
 
 /// Keys a sender gets by decoding Stripe's secret text, or by dropping or adding `whsec_`.

@@ -19,7 +19,7 @@ pub use schema::{CURRENT_VERSION, MIGRATIONS};
 pub use worker::StoreWorker;
 pub use writer::{spawn_writer, WriteError, Writer};
 
-use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -28,10 +28,16 @@ use crate::capture::{
     Rejection, Source,
 };
 use crate::query::Query;
-use crate::signature::{Diagnostics, Scheme, Status};
+use crate::signature::{
+    is_usual_valid, usual_valid_diagnostics, Diagnostics, Scheme, Status, Verdict,
+};
 
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages).
 const WRITER_CHECKPOINT_PAGES: i64 = 4096;
+
+/// Most rows in one multi-row `INSERT` (24 parameters each, well under SQLite's limit); every
+/// size up to this one is a cached statement of the writer's connection.
+const ROWS_PER_INSERT: usize = 32;
 
 /// SQLite VM steps between deadline checks of [`Store::list_until`] (well under 1 ms).
 const PROGRESS_STEPS: std::ffi::c_int = 1_000;
@@ -286,6 +292,9 @@ impl Store {
     /// every 4 MiB, so the page that keeps receiving new rows is copied back once, not many
     /// times, under a burst.
     pub fn tune_for_writing(&self) -> Result<(), StoreError> {
+        // Room for every size of multi-row insert besides the other statements.
+        self.conn
+            .set_prepared_statement_cache_capacity(ROWS_PER_INSERT + 16);
         self.conn
             .pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .map_err(|e| self.err(e))
@@ -301,53 +310,26 @@ impl Store {
         StoreError::sqlite(&self.path, e)
     }
 
-    /// Inserts captures in one transaction; all or nothing.
+    /// Inserts captures in one transaction; all or nothing. Rows go in with multi-row
+    /// `INSERT`s of up to [`ROWS_PER_INSERT`] rows, which costs SQLite less per row than one
+    /// statement each.
     pub fn insert_captures(&mut self, captures: &[&Capture]) -> Result<Vec<CaptureId>, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::sqlite(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
         let mut ids = Vec::with_capacity(captures.len());
-        {
+        for chunk in captures.chunks(ROWS_PER_INSERT) {
             let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO captures (received_at_ms, method, path, query, headers, body,
-                       body_size, truncated, rejected_status, rejected_reason, peer, source,
-                       event_type, event_id, verdict, verdict_json, diagnostics, scheme,
-                       relay_url, relay_channel, relay_seq, relay_received_at_ms, relay_verdict, route)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                       ?19, ?20, ?21, ?22, ?23, ?24)",
-                )
+                .prepare_cached(&capture_insert_sql(chunk.len()))
                 .map_err(err)?;
-            for c in captures {
-                stmt.execute(params![
-                    c.received_at_ms,
-                    c.method,
-                    c.path,
-                    c.query,
-                    encode_headers(&c.headers),
-                    c.body,
-                    c.body_size as i64,
-                    c.truncated,
-                    c.rejected.as_ref().map(|r| r.status),
-                    c.rejected.as_ref().map(|r| r.reason.as_str()),
-                    c.peer,
-                    c.source.as_str(),
-                    c.event.event_type,
-                    c.event.event_id,
-                    c.verdict.status().as_str(),
-                    encode_verdict(&c.verdict),
-                    c.diagnostics.as_ref().map(to_json_text),
-                    c.verdict.scheme().map(Scheme::name),
-                    c.relay.as_ref().map(|r| r.url.as_str()),
-                    c.relay.as_ref().map(|r| r.channel.as_str()),
-                    c.relay.as_ref().map(|r| r.seq.min(i64::MAX as u64) as i64),
-                    c.relay.as_ref().map(|r| r.received_at_ms),
-                    c.relay.as_ref().and_then(|r| r.verdict.as_deref()),
-                    c.route,
-                ])
-                .map_err(err)?;
-                ids.push(tx.last_insert_rowid());
-            }
+            let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
+            let args = rows.iter().flat_map(CaptureRow::args);
+            stmt.execute(params_from_iter(args)).map_err(err)?;
+            // One statement's rows get consecutive ids: the table's rowids are assigned max + 1
+            // in VALUES order, and this connection holds the write lock.
+            let last = tx.last_insert_rowid();
+            let first = last - chunk.len() as i64 + 1;
+            ids.extend(first..=last);
         }
         tx.commit().map_err(err)?;
         Ok(ids)
@@ -539,23 +521,23 @@ impl Store {
                                 &r.get::<_, String>(14)?,
                                 r.get::<_, Option<String>>(16)?.as_deref(),
                             ),
-                            diagnostics: r
-                                .get::<_, Option<String>>(15)?
-                                .and_then(|d| serde_json::from_str::<Diagnostics>(&d).ok()),
+                            diagnostics: None,
                             route: r.get(22)?,
                         },
+                        r.get::<_, Option<String>>(15)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((header_blob, mut capture)) = row else {
+        let Some((header_blob, mut capture, diagnostics)) = row else {
             return Ok(None);
         };
         capture.headers = decode_headers(&header_blob).ok_or_else(|| StoreError::Damaged {
             path: self.path.clone(),
             id,
         })?;
+        capture.diagnostics = read_diagnostics(diagnostics, &capture);
         Ok(Some(StoredCapture { id, capture }))
     }
 
@@ -624,6 +606,118 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.err(e))
+    }
+}
+
+/// `INSERT INTO captures ... VALUES (...), (...)` for `rows` rows.
+fn capture_insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO captures (received_at_ms, method, path, query, headers, body, body_size,
+           truncated, rejected_status, rejected_reason, peer, source, event_type, event_id,
+           verdict, verdict_json, diagnostics, scheme, relay_url, relay_channel, relay_seq,
+           relay_received_at_ms, relay_verdict, route) VALUES ",
+    );
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    }
+    sql
+}
+
+/// The columns of one capture that are not borrowed from it as they are.
+struct CaptureRow<'c> {
+    capture: &'c Capture,
+    headers: Vec<u8>,
+    rejected_status: Option<u16>,
+    rejected_reason: Option<&'c str>,
+    source: &'static str,
+    verdict: &'static str,
+    verdict_json: String,
+    diagnostics: Option<String>,
+    scheme: Option<&'static str>,
+    relay_url: Option<&'c str>,
+    relay_channel: Option<&'c str>,
+    relay_seq: Option<i64>,
+    relay_received_at_ms: Option<i64>,
+    relay_verdict: Option<&'c str>,
+}
+
+impl<'c> CaptureRow<'c> {
+    fn of(capture: &'c Capture) -> CaptureRow<'c> {
+        CaptureRow {
+            capture,
+            headers: encode_headers(&capture.headers),
+            rejected_status: capture.rejected.as_ref().map(|r| r.status),
+            rejected_reason: capture.rejected.as_ref().map(|r| r.reason.as_str()),
+            source: capture.source.as_str(),
+            verdict: capture.verdict.status().as_str(),
+            verdict_json: encode_verdict(&capture.verdict),
+            diagnostics: stored_diagnostics(capture),
+            scheme: capture.verdict.scheme().map(Scheme::name),
+            relay_url: capture.relay.as_ref().map(|r| r.url.as_str()),
+            relay_channel: capture.relay.as_ref().map(|r| r.channel.as_str()),
+            relay_seq: capture
+                .relay
+                .as_ref()
+                .map(|r| r.seq.min(i64::MAX as u64) as i64),
+            relay_received_at_ms: capture.relay.as_ref().map(|r| r.received_at_ms),
+            relay_verdict: capture.relay.as_ref().and_then(|r| r.verdict.as_deref()),
+        }
+    }
+
+    fn args(&self) -> [&dyn ToSql; 24] {
+        let c = self.capture;
+        [
+            &c.received_at_ms,
+            &c.method,
+            &c.path,
+            &c.query,
+            &self.headers,
+            &c.body,
+            &c.body_size,
+            &c.truncated,
+            &self.rejected_status,
+            &self.rejected_reason,
+            &c.peer,
+            &self.source,
+            &c.event.event_type,
+            &c.event.event_id,
+            &self.verdict,
+            &self.verdict_json,
+            &self.diagnostics,
+            &self.scheme,
+            &self.relay_url,
+            &self.relay_channel,
+            &self.relay_seq,
+            &self.relay_received_at_ms,
+            &self.relay_verdict,
+            &c.route,
+        ]
+    }
+}
+
+/// The diagnostics column: nothing for a valid capture whose diagnostics follow from its
+/// headers and body ([`is_usual_valid`]; [`usual_valid_diagnostics`] computes them again in
+/// [`Store::get`]); `null` for
+/// a valid capture that has none, so that reading does not invent them; else their JSON.
+fn stored_diagnostics(c: &Capture) -> Option<String> {
+    match (&c.verdict, &c.diagnostics) {
+        (Verdict::Valid { .. }, None) => Some("null".into()),
+        (Verdict::Valid { .. }, Some(d)) if is_usual_valid(d, c.body.len()) => None,
+        (_, d) => d.as_ref().map(to_json_text),
+    }
+}
+
+/// The diagnostics a row read back has: see [`stored_diagnostics`].
+fn read_diagnostics(column: Option<String>, c: &Capture) -> Option<Diagnostics> {
+    match column {
+        None if matches!(c.verdict, Verdict::Valid { .. }) => {
+            usual_valid_diagnostics(&c.headers, &c.body)
+        }
+        None => None,
+        Some(d) => serde_json::from_str::<Diagnostics>(&d).ok(),
     }
 }
 

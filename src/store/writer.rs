@@ -120,15 +120,33 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
     }
     if !captures.is_empty() {
         let refs: Vec<&Capture> = captures.iter().map(|c| c.as_ref()).collect();
-        answer(store.insert_captures(&refs), capture_replies);
+        insert_batch(&refs, capture_replies, |rows| store.insert_captures(rows));
     }
     if !attempts.is_empty() {
         let refs: Vec<&Attempt> = attempts.iter().map(|a| a.as_ref()).collect();
-        answer(store.insert_attempts(&refs), attempt_replies);
+        insert_batch(&refs, attempt_replies, |rows| store.insert_attempts(rows));
     }
     // After the inserts, so a purge never races a capture of the same batch.
     for (before_ms, reply) in purges {
         let _ = reply.send(store.purge_before(before_ms).map_err(WriteError::from));
+    }
+}
+
+/// Commits `rows` together. When that fails because of one row (a constraint, say, not the
+/// file: locked, full, read-only), each row is tried again alone, so one bad job does not fail
+/// the others that happened to share its batch.
+fn insert_batch<T>(
+    rows: &[&T],
+    replies: Vec<oneshot::Sender<Result<i64, WriteError>>>,
+    mut insert: impl FnMut(&[&T]) -> Result<Vec<i64>, StoreError>,
+) {
+    match insert(rows) {
+        Err(StoreError::Sqlite { fault: None, .. }) if rows.len() > 1 => {
+            for (row, reply) in rows.iter().zip(replies) {
+                answer(insert(std::slice::from_ref(row)), vec![reply]);
+            }
+        }
+        result => answer(result, replies),
     }
 }
 
@@ -149,6 +167,110 @@ fn answer(
             for reply in replies {
                 let _ = reply.send(Err(e.clone()));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::AttemptKind;
+    use crate::store::OpenMode;
+
+    fn capture(path: &str) -> Capture {
+        Capture::new(
+            1,
+            "POST",
+            path,
+            vec![(b"Host".to_vec(), b"x".to_vec())],
+            b"{}".to_vec(),
+        )
+    }
+
+    fn attempt(capture_id: CaptureId) -> Attempt {
+        Attempt {
+            capture_id,
+            kind: AttemptKind::Forward,
+            at_ms: 2,
+            target: "http://127.0.0.1:3000/".into(),
+            resigned: false,
+            sent_body: None,
+            sent_headers: None,
+            status: Some(200),
+            response_headers: Vec::new(),
+            response_body: Vec::new(),
+            response_truncated: false,
+            latency_ms: Some(1),
+            error: None,
+        }
+    }
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("w.db"), OpenMode::Create).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn one_bad_row_fails_alone_and_the_rest_of_its_batch_is_committed() {
+        let (_dir, mut store) = temp_store();
+        // A row SQLite refuses for what it holds, not for the file.
+        store
+            .conn
+            .execute_batch(
+                "CREATE TRIGGER poison BEFORE INSERT ON captures WHEN NEW.path = '/poison'
+                 BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;",
+            )
+            .unwrap();
+        let mut batch = Vec::new();
+        let mut replies = Vec::new();
+        for path in ["/a", "/poison", "/b", "/c"] {
+            let (tx, rx) = oneshot::channel();
+            batch.push(Job::Capture(Box::new(capture(path)), tx));
+            replies.push(rx);
+        }
+        let (tx, attempt_to_nowhere) = oneshot::channel();
+        batch.push(Job::Attempt(Arc::new(attempt(999)), tx));
+        commit(&mut store, batch);
+
+        let got: Vec<_> = replies
+            .into_iter()
+            .map(|mut rx| rx.try_recv().unwrap())
+            .collect();
+        assert!(
+            got[1].as_ref().unwrap_err().0.contains("poisoned row"),
+            "{got:?}"
+        );
+        for (i, path) in [(0, "/a"), (2, "/b"), (3, "/c")] {
+            let id = *got[i].as_ref().unwrap();
+            assert_eq!(store.get(id).unwrap().unwrap().capture.path, path);
+        }
+        let ids: Vec<i64> = [0, 2, 3]
+            .iter()
+            .map(|&i| *got[i].as_ref().unwrap())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        // Alone in its batch, a bad attempt (no such capture) fails alone too.
+        let mut attempt_to_nowhere = attempt_to_nowhere;
+        assert!(attempt_to_nowhere.try_recv().unwrap().is_err());
+        assert_eq!(store.count(&Default::default()).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_batch_gets_its_ids_in_order_across_multi_row_statements() {
+        let (_dir, mut store) = temp_store();
+        let mut batch = Vec::new();
+        let mut replies = Vec::new();
+        let paths: Vec<String> = (0..MAX_BATCH).map(|i| format!("/{i}")).collect();
+        for p in &paths {
+            let (tx, rx) = oneshot::channel();
+            batch.push(Job::Capture(Box::new(capture(p)), tx));
+            replies.push(rx);
+        }
+        commit(&mut store, batch);
+        for (p, mut rx) in paths.iter().zip(replies) {
+            let id = rx.try_recv().unwrap().unwrap();
+            assert_eq!(&store.get(id).unwrap().unwrap().capture.path, p);
         }
     }
 }

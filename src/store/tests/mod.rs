@@ -485,4 +485,65 @@ fn durability_sets_the_sync_level() {
     assert_eq!(mode, "wal");
 }
 
+#[test]
+fn usual_valid_diagnostics_are_computed_on_read_and_the_rest_are_stored() {
+    use crate::signature::{sign_headers, verify_capture, Secret};
+    let (_dir, mut store) = temp_store();
+    let one = Secret::parse("whsec_000102030405060708090a0b0c0d0e0f").unwrap();
+    let other = Secret::parse("whsec_ffee").unwrap();
+    let body = b"{\"event_type\":\"DOCVER\",\"x\":\"\\u00e9\\n\"}".to_vec();
+    let t = 1_700_000_000;
+    let signed: Vec<_> = sign_headers(&one, t, &body)
+        .into_iter()
+        .map(|(n, v)| (n.as_bytes().to_vec(), v.into_bytes()))
+        .collect();
+    let judged = |secrets: &[Secret]| {
+        let mut c = Capture::new(t * 1000, "POST", "/hook", signed.clone(), body.clone());
+        (c.verdict, c.diagnostics) = verify_capture(&c.headers, &c.body, secrets, t + 2, 300);
+        assert_eq!(c.verdict.status(), Status::Valid);
+        c
+    };
+    let column = |store: &Store, id: CaptureId| -> Option<String> {
+        store
+            .conn
+            .query_row(
+                "SELECT diagnostics FROM captures WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // One secret: everything in the diagnostics follows from the headers and body.
+    let usual = judged(std::slice::from_ref(&one));
+    let id = store.insert_capture(&usual).unwrap();
+    assert_eq!(column(&store, id), None);
+    assert_eq!(store.get(id).unwrap().unwrap().capture, usual);
+    // Two secrets: the digest under the other one cannot be computed again, so it is stored.
+    let rotated = judged(&[other, one]);
+    assert_eq!(rotated.diagnostics.as_ref().unwrap().expected.len(), 2);
+    let id = store.insert_capture(&rotated).unwrap();
+    assert!(column(&store, id).is_some());
+    assert_eq!(store.get(id).unwrap().unwrap().capture, rotated);
+    // A valid capture stored without diagnostics reads back without them.
+    let bare = Capture {
+        diagnostics: None,
+        ..usual.clone()
+    };
+    let id = store.insert_capture(&bare).unwrap();
+    assert_eq!(store.get(id).unwrap().unwrap().capture, bare);
+    // Other verdicts keep theirs as they are.
+    let stale = Capture {
+        verdict: Verdict::Stale {
+            scheme: Scheme::Dataspike,
+            secret_index: 0,
+            skew_s: 999,
+            tolerance_s: 300,
+        },
+        ..usual
+    };
+    let id = store.insert_capture(&stale).unwrap();
+    assert!(column(&store, id).is_some());
+    assert_eq!(store.get(id).unwrap().unwrap().capture, stale);
+}
+
 mod search;
