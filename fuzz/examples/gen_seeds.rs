@@ -125,6 +125,7 @@ fn main() {
         target: "http://127.0.0.1:3000/hooks".into(),
         resigned: false,
         sent_body: None,
+        sent_headers: None,
         status: Some(200),
         response_headers: vec![h("Content-Type", b"text/plain")],
         response_body: b"ok".to_vec(),
