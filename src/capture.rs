@@ -607,7 +607,7 @@ pub struct Attempt {
     pub sent_body: Option<Vec<u8>>,
     /// The headers a replay sent (re-signed, `-H`, hop-by-hop dropped), in order; `None` for a
     /// live forward (the capture's own, hop-by-hop dropped) and attempts stored before
-    /// schema version 4.
+    /// schema version 6.
     pub sent_headers: Option<Vec<HeaderPair>>,
     pub status: Option<u16>,
     pub response_headers: Vec<HeaderPair>,
