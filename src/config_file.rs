@@ -11,7 +11,7 @@ use serde::Deserialize;
 use std::fmt;
 use toml::Spanned;
 
-use crate::intake::EventFilter;
+use crate::routes::EventFilter;
 use crate::routes::{Route, RouteTable, Rule};
 use crate::signature::Scheme;
 

@@ -24,6 +24,7 @@ use crate::forward::{
 };
 use crate::headers::{HeaderPair, HopByHop};
 use crate::report::{Report, ReportTx};
+pub use crate::routes::EventFilter;
 use crate::routes::RouteTable;
 use crate::signature::{verify_capture, Secret, Verdict};
 use crate::store::Writer;
@@ -67,36 +68,6 @@ pub enum Respond {
     App,
     /// The sender gets 200 once the capture is stored; forwarding runs in the background.
     Ack,
-}
-
-/// Which event types are forwarded; the others are captured and acknowledged, not forwarded
-/// (as `stripe listen --events` does). Empty forwards everything. Matched in any case; a
-/// delivery without an event type is not forwarded once a list is given.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventFilter {
-    only: Vec<String>,
-}
-
-impl EventFilter {
-    pub fn only(types: impl IntoIterator<Item = String>) -> EventFilter {
-        EventFilter {
-            only: types
-                .into_iter()
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty())
-                .collect(),
-        }
-    }
-
-    pub fn forwards(&self, event_type: Option<&str>) -> bool {
-        self.only.is_empty()
-            || event_type.is_some_and(|e| self.only.iter().any(|o| o.eq_ignore_ascii_case(e)))
-    }
-
-    /// `DOCVER, AML_SCREENING only`, or `None` when everything is forwarded.
-    pub fn describe(&self) -> Option<String> {
-        (!self.only.is_empty()).then(|| format!("{} only", self.only.join(", ")))
-    }
 }
 
 /// Where accepted deliveries are forwarded and who answers their sender.

@@ -9,8 +9,37 @@
 use http::Uri;
 
 use crate::forward::join_target;
-use crate::intake::EventFilter;
 use crate::signature::Scheme;
+
+/// Which event types are forwarded; the others are captured and acknowledged, not forwarded
+/// (as `stripe listen --events` does). Empty forwards everything. Matched in any case; a
+/// delivery without an event type is not forwarded once a list is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    only: Vec<String>,
+}
+
+impl EventFilter {
+    pub fn only(types: impl IntoIterator<Item = String>) -> EventFilter {
+        EventFilter {
+            only: types
+                .into_iter()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        }
+    }
+
+    pub fn forwards(&self, event_type: Option<&str>) -> bool {
+        self.only.is_empty()
+            || event_type.is_some_and(|e| self.only.iter().any(|o| o.eq_ignore_ascii_case(e)))
+    }
+
+    /// `DOCVER, AML_SCREENING only`, or `None` when everything is forwarded.
+    pub fn describe(&self) -> Option<String> {
+        (!self.only.is_empty()).then(|| format!("{} only", self.only.join(", ")))
+    }
+}
 
 /// What a route takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
