@@ -15,7 +15,6 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::channel::{new_channel_id, Token};
@@ -63,8 +62,6 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries ADD COLUMN relay_verdict TEXT;",
 ];
 
-const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 256;
 /// Most consumers remembered per channel; the oldest-seen are forgotten beyond it.
@@ -126,33 +123,11 @@ impl RelayStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let err = |e| StoreError::sqlite(path, e);
-        let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
-        files::make_private(path);
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(err)?;
-        let found: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(err)?;
-        if found > CURRENT_VERSION {
-            return Err(StoreError::NewerSchema {
-                path: path.to_path_buf(),
-                found,
-                supported: CURRENT_VERSION,
-            });
-        }
-        for (i, step) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-            let tx = conn.transaction().map_err(err)?;
-            tx.execute_batch(step).map_err(err)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .map_err(err)?;
-            tx.commit().map_err(err)?;
-        }
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
+        // The relay holds the only copy of what it acknowledged: FULL until told otherwise.
+        crate::store::prepare(&conn, path, Durability::Full)?;
+        crate::store::upgrade(&mut conn, path, MIGRATIONS)?;
         Ok(RelayStore {
             conn,
             path: path.to_path_buf(),

@@ -47,6 +47,51 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What went wrong, said about the file; which flag to change is the command line's business
 /// (`config::store_advice`).
+/// The settings every hookscope database connection gets (this store's and the relay's): the
+/// file made private, a busy timeout, WAL (readers never block the writer), foreign keys, and
+/// `durability` as SQLite's `synchronous`.
+pub(crate) fn prepare(
+    conn: &Connection,
+    path: &Path,
+    durability: Durability,
+) -> Result<(), StoreError> {
+    let err = |e| StoreError::sqlite(path, e);
+    files::make_private(path);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(err)?;
+    conn.pragma_update(None, "synchronous", durability.pragma())
+        .map_err(err)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(err)
+}
+
+/// Refuses a file written by a newer hookscope, else applies `steps` (append-only migrations,
+/// versioned with `PRAGMA user_version`) that it lacks.
+pub(crate) fn upgrade(
+    conn: &mut Connection,
+    path: &Path,
+    steps: &[&str],
+) -> Result<(), StoreError> {
+    let err = |e| StoreError::sqlite(path, e);
+    let supported = steps.len() as i64;
+    let found = schema::version(conn).map_err(err)?;
+    if found > supported {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            supported,
+        });
+    }
+    if found > 0 && found < supported {
+        // A big store takes a while (the search index: about 25 s per million captures).
+        tracing::warn!(
+            "upgrading '{}' from schema {found} to {supported}, once; a large store takes a while",
+            path.display()
+        );
+    }
+    schema::apply(conn, steps, supported).map_err(err)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database '{path}' does not exist")]
@@ -241,16 +286,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI;
         let err = |e| StoreError::sqlite(path, e);
         let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
-        files::make_private(path);
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-        // WAL lets `list`/`tui` read while `listen` writes. FULL syncs the WAL on every commit,
-        // so an acknowledged capture survives power loss, not only a crash of hookscope.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(err)?;
+        prepare(&conn, path, Durability::Normal)?;
         // SQLite silently opens a file it may not write read-only; say so now, not at the
         // first delivery.
         if mode == OpenMode::Create && conn.is_readonly(rusqlite::MAIN_DB).map_err(err)? {
@@ -260,24 +296,7 @@ impl Store {
                 message: Fault::ReadOnly.hint().into(),
             });
         }
-        let found = schema::version(&conn).map_err(err)?;
-        if found > CURRENT_VERSION {
-            return Err(StoreError::NewerSchema {
-                path: path.to_path_buf(),
-                found,
-                supported: CURRENT_VERSION,
-            });
-        }
-        if found < CURRENT_VERSION {
-            if found > 0 {
-                // A big store takes a while (the search index: about 25 s per million captures).
-                tracing::warn!(
-                    "upgrading '{}' from schema {found} to {CURRENT_VERSION}, once; a large store takes a while",
-                    path.display()
-                );
-            }
-            schema::migrate(&mut conn, found, CURRENT_VERSION).map_err(err)?;
-        }
+        upgrade(&mut conn, path, MIGRATIONS)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),

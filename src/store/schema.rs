@@ -95,15 +95,22 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
 
-/// Applies the steps after `from`, up to `to`, each in its own transaction.
-pub fn migrate(conn: &mut Connection, from: i64, to: i64) -> rusqlite::Result<()> {
-    for (i, step) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(from as usize)
-        .take((to - from).max(0) as usize)
-    {
-        let tx = conn.transaction()?;
+/// Brings this store's schema up to version `to` (tests build old stores with it).
+#[cfg(test)]
+pub fn migrate(conn: &mut Connection, to: i64) -> rusqlite::Result<()> {
+    apply(conn, MIGRATIONS, to)
+}
+
+/// Applies `steps` (step `i` moves version `i` to `i + 1`) up to version `to`. Each step runs
+/// in an IMMEDIATE transaction that reads the version again first, so two processes opening
+/// a new file at once (`listen` and `list`) apply every step exactly once: the second waits
+/// for the lock, then finds the step done.
+pub fn apply(conn: &mut Connection, steps: &[&str], to: i64) -> rusqlite::Result<()> {
+    for (i, step) in steps.iter().enumerate().take(to.max(0) as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if version(&tx)? > i as i64 {
+            continue;
+        }
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;

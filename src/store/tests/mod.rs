@@ -108,12 +108,33 @@ fn existing_mode_never_creates() {
 }
 
 #[test]
+fn processes_opening_a_new_file_at_once_migrate_it_once() {
+    // `listen` creating its database while `list` opens it raced the first migration
+    // ("table captures already exists"); each step now re-reads the version under the lock.
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Store::open(&path, OpenMode::Create).map(|_| ()))
+            })
+            .collect();
+        for o in openers {
+            o.join().unwrap().unwrap();
+        }
+        let store = Store::open(&path, OpenMode::Existing).unwrap();
+        assert_eq!(schema::version(&store.conn).unwrap(), CURRENT_VERSION);
+    }
+}
+
+#[test]
 fn migrates_an_old_schema_and_keeps_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
     {
         let mut conn = rusqlite::Connection::open(&path).unwrap();
-        schema::migrate(&mut conn, 0, 1).unwrap();
+        schema::migrate(&mut conn, 1).unwrap();
         assert_eq!(schema::version(&conn).unwrap(), 1);
         conn.execute(
             "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size, verdict, verdict_json)
@@ -138,7 +159,7 @@ fn migrates_version_2_verdicts_to_dataspike_with_reasons() {
     let path = dir.path().join("v2.db");
     {
         let mut conn = rusqlite::Connection::open(&path).unwrap();
-        schema::migrate(&mut conn, 0, 2).unwrap();
+        schema::migrate(&mut conn, 2).unwrap();
         // Rows exactly as version 2 wrote them: no scheme, Dataspike's HeaderError as reason.
         for (verdict, json) in [
             ("valid", r#"{"status":"valid","secret_index":1,"skew_s":3}"#),

@@ -345,7 +345,7 @@ fn migration_builds_the_index_for_an_existing_store() {
     let path = dir.path().join("v3.db");
     {
         let mut conn = rusqlite::Connection::open(&path).unwrap();
-        schema::migrate(&mut conn, 0, 3).unwrap();
+        schema::migrate(&mut conn, 3).unwrap();
         for body in ["first needle", "second", "\u{1F600} third"] {
             conn.execute(
                 "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size,
