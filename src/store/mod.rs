@@ -58,8 +58,20 @@ pub(crate) fn prepare(
     let err = |e| StoreError::sqlite(path, e);
     files::make_private(path);
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(err)?;
+    // Switching a new file to WAL needs it to itself and answers "locked" at once, without
+    // the busy timeout, while another process creating the same file holds it: wait here.
+    let waited = Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && waited.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            done => break done.map_err(err)?,
+        }
+    }
     conn.pragma_update(None, "synchronous", durability.pragma())
         .map_err(err)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(err)
