@@ -45,6 +45,26 @@ const PROGRESS_STEPS: std::ffi::c_int = 1_000;
 /// How long a connection waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Runs `f` in a transaction on `conn` opened with `begin` (`BEGIN`, `BEGIN IMMEDIATE`),
+/// committed when it returns `Ok`, rolled back otherwise. BEGIN and COMMIT are cached
+/// statements: the writer commits thousands of times a second, and `Connection::transaction`
+/// parses both again every time.
+pub(crate) fn in_transaction<T>(
+    conn: &Connection,
+    begin: &str,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(begin)?.execute([])?;
+    let done = f(conn).and_then(|v| {
+        conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(v)
+    });
+    if done.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    done
+}
+
 /// What went wrong, said about the file; which flag to change is the command line's business
 /// (`config::store_advice`).
 /// The settings every hookscope database connection gets (this store's and the relay's): the
@@ -345,25 +365,22 @@ impl Store {
     /// `INSERT`s of up to [`ROWS_PER_INSERT`] rows, which costs SQLite less per row than one
     /// statement each.
     pub fn insert_captures(&mut self, captures: &[&Capture]) -> Result<Vec<CaptureId>, StoreError> {
-        let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
-        let mut ids = Vec::with_capacity(captures.len());
-        for chunk in captures.chunks(ROWS_PER_INSERT) {
-            let mut stmt = tx
-                .prepare_cached(&capture_insert_sql(chunk.len()))
-                .map_err(err)?;
-            let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
-            let args = rows.iter().flat_map(CaptureRow::args);
-            stmt.execute(params_from_iter(args)).map_err(err)?;
-            // One statement's rows get consecutive ids: the table's rowids are assigned max + 1
-            // in VALUES order, and this connection holds the write lock.
-            let last = tx.last_insert_rowid();
-            let first = last - chunk.len() as i64 + 1;
-            ids.extend(first..=last);
-        }
-        tx.commit().map_err(err)?;
-        Ok(ids)
+        in_transaction(&self.conn, "BEGIN", |conn| {
+            let mut ids = Vec::with_capacity(captures.len());
+            for chunk in captures.chunks(ROWS_PER_INSERT) {
+                let mut stmt = conn.prepare_cached(&capture_insert_sql(chunk.len()))?;
+                let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
+                let args = rows.iter().flat_map(CaptureRow::args);
+                stmt.execute(params_from_iter(args))?;
+                // One statement's rows get consecutive ids: the table's rowids are assigned
+                // max + 1 in VALUES order, and this connection holds the write lock.
+                let last = conn.last_insert_rowid();
+                let first = last - chunk.len() as i64 + 1;
+                ids.extend(first..=last);
+            }
+            Ok(ids)
+        })
+        .map_err(|e| self.err(e))
     }
 
     pub fn insert_capture(&mut self, capture: &Capture) -> Result<CaptureId, StoreError> {
@@ -372,19 +389,14 @@ impl Store {
 
     /// Inserts attempts in one transaction.
     pub fn insert_attempts(&mut self, attempts: &[&Attempt]) -> Result<Vec<AttemptId>, StoreError> {
-        let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
-        let mut ids = Vec::with_capacity(attempts.len());
-        {
-            let mut stmt = tx
-                .prepare_cached(
+        in_transaction(&self.conn, "BEGIN", |conn| {
+            let mut ids = Vec::with_capacity(attempts.len());
+            let mut stmt = conn.prepare_cached(
                     "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, sent_body,
                        status, response_headers, response_body, response_truncated, latency_ms, error,
                        sent_headers)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(err)?;
+            )?;
             for a in attempts {
                 stmt.execute(params![
                     a.capture_id,
@@ -400,13 +412,12 @@ impl Store {
                     a.latency_ms.map(|l| l as i64),
                     a.error,
                     a.sent_headers.as_deref().map(encode_headers),
-                ])
-                .map_err(err)?;
-                ids.push(tx.last_insert_rowid());
+                ])?;
+                ids.push(conn.last_insert_rowid());
             }
-        }
-        tx.commit().map_err(err)?;
-        Ok(ids)
+            Ok(ids)
+        })
+        .map_err(|e| self.err(e))
     }
 
     pub fn insert_attempt(&mut self, attempt: &Attempt) -> Result<AttemptId, StoreError> {
