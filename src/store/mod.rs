@@ -8,6 +8,7 @@ mod purge;
 mod schema;
 pub mod search;
 mod stats;
+mod text_index;
 mod worker;
 mod writer;
 
@@ -283,6 +284,8 @@ pub struct StoredCapture {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// A search has said it could not index the newest captures (said once).
+    unindexed_said: std::cell::Cell<bool>,
 }
 
 const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query, c.event_type,
@@ -332,6 +335,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            unindexed_said: std::cell::Cell::new(false),
         })
     }
 
@@ -430,10 +434,52 @@ impl Store {
     }
 
     fn list_rows(&self, q: &ListQuery) -> rusqlite::Result<Vec<CaptureSummary>> {
-        let (sql, args) = search::Plan::select(q, SUMMARY_COLUMNS);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let (sql, args, fts) = search::Plan::select(q, SUMMARY_COLUMNS);
+        if fts {
+            self.index_before_search();
+        }
+        self.query_rows(&sql, args)
+    }
+
+    fn query_rows(
+        &self,
+        sql: &str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> rusqlite::Result<Vec<CaptureSummary>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), summary_from_row)?;
         rows.collect()
+    }
+
+    /// Indexes every committed capture the full-text index lacks (the writer indexes them soon
+    /// after their commit; this is for a search that must see them now). Returns how many.
+    pub fn catch_up_index(&self) -> Result<i64, StoreError> {
+        text_index::catch_up(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// [`Store::catch_up_index`] that stops at `deadline`; whether it caught up. A store this
+    /// connection cannot write is searched as it is (see `index_before_search`).
+    pub fn catch_up_index_until(&self, deadline: Instant) -> bool {
+        text_index::catch_up_until(&self.conn, deadline).unwrap_or(true)
+    }
+
+    /// Before a query reads the full-text index: bring it up to the last commit. A store this
+    /// connection may not write (a read-only file) is searched as it is, and says so.
+    fn index_before_search(&self) {
+        if let Err(e) = self.catch_up_index() {
+            let behind = text_index::pending(&self.conn).unwrap_or(0);
+            if behind > 0 && !self.unindexed_said.replace(true) {
+                tracing::warn!(
+                    "{e}; words are not searched in the newest captures the text index lacks \
+                     ({behind} of them): open the store where it can be written to index them"
+                );
+            }
+        }
+    }
+
+    /// How many committed captures the full-text index does not hold yet.
+    pub fn unindexed(&self) -> Result<i64, StoreError> {
+        text_index::pending(&self.conn).map_err(|e| self.err(e))
     }
 
     /// [`Store::list`] that gives up at `deadline` with `Ok(None)`: for a reader that must not
@@ -443,9 +489,15 @@ impl Store {
         q: &ListQuery,
         deadline: Instant,
     ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        let (sql, args, fts) = search::Plan::select(q, SUMMARY_COLUMNS);
+        if fts {
+            // Indexing is not what the deadline interrupts (the TUI brings the index up to
+            // date within its frames before it queries: `CaptureSource::index_until`).
+            self.index_before_search();
+        }
         self.conn
             .progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
-        let rows = self.list_rows(q);
+        let rows = self.query_rows(&sql, args);
         self.conn.progress_handler(0, None::<fn() -> bool>);
         match rows {
             Ok(rows) => Ok(Some(rows)),
@@ -479,6 +531,9 @@ impl Store {
             ..q.clone()
         };
         let plan = search::plan(&q);
+        if plan.fts {
+            self.index_before_search();
+        }
         let sql = format!("SELECT count(*) FROM {} {}", plan.from, plan.where_sql());
         self.conn
             .query_row(&sql, params_from_iter(plan.params.iter()), |r| {
