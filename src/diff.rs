@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 use similar::{ChangeTag, TextDiff};
 
-use crate::headers::HeaderPair;
+use crate::headers::{HeaderPair, HopByHop};
 
 /// Lines of unchanged context kept around each change.
 pub const CONTEXT_LINES: usize = 3;
@@ -20,7 +20,8 @@ const LINE_DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_millis
 /// One side of a comparison.
 #[derive(Debug, Clone, Copy)]
 pub struct Side<'a> {
-    /// `None` when the headers were not recorded (a replay stores only its edited body).
+    /// `None` when the headers were not recorded: a replay stored before hookscope kept the
+    /// headers a replay sends (schema 6).
     pub headers: Option<&'a [HeaderPair]>,
     pub body: &'a [u8],
 }
@@ -40,10 +41,18 @@ pub enum HeaderDiff {
         changes: Vec<HeaderChange>,
         /// The headers both sides have come in another order.
         reordered: bool,
+        /// The capture's hop-by-hop headers (`Host`, `Content-Length`, ...) left out of a
+        /// comparison with what a replay sent: no replay copies them, its connection sets its own.
+        left_out: Vec<String>,
     },
-    /// One side's headers are not stored, so they cannot be compared.
+    /// A replay stored before hookscope kept the headers a replay sends (schema 6): there is
+    /// nothing to compare the capture's headers with.
     NotRecorded,
 }
+
+/// What the text and the TUI say for [`HeaderDiff::NotRecorded`].
+pub const NOT_RECORDED: &str =
+    "headers: not compared (this replay was recorded before hookscope kept the headers a replay sends)";
 
 /// A header matched by its name (any case) and which repeat of that name it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +115,9 @@ impl Diff {
     /// Nothing differs: headers (when compared) and body bytes.
     pub fn is_empty(&self) -> bool {
         let headers_same = match &self.headers {
-            HeaderDiff::Compared { changes, reordered } => changes.is_empty() && !reordered,
+            HeaderDiff::Compared {
+                changes, reordered, ..
+            } => changes.is_empty() && !reordered,
             HeaderDiff::NotRecorded => true,
         };
         headers_same && self.body == BodyDiff::Same
@@ -124,6 +135,37 @@ pub fn compare(left_label: &str, left: Side, right_label: &str, right: Side) -> 
         right: right_label.to_string(),
         headers,
         body: compare_bodies(left.body, right.body),
+    }
+}
+
+/// Compares a capture with what one of its replays sent: the capture's headers, hop-by-hop
+/// ones left out, against the headers the replay sent (re-signed, edited, `X-Forwarded-Host`
+/// added), and the captured body against the sent one.
+pub fn compare_replay(captured_label: &str, captured: Side, replay: &Replay) -> Diff {
+    let headers = match (captured.headers, replay.headers) {
+        (Some(c), Some(sent)) => {
+            let hop = HopByHop::of(c);
+            let (left_out, kept): (Vec<HeaderPair>, Vec<HeaderPair>) =
+                c.iter().cloned().partition(|(n, _)| hop.contains(n));
+            let mut d = compare_headers(&kept, sent);
+            if let HeaderDiff::Compared {
+                left_out: names, ..
+            } = &mut d
+            {
+                *names = left_out
+                    .iter()
+                    .map(|(n, _)| String::from_utf8_lossy(n).into_owned())
+                    .collect();
+            }
+            d
+        }
+        _ => HeaderDiff::NotRecorded,
+    };
+    Diff {
+        left: captured_label.to_string(),
+        right: replay.label.clone(),
+        headers,
+        body: compare_bodies(captured.body, replay.body),
     }
 }
 
@@ -194,6 +236,7 @@ pub fn compare_headers(left: &[HeaderPair], right: &[HeaderPair]) -> HeaderDiff 
     HeaderDiff::Compared {
         changes,
         reordered: common_left != common_right,
+        left_out: Vec::new(),
     }
 }
 
@@ -427,6 +470,19 @@ impl HeaderChange {
     }
 }
 
+impl HeaderDiff {
+    /// `(Host, Content-Length not compared: hop-by-hop, ...)` when headers were left out.
+    pub fn left_out_note(&self) -> Option<String> {
+        match self {
+            HeaderDiff::Compared { left_out, .. } if !left_out.is_empty() => Some(format!(
+                "({} not compared: hop-by-hop, each connection sets its own)",
+                left_out.join(", ")
+            )),
+            _ => None,
+        }
+    }
+}
+
 impl BodyDiff {
     /// One line saying what kind of difference this is.
     pub fn summary(&self) -> String {
@@ -472,9 +528,12 @@ pub fn render_text(d: &Diff) -> String {
     let mut s = format!("--- {}\n+++ {}\n", d.left, d.right);
     match &d.headers {
         HeaderDiff::NotRecorded => {
-            s.push_str("headers: not compared (a replay stores only the body it sent)\n")
+            s.push_str(NOT_RECORDED);
+            s.push('\n');
         }
-        HeaderDiff::Compared { changes, reordered } => {
+        HeaderDiff::Compared {
+            changes, reordered, ..
+        } => {
             if changes.is_empty() && !reordered {
                 s.push_str("headers: identical\n");
             } else {
@@ -487,6 +546,9 @@ pub fn render_text(d: &Diff) -> String {
                 }
             }
         }
+    }
+    if let Some(note) = d.headers.left_out_note() {
+        s.push_str(&format!("  {note}\n"));
     }
     s.push_str(&d.body.summary());
     s.push('\n');
@@ -523,7 +585,11 @@ pub fn unified_line(l: &DiffLine) -> String {
 pub fn to_json(d: &Diff) -> Value {
     let headers = match &d.headers {
         HeaderDiff::NotRecorded => Value::Null,
-        HeaderDiff::Compared { changes, reordered } => json!({
+        HeaderDiff::Compared {
+            changes,
+            reordered,
+            left_out,
+        } => json!({
             "changes": changes.iter().map(|c| match c {
                 HeaderChange::Added { name, value } =>
                     json!({"change": "added", "name": name, "value": value}),
@@ -533,6 +599,7 @@ pub fn to_json(d: &Diff) -> Value {
                     json!({"change": "changed", "name": name, "from": from, "to": to}),
             }).collect::<Vec<_>>(),
             "reordered": reordered,
+            "left_out": left_out,
         }),
     };
     let body = match &d.body {
@@ -572,14 +639,24 @@ pub enum ReplayPick {
     Nth(usize),
 }
 
-/// The replay `pick` names among `attempts`: its label and the body it sent (the capture's own
-/// when it was not edited). `Err` says what is missing, in words for people.
+/// A replay of a capture as [`pick_replay`] found it: what it sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay<'a> {
+    /// `#3 replay 2 (edited body, re-signed)`.
+    pub label: String,
+    /// The headers it sent; `None` when it was stored before hookscope kept them (schema 6).
+    pub headers: Option<&'a [HeaderPair]>,
+    /// The body it sent: the capture's own when it was not edited.
+    pub body: &'a [u8],
+}
+
+/// The replay `pick` names among `attempts`. `Err` says what is missing, in words for people.
 pub fn pick_replay<'a>(
     id: crate::capture::CaptureId,
     captured_body: &'a [u8],
     attempts: &'a [crate::capture::Attempt],
     pick: ReplayPick,
-) -> Result<(String, &'a [u8]), String> {
+) -> Result<Replay<'a>, String> {
     use crate::capture::AttemptKind;
     let replays: Vec<(usize, &crate::capture::Attempt)> = attempts
         .iter()
@@ -616,8 +693,11 @@ pub fn pick_replay<'a>(
         (false, true) => "re-signed",
         (false, false) => "as captured",
     };
-    let body = a.sent_body.as_deref().unwrap_or(captured_body);
-    Ok((format!("#{id} replay {n} ({how})"), body))
+    Ok(Replay {
+        label: format!("#{id} replay {n} ({how})"),
+        headers: a.sent_headers.as_deref(),
+        body: a.sent_body.as_deref().unwrap_or(captured_body),
+    })
 }
 
 #[cfg(test)]
@@ -779,6 +859,7 @@ mod tests {
                     },
                 ],
                 reordered: true,
+                left_out: vec![],
             }
         );
         let same = compare_headers(&l, &l);
@@ -786,7 +867,8 @@ mod tests {
             same,
             HeaderDiff::Compared {
                 changes: vec![],
-                reordered: false
+                reordered: false,
+                left_out: vec![],
             }
         );
     }
@@ -819,25 +901,88 @@ mod tests {
         assert_eq!(j["body"]["paths"][0]["path"], "payload.status");
         assert_eq!(j["body"]["paths"][0]["from"], "pending");
         assert_eq!(j["body"]["paths"][0]["to"], "verified");
-        let replay = compare(
-            "#1",
-            Side {
-                headers: Some(&hl),
-                body: b"x",
+    }
+
+    #[test]
+    fn a_replay_is_compared_by_the_headers_it_sent() {
+        let captured = h(&[
+            ("Host", "hooks.example"),
+            ("Content-Length", "1"),
+            ("Content-Type", "application/json"),
+            ("X-Webhook-Signature", "t=1,v1=aa"),
+        ]);
+        let sent = h(&[
+            ("Content-Type", "application/json"),
+            ("X-Webhook-Signature", "t=9,v1=bb"),
+            ("X-Forwarded-Host", "hooks.example"),
+            ("X-Env", "staging"),
+        ]);
+        let side = Side {
+            headers: Some(&captured),
+            body: b"x",
+        };
+        let replay = Replay {
+            label: "#1 replay 1 (re-signed)".into(),
+            headers: Some(&sent),
+            body: b"x",
+        };
+        let d = compare_replay("#1", side, &replay);
+        assert_eq!(
+            d.headers,
+            HeaderDiff::Compared {
+                changes: vec![
+                    HeaderChange::Changed {
+                        name: "X-Webhook-Signature".into(),
+                        from: "t=1,v1=aa".into(),
+                        to: "t=9,v1=bb".into()
+                    },
+                    HeaderChange::Added {
+                        name: "X-Forwarded-Host".into(),
+                        value: "hooks.example".into()
+                    },
+                    HeaderChange::Added {
+                        name: "X-Env".into(),
+                        value: "staging".into()
+                    },
+                ],
+                reordered: false,
+                left_out: vec!["Host".into(), "Content-Length".into()],
             },
-            "#1 replay",
-            Side {
-                headers: None,
-                body: b"x",
-            },
+            "the connection's own headers are no change"
         );
-        assert!(replay.is_empty());
-        assert_eq!(to_json(&replay)["headers"], Value::Null);
+        assert!(!d.is_empty());
+        assert_eq!(
+            render_text(&d),
+            "--- #1\n+++ #1 replay 1 (re-signed)\nheaders:\n  \
+             ~ X-Webhook-Signature: t=1,v1=aa -> t=9,v1=bb\n  \
+             + X-Forwarded-Host: hooks.example\n  \
+             + X-Env: staging\n  \
+             (Host, Content-Length not compared: hop-by-hop, each connection sets its own)\n\
+             body: identical bytes\n"
+        );
+        let j = to_json(&d);
+        assert_eq!(j["headers"]["changes"][0]["name"], "X-Webhook-Signature");
+        assert_eq!(j["headers"]["changes"][0]["to"], "t=9,v1=bb");
+        assert_eq!(j["headers"]["left_out"], json!(["Host", "Content-Length"]));
+
+        // Stored before hookscope kept a replay's headers: only the body is compared.
+        let old = Replay {
+            headers: None,
+            ..replay
+        };
+        let d = compare_replay("#1", side, &old);
+        assert_eq!(d.headers, HeaderDiff::NotRecorded);
+        assert!(d.is_empty());
+        assert!(render_text(&d).contains(
+            "headers: not compared (this replay was recorded before hookscope kept the headers a replay sends)\n"
+        ));
+        assert_eq!(to_json(&d)["headers"], Value::Null);
     }
 
     #[test]
     fn replays_are_picked_by_number_or_the_latest_edited() {
         use crate::capture::{Attempt, AttemptKind};
+        let sent_headers = h(&[("X-Env", "staging")]);
         let attempt = |kind, sent: Option<&[u8]>| Attempt {
             capture_id: 3,
             kind,
@@ -845,7 +990,7 @@ mod tests {
             target: "http://127.0.0.1:1".into(),
             resigned: sent.is_some(),
             sent_body: sent.map(<[u8]>::to_vec),
-            sent_headers: None,
+            sent_headers: sent.map(|_| sent_headers.clone()),
             status: Some(200),
             response_headers: vec![],
             response_body: vec![],
@@ -860,14 +1005,19 @@ mod tests {
         ];
         assert_eq!(
             pick_replay(3, b"orig", &attempts, ReplayPick::LatestEdited),
-            Ok((
-                "#3 replay 1 (edited body, re-signed)".to_string(),
-                &b"first edit"[..]
-            ))
+            Ok(Replay {
+                label: "#3 replay 1 (edited body, re-signed)".to_string(),
+                headers: Some(&sent_headers[..]),
+                body: &b"first edit"[..]
+            })
         );
         assert_eq!(
             pick_replay(3, b"orig", &attempts, ReplayPick::Nth(2)),
-            Ok(("#3 replay 2 (as captured)".to_string(), &b"orig"[..]))
+            Ok(Replay {
+                label: "#3 replay 2 (as captured)".to_string(),
+                headers: None,
+                body: &b"orig"[..]
+            })
         );
         assert_eq!(
             pick_replay(3, b"orig", &attempts, ReplayPick::Nth(3)),

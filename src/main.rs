@@ -4,6 +4,12 @@ use std::process::ExitCode;
 use hookscope::cli::Cli;
 use hookscope::config::{advice, UsageError};
 
+// mimalloc instead of glibc's malloc: a delivery allocates and frees some dozens of small
+// buffers across threads (tokio workers, the writer, the printer), where glibc's arenas spent
+// about 15% of listen's instructions (BENCHMARKS.md, "Faster ingest").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Log lines would scribble over the terminal UI; there, problems show in the UI itself.

@@ -15,6 +15,7 @@ fn listen_stats_and_diff_on_a_real_store() {
     let db = dir.path().join("h.db");
     let target = app.url();
     let l = Listener::start(&db, &["--forward-to", &target]);
+    let host = l.addr.clone();
     let mut ids = Vec::new();
     for (body, extra) in [(PENDING, "a"), (VERIFIED, "b"), (VECTOR_BODY, "c")] {
         let r = post(
@@ -90,12 +91,16 @@ fn listen_stats_and_diff_on_a_real_store() {
         &target,
         "--body-file",
         edited.to_str().unwrap(),
+        "-H",
+        "X-Env: staging",
         "--secret",
         SECRET,
         "--db",
         db.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let sent = app.received().pop().expect("the replay reached the app");
+    let signature = sent.header("x-webhook-signature").expect("re-signed");
     let o = run(&[
         "diff",
         &a,
@@ -110,8 +115,54 @@ fn listen_stats_and_diff_on_a_real_store() {
         d["right"],
         format!("#{a} replay 1 (edited body, re-signed)")
     );
+    // The headers the replay really sent, against the capture's: its new signature and the
+    // edited header; the connection's own headers are left out, not called removed.
+    assert_eq!(
+        d["headers"],
+        serde_json::json!({
+            "changes": [
+                {"change": "added", "name": "X-Forwarded-Host", "value": host},
+                {"change": "added", "name": "X-Env", "value": "staging"},
+                {"change": "added", "name": "X-Webhook-Signature", "value": signature},
+            ],
+            "reordered": false,
+            "left_out": ["Host", "Content-Length", "Connection"],
+        })
+    );
+    assert_eq!(d["identical"], false);
+    assert_eq!(d["body"]["paths"][0]["to"], "rejected");
+    let o = run(&["diff", &a, "--replay", "--db", db.to_str().unwrap()]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!(
+            "headers:\n  + X-Forwarded-Host: {}\n  + X-Env: staging\n  + X-Webhook-Signature: {signature}\n  (Host, Content-Length, Connection not compared: hop-by-hop, each connection sets its own)\n",
+            host
+        )),
+        "{text}"
+    );
+
+    // A replay stored before hookscope kept the headers it sent compares bodies only, and says why.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE attempts SET sent_headers = NULL", [])
+        .unwrap();
+    let o = run(&[
+        "diff",
+        &a,
+        "--replay",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let d: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(d["headers"], serde_json::Value::Null);
     assert_eq!(d["body"]["paths"][0]["to"], "rejected");
+    let o = run(&["diff", &a, "--replay", "--db", db.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("headers: not compared (this replay was recorded before hookscope kept the headers a replay sends)\n"),
+        "{}",
+        stdout(&o)
+    );
 
     // Mistakes say what to do.
     let o = run(&["diff", &b, "--replay", "--db", db.to_str().unwrap()]);

@@ -23,6 +23,28 @@ fn ok(args: &[&str]) -> Output {
     o
 }
 
+/// `export WHICH --format FORMAT --out OUT --db DB`, then `extra`.
+fn export<'a>(
+    db: &'a Path,
+    which: &'a str,
+    format: &'a str,
+    out: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "export",
+        which,
+        "--format",
+        format,
+        "--out",
+        p(out),
+        "--db",
+        p(db),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A fixture file received at `received_at` (RFC 3339), with an event type.
 fn fixture(dir: &Path, name: &str, received_at: &str, event: &str) -> PathBuf {
     let path = dir.join(name);
@@ -52,48 +74,21 @@ fn counts_in_messages_use_the_right_plural() {
     let dir = tempfile::tempdir().unwrap();
     let db = store_with_three(dir.path());
     let har = dir.path().join("out.har");
-    let o = ok(&[
-        "export",
-        "--all",
-        "--format",
-        "har",
-        "--out",
-        p(&har),
-        "--db",
-        p(&db),
-    ]);
+    let o = ok(&export(&db, "--all", "har", &har, &[]));
     assert!(
         stderr(&o).contains("exported 3 HAR entries"),
         "{}",
         stderr(&o)
     );
     let one = dir.path().join("one.har");
-    let o = ok(&[
-        "export",
-        "1",
-        "--format",
-        "har",
-        "--out",
-        p(&one),
-        "--db",
-        p(&db),
-    ]);
+    let o = ok(&export(&db, "1", "har", &one, &[]));
     assert!(
         stderr(&o).contains("exported 1 HAR entry "),
         "{}",
         stderr(&o)
     );
     let curl = dir.path().join("c.sh");
-    ok(&[
-        "export",
-        "1",
-        "--format",
-        "curl",
-        "--out",
-        p(&curl),
-        "--db",
-        p(&db),
-    ]);
+    ok(&export(&db, "1", "curl", &curl, &[]));
     let script = std::fs::read_to_string(&curl).unwrap();
     assert!(script.contains("replays 1 captured delivery "), "{script}");
 }
@@ -202,16 +197,7 @@ fn a_missing_capture_exits_1_in_every_command() {
             "--db",
             p(&db),
         ],
-        vec![
-            "export",
-            "9999",
-            "--format",
-            "har",
-            "--out",
-            p(&out),
-            "--db",
-            p(&db),
-        ],
+        export(&db, "9999", "har", &out, &[]),
     ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
@@ -280,16 +266,7 @@ fn export_refuses_to_overwrite_unless_forced() {
     let db = store_with_three(dir.path());
     let har = dir.path().join("out.har");
     std::fs::write(&har, b"precious").unwrap();
-    let o = run(&[
-        "export",
-        "--all",
-        "--format",
-        "har",
-        "--out",
-        p(&har),
-        "--db",
-        p(&db),
-    ]);
+    let o = run(&export(&db, "--all", "har", &har, &[]));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("out.har' already exists: pass --force to overwrite"),
@@ -297,17 +274,7 @@ fn export_refuses_to_overwrite_unless_forced() {
         stderr(&o)
     );
     assert_eq!(std::fs::read(&har).unwrap(), b"precious");
-    ok(&[
-        "export",
-        "--all",
-        "--format",
-        "har",
-        "--out",
-        p(&har),
-        "--force",
-        "--db",
-        p(&db),
-    ]);
+    ok(&export(&db, "--all", "har", &har, &["--force"]));
     assert!(std::fs::read_to_string(&har)
         .unwrap()
         .contains("\"entries\""));
@@ -346,16 +313,7 @@ fn importing_the_same_captures_twice_skips_them_and_says_how_many() {
     let dir = tempfile::tempdir().unwrap();
     let db = store_with_three(dir.path());
     let har = dir.path().join("all.har");
-    ok(&[
-        "export",
-        "--all",
-        "--format",
-        "har",
-        "--out",
-        p(&har),
-        "--db",
-        p(&db),
-    ]);
+    ok(&export(&db, "--all", "har", &har, &[]));
     let fresh = fixture(dir.path(), "d.json", "2026-01-04T00:00:00.000Z", "DOCVER");
     let o = ok(&["import", p(&har), p(&fresh), "--db", p(&db)]);
     assert!(

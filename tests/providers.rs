@@ -24,24 +24,20 @@ fn mac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
-fn stripe_header(t: i64, body: &[u8]) -> String {
-    let d = mac(
-        STRIPE_SECRET.as_bytes(),
-        &[format!("{t}.").as_bytes(), body],
-    );
+/// Stripe: keyed by the secret's whole text, `whsec_` included.
+fn stripe_header(secret: &str, t: i64, body: &[u8]) -> String {
+    let d = mac(secret.as_bytes(), &[format!("{t}.").as_bytes(), body]);
     format!("t={t},v1={}", hex::encode(d))
 }
 
-fn github_header(body: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        hex::encode(mac(GITHUB_SECRET.as_bytes(), &[body]))
-    )
+fn github_header(secret: &str, body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(mac(secret.as_bytes(), &[body])))
 }
 
-fn standard_signature(id: &str, t: i64, body: &[u8]) -> String {
+/// Standard Webhooks: keyed by the base64 after `whsec_`.
+fn standard_signature(secret: &str, id: &str, t: i64, body: &[u8]) -> String {
     let key = base64::engine::general_purpose::STANDARD
-        .decode(STANDARD_SECRET.trim_start_matches("whsec_"))
+        .decode(secret.trim_start_matches("whsec_"))
         .unwrap();
     let d = mac(&key, &[format!("{id}.{t}.").as_bytes(), body]);
     format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(d))
@@ -72,7 +68,7 @@ fn listen_verifies_each_provider_and_names_the_scheme() {
     );
     let body = br#"{"id":"evt_1","object":"event"}"#;
     let t = now();
-    let stripe = stripe_header(t, body);
+    let stripe = stripe_header(STRIPE_SECRET, t, body);
     let r = post(&l.addr, "/stripe", &[("Stripe-Signature", &stripe)], body);
     assert_eq!(r.status, 200);
     let line = l.next_line();
@@ -80,7 +76,7 @@ fn listen_verifies_each_provider_and_names_the_scheme() {
     assert_eq!(line["verdict"]["scheme"], "stripe");
     assert_eq!(line["verdict"]["secret_index"], 0);
 
-    let gh = github_header(body);
+    let gh = github_header(GITHUB_SECRET, body);
     post(&l.addr, "/github", &[("X-Hub-Signature-256", &gh)], body);
     let line = l.next_line();
     assert_eq!(
@@ -158,25 +154,28 @@ fn verify_takes_a_scheme_and_repeated_headers() {
     let body = br#"{"email":"test@example.com","username":"test_user"}"#;
     let id = "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk";
     let t: i64 = 1_649_367_553;
-    let sig = standard_signature(id, t, body);
+    let sig = standard_signature(STANDARD_SECRET, id, t, body);
     let ts = t.to_string();
     let h = |n: &str, v: &str| format!("{n}: {v}");
     let secret = format!("standard={STANDARD_SECRET}");
-    let ok = verify_cli(
-        &[
-            "--header",
-            &h("webhook-id", id),
-            "--header",
-            &h("webhook-timestamp", &ts),
-            "--header",
-            &h("webhook-signature", &sig),
-            "--secret",
-            &secret,
-            "--now",
-            &ts,
-        ],
-        body,
-    );
+    let verify_standard = |id: &str| {
+        verify_cli(
+            &[
+                "--header",
+                &h("webhook-id", id),
+                "--header",
+                &h("webhook-timestamp", &ts),
+                "--header",
+                &h("webhook-signature", &sig),
+                "--secret",
+                &secret,
+                "--now",
+                &ts,
+            ],
+            body,
+        )
+    };
+    let ok = verify_standard(id);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     assert!(
         stdout(&ok).starts_with("PASS standard valid"),
@@ -185,21 +184,7 @@ fn verify_takes_a_scheme_and_repeated_headers() {
     );
 
     // Another id than the one signed: exit 1, and the hint asks about webhook-id.
-    let bad = verify_cli(
-        &[
-            "--header",
-            &h("webhook-id", "msg_other"),
-            "--header",
-            &h("webhook-timestamp", &ts),
-            "--header",
-            &h("webhook-signature", &sig),
-            "--secret",
-            &secret,
-            "--now",
-            &ts,
-        ],
-        body,
-    );
+    let bad = verify_standard("msg_other");
     assert_eq!(bad.status.code(), Some(1));
     assert!(
         stdout(&bad).contains("is webhook-id the one that was signed?"),
@@ -213,7 +198,7 @@ fn verify_takes_a_scheme_and_repeated_headers() {
             "--scheme",
             "github",
             "--header",
-            &github_header(body),
+            &github_header(GITHUB_SECRET, body),
             "--secret",
             &format!("github={GITHUB_SECRET}"),
         ],
@@ -286,18 +271,14 @@ fn send_stale_needs_a_timestamp() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("b.json");
     std::fs::write(&file, b"{}").unwrap();
-    let out = run(&[
-        "send",
-        "--body-file",
-        file.to_str().unwrap(),
-        "--scheme",
-        "github",
-        "--secret",
-        "github=s",
-        "--sign",
-        "stale",
-        "--to",
-        &dead_port_url(),
+    let dead = dead_port_url();
+    let send = |args: &[&str]| {
+        let mut all = vec!["send", "--body-file", file.to_str().unwrap(), "--to", &dead];
+        all.extend_from_slice(args);
+        run(&all)
+    };
+    let out = send(&[
+        "--scheme", "github", "--secret", "github=s", "--sign", "stale",
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -306,17 +287,7 @@ fn send_stale_needs_a_timestamp() {
         stderr(&out)
     );
     // With secrets given, the scheme signed in must be among them.
-    let out = run(&[
-        "send",
-        "--body-file",
-        file.to_str().unwrap(),
-        "--scheme",
-        "slack",
-        "--secret",
-        "github=s",
-        "--to",
-        &dead_port_url(),
-    ]);
+    let out = send(&["--scheme", "slack", "--secret", "github=s"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("--secret slack=..."),
@@ -336,37 +307,29 @@ fn replay_resigns_in_the_captures_own_scheme() {
     post(
         &l.addr,
         "/gh",
-        &[("X-Hub-Signature-256", &github_header(b"stale body"))],
+        &[(
+            "X-Hub-Signature-256",
+            &github_header(GITHUB_SECRET, b"stale body"),
+        )],
         body,
     );
     let id = l.next_line()["id"].as_i64().unwrap().to_string();
     l.stop();
+    let url = app.url();
+    let replay = |secrets: &[&str]| {
+        let mut args = vec!["replay", &id, "--resign", "--to", &url, "--db", dbs];
+        args.extend_from_slice(secrets);
+        run(&args)
+    };
     // Only a Dataspike secret: the GitHub capture cannot be re-signed, and the error says which.
-    let out = run(&[
-        "replay",
-        &id,
-        "--resign",
-        "--to",
-        &app.url(),
-        "--db",
-        dbs,
-        "--secret",
-        SECRET,
-    ]);
+    let out = replay(&["--secret", SECRET]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("is signed with github, but no github secret is loaded"),
         "{}",
         stderr(&out)
     );
-    let out = run(&[
-        "replay",
-        &id,
-        "--resign",
-        "--to",
-        &app.url(),
-        "--db",
-        dbs,
+    let out = replay(&[
         "--secret",
         SECRET,
         "--secret",
@@ -375,7 +338,10 @@ fn replay_resigns_in_the_captures_own_scheme() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let got = app.received().pop().unwrap();
     assert_eq!(got.body, body);
-    assert_eq!(got.header("x-hub-signature-256"), Some(github_header(body)));
+    assert_eq!(
+        got.header("x-hub-signature-256"),
+        Some(github_header(GITHUB_SECRET, body))
+    );
     assert_eq!(got.header("x-webhook-signature"), None);
 }
 
@@ -570,15 +536,9 @@ fn provider_secrets_from_the_environment_never_leave_memory() {
         .to_string();
     let body = br#"{"ok":true}"#;
     let t = now();
-    let good = {
-        let d = mac(stripe.as_bytes(), &[format!("{t}.").as_bytes(), body]);
-        format!("t={t},v1={}", hex::encode(d))
-    };
-    let gh = format!("sha256={}", hex::encode(mac(github.as_bytes(), &[body])));
-    let std_sig = {
-        let d = mac(standard_key, &[format!("msg_1.{t}.").as_bytes(), body]);
-        format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(d))
-    };
+    let good = stripe_header(stripe, t, body);
+    let gh = github_header(github, body);
+    let std_sig = standard_signature(&standard, "msg_1", t, body);
     let ts = t.to_string();
     let mut lines = Vec::new();
     for headers in [

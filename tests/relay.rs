@@ -196,6 +196,39 @@ fn tmp() -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
+/// `relay channel list --json` on the relay's store.
+fn channel_list(db: &Path) -> serde_json::Value {
+    let o = run(&[
+        "relay",
+        "channel",
+        "list",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// A relay serving TLS with a certificate made here for `names`, and that certificate's file.
+fn tls_relay(dir: &Path, db: &Path, names: &[&str]) -> (Relay, PathBuf) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let cert = rcgen::generate_simple_self_signed(names).unwrap();
+    let cert_pem = dir.join("cert.pem");
+    let key_pem = dir.join("key.pem");
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let relay = Relay::start(
+        db,
+        &[
+            "--tls-cert",
+            cert_pem.to_str().unwrap(),
+            "--tls-key",
+            key_pem.to_str().unwrap(),
+        ],
+    );
+    (relay, cert_pem)
+}
+
 #[test]
 fn deliveries_arrive_byte_for_byte_in_order_and_resume_after_the_position() {
     let (_dir, db) = tmp();
@@ -343,17 +376,7 @@ fn sigkill_while_sending_loses_no_answered_delivery() {
     answered.extend(rx.try_iter());
     let relay = Relay::start(&db, &[]);
     let url = format!("{}/c/{id}", relay.url);
-    let o = run(&[
-        "relay",
-        "channel",
-        "list",
-        "--json",
-        "--db",
-        db.to_str().unwrap(),
-    ]);
-    let last: u64 = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["last_seq"]
-        .as_u64()
-        .unwrap();
+    let last: u64 = channel_list(&db)["last_seq"].as_u64().unwrap();
     assert!(last as usize >= answered.len());
     let (got, _) = stream(&url, &token, 0, last as usize, None).unwrap();
     let bodies: std::collections::HashSet<Vec<u8>> = got.into_iter().map(|d| d.body).collect();
@@ -370,21 +393,7 @@ fn sigkill_while_sending_loses_no_answered_delivery() {
 fn tls_relay_with_a_self_signed_certificate() {
     let (dir, db) = tmp();
     let (id, token) = add_channel(&db);
-    let cert =
-        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    let cert_pem = dir.path().join("cert.pem");
-    let key_pem = dir.path().join("key.pem");
-    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
-    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
-    let relay = Relay::start(
-        &db,
-        &[
-            "--tls-cert",
-            cert_pem.to_str().unwrap(),
-            "--tls-key",
-            key_pem.to_str().unwrap(),
-        ],
-    );
+    let (relay, cert_pem) = tls_relay(dir.path(), &db, &["localhost", "127.0.0.1"]);
     assert!(relay.url.starts_with("https://"));
     // Send over TLS with the library's forwarder (it speaks https with --ca-cert).
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -687,20 +696,7 @@ fn listen_with_a_wrong_token_says_so_without_printing_it() {
 fn listen_reaches_a_tls_relay_with_a_self_signed_certificate_via_ca_cert() {
     let (dir, rdb) = tmp();
     let (id, token) = add_channel(&rdb);
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    let cert_pem = dir.path().join("cert.pem");
-    let key_pem = dir.path().join("key.pem");
-    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
-    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
-    let relay = Relay::start(
-        &rdb,
-        &[
-            "--tls-cert",
-            cert_pem.to_str().unwrap(),
-            "--tls-key",
-            key_pem.to_str().unwrap(),
-        ],
-    );
+    let (relay, cert_pem) = tls_relay(dir.path(), &rdb, &["localhost"]);
     let port = relay.addr.rsplit(':').next().unwrap().to_string();
     let url = format!("https://localhost:{port}/c/{id}");
     let db = dir.path().join("laptop.db");
@@ -753,15 +749,7 @@ fn two_laptops_on_one_channel_each_receive_every_delivery() {
     }
     // Each acknowledged under its own name.
     wait_until("both acks", || {
-        let o = run(&[
-            "relay",
-            "channel",
-            "list",
-            "--json",
-            "--db",
-            rdb.to_str().unwrap(),
-        ]);
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let v = channel_list(&rdb);
         let c = v["consumers"].as_array().unwrap();
         c.len() == 2 && c.iter().all(|c| c["acked"] == 3)
     });
@@ -779,15 +767,7 @@ fn retention_deletes_old_deliveries_and_a_late_subscriber_is_told_of_the_gap() {
         );
     }
     wait_until("retention to delete both", || {
-        let o = run(&[
-            "relay",
-            "channel",
-            "list",
-            "--json",
-            "--db",
-            db.to_str().unwrap(),
-        ]);
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let v = channel_list(&db);
         v["stored"] == 0 && v["pruned_upto"] == 2
     });
     assert_eq!(

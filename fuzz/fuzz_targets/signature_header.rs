@@ -13,8 +13,9 @@
 #![no_main]
 
 use hmac::{Hmac, Mac};
-use hookscope::signature::dataspike::{parse_header, sign_header, verify};
-use hookscope::signature::{Scheme, Secret, Verdict};
+use hookscope::headers::HeaderPair;
+use hookscope::signature::dataspike::{parse_header, sign_header, SIGNATURE_HEADER};
+use hookscope::signature::{Diagnostics, Scheme, Secret, Verdict};
 use libfuzzer_sys::fuzz_target;
 use sha2::Sha256;
 
@@ -55,6 +56,21 @@ fn oracle_items(value: &[u8]) -> Option<(Vec<String>, Vec<[u8; 32]>)> {
         }
     }
     Some((ts, v1s))
+}
+
+/// The verdict on a delivery carrying these `X-Webhook-Signature` values, one header each.
+fn verify(
+    values: &[&[u8]],
+    body: &[u8],
+    secrets: &[Secret],
+    now: i64,
+    tolerance: u64,
+) -> (Verdict, Option<Diagnostics>) {
+    let headers: Vec<HeaderPair> = values
+        .iter()
+        .map(|v| (SIGNATURE_HEADER.as_bytes().to_vec(), v.to_vec()))
+        .collect();
+    Scheme::Dataspike.verify(&headers, body, secrets, now, tolerance)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -28,16 +28,11 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
                 0 => ReplayPick::LatestEdited,
                 n => ReplayPick::Nth(n),
             };
-            let (label, body) =
+            let replay =
                 pick_replay(*id, &capture.capture.body, &attempts, pick).map_err(|why| {
                     anyhow::anyhow!("{why}: 'hookscope show {id}' lists its attempts")
                 })?;
-            // A replay stores only the body it sent, not its headers.
-            let sent = Side {
-                headers: None,
-                body,
-            };
-            diff::compare(&format!("#{id}"), side(&capture), &label, sent)
+            diff::compare_replay(&format!("#{id}"), side(&capture), &replay)
         }
         ([_], None) => {
             return Err(usage(

@@ -1,5 +1,6 @@
 //! Live forwarding with a bound: at most `concurrency` requests in flight to the app, the rest
-//! waiting in arrival order. Nothing is dropped: every capture is committed before it is queued,
+//! waiting in arrival order. A slot is held while the app is asked, not while the attempt is
+//! stored, so the store's commit never keeps the app idle. Nothing is dropped: every capture is committed before it is queued,
 //! so the queue (in memory) only holds the work of passing it on. At shutdown the queue drains
 //! for [`DRAIN_DEADLINE`]; whatever is still waiting then is stored as a failed attempt ("not
 //! sent"), which `hookscope replay --failed` picks up.
@@ -77,8 +78,8 @@ impl ForwardQueue {
 
     /// Forwards within the same limit and waits for the outcome (`--respond app`).
     pub async fn send(&self, target: &Uri, shipment: Shipment) -> Recorded {
-        let _permit = self.limit.clone().acquire_owned().await.ok();
-        self.recorder.record(target, shipment).await
+        let permit = self.limit.clone().acquire_owned().await.ok();
+        self.recorder.record_holding(target, shipment, permit).await
     }
 }
 
@@ -139,11 +140,12 @@ fn start(d: &Dispatch, job: Job, permit: OwnedSemaphorePermit) {
     let recorder = d.recorder.clone();
     tokio::spawn(async move {
         let id = job.shipment.capture_id;
-        let r = recorder.record(&job.target, job.shipment).await;
+        let r = recorder
+            .record_holding(&job.target, job.shipment, permit)
+            .await;
         if let Err(e) = &r.stored {
             tracing::error!("attempt of capture {id} not stored: {e}");
         }
-        drop(permit);
     });
 }
 

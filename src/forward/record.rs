@@ -98,6 +98,12 @@ pub struct Recorded {
 impl Recorder {
     /// Sends `shipment` to `target`, stores the attempt, then reports it.
     pub async fn record(&self, target: &Uri, shipment: Shipment) -> Recorded {
+        self.record_holding(target, shipment, ()).await
+    }
+
+    /// [`Recorder::record`] holding `slot` (a forward queue's permit) only while the app is
+    /// being asked: storing the attempt does not keep the app's next request waiting.
+    pub async fn record_holding<S>(&self, target: &Uri, shipment: Shipment, slot: S) -> Recorded {
         let Shipment {
             capture_id,
             kind,
@@ -107,6 +113,7 @@ impl Recorder {
         } = shipment;
         let at_ms = now_ms();
         let (outcome, latency) = self.forwarder.send(target, &request).await;
+        drop(slot);
         let mut attempt = attempt_from(
             capture_id,
             kind,

@@ -84,6 +84,9 @@ pub fn intro(
     s
 }
 
+/// How long the printer lets lines gather after writing some.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// `forwarding`: where deliveries go, `None` when nothing is forwarded.
 pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<&ForwardConfig>) {
     let mut headless = Headless::new(json, forwarding.is_some());
@@ -91,11 +94,20 @@ pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<&ForwardCo
         headless.unrouted = unrouted_note(f);
     }
     let mut out = std::io::BufWriter::new(std::io::stdout());
+    // Lines of one second share their time of day: local time is costly to work out per line.
+    let second = std::cell::RefCell::new((i64::MIN, String::new()));
+    let clock = |ms: i64| {
+        let mut second = second.borrow_mut();
+        if second.0 != ms.div_euclid(1000) {
+            *second = (ms.div_euclid(1000), output::local_time(ms));
+        }
+        second.1.clone()
+    };
     while let Some(first) = rx.blocking_recv() {
         // Drain whatever else is waiting and write it with one flush: a burst is one syscall.
         let mut next = Some(first);
         while let Some(report) = next {
-            for line in headless.on_report(report, &output::local_time) {
+            for line in headless.on_report(report, &clock) {
                 if writeln!(out, "{line}").is_err() {
                     return;
                 }
@@ -108,6 +120,10 @@ pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<&ForwardCo
         if out.flush().is_err() {
             return;
         }
+        // Let the next lines gather: a report sent while this thread sleeps wakes nobody,
+        // where one sent to a thread blocked on the channel costs a wake-up each (a tenth of
+        // listen's CPU under a burst, BENCHMARKS.md). Invisible to a reader.
+        std::thread::sleep(LINGER);
     }
     // Every sender is gone: the listener has stopped.
     let _ = writeln!(out, "{}", headless.stopped()).and_then(|()| out.flush());

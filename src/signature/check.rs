@@ -319,19 +319,8 @@ impl BodyOnly {
         vec![(self.header, self.sign(secret, body))]
     }
 
-    pub fn verify(
-        &self,
-        headers: &[crate::headers::HeaderPair],
-        body: &[u8],
-        secrets: &[Secret],
-        now_s: i64,
-        tolerance_s: u64,
-    ) -> (Verdict, Option<Diagnostics>) {
-        let parsed = self.parse(headers);
-        verify_parsed(self.scheme, parsed, body, secrets, now_s, tolerance_s)
-    }
-
-    fn parse(&self, headers: &[crate::headers::HeaderPair]) -> Parsed {
+    /// The header of `headers`, ready to [`check`]: `None` when absent.
+    pub fn parse(&self, headers: &[crate::headers::HeaderPair]) -> Parsed {
         let Some(value) = single(headers, self.header)? else {
             return Ok(None);
         };

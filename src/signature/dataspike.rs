@@ -1,13 +1,14 @@
 //! Dataspike's scheme: `X-Webhook-Signature: t={unix},v1={hex HMAC-SHA256("{t}.{raw body}")}`,
-//! keyed by the hex-decoded secret after `whsec_`. Verifies with the Dataspike secrets it is
-//! given (reporting each one's position in the whole list) and signs; pure.
+//! keyed by the hex-decoded secret after `whsec_`. Reads its header for the shared check
+//! (`Scheme::verify`), with Dataspike's own reason codes, and signs; pure.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::check::{self, check, encode_hex, hex_digest, Signed, Window};
+use super::check::{self, encode_hex, hex_digest, Signed, Window};
 use super::timestamped::{self, ItemError, MAX_T_DIGITS};
-use super::{Diagnostics, Reason, Scheme, Secret, SecretError, Verdict};
+use super::{Reason, Scheme, Secret, SecretError};
+use crate::headers::HeaderPair;
 
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 
@@ -233,37 +234,17 @@ pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, 
     vec![(SIGNATURE_HEADER, sign_header(secret, t, body))]
 }
 
-/// Checks `X-Webhook-Signature` values (all occurrences of the header) against `body` with the
-/// Dataspike secrets among `secrets`; a matched `secret_index` is a position in `secrets`.
-/// `tolerance_s == 0` disables the timestamp check.
-pub fn verify(
-    header_values: &[&[u8]],
-    body: &[u8],
-    secrets: &[Secret],
-    now_s: i64,
-    tolerance_s: u64,
-) -> (Verdict, Option<Diagnostics>) {
-    let scheme = Scheme::Dataspike;
-    let invalid = |e: HeaderError| Verdict::Invalid {
-        scheme,
-        reason: e.into(),
+/// The `X-Webhook-Signature` header of `headers`, ready to check: `None` when absent, the
+/// reason (Dataspike's codes) when repeated or malformed.
+pub(super) fn parse(headers: &[HeaderPair]) -> check::Parsed {
+    let Some(value) = check::one_header(headers, SIGNATURE_HEADER)
+        .map_err(|count| HeaderError::SeveralHeaders { count })?
+    else {
+        return Ok(None);
     };
-    let value = match header_values {
-        [] => return (Verdict::Unsigned, None),
-        [one] => *one,
-        many => {
-            return (
-                invalid(HeaderError::SeveralHeaders { count: many.len() }),
-                None,
-            )
-        }
-    };
-    let parsed = match parse_header(value) {
-        Ok(p) => p,
-        Err(e) => return (invalid(e), None),
-    };
-    let signed = Signed {
-        scheme,
+    let parsed = parse_header(value)?;
+    Ok(Some(Signed {
+        scheme: Scheme::Dataspike,
         timestamp: Some(parsed.t),
         window: Window::BothWays,
         prefix: format!("{}.", parsed.t),
@@ -271,8 +252,7 @@ pub fn verify(
         encode: encode_hex,
         key_variants,
         mismatch: "is the secret this webhook's current one (Dataspike rotates by replacing it)?",
-    };
-    check(&signed, body, secrets, now_s, tolerance_s)
+    }))
 }
 
 /// A sender that used the secret's text as the key, as Stripe does.
@@ -288,9 +268,25 @@ fn key_variants(key: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::{verify_capture, Status};
+    use crate::signature::{verify_capture, Diagnostics, Status, Verdict};
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
+
+    /// The scheme's verdict on a delivery carrying these `X-Webhook-Signature` values, one
+    /// header each.
+    fn verify(
+        values: &[&[u8]],
+        body: &[u8],
+        secrets: &[Secret],
+        now_s: i64,
+        tolerance_s: u64,
+    ) -> (Verdict, Option<Diagnostics>) {
+        let headers: Vec<HeaderPair> = values
+            .iter()
+            .map(|v| (SIGNATURE_HEADER.as_bytes().to_vec(), v.to_vec()))
+            .collect();
+        Scheme::Dataspike.verify(&headers, body, secrets, now_s, tolerance_s)
+    }
 
     fn invalid(e: HeaderError) -> Verdict {
         Verdict::Invalid {

@@ -4,13 +4,27 @@
 
 use super::check::{BodyOnly, HEX};
 use super::secret::{text_key, text_secret};
-use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
-use crate::headers::HeaderPair;
+use super::{Scheme, SecretError};
 
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 pub const HEADERS: &[&str] = &[SIGNATURE_HEADER];
 
-const SCHEME: BodyOnly = BodyOnly {
+/// How the header is read and written (`sha256={hex}` of the body); the scheme signs and
+/// verifies through it.
+///
+/// The example from GitHub's "Validating webhook deliveries" guide:
+/// ```
+/// use hookscope::signature::{sign_headers, Scheme, Secret};
+/// let secret = Secret::parse_for(Scheme::Github, "It's a Secret to Everybody").unwrap();
+/// assert_eq!(
+///     sign_headers(&secret, 0, b"Hello, World!"),
+///     [(
+///         "X-Hub-Signature-256",
+///         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".to_string()
+///     )]
+/// );
+/// ```
+pub(super) const SCHEME: BodyOnly = BodyOnly {
     scheme: Scheme::Github,
     header: SIGNATURE_HEADER,
     tag: "sha256=",
@@ -30,43 +44,11 @@ pub fn generate_key() -> (Vec<u8>, String) {
     text_secret(hex::encode(rand::random::<[u8; 20]>()))
 }
 
-/// `sha256={hex}` of the body.
-///
-/// The example from GitHub's "Validating webhook deliveries" guide:
-/// ```
-/// use hookscope::signature::{sign_headers, Scheme, Secret};
-/// let secret = Secret::parse_for(Scheme::Github, "It's a Secret to Everybody").unwrap();
-/// assert_eq!(
-///     sign_headers(&secret, 0, b"Hello, World!"),
-///     [(
-///         "X-Hub-Signature-256",
-///         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".to_string()
-///     )]
-/// );
-/// ```
-pub fn sign(secret: &Secret, body: &[u8]) -> String {
-    SCHEME.sign(secret, body)
-}
-
-/// The timestamp is not used: GitHub signs none.
-pub fn sign_headers(secret: &Secret, _t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
-    SCHEME.sign_headers(secret, body)
-}
-
-pub fn verify(
-    headers: &[HeaderPair],
-    body: &[u8],
-    secrets: &[Secret],
-    now_s: i64,
-    tolerance_s: u64,
-) -> (Verdict, Option<Diagnostics>) {
-    SCHEME.verify(headers, body, secrets, now_s, tolerance_s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::Status;
+    use crate::headers::HeaderPair;
+    use crate::signature::{Secret, Status, Verdict};
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
 
@@ -91,9 +73,9 @@ mod tests {
 
     #[test]
     fn published_vector() {
-        assert_eq!(sign(&secret(), BODY), SIG);
+        assert_eq!(SCHEME.sign(&secret(), BODY), SIG);
         assert_eq!(independent(SECRET.as_bytes(), BODY), SIG);
-        let (v, d) = verify(&h(SIG), BODY, &[secret()], 1_900_000_000, 300);
+        let (v, d) = Scheme::Github.verify(&h(SIG), BODY, &[secret()], 1_900_000_000, 300);
         assert_eq!(
             v,
             Verdict::Valid {
@@ -122,19 +104,22 @@ mod tests {
             (&format!("sha256={}", "x".repeat(64)), "malformed_signature"),
         ];
         for (value, code) in table {
-            match verify(&h(value), BODY, &[secret()], 0, 300).0 {
+            match Scheme::Github
+                .verify(&h(value), BODY, &[secret()], 0, 300)
+                .0
+            {
                 Verdict::Invalid { reason, .. } => assert_eq!(reason.code, code, "{value}"),
                 v => panic!("{value}: {v:?}"),
             }
         }
         let two = [h(SIG), h(SIG)].concat();
         assert!(matches!(
-            verify(&two, BODY, &[secret()], 0, 300).0,
+            Scheme::Github.verify(&two, BODY, &[secret()], 0, 300).0,
             Verdict::Invalid { reason, .. } if reason.code == "several_headers"
         ));
         let bad = vec![(b"X-Hub-Signature-256".to_vec(), b"sha256=\xff".to_vec())];
         assert!(matches!(
-            verify(&bad, BODY, &[secret()], 0, 300).0,
+            Scheme::Github.verify(&bad, BODY, &[secret()], 0, 300).0,
             Verdict::Invalid { reason, .. } if reason.code == "not_text"
         ));
     }
@@ -142,7 +127,7 @@ mod tests {
     #[test]
     fn rotation_uppercase_no_staleness() {
         let old = Secret::parse_for(Scheme::Github, "old").unwrap();
-        let (v, _) = verify(
+        let (v, _) = Scheme::Github.verify(
             &h(&SIG.to_uppercase().replace("SHA256", "sha256")),
             BODY,
             &[old, secret()],
@@ -157,26 +142,29 @@ mod tests {
     fn bodies_and_hints() {
         for body in [&b""[..], b"\xff\x00\xfe"] {
             let sig = independent(SECRET.as_bytes(), body);
-            assert_eq!(sign(&secret(), body), sig);
+            assert_eq!(SCHEME.sign(&secret(), body), sig);
             assert_eq!(
-                verify(&h(&sig), body, &[secret()], 0, 300).0.status(),
+                Scheme::Github
+                    .verify(&h(&sig), body, &[secret()], 0, 300)
+                    .0
+                    .status(),
                 Status::Valid
             );
         }
-        let (_, d) = verify(&h(SIG), b"Hello, World!\n", &[secret()], 0, 300);
+        let (_, d) = Scheme::Github.verify(&h(SIG), b"Hello, World!\n", &[secret()], 0, 300);
         assert!(d
             .unwrap()
             .hint
             .unwrap()
             .contains("gained a trailing newline"));
-        let (_, d) = verify(&h(SIG), b"other", &[secret()], 0, 300);
+        let (_, d) = Scheme::Github.verify(&h(SIG), b"other", &[secret()], 0, 300);
         assert!(d
             .unwrap()
             .hint
             .unwrap()
             .contains("X-Hub-Signature (SHA-1) is ignored"));
         let nl = independent(format!("{SECRET}\n").as_bytes(), BODY);
-        let (_, d) = verify(&h(&nl), BODY, &[secret()], 0, 300);
+        let (_, d) = Scheme::Github.verify(&h(&nl), BODY, &[secret()], 0, 300);
         assert!(d
             .unwrap()
             .hint

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::{dataspike, github, shopify, slack, standard, stripe};
+use super::{check, dataspike, github, shopify, slack, standard, stripe};
 use super::{Diagnostics, Secret, SecretError, Verdict};
-use crate::headers::{header_values, HeaderPair};
+use crate::headers::HeaderPair;
 
 /// A provider's way of signing webhooks. Stored by [`Scheme::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -132,16 +132,20 @@ impl Scheme {
         now_s: i64,
         tolerance_s: u64,
     ) -> (Verdict, Option<Diagnostics>) {
+        let parsed = self.read_headers(headers);
+        check::verify_parsed(self, parsed, body, secrets, now_s, tolerance_s)
+    }
+
+    /// This scheme's headers among `headers`, read by its own rules: what [`Scheme::verify`]
+    /// checks, unsigned (`None`), or why they are malformed.
+    fn read_headers(self, headers: &[HeaderPair]) -> check::Parsed {
         match self {
-            Scheme::Dataspike => {
-                let values = header_values(headers, dataspike::SIGNATURE_HEADER);
-                dataspike::verify(&values, body, secrets, now_s, tolerance_s)
-            }
-            Scheme::Stripe => stripe::verify(headers, body, secrets, now_s, tolerance_s),
-            Scheme::Standard => standard::verify(headers, body, secrets, now_s, tolerance_s),
-            Scheme::Github => github::verify(headers, body, secrets, now_s, tolerance_s),
-            Scheme::Slack => slack::verify(headers, body, secrets, now_s, tolerance_s),
-            Scheme::Shopify => shopify::verify(headers, body, secrets, now_s, tolerance_s),
+            Scheme::Dataspike => dataspike::parse(headers),
+            Scheme::Stripe => stripe::parse(headers),
+            Scheme::Standard => standard::parse(headers),
+            Scheme::Github => github::SCHEME.parse(headers),
+            Scheme::Slack => slack::parse(headers),
+            Scheme::Shopify => shopify::SCHEME.parse(headers),
         }
     }
 
@@ -156,9 +160,10 @@ impl Scheme {
             Scheme::Dataspike => dataspike::sign_headers(secret, t, body),
             Scheme::Stripe => stripe::sign_headers(secret, t, body),
             Scheme::Standard => standard::sign_headers(secret, t, body),
-            Scheme::Github => github::sign_headers(secret, t, body),
+            // No timestamp: GitHub and Shopify sign none.
+            Scheme::Github => github::SCHEME.sign_headers(secret, body),
             Scheme::Slack => slack::sign_headers(secret, t, body),
-            Scheme::Shopify => shopify::sign_headers(secret, t, body),
+            Scheme::Shopify => shopify::SCHEME.sign_headers(secret, body),
         }
     }
 

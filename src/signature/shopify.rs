@@ -3,13 +3,24 @@
 
 use super::check::{BodyOnly, BASE64};
 use super::secret::{text_key, text_secret};
-use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
-use crate::headers::HeaderPair;
+use super::{Scheme, SecretError};
 
 pub const SIGNATURE_HEADER: &str = "X-Shopify-Hmac-Sha256";
 pub const HEADERS: &[&str] = &[SIGNATURE_HEADER];
 
-const SCHEME: BodyOnly = BodyOnly {
+/// How the header is read and written (base64 HMAC-SHA256 of the body); the scheme signs and
+/// verifies through it.
+///
+/// ```
+/// use hookscope::signature::{sign_headers, Scheme, Secret};
+/// let secret = Secret::parse_for(Scheme::Shopify, "hush").unwrap();
+/// // printf '{"id":1}' | openssl dgst -sha256 -hmac hush -binary | base64
+/// assert_eq!(
+///     sign_headers(&secret, 0, br#"{"id":1}"#),
+///     [("X-Shopify-Hmac-Sha256", "VnKUjZsLuN5iZWjn5EntcBVCF9kMN43LglzCE1/GSeY=".to_string())]
+/// );
+/// ```
+pub(super) const SCHEME: BodyOnly = BodyOnly {
     scheme: Scheme::Shopify,
     header: SIGNATURE_HEADER,
     tag: "",
@@ -30,40 +41,11 @@ pub fn generate_key() -> (Vec<u8>, String) {
     text_secret(format!("shpss_{}", hex::encode(rand::random::<[u8; 16]>())))
 }
 
-/// Base64 HMAC-SHA256 of the body.
-///
-/// ```
-/// use hookscope::signature::{sign_headers, Scheme, Secret};
-/// let secret = Secret::parse_for(Scheme::Shopify, "hush").unwrap();
-/// // printf '{"id":1}' | openssl dgst -sha256 -hmac hush -binary | base64
-/// assert_eq!(
-///     sign_headers(&secret, 0, br#"{"id":1}"#),
-///     [("X-Shopify-Hmac-Sha256", "VnKUjZsLuN5iZWjn5EntcBVCF9kMN43LglzCE1/GSeY=".to_string())]
-/// );
-/// ```
-pub fn sign(secret: &Secret, body: &[u8]) -> String {
-    SCHEME.sign(secret, body)
-}
-
-/// The timestamp is not used: Shopify signs none.
-pub fn sign_headers(secret: &Secret, _t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
-    SCHEME.sign_headers(secret, body)
-}
-
-pub fn verify(
-    headers: &[HeaderPair],
-    body: &[u8],
-    secrets: &[Secret],
-    now_s: i64,
-    tolerance_s: u64,
-) -> (Verdict, Option<Diagnostics>) {
-    SCHEME.verify(headers, body, secrets, now_s, tolerance_s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::Status;
+    use crate::headers::HeaderPair;
+    use crate::signature::{Secret, Status, Verdict};
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
 
@@ -89,9 +71,9 @@ mod tests {
 
     #[test]
     fn vector_and_independent_mac() {
-        assert_eq!(sign(&secret(), BODY), SIG);
+        assert_eq!(SCHEME.sign(&secret(), BODY), SIG);
         assert_eq!(independent(SECRET.as_bytes(), BODY), SIG);
-        let (v, _) = verify(&h(SIG), BODY, &[secret()], 0, 300);
+        let (v, _) = Scheme::Shopify.verify(&h(SIG), BODY, &[secret()], 0, 300);
         assert_eq!(
             v,
             Verdict::Valid {
@@ -101,7 +83,8 @@ mod tests {
             }
         );
         // Padding is optional on the way in.
-        let (v, _) = verify(&h(SIG.trim_end_matches('=')), BODY, &[secret()], 0, 300);
+        let (v, _) =
+            Scheme::Shopify.verify(&h(SIG.trim_end_matches('=')), BODY, &[secret()], 0, 300);
         assert_eq!(v.status(), Status::Valid);
     }
 
@@ -116,13 +99,16 @@ mod tests {
                 "malformed_signature",
             ),
         ] {
-            match verify(&h(value), BODY, &[secret()], 0, 300).0 {
+            match Scheme::Shopify
+                .verify(&h(value), BODY, &[secret()], 0, 300)
+                .0
+            {
                 Verdict::Invalid { reason, .. } => assert_eq!(reason.code, code, "{value}"),
                 v => panic!("{value}: {v:?}"),
             }
         }
         assert!(matches!(
-            verify(&[h(SIG), h(SIG)].concat(), BODY, &[secret()], 0, 300).0,
+            Scheme::Shopify.verify(&[h(SIG), h(SIG)].concat(), BODY, &[secret()], 0, 300).0,
             Verdict::Invalid { reason, .. } if reason.code == "several_headers"
         ));
     }
@@ -131,7 +117,8 @@ mod tests {
     fn rotation_bodies_hints() {
         let old = Secret::parse_for(Scheme::Shopify, "old").unwrap();
         assert_eq!(
-            verify(&h(SIG), BODY, &[old, secret()], 0, 300)
+            Scheme::Shopify
+                .verify(&h(SIG), BODY, &[old, secret()], 0, 300)
                 .0
                 .secret_index(),
             Some(1)
@@ -139,14 +126,17 @@ mod tests {
         for body in [&b""[..], b"\x80\xff"] {
             let sig = independent(SECRET.as_bytes(), body);
             assert_eq!(
-                verify(&h(&sig), body, &[secret()], 0, 300).0.status(),
+                Scheme::Shopify
+                    .verify(&h(&sig), body, &[secret()], 0, 300)
+                    .0
+                    .status(),
                 Status::Valid
             );
         }
         let pretty = b"{\n  \"id\": 1\n}";
-        let (_, d) = verify(&h(SIG), pretty, &[secret()], 0, 300);
+        let (_, d) = Scheme::Shopify.verify(&h(SIG), pretty, &[secret()], 0, 300);
         assert!(d.unwrap().hint.unwrap().contains("re-serialized"));
-        let (_, d) = verify(&h(SIG), b"x", &[secret()], 0, 300);
+        let (_, d) = Scheme::Shopify.verify(&h(SIG), b"x", &[secret()], 0, 300);
         assert!(d.unwrap().hint.unwrap().contains("client secret"));
     }
 }

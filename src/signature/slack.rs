@@ -4,7 +4,7 @@
 
 use super::check::{self, encode_hex, hex_digest, Signed, Window, HEX};
 use super::secret::{text_key, text_secret};
-use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
+use super::{Scheme, Secret, SecretError};
 use crate::headers::HeaderPair;
 
 pub const SIGNATURE_HEADER: &str = "X-Slack-Signature";
@@ -50,18 +50,8 @@ pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, 
     ]
 }
 
-pub fn verify(
-    headers: &[HeaderPair],
-    body: &[u8],
-    secrets: &[Secret],
-    now_s: i64,
-    tolerance_s: u64,
-) -> (Verdict, Option<Diagnostics>) {
-    let parsed = parse(headers);
-    check::verify_parsed(Scheme::Slack, parsed, body, secrets, now_s, tolerance_s)
-}
-
-fn parse(headers: &[HeaderPair]) -> check::Parsed {
+/// Slack's two headers, ready to check: `None` when the signature header is absent.
+pub(super) fn parse(headers: &[HeaderPair]) -> check::Parsed {
     let Some(value) = check::single(headers, SIGNATURE_HEADER)? else {
         return Ok(None);
     };
@@ -93,7 +83,8 @@ fn parse(headers: &[HeaderPair]) -> check::Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::Status;
+    use crate::headers::HeaderPair;
+    use crate::signature::{Status, Verdict};
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
 
@@ -128,7 +119,7 @@ mod tests {
     fn published_vector() {
         assert_eq!(sign(&secret(), T, BODY), SIG);
         assert_eq!(independent(SECRET, T, BODY), SIG);
-        let (v, d) = verify(&h(SIG, &T.to_string()), BODY, &[secret()], T + 1, 300);
+        let (v, d) = Scheme::Slack.verify(&h(SIG, &T.to_string()), BODY, &[secret()], T + 1, 300);
         assert_eq!(
             v,
             Verdict::Valid {
@@ -147,15 +138,24 @@ mod tests {
     fn tolerance_both_ways() {
         let hs = h(SIG, &T.to_string());
         assert_eq!(
-            verify(&hs, BODY, &[secret()], T + 301, 300).0.status(),
+            Scheme::Slack
+                .verify(&hs, BODY, &[secret()], T + 301, 300)
+                .0
+                .status(),
             Status::Stale
         );
         assert_eq!(
-            verify(&hs, BODY, &[secret()], T - 301, 300).0.status(),
+            Scheme::Slack
+                .verify(&hs, BODY, &[secret()], T - 301, 300)
+                .0
+                .status(),
             Status::Stale
         );
         assert_eq!(
-            verify(&hs, BODY, &[secret()], T - 300, 300).0.status(),
+            Scheme::Slack
+                .verify(&hs, BODY, &[secret()], T - 300, 300)
+                .0
+                .status(),
             Status::Valid
         );
     }
@@ -176,7 +176,7 @@ mod tests {
             ([h(SIG, &t), h(SIG, &t)].concat(), "several_headers"),
         ];
         for (hs, code) in table {
-            match verify(&hs, BODY, &[secret()], T, 300).0 {
+            match Scheme::Slack.verify(&hs, BODY, &[secret()], T, 300).0 {
                 Verdict::Invalid { reason, .. } => assert_eq!(reason.code, code, "{hs:?}"),
                 v => panic!("{hs:?}: {v:?}"),
             }
@@ -188,7 +188,8 @@ mod tests {
         let t = T.to_string();
         let old = Secret::parse_for(Scheme::Slack, "old").unwrap();
         assert_eq!(
-            verify(&h(SIG, &t), BODY, &[old, secret()], T, 300)
+            Scheme::Slack
+                .verify(&h(SIG, &t), BODY, &[old, secret()], T, 300)
                 .0
                 .secret_index(),
             Some(1)
@@ -196,11 +197,14 @@ mod tests {
         for body in [&b""[..], b"\xff\x00"] {
             let sig = independent(SECRET, T, body);
             assert_eq!(
-                verify(&h(&sig, &t), body, &[secret()], T, 300).0.status(),
+                Scheme::Slack
+                    .verify(&h(&sig, &t), body, &[secret()], T, 300)
+                    .0
+                    .status(),
                 Status::Valid
             );
         }
-        let (_, d) = verify(&h(SIG, &t), b"x=1", &[secret()], T, 300);
+        let (_, d) = Scheme::Slack.verify(&h(SIG, &t), b"x=1", &[secret()], T, 300);
         assert!(d.unwrap().hint.unwrap().contains("Signing Secret"));
         // The timestamp is signed as sent, leading zeros and all, as Slack's SDKs do.
         let zero = "0000000042";
@@ -209,13 +213,14 @@ mod tests {
         m.update(BODY);
         let sig = format!("v0={}", hex::encode(m.finalize().into_bytes()));
         assert_eq!(
-            verify(&h(&sig, zero), BODY, &[secret()], 42, 300)
+            Scheme::Slack
+                .verify(&h(&sig, zero), BODY, &[secret()], 42, 300)
                 .0
                 .status(),
             Status::Valid
         );
         // The timestamp header is signed: another value breaks the MAC.
-        let (v, _) = verify(&h(SIG, &(T + 1).to_string()), BODY, &[secret()], T, 300);
+        let (v, _) = Scheme::Slack.verify(&h(SIG, &(T + 1).to_string()), BODY, &[secret()], T, 300);
         assert_eq!(v.status(), Status::Invalid);
     }
 }

@@ -6,7 +6,7 @@
 //! timestamp is judged both ways, as the reference libraries do. Pure.
 
 use super::check::{self, base64_digest, encode_base64, Signed, Window};
-use super::{Diagnostics, Reason, Scheme, Secret, SecretError, Verdict};
+use super::{Reason, Scheme, Secret, SecretError};
 use crate::headers::{header_value, HeaderPair};
 
 pub const SIGNATURE_HEADER: &str = "webhook-signature";
@@ -213,19 +213,9 @@ pub fn parse_signatures(header: &str, value: &[u8]) -> Result<ParsedSignatures, 
     Ok(out)
 }
 
-/// Checks a Standard Webhooks delivery (either header family) against `body`.
-pub fn verify(
-    headers: &[HeaderPair],
-    body: &[u8],
-    secrets: &[Secret],
-    now_s: i64,
-    tolerance_s: u64,
-) -> (Verdict, Option<Diagnostics>) {
-    let parsed = parse(headers);
-    check::verify_parsed(Scheme::Standard, parsed, body, secrets, now_s, tolerance_s)
-}
-
-fn parse(headers: &[HeaderPair]) -> check::Parsed {
+/// A Standard Webhooks delivery's headers (either family), ready to check: `None` when its
+/// signature header is absent.
+pub(super) fn parse(headers: &[HeaderPair]) -> check::Parsed {
     let names = Names::of(headers);
     // A repeated header is reported before a missing one, whichever it is.
     let (sig, id, ts) = (
@@ -275,7 +265,7 @@ fn key_variants(key: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::{verify_capture, Status};
+    use crate::signature::{verify_capture, Status, Verdict};
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
 
@@ -303,7 +293,7 @@ mod tests {
     }
 
     fn at(headers: &[HeaderPair], body: &[u8], secrets: &[Secret], now: i64) -> Verdict {
-        verify(headers, body, secrets, now, 300).0
+        Scheme::Standard.verify(headers, body, secrets, now, 300).0
     }
 
     /// The documented algorithm, straight from `hmac`, `sha2` and `base64`.
@@ -477,7 +467,7 @@ mod tests {
         // Another id than the one signed.
         let mut h = delivery(SIG);
         h[0] = hp("webhook-id", "msg_other");
-        let (v, d) = verify(&h, BODY, &[secret()], T, 300);
+        let (v, d) = Scheme::Standard.verify(&h, BODY, &[secret()], T, 300);
         assert_eq!(v.status(), Status::Invalid);
         let d = d.unwrap();
         assert!(d
@@ -491,7 +481,7 @@ mod tests {
         m.update(format!("{ID}.{T}.").as_bytes());
         m.update(BODY);
         let wrong = format!("v1,{}", encode_base64(&m.finalize().into_bytes()));
-        let (_, d) = verify(&delivery(&wrong), BODY, &[secret()], T, 300);
+        let (_, d) = Scheme::Standard.verify(&delivery(&wrong), BODY, &[secret()], T, 300);
         assert!(d
             .unwrap()
             .hint

@@ -5,7 +5,7 @@
 
 use super::check::{self, encode_hex, hex_digest, Signed, Window, HEX};
 use super::timestamped;
-use super::{Diagnostics, Scheme, Secret, SecretError, Verdict};
+use super::{Scheme, Secret, SecretError};
 use crate::headers::HeaderPair;
 
 pub const SIGNATURE_HEADER: &str = "Stripe-Signature";
@@ -60,19 +60,8 @@ pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, 
     )]
 }
 
-/// Checks the `Stripe-Signature` header of `headers` against `body`.
-pub fn verify(
-    headers: &[HeaderPair],
-    body: &[u8],
-    secrets: &[Secret],
-    now_s: i64,
-    tolerance_s: u64,
-) -> (Verdict, Option<Diagnostics>) {
-    let parsed = parse(headers);
-    check::verify_parsed(Scheme::Stripe, parsed, body, secrets, now_s, tolerance_s)
-}
-
-fn parse(headers: &[HeaderPair]) -> check::Parsed {
+/// The `Stripe-Signature` header of `headers`, ready to check: `None` when absent.
+pub(super) fn parse(headers: &[HeaderPair]) -> check::Parsed {
     let Some(value) = check::single(headers, SIGNATURE_HEADER)? else {
         return Ok(None);
     };
@@ -126,7 +115,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::{verify_capture, Status};
+    use crate::signature::{verify_capture, Status, Verdict};
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
 
@@ -145,7 +134,9 @@ mod tests {
     }
 
     fn check_at(value: &str, body: &[u8], secrets: &[Secret], now: i64) -> Verdict {
-        verify(&headers(value), body, secrets, now, 300).0
+        Scheme::Stripe
+            .verify(&headers(value), body, secrets, now, 300)
+            .0
     }
 
     /// Stripe's documented algorithm, straight from `hmac` and `sha2`.
@@ -254,12 +245,12 @@ mod tests {
             }
         }
         let two = [headers(&format!("t={T},v1={V1}")), headers("t=1,v1=0")].concat();
-        let (v, _) = verify(&two, BODY, &[secret()], T, 300);
+        let (v, _) = Scheme::Stripe.verify(&two, BODY, &[secret()], T, 300);
         assert!(
             matches!(v, Verdict::Invalid { ref reason, .. } if reason.code == "several_headers"),
             "{v:?}"
         );
-        let (v, _) = verify(
+        let (v, _) = Scheme::Stripe.verify(
             &[(b"stripe-signature".to_vec(), b"t=1,\xff".to_vec())],
             BODY,
             &[secret()],
@@ -278,7 +269,8 @@ mod tests {
         m.update(format!("{T}.").as_bytes());
         m.update(BODY);
         let sig = hex::encode(m.finalize().into_bytes());
-        let (v, d) = verify(&headers(&format!("t={T},v1={sig}")), BODY, &[s], T, 300);
+        let (v, d) =
+            Scheme::Stripe.verify(&headers(&format!("t={T},v1={sig}")), BODY, &[s], T, 300);
         assert_eq!(v.status(), Status::Invalid);
         let hint = d.unwrap().hint.unwrap();
         assert!(hint.contains("did you hex-decode it?"), "{hint}");
@@ -298,13 +290,13 @@ mod tests {
         let h = format!("t={T},v1={V1}");
         let mut nl = BODY.to_vec();
         nl.push(b'\n');
-        let (_, d) = verify(&headers(&h), &nl, &[secret()], T, 300);
+        let (_, d) = Scheme::Stripe.verify(&headers(&h), &nl, &[secret()], T, 300);
         assert!(d
             .unwrap()
             .hint
             .unwrap()
             .contains("gained a trailing newline"));
-        let (_, d) = verify(&headers(&h), b"{}", &[secret()], T, 300);
+        let (_, d) = Scheme::Stripe.verify(&headers(&h), b"{}", &[secret()], T, 300);
         let d = d.unwrap();
         assert!(d.hint.unwrap().contains("Each endpoint"));
         assert_eq!(d.received, [V1]);

@@ -8,6 +8,7 @@ mod purge;
 mod schema;
 pub mod search;
 mod stats;
+mod text_index;
 mod worker;
 mod writer;
 
@@ -45,6 +46,26 @@ const PROGRESS_STEPS: std::ffi::c_int = 1_000;
 /// How long a connection waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Runs `f` in a transaction on `conn` opened with `begin` (`BEGIN`, `BEGIN IMMEDIATE`),
+/// committed when it returns `Ok`, rolled back otherwise. BEGIN and COMMIT are cached
+/// statements: the writer commits thousands of times a second, and `Connection::transaction`
+/// parses both again every time.
+pub(crate) fn in_transaction<T>(
+    conn: &Connection,
+    begin: &str,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(begin)?.execute([])?;
+    let done = f(conn).and_then(|v| {
+        conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(v)
+    });
+    if done.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    done
+}
+
 /// What went wrong, said about the file; which flag to change is the command line's business
 /// (`config::store_advice`).
 /// The settings every hookscope database connection gets (this store's and the relay's): the
@@ -58,8 +79,20 @@ pub(crate) fn prepare(
     let err = |e| StoreError::sqlite(path, e);
     files::make_private(path);
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(err)?;
+    // Switching a new file to WAL needs it to itself and answers "locked" at once, without
+    // the busy timeout, while another process creating the same file holds it: wait here.
+    let waited = Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && waited.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            done => break done.map_err(err)?,
+        }
+    }
     conn.pragma_update(None, "synchronous", durability.pragma())
         .map_err(err)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(err)
@@ -251,6 +284,8 @@ pub struct StoredCapture {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// A search has said it could not index the newest captures (said once).
+    unindexed_said: std::cell::Cell<bool>,
 }
 
 const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query, c.event_type,
@@ -300,6 +335,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            unindexed_said: std::cell::Cell::new(false),
         })
     }
 
@@ -333,25 +369,22 @@ impl Store {
     /// `INSERT`s of up to [`ROWS_PER_INSERT`] rows, which costs SQLite less per row than one
     /// statement each.
     pub fn insert_captures(&mut self, captures: &[&Capture]) -> Result<Vec<CaptureId>, StoreError> {
-        let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
-        let mut ids = Vec::with_capacity(captures.len());
-        for chunk in captures.chunks(ROWS_PER_INSERT) {
-            let mut stmt = tx
-                .prepare_cached(&capture_insert_sql(chunk.len()))
-                .map_err(err)?;
-            let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
-            let args = rows.iter().flat_map(CaptureRow::args);
-            stmt.execute(params_from_iter(args)).map_err(err)?;
-            // One statement's rows get consecutive ids: the table's rowids are assigned max + 1
-            // in VALUES order, and this connection holds the write lock.
-            let last = tx.last_insert_rowid();
-            let first = last - chunk.len() as i64 + 1;
-            ids.extend(first..=last);
-        }
-        tx.commit().map_err(err)?;
-        Ok(ids)
+        in_transaction(&self.conn, "BEGIN", |conn| {
+            let mut ids = Vec::with_capacity(captures.len());
+            for chunk in captures.chunks(ROWS_PER_INSERT) {
+                let mut stmt = conn.prepare_cached(&capture_insert_sql(chunk.len()))?;
+                let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
+                let args = rows.iter().flat_map(CaptureRow::args);
+                stmt.execute(params_from_iter(args))?;
+                // One statement's rows get consecutive ids: the table's rowids are assigned
+                // max + 1 in VALUES order, and this connection holds the write lock.
+                let last = conn.last_insert_rowid();
+                let first = last - chunk.len() as i64 + 1;
+                ids.extend(first..=last);
+            }
+            Ok(ids)
+        })
+        .map_err(|e| self.err(e))
     }
 
     pub fn insert_capture(&mut self, capture: &Capture) -> Result<CaptureId, StoreError> {
@@ -360,19 +393,14 @@ impl Store {
 
     /// Inserts attempts in one transaction.
     pub fn insert_attempts(&mut self, attempts: &[&Attempt]) -> Result<Vec<AttemptId>, StoreError> {
-        let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
-        let mut ids = Vec::with_capacity(attempts.len());
-        {
-            let mut stmt = tx
-                .prepare_cached(
+        in_transaction(&self.conn, "BEGIN", |conn| {
+            let mut ids = Vec::with_capacity(attempts.len());
+            let mut stmt = conn.prepare_cached(
                     "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, sent_body,
                        status, response_headers, response_body, response_truncated, latency_ms, error,
                        sent_headers)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(err)?;
+            )?;
             for a in attempts {
                 stmt.execute(params![
                     a.capture_id,
@@ -388,13 +416,12 @@ impl Store {
                     a.latency_ms.map(|l| l as i64),
                     a.error,
                     a.sent_headers.as_deref().map(encode_headers),
-                ])
-                .map_err(err)?;
-                ids.push(tx.last_insert_rowid());
+                ])?;
+                ids.push(conn.last_insert_rowid());
             }
-        }
-        tx.commit().map_err(err)?;
-        Ok(ids)
+            Ok(ids)
+        })
+        .map_err(|e| self.err(e))
     }
 
     pub fn insert_attempt(&mut self, attempt: &Attempt) -> Result<AttemptId, StoreError> {
@@ -407,10 +434,52 @@ impl Store {
     }
 
     fn list_rows(&self, q: &ListQuery) -> rusqlite::Result<Vec<CaptureSummary>> {
-        let (sql, args) = search::Plan::select(q, SUMMARY_COLUMNS);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let (sql, args, fts) = search::Plan::select(q, SUMMARY_COLUMNS);
+        if fts {
+            self.index_before_search();
+        }
+        self.query_rows(&sql, args)
+    }
+
+    fn query_rows(
+        &self,
+        sql: &str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> rusqlite::Result<Vec<CaptureSummary>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), summary_from_row)?;
         rows.collect()
+    }
+
+    /// Indexes every committed capture the full-text index lacks (the writer indexes them soon
+    /// after their commit; this is for a search that must see them now). Returns how many.
+    pub fn catch_up_index(&self) -> Result<i64, StoreError> {
+        text_index::catch_up(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// [`Store::catch_up_index`] that stops at `deadline`; whether it caught up. A store this
+    /// connection cannot write is searched as it is (see `index_before_search`).
+    pub fn catch_up_index_until(&self, deadline: Instant) -> bool {
+        text_index::catch_up_until(&self.conn, deadline).unwrap_or(true)
+    }
+
+    /// Before a query reads the full-text index: bring it up to the last commit. A store this
+    /// connection may not write (a read-only file) is searched as it is, and says so.
+    fn index_before_search(&self) {
+        if let Err(e) = self.catch_up_index() {
+            let behind = text_index::pending(&self.conn).unwrap_or(0);
+            if behind > 0 && !self.unindexed_said.replace(true) {
+                tracing::warn!(
+                    "{e}; words are not searched in the newest captures the text index lacks \
+                     ({behind} of them): open the store where it can be written to index them"
+                );
+            }
+        }
+    }
+
+    /// How many committed captures the full-text index does not hold yet.
+    pub fn unindexed(&self) -> Result<i64, StoreError> {
+        text_index::pending(&self.conn).map_err(|e| self.err(e))
     }
 
     /// [`Store::list`] that gives up at `deadline` with `Ok(None)`: for a reader that must not
@@ -420,9 +489,15 @@ impl Store {
         q: &ListQuery,
         deadline: Instant,
     ) -> Result<Option<Vec<CaptureSummary>>, StoreError> {
+        let (sql, args, fts) = search::Plan::select(q, SUMMARY_COLUMNS);
+        if fts {
+            // Indexing is not what the deadline interrupts (the TUI brings the index up to
+            // date within its frames before it queries: `CaptureSource::index_until`).
+            self.index_before_search();
+        }
         self.conn
             .progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
-        let rows = self.list_rows(q);
+        let rows = self.query_rows(&sql, args);
         self.conn.progress_handler(0, None::<fn() -> bool>);
         match rows {
             Ok(rows) => Ok(Some(rows)),
@@ -456,6 +531,9 @@ impl Store {
             ..q.clone()
         };
         let plan = search::plan(&q);
+        if plan.fts {
+            self.index_before_search();
+        }
         let sql = format!("SELECT count(*) FROM {} {}", plan.from, plan.where_sql());
         self.conn
             .query_row(&sql, params_from_iter(plan.params.iter()), |r| {

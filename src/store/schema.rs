@@ -87,6 +87,35 @@ pub const MIGRATIONS: &[&str] = &[
     // 7: the route a live delivery took (its name in hookscope.toml, or its prefix); NULL when
     // none took it or nothing was forwarded.
     "ALTER TABLE captures ADD COLUMN route TEXT;",
+    // 8: the full-text index leaves the capture's own transaction (`store::text_index`): a
+    // capture is committed unindexed and indexed soon after, in chunks, up to a mark. Every
+    // capture so far was indexed by the insert trigger. Only an indexed capture's words are
+    // deleted from the index. Captures have no AUTOINCREMENT, so once the newest ones are
+    // deleted their ids come back: the mark follows the highest id down (after the deleted
+    // row's words, in the same trigger, so an indexed row's words always go), or a reused id
+    // would count as indexed.
+    "CREATE TABLE fts_progress (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        indexed_upto INTEGER NOT NULL
+    );
+    INSERT INTO fts_progress (id, indexed_upto)
+        VALUES (1, coalesce((SELECT max(id) FROM captures), 0));
+    DROP TRIGGER captures_fts_insert;
+    DROP TRIGGER captures_fts_delete;
+    DROP TRIGGER captures_fts_update;
+    CREATE TRIGGER captures_fts_delete AFTER DELETE ON captures BEGIN
+        INSERT INTO captures_fts (captures_fts, rowid, path, body)
+            SELECT 'delete', old.id, old.path, old.body
+             WHERE old.id <= (SELECT indexed_upto FROM fts_progress WHERE id = 1);
+        UPDATE fts_progress SET indexed_upto = coalesce((SELECT max(id) FROM captures), 0)
+         WHERE id = 1 AND indexed_upto > coalesce((SELECT max(id) FROM captures), 0);
+    END;
+    CREATE TRIGGER captures_fts_update AFTER UPDATE OF path, body ON captures
+        WHEN old.id <= (SELECT indexed_upto FROM fts_progress WHERE id = 1) BEGIN
+        INSERT INTO captures_fts (captures_fts, rowid, path, body)
+            VALUES ('delete', old.id, old.path, old.body);
+        INSERT INTO captures_fts (rowid, path, body) VALUES (new.id, new.path, new.body);
+    END;",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

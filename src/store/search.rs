@@ -33,6 +33,9 @@ pub struct Plan {
     pub params: Vec<Value>,
     /// Whether the driver is an index that finds rare matches without a scan.
     pub indexed: bool,
+    /// Whether it reads the full-text index, which must first catch up
+    /// (`store::text_index`).
+    pub fts: bool,
 }
 
 impl Plan {
@@ -50,8 +53,9 @@ impl Plan {
         }
     }
 
-    /// The rows of `q`, newest first unless `q.ascending`, with `columns` selected.
-    pub fn select(q: &ListQuery, columns: &str) -> (String, Vec<Value>) {
+    /// The rows of `q`, newest first unless `q.ascending`, with `columns` selected; and
+    /// whether the SQL reads the full-text index.
+    pub fn select(q: &ListQuery, columns: &str) -> (String, Vec<Value>, bool) {
         let plan = plan(q);
         let order = if q.ascending { "ASC" } else { "DESC" };
         let limit = q.limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
@@ -61,7 +65,7 @@ impl Plan {
             plan.where_sql(),
             plan.key
         );
-        (sql, plan.params)
+        (sql, plan.params, plan.fts)
     }
 }
 
@@ -157,6 +161,7 @@ pub fn plan(q: &ListQuery) -> Plan {
         conds: Vec::new(),
         params: Vec::new(),
         indexed: false,
+        fts: false,
     };
     let mut skip = None;
     if !positive.is_empty() {
@@ -168,6 +173,7 @@ pub fn plan(q: &ListQuery) -> Plan {
         plan.from = "captures_fts CROSS JOIN captures c ON c.id = captures_fts.rowid";
         plan.key = "captures_fts.rowid";
         plan.indexed = true;
+        plan.fts = true;
         let m = plan.bind(expr);
         plan.conds.push(format!("captures_fts MATCH {m}"));
     } else if let Some((i, class, code)) = status_driver {
@@ -247,6 +253,7 @@ fn condition(plan: &mut Plan, t: &Term) -> String {
                 None => {}
             }
             if !words(text).is_empty() {
+                plan.fts = true;
                 let m = plan.bind(fts_string(text, *prefix));
                 either.push(format!(
                     "EXISTS (SELECT 1 FROM captures_fts WHERE captures_fts MATCH {m} AND rowid = c.id)"

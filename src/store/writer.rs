@@ -6,7 +6,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
-use super::{Store, StoreError};
+use super::{text_index, Store, StoreError};
 use crate::capture::{Attempt, AttemptId, Capture, CaptureId};
 
 /// Most jobs in one transaction, so one commit never holds a huge batch in memory.
@@ -87,7 +87,27 @@ pub fn spawn_writer(store: Store) -> std::io::Result<(Writer, JoinHandle<()>)> {
 }
 
 fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
-    while let Ok(first) = rx.recv() {
+    let mut index = Indexer {
+        lag: text_index::pending(&store.conn).unwrap_or(0),
+        failing: false,
+    };
+    loop {
+        // With captures still to index, a quiet moment is the time to index them.
+        let first = if index.lag > 0 {
+            match rx.recv_timeout(text_index::QUIET) {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    index.chunk(&store);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -95,11 +115,48 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit(&mut store, batch);
+        index.lag += commit(&mut store, batch);
+        // A burst that never leaves the queue empty still gets indexed, a chunk at a time.
+        if index.lag >= text_index::MAX_LAG {
+            index.chunk(&store);
+        }
     }
 }
 
-fn commit(store: &mut Store, batch: Vec<Job>) {
+/// The writer's side of `text_index`: roughly how many committed captures wait for the index.
+struct Indexer {
+    lag: i64,
+    /// The last chunk failed (said once, not at every commit).
+    failing: bool,
+}
+
+impl Indexer {
+    fn chunk(&mut self, store: &Store) {
+        let chunk = text_index::WRITER_CHUNK;
+        match text_index::index_some(&store.conn, chunk) {
+            Ok(n) => {
+                self.failing = false;
+                // Fewer than asked: caught up (a search may have indexed some meanwhile).
+                self.lag = if n < chunk { 0 } else { (self.lag - n).max(1) };
+            }
+            Err(e) => {
+                if !self.failing {
+                    tracing::warn!(
+                        "database '{}': indexing captures for search failed: {e}; the next \
+                         search indexes them",
+                        store.path().display()
+                    );
+                }
+                self.failing = true;
+                // Tried again after the next commit, not in a loop.
+                self.lag = 0;
+            }
+        }
+    }
+}
+
+/// Commits `batch`; returns how many captures it held.
+fn commit(store: &mut Store, batch: Vec<Job>) -> i64 {
     let mut captures = Vec::new();
     let mut capture_replies = Vec::new();
     let mut attempts = Vec::new();
@@ -118,6 +175,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
             Job::Purge(before_ms, reply) => purges.push((before_ms, reply)),
         }
     }
+    let held = captures.len() as i64;
     if !captures.is_empty() {
         let refs: Vec<&Capture> = captures.iter().map(|c| c.as_ref()).collect();
         insert_batch(&refs, capture_replies, |rows| store.insert_captures(rows));
@@ -130,6 +188,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
     for (before_ms, reply) in purges {
         let _ = reply.send(store.purge_before(before_ms).map_err(WriteError::from));
     }
+    held
 }
 
 /// Commits `rows` together. When that fails because of one row (a constraint, say, not the
@@ -254,6 +313,45 @@ mod tests {
         let mut attempt_to_nowhere = attempt_to_nowhere;
         assert!(attempt_to_nowhere.try_recv().unwrap().is_err());
         assert_eq!(store.count(&Default::default()).unwrap(), 3);
+    }
+
+    #[test]
+    fn the_writer_indexes_a_burst_once_deliveries_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = Store::open(&path, OpenMode::Create).unwrap();
+        let (writer, handle) = spawn_writer(store).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let reader = Store::open(&path, OpenMode::Existing).unwrap();
+        rt.block_on(async {
+            for i in 0..700 {
+                writer
+                    .record(capture(&format!("/burst/{i}")))
+                    .await
+                    .unwrap();
+            }
+        });
+        // Nobody searches: the writer itself indexes everything once the burst is over.
+        let start = std::time::Instant::now();
+        while reader.unindexed().unwrap() > 0 {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "the writer never indexed the burst"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        drop(writer);
+        handle.join().unwrap();
+        reader.catch_up_index().unwrap();
+        let hits = reader
+            .list(&crate::store::ListQuery {
+                query: crate::query::parse("burst", 0).unwrap(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(hits.len(), 700);
     }
 
     #[test]

@@ -820,15 +820,9 @@ fn load_compare(
         }
         None => {
             let attempts = src.attempts(left).map_err(|e| e.to_string())?;
-            let (label, body) =
-                pick_replay(left, &l.capture.body, &attempts, ReplayPick::LatestEdited).map_err(
-                    |why| format!("{why}: mark another capture with m to compare with it"),
-                )?;
-            let sent = Side {
-                headers: None,
-                body,
-            };
-            Ok(diff::compare(&format!("#{left}"), side(&l), &label, sent))
+            let replay = pick_replay(left, &l.capture.body, &attempts, ReplayPick::LatestEdited)
+                .map_err(|why| format!("{why}: mark another capture with m to compare with it"))?;
+            Ok(diff::compare_replay(&format!("#{left}"), side(&l), &replay))
         }
     }
 }

@@ -2,7 +2,7 @@
 //! terminal, side by side for a wide one. State-side and pure like `detail_text`: the view only
 //! slices these rows; `update` scrolls by their count.
 
-use crate::diff::{BodyDiff, Diff, DiffLine, HeaderDiff};
+use crate::diff::{BodyDiff, Diff, DiffLine, HeaderDiff, NOT_RECORDED};
 
 /// From this many columns on, bodies are shown side by side (two halves of ~58 columns each
 /// hold a pretty-printed Dataspike body without cutting most lines).
@@ -66,11 +66,10 @@ fn head_rows(d: &Diff) -> Vec<Row> {
         format!("{}  →  {}", d.left, d.right),
     )];
     match &d.headers {
-        HeaderDiff::NotRecorded => rows.push(Row::Full(
-            Tone::Dim,
-            "headers: not compared (a replay stores only the body it sent)".into(),
-        )),
-        HeaderDiff::Compared { changes, reordered } => {
+        HeaderDiff::NotRecorded => rows.push(Row::Full(Tone::Dim, NOT_RECORDED.into())),
+        HeaderDiff::Compared {
+            changes, reordered, ..
+        } => {
             if changes.is_empty() && !reordered {
                 rows.push(Row::Full(Tone::Dim, "headers: identical".into()));
             } else {
@@ -91,6 +90,9 @@ fn head_rows(d: &Diff) -> Vec<Row> {
                 }
             }
         }
+    }
+    if let Some(note) = d.headers.left_out_note() {
+        rows.push(Row::Full(Tone::Dim, format!("  {note}")));
     }
     let tone = match d.body {
         BodyDiff::Same => Tone::Dim,

@@ -49,6 +49,11 @@ pub trait CaptureSource {
     }
     fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError>;
     fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError>;
+    /// Brings the full-text index up to the last commit, giving up at `deadline`; whether it
+    /// got there. A word query waits for it (frame by frame) instead of missing new captures.
+    fn index_until(&self, _deadline: Instant) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 }
 
 impl CaptureSource for Store {
@@ -78,6 +83,10 @@ impl CaptureSource for Store {
 
     fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError> {
         Store::attempts(self, id)
+    }
+
+    fn index_until(&self, deadline: Instant) -> Result<bool, StoreError> {
+        Ok(self.catch_up_index_until(deadline))
     }
 }
 
@@ -325,13 +334,21 @@ impl Window {
                 ..ChunkCache::default()
             };
         }
+        let deadline = Instant::now() + self.budget.time;
+        let searched = (!filter.query.is_empty()).then(|| search::plan(filter));
+        // Captures committed in a burst are indexed after it; a word query first indexes them,
+        // a budget at a time, so it never misses one.
+        if searched.as_ref().is_some_and(|p| p.fts) && !src.index_until(deadline)? {
+            self.searching = true;
+            return Ok(());
+        }
         let mut scan = Scanner {
             src,
             filter,
-            chunked: !filter.query.is_empty() && (self.cache.slow || !search::plan(filter).indexed),
+            chunked: searched.is_some_and(|p| self.cache.slow || !p.indexed),
             cache: &mut self.cache,
             chunk_ids: self.budget.chunk_ids.max(1),
-            deadline: Instant::now() + self.budget.time,
+            deadline,
             scanned: 0,
             bounds: None,
             record_partial: false,
@@ -756,6 +773,27 @@ mod tests {
         w.up();
         w.load(&store, &f).unwrap();
         assert_eq!(shown(&w), vec![ids[6], ids[3]]);
+    }
+
+    #[test]
+    fn a_word_query_first_indexes_a_burst_frame_by_frame_and_misses_nothing() {
+        // 3,000 captures committed and not indexed yet, as after a burst into `listen`.
+        let (_d, store, ids) = store_with(3_000);
+        assert_eq!(store.unindexed().unwrap(), 3_000);
+        let f = filter("2999");
+        let mut w = tiny_budget();
+        w.set_height(5);
+        w.load(&store, &f).unwrap();
+        assert!(
+            w.searching() && w.is_stale(),
+            "one frame indexes a chunk, not all"
+        );
+        assert!(store.unindexed().unwrap() > 0);
+        let frames = settle(&mut w, &store, &f);
+        assert!(frames >= 1);
+        assert_eq!(store.unindexed().unwrap(), 0);
+        assert_eq!(shown(&w), vec![ids[2_999]]);
+        assert!(!w.searching());
     }
 
     /// Loads until the scan finishes, as the frames of the real loop would.

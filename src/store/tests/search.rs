@@ -22,7 +22,9 @@ fn add(store: &mut Store, path: &str, event: Option<&str>, verdict: Verdict, bod
         .unwrap()
 }
 
+/// After indexing what is pending, the index holds exactly the captures' words.
 fn fts_is_consistent(store: &Store) {
+    store.catch_up_index().unwrap();
     store
         .conn
         .execute(
@@ -337,6 +339,110 @@ fn the_index_follows_deletes_updates_and_binary_bodies() {
         .unwrap();
     assert!(found(&store, "binaryword").is_empty());
     fts_is_consistent(&store);
+}
+
+#[test]
+fn a_capture_is_indexed_after_its_commit_and_a_search_never_misses_it() {
+    let (_dir, mut store) = temp_store();
+    let a = add(&mut store, "/a", None, Verdict::Unsigned, b"first walrus");
+    assert_eq!(store.unindexed().unwrap(), 1, "committing does not index");
+    assert_eq!(
+        found(&store, "walrus"),
+        vec![a],
+        "the search indexes it first"
+    );
+    assert_eq!(store.unindexed().unwrap(), 0);
+    let b = add(&mut store, "/b", None, Verdict::Unsigned, b"second walrus");
+    let counted = store
+        .count(&ListQuery {
+            query: q("walrus"),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(counted, 2, "a count indexes first too");
+    assert_eq!(found(&store, "walrus"), vec![b, a]);
+    // Queries without words leave the index alone.
+    add(&mut store, "/c", None, Verdict::Unsigned, b"third");
+    assert_eq!(found(&store, "path:/c").len(), 1);
+    assert_eq!(store.unindexed().unwrap(), 1);
+    fts_is_consistent(&store);
+}
+
+#[test]
+fn ids_that_come_back_after_the_newest_are_deleted_get_indexed() {
+    // Captures have no AUTOINCREMENT: deleting the newest rows gives their ids out again, and
+    // the index's mark must not count a reused id as indexed.
+    for newest_first in [false, true] {
+        let (_dir, mut store) = temp_store();
+        for i in 0..4 {
+            add(
+                &mut store,
+                "/old",
+                None,
+                Verdict::Unsigned,
+                format!("old{i}").as_bytes(),
+            );
+        }
+        store.catch_up_index().unwrap();
+        for i in 4..6 {
+            add(
+                &mut store,
+                "/old",
+                None,
+                Verdict::Unsigned,
+                format!("old{i}").as_bytes(),
+            );
+        }
+        assert_eq!(store.unindexed().unwrap(), 2);
+        // Indexed rows 3 and 4 and unindexed rows 5 and 6 go, in either order.
+        let ids: &[i64] = if newest_first {
+            &[6, 5, 4, 3]
+        } else {
+            &[3, 4, 5, 6]
+        };
+        for id in ids {
+            store
+                .conn
+                .execute("DELETE FROM captures WHERE id = ?1", [id])
+                .unwrap();
+        }
+        let reborn = add(&mut store, "/new", None, Verdict::Unsigned, b"reborn okapi");
+        assert_eq!(reborn, 3, "the id comes back");
+        assert_eq!(
+            found(&store, "okapi"),
+            vec![3],
+            "newest first: {newest_first}"
+        );
+        assert_eq!(found(&store, "old1"), vec![2]);
+        assert!(found(&store, "old2").is_empty() && found(&store, "old3").is_empty());
+        fts_is_consistent(&store);
+    }
+}
+
+#[test]
+fn migration_8_keeps_what_the_trigger_indexed_and_indexes_the_rest_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v7.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate(&mut conn, 7).unwrap();
+        for body in ["before upgrade", "indexed by the trigger"] {
+            conn.execute(
+                "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size,
+                   verdict, verdict_json)
+                 VALUES (1, 'POST', '/p', x'', CAST(?1 AS BLOB), 2, 'unsigned', '{\"status\":\"unsigned\"}')",
+                [body],
+            )
+            .unwrap();
+        }
+    }
+    let mut store = Store::open(&path, OpenMode::Existing).unwrap();
+    assert_eq!(store.unindexed().unwrap(), 0);
+    fts_is_consistent(&store);
+    let new = add(&mut store, "/n", None, Verdict::Unsigned, b"after upgrade");
+    assert_eq!(store.unindexed().unwrap(), 1);
+    assert_eq!(found(&store, "upgrade"), vec![new, 1]);
+    assert_eq!(found(&store, "trigger"), vec![2]);
 }
 
 #[test]

@@ -124,6 +124,54 @@ fn d_without_a_mark_compares_with_the_latest_edited_replay() {
 }
 
 #[test]
+fn d_compares_the_headers_a_replay_sent_when_it_kept_them() {
+    let (mut f, _, verified) = with_docver();
+    // A newer edited replay that kept its headers: X-Retry dropped, X-Env added by `-H`.
+    let captured = f.store.get(verified).unwrap().unwrap().capture.headers;
+    let mut sent: Vec<_> = captured
+        .iter()
+        .filter(|(n, _)| n.as_slice() != b"Host" && n.as_slice() != b"X-Retry")
+        .cloned()
+        .collect();
+    sent.push((b"X-Env".to_vec(), b"staging".to_vec()));
+    let replay = Attempt {
+        capture_id: verified,
+        kind: AttemptKind::Replay,
+        at_ms: (T + 700) * 1000,
+        target: "http://127.0.0.1:3000/hook".into(),
+        resigned: true,
+        sent_body: Some(br#"{"status":"rejected"}"#.to_vec()),
+        sent_headers: Some(sent),
+        status: Some(200),
+        response_headers: Vec::new(),
+        response_body: Vec::new(),
+        response_truncated: false,
+        latency_ms: Some(3),
+        error: None,
+    };
+    f.store.insert_attempt(&replay).unwrap();
+    let mut app = app(1);
+    drive(&mut app, &f.store, [ch('d')]);
+    let c = app.compare.as_ref().expect("compare is open");
+    let data = c.data.as_ref().expect("loaded");
+    assert_eq!(
+        data.diff.right,
+        format!("#{verified} replay 2 (edited body, re-signed)")
+    );
+    let screen = draw_at(&mut app, SIDE_BY_SIDE_MIN_WIDTH - 40)
+        .backend()
+        .to_string();
+    for line in [
+        "  - X-Retry: 1",
+        "  + X-Env: staging",
+        "  (Host not compared: hop-by-hop, each connection sets its own)",
+    ] {
+        assert!(screen.contains(line), "{line:?} in {screen}");
+    }
+    assert!(!screen.contains("headers: not compared"), "{screen}");
+}
+
+#[test]
 fn snapshot_compare_side_by_side_and_unified() {
     let (f, _, _) = with_docver();
     let mut app = app(1);

@@ -48,6 +48,38 @@ fn screens_at_80x24() {
 }
 
 #[test]
+fn the_dev_secret_label_stays_at_80x24() {
+    let f = fixture();
+    let mut app = app(1);
+    app.setup.dev_secret = secret().into_iter().next();
+    update(&mut app, Event::Resize(80, 24));
+    drive(
+        &mut app,
+        &f.store,
+        [Event::Report(Report::TargetReachable(true))],
+    );
+    let screen = draw_at(&app, 80, 24).backend().to_string();
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains(
+            "listening http://127.0.0.1:8080  secrets local dev secret (not Dataspike's)"
+        ),
+        "{header}"
+    );
+    assert!(
+        !header.contains("forward"),
+        "the forward target gives way: {header}"
+    );
+    // Wide enough for both, both show.
+    let wide = draw_at(&app, 200, 24).backend().to_string();
+    let header = wide.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("forward http://127.0.0.1:3000/hook (reachable)  secrets local dev secret"),
+        "{header}"
+    );
+}
+
+#[test]
 fn screens_at_200x60() {
     let [list, ..] = snapshot_screens_at(200, 60);
     for title in [

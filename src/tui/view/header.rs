@@ -11,7 +11,11 @@ use crate::tui::app::App;
 
 /// Header items by rank: at a narrow width the highest ranks are left out whole.
 const RANK_LISTEN: u8 = 0;
-const RANK_FORWARD: u8 = 1;
+/// Outlasts the forward target: under the local development secret, a newcomer must see that
+/// real Dataspike deliveries will not verify.
+const RANK_DEV_SECRET: u8 = 1;
+const RANK_FORWARD: u8 = 2;
+/// After the forward target on a tie: the later item goes first.
 const RANK_SECRETS: u8 = 2;
 const RANK_NAME: u8 = 3;
 /// The second route and later: after the name, in order.
@@ -68,11 +72,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     top.push((RANK_FORWARD, forward));
     top.extend(more_routes);
     let n = app.setup.secrets_loaded;
+    let dev = app.setup.dev_secret.is_some();
     top.push((
-        RANK_SECRETS,
+        if dev { RANK_DEV_SECRET } else { RANK_SECRETS },
         vec![
             Span::styled("secrets ", t.dim()),
-            if app.setup.dev_secret.is_some() {
+            if dev {
                 Span::styled("local dev secret (not Dataspike's)", t.warn())
             } else if n == 0 {
                 Span::styled("none (signatures unverified)", t.warn())

@@ -1,0 +1,96 @@
+//! Keeping the full-text index (`captures_fts`) in step with the captures, off the path that
+//! answers deliveries.
+//!
+//! A capture is committed (and its delivery answered) without touching the index; the index
+//! then takes the captures after its mark (`fts_progress.indexed_upto`) in chunks, each in its
+//! own transaction that also moves the mark. Two things do that:
+//! - the writer thread, once no delivery has come for [`QUIET`], and in the middle of a burst
+//!   once the index is [`MAX_LAG`] captures behind, so it never falls further behind than that;
+//! - every query that reads the index ([`super::search::Plan::fts`]) first indexes whatever is
+//!   still pending, on its own connection, so a search always sees every committed capture.
+//!
+//! Indexing many captures in one transaction costs FTS5 much less per capture than one
+//! transaction per commit batch did: each transaction writes one new segment, and the segments
+//! that then need merging are few and large (BENCHMARKS.md, "Full-text index off the hot path").
+
+use rusqlite::{params, Connection};
+
+/// The writer indexes once no delivery has come for this long: a burst is committed at full
+/// speed and indexed in large chunks after it, which costs FTS5 far less per capture than
+/// small ones.
+pub const QUIET: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Captures per indexing transaction on the writer: big enough to make a segment worth its
+/// flush, small enough that a delivery arriving meanwhile waits only a few milliseconds.
+pub const WRITER_CHUNK: i64 = 512;
+
+/// The writer indexes in the middle of a burst once this many captures wait, so a search
+/// never has more than about this many to index first.
+pub const MAX_LAG: i64 = 8_192;
+
+/// Captures per transaction when a reader catches the index up before its query.
+const READER_CHUNK: i64 = 4_096;
+
+/// Captures per transaction when a reader must stop at a deadline (the TUI, each frame).
+const FRAME_CHUNK: i64 = 1_024;
+
+/// How many committed captures the index does not hold yet.
+pub fn pending(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM captures
+          WHERE id > (SELECT indexed_upto FROM fts_progress WHERE id = 1)",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Indexes at most `max_rows` captures after the mark, in one IMMEDIATE transaction (so the
+/// mark read is the one moved, whoever else indexes); returns how many it indexed.
+pub fn index_some(conn: &Connection, max_rows: i64) -> rusqlite::Result<i64> {
+    super::in_transaction(conn, "BEGIN IMMEDIATE", |conn| {
+        let upto: i64 = conn
+            .prepare_cached("SELECT indexed_upto FROM fts_progress WHERE id = 1")?
+            .query_row([], |r| r.get(0))?;
+        let (end, n): (Option<i64>, i64) = conn
+            .prepare_cached(
+                "SELECT max(id), count(*) FROM
+                   (SELECT id FROM captures WHERE id > ?1 ORDER BY id LIMIT ?2)",
+            )?
+            .query_row(params![upto, max_rows], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let Some(end) = end else {
+            return Ok(0);
+        };
+        conn.prepare_cached(
+            "INSERT INTO captures_fts (rowid, path, body)
+               SELECT id, path, body FROM captures WHERE id > ?1 AND id <= ?2",
+        )?
+        .execute(params![upto, end])?;
+        conn.prepare_cached("UPDATE fts_progress SET indexed_upto = ?1 WHERE id = 1")?
+            .execute(params![end])?;
+        Ok(n)
+    })
+}
+
+/// Indexes everything pending, in chunks; returns how many captures it indexed.
+pub fn catch_up(conn: &Connection) -> rusqlite::Result<i64> {
+    let mut total = 0;
+    loop {
+        let n = index_some(conn, READER_CHUNK)?;
+        total += n;
+        if n < READER_CHUNK {
+            return Ok(total);
+        }
+    }
+}
+
+/// Indexes what is pending, in chunks, until `deadline`; whether nothing is left.
+pub fn catch_up_until(conn: &Connection, deadline: std::time::Instant) -> rusqlite::Result<bool> {
+    loop {
+        if index_some(conn, FRAME_CHUNK)? < FRAME_CHUNK {
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+    }
+}
