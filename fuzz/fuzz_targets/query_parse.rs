@@ -21,13 +21,19 @@ fuzz_target!(|data: &[u8]| {
         Ok(q) => q,
         Err(e) => {
             assert!(e.start <= e.end && e.end <= input.len(), "{e:?}");
-            assert!(input.is_char_boundary(e.start) && input.is_char_boundary(e.end), "{e:?}");
+            assert!(
+                input.is_char_boundary(e.start) && input.is_char_boundary(e.end),
+                "{e:?}"
+            );
             let _ = e.render(input);
             return;
         }
     };
     for t in &query.terms {
-        if let TermKind::Text { text, also: None, .. } = &t.kind {
+        if let TermKind::Text {
+            text, also: None, ..
+        } = &t.kind
+        {
             assert!(!hookscope::query::words(text).is_empty(), "{t:?}");
         }
     }
@@ -42,7 +48,14 @@ fuzz_target!(|data: &[u8]| {
         rest = &rest[i + 1..];
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         let n: usize = digits.parse().expect("every placeholder is numbered");
-        assert!(n >= 1 && n <= plan.params.len(), "?{n} of {}", plan.params.len());
+        assert!(
+            n >= 1 && n <= plan.params.len(),
+            "?{n} of {}",
+            plan.params.len()
+        );
     }
-    assert!(!sql.contains('"') && !sql.contains(';'), "query text in the SQL: {sql}");
+    assert!(
+        !sql.contains('"') && !sql.contains(';'),
+        "query text in the SQL: {sql}"
+    );
 });
