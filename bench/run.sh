@@ -8,7 +8,8 @@ CONNS=${CONNS:-64}
 SECS=${SECS:-10}
 SECRET=whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 cargo build --release --quiet --bin hookscope --example loadgen
-HS=target/release/hookscope
+# HOOKSCOPE=path/to/another/build compares that build in the same kind of run.
+HS=${HOOKSCOPE:-target/release/hookscope}
 LG=target/release/examples/loadgen
 TMP=$(mktemp -d)
 pids=()

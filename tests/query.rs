@@ -109,3 +109,47 @@ fn list_and_export_take_a_query() {
         "{script}"
     );
 }
+
+#[test]
+fn a_word_query_after_a_burst_indexes_it_first_and_says_so() {
+    use hookscope::capture::Capture;
+    use hookscope::store::{OpenMode, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("burst.db");
+    // Committed as listen commits a burst: stored, not yet indexed.
+    let mut store = Store::open(&db, OpenMode::Create).unwrap();
+    let rows: Vec<Capture> = (0..20_000)
+        .map(|i| {
+            let body = if i == 12_345 {
+                "the okapi case".to_string()
+            } else {
+                format!("filler {i}")
+            };
+            Capture::new(
+                1_700_000_000_000,
+                "POST",
+                "/hook",
+                Vec::new(),
+                body.into_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<&Capture> = rows.iter().collect();
+    store.insert_captures(&refs).unwrap();
+    drop(store);
+    let db = db.to_str().unwrap();
+    let o = run(&["list", "--query", "okapi", "--db", db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("indexing 20000 captures for search first"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(ids(db, &["--query", "okapi"]), vec![12_346]);
+    let again = run(&["list", "--query", "okapi", "--db", db]);
+    assert!(
+        stderr(&again).is_empty(),
+        "indexed once: {}",
+        stderr(&again)
+    );
+}

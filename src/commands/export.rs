@@ -126,6 +126,7 @@ fn select(store: &Store, args: &ExportArgs, query: Query) -> anyhow::Result<Vec<
     if !args.ids.is_empty() {
         return Ok(args.ids.clone());
     }
+    super::index_for_search(store, &query)?;
     Ok(store
         .list(&ListQuery {
             query,

@@ -119,6 +119,30 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Before `query` runs: a word query first indexes the captures a burst left unindexed
+/// (`store::text_index`); when that is many, say so instead of sitting silent.
+pub(crate) fn index_for_search(
+    store: &crate::store::Store,
+    query: &crate::query::Query,
+) -> anyhow::Result<()> {
+    let plan = crate::store::search::plan(&crate::store::ListQuery {
+        query: query.clone(),
+        ..Default::default()
+    });
+    if !plan.fts {
+        return Ok(());
+    }
+    let pending = store.unindexed()?;
+    if pending >= 20_000 {
+        eprintln!(
+            "indexing {} for search first (the newest ones, committed during a burst)",
+            crate::output::count(pending as u64, "capture")
+        );
+    }
+    store.catch_up_index()?;
+    Ok(())
+}
+
 /// The store filter of `--query` with `--verdict` and `--event` added as terms, so the flags
 /// and the query language mean the same (`--event docver` is any case, like `event:docver`).
 pub(crate) fn filter_query(

@@ -16,6 +16,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
         args.event.as_deref(),
     )?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+    super::index_for_search(&store, &query)?;
     let rows = store.list(&ListQuery {
         limit: Some(args.limit),
         query,

@@ -52,6 +52,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         args.ids.clone()
     };
     if let Some(query) = query {
+        super::index_for_search(&store, &query)?;
         let matching: Vec<CaptureId> = store
             .list(&ListQuery {
                 query,

@@ -24,9 +24,10 @@ pub const QUIET: std::time::Duration = std::time::Duration::from_millis(20);
 /// flush, small enough that a delivery arriving meanwhile waits only a few milliseconds.
 pub const WRITER_CHUNK: i64 = 512;
 
-/// The writer indexes in the middle of a burst once this many captures wait, so a search
-/// never has more than about this many to index first.
-pub const MAX_LAG: i64 = 8_192;
+/// The writer indexes in the middle of a burst once this many captures wait (about half a
+/// minute of `listen` at full load), so a search never has more than about this many to index
+/// first; anything shorter is committed at full speed and indexed when it ends.
+pub const MAX_LAG: i64 = 1_000_000;
 
 /// Captures per transaction when a reader catches the index up before its query.
 const READER_CHUNK: i64 = 4_096;
