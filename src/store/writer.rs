@@ -91,10 +91,12 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
         lag: text_index::pending(&store.conn).unwrap_or(0),
         failing: false,
     };
+    let mut last_job = std::time::Instant::now();
     loop {
-        // With captures still to index, a quiet moment is the time to index them.
+        // With captures still to index, a quiet moment is the time to index them: once no
+        // job has come for QUIET, chunk after chunk until one comes or nothing is left.
         let first = if index.lag > 0 {
-            match rx.recv_timeout(text_index::QUIET) {
+            match rx.recv_timeout(text_index::QUIET.saturating_sub(last_job.elapsed())) {
                 Ok(job) => job,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     index.chunk(&store);
@@ -108,6 +110,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         };
+        last_job = std::time::Instant::now();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
