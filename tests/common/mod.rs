@@ -460,10 +460,14 @@ impl TestApp {
     }
 }
 
-/// A port on which nothing listens (bound, then released).
+/// A port on which nothing listens, for the rest of the test process.
 pub fn dead_port_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    drop(l);
+    // Bound and never listening: a connection is refused, and no other process can take the
+    // port meanwhile (a freed port could be, and then the 'dead' app answered).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    // Held for the rest of the test process.
+    std::mem::forget(socket);
     format!("http://{addr}")
 }
