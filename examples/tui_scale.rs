@@ -183,6 +183,13 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
         store.insert_attempts(&refs)?;
         next = end;
     }
+    // As listen's writer does once deliveries pause: the figures are for an indexed store.
+    let started = std::time::Instant::now();
+    let indexed = store.catch_up_index()?;
+    eprintln!(
+        "indexed {indexed} captures for search in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
