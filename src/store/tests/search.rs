@@ -419,23 +419,38 @@ fn ids_that_come_back_after_the_newest_are_deleted_get_indexed() {
     }
 }
 
+/// A store file at schema `version` holding unsigned captures with `bodies` on `path`, as an
+/// older hookscope left it; its connection, for more rows.
+fn old_store(
+    file: &std::path::Path,
+    version: i64,
+    path: &str,
+    bodies: &[&str],
+) -> rusqlite::Connection {
+    let mut conn = rusqlite::Connection::open(file).unwrap();
+    schema::migrate(&mut conn, version).unwrap();
+    for body in bodies {
+        conn.execute(
+            "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size,
+               verdict, verdict_json)
+             VALUES (1, 'POST', ?1, x'', CAST(?2 AS BLOB), 2, 'unsigned', '{\"status\":\"unsigned\"}')",
+            [path, body],
+        )
+        .unwrap();
+    }
+    conn
+}
+
 #[test]
 fn migration_8_keeps_what_the_trigger_indexed_and_indexes_the_rest_later() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v7.db");
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        schema::migrate(&mut conn, 7).unwrap();
-        for body in ["before upgrade", "indexed by the trigger"] {
-            conn.execute(
-                "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size,
-                   verdict, verdict_json)
-                 VALUES (1, 'POST', '/p', x'', CAST(?1 AS BLOB), 2, 'unsigned', '{\"status\":\"unsigned\"}')",
-                [body],
-            )
-            .unwrap();
-        }
-    }
+    old_store(
+        &path,
+        7,
+        "/p",
+        &["before upgrade", "indexed by the trigger"],
+    );
     let mut store = Store::open(&path, OpenMode::Existing).unwrap();
     assert_eq!(store.unindexed().unwrap(), 0);
     fts_is_consistent(&store);
@@ -450,17 +465,12 @@ fn migration_builds_the_index_for_an_existing_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v3.db");
     {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        schema::migrate(&mut conn, 3).unwrap();
-        for body in ["first needle", "second", "\u{1F600} third"] {
-            conn.execute(
-                "INSERT INTO captures (received_at_ms, method, path, headers, body, body_size,
-                   verdict, verdict_json)
-                 VALUES (1, 'POST', '/old/path', x'', CAST(?1 AS BLOB), 2, 'unsigned', '{\"status\":\"unsigned\"}')",
-                [body],
-            )
-            .unwrap();
-        }
+        let conn = old_store(
+            &path,
+            3,
+            "/old/path",
+            &["first needle", "second", "\u{1F600} third"],
+        );
         conn.execute(
             "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, status,
                response_headers, response_body)
