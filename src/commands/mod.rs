@@ -120,7 +120,8 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Before `query` runs: a word query first indexes the captures a burst left unindexed
-/// (`store::text_index`); when that is many, say so instead of sitting silent.
+/// (`store::text_index`, inside `Store::list`); when that is many, say so instead of sitting
+/// silent.
 pub(crate) fn index_for_search(
     store: &crate::store::Store,
     query: &crate::query::Query,
@@ -139,7 +140,7 @@ pub(crate) fn index_for_search(
             crate::output::count(pending as u64, "capture")
         );
     }
-    store.catch_up_index()?;
+    // The query indexes them itself (and, on a store it cannot write, says what it leaves out).
     Ok(())
 }
 

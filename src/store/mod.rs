@@ -46,6 +46,15 @@ const PROGRESS_STEPS: std::ffi::c_int = 1_000;
 /// How long a connection waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The writer's busy handler: try again every millisecond, for up to [`BUSY_TIMEOUT`].
+fn poll_for_lock(attempts: i32) -> bool {
+    if Duration::from_millis(attempts.max(0) as u64) >= BUSY_TIMEOUT {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
+}
+
 /// Runs `f` in a transaction on `conn` opened with `begin` (`BEGIN`, `BEGIN IMMEDIATE`),
 /// committed when it returns `Ok`, rolled back otherwise. BEGIN and COMMIT are cached
 /// statements: the writer commits thousands of times a second, and `Connection::transaction`
@@ -350,6 +359,12 @@ impl Store {
         // Room for every size of multi-row insert besides the other statements.
         self.conn
             .set_prepared_statement_cache_capacity(ROWS_PER_INSERT + 16);
+        // Poll for a lock every millisecond (for up to the busy timeout) instead of SQLite's
+        // backoff to 100 ms sleeps: a search indexing on another connection steps aside
+        // between chunks for a few milliseconds, and the writer must catch that gap.
+        self.conn
+            .busy_handler(Some(poll_for_lock))
+            .map_err(|e| self.err(e))?;
         self.conn
             .pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .map_err(|e| self.err(e))
@@ -457,10 +472,15 @@ impl Store {
         text_index::catch_up(&self.conn).map_err(|e| self.err(e))
     }
 
-    /// [`Store::catch_up_index`] that stops at `deadline`; whether it caught up. A store this
-    /// connection cannot write is searched as it is (see `index_before_search`).
+    /// [`Store::catch_up_index`] that stops at `deadline`; whether a query may run now: the
+    /// index is up to date and indexing did not use up the time (then the query waits for
+    /// the next call). A store this connection cannot write is searched as it is (see
+    /// `index_before_search`).
     pub fn catch_up_index_until(&self, deadline: Instant) -> bool {
-        text_index::catch_up_until(&self.conn, deadline).unwrap_or(true)
+        match text_index::catch_up_until(&self.conn, Some(deadline)) {
+            Ok((indexed, done)) => done && (indexed == 0 || Instant::now() < deadline),
+            Err(_) => true,
+        }
     }
 
     /// Before a query reads the full-text index: bring it up to the last commit. A store this

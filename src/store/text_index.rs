@@ -20,6 +20,10 @@ use rusqlite::{params, Connection};
 /// small ones.
 pub const QUIET: std::time::Duration = std::time::Duration::from_millis(20);
 
+/// Under steady traffic that never pauses for [`QUIET`], the writer still indexes a chunk once
+/// the oldest waiting capture has waited this long.
+pub const INDEX_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Captures per indexing transaction on the writer: big enough to make a segment worth its
 /// flush, small enough that a delivery arriving meanwhile waits only a few milliseconds.
 pub const WRITER_CHUNK: i64 = 512;
@@ -29,11 +33,14 @@ pub const WRITER_CHUNK: i64 = 512;
 /// first; anything shorter is committed at full speed and indexed when it ends.
 pub const MAX_LAG: i64 = 1_000_000;
 
-/// Captures per transaction when a reader catches the index up before its query.
-const READER_CHUNK: i64 = 4_096;
+/// Captures per transaction when a reader (a search) indexes: about 10 ms of holding the
+/// write lock, after which it steps aside for [`READER_PAUSE`] so that `listen`'s writer,
+/// which polls for the lock every millisecond (`Store::tune_for_writing`), commits between
+/// chunks instead of waiting out the whole catch-up.
+const READER_CHUNK: i64 = 1_024;
 
-/// Captures per transaction when a reader must stop at a deadline (the TUI, each frame).
-const FRAME_CHUNK: i64 = 1_024;
+/// How long a reader's catch-up leaves the write lock free between chunks.
+const READER_PAUSE: std::time::Duration = std::time::Duration::from_millis(3);
 
 /// How many committed captures the index does not hold yet.
 pub fn pending(conn: &Connection) -> rusqlite::Result<i64> {
@@ -72,26 +79,39 @@ pub fn index_some(conn: &Connection, max_rows: i64) -> rusqlite::Result<i64> {
     })
 }
 
+/// Whether committed captures wait for the index: a read, no lock taken.
+fn behind(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM captures
+           WHERE id > (SELECT indexed_upto FROM fts_progress WHERE id = 1))",
+    )?
+    .query_row([], |r| r.get(0))
+}
+
 /// Indexes everything pending, in chunks; returns how many captures it indexed.
 pub fn catch_up(conn: &Connection) -> rusqlite::Result<i64> {
+    catch_up_until(conn, None).map(|(n, _)| n)
+}
+
+/// Indexes what is pending, in chunks, until `deadline` (if any): how many it indexed and
+/// whether nothing is left. Takes no lock when nothing is pending.
+pub fn catch_up_until(
+    conn: &Connection,
+    deadline: Option<std::time::Instant>,
+) -> rusqlite::Result<(i64, bool)> {
     let mut total = 0;
+    if !behind(conn)? {
+        return Ok((0, true));
+    }
     loop {
         let n = index_some(conn, READER_CHUNK)?;
         total += n;
         if n < READER_CHUNK {
-            return Ok(total);
+            return Ok((total, true));
         }
-    }
-}
-
-/// Indexes what is pending, in chunks, until `deadline`; whether nothing is left.
-pub fn catch_up_until(conn: &Connection, deadline: std::time::Instant) -> rusqlite::Result<bool> {
-    loop {
-        if index_some(conn, FRAME_CHUNK)? < FRAME_CHUNK {
-            return Ok(true);
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Ok((total, false));
         }
-        if std::time::Instant::now() >= deadline {
-            return Ok(false);
-        }
+        std::thread::sleep(READER_PAUSE);
     }
 }

@@ -87,8 +87,10 @@ pub fn spawn_writer(store: Store) -> std::io::Result<(Writer, JoinHandle<()>)> {
 }
 
 fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
+    let lag = text_index::pending(&store.conn).unwrap_or(0);
     let mut index = Indexer {
-        lag: text_index::pending(&store.conn).unwrap_or(0),
+        lag,
+        waiting_since: (lag > 0).then(std::time::Instant::now),
         failing: false,
     };
     let mut last_job = std::time::Instant::now();
@@ -118,9 +120,17 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        index.lag += commit(&mut store, batch);
-        // A burst that never leaves the queue empty still gets indexed, a chunk at a time.
-        if index.lag >= text_index::MAX_LAG {
+        let committed = commit(&mut store, batch);
+        if committed > 0 && index.lag == 0 {
+            index.waiting_since = Some(std::time::Instant::now());
+        }
+        index.lag += committed;
+        // Steady traffic that never pauses still gets indexed, a chunk every INDEX_WITHIN; a
+        // burst at full speed once MAX_LAG wait.
+        let overdue = index
+            .waiting_since
+            .is_some_and(|t| t.elapsed() >= text_index::INDEX_WITHIN);
+        if index.lag >= text_index::MAX_LAG || overdue {
             index.chunk(&store);
         }
     }
@@ -129,6 +139,8 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
 /// The writer's side of `text_index`: roughly how many committed captures wait for the index.
 struct Indexer {
     lag: i64,
+    /// Since when captures have waited for the index (reset by each chunk that leaves some).
+    waiting_since: Option<std::time::Instant>,
     /// The last chunk failed (said once, not at every commit).
     failing: bool,
 }
@@ -141,6 +153,7 @@ impl Indexer {
                 self.failing = false;
                 // Fewer than asked: caught up (a search may have indexed some meanwhile).
                 self.lag = if n < chunk { 0 } else { (self.lag - n).max(1) };
+                self.waiting_since = (self.lag > 0).then(std::time::Instant::now);
             }
             Err(e) => {
                 if !self.failing {
@@ -153,6 +166,7 @@ impl Indexer {
                 self.failing = true;
                 // Tried again after the next commit, not in a loop.
                 self.lag = 0;
+                self.waiting_since = None;
             }
         }
     }
@@ -355,6 +369,41 @@ mod tests {
             })
             .unwrap();
         assert_eq!(hits.len(), 700);
+    }
+
+    #[test]
+    fn steady_traffic_without_pauses_is_indexed_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = Store::open(&path, OpenMode::Create).unwrap();
+        let (writer, handle) = spawn_writer(store).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let reader = Store::open(&path, OpenMode::Existing).unwrap();
+        // A delivery every 5 ms never leaves the writer the 20 ms pause it indexes in; the
+        // oldest waiting capture still gets indexed within INDEX_WITHIN.
+        let (sent, unindexed) = rt.block_on(async {
+            let start = std::time::Instant::now();
+            let mut sent = 0;
+            let mut unindexed = i64::MAX;
+            while start.elapsed() < text_index::INDEX_WITHIN * 10 {
+                writer.record(capture("/steady")).await.unwrap();
+                sent += 1;
+                if start.elapsed() > text_index::INDEX_WITHIN * 2 {
+                    unindexed = reader.unindexed().unwrap();
+                    if unindexed < sent {
+                        break;
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            (sent, unindexed)
+        });
+        assert!(unindexed < sent, "{unindexed} of {sent} still unindexed");
+        drop(writer);
+        handle.join().unwrap();
     }
 
     #[test]

@@ -49,8 +49,9 @@ pub trait CaptureSource {
     }
     fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError>;
     fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError>;
-    /// Brings the full-text index up to the last commit, giving up at `deadline`; whether it
-    /// got there. A word query waits for it (frame by frame) instead of missing new captures.
+    /// Brings the full-text index up to the last commit, giving up at `deadline`; whether a
+    /// query may run now (up to date, with time left). A word query waits for it, frame by
+    /// frame, instead of missing new captures.
     fn index_until(&self, _deadline: Instant) -> Result<bool, StoreError> {
         Ok(true)
     }
@@ -338,6 +339,8 @@ impl Window {
         let searched = (!filter.query.is_empty()).then(|| search::plan(filter));
         // Captures committed in a burst are indexed after it; a word query first indexes them,
         // a budget at a time, so it never misses one.
+        // Indexing that used up the frame leaves the query to the next frame's full budget
+        // (run now, it would overrun and mark the query slow for good).
         if searched.as_ref().is_some_and(|p| p.fts) && !src.index_until(deadline)? {
             self.searching = true;
             return Ok(());
@@ -794,6 +797,10 @@ mod tests {
         assert_eq!(store.unindexed().unwrap(), 0);
         assert_eq!(shown(&w), vec![ids[2_999]]);
         assert!(!w.searching());
+        assert!(
+            !w.cache.slow,
+            "indexing that used up a frame does not make the query 'slow'"
+        );
     }
 
     /// Loads until the scan finishes, as the frames of the real loop would.
