@@ -101,14 +101,17 @@ fn listen_stats_and_diff_on_a_real_store() {
     assert!(o.status.success(), "{}", stderr(&o));
     let sent = app.received().pop().expect("the replay reached the app");
     let signature = sent.header("x-webhook-signature").expect("re-signed");
-    let o = run(&[
-        "diff",
-        &a,
-        "--replay",
-        "--json",
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    let diff_replay_json = |id: &str| {
+        run(&[
+            "diff",
+            id,
+            "--replay",
+            "--json",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+    };
+    let o = diff_replay_json(&a);
     assert!(o.status.success(), "{}", stderr(&o));
     let d: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(
@@ -146,14 +149,7 @@ fn listen_stats_and_diff_on_a_real_store() {
         .unwrap()
         .execute("UPDATE attempts SET sent_headers = NULL", [])
         .unwrap();
-    let o = run(&[
-        "diff",
-        &a,
-        "--replay",
-        "--json",
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    let o = diff_replay_json(&a);
     let d: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(d["headers"], serde_json::Value::Null);
     assert_eq!(d["body"]["paths"][0]["to"], "rejected");

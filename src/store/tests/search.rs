@@ -374,24 +374,12 @@ fn ids_that_come_back_after_the_newest_are_deleted_get_indexed() {
     // the index's mark must not count a reused id as indexed.
     for newest_first in [false, true] {
         let (_dir, mut store) = temp_store();
-        for i in 0..4 {
-            add(
-                &mut store,
-                "/old",
-                None,
-                Verdict::Unsigned,
-                format!("old{i}").as_bytes(),
-            );
-        }
-        store.catch_up_index().unwrap();
-        for i in 4..6 {
-            add(
-                &mut store,
-                "/old",
-                None,
-                Verdict::Unsigned,
-                format!("old{i}").as_bytes(),
-            );
+        for i in 0..6 {
+            if i == 4 {
+                store.catch_up_index().unwrap();
+            }
+            let body = format!("old{i}");
+            add(&mut store, "/old", None, Verdict::Unsigned, body.as_bytes());
         }
         assert_eq!(store.unindexed().unwrap(), 2);
         // Indexed rows 3 and 4 and unindexed rows 5 and 6 go, in either order.
