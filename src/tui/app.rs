@@ -726,6 +726,21 @@ fn jump_to_match(app: &mut App, forward: bool) {
     );
 }
 
+/// Where a scroll movement takes `scroll` over `rows` lines shown `page` at a time; `None`
+/// when `action` is not a movement.
+fn scrolled(action: Action, scroll: usize, page: usize, rows: usize) -> Option<usize> {
+    let to = match action {
+        Action::Up => scroll.saturating_sub(1),
+        Action::Down => scroll + 1,
+        Action::PageUp => scroll.saturating_sub(page),
+        Action::PageDown => scroll + page,
+        Action::Top => 0,
+        Action::Bottom => rows.saturating_sub(page),
+        _ => return None,
+    };
+    Some(to.min(rows.saturating_sub(1)))
+}
+
 /// Inside the popup: moves scroll it, `Esc` closes it; nothing else acts behind it.
 fn on_popup_action(app: &mut App, action: Action) {
     // The popup leaves a row above and below, and has a border on each of those sides.
@@ -733,25 +748,15 @@ fn on_popup_action(app: &mut App, action: Action) {
     let Some(p) = app.popup.as_mut() else {
         return;
     };
-    let last = p.lines.len().saturating_sub(1);
-    p.scroll = match action {
-        Action::Up => p.scroll.saturating_sub(1),
-        Action::Down => p.scroll + 1,
-        Action::PageUp => p.scroll.saturating_sub(page),
-        Action::PageDown => p.scroll + page,
-        Action::Top => 0,
-        Action::Bottom => p.lines.len().saturating_sub(page),
-        Action::Back => {
-            app.popup = None;
-            return;
-        }
-        Action::Quit => {
-            app.running = false;
-            return;
-        }
-        _ => return,
+    if let Some(to) = scrolled(action, p.scroll, page, p.lines.len()) {
+        p.scroll = to;
+        return;
     }
-    .min(last);
+    match action {
+        Action::Back => app.popup = None,
+        Action::Quit => app.running = false,
+        _ => {}
+    }
 }
 
 /// Inside the compare screen: moves scroll it, `Esc` closes it.
@@ -762,29 +767,16 @@ fn on_compare_action(app: &mut App, action: Action) {
         return;
     };
     let rows = c.data.as_ref().map_or(0, |d| d.rows(width).len());
-    let last = rows.saturating_sub(1);
-    c.scroll = match action {
-        Action::Up => c.scroll.saturating_sub(1),
-        Action::Down => c.scroll + 1,
-        Action::PageUp => c.scroll.saturating_sub(page),
-        Action::PageDown => c.scroll + page,
-        Action::Top => 0,
-        Action::Bottom => rows.saturating_sub(page),
-        Action::Back | Action::Compare => {
-            app.compare = None;
-            return;
-        }
-        Action::Help => {
-            app.help = true;
-            return;
-        }
-        Action::Quit => {
-            app.running = false;
-            return;
-        }
-        _ => return,
+    if let Some(to) = scrolled(action, c.scroll, page, rows) {
+        c.scroll = to;
+        return;
     }
-    .min(last);
+    match action {
+        Action::Back | Action::Compare => app.compare = None,
+        Action::Help => app.help = true,
+        Action::Quit => app.running = false,
+        _ => {}
+    }
 }
 
 fn on_copied(app: &mut App, copied: Copied) {
