@@ -54,6 +54,20 @@ struct Shared {
     intake: Intake,
 }
 
+/// The next connection. A failed accept (out of file descriptors and the like) is logged and
+/// tried again a little later: a server keeps serving. Shared with the relay.
+pub(crate) async fn accept(listener: &TcpListener) -> (tokio::net::TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(a) => return a,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
@@ -78,16 +92,7 @@ pub async fn serve(
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait a little, keep serving.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+            (stream, peer) = accept(&listener) => {
                 let _ = stream.set_nodelay(true);
                 let recorder = HeadRecorder::default();
                 let io = TokioIo::new(RecordingIo::new(stream, recorder.clone()));

@@ -39,7 +39,7 @@ use super::protocol::{self, gap_after, Delivery, Hello, Seq};
 use super::store::{Ack, IngestError, RelayStore, RelayWriter};
 use crate::capture::now_ms;
 use crate::headers::HeaderPair;
-use crate::listener::{read_request_body, received_headers, HeadRecorder, RecordingIo};
+use crate::listener::{accept, read_request_body, received_headers, HeadRecorder, RecordingIo};
 use crate::store::{OpenMode, StoreError};
 
 /// Default `relay --port`.
@@ -160,15 +160,7 @@ pub async fn serve(listener: TcpListener, parts: RelayParts, shutdown: impl Futu
     let (stop_tx, stop_rx) = watch::channel(false);
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+            (stream, peer) = accept(&listener) => {
                 // Over the connection cap: close at once rather than queue.
                 let Ok(permit) = permits.clone().try_acquire_owned() else {
                     continue;
