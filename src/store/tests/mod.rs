@@ -25,6 +25,23 @@ fn q(text: &str) -> crate::query::Query {
     crate::query::parse(text, 1_700_000_000_000).unwrap()
 }
 
+/// A Dataspike capture that passed with the first secret.
+fn pass() -> Verdict {
+    Verdict::Valid {
+        scheme: Scheme::Dataspike,
+        secret_index: 0,
+        skew_s: 1,
+    }
+}
+
+/// A Dataspike capture no secret matched.
+fn fail() -> Verdict {
+    Verdict::Invalid {
+        scheme: Scheme::Dataspike,
+        reason: HeaderError::NoSecretMatches.into(),
+    }
+}
+
 fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("sub/dir/h.db"), OpenMode::Create).unwrap();
@@ -257,15 +274,7 @@ fn garbage_file_is_named_and_explained() {
 #[test]
 fn list_filters_and_orders() {
     let (_dir, mut store) = temp_store();
-    let valid = Verdict::Valid {
-        scheme: Scheme::Dataspike,
-        secret_index: 0,
-        skew_s: 1,
-    };
-    let invalid = Verdict::Invalid {
-        scheme: Scheme::Dataspike,
-        reason: HeaderError::NoSecretMatches.into(),
-    };
+    let (valid, invalid) = (pass(), fail());
     let a = store
         .insert_capture(&capture("/a", Some("DOCVER"), valid.clone(), b"alpha"))
         .unwrap();

@@ -213,15 +213,7 @@ fn status_is_the_apps_latest_answer() {
 #[test]
 fn verdicts_events_paths_times_and_negation() {
     let (_dir, mut store) = temp_store();
-    let valid = Verdict::Valid {
-        scheme: Scheme::Dataspike,
-        secret_index: 0,
-        skew_s: 1,
-    };
-    let invalid = Verdict::Invalid {
-        scheme: Scheme::Dataspike,
-        reason: HeaderError::NoSecretMatches.into(),
-    };
+    let (valid, invalid) = (pass(), fail());
     let pass = add(
         &mut store,
         "/dataspike/hook",
