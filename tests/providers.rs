@@ -517,23 +517,15 @@ fn provider_secrets_from_the_environment_never_leave_memory() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.db");
     let dbs = db.to_str().unwrap();
-    let mut child = bin()
-        .args(["listen", "--port", "0", "--json", "--db", dbs])
-        .env("HOOKSCOPE_SECRET", &env)
-        .env("HOOKSCOPE_LOG", "trace")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let url: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let addr = url["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .to_string();
+    let listener = Listener::start_env(
+        &db,
+        &[],
+        &[
+            ("HOOKSCOPE_SECRET", env.as_str()),
+            ("HOOKSCOPE_LOG", "trace"),
+        ],
+    );
+    let addr = listener.addr.clone();
     let body = br#"{"ok":true}"#;
     let t = now();
     let good = stripe_header(stripe, t, body);
@@ -552,9 +544,7 @@ fn provider_secrets_from_the_environment_never_leave_memory() {
         ],
     ] {
         assert_eq!(post(&addr, "/h", &headers, body).status, 200);
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        lines.push(line);
+        lines.push(listener.next_text());
     }
     let statuses: Vec<String> = lines
         .iter()
@@ -572,12 +562,9 @@ fn provider_secrets_from_the_environment_never_leave_memory() {
             "\"valid\" \"standard\""
         ]
     );
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let done = child.wait_with_output().unwrap();
-    let mut outputs = vec![lines.concat().into_bytes(), done.stderr];
+    let (status, rest, logs) = listener.stop_with_output();
+    assert!(status.success());
+    let mut outputs = vec![lines.join("\n").into_bytes(), rest, logs];
     let with_env = |args: &[&str]| {
         let o = bin()
             .args(args)

@@ -43,34 +43,17 @@ fn secret_never_leaves_memory() {
     let dbs = db.to_str().unwrap();
     let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
 
-    let mut child = bin()
-        .args([
-            "listen",
-            "--port",
-            "0",
-            "--json",
-            "--db",
-            dbs,
-            "--forward-to",
-            &app.url(),
-            "--allow-short-secret",
-        ])
-        .env("HOOKSCOPE_SECRET", format!("whsec_abcd,{SECRET}"))
-        .env("HOOKSCOPE_LOG", "trace")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::BufRead;
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let url: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let addr = url["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .to_string();
+    let secrets = format!("whsec_abcd,{SECRET}");
+    let listener = Listener::start_env(
+        &db,
+        &["--forward-to", &app.url(), "--allow-short-secret"],
+        &[
+            ("HOOKSCOPE_SECRET", secrets.as_str()),
+            ("HOOKSCOPE_LOG", "trace"),
+        ],
+    );
+    let addr = listener.addr.clone();
+    let first = listener.listening.clone();
     let body = VECTOR_BODY.as_bytes();
     for sig in [
         sign(SECRET, now(), body),
@@ -81,15 +64,10 @@ fn secret_never_leaves_memory() {
         assert_eq!(r.status, 200);
         assert_clean("an HTTP answer", &r.body);
     }
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let mut rest = Vec::new();
-    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
+    let (status, rest, stderr) = listener.stop_with_output();
+    assert!(status.success());
     outputs.push(("listen stdout".into(), [first.into_bytes(), rest].concat()));
-    outputs.push(("listen stderr (trace logs)".into(), out.stderr));
+    outputs.push(("listen stderr (trace logs)".into(), stderr));
 
     let with_secret = |args: &[&str]| {
         let o = bin()

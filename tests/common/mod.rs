@@ -78,16 +78,22 @@ pub struct Listener {
     pub url: String,
     pub addr: String,
     pub db: PathBuf,
+    /// The `listening` line exactly as printed.
+    pub listening: String,
     lines: mpsc::Receiver<String>,
 }
 
 impl Listener {
     pub fn start(db: &Path, extra: &[&str]) -> Listener {
-        Listener::start_env(db, extra, &[])
+        Listener::start_env::<&str>(db, extra, &[])
     }
 
     /// Like [`Listener::start`], with extra environment variables.
-    pub fn start_env(db: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Listener {
+    pub fn start_env<V: AsRef<std::ffi::OsStr>>(
+        db: &Path,
+        extra: &[&str],
+        env: &[(&str, V)],
+    ) -> Listener {
         let mut cmd = bin();
         for (k, v) in env {
             cmd.env(k, v);
@@ -134,6 +140,7 @@ impl Listener {
             url,
             addr,
             db: db.to_path_buf(),
+            listening: first,
             lines: rx,
         }
     }
@@ -150,11 +157,14 @@ impl Listener {
 
     /// The next NDJSON line, whatever it is.
     pub fn next_event(&self) -> serde_json::Value {
-        let line = self
-            .lines
+        serde_json::from_str(&self.next_text()).expect("NDJSON line")
+    }
+
+    /// The next line exactly as printed.
+    pub fn next_text(&self) -> String {
+        self.lines
             .recv_timeout(Duration::from_secs(30))
-            .expect("a line within 30 s");
-        serde_json::from_str(&line).expect("NDJSON line")
+            .expect("a line within 30 s")
     }
 
     /// Sends SIGINT and waits for a clean exit.
@@ -187,6 +197,28 @@ impl Listener {
             rest.push(serde_json::from_str(&line).expect("NDJSON line"));
         }
         (self.child.wait().unwrap(), rest)
+    }
+}
+
+impl Listener {
+    /// Sends SIGINT, waits for a clean exit, and returns everything printed that was not read
+    /// yet: stdout's remaining lines and the whole stderr, as bytes.
+    pub fn stop_with_output(mut self) -> (std::process::ExitStatus, Vec<u8>, Vec<u8>) {
+        // Read while it stops: a full stderr pipe would keep it from exiting.
+        let mut stderr = self.child.stderr.take().unwrap();
+        let err = std::thread::spawn(move || {
+            let mut err = Vec::new();
+            stderr.read_to_end(&mut err).unwrap();
+            err
+        });
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let mut rest = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(15)) {
+            rest.extend_from_slice(line.as_bytes());
+            rest.push(b'\n');
+        }
+        (self.child.wait().unwrap(), rest, err.join().unwrap())
     }
 }
 
