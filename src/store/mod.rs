@@ -75,6 +75,53 @@ pub(crate) fn in_transaction<T>(
     done
 }
 
+/// Inserts `captures` on `conn`, inside the caller's transaction; returns their ids.
+fn capture_rows(conn: &Connection, captures: &[&Capture]) -> rusqlite::Result<Vec<CaptureId>> {
+    let mut ids = Vec::with_capacity(captures.len());
+    for chunk in captures.chunks(ROWS_PER_INSERT) {
+        let mut stmt = conn.prepare_cached(&capture_insert_sql(chunk.len()))?;
+        let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
+        let args = rows.iter().flat_map(CaptureRow::args);
+        stmt.execute(params_from_iter(args))?;
+        // One statement's rows get consecutive ids: the table's rowids are assigned max + 1
+        // in VALUES order, and this connection holds the write lock.
+        let last = conn.last_insert_rowid();
+        let first = last - chunk.len() as i64 + 1;
+        ids.extend(first..=last);
+    }
+    Ok(ids)
+}
+
+/// Inserts `attempts` on `conn`, inside the caller's transaction; returns their ids.
+fn attempt_rows(conn: &Connection, attempts: &[&Attempt]) -> rusqlite::Result<Vec<AttemptId>> {
+    let mut ids = Vec::with_capacity(attempts.len());
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, sent_body,
+           status, response_headers, response_body, response_truncated, latency_ms, error,
+           sent_headers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    for a in attempts {
+        stmt.execute(params![
+            a.capture_id,
+            a.kind.as_str(),
+            a.at_ms,
+            a.target,
+            a.resigned,
+            a.sent_body,
+            a.status,
+            encode_headers(&a.response_headers),
+            a.response_body,
+            a.response_truncated,
+            a.latency_ms.map(|l| l as i64),
+            a.error,
+            a.sent_headers.as_deref().map(encode_headers),
+        ])?;
+        ids.push(conn.last_insert_rowid());
+    }
+    Ok(ids)
+}
+
 /// What went wrong, said about the file; which flag to change is the command line's business
 /// (`config::store_advice`).
 /// The settings every hookscope database connection gets (this store's and the relay's): the
@@ -384,22 +431,8 @@ impl Store {
     /// `INSERT`s of up to [`ROWS_PER_INSERT`] rows, which costs SQLite less per row than one
     /// statement each.
     pub fn insert_captures(&mut self, captures: &[&Capture]) -> Result<Vec<CaptureId>, StoreError> {
-        in_transaction(&self.conn, "BEGIN", |conn| {
-            let mut ids = Vec::with_capacity(captures.len());
-            for chunk in captures.chunks(ROWS_PER_INSERT) {
-                let mut stmt = conn.prepare_cached(&capture_insert_sql(chunk.len()))?;
-                let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
-                let args = rows.iter().flat_map(CaptureRow::args);
-                stmt.execute(params_from_iter(args))?;
-                // One statement's rows get consecutive ids: the table's rowids are assigned
-                // max + 1 in VALUES order, and this connection holds the write lock.
-                let last = conn.last_insert_rowid();
-                let first = last - chunk.len() as i64 + 1;
-                ids.extend(first..=last);
-            }
-            Ok(ids)
-        })
-        .map_err(|e| self.err(e))
+        in_transaction(&self.conn, "BEGIN", |conn| capture_rows(conn, captures))
+            .map_err(|e| self.err(e))
     }
 
     pub fn insert_capture(&mut self, capture: &Capture) -> Result<CaptureId, StoreError> {
@@ -408,33 +441,20 @@ impl Store {
 
     /// Inserts attempts in one transaction.
     pub fn insert_attempts(&mut self, attempts: &[&Attempt]) -> Result<Vec<AttemptId>, StoreError> {
+        in_transaction(&self.conn, "BEGIN", |conn| attempt_rows(conn, attempts))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Inserts captures and attempts in one transaction, all or nothing: one commit where
+    /// [`Store::insert_captures`] and [`Store::insert_attempts`] would take two. The attempts'
+    /// captures must already be committed (or be among `captures`).
+    pub fn insert_captures_and_attempts(
+        &mut self,
+        captures: &[&Capture],
+        attempts: &[&Attempt],
+    ) -> Result<(Vec<CaptureId>, Vec<AttemptId>), StoreError> {
         in_transaction(&self.conn, "BEGIN", |conn| {
-            let mut ids = Vec::with_capacity(attempts.len());
-            let mut stmt = conn.prepare_cached(
-                    "INSERT INTO attempts (capture_id, kind, at_ms, target, resigned, sent_body,
-                       status, response_headers, response_body, response_truncated, latency_ms, error,
-                       sent_headers)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?;
-            for a in attempts {
-                stmt.execute(params![
-                    a.capture_id,
-                    a.kind.as_str(),
-                    a.at_ms,
-                    a.target,
-                    a.resigned,
-                    a.sent_body,
-                    a.status,
-                    encode_headers(&a.response_headers),
-                    a.response_body,
-                    a.response_truncated,
-                    a.latency_ms.map(|l| l as i64),
-                    a.error,
-                    a.sent_headers.as_deref().map(encode_headers),
-                ])?;
-                ids.push(conn.last_insert_rowid());
-            }
-            Ok(ids)
+            Ok((capture_rows(conn, captures)?, attempt_rows(conn, attempts)?))
         })
         .map_err(|e| self.err(e))
     }

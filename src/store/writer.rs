@@ -193,13 +193,44 @@ fn commit(store: &mut Store, batch: Vec<Job>) -> i64 {
         }
     }
     let held = captures.len() as i64;
-    if !captures.is_empty() {
-        let refs: Vec<&Capture> = captures.iter().map(|c| c.as_ref()).collect();
-        insert_batch(&refs, capture_replies, |rows| store.insert_captures(rows));
-    }
-    if !attempts.is_empty() {
-        let refs: Vec<&Attempt> = attempts.iter().map(|a| a.as_ref()).collect();
-        insert_batch(&refs, attempt_replies, |rows| store.insert_attempts(rows));
+    let captures: Vec<&Capture> = captures.iter().map(|c| c.as_ref()).collect();
+    let attempts: Vec<&Attempt> = attempts.iter().map(|a| a.as_ref()).collect();
+    // Forwarding sends both kinds: one commit for the two, not one each.
+    let apart = if !captures.is_empty() && !attempts.is_empty() {
+        match store.insert_captures_and_attempts(&captures, &attempts) {
+            Ok((capture_ids, attempt_ids)) => {
+                answer(Ok(capture_ids), capture_replies);
+                answer(Ok(attempt_ids), attempt_replies);
+                None
+            }
+            // A row's fault: find it, as below.
+            Err(StoreError::Sqlite { fault: None, .. }) => Some((capture_replies, attempt_replies)),
+            Err(e) => {
+                let e = WriteError::from(e);
+                tracing::error!("{e}");
+                for reply in capture_replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                for reply in attempt_replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                None
+            }
+        }
+    } else {
+        Some((capture_replies, attempt_replies))
+    };
+    if let Some((capture_replies, attempt_replies)) = apart {
+        if !captures.is_empty() {
+            insert_batch(&captures, capture_replies, |rows| {
+                store.insert_captures(rows)
+            });
+        }
+        if !attempts.is_empty() {
+            insert_batch(&attempts, attempt_replies, |rows| {
+                store.insert_attempts(rows)
+            });
+        }
     }
     // After the inserts, so a purge never races a capture of the same batch.
     for (before_ms, reply) in purges {
@@ -404,6 +435,39 @@ mod tests {
         assert!(unindexed < sent, "{unindexed} of {sent} still unindexed");
         drop(writer);
         handle.join().unwrap();
+    }
+
+    #[test]
+    fn captures_and_attempts_of_one_batch_share_one_commit() {
+        let (_dir, mut store) = temp_store();
+        let earlier = store.insert_capture(&capture("/earlier")).unwrap();
+        let commits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = commits.clone();
+        store.conn.commit_hook(Some(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            false
+        }));
+        let mut batch = Vec::new();
+        let mut capture_replies = Vec::new();
+        let mut attempt_replies = Vec::new();
+        for path in ["/a", "/b", "/c"] {
+            let (tx, rx) = oneshot::channel();
+            batch.push(Job::Capture(Box::new(capture(path)), tx));
+            capture_replies.push(rx);
+            let (tx, rx) = oneshot::channel();
+            batch.push(Job::Attempt(Arc::new(attempt(earlier)), tx));
+            attempt_replies.push(rx);
+        }
+        assert_eq!(commit(&mut store, batch), 3);
+        assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        for (mut rx, path) in capture_replies.into_iter().zip(["/a", "/b", "/c"]) {
+            let id = rx.try_recv().unwrap().unwrap();
+            assert_eq!(store.get(id).unwrap().unwrap().capture.path, path);
+        }
+        for mut rx in attempt_replies {
+            rx.try_recv().unwrap().unwrap();
+        }
+        assert_eq!(store.attempts(earlier).unwrap().len(), 3);
     }
 
     #[test]
