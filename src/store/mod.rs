@@ -1,6 +1,7 @@
 //! The SQLite store: one file, WAL mode, schema versioned with `PRAGMA user_version`.
 //! Bodies and header bytes are BLOBs, kept exactly as received.
 
+mod checkpoint;
 mod codec;
 pub(crate) mod files;
 mod identical;

@@ -6,6 +6,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpointer;
 use super::{text_index, Store, StoreError};
 use crate::capture::{Attempt, AttemptId, Capture, CaptureId};
 
@@ -87,6 +88,12 @@ pub fn spawn_writer(store: Store) -> std::io::Result<(Writer, JoinHandle<()>)> {
 }
 
 fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
+    let synchronous = store
+        .conn
+        .pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))
+        .unwrap_or(1);
+    // Dropped (and joined) when the writer ends.
+    let checkpointer = Checkpointer::start(store.path(), synchronous);
     let lag = text_index::pending(&store.conn).unwrap_or(0);
     let mut index = Indexer {
         lag,
@@ -102,6 +109,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
                 Ok(job) => job,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     index.chunk(&store);
+                    checkpointer.committed();
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -121,6 +129,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
             }
         }
         let committed = commit(&mut store, batch);
+        checkpointer.committed();
         if committed > 0 && index.lag == 0 {
             index.waiting_since = Some(std::time::Instant::now());
         }
@@ -132,6 +141,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
             .is_some_and(|t| t.elapsed() >= text_index::INDEX_WITHIN);
         if index.lag >= text_index::MAX_LAG || overdue {
             index.chunk(&store);
+            checkpointer.committed();
         }
     }
 }

@@ -1,0 +1,156 @@
+//! Copying committed pages from the WAL back into the database file (a checkpoint) on a thread
+//! and connection of its own, so that the writer, which every delivery's answer waits for,
+//! does not stop for it.
+//!
+//! Left to itself the writer checkpoints every [`super::WRITER_CHECKPOINT_PAGES`] pages, inside
+//! a commit: it copies 16 MiB and fsyncs the WAL and the database, and no delivery is committed
+//! meanwhile. With this thread beside it, passive checkpoints follow the commits a few times a
+//! second, so when the writer's own turn comes nearly everything has been copied already, and
+//! its checkpoint (which must be the writer's: only a checkpoint with no commit racing it copies
+//! everything, which lets the next commit start the WAL again from the top) is short. A
+//! passive checkpoint never waits for the writer or for readers and never blocks them.
+//!
+//! It owns no data: if it cannot open its connection or a checkpoint fails, the writer's own
+//! checkpoints still do all of the work, as before.
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Shortest time between two passive checkpoints: the commits of this long share one (and its
+/// two fsyncs).
+const EVERY: Duration = Duration::from_millis(20);
+
+/// The writer's side: it says when it has committed. Dropping it ends the thread.
+pub(super) struct Checkpointer {
+    committed: Option<mpsc::SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread for the database at `path`, fsyncing as `synchronous` (SQLite's
+    /// pragma value, read from the writer's connection) says. Never fails: without the thread
+    /// the writer checkpoints alone.
+    pub(super) fn start(path: &Path, synchronous: i64) -> Checkpointer {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let path = path.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("hookscope-checkpoint".into())
+            .spawn(move || run(path, synchronous, rx));
+        match thread {
+            Ok(thread) => Checkpointer {
+                committed: Some(tx),
+                thread: Some(thread),
+            },
+            Err(e) => {
+                tracing::debug!("no checkpoint thread ({e}); the writer checkpoints alone");
+                Checkpointer {
+                    committed: None,
+                    thread: None,
+                }
+            }
+        }
+    }
+
+    /// After a commit: a checkpoint is due soon. Never blocks.
+    pub(super) fn committed(&self) {
+        if let Some(tx) = &self.committed {
+            let _ = tx.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.committed = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(path: PathBuf, synchronous: i64, committed: mpsc::Receiver<()>) {
+    let conn = match open(&path, synchronous) {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::debug!(
+                "database '{}': no checkpoint connection ({e}); the writer checkpoints alone",
+                path.display()
+            );
+            return;
+        }
+    };
+    while committed.recv().is_ok() {
+        std::thread::sleep(EVERY);
+        // Whatever was committed meanwhile is in this checkpoint too.
+        while committed.try_recv().is_ok() {}
+        if let Err(e) = passive(&conn) {
+            tracing::debug!("database '{}': checkpoint: {e}", path.display());
+        }
+    }
+}
+
+fn open(path: &Path, synchronous: i64) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // Its fsyncs are the writer's: what `--durability` asked for.
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    // It never checkpoints on its own commits (it makes none), only when asked to here.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    Ok(conn)
+}
+
+/// One passive checkpoint: as many frames as no reader still needs, without waiting. Returns
+/// the WAL's frames and how many of them are now in the database.
+fn passive(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get(1)?, r.get(2)?))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{OpenMode, Store};
+
+    #[test]
+    fn commits_are_copied_into_the_database_by_the_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let store = Store::open(&path, OpenMode::Create).unwrap();
+        // Only the thread checkpoints here.
+        store
+            .conn
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        let checkpointer = Checkpointer::start(&path, 1);
+        store
+            .conn
+            .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (zeroblob(100000));")
+            .unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            before,
+            "all in the WAL"
+        );
+        checkpointer.committed();
+        // Ends only after the checkpoint it was told about.
+        drop(checkpointer);
+        let after = std::fs::metadata(&path).unwrap().len();
+        assert!(after >= before + 100_000, "{before} -> {after} bytes");
+    }
+
+    #[test]
+    fn a_missing_database_only_means_no_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let checkpointer = Checkpointer::start(&dir.path().join("absent.db"), 1);
+        checkpointer.committed();
+        drop(checkpointer);
+        assert!(!dir.path().join("absent.db").exists(), "nothing created");
+    }
+}
