@@ -3,7 +3,7 @@
 //! does not stop for it.
 //!
 //! Left to itself the writer checkpoints every [`super::WRITER_CHECKPOINT_PAGES`] pages, inside
-//! a commit: it copies 16 MiB and fsyncs the WAL and the database, and no delivery is committed
+//! a commit: it copies the WAL back and fsyncs it and the database, and no delivery is committed
 //! meanwhile. With this thread beside it, passive checkpoints follow the commits a few times a
 //! second, so when the writer's own turn comes nearly everything has been copied already, and
 //! its checkpoint (which must be the writer's: only a checkpoint with no commit racing it copies
