@@ -4,8 +4,7 @@
 //!
 //! Left to itself the writer checkpoints every [`super::WRITER_CHECKPOINT_PAGES`] pages, inside
 //! a commit: it copies the WAL back and fsyncs it and the database, and no delivery is committed
-//! meanwhile. With this thread beside it, passive checkpoints follow the commits a few times a
-//! second, so when the writer's own turn comes nearly everything has been copied already, and
+//! meanwhile. With this thread beside it, a passive checkpoint follows every few thousand rows, so when the writer's own turn comes nearly everything has been copied already, and
 //! its checkpoint (which must be the writer's: only a checkpoint with no commit racing it copies
 //! everything, which lets the next commit start the WAL again from the top) is short. A
 //! passive checkpoint never waits for the writer or for readers and never blocks them.
@@ -15,17 +14,20 @@
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
-/// Shortest time between two passive checkpoints: the commits of this long share one (and its
-/// two fsyncs).
-const EVERY: Duration = Duration::from_millis(20);
+/// Rows committed between two passive checkpoints (about 3,000 WAL pages of captures): under
+/// load one every few tens of milliseconds, at a trickle seldom, so that a lone delivery
+/// rarely shares the machine with a checkpoint's copying and fsyncs.
+const ROWS_PER_CHECKPOINT: usize = 2_000;
 
-/// The writer's side: it says when it has committed. Dropping it ends the thread.
+/// The writer's side: it says what it has committed. Dropping it ends the thread.
 pub(super) struct Checkpointer {
-    committed: Option<mpsc::SyncSender<()>>,
+    /// Rows committed since the thread last started a checkpoint.
+    rows: Arc<AtomicUsize>,
+    due: Option<mpsc::SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -35,43 +37,50 @@ impl Checkpointer {
     /// the writer checkpoints alone.
     pub(super) fn start(path: &Path, synchronous: i64) -> Checkpointer {
         let (tx, rx) = mpsc::sync_channel(1);
+        let rows = Arc::new(AtomicUsize::new(0));
         let path = path.to_path_buf();
+        let counted = rows.clone();
         let thread = std::thread::Builder::new()
             .name("hookscope-checkpoint".into())
-            .spawn(move || run(path, synchronous, rx));
+            .spawn(move || run(path, synchronous, rx, counted));
         match thread {
             Ok(thread) => Checkpointer {
-                committed: Some(tx),
+                rows,
+                due: Some(tx),
                 thread: Some(thread),
             },
             Err(e) => {
                 tracing::debug!("no checkpoint thread ({e}); the writer checkpoints alone");
                 Checkpointer {
-                    committed: None,
+                    rows,
+                    due: None,
                     thread: None,
                 }
             }
         }
     }
 
-    /// After a commit: a checkpoint is due soon. Never blocks.
-    pub(super) fn committed(&self) {
-        if let Some(tx) = &self.committed {
-            let _ = tx.try_send(());
+    /// After a commit of `rows` rows: a checkpoint is due once enough have been. Never blocks.
+    pub(super) fn committed(&self, rows: usize) {
+        let before = self.rows.fetch_add(rows, Ordering::Relaxed);
+        if before < ROWS_PER_CHECKPOINT && before + rows >= ROWS_PER_CHECKPOINT {
+            if let Some(tx) = &self.due {
+                let _ = tx.try_send(());
+            }
         }
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        self.committed = None;
+        self.due = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-fn run(path: PathBuf, synchronous: i64, committed: mpsc::Receiver<()>) {
+fn run(path: PathBuf, synchronous: i64, due: mpsc::Receiver<()>, rows: Arc<AtomicUsize>) {
     let conn = match open(&path, synchronous) {
         Ok(conn) => conn,
         Err(e) => {
@@ -82,10 +91,9 @@ fn run(path: PathBuf, synchronous: i64, committed: mpsc::Receiver<()>) {
             return;
         }
     };
-    while committed.recv().is_ok() {
-        std::thread::sleep(EVERY);
-        // Whatever was committed meanwhile is in this checkpoint too.
-        while committed.try_recv().is_ok() {}
+    while due.recv().is_ok() {
+        // What is committed from now on counts towards the next one.
+        rows.store(0, Ordering::Relaxed);
         if let Err(e) = passive(&conn) {
             tracing::debug!("database '{}': checkpoint: {e}", path.display());
         }
@@ -138,7 +146,8 @@ mod tests {
             before,
             "all in the WAL"
         );
-        checkpointer.committed();
+        checkpointer.committed(ROWS_PER_CHECKPOINT - 1);
+        checkpointer.committed(1);
         // Ends only after the checkpoint it was told about.
         drop(checkpointer);
         let after = std::fs::metadata(&path).unwrap().len();
@@ -149,7 +158,7 @@ mod tests {
     fn a_missing_database_only_means_no_thread() {
         let dir = tempfile::tempdir().unwrap();
         let checkpointer = Checkpointer::start(&dir.path().join("absent.db"), 1);
-        checkpointer.committed();
+        checkpointer.committed(ROWS_PER_CHECKPOINT);
         drop(checkpointer);
         assert!(!dir.path().join("absent.db").exists(), "nothing created");
     }

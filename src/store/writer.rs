@@ -109,7 +109,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
                 Ok(job) => job,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     index.chunk(&store);
-                    checkpointer.committed();
+                    checkpointer.committed(text_index::WRITER_CHUNK as usize);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -128,8 +128,9 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let jobs = batch.len();
         let committed = commit(&mut store, batch);
-        checkpointer.committed();
+        checkpointer.committed(jobs);
         if committed > 0 && index.lag == 0 {
             index.waiting_since = Some(std::time::Instant::now());
         }
@@ -141,7 +142,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
             .is_some_and(|t| t.elapsed() >= text_index::INDEX_WITHIN);
         if index.lag >= text_index::MAX_LAG || overdue {
             index.chunk(&store);
-            checkpointer.committed();
+            checkpointer.committed(text_index::WRITER_CHUNK as usize);
         }
     }
 }
