@@ -414,6 +414,44 @@ mod tests {
     }
 
     #[test]
+    fn the_checkpoint_thread_copies_the_wal_back_while_the_writer_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = Store::open(&path, OpenMode::Create).unwrap();
+        store.tune_for_writing().unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        let (writer, handle) = spawn_writer(store).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // Far below the writer's own checkpoint (64 MiB of WAL): only the thread copies back.
+        rt.block_on(async {
+            let mut sends = tokio::task::JoinSet::new();
+            for i in 0..2_500 {
+                let writer = writer.clone();
+                sends.spawn(async move { writer.record(capture(&format!("/{i}"))).await });
+            }
+            while let Some(r) = sends.join_next().await {
+                r.unwrap().unwrap();
+            }
+        });
+        let start = std::time::Instant::now();
+        let grew = loop {
+            let now = std::fs::metadata(&path).unwrap().len();
+            if now > before + 100_000 || start.elapsed() > std::time::Duration::from_secs(10) {
+                break now;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(
+            grew > before + 100_000,
+            "database file {before} -> {grew} bytes"
+        );
+        drop(writer);
+        handle.join().unwrap();
+    }
+
+    #[test]
     fn steady_traffic_without_pauses_is_indexed_too() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
