@@ -509,10 +509,13 @@ fn sigkill_under_load_loses_no_acknowledged_capture() {
             }
         }));
     }
-    // Let the load build up, then kill without warning.
-    while acked.lock().unwrap().len() < 300 && Instant::now() < stop_at {
+    // Let the load build up past two of the checkpoint thread's turns (every 2,000 rows), so
+    // the kill lands while it copies the WAL back or between its checkpoints, then kill
+    // without warning.
+    while acked.lock().unwrap().len() < 5_000 && Instant::now() < stop_at {
         std::thread::sleep(Duration::from_millis(20));
     }
+    let copied_back = std::fs::metadata(&db).unwrap().len();
     let mut l = l;
     l.child.kill().unwrap(); // SIGKILL
     l.child.wait().unwrap();
@@ -520,7 +523,12 @@ fn sigkill_under_load_loses_no_acknowledged_capture() {
         s.join().unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 300, "load never built up: {}", acked.len());
+    assert!(acked.len() >= 5_000, "load never built up: {}", acked.len());
+    // The database file itself (not only the WAL) held captures: checkpoints had run.
+    assert!(
+        copied_back > 100_000,
+        "no checkpoint before the kill: {copied_back} bytes"
+    );
 
     // Restart on the same file: recovery happens on open, and the listener works again.
     let l2 = Listener::start(&db, &[]);
