@@ -265,6 +265,18 @@ impl StoreError {
     }
 }
 
+/// What bringing the full-text index up to date came to, for a reader with a deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchUp {
+    /// The index holds every committed capture, with time left: a word query may run.
+    Ready,
+    /// Indexing used up the time (or has more to do): the query waits for the next try.
+    NotYet,
+    /// This connection cannot write the index (a read-only store): a word query runs over
+    /// what is indexed and leaves out this many of the newest captures.
+    LeftOut(i64),
+}
+
 /// How hard a commit tries to reach the disk (SQLite's `synchronous` in WAL mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -494,14 +506,19 @@ impl Store {
         text_index::catch_up(&self.conn).map_err(|e| self.err(e))
     }
 
-    /// [`Store::catch_up_index`] that stops at `deadline`; whether a query may run now: the
-    /// index is up to date and indexing did not use up the time (then the query waits for
-    /// the next call). A store this connection cannot write is searched as it is (see
-    /// `index_before_search`).
-    pub fn catch_up_index_until(&self, deadline: Instant) -> bool {
+    /// [`Store::catch_up_index`] that stops at `deadline`, and says whether a query may run
+    /// now. A store this connection cannot write is searched as it is (see
+    /// `index_before_search`), leaving out the captures the index lacks.
+    pub fn catch_up_index_until(&self, deadline: Instant) -> CatchUp {
         match text_index::catch_up_until(&self.conn, Some(deadline)) {
-            Ok((indexed, done)) => done && (indexed == 0 || Instant::now() < deadline),
-            Err(_) => true,
+            Ok((indexed, done)) if done && (indexed == 0 || Instant::now() < deadline) => {
+                CatchUp::Ready
+            }
+            Ok(_) => CatchUp::NotYet,
+            Err(_) => match text_index::pending(&self.conn).unwrap_or(0) {
+                0 => CatchUp::Ready,
+                n => CatchUp::LeftOut(n),
+            },
         }
     }
 
@@ -517,6 +534,14 @@ impl Store {
                 );
             }
         }
+    }
+
+    /// Makes this connection refuse every write, as one on a read-only file would.
+    #[cfg(test)]
+    pub(crate) fn refuse_writes_for_tests(&self) {
+        self.conn
+            .pragma_update(None, "query_only", true)
+            .expect("query_only");
     }
 
     /// How many committed captures the full-text index does not hold yet.

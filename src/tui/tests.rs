@@ -831,6 +831,40 @@ fn resize_changes_the_page() {
 }
 
 #[test]
+fn a_word_filter_on_a_read_only_store_says_what_it_left_out() {
+    let mut f = fixture();
+    f.store.catch_up_index().unwrap();
+    let newest = f.store.get(1).unwrap().unwrap().capture;
+    f.store.insert_capture(&newest).unwrap();
+    f.store.insert_capture(&newest).unwrap();
+    f.store.refuse_writes_for_tests();
+    let mut app = app(1);
+    update(&mut app, Event::Resize(WIDTH, HEIGHT));
+    for ev in [ch('/')]
+        .into_iter()
+        .chain("pending".chars().map(ch))
+        .chain([key(KeyCode::Enter)])
+    {
+        update(&mut app, ev);
+    }
+    while app.needs_refresh() {
+        app.refresh(&f.store);
+    }
+    let screen = draw(&app).backend().to_string();
+    assert!(
+        screen.contains("words not searched in the 2 newest captures (read-only store)"),
+        "{screen}"
+    );
+    // Cleared with the filter.
+    update(&mut app, key(KeyCode::Esc));
+    while app.needs_refresh() {
+        app.refresh(&f.store);
+    }
+    let screen = draw(&app).backend().to_string();
+    assert!(!screen.contains("not searched"), "{screen}");
+}
+
+#[test]
 fn a_slow_filter_says_it_is_searching_and_keys_still_work() {
     let f = fixture();
     let mut app = app(1);

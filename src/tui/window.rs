@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{Attempt, CaptureId, CaptureSummary};
 use crate::query::Query;
-use crate::store::{search, ListQuery, Store, StoreError, StoredCapture};
+use crate::store::{search, CatchUp, ListQuery, Store, StoreError, StoredCapture};
 
 /// Ids per scanned range: about 4 ms of text matching on an idle core, so a frame overruns
 /// its budget by little even on a busy machine.
@@ -52,8 +52,8 @@ pub trait CaptureSource {
     /// Brings the full-text index up to the last commit, giving up at `deadline`; whether a
     /// query may run now (up to date, with time left). A word query waits for it, frame by
     /// frame, instead of missing new captures.
-    fn index_until(&self, _deadline: Instant) -> Result<bool, StoreError> {
-        Ok(true)
+    fn index_until(&self, _deadline: Instant) -> Result<CatchUp, StoreError> {
+        Ok(CatchUp::Ready)
     }
 }
 
@@ -86,7 +86,7 @@ impl CaptureSource for Store {
         Store::attempts(self, id)
     }
 
-    fn index_until(&self, deadline: Instant) -> Result<bool, StoreError> {
+    fn index_until(&self, deadline: Instant) -> Result<CatchUp, StoreError> {
         Ok(self.catch_up_index_until(deadline))
     }
 }
@@ -155,6 +155,9 @@ pub struct Window {
     stale: bool,
     /// A filtered load ran out of budget and continues next frame.
     searching: bool,
+    /// The newest captures a word query could not search: the store cannot be written here,
+    /// so the text index cannot be brought up to date.
+    left_out: Option<i64>,
     budget: ScanBudget,
     cache: ChunkCache,
 }
@@ -183,6 +186,7 @@ impl Window {
             more_above: false,
             stale: true,
             searching: false,
+            left_out: None,
             budget,
             cache: ChunkCache::default(),
         }
@@ -219,6 +223,11 @@ impl Window {
     /// Whether a filtered read is still scanning (the rows shown may be incomplete).
     pub fn searching(&self) -> bool {
         self.searching
+    }
+
+    /// How many of the newest captures the last word query left out (a read-only store).
+    pub fn left_out(&self) -> Option<i64> {
+        self.left_out
     }
 
     /// Whether the selection is the newest match (nothing above, first row).
@@ -341,9 +350,16 @@ impl Window {
         // a budget at a time, so it never misses one.
         // Indexing that used up the frame leaves the query to the next frame's full budget
         // (run now, it would overrun and mark the query slow for good).
-        if searched.as_ref().is_some_and(|p| p.fts) && !src.index_until(deadline)? {
-            self.searching = true;
-            return Ok(());
+        self.left_out = None;
+        if searched.as_ref().is_some_and(|p| p.fts) {
+            match src.index_until(deadline)? {
+                CatchUp::Ready => {}
+                CatchUp::NotYet => {
+                    self.searching = true;
+                    return Ok(());
+                }
+                CatchUp::LeftOut(n) => self.left_out = Some(n),
+            }
         }
         let mut scan = Scanner {
             src,
@@ -801,6 +817,31 @@ mod tests {
             !w.cache.slow,
             "indexing that used up a frame does not make the query 'slow'"
         );
+    }
+
+    #[test]
+    fn a_word_query_on_a_store_it_cannot_write_says_what_it_left_out() {
+        let (_d, mut store, ids) = store_with(10);
+        store.catch_up_index().unwrap();
+        let newer = store.get(ids[9]).unwrap().unwrap().capture;
+        store.insert_capture(&newer).unwrap();
+        store.insert_capture(&newer).unwrap();
+        // As a read-only file: the index cannot be brought up to date.
+        store.refuse_writes_for_tests();
+        let f = filter("body");
+        let mut w = Window::default();
+        w.set_height(20);
+        settle(&mut w, &store, &f);
+        assert_eq!(w.left_out(), Some(2));
+        assert_eq!(w.visible().len(), 10, "the indexed captures are searched");
+        // A query that does not read the text index leaves nothing out.
+        settle_after_change(&mut w, &store, &filter("path:/three"));
+        assert_eq!(w.left_out(), None);
+    }
+
+    fn settle_after_change(w: &mut Window, store: &Store, f: &ListQuery) {
+        w.top();
+        settle(w, store, f);
     }
 
     /// Loads until the scan finishes, as the frames of the real loop would.

@@ -81,11 +81,18 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
         let style = if n.error { t.error() } else { t.ok() };
         Line::from(Span::styled(n.text.clone(), style))
     } else if !app.filter.applied.is_empty() {
-        Line::from(vec![
+        let mut spans = vec![
             Span::styled("filter ", t.dim()),
             Span::styled(format!("'{}'", app.filter.applied), t.accent()),
             Span::styled("  (Esc clears, / edits)", t.dim()),
-        ])
+        ];
+        if let Some(n) = app.window.left_out() {
+            spans.push(Span::styled(
+                format!("  words not searched in the {n} newest captures (read-only store)"),
+                t.warn(),
+            ));
+        }
+        Line::from(spans)
     } else {
         Line::default()
     };
