@@ -52,21 +52,45 @@ pub fn pending(conn: &Connection) -> rusqlite::Result<i64> {
     )
 }
 
-/// Indexes at most `max_rows` captures after the mark, in one IMMEDIATE transaction (so the
-/// mark read is the one moved, whoever else indexes); returns how many it indexed.
-pub fn index_some(conn: &Connection, max_rows: i64) -> rusqlite::Result<i64> {
+/// Bodies per indexing transaction (by their received size): a chunk ends with the row that
+/// takes it past this, so a chunk of big bodies does not hold the write lock, and the
+/// deliveries arriving meanwhile, for as long as 512 of them take to tokenize.
+const CHUNK_BYTES: i64 = 1 << 20;
+
+/// What one indexing transaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    /// Captures indexed.
+    pub indexed: i64,
+    /// Whether none is left after them (as of this transaction).
+    pub done: bool,
+}
+
+/// Indexes at most `max_rows` captures after the mark, and at most [`CHUNK_BYTES`] of bodies,
+/// in one IMMEDIATE transaction (so the mark read is the one moved, whoever else indexes).
+pub fn index_some(conn: &Connection, max_rows: i64) -> rusqlite::Result<Chunk> {
     super::in_transaction(conn, "BEGIN IMMEDIATE", |conn| {
         let upto: i64 = conn
             .prepare_cached("SELECT indexed_upto FROM fts_progress WHERE id = 1")?
             .query_row([], |r| r.get(0))?;
-        let (end, n): (Option<i64>, i64) = conn
+        // The next `max_rows` after the mark, cut where the bodies before a row reach the
+        // byte budget (the first row always goes).
+        let (end, n, next): (Option<i64>, i64, i64) = conn
             .prepare_cached(
-                "SELECT max(id), count(*) FROM
-                   (SELECT id FROM captures WHERE id > ?1 ORDER BY id LIMIT ?2)",
+                "SELECT max(id) FILTER (WHERE before < ?3), count(*) FILTER (WHERE before < ?3),
+                        count(*)
+                   FROM (SELECT id, sum(size) OVER (ORDER BY id) - size AS before
+                           FROM (SELECT id, coalesce(body_size, 0) AS size FROM captures WHERE id > ?1
+                                  ORDER BY id LIMIT ?2))",
             )?
-            .query_row(params![upto, max_rows], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            .query_row(params![upto, max_rows, CHUNK_BYTES], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         let Some(end) = end else {
-            return Ok(0);
+            return Ok(Chunk {
+                indexed: 0,
+                done: true,
+            });
         };
         conn.prepare_cached(
             "INSERT INTO captures_fts (rowid, path, body)
@@ -75,7 +99,10 @@ pub fn index_some(conn: &Connection, max_rows: i64) -> rusqlite::Result<i64> {
         .execute(params![upto, end])?;
         conn.prepare_cached("UPDATE fts_progress SET indexed_upto = ?1 WHERE id = 1")?
             .execute(params![end])?;
-        Ok(n)
+        Ok(Chunk {
+            indexed: n,
+            done: n == next && next < max_rows,
+        })
     })
 }
 
@@ -104,9 +131,9 @@ pub fn catch_up_until(
         return Ok((0, true));
     }
     loop {
-        let n = index_some(conn, READER_CHUNK)?;
-        total += n;
-        if n < READER_CHUNK {
+        let chunk = index_some(conn, READER_CHUNK)?;
+        total += chunk.indexed;
+        if chunk.done {
             return Ok((total, true));
         }
         if deadline.is_some_and(|d| std::time::Instant::now() >= d) {

@@ -160,10 +160,14 @@ impl Indexer {
     fn chunk(&mut self, store: &Store) {
         let chunk = text_index::WRITER_CHUNK;
         match text_index::index_some(&store.conn, chunk) {
-            Ok(n) => {
+            Ok(done) => {
                 self.failing = false;
-                // Fewer than asked: caught up (a search may have indexed some meanwhile).
-                self.lag = if n < chunk { 0 } else { (self.lag - n).max(1) };
+                // Caught up (a search may have indexed some meanwhile), or not yet.
+                self.lag = if done.done {
+                    0
+                } else {
+                    (self.lag - done.indexed).max(1)
+                };
                 self.waiting_since = (self.lag > 0).then(std::time::Instant::now);
             }
             Err(e) => {

@@ -361,6 +361,49 @@ fn a_capture_is_indexed_after_its_commit_and_a_search_never_misses_it() {
 }
 
 #[test]
+fn an_indexing_chunk_ends_once_its_bodies_pass_the_byte_budget() {
+    let (_dir, mut store) = temp_store();
+    let big = vec![b'x'; 300 * 1024];
+    let first = add(&mut store, "/big", None, Verdict::Unsigned, &big);
+    for _ in 1..10 {
+        add(&mut store, "/big", None, Verdict::Unsigned, &big);
+    }
+    let huge = add(
+        &mut store,
+        "/huge",
+        None,
+        Verdict::Unsigned,
+        &vec![b'y'; 3 << 20],
+    );
+    add(
+        &mut store,
+        "/small",
+        None,
+        Verdict::Unsigned,
+        b"tail walrus",
+    );
+    // 300 KiB bodies: the fourth starts below 1 MiB, the fifth would not.
+    let chunk = text_index::index_some(&store.conn, 512).unwrap();
+    assert_eq!((chunk.indexed, chunk.done), (4, false));
+    let mut chunks = vec![chunk.indexed];
+    loop {
+        let chunk = text_index::index_some(&store.conn, 512).unwrap();
+        chunks.push(chunk.indexed);
+        if chunk.done {
+            break;
+        }
+        assert!(chunks.len() < 20, "never done: {chunks:?}");
+    }
+    // 4 + 4 of the big ones; the last 2 with the 3 MiB one (what comes before it is under
+    // the budget), which ends that chunk; then the small one.
+    assert_eq!(chunks, vec![4, 4, 3, 1]);
+    assert_eq!(store.unindexed().unwrap(), 0);
+    assert_eq!(found(&store, "walrus").len(), 1);
+    assert!(huge > first);
+    fts_is_consistent(&store);
+}
+
+#[test]
 fn ids_that_come_back_after_the_newest_are_deleted_get_indexed() {
     // Captures have no AUTOINCREMENT: deleting the newest rows gives their ids out again, and
     // the index's mark must not count a reused id as indexed.
