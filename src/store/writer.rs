@@ -378,15 +378,29 @@ mod tests {
         assert_eq!(store.count(&Default::default()).unwrap(), 3);
     }
 
-    #[test]
-    fn the_writer_indexes_a_burst_once_deliveries_pause() {
+    /// A writer thread on a new file, tuned as `listen`'s, and a runtime to await it on.
+    fn running_writer() -> (
+        tempfile::TempDir,
+        std::path::PathBuf,
+        Writer,
+        JoinHandle<()>,
+        tokio::runtime::Runtime,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
         let store = Store::open(&path, OpenMode::Create).unwrap();
+        store.tune_for_writing().unwrap();
         let (writer, handle) = spawn_writer(store).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
             .build()
             .unwrap();
+        (dir, path, writer, handle, rt)
+    }
+
+    #[test]
+    fn the_writer_indexes_a_burst_once_deliveries_pause() {
+        let (_dir, path, writer, handle, rt) = running_writer();
         let reader = Store::open(&path, OpenMode::Existing).unwrap();
         rt.block_on(async {
             for i in 0..700 {
@@ -419,15 +433,8 @@ mod tests {
 
     #[test]
     fn the_checkpoint_thread_copies_the_wal_back_while_the_writer_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let store = Store::open(&path, OpenMode::Create).unwrap();
-        store.tune_for_writing().unwrap();
+        let (_dir, path, writer, handle, rt) = running_writer();
         let before = std::fs::metadata(&path).unwrap().len();
-        let (writer, handle) = spawn_writer(store).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
         // Far below the writer's own checkpoint (64 MiB of WAL): only the thread copies back.
         rt.block_on(async {
             let mut sends = tokio::task::JoinSet::new();
@@ -457,14 +464,7 @@ mod tests {
 
     #[test]
     fn steady_traffic_without_pauses_is_indexed_too() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let store = Store::open(&path, OpenMode::Create).unwrap();
-        let (writer, handle) = spawn_writer(store).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
+        let (_dir, path, writer, handle, rt) = running_writer();
         let reader = Store::open(&path, OpenMode::Existing).unwrap();
         // A delivery every 5 ms never leaves the writer the 20 ms pause it indexes in; the
         // oldest waiting capture still gets indexed within INDEX_WITHIN.

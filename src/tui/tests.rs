@@ -840,13 +840,7 @@ fn a_word_filter_on_a_read_only_store_says_what_it_left_out() {
     f.store.refuse_writes_for_tests();
     let mut app = app(1);
     update(&mut app, Event::Resize(WIDTH, HEIGHT));
-    for ev in [ch('/')]
-        .into_iter()
-        .chain("pending".chars().map(ch))
-        .chain([key(KeyCode::Enter)])
-    {
-        update(&mut app, ev);
-    }
+    type_filter(&mut app, &f.store, "pending");
     while app.needs_refresh() {
         app.refresh(&f.store);
     }
