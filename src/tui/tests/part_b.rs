@@ -15,25 +15,38 @@ fn with_docver() -> (Fixture, CaptureId, CaptureId) {
     let mut verified = capture(T + 510, "/webhooks/dataspike", None, VERIFIED, &[]);
     verified.headers.push((b"X-Retry".to_vec(), b"1".to_vec()));
     let ids = f.store.insert_captures(&[&pending, &verified]).unwrap();
-    let edited = Attempt {
-        capture_id: ids[1],
+    let edited = edited_replay(
+        ids[1],
+        T + 600,
+        br#"{"id":"e1","event_type":"DOCVER","payload":{"status":"rejected"}}"#,
+        None,
+    );
+    f.store.insert_attempt(&edited).unwrap();
+    (f, ids[0], ids[1])
+}
+
+/// A re-signed replay of `capture_id` with an edited body, answered 200.
+fn edited_replay(
+    capture_id: CaptureId,
+    at_s: i64,
+    body: &[u8],
+    sent_headers: Option<Vec<crate::headers::HeaderPair>>,
+) -> Attempt {
+    Attempt {
+        capture_id,
         kind: AttemptKind::Replay,
-        at_ms: (T + 600) * 1000,
+        at_ms: at_s * 1000,
         target: "http://127.0.0.1:3000/hook".into(),
         resigned: true,
-        sent_body: Some(
-            br#"{"id":"e1","event_type":"DOCVER","payload":{"status":"rejected"}}"#.to_vec(),
-        ),
-        sent_headers: None,
+        sent_body: Some(body.to_vec()),
+        sent_headers,
         status: Some(200),
         response_headers: Vec::new(),
         response_body: Vec::new(),
         response_truncated: false,
         latency_ms: Some(3),
         error: None,
-    };
-    f.store.insert_attempt(&edited).unwrap();
-    (f, ids[0], ids[1])
+    }
 }
 
 fn draw_at(app: &mut App, width: u16) -> Terminal<TestBackend> {
@@ -134,21 +147,7 @@ fn d_compares_the_headers_a_replay_sent_when_it_kept_them() {
         .cloned()
         .collect();
     sent.push((b"X-Env".to_vec(), b"staging".to_vec()));
-    let replay = Attempt {
-        capture_id: verified,
-        kind: AttemptKind::Replay,
-        at_ms: (T + 700) * 1000,
-        target: "http://127.0.0.1:3000/hook".into(),
-        resigned: true,
-        sent_body: Some(br#"{"status":"rejected"}"#.to_vec()),
-        sent_headers: Some(sent),
-        status: Some(200),
-        response_headers: Vec::new(),
-        response_body: Vec::new(),
-        response_truncated: false,
-        latency_ms: Some(3),
-        error: None,
-    };
+    let replay = edited_replay(verified, T + 700, br#"{"status":"rejected"}"#, Some(sent));
     f.store.insert_attempt(&replay).unwrap();
     let mut app = app(1);
     drive(&mut app, &f.store, [ch('d')]);
