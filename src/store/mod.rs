@@ -123,8 +123,6 @@ fn attempt_rows(conn: &Connection, attempts: &[&Attempt]) -> rusqlite::Result<Ve
     Ok(ids)
 }
 
-/// What went wrong, said about the file; which flag to change is the command line's business
-/// (`config::store_advice`).
 /// The settings every hookscope database connection gets (this store's and the relay's): the
 /// file made private, a busy timeout, WAL (readers never block the writer), foreign keys, and
 /// `durability` as SQLite's `synchronous`.
@@ -182,6 +180,8 @@ pub(crate) fn upgrade(
     schema::apply(conn, steps, supported).map_err(err)
 }
 
+/// What went wrong, said about the file; which flag to change is the command line's business
+/// (`config::store_advice`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database '{path}' does not exist")]

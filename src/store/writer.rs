@@ -108,8 +108,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
             match rx.recv_timeout(text_index::QUIET.saturating_sub(last_job.elapsed())) {
                 Ok(job) => job,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    index.chunk(&store);
-                    checkpointer.committed(text_index::WRITER_CHUNK as usize);
+                    checkpointer.committed(index.chunk(&store));
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -141,8 +140,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
             .waiting_since
             .is_some_and(|t| t.elapsed() >= text_index::INDEX_WITHIN);
         if index.lag >= text_index::MAX_LAG || overdue {
-            index.chunk(&store);
-            checkpointer.committed(text_index::WRITER_CHUNK as usize);
+            checkpointer.committed(index.chunk(&store));
         }
     }
 }
@@ -157,18 +155,19 @@ struct Indexer {
 }
 
 impl Indexer {
-    fn chunk(&mut self, store: &Store) {
-        let chunk = text_index::WRITER_CHUNK;
-        match text_index::index_some(&store.conn, chunk) {
-            Ok(done) => {
+    /// Indexes one chunk; returns how many captures it indexed.
+    fn chunk(&mut self, store: &Store) -> usize {
+        match text_index::index_some(&store.conn, text_index::WRITER_CHUNK) {
+            Ok(chunk) => {
                 self.failing = false;
                 // Caught up (a search may have indexed some meanwhile), or not yet.
-                self.lag = if done.done {
+                self.lag = if chunk.done {
                     0
                 } else {
-                    (self.lag - done.indexed).max(1)
+                    (self.lag - chunk.indexed).max(1)
                 };
                 self.waiting_since = (self.lag > 0).then(std::time::Instant::now);
+                chunk.indexed as usize
             }
             Err(e) => {
                 if !self.failing {
@@ -182,6 +181,7 @@ impl Indexer {
                 // Tried again after the next commit, not in a loop.
                 self.lag = 0;
                 self.waiting_since = None;
+                0
             }
         }
     }
@@ -223,12 +223,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) -> i64 {
             Err(e) => {
                 let e = WriteError::from(e);
                 tracing::error!("{e}");
-                for reply in capture_replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                for reply in attempt_replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
+                fail(capture_replies.into_iter().chain(attempt_replies), &e);
                 None
             }
         }
@@ -285,11 +280,19 @@ fn answer(
         }
         Err(e) => {
             tracing::error!("{e}");
-            let e = WriteError::from(e);
-            for reply in replies {
-                let _ = reply.send(Err(e.clone()));
-            }
+            fail(replies, &WriteError::from(e));
         }
+    }
+}
+
+/// Tells every job in `replies` that its write failed with `e`.
+fn fail(
+    replies: impl IntoIterator<Item = oneshot::Sender<Result<i64, WriteError>>>,
+    e: &WriteError,
+) {
+    for reply in replies {
+        // The requester may have gone; nothing was stored for it either way.
+        let _ = reply.send(Err(e.clone()));
     }
 }
 
