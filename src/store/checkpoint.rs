@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
+use super::{Durability, StoreError};
+
 /// Rows committed between two passive checkpoints (about 3,000 WAL pages of captures): under
 /// load one every few tens of milliseconds, at a trickle seldom, so that a lone delivery
 /// rarely shares the machine with a checkpoint's copying and fsyncs.
@@ -32,17 +34,16 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Starts the thread for the database at `path`, fsyncing as `synchronous` (SQLite's
-    /// pragma value, read from the writer's connection) says. Never fails: without the thread
-    /// the writer checkpoints alone.
-    pub(super) fn start(path: &Path, synchronous: i64) -> Checkpointer {
+    /// Starts the thread for the database at `path`, fsyncing as the writer's `durability`
+    /// says. Never fails: without the thread the writer checkpoints alone.
+    pub(super) fn start(path: &Path, durability: Durability) -> Checkpointer {
         let (tx, rx) = mpsc::sync_channel(1);
         let rows = Arc::new(AtomicUsize::new(0));
         let path = path.to_path_buf();
         let counted = rows.clone();
         let thread = std::thread::Builder::new()
             .name("hookscope-checkpoint".into())
-            .spawn(move || run(path, synchronous, rx, counted));
+            .spawn(move || run(path, durability, rx, counted));
         match thread {
             Ok(thread) => Checkpointer {
                 rows,
@@ -80,14 +81,11 @@ impl Drop for Checkpointer {
     }
 }
 
-fn run(path: PathBuf, synchronous: i64, due: mpsc::Receiver<()>, rows: Arc<AtomicUsize>) {
-    let conn = match open(&path, synchronous) {
+fn run(path: PathBuf, durability: Durability, due: mpsc::Receiver<()>, rows: Arc<AtomicUsize>) {
+    let conn = match open(&path, durability) {
         Ok(conn) => conn,
         Err(e) => {
-            tracing::debug!(
-                "database '{}': no checkpoint connection ({e}); the writer checkpoints alone",
-                path.display()
-            );
+            tracing::debug!("no checkpoint connection ({e}); the writer checkpoints alone");
             return;
         }
     };
@@ -100,24 +98,23 @@ fn run(path: PathBuf, synchronous: i64, due: mpsc::Receiver<()>, rows: Arc<Atomi
     }
 }
 
-fn open(path: &Path, synchronous: i64) -> rusqlite::Result<Connection> {
+/// A connection with the settings every hookscope connection gets (`super::prepare`), which
+/// never checkpoints by itself: it makes no commits, and checkpoints only when asked here.
+fn open(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    // Its fsyncs are the writer's: what `--durability` asked for.
-    conn.pragma_update(None, "synchronous", synchronous)?;
-    // It never checkpoints on its own commits (it makes none), only when asked to here.
-    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    )
+    .map_err(|e| StoreError::sqlite(path, e))?;
+    super::prepare(&conn, path, durability)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(|e| StoreError::sqlite(path, e))?;
     Ok(conn)
 }
 
-/// One passive checkpoint: as many frames as no reader still needs, without waiting. Returns
-/// the WAL's frames and how many of them are now in the database.
-fn passive(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-        Ok((r.get(1)?, r.get(2)?))
-    })
+/// One passive checkpoint: as many frames as no reader still needs, without waiting.
+fn passive(conn: &Connection) -> rusqlite::Result<()> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
 }
 
 #[cfg(test)]
@@ -136,7 +133,7 @@ mod tests {
             .pragma_update(None, "wal_autocheckpoint", 0)
             .unwrap();
         let before = std::fs::metadata(&path).unwrap().len();
-        let checkpointer = Checkpointer::start(&path, 1);
+        let checkpointer = Checkpointer::start(&path, Durability::Normal);
         store
             .conn
             .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (zeroblob(100000));")
@@ -157,7 +154,7 @@ mod tests {
     #[test]
     fn a_missing_database_only_means_no_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let checkpointer = Checkpointer::start(&dir.path().join("absent.db"), 1);
+        let checkpointer = Checkpointer::start(&dir.path().join("absent.db"), Durability::Normal);
         checkpointer.committed(ROWS_PER_CHECKPOINT);
         drop(checkpointer);
         assert!(!dir.path().join("absent.db").exists(), "nothing created");

@@ -355,6 +355,8 @@ pub struct Store {
     path: PathBuf,
     /// A search has said it could not index the newest captures (said once).
     unindexed_said: std::cell::Cell<bool>,
+    /// As set by [`Store::set_durability`]; the writer's checkpoint thread fsyncs the same way.
+    durability: std::cell::Cell<Durability>,
 }
 
 const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query, c.event_type,
@@ -405,6 +407,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             unindexed_said: std::cell::Cell::new(false),
+            durability: std::cell::Cell::new(Durability::Normal),
         })
     }
 
@@ -434,7 +437,13 @@ impl Store {
     pub fn set_durability(&self, d: Durability) -> Result<(), StoreError> {
         self.conn
             .pragma_update(None, "synchronous", d.pragma())
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        self.durability.set(d);
+        Ok(())
+    }
+
+    pub fn durability(&self) -> Durability {
+        self.durability.get()
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {

@@ -88,12 +88,8 @@ pub fn spawn_writer(store: Store) -> std::io::Result<(Writer, JoinHandle<()>)> {
 }
 
 fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
-    let synchronous = store
-        .conn
-        .pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))
-        .unwrap_or(1);
     // Dropped (and joined) when the writer ends.
-    let checkpointer = Checkpointer::start(store.path(), synchronous);
+    let checkpointer = Checkpointer::start(store.path(), store.durability());
     let lag = text_index::pending(&store.conn).unwrap_or(0);
     let mut index = Indexer {
         lag,

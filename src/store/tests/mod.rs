@@ -506,8 +506,11 @@ fn durability_sets_the_sync_level() {
             .unwrap()
     };
     assert_eq!(level(&store), 1, "NORMAL by default");
+    assert_eq!(store.durability(), Durability::Normal);
     store.set_durability(Durability::Full).unwrap();
     assert_eq!(level(&store), 2);
+    // What the writer's checkpoint thread is started with.
+    assert_eq!(store.durability(), Durability::Full);
     let mode: String = store
         .conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
