@@ -1,7 +1,8 @@
 //! Live forwarding with a bound: at most `concurrency` requests in flight to the app, the rest
 //! waiting in arrival order. A slot is held while the app is asked, not while the attempt is
-//! stored, so the store's commit never keeps the app idle. Nothing is dropped: every capture is committed before it is queued,
-//! so the queue (in memory) only holds the work of passing it on. At shutdown the queue drains
+//! stored, so the store's commit never keeps the app idle. Nothing is dropped: every capture
+//! is committed before it is queued, so the queue (in memory) only holds the work of passing
+//! it on. At shutdown the queue drains
 //! for [`DRAIN_DEADLINE`]; whatever is still waiting then is stored as a failed attempt ("not
 //! sent"), which `hookscope replay --failed` picks up.
 
