@@ -520,9 +520,7 @@ impl Store {
     /// `index_before_search`), leaving out the captures the index lacks.
     pub fn catch_up_index_until(&self, deadline: Instant) -> CatchUp {
         match text_index::catch_up_until(&self.conn, Some(deadline)) {
-            Ok((indexed, done)) if done && (indexed == 0 || Instant::now() < deadline) => {
-                CatchUp::Ready
-            }
+            Ok(c) if c.done && (c.indexed == 0 || Instant::now() < deadline) => CatchUp::Ready,
             Ok(_) => CatchUp::NotYet,
             Err(_) => match text_index::pending(&self.conn).unwrap_or(0) {
                 0 => CatchUp::Ready,

@@ -57,7 +57,7 @@ pub fn pending(conn: &Connection) -> rusqlite::Result<i64> {
 /// deliveries arriving meanwhile, for as long as 512 of them take to tokenize.
 const CHUNK_BYTES: i64 = 1 << 20;
 
-/// What one indexing transaction did.
+/// What one indexing transaction (or a catch-up of several) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk {
     /// Captures indexed.
@@ -117,7 +117,7 @@ fn behind(conn: &Connection) -> rusqlite::Result<bool> {
 
 /// Indexes everything pending, in chunks; returns how many captures it indexed.
 pub fn catch_up(conn: &Connection) -> rusqlite::Result<i64> {
-    catch_up_until(conn, None).map(|(n, _)| n)
+    catch_up_until(conn, None).map(|c| c.indexed)
 }
 
 /// Indexes what is pending, in chunks, until `deadline` (if any): how many it indexed and
@@ -125,20 +125,21 @@ pub fn catch_up(conn: &Connection) -> rusqlite::Result<i64> {
 pub fn catch_up_until(
     conn: &Connection,
     deadline: Option<std::time::Instant>,
-) -> rusqlite::Result<(i64, bool)> {
-    let mut total = 0;
-    if !behind(conn)? {
-        return Ok((0, true));
-    }
-    loop {
+) -> rusqlite::Result<Chunk> {
+    let mut so_far = Chunk {
+        indexed: 0,
+        done: !behind(conn)?,
+    };
+    while !so_far.done {
         let chunk = index_some(conn, READER_CHUNK)?;
-        total += chunk.indexed;
-        if chunk.done {
-            return Ok((total, true));
-        }
-        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-            return Ok((total, false));
+        so_far = Chunk {
+            indexed: so_far.indexed + chunk.indexed,
+            done: chunk.done,
+        };
+        if so_far.done || deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            break;
         }
         std::thread::sleep(READER_PAUSE);
     }
+    Ok(so_far)
 }
