@@ -191,8 +191,9 @@ pub struct ListenArgs {
     /// Print NDJSON instead of human lines (implies --no-tui)
     #[arg(long)]
     pub json: bool,
-    /// Forward every delivery to your app at this URL; its path is a prefix. One catch-all
-    /// route: replaces the routes of hookscope.toml
+    /// Forward every delivery to your app at this URL: the delivery's path is added after
+    /// this URL's path, unless the URL already ends with it. One catch-all route: replaces
+    /// the routes of hookscope.toml
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
     /// Forward only these event types (comma-separated, any case, e.g. DOCVER,AML_SCREENING);
@@ -355,7 +356,8 @@ pub struct TuiArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub secrets: SecretArgs,
-    /// Base URL replays go to [default: each capture's last forward target]
+    /// Where replays go: the capture's path (and query) is added after this URL's path,
+    /// unless the URL already ends with it [default: each capture's last forward target]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
     #[command(flatten)]
@@ -367,23 +369,33 @@ pub struct ReplayArgs {
     /// Capture ids to replay
     #[arg(required_unless_present_any = ["failed", "query"])]
     pub ids: Vec<i64>,
-    /// Replay every capture whose latest attempt did not get a 2xx, oldest first
+    /// Replay every real delivery (live or relayed) whose app answered with no 2xx the last
+    /// time, oldest first. Probes of 'check' and captures whose own signature failed are left
+    /// out (and counted)
     #[arg(long, conflicts_with = "ids")]
     pub failed: bool,
     /// Replay every capture matching this query, oldest first (with --failed: those among
-    /// the failed ones), e.g. 'event:DOCVER status:5xx since:1h'
+    /// the failed ones), e.g. 'event:DOCVER status:5xx since:1h'. Probes and captures whose
+    /// own signature failed are left out (and counted)
     #[arg(long, short = 'q', value_name = "QUERY", conflicts_with = "ids")]
     pub query: Option<String>,
     /// With --failed: only captures received within this long ago (e.g. 30m, 2h, 1d)
     #[arg(long, requires = "failed", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub since: Option<std::time::Duration>,
-    /// Target URL [default: where live forwarding last sent the capture; never a replay's --to]
+    /// Where replays go: the capture's path (and query) is added after this URL's path,
+    /// unless the URL already ends with it [default: where live forwarding last sent the
+    /// capture; never a replay's --to]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
     /// Re-sign in the capture's own scheme (fresh timestamp, now) with the first secret of
-    /// that scheme; the default whenever such a secret is loaded
+    /// that scheme; the default whenever such a secret is loaded. Never for a capture whose
+    /// own signature failed (see --resign-failed)
     #[arg(long)]
     pub resign: bool,
+    /// Re-sign the captures named by id even when their own signature failed (invalid or
+    /// unsigned): the app then accepts a body nobody signed. Only with ids, never a backlog
+    #[arg(long, requires = "ids", conflicts_with = "as_is")]
+    pub resign_failed: bool,
     /// Send the original bytes and signature (a strict app will see a stale timestamp)
     #[arg(long, conflicts_with_all = ["resign", "body_file"])]
     pub as_is: bool,
@@ -483,8 +495,8 @@ pub struct SendArgs {
     /// List the built-in sample events and their variants
     #[arg(long, conflicts_with_all = ["fixtures", "event", "body_file"])]
     pub list: bool,
-    /// Your app's URL. A fixture's path and query are appended to its path (as in replay);
-    /// a sample event goes to it exactly
+    /// Your app's URL. A fixture's path (and query) is added after this URL's path, unless
+    /// the URL already ends with it (as in replay); a sample event goes to it exactly
     #[arg(long, value_name = "URL", required_unless_present = "list")]
     pub to: Option<String>,
     #[command(flatten)]

@@ -4,6 +4,7 @@ mod check;
 mod config;
 mod diff;
 mod export;
+mod hint;
 mod import;
 mod listen;
 mod purge;

@@ -4,7 +4,7 @@
 //! own messages) and owns start-up order and clean shutdown: every acknowledged capture is
 //! committed before it returns.
 
-mod effects;
+pub(crate) mod effects;
 mod headless;
 
 pub use effects::{probe_target, run_effects, Effects, FIXTURES_DIR};

@@ -746,15 +746,18 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
-    /// Ids of captures whose latest attempt did not get a 2xx, oldest first, received at or
-    /// after `since_ms`.
+    /// Ids of real deliveries (live or relayed) whose latest forward or replay did not get a
+    /// 2xx, oldest first, received at or after `since_ms`. `check`'s probes and their answers
+    /// are not deliveries, so never part of it.
     pub fn failed_ids(&self, since_ms: Option<i64>) -> Result<Vec<CaptureId>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT c.id FROM captures c
-                 JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE capture_id = c.id)
+                 JOIN attempts a ON a.id = (SELECT max(id) FROM attempts
+                                            WHERE capture_id = c.id AND kind IN ('forward', 'replay'))
                  WHERE (a.status IS NULL OR a.status < 200 OR a.status > 299)
+                   AND c.source IN ('live', 'relay')
                    AND c.received_at_ms >= ?1
                  ORDER BY c.id ASC",
             )

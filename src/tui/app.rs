@@ -17,6 +17,7 @@ pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
 pub use super::zone::Zone;
 use super::{Command, EditedBody};
+use crate::forward::Signing;
 use crate::capture::{now_ms, Attempt, CaptureId};
 use crate::diff::{self, pick_replay, ReplayPick, Side};
 use crate::query::{Query, QueryError};
@@ -389,7 +390,7 @@ fn on_edited(app: &mut App, id: CaptureId, original: &[u8], edited: &[u8]) -> Op
             app.say(format!("#{id} unchanged, not sent"), false);
             None
         }
-        Decision::Send { body, note } => Some(send_edited(app, id, body, note)),
+        Decision::Send { body, note } => Some(send_edited(id, body, note)),
         Decision::NeedsConfirm(confirm) => {
             app.pending_edit = Some(PendingEdit { id, confirm });
             None
@@ -398,11 +399,10 @@ fn on_edited(app: &mut App, id: CaptureId, original: &[u8], edited: &[u8]) -> Op
 }
 
 /// An edited body is always re-signed: its original signature cannot match it.
-fn send_edited(app: &mut App, id: CaptureId, bytes: Vec<u8>, note: String) -> Command {
-    app.say(format!("sending edited #{id} ({note}), re-signed…"), false);
+fn send_edited(id: CaptureId, bytes: Vec<u8>, note: String) -> Command {
     Command::Replay {
         id,
-        resign: true,
+        signing: Signing::Default,
         body: Some(EditedBody { bytes, note }),
     }
 }
@@ -415,13 +415,13 @@ fn on_pending_edit_key(app: &mut App, key: KeyEvent) -> Option<Command> {
         KeyCode::Char('y') | KeyCode::Enter if !ctrl => {
             let p = app.pending_edit.take()?;
             let note = p.confirm.edited_note();
-            return Some(send_edited(app, p.id, p.confirm.edited, note));
+            return Some(send_edited(p.id, p.confirm.edited, note));
         }
         KeyCode::Char('c') => {
             let p = app.pending_edit.as_ref()?;
             let (id, (body, note)) = (p.id, p.confirm.compacted_body()?);
             app.pending_edit = None;
-            return Some(send_edited(app, id, body, note));
+            return Some(send_edited(id, body, note));
         }
         KeyCode::Char('n') | KeyCode::Esc if !ctrl => {
             let p = app.pending_edit.take()?;
@@ -444,21 +444,13 @@ fn on_report(app: &mut App, report: Report) {
                 app.window.pin();
             }
         }
+        // A replay's one notice comes from the effect that made it, with how it was signed.
         Report::Attempted {
             capture_id,
             attempt,
-            replay,
+            replay: _,
         } => {
             app.totals.on_attempt(&attempt);
-            if replay {
-                let outcome = match (&attempt.status, &attempt.error) {
-                    (Some(s), _) => format!("HTTP {s}"),
-                    (None, Some(e)) => e.clone(),
-                    (None, None) => "no answer".into(),
-                };
-                let failed = !attempt.succeeded();
-                app.say(format!("replay of #{capture_id}: {outcome}"), failed);
-            }
             app.window
                 .patch(capture_id, |row| row.latest_attempt = Some(attempt.clone()));
             if let Some(d) = app.detail.as_mut().filter(|d| d.id == capture_id) {
@@ -579,13 +571,17 @@ fn on_action(app: &mut App, action: Action) -> Option<Command> {
             }
         }
         Action::Replay | Action::ReplayExact => {
+            // Whether `r` re-signs is decided where the capture's scheme is known
+            // (`ops::replay::decide`), the same rule as `hookscope replay`; its one notice
+            // comes back with the outcome.
             let id = target_or_say(app)?;
-            let resign = action == Action::Replay && app.setup.secrets_loaded > 0;
-            let how = if resign { "re-signed" } else { "byte for byte" };
-            app.say(format!("replaying #{id} ({how})…"), false);
+            let signing = match action {
+                Action::Replay => Signing::Default,
+                _ => Signing::AsIs,
+            };
             return Some(Command::Replay {
                 id,
-                resign,
+                signing,
                 body: None,
             });
         }

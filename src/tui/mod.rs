@@ -14,6 +14,7 @@ pub mod detail_text;
 mod editor;
 pub mod event;
 pub mod fit;
+pub mod hint;
 pub mod keymap;
 pub mod screen;
 mod terminal;
@@ -31,6 +32,7 @@ use anyhow::Context as _;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::capture::CaptureId;
+use crate::forward::Signing;
 use crate::report::ReportRx;
 use crate::store::{OpenMode, Store};
 use app::{update, App, Setup, Zone};
@@ -42,11 +44,12 @@ use window::CaptureSource;
 /// [`crate::report::Report::Attempted`] or [`crate::report::Report::Notice`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Send the capture to the forward target again. `resign`: replace the signature with a
-    /// fresh one (needs a secret). `body`: send this instead of the stored body.
+    /// Send the capture to the forward target again. `signing`: `r` asks for the default rule
+    /// (`ops::replay::decide` re-signs when the capture's own scheme has a secret), `R` for
+    /// the original bytes. `body`: send this instead of the stored body (always re-signed).
     Replay {
         id: CaptureId,
-        resign: bool,
+        signing: Signing,
         body: Option<EditedBody>,
     },
     /// Write the capture as a fixture into `./fixtures/` and say where.
