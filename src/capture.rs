@@ -223,6 +223,26 @@ pub struct Rejection {
     pub reason: String,
 }
 
+impl Rejection {
+    /// The limit to raise so such a delivery is kept whole.
+    pub fn hint(&self) -> Option<crate::hint::Hint> {
+        use crate::hint::{Hint, Limit};
+        match self.status {
+            413 => Some(Hint::Limit(Limit::MaxBody)),
+            408 => Some(Hint::Limit(Limit::ReadTimeout)),
+            _ => None,
+        }
+    }
+
+    /// The reason, and what to do about it in the surface's `words`.
+    pub fn text(&self, words: crate::hint::Words) -> String {
+        match self.hint() {
+            Some(h) => format!("{} ({})", self.reason, words(h)),
+            None => self.reason.clone(),
+        }
+    }
+}
+
 /// Everything hookscope knows about one delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capture {

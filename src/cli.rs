@@ -394,7 +394,7 @@ pub struct ReplayArgs {
     pub resign: bool,
     /// Re-sign the captures named by id even when their own signature failed (invalid or
     /// unsigned): the app then accepts a body nobody signed. Only with ids, never a backlog
-    #[arg(long, requires = "ids", conflicts_with = "as_is")]
+    #[arg(long, conflicts_with = "as_is")]
     pub resign_failed: bool,
     /// Send the original bytes and signature (a strict app will see a stale timestamp)
     #[arg(long, conflicts_with_all = ["resign", "body_file"])]

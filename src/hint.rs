@@ -31,8 +31,6 @@ pub enum Hint {
     ResignFailed,
     /// Raise this limit.
     Limit(Limit),
-    /// Replay the deliveries whose forward failed.
-    ReplayFailed,
     /// Bind to loopback only.
     Loopback,
     /// The relay refused the read token: give the right one, or make a new one.
@@ -59,7 +57,6 @@ impl Hint {
             Hint::Limit(Limit::MaxBody) => "limit_max_body",
             Hint::Limit(Limit::ReadTimeout) => "limit_read_timeout",
             Hint::Limit(Limit::ForwardConcurrency) => "limit_forward_concurrency",
-            Hint::ReplayFailed => "replay_failed",
             Hint::Loopback => "loopback",
             Hint::RelayToken => "relay_token",
             Hint::RelayChannel => "relay_channel",
@@ -100,7 +97,13 @@ mod tests {
         let h = Hint::PassSecret {
             scheme: Scheme::Stripe,
         };
-        assert_eq!(h.to_json(), serde_json::json!({"code": "pass_secret", "scheme": "stripe"}));
-        assert_eq!(Hint::NoTarget.to_json(), serde_json::json!({"code": "no_target"}));
+        assert_eq!(
+            h.to_json(),
+            serde_json::json!({"code": "pass_secret", "scheme": "stripe"})
+        );
+        assert_eq!(
+            Hint::NoTarget.to_json(),
+            serde_json::json!({"code": "no_target"})
+        );
     }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod config_file;
+pub mod conn;
 pub mod devsecret;
 pub mod diff;
 pub mod expect;

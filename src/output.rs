@@ -4,6 +4,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::capture::{headers_json, human_size, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
+use crate::hint::{Hint, Words};
 use crate::routes::Route;
 use crate::signature::{Diagnostics, Scheme, Verdict};
 use crate::store::StoredCapture;
@@ -86,7 +87,7 @@ pub fn attempt_brief(a: &AttemptBrief) -> String {
 
 /// One headless line: time, badge, method, path, event type, size, id, reason when failed,
 /// and the app's answer when forwarding.
-pub fn capture_line(s: &CaptureSummary, time: &str) -> String {
+pub fn capture_line(s: &CaptureSummary, time: &str, words: Words) -> String {
     let status = s.verdict.status();
     let mut line = format!(
         "{time} {:<15} {} {} {} {} #{}",
@@ -98,10 +99,10 @@ pub fn capture_line(s: &CaptureSummary, time: &str) -> String {
         s.id
     );
     if let Some(r) = &s.rejected {
-        line.push_str(&format!(" [{}: {}]", r.status, r.reason));
+        line.push_str(&format!(" [{}: {}]", r.status, r.text(words)));
     }
     if let Some(reason) =
-        reason_text(&s.verdict).filter(|_| !matches!(s.verdict, Verdict::Valid { .. }))
+        reason_text(&s.verdict, words).filter(|_| !matches!(s.verdict, Verdict::Valid { .. }))
     {
         line.push_str(&format!(" ({}: {reason})", status.as_str()));
     }
@@ -120,7 +121,7 @@ fn path_and_query(s: &CaptureSummary) -> String {
 }
 
 /// Table for `list`.
-pub fn list_table(rows: &[CaptureSummary]) -> String {
+pub fn list_table(rows: &[CaptureSummary], words: Words) -> String {
     // APP is the app's latest answer, named as in the TUI's list; REASON why a signature failed.
     let mut out = format!(
         "{:>6}  {:<19}  {:<15}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}\n",
@@ -134,7 +135,7 @@ pub fn list_table(rows: &[CaptureSummary]) -> String {
             .unwrap_or_else(|| "-".into());
         let reason = match &s.verdict {
             Verdict::Valid { .. } => String::new(),
-            v => reason_text(v).unwrap_or_default(),
+            v => reason_text(v, words).unwrap_or_default(),
         };
         let line = format!(
             "{:>6}  {:<19}  {:<15}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}",
@@ -164,22 +165,14 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// Where the CLI and the TUI tell the developer how to give a secret of `scheme`.
-fn secret_advice(scheme: Scheme) -> String {
-    match scheme {
-        Scheme::Dataspike => "pass --secret or set HOOKSCOPE_SECRET".into(),
-        s => format!("pass --secret {s}=... or add {s}=... to HOOKSCOPE_SECRET"),
-    }
-}
-/// How to get past a stale timestamp.
-const RESIGN_ADVICE: &str = "replay with --resign, or widen --tolerance";
-
 /// The verdict's reason as shown to a developer: the domain's reason, plus how to fix a
-/// missing secret.
-pub fn reason_text(v: &Verdict) -> Option<String> {
+/// missing secret in the surface's `words`.
+pub fn reason_text(v: &Verdict, words: Words) -> Option<String> {
     let reason = v.reason()?;
     Some(match v {
-        Verdict::Unverified { scheme } => format!("{reason} ({})", secret_advice(*scheme)),
+        Verdict::Unverified { scheme } => {
+            format!("{reason} ({})", words(Hint::PassSecret { scheme: *scheme }))
+        }
         _ => reason,
     })
 }
@@ -257,6 +250,8 @@ pub struct ExplainClock<'a> {
     pub format_ms: &'a dyn Fn(i64) -> String,
     pub reference: Option<(i64, &'static str)>,
     pub dev_secret: bool,
+    /// How the surface words a remedy.
+    pub hint: Words,
 }
 
 /// Whether `capture`'s signature was made with `secret`, whatever its age: how `show` tells a
@@ -277,7 +272,7 @@ pub fn signed_by(capture: &crate::capture::Capture, secret: &crate::signature::S
 pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -> Vec<Explained> {
     let status = v.status();
     let mut verdict = status.as_str().to_string();
-    if let Some(r) = reason_text(v) {
+    if let Some(r) = reason_text(v, clock.hint) {
         verdict.push_str(&format!(": {r}"));
     }
     let mut lines = vec![Explained::plain(Part::Verdict, verdict)];
@@ -352,7 +347,7 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
     if let Some(h) = &d.hint {
         let mut hint = h.clone();
         if matches!(v, Verdict::Stale { .. }) {
-            hint.push_str(&format!(" ({RESIGN_ADVICE})"));
+            hint.push_str(&format!(" ({})", (clock.hint)(Hint::ResignOrWiden)));
         }
         lines.push(Explained::new(Part::Hint, vec![(hint, Tone::Warn)]));
     }
@@ -377,12 +372,14 @@ pub fn verdict_text(
     d: Option<&Diagnostics>,
     reference: Option<(i64, &'static str)>,
     dev_secret: bool,
+    words: Words,
 ) -> String {
     let format_ms = |ms: i64| rfc3339_ms(ms);
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference,
         dev_secret,
+        hint: words,
     };
     let mut out = String::new();
     for line in explain(v, d, &clock) {
@@ -405,6 +402,7 @@ pub fn show_text(
     c: &StoredCapture,
     attempts: &[Attempt],
     dev_secret: Option<&crate::signature::Secret>,
+    words: Words,
 ) -> String {
     let cap = &c.capture;
     let mut out = format!(
@@ -422,7 +420,7 @@ pub fn show_text(
         if cap.truncated { " (truncated)" } else { "" }
     ));
     if let Some(r) = &cap.rejected {
-        out.push_str(&format!("rejected: {} {}\n", r.status, r.reason));
+        out.push_str(&format!("rejected: {} {}\n", r.status, r.text(words)));
     }
     if let Some(t) = &cap.event.event_type {
         out.push_str(&format!(
@@ -436,7 +434,8 @@ pub fn show_text(
     out.push_str("\nSignature\n  ");
     let dev = dev_secret.is_some_and(|s| signed_by(cap, s));
     out.push_str(
-        &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, dev).replace('\n', "\n  "),
+        &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, dev, words)
+            .replace('\n', "\n  "),
     );
     out = out.trim_end().to_string();
     out.push_str("\n\nHeaders\n");
@@ -619,6 +618,7 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::hint::words as cli;
 
     #[test]
     fn counts_use_the_plural_unless_one() {
@@ -680,7 +680,7 @@ mod tests {
             route: None,
         };
         assert_eq!(
-            capture_line(&s, "12:00:00"),
+            capture_line(&s, "12:00:00", cli),
             "12:00:00 FAIL            POST /hook?a=1 DOCVER 2.0 KiB #7 (unsigned: no known signature header) -> 200 (12 ms)"
         );
     }
@@ -701,7 +701,7 @@ mod tests {
             secret_index: 1,
             skew_s: 10,
         };
-        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")), false);
+        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")), false, cli);
         assert!(text.starts_with("PASS dataspike valid\n"), "{text}");
         assert!(
             text.contains("matched secret: #1 (#0 is the first secret given)"),
@@ -715,7 +715,7 @@ mod tests {
             unverified.reason().unwrap(),
             "no secret configured for dataspike"
         );
-        let text = verdict_text(&unverified, None, None, false);
+        let text = verdict_text(&unverified, None, None, false, cli);
         assert!(
             text.starts_with(
                 "-- dataspike unverified: no secret configured for dataspike (pass --secret or set HOOKSCOPE_SECRET)\n"
@@ -729,6 +729,7 @@ mod tests {
             None,
             None,
             false,
+            cli,
         );
         assert!(
             text.starts_with(
@@ -736,7 +737,7 @@ mod tests {
             ),
             "{text}"
         );
-        let text = verdict_text(&Verdict::Unsigned, None, None, false);
+        let text = verdict_text(&Verdict::Unsigned, None, None, false, cli);
         assert!(
             text.contains("hint:           the request carried no X-Webhook-Signature"),
             "{text}"
@@ -763,7 +764,7 @@ mod tests {
             secret_index: 0,
             skew_s: 0,
         };
-        let text = verdict_text(&valid, None, None, true);
+        let text = verdict_text(&valid, None, None, true, cli);
         assert!(
             text.contains(
                 "matched the local development secret (local-only, not a Dataspike secret)"

@@ -101,9 +101,11 @@ pub enum SampleError {
         variant: String,
         known: String,
     },
-    #[error("--set '{arg}' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High")]
+    #[error("'{arg}' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High")]
     MissingEquals { arg: String },
-    #[error("--set path '{path}' has an empty key: write dot-separated keys, e.g. payload.risk_score.type")]
+    #[error(
+        "path '{path}' has an empty key: write dot-separated keys, e.g. payload.risk_score.type"
+    )]
     EmptyKey { path: String },
     #[error("cannot set '{path}': '{at}' is {found}, not an object")]
     NotAnObject {
@@ -450,7 +452,7 @@ mod tests {
         };
         assert_eq!(
             err("payload.risk_score.type"),
-            "--set 'payload.risk_score.type' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High"
+            "'payload.risk_score.type' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High"
         );
         assert!(err("payload..x=1").contains("has an empty key"));
         assert!(err("=1").contains("has an empty key"));

@@ -416,7 +416,7 @@ fn text_report_says_what_was_sent_what_came_back_and_how_to_fix_it() {
         "{out}"
     );
     assert!(
-        out.contains("SKIP rotation      needs two --secret"),
+        out.contains("SKIP rotation      needs two secrets"),
         "{out}"
     );
     assert!(

@@ -326,33 +326,54 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
         .map(|h| h["value"].as_str().unwrap().to_string());
     assert_eq!(sent_sig, got.header("x-webhook-signature"));
 
-    // --failed replays exactly the captures whose latest attempt failed: only `second` now.
+    // --failed takes the deliveries whose latest attempt failed, but never re-signs an
+    // unsigned one: `second` is left out, and counted.
     let n_before = app.received().len();
     let o = run(&["replay", "--failed", "--to", &app.url(), "--db", dbs]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
-    assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(out.starts_with(&format!("#{second} -> 200")), "{out}");
-    assert_eq!(app.received().len(), n_before + 1);
+    assert!(stdout(&o).contains("nothing to replay"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("left out 1 capture whose own signature failed (invalid or unsigned)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(app.received().len(), n_before);
+    // Named by id it goes as captured, with a warning, and is not re-signed.
+    let o = run(&[
+        "replay",
+        &second.to_string(),
+        "--to",
+        &app.url(),
+        "--db",
+        dbs,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("its own signature failed (unsigned), so it went as captured"),
+        "{}",
+        stderr(&o)
+    );
     let got = app.received().pop().unwrap();
     assert_eq!(got.body, b"second");
-    // A backlog is re-signed by default (here with the local development secret).
-    let header = got.header("x-webhook-signature").expect("re-signed");
-    let t: i64 = header[2..header.find(',').unwrap()].parse().unwrap();
-    assert_eq!(header, sign(&dev_secret_in(config_home()), t, b"second"));
+    assert_eq!(got.header("x-webhook-signature"), None, "not re-signed");
     assert_eq!(show_json(&db, ok)["attempts"].as_array().unwrap().len(), 1);
     // Nothing left to replay.
     let o = run(&["replay", "--failed", "--to", &app.url(), "--db", dbs]);
     assert!(stdout(&o).contains("nothing to replay"));
 
-    // A capture never forwarded needs --to.
+    // A capture never forwarded needs --to: skipped with a line saying so, exit 1.
     let l = Listener::start(&db, &[]);
     let lone = post(&l.addr, "/x", &[], b"x").json()["id"]
         .as_i64()
         .unwrap();
     drop(l);
     let o = run(&["replay", &lone.to_string(), "--db", dbs]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!("#{lone} skipped: it was never forwarded")),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("pass --to URL"), "{}", stderr(&o));
 
     // One mistyped --to does not stick: the default target stays the live forward's route.

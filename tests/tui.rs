@@ -155,16 +155,29 @@ fn listen_tui_shows_captures_and_r_replays_to_the_app() {
         s.contains("no secret matches") && s.contains("Expected")
     });
 
-    // `r` replays it re-signed (a secret is loaded): the app gets a fresh, valid signature.
+    // `r` on the tampered one never launders it: it goes as captured, with its failing
+    // signature, and the one notice says why.
     tmux.keys(&["r"]);
     wait_until("the replay at the app", || app.received().len() == 3);
     let got = app.received().pop().unwrap();
     assert_eq!(got.body, tampered);
+    assert_eq!(got.header("x-webhook-signature").unwrap(), good);
+    tmux.wait_for("the replay's result", |s| {
+        s.contains("replayed #2 as captured") && s.contains("its own signature failed")
+    });
+    // `r` on the valid one re-signs it (a secret is loaded): a fresh, valid signature.
+    tmux.keys(&["Escape", "j", "r"]);
+    wait_until("the second replay at the app", || app.received().len() == 4);
+    let got = app.received().pop().unwrap();
+    assert_eq!(got.body, body);
     let sig = got.header("x-webhook-signature").unwrap();
     let t: i64 = sig[2..12].parse().unwrap();
     assert!((now() - t).abs() < 60);
-    assert_eq!(sig, sign(SECRET, t, &tampered));
-    tmux.wait_for("the replay's result", |s| s.contains("replayed #2"));
+    assert_eq!(sig, sign(SECRET, t, body));
+    tmux.wait_for("the re-signed replay's result", |s| {
+        s.contains("replayed #1 re-signed")
+    });
+    tmux.keys(&["k", "Enter"]);
 
     // `e` with an editor that changes nothing sends nothing, and says so.
     tmux.keys(&["e"]);
@@ -172,7 +185,7 @@ fn listen_tui_shows_captures_and_r_replays_to_the_app() {
         s.contains("#2 unchanged, not sent")
     });
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(app.received().len(), 3, "an unchanged edit is not sent");
+    assert_eq!(app.received().len(), 4, "an unchanged edit is not sent");
 
     // `q` quits the UI and stops the listener; the replay is stored as an attempt.
     tmux.keys(&["q"]);
@@ -181,7 +194,12 @@ fn listen_tui_shows_captures_and_r_replays_to_the_app() {
     let attempts = shown["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[1]["kind"], "replay");
-    assert_eq!(attempts[1]["resigned"], true);
+    assert_eq!(
+        attempts[1]["resigned"], false,
+        "a tampered capture is never re-signed"
+    );
+    let shown = show_json(&db, 1);
+    assert_eq!(shown["attempts"][1]["resigned"], true);
 }
 
 #[test]

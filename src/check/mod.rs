@@ -125,7 +125,7 @@ pub fn plan(scheme: Scheme, secret_count: usize, body_is_json: bool) -> Vec<Plan
             } else if probe == Probe::Future && scheme == Scheme::Stripe {
                 Some("Stripe's own libraries accept a timestamp ahead of the clock, so there is no answer to expect".into())
             } else if probe == Probe::Rotation && secret_count < 2 {
-                Some("needs two --secret: the new one first, the old one second".into())
+                Some("needs two secrets: the new one first, the old one second".into())
             } else if probe == Probe::Reserialized && !body_is_json {
                 Some("the body is not JSON, so it cannot be re-formatted".into())
             } else {

@@ -52,7 +52,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         out.line(if settings.json {
             report::json_object(r).to_string()
         } else {
-            report::text_line(r, settings.deadline)
+            report::text_line(r, settings.deadline, super::hint::words)
         })
     }));
     let totals = Totals::of(&results);

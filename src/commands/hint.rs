@@ -21,7 +21,6 @@ pub fn words(hint: Hint) -> String {
         Hint::Limit(Limit::MaxBody) => "raise --max-body".into(),
         Hint::Limit(Limit::ReadTimeout) => "raise --read-timeout".into(),
         Hint::Limit(Limit::ForwardConcurrency) => "raise --forward-concurrency".into(),
-        Hint::ReplayFailed => "'hookscope replay --failed' sends it".into(),
         Hint::Loopback => "use --host 127.0.0.1 unless you need this".into(),
         Hint::RelayToken => "check --relay-token or HOOKSCOPE_RELAY_TOKEN, or make a new one with 'hookscope relay channel rotate-token ID' on the relay host".into(),
         Hint::RelayChannel => "check the --relay URL, or create one with 'hookscope relay channel add' on the relay host".into(),

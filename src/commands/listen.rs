@@ -178,6 +178,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         listen,
         output,
         relay,
+        words: super::hint::words,
     };
     let rt = super::runtime()?;
     rt.block_on(async move {

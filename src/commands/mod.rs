@@ -4,7 +4,7 @@ mod check;
 mod config;
 mod diff;
 mod export;
-mod hint;
+pub(crate) mod hint;
 mod import;
 mod listen;
 mod purge;

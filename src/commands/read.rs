@@ -43,7 +43,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             )?,
         }
     } else {
-        write!(out, "{}", output::list_table(&rows))?;
+        write!(out, "{}", output::list_table(&rows, super::hint::words))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -68,7 +68,7 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{}",
-            output::show_text(&capture, &attempts, dev.as_ref())
+            output::show_text(&capture, &attempts, dev.as_ref(), super::hint::words)
         )?;
     }
     out.flush()?;

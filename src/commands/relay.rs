@@ -14,7 +14,7 @@ use crate::config::usage;
 use crate::relay::limit::Rate;
 use crate::relay::server::{self, RelayConfig, RelayParts};
 use crate::relay::store::{spawn_relay_writer, RelayStore};
-use crate::store::{Durability, OpenMode};
+use crate::store::{Durability, OpenMode, StoreError};
 
 /// File name of the relay's default database inside the platform data directory.
 pub const DEFAULT_RELAY_DB_FILE: &str = "hookscope-relay.db";
@@ -144,7 +144,7 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
         }
         ChannelCommand::List(a) => {
             let db = relay_db(&a.db)?;
-            let store = RelayStore::open(&db, OpenMode::Existing)?;
+            let store = open_relay(&db)?;
             let channels = store.list_channels()?;
             for c in &channels {
                 if a.json {
@@ -220,8 +220,18 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
 
 fn open_existing(args: &RelayDbArgs) -> anyhow::Result<(PathBuf, RelayStore)> {
     let db = relay_db(args)?;
-    let store = RelayStore::open(&db, OpenMode::Existing)?;
+    let store = open_relay(&db)?;
     Ok((db, store))
+}
+
+/// The relay's store, which must exist: a missing one is told as the relay's, not the laptop's.
+fn open_relay(db: &Path) -> anyhow::Result<RelayStore> {
+    RelayStore::open(db, OpenMode::Existing).map_err(|e| match e {
+        StoreError::Missing { .. } => {
+            anyhow::anyhow!(super::hint::with(e, Some(crate::hint::Hint::RelayDb)))
+        }
+        e => e.into(),
+    })
 }
 
 fn no_channel(id: &str, db: &Path) -> anyhow::Error {

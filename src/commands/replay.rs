@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use super::hint::{with, words};
 use crate::capture::now_ms;
 use crate::cli::ReplayArgs;
-use crate::config::{body_file, db_path, secrets_or_dev, target};
+use crate::config::{body_file, db_path, secrets_or_dev, target, usage};
 use crate::forward::{Attempts, Recorder, Signing};
 use crate::ops::replay::{self, Outcome, Picked, Refusal, Selection, Settings, Tally};
 use crate::output::{attempt_brief, attempt_how, count};
@@ -113,6 +113,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 
 /// The flags as settings; nothing below knows their names.
 pub(crate) fn settings(args: &ReplayArgs) -> anyhow::Result<Settings> {
+    if args.resign_failed && args.ids.is_empty() {
+        return Err(usage(
+            "--resign-failed re-signs captures named by id only: a backlog (--failed, --query) never re-signs a forged or unsigned delivery; name the ids",
+        ));
+    }
     let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?.list;
     let body = args
         .body_file
@@ -211,7 +216,10 @@ mod tests {
                 let cli = settings(&replay_args(&["--secret".into(), secret_arg])).unwrap();
                 let tui = replay_settings(None, &cli.secrets, Signing::Default, None);
                 let last = Some("http://127.0.0.1:3000/hook");
-                let (a, b) = (decide(&c, last, &cli).unwrap(), decide(&c, last, &tui).unwrap());
+                let (a, b) = (
+                    decide(&c, last, &cli).unwrap(),
+                    decide(&c, last, &tui).unwrap(),
+                );
                 assert_eq!(a.plan.resign_with, b.plan.resign_with, "{scheme}");
                 assert_eq!(a.warning, b.warning, "{scheme}");
                 assert_eq!(a.plan.resign_with.is_some(), expect_resign, "{scheme}");

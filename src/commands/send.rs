@@ -43,7 +43,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|s| sample::parse_set(s))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| usage(e.to_string()))?;
+                .map_err(|e| usage(format!("--set {e}")))?;
             // Built once now, so an unknown event or a bad --set path is a usage error before
             // a secret is made or anything is sent.
             sample::build(event, args.variant.as_deref(), now_ms(), &overrides)

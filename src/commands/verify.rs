@@ -58,7 +58,13 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         write!(
             out,
             "{}",
-            verdict_text(&verdict, diag.as_ref(), Some((now, "check")), false)
+            verdict_text(
+                &verdict,
+                diag.as_ref(),
+                Some((now, "check")),
+                false,
+                super::hint::words
+            )
         )?;
     }
     out.flush()?;

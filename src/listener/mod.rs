@@ -232,7 +232,7 @@ async fn read_arrived(mut body: Incoming, max: usize, declared: u64) -> BodyRead
     read.rejection = Some(Rejection {
         status: 413,
         reason: format!(
-            "request declares a {declared}-byte body (Content-Length), larger than the {max}-byte limit (--max-body); the {} bytes that had arrived were kept",
+            "request declares a {declared}-byte body (Content-Length), larger than the {max}-byte body limit; the {} bytes that had arrived were kept",
             read.bytes.len()
         ),
     });
@@ -250,7 +250,7 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRea
                 read.rejection = Some(Rejection {
                     status: 408,
                     reason: format!(
-                        "request body not complete after {} s (--read-timeout); {} bytes arrived and were kept",
+                        "request body not complete within the {} s read timeout; {} bytes arrived and were kept",
                         timeout.as_secs(), read.size
                     ),
                 });
@@ -277,7 +277,7 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRea
                     read.rejection = Some(Rejection {
                         status: 413,
                         reason: format!(
-                            "request body is larger than the {max}-byte limit (--max-body); the first {max} bytes were kept"
+                            "request body is larger than the {max}-byte body limit; the first {max} bytes were kept"
                         ),
                     });
                     return read;

@@ -182,7 +182,8 @@ pub fn failed_signature(capture: &Capture, secrets: &[Secret]) -> Option<Status>
 /// The one re-signing rule, for every surface. By default a capture is re-signed with the
 /// first loaded secret of its own scheme, else sent as captured (with a warning); an edited
 /// body or `Signing::Resign` must be re-signed; `Signing::AsIs` never is. A capture whose own
-/// signature failed is never re-signed unless `resign_failed` says so.
+/// signature failed is never re-signed unless `resign_failed` says so or its body was edited
+/// (then with a warning).
 pub fn decide(
     capture: &Capture,
     last_target: Option<&str>,
@@ -197,8 +198,9 @@ pub fn decide(
         Signing::AsIs => None,
         _ => failed_signature(capture, &s.secrets),
     };
+    // An edited body is a new request the developer wrote: signing it is deliberate.
     let (signing, mut warning) = match failed {
-        Some(status) if s.resign_failed => (
+        Some(status) if s.resign_failed || s.body.is_some() => (
             Signing::Resign,
             Some(Warning::FailedSignatureResigned { status }),
         ),
@@ -211,11 +213,12 @@ pub fn decide(
     };
     // An unsigned capture has no scheme of its own: it re-signs (when asked) in the default one.
     let secret = secret_for(Some(scheme.unwrap_or_default()), &s.secrets);
-    let plan = ReplayPlan::new(signing, s.body.clone(), s.headers.clone(), secret).map_err(
-        |_| Refusal::NeedsSecret {
-            scheme: scheme.unwrap_or_default(),
-        },
-    )?;
+    let plan =
+        ReplayPlan::new(signing, s.body.clone(), s.headers.clone(), secret).map_err(|_| {
+            Refusal::NeedsSecret {
+                scheme: scheme.unwrap_or_default(),
+            }
+        })?;
     if plan.as_is_without_secret {
         warning = Some(Warning::NoSecret {
             scheme: scheme.unwrap_or_default(),
@@ -321,7 +324,10 @@ pub struct Replayed {
 pub enum Outcome {
     Sent(Replayed),
     /// Not sent, and why.
-    Skipped { id: CaptureId, why: Refusal },
+    Skipped {
+        id: CaptureId,
+        why: Refusal,
+    },
 }
 
 /// A failure of the tool itself while replaying (not of the app, not of one capture).

@@ -30,6 +30,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::channel::is_channel_id;
 use super::protocol::{max_event_size, Delivery, Frame, Gap, Seq, SseDecoder};
+pub use crate::conn::ConnState;
+use crate::hint::Hint;
 
 /// Time to get the stream's response head.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -180,41 +182,6 @@ pub struct ClientConfig {
     pub max_body: usize,
 }
 
-/// What the client is doing, for the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnState {
-    Connecting,
-    /// Streaming; `backlog` deliveries were waiting at the relay when it began.
-    Connected {
-        backlog: u64,
-    },
-    /// Everything the relay held when the stream began is committed locally.
-    CaughtUp,
-    Reconnecting {
-        delay: Duration,
-        reason: String,
-    },
-    /// The relay refused the token or does not know the channel; the client has stopped.
-    Refused {
-        reason: String,
-    },
-}
-
-/// A few words for the TUI header and the log, and whether it is trouble.
-pub fn state_text(s: &ConnState) -> (String, bool) {
-    match s {
-        ConnState::Connecting => ("connecting".into(), false),
-        ConnState::Connected { backlog: 0 } => ("connected".into(), false),
-        ConnState::Connected { backlog } => (format!("connected, catching up on {backlog}"), false),
-        ConnState::CaughtUp => ("connected, caught up".into(), false),
-        ConnState::Reconnecting { delay, reason } => (
-            format!("reconnecting in {:.1} s ({reason})", delay.as_secs_f64()),
-            true,
-        ),
-        ConnState::Refused { reason } => (format!("stopped: {reason}"), true),
-    }
-}
-
 /// What the client hands to its owner.
 #[derive(Debug)]
 pub enum ClientEvent {
@@ -228,10 +195,20 @@ pub enum ClientEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
-    #[error("the relay at '{url}' rejected the token (401): check --relay-token or HOOKSCOPE_RELAY_TOKEN, or make a new one with 'hookscope relay channel rotate-token ID' on the relay host")]
+    #[error("the relay at '{url}' rejected the token (401)")]
     TokenRejected { url: String },
-    #[error("the relay at '{url}' has no such channel (404): check the --relay URL, or create one with 'hookscope relay channel add' on the relay host")]
+    #[error("the relay at '{url}' has no such channel (404)")]
     UnknownChannel { url: String },
+}
+
+impl ClientError {
+    /// What to do about it, for the surface to word.
+    pub fn hint(&self) -> Hint {
+        match self {
+            ClientError::TokenRejected { .. } => Hint::RelayToken,
+            ClientError::UnknownChannel { .. } => Hint::RelayChannel,
+        }
+    }
 }
 
 type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -271,6 +248,7 @@ pub async fn run(
                 let _ = events
                     .send(ClientEvent::State(ConnState::Refused {
                         reason: e.to_string(),
+                        hint: Some(e.hint()),
                     }))
                     .await;
                 return Err(e);

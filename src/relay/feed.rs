@@ -62,7 +62,7 @@ pub async fn feed(
             }
             ClientEvent::Gap(g) => {
                 let text = format!(
-                    "relay: deliveries #{}..#{} were deleted by the relay's --retention before this laptop read them",
+                    "relay: deliveries #{}..#{} were deleted by the relay's retention before this laptop read them",
                     g.from, g.to
                 );
                 // The log has it with --json too, where notices are not printed.

@@ -114,10 +114,8 @@ impl RelayStore {
             }
             let _ = files::create_private_file(path);
         } else if !path.exists() {
-            return Err(StoreError::Sqlite {
+            return Err(StoreError::Missing {
                 path: path.to_path_buf(),
-                fault: None,
-                message: "does not exist: create a channel first with 'hookscope relay channel add', or pass --db with the right path".into(),
             });
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -58,9 +58,7 @@ pub async fn run_effects(mut rx: UnboundedReceiver<Command>, fx: Effects) {
     }
 }
 
-/// The TUI's keys as replay settings: the same [`ops::replay`] rule `hookscope replay` uses.
-/// An edit is a deliberate change of one capture, so it re-signs even one whose own signature
-/// failed (and says so).
+/// The TUI's keys as replay settings: the same [`replay::decide`] rule `hookscope replay` uses.
 pub fn replay_settings(
     to: Option<&Uri>,
     secrets: &[Secret],
@@ -69,7 +67,7 @@ pub fn replay_settings(
 ) -> Settings {
     Settings {
         signing,
-        resign_failed: body.is_some(),
+        resign_failed: false,
         body,
         headers: Vec::new(),
         to: to.cloned(),
@@ -88,7 +86,12 @@ async fn replay_one(
         Some(b) => format!(", edited body ({})", b.note),
         None => String::new(),
     };
-    let settings = replay_settings(fx.target.as_ref(), &fx.secrets, signing, body.map(|b| b.bytes));
+    let settings = replay_settings(
+        fx.target.as_ref(),
+        &fx.secrets,
+        signing,
+        body.map(|b| b.bytes),
+    );
     match replay::replay_one(&fx.store, &fx.recorder, id, &settings).await {
         Ok(Outcome::Sent(r)) => {
             let how = match r.attempt.resigned {

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::forward::{Attempts, Forwarder, Recorder};
+use crate::hint::{Hint, Words};
 use crate::intake::Intake;
 use crate::listener::{self, ListenConfig};
 use crate::report::{self, Report, ReportRx, ReportTx};
@@ -44,6 +45,9 @@ pub struct Settings {
     pub output: Output,
     /// `listen --relay`: also take in what this relay channel holds.
     pub relay: Option<crate::relay::client::ClientConfig>,
+    /// How the command line words a remedy (headless lines, warnings on stderr); the UI words
+    /// its own.
+    pub words: Words,
 }
 
 /// Serves on `socket` until Ctrl-C or SIGTERM (or the UI quits), then lets in-flight requests
@@ -56,6 +60,7 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         durability,
         listen: cfg,
         output,
+        words,
         relay,
     } = settings;
     let local = socket
@@ -76,13 +81,13 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     let host = local.ip();
     if !host.is_loopback() {
         let warning = format!(
-            "listening on {host}, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers. Use --host 127.0.0.1 unless you need this."
+            "listening on {host}, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers"
         );
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {warning}: {}", words(Hint::Loopback));
         if output == Output::Tui {
-            // The UI covers stderr, so it shows the warning itself.
+            // The UI covers stderr, so it shows the warning itself, in its own words.
             let _ = tx.send(Report::Notice {
-                text: warning,
+                text: crate::tui::hint::with(warning, Some(Hint::Loopback)),
                 error: true,
             });
         }
@@ -101,7 +106,7 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         }
         Output::Headless { json } => json,
     };
-    let mut intro = intro(&url, &db, &cfg, dev_secret.as_deref(), retention);
+    let mut intro = intro(&url, &db, &cfg, dev_secret.as_deref(), retention, words);
     if let Some(r) = relay_url {
         intro = intro.replacen(
             "\n  Ctrl-C stops",
@@ -114,7 +119,7 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
     let forwarding = cfg.intake.forward.clone();
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
-        .spawn(move || print_reports(rx, json, forwarding.as_ref()))
+        .spawn(move || print_reports(rx, json, forwarding.as_ref(), words))
         .context("cannot start the output thread")?;
     if json {
         eprintln!("{intro}");

@@ -164,6 +164,7 @@ fn overview(
         format_ms: &format_ms,
         reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
         dev_secret: dev_secret.is_some_and(|s| crate::output::signed_by(c, s)),
+        hint: crate::tui::hint::words,
     };
     let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
     let find = |part: Part| explained.iter().find(|e| e.part == part);
@@ -296,7 +297,7 @@ fn signature_help(explained: &[Explained], t: Theme) -> Vec<Line<'static>> {
 fn body_summary(stored: usize, sent: u64, truncated: bool) -> String {
     if truncated {
         format!(
-            "{} stored of {} sent (truncated at --max-body)",
+            "{} stored of {} sent (truncated at the body limit)",
             human_size(stored as u64),
             human_size(sent)
         )

@@ -17,7 +17,6 @@ pub fn words(hint: Hint) -> String {
         Hint::Limit(Limit::MaxBody) => "restart with a larger body limit".into(),
         Hint::Limit(Limit::ReadTimeout) => "restart with a longer read timeout".into(),
         Hint::Limit(Limit::ForwardConcurrency) => "restart with more forwards at once".into(),
-        Hint::ReplayFailed => "press r on it to replay it".into(),
         Hint::Loopback => "listen on 127.0.0.1 unless you need this".into(),
         Hint::RelayToken => "check the relay token, or rotate it on the relay host".into(),
         Hint::RelayChannel => "check the relay URL, or create the channel on the relay host".into(),

@@ -9,8 +9,8 @@ use ratatui::Terminal;
 use super::app::{update, App, Setup, Tab, Theme, Zone};
 use super::event::Event;
 use super::Command;
-use crate::forward::Signing;
 use crate::capture::{Attempt, AttemptKind, Capture, CaptureId};
+use crate::forward::Signing;
 use crate::report::Report;
 use crate::signature::dataspike::SIGNATURE_HEADER;
 use crate::signature::{verify_capture, Secret, Status};
@@ -715,7 +715,7 @@ fn relay_state_shows_in_the_header() {
         &f.store,
         [Event::Report(Report::Relay {
             url: url.clone(),
-            state: crate::relay::client::ConnState::Connected { backlog: 3 },
+            state: crate::conn::ConnState::Connected { backlog: 3 },
         })],
     );
     let screen = format!("{:?}", draw(&app).backend().buffer());
@@ -728,8 +728,9 @@ fn relay_state_shows_in_the_header() {
         &f.store,
         [Event::Report(Report::Relay {
             url,
-            state: crate::relay::client::ConnState::Refused {
+            state: crate::conn::ConnState::Refused {
                 reason: "token rejected (401)".into(),
+                hint: Some(crate::hint::Hint::RelayToken),
             },
         })],
     );

@@ -46,7 +46,12 @@ fn each_scheme_re_signs_with_its_own_secret_and_goes_as_captured_without_it() {
             "{scheme}: {:?}",
             c.verdict
         );
-        let with = decide(&c, Some(APP), &settings(Signing::Default, vec![mine.clone()])).unwrap();
+        let with = decide(
+            &c,
+            Some(APP),
+            &settings(Signing::Default, vec![mine.clone()]),
+        )
+        .unwrap();
         assert_eq!(with.plan.resign_with.as_ref(), Some(&mine), "{scheme}");
         assert_eq!(with.warning, None, "{scheme}");
 
@@ -55,7 +60,11 @@ fn each_scheme_re_signs_with_its_own_secret_and_goes_as_captured_without_it() {
         let (theirs, _) = Secret::generate_for(other);
         let without = decide(&c, Some(APP), &settings(Signing::Default, vec![theirs])).unwrap();
         assert_eq!(without.plan.resign_with, None, "{scheme}");
-        assert_eq!(without.warning, Some(Warning::NoSecret { scheme }), "{scheme}");
+        assert_eq!(
+            without.warning,
+            Some(Warning::NoSecret { scheme }),
+            "{scheme}"
+        );
 
         // Asked to re-sign without its secret: refused, naming the scheme to give.
         let e = decide(&c, Some(APP), &settings(Signing::Resign, vec![])).unwrap_err();
@@ -78,7 +87,12 @@ fn a_forged_capture_is_never_re_signed_unless_asked_for_explicitly() {
             status: Status::Invalid
         })
     );
-    let e = decide(&c, Some(APP), &settings(Signing::Resign, vec![secret.clone()])).unwrap_err();
+    let e = decide(
+        &c,
+        Some(APP),
+        &settings(Signing::Resign, vec![secret.clone()]),
+    )
+    .unwrap_err();
     assert_eq!(
         e,
         Refusal::FailedSignature {
@@ -86,6 +100,19 @@ fn a_forged_capture_is_never_re_signed_unless_asked_for_explicitly() {
         }
     );
     assert_eq!(e.hint(), Some(Hint::ResignFailed));
+    // An edited body is a new request the developer wrote: re-signed, with the warning.
+    let edited = Settings {
+        body: Some(b"{}".to_vec()),
+        ..s.clone()
+    };
+    let d = decide(&c, Some(APP), &edited).unwrap();
+    assert!(d.plan.resign_with.is_some());
+    assert_eq!(
+        d.warning,
+        Some(Warning::FailedSignatureResigned {
+            status: Status::Invalid
+        })
+    );
     let asked = Settings {
         resign_failed: true,
         ..s
@@ -138,7 +165,12 @@ fn a_capture_judged_without_a_secret_is_judged_again_with_todays() {
 fn as_is_never_re_signs_and_an_edit_always_does() {
     let (secret, _) = Secret::generate();
     let c = capture(Some(&secret), std::slice::from_ref(&secret));
-    let d = decide(&c, Some(APP), &settings(Signing::AsIs, vec![secret.clone()])).unwrap();
+    let d = decide(
+        &c,
+        Some(APP),
+        &settings(Signing::AsIs, vec![secret.clone()]),
+    )
+    .unwrap();
     assert_eq!(d.plan.resign_with, None);
     assert_eq!(d.warning, None);
     let edited = Settings {
@@ -165,7 +197,10 @@ fn a_backlog_leaves_out_probes_and_failed_signatures() {
     let (secret, _) = Secret::generate();
     let mut probe = capture(Some(&secret), std::slice::from_ref(&secret));
     probe.source = Source::Check;
-    assert_eq!(left_out(&probe, std::slice::from_ref(&secret)), Some(LeftOut::Probe));
+    assert_eq!(
+        left_out(&probe, std::slice::from_ref(&secret)),
+        Some(LeftOut::Probe)
+    );
     let mut relayed = capture(Some(&secret), std::slice::from_ref(&secret));
     relayed.source = Source::Relay;
     assert_eq!(left_out(&relayed, std::slice::from_ref(&secret)), None);

@@ -115,7 +115,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     ];
     // With `listen --relay`: its state leads the second line, its public URL joins the first.
     if let Some((url, state)) = &app.relay {
-        let (text, bad) = crate::relay::client::state_text(state);
+        let (text, bad) = crate::conn::state_text(state, crate::tui::hint::words);
         let style = if bad { t.error() } else { t.ok() };
         second.insert(
             0,
