@@ -695,7 +695,8 @@ fn https_endpoint_with_a_private_ca() {
     assert!(answer.contains("TLS with"), "{answer}");
     assert!(answer.contains("UnknownIssuer"), "{answer}");
     let detail = probes["valid"]["detail"].as_str().unwrap();
-    assert!(detail.contains("--ca-cert"), "{detail}");
+    assert!(detail.contains("for https its certificate"), "{detail}");
+    assert_eq!(probes["valid"]["hint"]["code"], "trust_cert");
     assert_eq!(probes["stale"]["outcome"], "skip");
 }
 

@@ -3,4 +3,5 @@
 //! the CLI (`commands/`) and the TUI (`session::effects`) both call them and word the results
 //! in their own terms. Must not parse flags, print, or name a flag.
 
+pub mod check;
 pub mod replay;
