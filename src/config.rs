@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use crate::config_file::{self, FileConfig, SecretEntry, SecretRef};
 use crate::forward::{parse_target, Forwarder};
 use crate::intake::Respond;
-use crate::sign_mode::SignMode;
 use crate::signature::{parse_secrets, Scheme, Secret};
 use crate::store::{Fault, StoreError};
 
@@ -238,14 +237,6 @@ pub fn advice(e: &anyhow::Error) -> Option<&'static str> {
         },
         StoreError::Damaged { .. } => None,
     }
-}
-
-/// `send --sign MODE` (or a fixture that asks to be signed) without a secret to sign with.
-pub fn sign_secret_needed(mode: SignMode) -> String {
-    format!(
-        "--sign {} needs a secret: pass --secret, or let hookscope generate one",
-        mode.as_str()
-    )
 }
 
 /// A usage error for something that needs a signing secret and got none; `what` says which,
@@ -481,14 +472,6 @@ mod tests {
             .unwrap()
             .contains("--db with a writable path"));
         assert_eq!(advice(&anyhow::anyhow!("other")), None);
-    }
-
-    #[test]
-    fn signing_without_a_secret_says_how_to_get_one() {
-        assert_eq!(
-            sign_secret_needed(SignMode::Valid),
-            "--sign valid needs a secret: pass --secret, or let hookscope generate one"
-        );
     }
 
     #[test]

@@ -5,3 +5,4 @@
 
 pub mod check;
 pub mod replay;
+pub mod send;
