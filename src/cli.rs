@@ -457,6 +457,10 @@ pub struct ExportArgs {
     /// Fixtures only: also write each body as a plain file next to its fixture
     #[arg(long)]
     pub body_files: bool,
+    /// HAR only: pair each capture with its latest edited replay (the request it really sent
+    /// and its answer) instead of the capture's own answer
+    #[arg(long)]
+    pub edited: bool,
     /// curl only: send every request to this URL instead of the capture's original one
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,

@@ -10,7 +10,6 @@ pub mod conn;
 pub mod devsecret;
 pub mod diff;
 pub mod expect;
-pub mod export;
 pub mod fixture;
 pub mod forward;
 pub mod headers;

@@ -303,12 +303,32 @@ fn replay_as_is_resigned_edited_and_failed_backlog() {
     assert!(shown.contains("(edited body, re-signed)"), "{shown}");
     assert!(shown.contains("sent an edited body: body: JSON"), "{shown}");
     assert!(shown.contains("+   \"edited\": true"), "{shown}");
+    // By default a HAR export is the capture itself, with its own answer...
+    let plain = dir.path().join("plain.har");
+    let o = run(&[
+        "export",
+        &first.to_string(),
+        "--format",
+        "har",
+        "--out",
+        plain.to_str().unwrap(),
+        "--db",
+        dbs,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plain: serde_json::Value = serde_json::from_slice(&std::fs::read(&plain).unwrap()).unwrap();
+    assert_eq!(
+        plain["log"]["entries"][0]["request"]["postData"]["text"],
+        VECTOR_BODY
+    );
+    // ...and with --edited, the latest edited replay as it was really sent.
     let har = dir.path().join("e.har");
     let o = run(&[
         "export",
         &first.to_string(),
         "--format",
         "har",
+        "--edited",
         "--out",
         har.to_str().unwrap(),
         "--db",

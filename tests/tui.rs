@@ -166,7 +166,10 @@ fn listen_tui_shows_captures_and_r_replays_to_the_app() {
         s.contains("replayed #2 as captured") && s.contains("its own signature failed")
     });
     // `r` on the valid one re-signs it (a secret is loaded): a fresh, valid signature.
-    tmux.keys(&["Escape", "j", "r"]);
+    // Esc alone first: Esc and a key sent together read as Alt and that key.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the detail closed", |s| !s.contains("Expected"));
+    tmux.keys(&["j", "r"]);
     wait_until("the second replay at the app", || app.received().len() == 4);
     let got = app.received().pop().unwrap();
     assert_eq!(got.body, body);

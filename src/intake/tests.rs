@@ -337,11 +337,7 @@ async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
     let attempts = rig.store().attempts(id).unwrap();
     // '/dataspike/hook' with the prefix stripped is '/hook', which the target already ends
     // with: not doubled.
-    assert_eq!(
-        attempts[0].target,
-        format!("{kyc}?x=1"),
-        "prefix stripped"
-    );
+    assert_eq!(attempts[0].target, format!("{kyc}?x=1"), "prefix stripped");
     assert_eq!(kyc_seen.lock().unwrap().len(), 1);
     assert!(rest_seen.lock().unwrap().is_empty());
 

@@ -157,7 +157,11 @@ pub async fn run(
     Ok(checked)
 }
 
-type Sent = (Result<AppResponse, ForwardError>, Duration, Option<CaptureId>);
+type Sent = (
+    Result<AppResponse, ForwardError>,
+    Duration,
+    Option<CaptureId>,
+);
 
 /// Sends one probe; with a store, first as a capture, then through the recorder.
 async fn send(
@@ -181,7 +185,10 @@ async fn send(
         .store
         .call(move |st| st.insert_capture(&capture))
         .await??;
-    let recorded = rec.recorder.record(&s.target, Shipment::probe(id, out)).await;
+    let recorded = rec
+        .recorder
+        .record(&s.target, Shipment::probe(id, out))
+        .await;
     recorded.stored?;
     let latency = Duration::from_millis(recorded.attempt.latency_ms.unwrap_or(0));
     Ok((recorded.outcome, latency, Some(id)))

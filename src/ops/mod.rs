@@ -4,5 +4,6 @@
 //! in their own terms. Must not parse flags, print, or name a flag.
 
 pub mod check;
+pub mod export;
 pub mod replay;
 pub mod send;

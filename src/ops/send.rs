@@ -69,7 +69,6 @@ impl Payload {
     }
 }
 
-
 pub struct Plan {
     pub payloads: Vec<Payload>,
     pub to: Uri,

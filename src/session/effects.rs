@@ -128,9 +128,7 @@ async fn export_one(fx: &Effects, id: CaptureId) -> anyhow::Result<String> {
 /// Writes `stored` as a fixture under a name no file in `dir` has yet (an earlier export of
 /// the same capture is never overwritten) and says where.
 fn export_into(dir: &Path, stored: &StoredCapture) -> anyhow::Result<String> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the folder '{}'", dir.display()))?;
-    let path = crate::export::write_fresh_fixture(dir, stored)?;
+    let path = crate::ops::export::fresh_fixture(dir, stored)?;
     Ok(format!("exported #{} to '{}'", stored.id, path.display()))
 }
 

@@ -1,13 +1,158 @@
-//! Writing exports to disk: a capture as a fixture file (and its body file), and any export
-//! file atomically, so an interrupted export never leaves a half file that looks whole, and,
-//! unless asked to replace, never over a file that exists. The formats themselves are
-//! `fixture/` (pure); choosing what to export and where is the caller's.
+//! Export as a use case, for `hookscope export` and the TUI's `x`: which captures, read
+//! before anything is written (an unknown id fails first), what each format pairs them with
+//! (HAR: the capture's own answer, never an edited replay's request unless asked), and the
+//! writing: every file atomically, so an interrupted export never leaves a half file that
+//! looks whole, and, unless asked to replace, never over a file that exists. The formats
+//! themselves are `fixture/` (pure); where to write is the caller's.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::fixture::Fixture;
-use crate::store::StoredCapture;
+use crate::capture::{Attempt, Capture, CaptureId};
+use crate::fixture::{curl, har, Fixture};
+use crate::query::Query;
+use crate::store::{ListQuery, Store, StoreError, StoredCapture};
+
+/// The captures named (in that order), or every capture matching `query`, oldest first.
+pub fn select(
+    store: &Store,
+    ids: &[CaptureId],
+    query: Query,
+) -> Result<Vec<CaptureId>, StoreError> {
+    if !ids.is_empty() {
+        return Ok(ids.to_vec());
+    }
+    Ok(store
+        .list(&ListQuery {
+            query,
+            ascending: true,
+            ..Default::default()
+        })?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
+}
+
+/// Why an export read nothing it could write.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("capture {0} is not in the store")]
+    Missing(CaptureId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Every capture of `ids`, read before anything is written; `each` is called per capture read.
+pub fn read(
+    store: &Store,
+    ids: &[CaptureId],
+    mut each: impl FnMut(),
+) -> Result<Vec<StoredCapture>, ReadError> {
+    let mut captures = Vec::with_capacity(ids.len());
+    for id in ids {
+        captures.push(store.get(*id)?.ok_or(ReadError::Missing(*id))?);
+        each();
+    }
+    Ok(captures)
+}
+
+/// The attempt a HAR entry pairs its capture with: the latest whose request was the capture's
+/// own body (a forward, a replay as captured or re-signed), or with `edited`, the latest of any.
+pub fn har_attempt(mut attempts: Vec<Attempt>, edited: bool) -> Option<Attempt> {
+    match edited {
+        true => attempts.pop(),
+        false => attempts.into_iter().rev().find(|a| a.sent_body.is_none()),
+    }
+}
+
+/// The HAR document of `captures`, each paired by [`har_attempt`], pretty-printed.
+pub fn har_document(
+    store: &Store,
+    captures: Vec<StoredCapture>,
+    edited: bool,
+) -> Result<Vec<u8>, StoreError> {
+    let mut rows: Vec<(CaptureId, Capture, Option<Attempt>)> = Vec::with_capacity(captures.len());
+    for StoredCapture { id, capture } in captures {
+        rows.push((id, capture, har_attempt(store.attempts(id)?, edited)));
+    }
+    // A `Value` always serializes.
+    let mut text = serde_json::to_string_pretty(&har::build(&rows)).unwrap_or_default();
+    text.push('\n');
+    Ok(text.into_bytes())
+}
+
+/// The curl script of `captures`, each sent to `to` instead of its original URL when given.
+pub fn curl_script(captures: Vec<StoredCapture>, to: Option<&str>) -> Vec<u8> {
+    let rows: Vec<(CaptureId, Capture)> = captures.into_iter().map(|s| (s.id, s.capture)).collect();
+    curl::script(&rows, to).into_bytes()
+}
+
+/// Why fixtures were not written.
+#[derive(Debug, thiserror::Error)]
+pub enum FixturesError {
+    /// These files exist and were not to be replaced; nothing was written.
+    #[error("{} already exist", .0.len())]
+    Exist(Vec<PathBuf>),
+    #[error("cannot create the fixture folder '{dir}': {source}")]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Write(anyhow::Error),
+}
+
+/// Writes each capture as a fixture (and its body file, with `body_files`) into `dir`; none at
+/// all when one would replace a file and `replace` is not given. `written` sees each fixture's
+/// path.
+pub fn write_fixtures<E: From<FixturesError>>(
+    captures: &[StoredCapture],
+    dir: &Path,
+    body_files: bool,
+    replace: bool,
+    mut written: impl FnMut(&Path) -> Result<(), E>,
+) -> Result<(), E> {
+    let per_capture: Vec<Vec<(PathBuf, Vec<u8>)>> = captures
+        .iter()
+        .map(|stored| fixture_files(dir, stored, body_files))
+        .collect();
+    if !replace {
+        // Checked before anything is written, so a refused export leaves the folder as it was.
+        let existing: Vec<PathBuf> = per_capture
+            .iter()
+            .flatten()
+            .map(|(path, _)| path.clone())
+            .filter(|path| path.exists())
+            .collect();
+        if !existing.is_empty() {
+            return Err(FixturesError::Exist(existing).into());
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|source| FixturesError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    for files in &per_capture {
+        for (path, bytes) in files {
+            write_file(path, bytes, false, replace).map_err(|e| match e {
+                WriteFailure::Exists => FixturesError::Exist(vec![path.clone()]),
+                WriteFailure::Other(e) => FixturesError::Write(e),
+            })?;
+        }
+        // The fixture is the last file of its capture.
+        if let Some((fixture, _)) = files.last() {
+            written(fixture)?;
+        }
+    }
+    Ok(())
+}
+
+/// The TUI's `x`: one capture as a fixture in `dir` under a name no file has yet.
+pub fn fresh_fixture(dir: &Path, stored: &StoredCapture) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the folder '{}': {e}", dir.display()))?;
+    write_fresh_fixture(dir, stored)
+}
 
 /// The files one capture becomes in `dir`: its body file first (when asked), then the fixture.
 pub fn fixture_files(
@@ -26,20 +171,6 @@ pub fn fixture_files(
         fixture.to_json_pretty().into_bytes(),
     ));
     files
-}
-
-/// Writes one capture as a fixture file (and its body file) into `dir`, replacing files of
-/// the same name; returns the fixture's path.
-pub fn write_fixture(
-    dir: &Path,
-    stored: &StoredCapture,
-    body_files: bool,
-) -> anyhow::Result<std::path::PathBuf> {
-    let files = fixture_files(dir, stored, body_files);
-    for (path, bytes) in &files {
-        write_atomic(path, bytes, false)?;
-    }
-    Ok(files.last().map(|(p, _)| p.clone()).unwrap_or_default())
 }
 
 /// Writes one capture as a fixture into `dir` under a name no file has yet
@@ -147,6 +278,40 @@ fn set_executable(_file: &std::fs::File) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::capture::AttemptKind;
+
+    fn attempt(status: u16, sent_body: Option<&[u8]>) -> Attempt {
+        Attempt {
+            capture_id: 1,
+            kind: AttemptKind::Replay,
+            at_ms: 0,
+            target: "http://127.0.0.1:3000/hook".into(),
+            resigned: sent_body.is_some(),
+            sent_body: sent_body.map(<[u8]>::to_vec),
+            sent_headers: None,
+            status: Some(status),
+            response_headers: Vec::new(),
+            response_body: Vec::new(),
+            response_truncated: false,
+            latency_ms: Some(1),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_har_entry_pairs_the_capture_with_its_own_answer_unless_edited_is_asked() {
+        let attempts = vec![
+            attempt(502, None),
+            attempt(200, None),
+            attempt(201, Some(b"{}")),
+        ];
+        let own = har_attempt(attempts.clone(), false).unwrap();
+        assert_eq!((own.status, own.sent_body), (Some(200), None));
+        let edited = har_attempt(attempts, true).unwrap();
+        assert_eq!(edited.status, Some(201));
+        assert_eq!(har_attempt(vec![attempt(201, Some(b"{}"))], false), None);
+    }
+
     use super::*;
 
     #[test]
