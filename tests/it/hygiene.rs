@@ -2,9 +2,7 @@
 //! refusing to overwrite exports, plurals, exit codes, URL checks, import dedupe, `send --expect`
 //! and one verdict vocabulary. All through the real binary.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

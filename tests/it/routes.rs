@@ -1,9 +1,7 @@
 //! `hookscope.toml` through the real binary: `config check` on good and bad files, and
 //! `listen --config` with two routes to two real apps.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
