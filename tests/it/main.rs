@@ -5,11 +5,11 @@
 mod common;
 
 mod check;
+mod cli_conventions;
 mod compare;
 mod devsecret;
 mod fixtures;
 mod forward;
-mod hygiene;
 mod listen;
 mod pipes;
 mod providers;
