@@ -16,8 +16,8 @@ use crate::signature::dataspike::SIGNATURE_HEADER;
 use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 
+mod compare_copy_header;
 mod edit;
-mod part_b;
 mod sizes;
 
 // The published Dataspike test vector (shared/reference/dataspike.md).

@@ -1,7 +1,6 @@
 //! `listen`, `list`, `show`, `verify` through the real binary and real sockets.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn captures_verifies_and_survives_restart() {

@@ -1,8 +1,7 @@
 //! The terminal UI end to end: the real binary in a real terminal (tmux), real captures from a
 //! real sender, a key press, and the replay arriving at a real test server.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 

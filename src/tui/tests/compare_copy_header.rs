@@ -1,5 +1,6 @@
-//! Compare (`m`, `d`), copy (`c`, `C`) and the live numbers in the header, key by key against
-//! a real store, with snapshots of the compare screen wide (side by side) and narrow (unified).
+//! Compare (`m`, `d`), copy (`c`, `C`), and what the header and the detail say about forwarding
+//! (live numbers, forwarded event types, routes), key by key against a real store, with
+//! snapshots of the compare screen wide (side by side) and narrow (unified).
 
 use super::*;
 use crate::tui::clipboard::{self, CopyRequest, CopyWhat};

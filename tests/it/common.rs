@@ -1,9 +1,8 @@
 //! Shared helpers for end-to-end tests: the real binary, real sockets, real files.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -77,7 +76,6 @@ pub struct Listener {
     pub child: Child,
     pub url: String,
     pub addr: String,
-    pub db: PathBuf,
     /// The `listening` line exactly as printed.
     pub listening: String,
     lines: mpsc::Receiver<String>,
@@ -139,7 +137,6 @@ impl Listener {
             child,
             url,
             addr,
-            db: db.to_path_buf(),
             listening: first,
             lines: rx,
         }

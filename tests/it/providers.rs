@@ -3,8 +3,7 @@
 //! `listen`, `verify` and `replay`; and what `send` signs is checked by the providers' own
 //! Python libraries (`stripe`, `standardwebhooks`, `slack_sdk`), which `.ci/run` installs.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};

@@ -1,7 +1,6 @@
 //! Nothing lost, nothing crashes: hostile requests, store faults, forward faults, SIGKILL.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

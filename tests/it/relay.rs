@@ -1,9 +1,7 @@
 //! The relay through the real binary: ingest over real sockets, the stream read by the
 //! library's relay client, crashes by SIGKILL, TLS with a certificate made here.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use hookscope::relay::client::{self, ClientConfig, ClientEvent, ConnState, ReadToken, RelayUrl};
 use hookscope::relay::protocol::Delivery;
 use std::io::{BufRead, BufReader, Read};

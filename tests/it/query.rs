@@ -1,9 +1,7 @@
 //! The query language through the real binary: `list --query`, `export --query`, the flags as
 //! terms, and errors that point at the token.
 
-mod common;
-
-use common::{run, stderr, stdout};
+use crate::common::{run, stderr, stdout};
 use std::path::Path;
 
 fn fixture(dir: &Path, name: &str, path: &str, body: &str) -> String {

@@ -1,7 +1,6 @@
 //! Forwarding and replay end to end: real listener, real test app, real files.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::Duration;
 
 #[test]

@@ -1,8 +1,7 @@
 //! `hookscope check` end to end: the real binary against small real endpoints on 127.0.0.1, each
 //! with exactly one classic flaw, and one correct endpoint (also behind TLS).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};

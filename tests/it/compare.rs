@@ -1,8 +1,7 @@
 //! `diff`, `stats` and the final `stopped` line of `listen --json`, through the real binary
 //! and a real store.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const PENDING: &str =
     r#"{"id":"e1","event_type":"DOCVER","payload":{"status":"pending","checks":[{"ok":true}]}}"#;

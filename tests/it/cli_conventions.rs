@@ -1,10 +1,8 @@
-//! A newcomer's first hour (issue 13, part A): private store files, purge, `--db` typos,
-//! refusing to overwrite exports, plurals, exit codes, URL checks, import dedupe, `send --expect`
-//! and one verdict vocabulary. All through the real binary.
+//! What every command does the same way, through the real binary: store files kept private and a
+//! mistyped `--db` folder refused, `purge` and `import` saying how many, exports that refuse to
+//! overwrite, plurals, exit codes, URL checks, `send --expect` and one verdict vocabulary.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

@@ -1,9 +1,7 @@
 //! `hookscope.toml` through the real binary: `config check` on good and bad files, and
 //! `listen --config` with two routes to two real apps.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -155,9 +153,9 @@ strip-prefix = true
         ),
     );
     let db = dir.path().join("h.db");
-    // The file's secret resolves from the environment the listener runs in.
-    std::env::set_var("ROUTES_TEST_SECRET", SECRET);
-    let l = Listener::start(&db, &["--config", &cfg]);
+    // The file's secret resolves from the environment the listener runs in: the child's own,
+    // never this test process's, which every other test shares.
+    let l = Listener::start_env(&db, &["--config", &cfg], &[("ROUTES_TEST_SECRET", SECRET)]);
 
     let body = br#"{"id":"e1","event_type":"DOCVER"}"#;
     let sig = sign(SECRET, now(), body);

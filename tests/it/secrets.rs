@@ -1,7 +1,6 @@
 //! A full run with a secret, then every place it could leak is searched for it.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 /// The secret as text, as hex and as the raw key bytes.

@@ -1,8 +1,7 @@
 //! Export, send and import end to end: the real binary, a real listener, a real test app, real
 //! files and the real curl.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

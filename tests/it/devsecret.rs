@@ -1,8 +1,7 @@
 //! The quick start ends in PASS: `listen` and `send` with no secret anywhere share the local
 //! development secret, made once in the config directory (0600), across restarts.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn quick_start_without_secrets_ends_in_pass_across_restarts() {

@@ -1,8 +1,7 @@
 //! `hookscope ... | head`: a reader that leaves early is not an error. Every command that writes
 //! to stdout exits 0 with nothing on stderr when its stdout pipe closes.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Output, Stdio};
