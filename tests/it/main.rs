@@ -4,12 +4,14 @@
 
 mod common;
 
+mod backlog;
 mod check;
 mod cli_conventions;
 mod compare;
 mod devsecret;
 mod fixtures;
 mod forward;
+mod import;
 mod listen;
 mod pipes;
 mod providers;

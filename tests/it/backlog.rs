@@ -2,9 +2,7 @@
 //! again, re-signed; forged and unsigned captures and `check`'s probes are left out and counted;
 //! a capture with no target is skipped with a line and the batch goes on.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn a_backlog_never_launders_a_forged_delivery_and_goes_on_past_the_odd_one() {

@@ -1,9 +1,7 @@
 //! `import` judges what it stores as `listen` would have: with the local development secret
 //! when no secret is given, so a fixture exported from a `listen` that used it reads PASS.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn an_import_without_a_secret_uses_the_local_development_secret() {
