@@ -20,7 +20,8 @@ use std::net::SocketAddr;
 
 use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, RelayOrigin, Source};
 use crate::forward::{
-    forward_request, AppResponse, Attempts, ForwardQueue, Forwarder, Outgoing, Recorder, Shipment,
+    forward_request, AppResponse, Attempts, ForwardError, ForwardQueue, Forwarder, Outgoing,
+    Recorder, Shipment,
 };
 use crate::headers::{HeaderPair, HopByHop};
 use crate::report::{Report, ReportTx};
@@ -281,11 +282,21 @@ async fn forward_and_answer(
             match r.outcome {
                 Ok(app) => mirror(app),
                 Err(e) => json_answer(
-                    StatusCode::from_u16(e.gateway_status()).unwrap_or(StatusCode::BAD_GATEWAY),
+                    gateway_status(&e),
                     json!({"error": e.to_string(), "id": id, "target": target.to_string()}),
                 ),
             }
         }
+    }
+}
+
+/// What a sender waiting on the app is answered when the app gave no answer: a gateway that
+/// waited too long (504), or one that could not get an answer at all (502). The intake decides
+/// what senders are answered; forwarding only reports what happened.
+fn gateway_status(e: &ForwardError) -> StatusCode {
+    match e {
+        ForwardError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::BAD_GATEWAY,
     }
 }
 

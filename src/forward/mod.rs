@@ -66,16 +66,6 @@ pub enum ForwardError {
     BadRequest(String),
 }
 
-impl ForwardError {
-    /// The status a sender gets in `--respond app` mode.
-    pub fn gateway_status(&self) -> u16 {
-        match self {
-            ForwardError::Timeout { .. } => 504,
-            _ => 502,
-        }
-    }
-}
-
 /// Parses and checks a `--forward-to` or `--to` URL (http or https).
 pub fn parse_target(url: &str) -> Result<Uri, String> {
     let uri: Uri = url

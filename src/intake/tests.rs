@@ -352,3 +352,14 @@ async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
     assert_eq!(kyc_seen.lock().unwrap().len(), 1);
     assert!(rest_seen.lock().unwrap().is_empty());
 }
+
+#[test]
+fn a_sender_waiting_on_the_app_gets_504_for_a_timeout_and_502_otherwise() {
+    let timeout = ForwardError::Timeout {
+        target: "http://a/".into(),
+        timeout: Duration::from_secs(10),
+    };
+    assert_eq!(super::gateway_status(&timeout), StatusCode::GATEWAY_TIMEOUT);
+    let refused = ForwardError::BadRequest("x".into());
+    assert_eq!(super::gateway_status(&refused), StatusCode::BAD_GATEWAY);
+}
