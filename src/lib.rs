@@ -28,5 +28,6 @@ pub mod sign_mode;
 pub mod signature;
 pub mod stats;
 pub mod store;
+pub mod text;
 pub mod tls;
 pub mod tui;

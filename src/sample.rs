@@ -113,7 +113,7 @@ pub enum SampleError {
         at: String,
         found: String,
     },
-    #[error("cannot set '{path}': '{at}' has {}, so index {index} does not exist", crate::output::count(*.len as u64, "item"))]
+    #[error("cannot set '{path}': '{at}' has {}, so index {index} does not exist", crate::text::count(*.len as u64, "item"))]
     IndexOutOfRange {
         path: String,
         at: String,
@@ -299,7 +299,7 @@ pub fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), SampleE
                     at: at.clone(),
                     found: format!(
                         "an array of {} (use a numeric index)",
-                        crate::output::count(len as u64, "item")
+                        crate::text::count(len as u64, "item")
                     ),
                 })?;
                 let slot = items.get_mut(index).ok_or(SampleError::IndexOutOfRange {
@@ -332,10 +332,7 @@ fn describe(value: &Value) -> String {
         Value::Bool(b) => format!("{b}"),
         Value::Number(n) => format!("the number {n}"),
         Value::String(s) => format!("the string '{s}'"),
-        Value::Array(a) => format!(
-            "an array of {}",
-            crate::output::count(a.len() as u64, "item")
-        ),
+        Value::Array(a) => format!("an array of {}", crate::text::count(a.len() as u64, "item")),
         Value::Object(_) => "an object".into(),
     }
 }

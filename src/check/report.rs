@@ -35,7 +35,7 @@ impl Totals {
 /// The first characters of a response body on one line: control characters and bytes that
 /// are not UTF-8 escaped (as the TUI shows them), cut with `…`.
 pub fn body_head(body: &[u8]) -> String {
-    let text = crate::output::escape_bytes(body.trim_ascii_end());
+    let text = crate::text::escape_bytes(body.trim_ascii_end());
     match text.char_indices().nth(BODY_HEAD_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,

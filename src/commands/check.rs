@@ -15,9 +15,9 @@ use crate::config::{
 };
 use crate::forward::{Attempts, Recorder};
 use crate::ops::check::{self, BodySource, Recording, Settings};
-use crate::output::count;
 use crate::sample;
 use crate::store::{OpenMode, Store, StoreWorker};
+use crate::text::count;
 
 /// The sample event probes carry unless `--event` or `--body-file` says otherwise.
 const DEFAULT_EVENT: &str = "AML_SCREENING";

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::{db_path, target, usage};
 use crate::ops::export::{self, write_file, FixturesError, ReadError, WriteFailure};
-use crate::output::{count, progress_bar};
+use crate::output::progress_bar;
 use crate::store::{OpenMode, Store};
+use crate::text::count;
 
 /// Default output of each format when `--out` is not given.
 const DEFAULT_FIXTURE_DIR: &str = "fixtures";

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use crate::cli::ImportArgs;
 use crate::config::{db_path, secrets_or_dev, usage};
 use crate::ops::import::{self, Fate, Unreadable};
-use crate::output::count;
 use crate::store::{OpenMode, Store};
+use crate::text::count;
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     // The same secrets `listen` uses, the local development secret when none is given, so an

@@ -11,8 +11,9 @@ use crate::cli::ReplayArgs;
 use crate::config::{body_file, db_path, secrets_or_dev, target, usage};
 use crate::forward::{Attempts, Recorder, Signing};
 use crate::ops::replay::{self, Outcome, Picked, Refusal, Selection, Settings, Tally};
-use crate::output::{attempt_brief, attempt_how, count};
+use crate::output::{attempt_brief, attempt_how};
 use crate::store::{OpenMode, Store, StoreWorker};
+use crate::text::count;
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let settings = settings(&args)?;

@@ -11,10 +11,11 @@ use crate::cli::SendArgs;
 use crate::config::{body_file, dev_secret_label, secrets, secrets_or_dev, target, usage};
 use crate::fixture::{Fixture, Signing};
 use crate::ops::send::{deliver_all, Payload, Plan, Sent, Summary};
-use crate::output::{attempt_brief, count, progress_bar};
+use crate::output::{attempt_brief, progress_bar};
 use crate::sample;
 use crate::sign_mode::SignMode;
 use crate::signature::{secret_for, Scheme, Secret};
+use crate::text::count;
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.list {

@@ -27,6 +27,7 @@ use crate::headers::HeaderPair;
 use crate::intake::{Answer, Intake, IntakeConfig, Received};
 use crate::report::ReportTx;
 use crate::store::Writer;
+use crate::text::human_size;
 
 /// A body declared too large is answered 413 at once; what arrives until the sender pauses
 /// this long is kept.
@@ -277,7 +278,10 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRea
                     read.rejection = Some(Rejection {
                         status: 413,
                         reason: format!(
-                            "request body is larger than the {max}-byte body limit; the first {max} bytes were kept"
+                            "request body is larger than the {} body limit ({max} bytes): {} arrived before reading stopped, and the first {} were kept",
+                            human_size(max as u64),
+                            human_size(read.size),
+                            human_size(max as u64),
                         ),
                     });
                     return read;

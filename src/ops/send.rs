@@ -14,11 +14,11 @@ use crate::capture::now_ms;
 use crate::fixture::{Fixture, FixtureError, Signing};
 use crate::forward::{join_target, Forwarder, Outgoing};
 use crate::headers::HeaderPair;
-use crate::output::count;
 use crate::sample;
 use crate::sign_mode::{signature_for, SignMode};
 use crate::signature::{secret_for, Scheme, Secret};
 use crate::stats::percentile;
+use crate::text::count;
 
 /// What one delivery carries.
 pub enum Payload {

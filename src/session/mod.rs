@@ -382,7 +382,7 @@ async fn run_retention(writer: Writer, keep: Duration, tx: ReportTx) {
             Ok(n) => (
                 format!(
                     "retention: deleted {} older than {}",
-                    crate::output::count(n, "capture"),
+                    crate::text::count(n, "capture"),
                     humantime::format_duration(keep)
                 ),
                 false,

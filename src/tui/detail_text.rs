@@ -6,12 +6,13 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::capture::{human_size, Attempt};
+use crate::capture::Attempt;
 use crate::headers::HeaderPair;
-use crate::output::{escape_bytes, explain, ExplainClock, Explained, Part, Tone};
+use crate::output::{explain, ExplainClock, Explained, Part, Tone};
 use crate::query::find_words;
 use crate::signature::Status;
 use crate::store::StoredCapture;
+use crate::text::{escape_bytes, human_size};
 use crate::tui::theme::Theme;
 use crate::tui::zone::Zone;
 

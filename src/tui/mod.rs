@@ -195,7 +195,7 @@ fn copy(
     let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
         Err(format!(
             "{} is more than a terminal takes in one clipboard escape",
-            crate::capture::human_size(text.len() as u64)
+            crate::text::human_size(text.len() as u64)
         ))
     } else if !how.osc52 {
         Err("this terminal ignores clipboard escapes (OSC 52)".to_string())
