@@ -243,19 +243,45 @@ impl Rejection {
     }
 }
 
-/// Everything hookscope knows about one delivery.
+/// A request exactly as it arrived: the one shape a delivery has wherever it is, as the
+/// listener or the relay received it (`intake::Received`, `relay::protocol::Delivery`) and as
+/// it is stored (`Capture`). Moving a delivery from one to the next moves this whole.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawRequest {
+    pub method: String,
+    /// Starts with `/`.
+    pub path: String,
+    /// Without the `?`, still percent-encoded.
+    pub query: Option<String>,
+    /// In received order, names and values exactly as sent.
+    pub headers: Vec<HeaderPair>,
+    /// The body bytes exactly as received (only the first bytes when it was too large).
+    pub body: Vec<u8>,
+    /// How many body bytes the sender sent before reading stopped (>= `body.len()`).
+    pub body_size: u64,
+}
+
+impl RawRequest {
+    /// A whole request: its body's size is its length.
+    pub fn whole(method: &str, path: &str, headers: Vec<HeaderPair>, body: Vec<u8>) -> RawRequest {
+        RawRequest {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: None,
+            headers,
+            body_size: body.len() as u64,
+            body,
+        }
+    }
+}
+
+/// Everything hookscope knows about one delivery: its request, and what became of it. Reads
+/// of the request's fields go through (`capture.headers`), as a capture is its request first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capture {
+    pub request: RawRequest,
     /// Milliseconds since the Unix epoch, UTC.
     pub received_at_ms: i64,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<HeaderPair>,
-    /// The body bytes exactly as received (the first `--max-body` bytes when truncated).
-    pub body: Vec<u8>,
-    /// How many body bytes the sender sent before we stopped reading (>= body.len()).
-    pub body_size: u64,
     pub truncated: bool,
     pub rejected: Option<Rejection>,
     pub peer: Option<String>,
@@ -286,6 +312,20 @@ pub struct RelayOrigin {
     pub verdict: Option<String>,
 }
 
+impl std::ops::Deref for Capture {
+    type Target = RawRequest;
+
+    fn deref(&self) -> &RawRequest {
+        &self.request
+    }
+}
+
+impl std::ops::DerefMut for Capture {
+    fn deref_mut(&mut self) -> &mut RawRequest {
+        &mut self.request
+    }
+}
+
 impl Capture {
     /// A whole delivery as received and not yet verified: the body's size and Dataspike event
     /// are read from the body; no query, peer or rejection.
@@ -296,16 +336,20 @@ impl Capture {
         headers: Vec<HeaderPair>,
         body: Vec<u8>,
     ) -> Capture {
-        Capture {
+        Capture::of(
+            RawRequest::whole(method, path, headers, body),
             received_at_ms,
-            method: method.to_string(),
-            path: path.to_string(),
-            query: None,
-            headers,
-            body_size: body.len() as u64,
-            event: EventInfo::inspect(&body),
-            body,
+        )
+    }
+
+    /// `request`, received at `received_at_ms`, not yet verified: its Dataspike event is read
+    /// from the body; no peer or rejection.
+    pub fn of(request: RawRequest, received_at_ms: i64) -> Capture {
+        Capture {
+            event: EventInfo::inspect(&request.body),
             truncated: false,
+            request,
+            received_at_ms,
             rejected: None,
             peer: None,
             source: Source::Live,

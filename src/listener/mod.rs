@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-use crate::capture::{now_ms, Rejection, Source};
+use crate::capture::{now_ms, RawRequest, Rejection, Source};
 use crate::headers::HeaderPair;
 use crate::intake::{Answer, Intake, IntakeConfig, Received};
 use crate::report::ReportTx;
@@ -143,12 +143,14 @@ async fn handle(
         recorder.rearm();
     }
     let received = Received {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().map(String::from),
-        headers,
-        body: read.bytes,
-        body_size: read.size,
+        request: RawRequest {
+            method: parts.method.as_str().to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(String::from),
+            headers,
+            body: read.bytes,
+            body_size: read.size,
+        },
         rejection: read.rejection,
         peer: Some(peer),
         received_at_ms,

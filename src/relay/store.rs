@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 
 use super::channel::{new_channel_id, Token};
 use super::protocol::{Delivery, Seq};
-use crate::capture::Rejection;
+use crate::capture::{RawRequest, Rejection};
 use crate::store::{decode_headers, encode_headers, files, Durability, OpenMode, StoreError};
 
 const MIGRATIONS: &[&str] = &[
@@ -358,12 +358,14 @@ impl RelayStore {
             out.push(Delivery {
                 seq,
                 received_at_ms: r.get(1).map_err(err)?,
-                method: r.get(2).map_err(err)?,
-                path: r.get(3).map_err(err)?,
-                query: r.get(4).map_err(err)?,
-                headers,
-                body,
-                body_size: r.get::<_, i64>(7).map_err(err)?.max(0) as u64,
+                request: RawRequest {
+                    method: r.get(2).map_err(err)?,
+                    path: r.get(3).map_err(err)?,
+                    query: r.get(4).map_err(err)?,
+                    headers,
+                    body,
+                    body_size: r.get::<_, i64>(7).map_err(err)?.max(0) as u64,
+                },
                 rejected: status.map(|s| Rejection {
                     status: u16::try_from(s).unwrap_or(400),
                     reason: reason.unwrap_or_default(),
@@ -627,15 +629,17 @@ mod tests {
         Delivery {
             seq: 0,
             received_at_ms: at,
-            method: "POST".into(),
-            path: "/hook".into(),
-            query: None,
-            headers: vec![
-                (b"X-A".to_vec(), b"1".to_vec()),
-                (b"x-a".to_vec(), b"\xff".to_vec()),
-            ],
-            body: body.to_vec(),
-            body_size: body.len() as u64,
+            request: RawRequest {
+                method: "POST".into(),
+                path: "/hook".into(),
+                query: None,
+                headers: vec![
+                    (b"X-A".to_vec(), b"1".to_vec()),
+                    (b"x-a".to_vec(), b"\xff".to_vec()),
+                ],
+                body: body.to_vec(),
+                body_size: body.len() as u64,
+            },
             rejected: None,
             peer: Some("127.0.0.1:1".into()),
             relay_verdict: Some("valid".into()),

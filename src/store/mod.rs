@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{
     Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
-    Rejection, Source,
+    RawRequest, Rejection, Source,
 };
 use crate::query::Query;
 use crate::signature::{
@@ -667,12 +667,14 @@ impl Store {
                         r.get::<_, Vec<u8>>(4)?,
                         Capture {
                             received_at_ms: r.get(0)?,
-                            method: r.get(1)?,
-                            path: r.get(2)?,
-                            query: r.get(3)?,
-                            headers: Vec::new(),
-                            body: r.get(5)?,
-                            body_size: r.get::<_, i64>(6)? as u64,
+                            request: RawRequest {
+                                method: r.get(1)?,
+                                path: r.get(2)?,
+                                query: r.get(3)?,
+                                headers: Vec::new(),
+                                body: r.get(5)?,
+                                body_size: r.get::<_, i64>(6)? as u64,
+                            },
                             truncated: r.get(7)?,
                             rejected: rejection(r.get(8)?, r.get(9)?),
                             peer: r.get(10)?,

@@ -227,7 +227,7 @@ fn edit_body(
     id: CaptureId,
 ) -> anyhow::Result<Event> {
     let original = match src.capture(id) {
-        Ok(Some(stored)) => stored.capture.body,
+        Ok(Some(stored)) => stored.capture.request.body,
         Ok(None) => {
             return Ok(edited(
                 id,

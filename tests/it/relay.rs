@@ -377,7 +377,8 @@ fn sigkill_while_sending_loses_no_answered_delivery() {
     let last: u64 = channel_list(&db)["last_seq"].as_u64().unwrap();
     assert!(last as usize >= answered.len());
     let (got, _) = stream(&url, &token, 0, last as usize, None).unwrap();
-    let bodies: std::collections::HashSet<Vec<u8>> = got.into_iter().map(|d| d.body).collect();
+    let bodies: std::collections::HashSet<Vec<u8>> =
+        got.into_iter().map(|d| d.request.body).collect();
     for b in &answered {
         assert!(
             bodies.contains(b),

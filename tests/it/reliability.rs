@@ -80,7 +80,7 @@ fn hostile_requests_never_take_the_listener_down() {
     assert_eq!(r.status, 200);
     let id = r.json()["id"].as_i64().unwrap();
     l.next_line();
-    let h = stored(&db, id).capture.headers;
+    let h = stored(&db, id).capture.request.headers;
     assert_eq!(h[90], (b"X-H89".to_vec(), b"89".to_vec()));
 
     // Chunked body over the limit: 413, first 1 KiB kept.
@@ -157,7 +157,10 @@ fn hostile_requests_never_take_the_listener_down() {
     let line = l.next_line();
     assert_eq!(line["path"], "/slow");
     assert_eq!(line["rejected"]["status"], 408);
-    let body = stored(&db, line["id"].as_i64().unwrap()).capture.body;
+    let body = stored(&db, line["id"].as_i64().unwrap())
+        .capture
+        .request
+        .body;
     assert!(!body.is_empty() && b"slowly".starts_with(&body), "{body:?}");
 
     // Non-UTF-8 header values are stored exactly.

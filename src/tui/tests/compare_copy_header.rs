@@ -141,7 +141,14 @@ fn d_without_a_mark_compares_with_the_latest_edited_replay() {
 fn d_compares_the_headers_a_replay_sent_when_it_kept_them() {
     let (mut f, _, verified) = with_docver();
     // A newer edited replay that kept its headers: X-Retry dropped, X-Env added by `-H`.
-    let captured = f.store.get(verified).unwrap().unwrap().capture.headers;
+    let captured = f
+        .store
+        .get(verified)
+        .unwrap()
+        .unwrap()
+        .capture
+        .request
+        .headers;
     let mut sent: Vec<_> = captured
         .iter()
         .filter(|(n, _)| n.as_slice() != b"Host" && n.as_slice() != b"X-Retry")
