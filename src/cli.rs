@@ -168,8 +168,8 @@ pub struct ListenArgs {
     pub config: ConfigFileArgs,
     /// Address to bind; anything but loopback exposes captured personal data to the network
     /// [default: 127.0.0.1]
-    #[arg(long)]
-    pub host: Option<String>,
+    #[arg(long, value_parser = parse_host)]
+    pub host: Option<std::net::IpAddr>,
     /// Port to bind; 0 picks a free one [default: 9474]
     #[arg(long, short)]
     pub port: Option<u16>,
@@ -871,30 +871,13 @@ fn sign_parser() -> impl TypedValueParser<Value = SignMode> {
     EnumValueParser::<SignArg>::new().map(SignMode::from)
 }
 
-/// Parses `10MiB`, `512KiB`, `1MB`, `1000` into bytes.
-pub fn parse_size(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: usize = num
-        .parse()
-        .map_err(|_| format!("size '{text}' must start with a number, e.g. 10MiB"))?;
-    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1000,
-        "kib" => 1024,
-        "m" | "mb" => 1000 * 1000,
-        "mib" => 1024 * 1024,
-        "g" | "gb" => 1000 * 1000 * 1000,
-        "gib" => 1024 * 1024 * 1024,
-        other => {
-            return Err(format!(
-                "size '{text}': unknown unit '{other}'; use B, KiB, MiB or GiB"
-            ))
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("size '{text}' is too large"))
+pub use crate::text::parse_size;
+
+/// Parses `--host`: an IP address, said in the user's terms when it is not one.
+fn parse_host(text: &str) -> Result<std::net::IpAddr, String> {
+    text.trim().parse().map_err(|_| {
+        format!("'{text}' is not an IP address; use 127.0.0.1 (default), ::1 or 0.0.0.0")
+    })
 }
 
 /// Parses `Name: value`.

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use crate::config_file::{self, FileConfig, SecretEntry, SecretRef};
 use crate::forward::{parse_target, Forwarder};
-use crate::intake::Respond;
 use crate::signature::{parse_secrets, Scheme, Secret};
 use crate::store::{Fault, StoreError};
 
@@ -128,6 +127,11 @@ fn expand_home(p: &str) -> PathBuf {
     }
 }
 
+/// A path the file gave (already a path) placed beside the file, `~/` expanded.
+pub fn beside_path(file: &Path, written: &Path) -> PathBuf {
+    beside(file, &written.to_string_lossy())
+}
+
 /// A path written in the config file is relative to the file's folder.
 pub fn beside(file: &Path, written: &str) -> PathBuf {
     let p = expand_home(written);
@@ -135,19 +139,6 @@ pub fn beside(file: &Path, written: &str) -> PathBuf {
         Some(dir) if p.is_relative() => dir.join(p),
         _ => p,
     }
-}
-
-/// `respond = "app"` or `"ack"` (checked when the file was parsed).
-pub fn respond(text: &str) -> Respond {
-    match text {
-        "ack" => Respond::Ack,
-        _ => Respond::App,
-    }
-}
-
-/// `max-body` from the file (or the flag, already a number), read like `--max-body`.
-pub fn max_body(text: &str) -> anyhow::Result<usize> {
-    crate::cli::parse_size(text).map_err(|e| usage(format!("max-body: {e}")))
 }
 
 /// Parses `--secret` values; the error names which one is wrong, never its value. A key too

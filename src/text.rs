@@ -76,6 +76,32 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// Parses `10MiB`, `512KiB`, `1MB`, `1000` into bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("size '{text}' must start with a number, e.g. 10MiB"))?;
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1000 * 1000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" => 1024 * 1024 * 1024,
+        other => {
+            return Err(format!(
+                "size '{text}': unknown unit '{other}'; use B, KiB, MiB or GiB"
+            ))
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size '{text}' is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

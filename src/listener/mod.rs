@@ -35,6 +35,8 @@ const ARRIVED_QUIET: Duration = Duration::from_millis(100);
 
 /// Default `--max-body`.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+/// Where `listen` binds unless told otherwise: loopback, as captures hold personal data.
+pub const DEFAULT_HOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 /// Default `--read-timeout`: a client has this long for its head, and again for its body.
 /// A slow head is cut off; a slow body gets 408 and what arrived is stored.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
