@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config_file::{self, FileConfig, SecretEntry, SecretRef};
 use crate::forward::{parse_target, Forwarder};
-use crate::signature::{parse_secrets, Scheme, Secret};
+use crate::signature::{parse_secrets_as, Scheme, Secret};
 use crate::store::{Fault, StoreError};
 
 /// A mistake in how hookscope was invoked: exit code 2.
@@ -144,12 +144,22 @@ pub fn beside(file: &Path, written: &str) -> PathBuf {
 /// Parses `--secret` values; the error names which one is wrong, never its value. A key too
 /// short to be real is refused unless `allow_short` (`--allow-short-secret`).
 pub fn secrets(texts: &[String], allow_short: bool) -> anyhow::Result<Vec<Secret>> {
+    secrets_as(texts, allow_short, Scheme::default())
+}
+
+/// [`secrets`], a bare secret being `bare`'s: `send --scheme stripe --secret whsec_...` means
+/// a Stripe secret.
+pub fn secrets_as(
+    texts: &[String],
+    allow_short: bool,
+    bare: Scheme,
+) -> anyhow::Result<Vec<Secret>> {
     let texts: Vec<&str> = texts
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
-    let secrets = parse_secrets(&texts, "--secret").map_err(usage)?;
+    let secrets = parse_secrets_as(&texts, "--secret", bare).map_err(usage)?;
     if !allow_short {
         for (i, s) in secrets.iter().enumerate() {
             s.check_length().map_err(|e| {
@@ -173,7 +183,16 @@ pub struct Secrets {
 /// `--secret`/`HOOKSCOPE_SECRET`, else the local development secret (made on first use): for
 /// `listen`, `send`, `replay`, `tui` and `check`. A real secret always wins.
 pub fn secrets_or_dev(texts: &[String], allow_short: bool) -> anyhow::Result<Secrets> {
-    let list = secrets(texts, allow_short)?;
+    secrets_or_dev_as(texts, allow_short, Scheme::default())
+}
+
+/// [`secrets_or_dev`], a bare secret being `bare`'s (`check --scheme stripe`).
+pub fn secrets_or_dev_as(
+    texts: &[String],
+    allow_short: bool,
+    bare: Scheme,
+) -> anyhow::Result<Secrets> {
+    let list = secrets_as(texts, allow_short, bare)?;
     if !list.is_empty() {
         return Ok(Secrets {
             list,

@@ -11,7 +11,7 @@ use crate::check::report::{self, Totals};
 use crate::check::{ProbeResult, Scheme};
 use crate::cli::CheckArgs;
 use crate::config::{
-    self, body_file, db_path, dev_secret_label, secret_needed, secrets_or_dev, target, usage,
+    self, body_file, db_path, dev_secret_label, secret_needed, secrets_or_dev_as, target, usage,
 };
 use crate::forward::{Attempts, Recorder};
 use crate::ops::check::{self, BodySource, Recording, Settings};
@@ -114,7 +114,12 @@ impl Output {
 fn settings(args: &CheckArgs) -> anyhow::Result<Settings> {
     let target = target("--to", &args.to)?;
     let scheme = config::scheme("--scheme", &args.scheme)?;
-    let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
+    // A bare secret is the checked scheme's.
+    let secrets = secrets_or_dev_as(
+        &args.secrets.secrets,
+        args.secrets.allow_short_secret,
+        scheme,
+    )?;
     let secrets = match (secrets.dev_secret, scheme) {
         // The local development secret is Dataspike's; other schemes need theirs.
         (Some(_), s) if s != Scheme::Dataspike => Vec::new(),
@@ -129,7 +134,7 @@ fn settings(args: &CheckArgs) -> anyhow::Result<Settings> {
             "check needs the secret your endpoint verifies with (two while rotating: the new one first)",
         ));
     }
-    // The probes sign in --scheme; a bare secret is Dataspike's.
+    // The probes sign in --scheme.
     if let Some(i) = secrets.iter().position(|s| s.scheme() != scheme) {
         return Err(usage(format!(
             "--secret #{i} is a {} secret, but --scheme is {scheme}: write --secret {scheme}=...",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::capture::{now_ms, AttemptBrief};
 use crate::cli::SendArgs;
-use crate::config::{body_file, dev_secret_label, secrets, secrets_or_dev, target, usage};
+use crate::config::{body_file, dev_secret_label, secrets_as, secrets_or_dev, target, usage};
 use crate::fixture::{Fixture, Signing};
 use crate::ops::send::{deliver_all, Payload, Plan, Sent, Summary};
 use crate::output::{attempt_brief, progress_bar};
@@ -68,7 +68,12 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| usage(format!("--sign {}: {e}", mode.as_str())))?;
         }
     }
-    let mut given = secrets(&args.secrets.secrets, args.secrets.allow_short_secret)?;
+    // With --scheme named, a bare secret is that scheme's.
+    let mut given = secrets_as(
+        &args.secrets.secrets,
+        args.secrets.allow_short_secret,
+        args.scheme.unwrap_or_default(),
+    )?;
     if given.is_empty()
         && payloads
             .iter()

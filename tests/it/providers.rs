@@ -265,6 +265,42 @@ fn verify_takes_a_scheme_and_repeated_headers() {
     assert!(!err.contains("%%secret%%"), "{err}");
 }
 
+/// With `--scheme` named, a bare secret is that scheme's, for `send` and `verify` alike.
+#[test]
+fn a_bare_secret_is_the_named_schemes() {
+    let app = TestApp::start(Behaviour::default());
+    let o = run(&[
+        "send",
+        "--event",
+        "DOCVER",
+        "--scheme",
+        "stripe",
+        "--secret",
+        STRIPE_SECRET,
+        "--to",
+        &app.url(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = app.received().pop().unwrap();
+    let sig = got.header("stripe-signature").expect("signed as Stripe");
+    let t: i64 = sig[2..sig.find(',').unwrap()].parse().unwrap();
+    assert_eq!(sig, stripe_header(STRIPE_SECRET, t, &got.body));
+    let o = verify_cli(
+        &[
+            "--scheme",
+            "stripe",
+            "--header",
+            &format!("Stripe-Signature: {sig}"),
+            "--secret",
+            STRIPE_SECRET,
+            "--now",
+            &t.to_string(),
+        ],
+        &got.body,
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}
+
 #[test]
 fn send_stale_needs_a_timestamp() {
     let dir = tempfile::tempdir().unwrap();
