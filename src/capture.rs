@@ -24,6 +24,9 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source, in the order they are listed to a user.
+    pub const ALL: [Source; 4] = [Source::Live, Source::Relay, Source::Imported, Source::Check];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Live => "live",
