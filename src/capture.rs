@@ -479,6 +479,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn replays_are_numbered_among_themselves_as_compare_counts_them() {
+        let a = |kind| Attempt {
+            capture_id: 1,
+            kind,
+            at_ms: 0,
+            target: String::new(),
+            resigned: false,
+            sent_body: None,
+            sent_headers: None,
+            status: Some(200),
+            response_headers: Vec::new(),
+            response_body: Vec::new(),
+            response_truncated: false,
+            latency_ms: None,
+            error: None,
+        };
+        let attempts = [
+            a(AttemptKind::Forward),
+            a(AttemptKind::Replay),
+            a(AttemptKind::Forward),
+            a(AttemptKind::Replay),
+        ];
+        assert_eq!(
+            attempt_names(&attempts),
+            ["forward", "replay 1", "forward", "replay 2"]
+        );
+    }
+
+    #[test]
     fn success_is_any_2xx() {
         assert!(is_success(200) && is_success(204) && is_success(299));
         assert!(!is_success(199) && !is_success(301) && !is_success(500));
@@ -655,6 +684,23 @@ pub struct Attempt {
     pub latency_ms: Option<u64>,
     /// Why no response came (connection refused, timeout, ...).
     pub error: Option<String>,
+}
+
+/// What each of a capture's attempts is called wherever attempts are listed (`show`, the
+/// TUI's Attempts tab) and compared (`diff --replay N`, the compare screen): `forward`,
+/// `check`, and replays numbered among themselves from 1, `replay 2`, as `--replay N` counts.
+pub fn attempt_names(attempts: &[Attempt]) -> Vec<String> {
+    let mut replays = 0;
+    attempts
+        .iter()
+        .map(|a| match a.kind {
+            AttemptKind::Replay => {
+                replays += 1;
+                format!("replay {replays}")
+            }
+            kind => kind.as_str().to_string(),
+        })
+        .collect()
 }
 
 /// Cap on a stored app response body; the rest is dropped and `response_truncated` set.

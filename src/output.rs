@@ -429,11 +429,12 @@ pub fn show_text(
     out.push('\n');
     if !attempts.is_empty() {
         out.push_str("\nAttempts\n");
-        for a in attempts {
+        let names = crate::capture::attempt_names(attempts);
+        for (a, name) in attempts.iter().zip(names) {
             out.push_str(&format!(
                 "  {} {} {}{} {}\n",
                 rfc3339_ms(a.at_ms),
-                a.kind.as_str(),
+                name,
                 a.target,
                 attempt_how(a),
                 attempt_brief(&a.brief())

@@ -421,7 +421,8 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
         ))];
     }
     let mut lines = Vec::new();
-    for (i, a) in attempts.iter().enumerate().rev() {
+    let names = crate::capture::attempt_names(attempts);
+    for (a, name) in attempts.iter().zip(names).rev() {
         let outcome_style = if a.succeeded() { t.ok() } else { t.error() };
         let mut how = Vec::new();
         if a.resigned {
@@ -431,7 +432,7 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
             how.push("edited body");
         }
         lines.push(Line::from(vec![
-            Span::styled(format!("#{} {}", i + 1, a.kind.as_str()), t.title()),
+            Span::styled(name, t.title()),
             Span::raw(format!("  {}  → {}", zone.full(a.at_ms), a.target)),
             Span::styled(
                 if how.is_empty() {
