@@ -134,9 +134,10 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
                     serde_json::json!({"channel": id, "path": path, "token": token.reveal(), "label": a.label})
                 );
             } else {
+                // The token is shown once, on a line of its own; the laptop's lines read it
+                // from a prompt, so it never lands in the shell's history.
                 println!(
-                    "channel  {id}\nwebhook  https://YOUR-RELAY-HOST{path}   (paste into Dataspike; any path may follow)\ntoken    {}   (shown once: the relay keeps only its hash)\n\non your laptop:\n  HOOKSCOPE_RELAY_TOKEN={} hookscope listen --relay https://YOUR-RELAY-HOST{path} --secret whsec_...",
-                    token.reveal(),
+                    "channel  {id}\nwebhook  https://YOUR-RELAY-HOST{path}   (paste into Dataspike; any path may follow)\ntoken    {}   (shown once: the relay keeps only its hash)\n\non your laptop (paste the token at the prompt; it stays out of your shell history):\n  read -rs HOOKSCOPE_RELAY_TOKEN && export HOOKSCOPE_RELAY_TOKEN\n  hookscope listen --relay https://YOUR-RELAY-HOST{path} --secret whsec_...",
                     token.reveal()
                 );
             }

@@ -950,3 +950,21 @@ fn binding_beyond_loopback_without_tls_warns() {
         stderr(&o)
     );
 }
+
+/// `channel add` shows the token once, on its own line, and the laptop's lines read it from a
+/// prompt: no command line it suggests carries the token into a shell's history.
+#[test]
+fn channel_add_never_suggests_a_command_line_holding_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("relay.db");
+    let o = run(&["relay", "channel", "add", "--db", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let token = out
+        .split_whitespace()
+        .find(|w| w.starts_with("hsr_"))
+        .expect("the token is shown");
+    assert_eq!(out.matches(token).count(), 1, "{out}");
+    assert!(!out.contains("HOOKSCOPE_RELAY_TOKEN=hsr_"), "{out}");
+    assert!(out.contains("read -rs HOOKSCOPE_RELAY_TOKEN"), "{out}");
+}
