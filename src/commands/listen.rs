@@ -11,7 +11,7 @@ use crate::config::{self, db_path, secrets_or_dev, usage};
 use crate::config_file::Listen;
 use crate::intake::{EventFilter, ForwardConfig, IntakeConfig, Respond};
 use crate::listener::ListenConfig;
-use crate::relay::client::{consumer_name, ClientConfig, ReadToken, RelayUrl};
+use crate::relay::client::{consumer_name, ClientConfig, ClientError, ReadToken, RelayUrl};
 use crate::routes::{Route, RouteTable, Rule};
 use crate::session::{self, Output, Settings};
 
@@ -55,7 +55,22 @@ fn relay_client(
         backoff_initial: backoff,
         backoff_max: RELAY_BACKOFF_MAX.max(backoff),
         max_body: RELAY_MAX_BODY,
+        advice: relay_advice,
     }))
+}
+
+/// The flag behind a relay client's refusal, when the fix is one: a certificate to trust.
+fn relay_advice(e: &ClientError) -> Option<&'static str> {
+    match e {
+        ClientError::Untrusted { untrusted, .. } if untrusted.needs_trust() => {
+            Some(if untrusted.extra.is_some() {
+                " (the file given to --ca-cert)"
+            } else {
+                " (pass that file with --ca-cert)"
+            })
+        }
+        _ => None,
+    }
 }
 
 const DEFAULT_HOST: &str = "127.0.0.1";

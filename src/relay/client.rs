@@ -11,7 +11,10 @@
 //! - a stream silent for three heartbeats is treated as dead and replaced; reconnects back off
 //!   exponentially (with jitter) and reset after a stream that worked;
 //! - `401` and `404` end the client with an error naming what to fix; the token is never
-//!   printed, logged or put in a URL.
+//!   printed, logged or put in a URL;
+//! - a certificate the relay presents that is not trusted ends the client too, in words (why,
+//!   and what to do): no retry can fix it, a person must (trust a certificate here, or give the
+//!   relay a new one). Other TLS failures are retried like any broken connection.
 //!
 //! It reports what it is doing as [`ClientEvent::State`] so the TUI and the headless log can
 //! say it; it knows nothing about either.
@@ -178,6 +181,16 @@ pub struct ClientConfig {
     pub backoff_max: Duration,
     /// Largest body the relay may send (its `--max-body`); bounds memory per event.
     pub max_body: usize,
+    /// What the command layer adds to a refusal (which flag fixes it); see [`no_advice`].
+    pub advice: Advice,
+}
+
+/// Words to append to a refusal's reason, such as the flag that fixes it.
+pub type Advice = fn(&ClientError) -> Option<&'static str>;
+
+/// An [`Advice`] that adds nothing.
+pub fn no_advice(_: &ClientError) -> Option<&'static str> {
+    None
 }
 
 /// What the client is doing, for the user.
@@ -194,7 +207,8 @@ pub enum ConnState {
         delay: Duration,
         reason: String,
     },
-    /// The relay refused the token or does not know the channel; the client has stopped.
+    /// The relay refused the token, does not know the channel, or its certificate is not
+    /// trusted; the client has stopped.
     Refused {
         reason: String,
     },
@@ -228,6 +242,11 @@ pub enum ClientEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
+    #[error("cannot trust the relay at '{url}': {}; {}", .untrusted.describe("the relay"), .untrusted.fix("the relay"))]
+    Untrusted {
+        url: String,
+        untrusted: crate::tls::Untrusted,
+    },
     #[error("the relay at '{url}' rejected the token (401): check --relay-token or HOOKSCOPE_RELAY_TOKEN, or make a new one with 'hookscope relay channel rotate-token ID' on the relay host")]
     TokenRejected { url: String },
     #[error("the relay at '{url}' has no such channel (404): check the --relay URL, or create one with 'hookscope relay channel add' on the relay host")]
@@ -268,10 +287,9 @@ pub async fn run(
         match session(&client, &cfg, &committed, &events).await {
             SessionEnd::Stopped => return Ok(()),
             SessionEnd::Fatal(e) => {
+                let reason = format!("{e}{}", (cfg.advice)(&e).unwrap_or_default());
                 let _ = events
-                    .send(ClientEvent::State(ConnState::Refused {
-                        reason: e.to_string(),
-                    }))
+                    .send(ClientEvent::State(ConnState::Refused { reason }))
                     .await;
                 return Err(e);
             }
@@ -338,7 +356,15 @@ async fn session(
     };
     let resp = match tokio::time::timeout(CONNECT_TIMEOUT, client.request(req)).await {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => return retry(format!("cannot reach the relay: {}", error_chain(&e))),
+        Ok(Err(e)) => {
+            if let Some(untrusted) = crate::tls::untrusted_in(&e) {
+                return SessionEnd::Fatal(ClientError::Untrusted {
+                    url: cfg.url.base.clone(),
+                    untrusted: untrusted.clone(),
+                });
+            }
+            return retry(format!("cannot reach the relay: {}", error_chain(&e)));
+        }
         Err(_) => {
             return retry(format!(
                 "no answer from the relay within {CONNECT_TIMEOUT:?}"
