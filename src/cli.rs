@@ -261,6 +261,9 @@ pub struct ListArgs {
     /// Print NDJSON, one capture per line
     #[arg(long)]
     pub json: bool,
+    /// Every column at full width, whatever the terminal's width (as when piped)
+    #[arg(long, conflicts_with = "json")]
+    pub wide: bool,
     /// At most this many captures
     #[arg(long, short = 'n', default_value_t = 50)]
     pub limit: usize,

@@ -10,6 +10,7 @@ pub mod conn;
 pub mod devsecret;
 pub mod diff;
 pub mod expect;
+pub mod fit;
 pub mod fixture;
 pub mod forward;
 pub mod headers;

@@ -4,6 +4,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::capture::{headers_json, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
+use crate::fit::{column_widths, truncate_end, truncate_middle, Column};
 use crate::hint::{Hint, Words};
 use crate::routes::Route;
 use crate::signature::{Diagnostics, Scheme, Verdict};
@@ -98,39 +99,228 @@ fn path_and_query(s: &CaptureSummary) -> String {
     }
 }
 
-/// Table for `list`.
-pub fn list_table(rows: &[CaptureSummary], words: Words) -> String {
+/// Table for `list`. With `width` it fits that many columns: the least useful columns are
+/// shortened, then dropped (see [`ListCol::rank`]); without, every column at a fixed width, a
+/// layout that scripts and `--wide` rely on.
+pub fn list_table(rows: &[CaptureSummary], width: Option<usize>, words: Words) -> String {
+    match width {
+        Some(w) => fitted_list_table(rows, w, words),
+        None => full_list_table(rows, words),
+    }
+}
+
+fn full_list_table(rows: &[CaptureSummary], words: Words) -> String {
     // APP is the app's latest answer, named as in the TUI's list; REASON why a signature failed.
     let mut out = format!(
         "{:>6}  {:<19}  {:<15}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}\n",
         "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON"
     );
     for s in rows {
-        let app = s
-            .latest_attempt
-            .as_ref()
-            .map(attempt_brief)
-            .unwrap_or_else(|| "-".into());
-        let reason = match &s.verdict {
-            Verdict::Valid { .. } => String::new(),
-            v => reason_text(v, words).unwrap_or_default(),
-        };
+        let [id, received, sig, method, path, event, size, app, reason] = list_cells(s, words);
         let line = format!(
-            "{:>6}  {:<19}  {:<15}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}",
-            s.id,
-            local_datetime(s.received_at_ms),
-            s.verdict.badge(),
-            s.method,
-            clip(&path_and_query(s), 28),
-            clip(s.event_type.as_deref().unwrap_or("-"), 22),
-            human_size(s.body_size),
+            "{id:>6}  {received:<19}  {sig:<15}  {method:<6}  {:<28}  {:<22}  {size:>9}  {:<24}  {reason}",
+            clip(&path, 28),
+            clip(&event, 22),
             clip(&app, 24),
-            reason
         );
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
+}
+
+/// `list`'s columns, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListCol {
+    Id,
+    Received,
+    Sig,
+    Method,
+    Path,
+    Event,
+    Size,
+    App,
+    Reason,
+}
+
+/// Between two columns of the table.
+const LIST_GAP: &str = "  ";
+/// The narrowest table fitted; a narrower terminal wraps it.
+const LIST_MIN_WIDTH: usize = 24;
+/// Which columns grow first into width nobody asked for.
+const LIST_SPARE_ORDER: [ListCol; 9] = [
+    ListCol::Path,
+    ListCol::Reason,
+    ListCol::Event,
+    ListCol::App,
+    ListCol::Received,
+    ListCol::Id,
+    ListCol::Sig,
+    ListCol::Method,
+    ListCol::Size,
+];
+
+impl ListCol {
+    const ALL: [ListCol; 9] = [
+        ListCol::Id,
+        ListCol::Received,
+        ListCol::Sig,
+        ListCol::Method,
+        ListCol::Path,
+        ListCol::Event,
+        ListCol::Size,
+        ListCol::App,
+        ListCol::Reason,
+    ];
+
+    fn title(self) -> &'static str {
+        match self {
+            ListCol::Id => "ID",
+            ListCol::Received => "RECEIVED",
+            ListCol::Sig => "SIG",
+            ListCol::Method => "METHOD",
+            ListCol::Path => "PATH",
+            ListCol::Event => "EVENT",
+            ListCol::Size => "SIZE",
+            ListCol::App => "APP",
+            ListCol::Reason => "REASON",
+        }
+    }
+
+    /// 0 is the last to go: the TUI list's order (badge, id, time, event, the app's answer,
+    /// path), then the reason (`show ID` has it in full), the size and the method (nearly
+    /// always POST).
+    fn rank(self) -> u8 {
+        match self {
+            ListCol::Sig => 0,
+            ListCol::Id => 1,
+            ListCol::Received => 2,
+            ListCol::Event => 3,
+            ListCol::App => 4,
+            ListCol::Path => 5,
+            ListCol::Reason => 6,
+            ListCol::Size => 7,
+            ListCol::Method => 8,
+        }
+    }
+
+    /// How the column asks for room, given its longest cell (title included).
+    fn column(self, longest: u16) -> Column {
+        // Shown at `want` when there is room, cut down to `min` before it is dropped, grown to
+        // its longest cell with width left over.
+        let shrinking = |want: u16, min: u16| Column {
+            rank: self.rank(),
+            want: longest.min(want),
+            min: longest.min(want).min(min),
+            max: longest,
+        };
+        match self {
+            // Without the year unless there is room to spare (the year goes before the path
+            // does), the time alone when narrower still: `12-07 14:21:45`, `14:21:45`.
+            ListCol::Received => Column {
+                max: longest,
+                ..shrinking(14, 8)
+            },
+            ListCol::Path => shrinking(28, 10),
+            ListCol::Event => shrinking(22, 10),
+            ListCol::App => shrinking(24, 10),
+            ListCol::Reason => shrinking(40, 16),
+            ListCol::Method => Column::fixed(self.rank(), longest.min(8)),
+            ListCol::Id | ListCol::Sig | ListCol::Size => Column::fixed(self.rank(), longest),
+        }
+    }
+}
+
+/// Each column's full text for one capture, in [`ListCol::ALL`] order.
+fn list_cells(s: &CaptureSummary, words: Words) -> [String; 9] {
+    let app = s
+        .latest_attempt
+        .as_ref()
+        .map(attempt_brief)
+        .unwrap_or_else(|| "-".into());
+    let reason = match &s.verdict {
+        Verdict::Valid { .. } => String::new(),
+        v => reason_text(v, words).unwrap_or_default(),
+    };
+    [
+        s.id.to_string(),
+        local_datetime(s.received_at_ms),
+        s.verdict.badge(),
+        s.method.clone(),
+        path_and_query(s),
+        s.event_type.clone().unwrap_or_else(|| "-".into()),
+        human_size(s.body_size),
+        app,
+        reason,
+    ]
+}
+
+fn fitted_list_table(rows: &[CaptureSummary], width: usize, words: Words) -> String {
+    let cells: Vec<[String; 9]> = rows.iter().map(|s| list_cells(s, words)).collect();
+    let longest = |i: usize| {
+        cells
+            .iter()
+            .map(|c| c[i].chars().count())
+            .chain([ListCol::ALL[i].title().len()])
+            .max()
+            .unwrap_or(0)
+    };
+    // No capture has a reason (all PASS): the column would be its title alone.
+    let has_reason = cells.iter().any(|c| !c[8].is_empty());
+    let column = |i: usize| match ListCol::ALL[i] {
+        ListCol::Reason if !has_reason => Column::fixed(u8::MAX, u16::MAX),
+        col => col.column(u16::try_from(longest(i)).unwrap_or(u16::MAX)),
+    };
+    // Width left over goes to the columns in this order, so the path is whole before the
+    // year shows; `column_widths` drops by rank whatever the order.
+    let order: Vec<usize> = LIST_SPARE_ORDER
+        .iter()
+        .filter_map(|c| ListCol::ALL.iter().position(|a| a == c))
+        .collect();
+    let columns: Vec<Column> = order.iter().map(|&i| column(i)).collect();
+    let width = u16::try_from(width.max(LIST_MIN_WIDTH)).unwrap_or(u16::MAX);
+    let gap = LIST_GAP.len() as u16;
+    let mut widths = [None; 9];
+    for (&i, w) in order.iter().zip(column_widths(&columns, width, gap)) {
+        widths[i] = w.map(usize::from);
+    }
+    let shown: Vec<(usize, usize)> = widths
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| w.map(|w| (i, w)))
+        .collect();
+    let titles: [String; 9] = ListCol::ALL.map(|c| c.title().to_string());
+    let mut out = String::new();
+    for row in std::iter::once(&titles).chain(&cells) {
+        let line: Vec<String> = shown
+            .iter()
+            .map(|&(i, w)| {
+                let col = ListCol::ALL[i];
+                let text = fit_cell(col, &row[i], w);
+                match col {
+                    ListCol::Id | ListCol::Size => format!("{text:>w$}"),
+                    _ => format!("{text:<w$}"),
+                }
+            })
+            .collect();
+        out.push_str(line.join(LIST_GAP).trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A cell's text in `width` characters: a path cut in the middle, a date shortened to what
+/// changes, the rest cut at the end.
+fn fit_cell(col: ListCol, text: &str, width: usize) -> String {
+    match col {
+        ListCol::Path => truncate_middle(text, width),
+        // `YYYY-MM-DD HH:MM:SS`: without the year, then the time alone.
+        ListCol::Received if text.chars().count() > width && text.len() == 19 => {
+            let from = if width >= 14 { 5 } else { 11 };
+            truncate_end(text.get(from..).unwrap_or(text), width)
+        }
+        _ => truncate_end(text, width),
+    }
 }
 
 fn clip(s: &str, max: usize) -> String {
@@ -565,6 +755,101 @@ pub fn progress_bar(len: usize, message: &'static str) -> indicatif::ProgressBar
 mod tests {
     use super::*;
     use crate::commands::hint::words as cli;
+
+    fn summary(id: i64, path: &str, verdict: Verdict) -> CaptureSummary {
+        CaptureSummary {
+            id,
+            received_at_ms: 1_765_000_000_000,
+            method: "POST".into(),
+            path: path.into(),
+            query: Some("attempt=1".into()),
+            event_type: Some("AML_SCREENING".into()),
+            event_id: None,
+            body_size: 2048,
+            truncated: false,
+            rejected: None,
+            source: Default::default(),
+            verdict,
+            latest_attempt: Some(AttemptBrief {
+                status: Some(200),
+                latency_ms: Some(12),
+                error: None,
+            }),
+            route: None,
+        }
+    }
+
+    fn rows() -> Vec<CaptureSummary> {
+        let valid = Verdict::Valid {
+            scheme: Scheme::Dataspike,
+            secret_index: 0,
+            skew_s: 1,
+        };
+        vec![
+            summary(12345, "/dataspike/webhooks/verification/results", valid),
+            summary(7, "/h", Verdict::Unsigned),
+        ]
+    }
+
+    fn header(table: &str) -> Vec<&str> {
+        table.lines().next().unwrap().split_whitespace().collect()
+    }
+
+    #[test]
+    fn a_fitted_list_never_passes_the_width_and_keeps_the_badge_and_id() {
+        for width in [24, 40, 60, 80, 100, 120, 160] {
+            let table = list_table(&rows(), Some(width), cli);
+            for line in table.lines() {
+                assert!(line.chars().count() <= width, "{width}: {line:?}");
+            }
+            let h = header(&table);
+            assert!(h.contains(&"SIG") && h.contains(&"ID"), "{width}: {h:?}");
+        }
+        // 80 columns: the least useful go first, the method before the size before the reason.
+        let table = list_table(&rows(), Some(80), cli);
+        let h = header(&table);
+        assert!(!h.contains(&"METHOD") && h.contains(&"EVENT"), "{h:?}");
+        // Room for all: every column, nothing cut.
+        let wide = list_table(&rows(), Some(400), cli);
+        assert_eq!(
+            header(&wide),
+            ["ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON"]
+        );
+        assert!(wide.contains("/dataspike/webhooks/verification/results?attempt=1"));
+    }
+
+    #[test]
+    fn a_narrow_list_shortens_the_date_and_cuts_the_path_in_the_middle() {
+        let table = list_table(&rows(), Some(70), cli);
+        let first = table.lines().nth(1).unwrap();
+        assert!(!first.contains("2025-"), "the year goes first: {first}");
+        let path = list_table(&rows(), Some(110), cli);
+        assert!(path.contains('…'), "{path}");
+        assert!(
+            path.contains("/datas") && path.contains("attempt=1"),
+            "{path}"
+        );
+        assert_eq!(
+            fit_cell(ListCol::Received, "2025-12-06 06:46:40", 14),
+            "12-06 06:46:40"
+        );
+        assert_eq!(
+            fit_cell(ListCol::Received, "2025-12-06 06:46:40", 10),
+            "06:46:40"
+        );
+    }
+
+    #[test]
+    fn a_list_with_no_reason_drops_the_empty_column_when_fitted() {
+        let valid: Vec<CaptureSummary> = rows().into_iter().take(1).collect();
+        assert!(!header(&list_table(&valid, Some(400), cli)).contains(&"REASON"));
+        // The full layout stays the same for scripts.
+        assert!(list_table(&valid, None, cli)
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("REASON"));
+    }
 
     #[test]
     fn hex_dump_shape() {

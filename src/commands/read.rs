@@ -43,9 +43,36 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             )?,
         }
     } else {
-        write!(out, "{}", output::list_table(&rows, super::hint::words))?;
+        write!(
+            out,
+            "{}",
+            output::list_table(&rows, table_width(args.wide), super::hint::words)
+        )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The width `list`'s table fits: `COLUMNS`, else the terminal's when stdout is one; none
+/// (every column, a layout that stays the same) with `--wide` or when piped.
+fn table_width(wide: bool) -> Option<usize> {
+    use std::io::IsTerminal;
+    if wide {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    if columns.is_some() {
+        return columns;
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    crossterm::terminal::size()
+        .ok()
+        .map(|(w, _)| usize::from(w))
+        .filter(|&w| w > 0)
 }
 
 pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {

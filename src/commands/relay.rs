@@ -44,9 +44,13 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
         ))
     })?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(c), Some(k)) => {
-            Some(crate::tls::server_config(c, k).map_err(|e| usage(e.to_string()))?)
-        }
+        (Some(c), Some(k)) => Some(crate::tls::server_config(c, k).map_err(|e| {
+            // The error names the file; the flag that gave it is this layer's to say.
+            let about_key = matches!(e, crate::tls::TlsError::Key { .. })
+                || (e.path() == Some(k.as_path()) && c != k);
+            let flag = if about_key { "--tls-key" } else { "--tls-cert" };
+            usage(format!("{flag}: {e}"))
+        })?),
         _ => None,
     };
     let db = relay_db(&args.db)?;

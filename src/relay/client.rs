@@ -11,7 +11,10 @@
 //! - a stream silent for three heartbeats is treated as dead and replaced; reconnects back off
 //!   exponentially (with jitter) and reset after a stream that worked;
 //! - `401` and `404` end the client with an error naming what to fix; the token is never
-//!   printed, logged or put in a URL.
+//!   printed, logged or put in a URL;
+//! - a certificate the relay presents that is not trusted ends the client too, in words (why,
+//!   and what to do): no retry can fix it, a person must (trust a certificate here, or give the
+//!   relay a new one). Other TLS failures are retried like any broken connection.
 //!
 //! It reports what it is doing as [`ClientEvent::State`] so the TUI and the headless log can
 //! say it; it knows nothing about either.
@@ -195,6 +198,11 @@ pub enum ClientEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
+    #[error("cannot trust the relay at '{url}': {}; {}", .untrusted.describe("the relay"), .untrusted.fix("the relay"))]
+    Untrusted {
+        url: String,
+        untrusted: crate::tls::Untrusted,
+    },
     #[error("the relay at '{url}' rejected the token (401)")]
     TokenRejected { url: String },
     #[error("the relay at '{url}' has no such channel (404)")]
@@ -203,10 +211,14 @@ pub enum ClientError {
 
 impl ClientError {
     /// What to do about it, for the surface to word.
-    pub fn hint(&self) -> Hint {
+    pub fn hint(&self) -> Option<Hint> {
         match self {
-            ClientError::TokenRejected { .. } => Hint::RelayToken,
-            ClientError::UnknownChannel { .. } => Hint::RelayChannel,
+            ClientError::Untrusted { untrusted, .. } if untrusted.needs_trust() => {
+                Some(Hint::TrustCert)
+            }
+            ClientError::Untrusted { .. } => None,
+            ClientError::TokenRejected { .. } => Some(Hint::RelayToken),
+            ClientError::UnknownChannel { .. } => Some(Hint::RelayChannel),
         }
     }
 }
@@ -248,7 +260,7 @@ pub async fn run(
                 let _ = events
                     .send(ClientEvent::State(ConnState::Refused {
                         reason: e.to_string(),
-                        hint: Some(e.hint()),
+                        hint: e.hint(),
                     }))
                     .await;
                 return Err(e);
@@ -316,7 +328,15 @@ async fn session(
     };
     let resp = match tokio::time::timeout(CONNECT_TIMEOUT, client.request(req)).await {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => return retry(format!("cannot reach the relay: {}", error_chain(&e))),
+        Ok(Err(e)) => {
+            if let Some(untrusted) = crate::tls::untrusted_in(&e) {
+                return SessionEnd::Fatal(ClientError::Untrusted {
+                    url: cfg.url.base.clone(),
+                    untrusted: untrusted.clone(),
+                });
+            }
+            return retry(format!("cannot reach the relay: {}", error_chain(&e)));
+        }
         Err(_) => {
             return retry(format!(
                 "no answer from the relay within {CONNECT_TIMEOUT:?}"

@@ -13,7 +13,8 @@ pub mod compare;
 pub mod detail_text;
 mod editor;
 pub mod event;
-pub mod fit;
+/// The fitting arithmetic, shared with `hookscope list`'s table.
+pub use crate::fit;
 pub mod hint;
 pub mod keymap;
 pub mod screen;

@@ -448,6 +448,8 @@ fn unreachable_target_is_one_clear_failure() {
 
 #[test]
 fn usage_errors_exit_2() {
+    // A bare secret is the checked scheme's; one named for another scheme is a mistake.
+    let dataspike_secret = format!("dataspike={SECRET}");
     for (args, needle) in [
         // No secret is no error: check signs with the local development secret.
         (vec!["check", "--to", "localhost:3000"], "--to"),
@@ -477,7 +479,7 @@ fn usage_errors_exit_2() {
                 "--to",
                 "http://x/",
                 "--secret",
-                SECRET,
+                &dataspike_secret,
                 "--scheme",
                 "stripe",
             ],
@@ -692,7 +694,11 @@ fn https_endpoint_with_a_private_ca() {
     assert_eq!(code, Some(1));
     let answer = probes["valid"]["answer"].as_str().unwrap();
     assert!(answer.contains("TLS with"), "{answer}");
-    assert!(answer.contains("UnknownIssuer"), "{answer}");
+    assert!(
+        answer.contains("certificate is not signed by a CA trusted here"),
+        "{answer}"
+    );
+    assert!(!answer.contains("UnknownIssuer"), "{answer}");
     let detail = probes["valid"]["detail"].as_str().unwrap();
     assert!(detail.contains("for https its certificate"), "{detail}");
     assert_eq!(probes["valid"]["hint"]["code"], "trust_cert");

@@ -484,3 +484,58 @@ fn list_and_export_speak_the_badge_words_and_say_why_nothing_matched() {
         "{header}"
     );
 }
+
+/// `list` fits COLUMNS (a terminal's width), dropping the least useful columns first; piped
+/// without COLUMNS it keeps every column at a fixed width, and so does `--wide`.
+#[test]
+fn list_fits_the_terminal_and_wide_shows_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.json");
+    std::fs::write(
+        &long,
+        r#"{"hookscope_fixture": 1, "method": "POST", "path": "/dataspike/webhooks/verification/results/with/a/long/path", "query": "tenant=acme&attempt=1", "headers": [["Content-Type", "application/json"]], "body": "{\"event_type\":\"AML_SCREENING\"}"}"#,
+    )
+    .unwrap();
+    let db = dir.path().join("h.db");
+    ok(&["import", p(&long), "--db", p(&db)]);
+    let all = [
+        "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON",
+    ];
+    let header = |o: &std::process::Output| -> Vec<String> {
+        let text = stdout(o);
+        let first = text.lines().next().unwrap_or_default();
+        first.split_whitespace().map(str::to_string).collect()
+    };
+
+    let o = bin()
+        .args(["list", "--db", p(&db)])
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    for line in stdout(&o).lines() {
+        assert!(line.chars().count() <= 80, "{} > 80: {line}", line.len());
+    }
+    let fitted = header(&o);
+    assert!(
+        ["ID", "SIG", "EVENT"]
+            .iter()
+            .all(|c| fitted.iter().any(|h| h == c)),
+        "{fitted:?}"
+    );
+    assert!(!fitted.iter().any(|h| h == "METHOD"), "{fitted:?}");
+
+    let o = bin()
+        .args(["list", "--wide", "--db", p(&db)])
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    assert_eq!(header(&o), all);
+    let wide = stdout(&o);
+    assert!(wide.lines().any(|l| l.chars().count() > 80), "{wide}");
+    // Piped, no COLUMNS: the same full layout, line for line.
+    assert_eq!(stdout(&ok(&["list", "--db", p(&db)])), wide);
+    // --json is what it was.
+    let o = ok(&["list", "--json", "--db", p(&db)]);
+    assert!(stdout(&o).starts_with("{\"id\":1,"), "{}", stdout(&o));
+}

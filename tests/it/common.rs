@@ -16,6 +16,8 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hookscope"));
     c.env_remove("HOOKSCOPE_SECRET")
         .env_remove("HOOKSCOPE_DB")
+        // `list` fits its table to COLUMNS; tests see the full layout unless they set it.
+        .env_remove("COLUMNS")
         // The local development secret is made here, never in the real home.
         .env("XDG_CONFIG_HOME", config_home())
         .env("NO_COLOR", "1");

@@ -1,5 +1,6 @@
 //! `hookscope ... | head`: a reader that leaves early is not an error. Every command that writes
-//! to stdout exits 0 with nothing on stderr when its stdout pipe closes.
+//! to stdout exits 0 with nothing on stderr when its stdout pipe closes, and a closed stderr
+//! (`hookscope ... 2>&1 | head -1`) ends it as quietly: never a panic (exit 101).
 
 use crate::common::*;
 use std::io::Read;
@@ -116,4 +117,78 @@ fn a_pipe_closed_before_the_first_line_is_quiet_too() {
     assert_quiet_success(&o, "verify");
     let o = run_reading(&["send", "--list"], 0);
     assert_quiet_success(&o, "send --list");
+}
+
+/// A pipe whose reader is already gone: every write to it fails with EPIPE, at once and always,
+/// as `2>&1 | head -1` does once `head` has its line.
+fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    writer
+}
+
+/// Runs hookscope with stderr a closed pipe; stdout is captured.
+fn run_without_stderr(args: &[&str]) -> Output {
+    let mut cmd = bin();
+    cmd.args(args).stdout(Stdio::piped()).stderr(closed_pipe());
+    finish(cmd, args)
+}
+
+/// Runs `cmd` to its end, which must come within 60 s.
+fn finish(mut cmd: std::process::Command, args: &[&str]) -> Output {
+    let mut child = cmd.stdin(Stdio::null()).spawn().expect("spawn hookscope");
+    for _ in 0..600 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("hookscope {} went on with a closed pipe", args.join(" "));
+}
+
+fn assert_no_panic(o: &Output, what: &str) {
+    assert_ne!(o.status.code(), Some(101), "{what}: panicked");
+    let all = format!("{}{}", stdout(o), stderr(o));
+    assert!(!all.contains("panicked"), "{what}: {all}");
+}
+
+#[test]
+fn a_closed_stderr_ends_a_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    // A note on stderr before anything else (the local development secret), then a delivery
+    // to a port nobody listens on: ended quietly at the note.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let to = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    let o = run_without_stderr(&["send", "--event", "AML_SCREENING", "--to", &to]);
+    assert_no_panic(&o, "send");
+    assert_eq!(o.status.code(), Some(0), "send");
+    // listen's intro goes to stderr with --json: it ends there instead of serving blind.
+    let o = run_without_stderr(&["listen", "--port", "0", "--json", "--db", db]);
+    assert_no_panic(&o, "listen");
+    assert_eq!(o.status.code(), Some(0), "listen");
+    // An error that cannot be told still fails: its exit status says so.
+    let missing = dir.path().join("missing.db");
+    let o = run_without_stderr(&["list", "--db", missing.to_str().unwrap()]);
+    assert_no_panic(&o, "list");
+    assert_eq!(o.status.code(), Some(1), "list on a missing store");
+    let o = run_without_stderr(&["show", "x"]);
+    assert_no_panic(&o, "a usage error");
+    assert_eq!(o.status.code(), Some(2), "a usage error");
+}
+
+/// `relay --json` prints its first line with `println!`; a closed stdout ends it quietly too.
+#[test]
+fn a_closed_stdout_ends_a_println_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("relay.db");
+    let db = db.to_str().unwrap();
+    let args = ["relay", "--json", "--port", "0", "--db", db];
+    let mut cmd = bin();
+    cmd.args(args).stdout(closed_pipe()).stderr(Stdio::piped());
+    let o = finish(cmd, &args);
+    assert_quiet_success(&o, "relay --json");
 }

@@ -209,12 +209,13 @@ fn channel_list(db: &Path) -> serde_json::Value {
 
 /// A relay serving TLS with a certificate made here for `names`, and that certificate's file.
 fn tls_relay(dir: &Path, db: &Path, names: &[&str]) -> (Relay, PathBuf) {
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let cert = rcgen::generate_simple_self_signed(names).unwrap();
-    let cert_pem = dir.join("cert.pem");
-    let key_pem = dir.join("key.pem");
-    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
-    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    tls_relay_with(dir, db, names, false)
+}
+
+/// Like [`tls_relay`]; with `ca` the certificate is marked `CA:TRUE`, as the one
+/// `openssl req -x509 -newkey rsa:2048 -nodes ...` makes.
+fn tls_relay_with(dir: &Path, db: &Path, names: &[&str], ca: bool) -> (Relay, PathBuf) {
+    let (cert_pem, key_pem) = make_cert(dir, "relay", names, ca);
     let relay = Relay::start(
         db,
         &[
@@ -225,6 +226,22 @@ fn tls_relay(dir: &Path, db: &Path, names: &[&str]) -> (Relay, PathBuf) {
         ],
     );
     (relay, cert_pem)
+}
+
+/// A self-signed certificate for `names` and its key, as `NAME.pem` and `NAME.key` in `dir`.
+fn make_cert(dir: &Path, name: &str, names: &[&str], ca: bool) -> (PathBuf, PathBuf) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).unwrap();
+    if ca {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let cert_pem = dir.join(format!("{name}.pem"));
+    let key_pem = dir.join(format!("{name}.key"));
+    std::fs::write(&cert_pem, cert.pem()).unwrap();
+    std::fs::write(&key_pem, key.serialize_pem()).unwrap();
+    (cert_pem, key_pem)
 }
 
 #[test]
@@ -294,7 +311,7 @@ fn wrong_token_401_unknown_channel_404_rate_limit_429() {
     let e = stream(&format!("{}/c/{id}", relay.url), "hsr_wrong", 0, 1, None).unwrap_err();
     let text = e.to_string();
     assert!(
-        text.contains("401") && e.hint() == hookscope::hint::Hint::RelayToken,
+        text.contains("401") && e.hint() == Some(hookscope::hint::Hint::RelayToken),
         "{text}"
     );
     assert!(!text.contains("hsr_wrong"));
@@ -414,14 +431,32 @@ fn tls_relay_with_a_self_signed_certificate() {
     let url = format!("https://localhost:{port}/c/{id}");
     let (got, _) = stream(&url, &token, 0, 1, Some(&cert_pem)).unwrap();
     assert_eq!(got[0].body, b"{\"tls\": true}");
-    // Without the CA the client cannot connect and keeps retrying instead of trusting it.
-    let (got, states, _) = stream_for(&url, &token, 0, 1, None, Duration::from_secs(2));
+    // Without the CA the client does not trust it, and stops: no retry can fix that.
+    let (got, states, end) = stream_for(&url, &token, 0, 1, None, Duration::from_secs(10));
     assert!(
         got.is_empty(),
         "an untrusted certificate must not be accepted"
     );
     assert!(
-        states.iter().any(|s| matches!(s, Seen::State(ConnState::Reconnecting { reason, .. }) if reason.contains("certificate"))),
+        matches!(end, Some(Err(client::ClientError::Untrusted { .. }))),
+        "{end:?} {states:?}"
+    );
+    let refused = states.iter().find_map(|s| match s {
+        Seen::State(ConnState::Refused { reason, hint }) => {
+            assert_eq!(*hint, Some(hookscope::hint::Hint::TrustCert));
+            Some(reason.clone())
+        }
+        _ => None,
+    });
+    let reason = refused.unwrap_or_else(|| panic!("no refusal in {states:?}"));
+    assert!(
+        reason.contains("the relay's certificate is not signed by a CA trusted here"),
+        "{reason}"
+    );
+    assert!(
+        !states
+            .iter()
+            .any(|s| matches!(s, Seen::State(ConnState::Reconnecting { .. }))),
         "{states:?}"
     );
 }
@@ -724,6 +759,97 @@ fn listen_reaches_a_tls_relay_with_a_self_signed_certificate_via_ca_cert() {
     assert_eq!(c["source"], "relay");
     assert_eq!(c["verdict"]["status"], "valid");
     assert_eq!(c["path"], "/hook");
+}
+
+/// Issue 21: the certificate everyone makes first is `CA:TRUE`; given to `--ca-cert`, it is
+/// trusted as exactly what the relay presents.
+#[test]
+fn listen_trusts_a_ca_true_relay_certificate_given_to_ca_cert() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let (relay, cert_pem) = tls_relay_with(dir.path(), &rdb, &["localhost", "127.0.0.1"], true);
+    let port = relay.addr.rsplit(':').next().unwrap().to_string();
+    let url = format!("https://localhost:{port}/c/{id}");
+    let ca = cert_pem.to_str().unwrap();
+    let listen = listen_relay(
+        &dir.path().join("laptop.db"),
+        &url,
+        &token,
+        &["--ca-cert", ca],
+    );
+    wait_relay_state(&listen, "connected");
+    // The sender reaches it by IP with the same file (the forwarder's client).
+    let o = run(&[
+        "send",
+        "--event",
+        "AML_SCREENING",
+        "--to",
+        &format!("https://127.0.0.1:{port}/c/{id}/hook"),
+        "--secret",
+        SECRET,
+        "--ca-cert",
+        ca,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = next_capture(&listen);
+    assert_eq!(c["source"], "relay");
+    assert_eq!(c["path"], "/hook");
+}
+
+/// A certificate that is not the relay's, or not for its name: the client stops and says why
+/// in words, with the flag that fixes it.
+#[test]
+fn listen_refuses_a_relay_certificate_it_was_not_given_in_plain_words() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let (relay, _cert) = tls_relay_with(dir.path(), &rdb, &["localhost"], true);
+    let port = relay.addr.rsplit(':').next().unwrap().to_string();
+    let url = format!("https://localhost:{port}/c/{id}");
+    let (other, _) = make_cert(dir.path(), "other", &["localhost"], true);
+    let other_s = other.to_str().unwrap();
+    let listen = listen_relay(
+        &dir.path().join("a.db"),
+        &url,
+        &token,
+        &["--ca-cert", other_s],
+    );
+    let v = wait_relay_state(&listen, "refused");
+    let text = v["detail"].as_str().unwrap();
+    assert!(
+        text.contains("the relay's certificate is a CA certificate (CA:TRUE) that is not in")
+            && text.contains(other_s)
+            && text.contains("--ca-cert"),
+        "{text}"
+    );
+    for debug in ["Other(", "CaUsedAsEndEntity", "UnknownIssuer"] {
+        assert!(!text.contains(debug), "{text}");
+    }
+    drop(listen);
+
+    // Without --ca-cert: the same cause, and the flag to pass.
+    let listen = listen_relay(&dir.path().join("b.db"), &url, &token, &[]);
+    let text = wait_relay_state(&listen, "refused")["detail"].to_string();
+    assert!(
+        text.contains("not trusted here") && text.contains("pass --ca-cert"),
+        "{text}"
+    );
+    drop(listen);
+    drop(relay);
+
+    // The right certificate for another name.
+    let (rdb2, db) = (dir.path().join("relay2.db"), dir.path().join("c.db"));
+    let (id, token) = add_channel(&rdb2);
+    let (relay, cert) = tls_relay_with(dir.path(), &rdb2, &["other.example"], true);
+    let port = relay.addr.rsplit(':').next().unwrap().to_string();
+    let url = format!("https://localhost:{port}/c/{id}");
+    let listen = listen_relay(&db, &url, &token, &["--ca-cert", cert.to_str().unwrap()]);
+    let text = wait_relay_state(&listen, "refused")["detail"].to_string();
+    assert!(
+        text.contains("the relay's certificate is for 'other.example', not 'localhost'"),
+        "{text}"
+    );
+    // The local port still serves.
+    assert_eq!(post(&listen.addr, "/local", &[], b"{}").status, 200);
 }
 
 #[test]

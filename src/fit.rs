@@ -1,6 +1,7 @@
-//! Fitting a row of things into a width: which list columns show and how wide, which header and
-//! footer items stay (whole items, the least important dropped first, never a word cut), and
-//! text cut from the middle. Pure arithmetic on widths the views measured.
+//! Fitting a row of things into a width: which list columns show and how wide (the TUI's list
+//! and `hookscope list`'s table), which header and footer items stay (whole items, the least
+//! important dropped first, never a word cut), and text cut from the middle. Pure arithmetic on
+//! widths the callers measured; a leaf that imports nothing from the crate.
 
 /// The ellipsis that marks cut text, one column wide.
 pub const ELLIPSIS: char = '…';
