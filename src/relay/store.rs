@@ -11,7 +11,7 @@
 //! One [`RelayWriter`] thread owns the writing connection and commits in batches; each ingest
 //! is answered only after the commit that holds it. Streams read with their own connections.
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -20,7 +20,8 @@ use tokio::sync::oneshot;
 use super::channel::{new_channel_id, Token};
 use super::protocol::{Delivery, Seq};
 use crate::capture::Rejection;
-use crate::store::{decode_headers, encode_headers, files, Durability, OpenMode, StoreError};
+use crate::sqlite::{self, Durability, OpenMode, StoreError};
+use crate::store::{decode_headers, encode_headers};
 
 const MIGRATIONS: &[&str] = &[
     // 1: channels, deliveries, consumers
@@ -105,26 +106,8 @@ pub struct RelayStore {
 impl RelayStore {
     pub fn open(path: &Path, mode: OpenMode) -> Result<RelayStore, StoreError> {
         // Deliveries are personal data, and a checked channel's secrets live here: 0700/0600.
-        if mode == OpenMode::Create {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-            }
-            let _ = files::create_private_file(path);
-        } else if !path.exists() {
-            return Err(StoreError::Missing {
-                path: path.to_path_buf(),
-            });
-        }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn =
-            Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
         // The relay holds the only copy of what it acknowledged: FULL until told otherwise.
-        crate::store::prepare(&conn, path, Durability::Full)?;
+        let mut conn = sqlite::open(path, mode, Durability::Full)?;
         crate::store::upgrade(&mut conn, path, MIGRATIONS)?;
         Ok(RelayStore {
             conn,
@@ -137,12 +120,8 @@ impl RelayStore {
     }
 
     pub fn set_durability(&self, d: Durability) -> Result<(), StoreError> {
-        let v = match d {
-            Durability::Normal => "NORMAL",
-            Durability::Full => "FULL",
-        };
         self.conn
-            .pragma_update(None, "synchronous", v)
+            .pragma_update(None, "synchronous", d.pragma())
             .map_err(|e| self.err(e))
     }
 
@@ -346,10 +325,9 @@ impl RelayStore {
         while let Some(r) = rows.next().map_err(err)? {
             let seq = r.get::<_, i64>(0).map_err(err)? as Seq;
             let headers_blob: Vec<u8> = r.get(5).map_err(err)?;
-            let headers = decode_headers(&headers_blob).ok_or_else(|| StoreError::Sqlite {
+            let headers = decode_headers(&headers_blob).ok_or_else(|| StoreError::Damaged {
                 path: self.path.clone(),
-                fault: None,
-                message: format!("delivery {seq} of channel '{channel}' has damaged headers"),
+                what: format!("delivery {seq} of channel '{channel}'"),
             })?;
             let body: Vec<u8> = r.get(6).map_err(err)?;
             let status: Option<i64> = r.get(8).map_err(err)?;
