@@ -1,7 +1,7 @@
 //! The relay's own SQLite file: channels (id, label, token hash, sequence counters), the
 //! deliveries they hold, and each subscriber's acknowledged position. WAL mode; `synchronous`
 //! is FULL by default because the relay holds the only copy of what it acknowledged.
-//! Schema versioned with `PRAGMA user_version`, append-only migrations, as in `crate::store`.
+//! Schema versioned with `PRAGMA user_version`, append-only migrations (`crate::sqlite`).
 //!
 //! Sequences are per channel, start at 1 and are never reused: `last_seq` lives in the channel
 //! row, so deleting old deliveries cannot hand an old number to a new one. Retention deletes
@@ -107,8 +107,7 @@ impl RelayStore {
     pub fn open(path: &Path, mode: OpenMode) -> Result<RelayStore, StoreError> {
         // Deliveries are personal data, and a checked channel's secrets live here: 0700/0600.
         // The relay holds the only copy of what it acknowledged: FULL until told otherwise.
-        let mut conn = sqlite::open(path, mode, Durability::Full)?;
-        crate::store::upgrade(&mut conn, path, MIGRATIONS)?;
+        let conn = sqlite::open(path, mode, Durability::Full, MIGRATIONS)?;
         Ok(RelayStore {
             conn,
             path: path.to_path_buf(),

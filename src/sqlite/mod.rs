@@ -1,10 +1,11 @@
 //! One SQLite helper for both of hookscope's stores, the laptop's (`crate::store`) and the
 //! relay's (`crate::relay::store`): opening a file privately with the settings every
-//! connection gets, and the errors that name the file. It knows neither store's tables or
-//! types; each store brings its own schema and rows.
+//! connection gets, append-only migrations, and the errors that name the file. It knows
+//! neither store's tables or types; each store brings its own schema and rows.
 
 mod error;
 pub(crate) mod files;
+pub(crate) mod migrate;
 
 pub use error::{Fault, StoreError};
 pub use files::database_files;
@@ -50,11 +51,14 @@ pub enum OpenMode {
 /// Opens the database at `path` as every hookscope store does: with [`OpenMode::Create`] its
 /// missing folders are made 0700 and the file 0600 before SQLite sees it; then [`prepare`]. A
 /// file that can only be read is refused when it was opened to be written
-/// ([`OpenMode::Create`]), so that is said at start, not at the first delivery.
+/// ([`OpenMode::Create`]), so that is said at start, not at the first delivery. Last, the
+/// schema: a file from a newer hookscope is refused, else the `migrations` it lacks are
+/// applied ([`migrate::upgrade`]).
 pub(crate) fn open(
     path: &Path,
     mode: OpenMode,
     durability: Durability,
+    migrations: &[&str],
 ) -> Result<Connection, StoreError> {
     let flags = match mode {
         OpenMode::Create => {
@@ -79,12 +83,13 @@ pub(crate) fn open(
     } | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let err = |e| StoreError::sqlite(path, e);
-    let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
     prepare(&conn, path, durability)?;
     // SQLite silently opens a file it may not write read-only; say so now.
     if mode == OpenMode::Create && conn.is_readonly(rusqlite::MAIN_DB).map_err(err)? {
         return Err(StoreError::read_only(path));
     }
+    migrate::upgrade(&mut conn, path, migrations)?;
     Ok(conn)
 }
 
@@ -158,12 +163,12 @@ mod tests {
     fn a_connection_gets_wal_the_busy_timeout_foreign_keys_and_its_durability() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let conn = open(&path, OpenMode::Create, Durability::Full).unwrap();
+        let conn = open(&path, OpenMode::Create, Durability::Full, &[]).unwrap();
         assert_eq!(pragma(&conn, "journal_mode"), "wal");
         assert_eq!(pragma(&conn, "synchronous"), "2", "FULL");
         assert_eq!(pragma(&conn, "foreign_keys"), "1");
         assert_eq!(pragma(&conn, "busy_timeout"), "5000");
-        let conn = open(&path, OpenMode::Existing, Durability::Normal).unwrap();
+        let conn = open(&path, OpenMode::Existing, Durability::Normal, &[]).unwrap();
         assert_eq!(pragma(&conn, "synchronous"), "1", "NORMAL");
     }
 
@@ -171,7 +176,7 @@ mod tests {
     fn existing_mode_creates_nothing_and_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("absent/s.db");
-        let e = open(&path, OpenMode::Existing, Durability::Normal).unwrap_err();
+        let e = open(&path, OpenMode::Existing, Durability::Normal, &[]).unwrap_err();
         assert!(matches!(e, StoreError::Missing { .. }), "{e}");
         assert!(e.to_string().contains("absent/s.db"), "{e}");
         assert!(!dir.path().join("absent").exists());
@@ -184,7 +189,7 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/b/s.db");
-        let conn = open(&path, OpenMode::Create, Durability::Normal).unwrap();
+        let conn = open(&path, OpenMode::Create, Durability::Normal, &[]).unwrap();
         conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
             .unwrap();
         for file in database_files(&path) {
@@ -201,6 +206,7 @@ mod tests {
             &dir.path().join("t.db"),
             OpenMode::Create,
             Durability::Normal,
+            &[],
         )
         .unwrap();
         conn.execute_batch("CREATE TABLE t(x NOT NULL)").unwrap();

@@ -100,33 +100,6 @@ fn attempt_rows(conn: &Connection, attempts: &[&Attempt]) -> rusqlite::Result<Ve
     Ok(ids)
 }
 
-/// Refuses a file written by a newer hookscope, else applies `steps` (append-only migrations,
-/// versioned with `PRAGMA user_version`) that it lacks.
-pub(crate) fn upgrade(
-    conn: &mut Connection,
-    path: &Path,
-    steps: &[&str],
-) -> Result<(), StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
-    let supported = steps.len() as i64;
-    let found = schema::version(conn).map_err(err)?;
-    if found > supported {
-        return Err(StoreError::NewerSchema {
-            path: path.to_path_buf(),
-            found,
-            supported,
-        });
-    }
-    if found > 0 && found < supported {
-        // A big store takes a while (the search index: about 25 s per million captures).
-        tracing::warn!(
-            "upgrading '{}' from schema {found} to {supported}, once; a large store takes a while",
-            path.display()
-        );
-    }
-    schema::apply(conn, steps, supported).map_err(err)
-}
-
 /// What bringing the full-text index up to date came to, for a reader with a deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatchUp {
@@ -200,8 +173,7 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
 
 impl Store {
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
-        let mut conn = crate::sqlite::open(path, mode, Durability::Normal)?;
-        upgrade(&mut conn, path, MIGRATIONS)?;
+        let conn = crate::sqlite::open(path, mode, Durability::Normal, MIGRATIONS)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
