@@ -1,11 +1,13 @@
 //! One SQLite helper for both of hookscope's stores, the laptop's (`crate::store`) and the
 //! relay's (`crate::relay::store`): opening a file privately with the settings every
-//! connection gets, append-only migrations, and the errors that name the file. It knows
-//! neither store's tables or types; each store brings its own schema and rows.
+//! connection gets, append-only migrations, the group-commit writer thread, and the errors
+//! that name the file. It knows neither store's tables or types; each store brings its own
+//! schema, rows and writer jobs.
 
 mod error;
 pub(crate) mod files;
 pub(crate) mod migrate;
+pub(crate) mod writer;
 
 pub use error::{Fault, StoreError};
 pub use files::database_files;
