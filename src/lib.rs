@@ -27,6 +27,7 @@ pub mod sample;
 pub mod session;
 pub mod sign_mode;
 pub mod signature;
+pub mod sqlite;
 pub mod stats;
 pub mod store;
 pub mod text;

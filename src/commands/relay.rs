@@ -14,7 +14,7 @@ use crate::config::usage;
 use crate::relay::limit::Rate;
 use crate::relay::server::{self, RelayConfig, RelayParts};
 use crate::relay::store::{spawn_relay_writer, RelayStore};
-use crate::store::{Durability, OpenMode, StoreError};
+use crate::sqlite::{Durability, OpenMode, StoreError};
 
 /// File name of the relay's default database inside the platform data directory.
 pub const DEFAULT_RELAY_DB_FILE: &str = "hookscope-relay.db";

@@ -40,7 +40,7 @@ use super::store::{Ack, IngestError, RelayStore, RelayWriter};
 use crate::capture::{now_ms, RawRequest};
 use crate::headers::HeaderPair;
 use crate::listener::{accept, read_request_body, received_headers, HeadRecorder, RecordingIo};
-use crate::store::{OpenMode, StoreError};
+use crate::sqlite::{OpenMode, StoreError};
 
 /// Default `relay --port`.
 pub const DEFAULT_RELAY_PORT: u16 = 8080;

@@ -580,4 +580,6 @@ fn usual_valid_diagnostics_are_computed_on_read_and_the_rest_are_stored() {
     assert_eq!(store.get(id).unwrap().unwrap().capture, stale);
 }
 
+#[cfg(unix)]
+mod files;
 mod search;

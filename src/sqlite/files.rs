@@ -1,6 +1,7 @@
-//! The store's files on disk hold personal data (names, dates of birth, document numbers), so
-//! on Unix they are private to the user: the folder 0700, the database 0600. SQLite gives the
-//! `-wal` and `-shm` files it creates later the database file's mode, so they are 0600 too.
+//! A database's files on disk hold personal data (names, dates of birth, document numbers; on
+//! the relay also a checked channel's secrets), so on Unix they are private to the user: the
+//! folder 0700, the database 0600. SQLite gives the `-wal` and `-shm` files it creates later
+//! the database file's mode, so they are 0600 too.
 
 use std::path::{Path, PathBuf};
 
@@ -73,47 +74,4 @@ pub(crate) fn make_private(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
-}
-
-#[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-    use crate::capture::Capture;
-    use crate::store::{OpenMode, Store};
-    use std::os::unix::fs::PermissionsExt;
-
-    fn mode(path: &Path) -> u32 {
-        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-    }
-
-    #[test]
-    fn the_folder_the_database_and_its_wal_and_shm_are_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("data/hookscope/h.db");
-        let mut store = Store::open(&path, OpenMode::Create).unwrap();
-        store
-            .insert_capture(&Capture::new(1, "POST", "/h", Vec::new(), b"{}".to_vec()))
-            .unwrap();
-        // The -wal and -shm files exist while the connection is open.
-        for file in database_files(&path) {
-            assert!(file.exists(), "{}", file.display());
-            assert_eq!(mode(&file), 0o600, "{}", file.display());
-        }
-        assert_eq!(mode(&dir.path().join("data/hookscope")), 0o700);
-        assert_eq!(mode(&dir.path().join("data")), 0o700);
-    }
-
-    #[test]
-    fn a_world_readable_database_from_before_is_made_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("h.db");
-        drop(Store::open(&path, OpenMode::Create).unwrap());
-        for file in database_files(&path).iter().filter(|f| f.exists()) {
-            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        }
-        let _store = Store::open(&path, OpenMode::Existing).unwrap();
-        for file in database_files(&path).iter().filter(|f| f.exists()) {
-            assert_eq!(mode(file), 0o600, "{}", file.display());
-        }
-    }
 }
