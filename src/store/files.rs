@@ -75,7 +75,8 @@ pub(crate) fn make_private(path: &Path) {
     let _ = path;
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use crate::capture::Capture;
