@@ -435,7 +435,7 @@ fn flush_folded(run: &mut Vec<DiffLine>, out: &mut Vec<DiffLine>) {
     }
 }
 
-/// A value for a change line: compact JSON, cut at [`VALUE_PREVIEW_CHARS`].
+/// A value for a change line: compact JSON, cut at `VALUE_PREVIEW_CHARS`.
 pub fn preview(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() <= VALUE_PREVIEW_CHARS {

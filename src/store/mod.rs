@@ -451,7 +451,7 @@ impl Store {
     }
 
     /// Inserts captures in one transaction; all or nothing. Rows go in with multi-row
-    /// `INSERT`s of up to [`ROWS_PER_INSERT`] rows, which costs SQLite less per row than one
+    /// `INSERT`s of up to `ROWS_PER_INSERT` rows, which costs SQLite less per row than one
     /// statement each.
     pub fn insert_captures(&mut self, captures: &[&Capture]) -> Result<Vec<CaptureId>, StoreError> {
         in_transaction(&self.conn, "BEGIN", |conn| capture_rows(conn, captures))
