@@ -104,7 +104,7 @@ impl<'de> serde::Deserialize<'de> for Envelope {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
             type Value = Envelope;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
@@ -136,7 +136,7 @@ impl<'de> serde::Deserialize<'de> for Member {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
             type Value = Member;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("any JSON value")
             }
             fn visit_str<E>(self, v: &str) -> Result<Member, E> {
@@ -185,7 +185,7 @@ impl<'de> serde::Deserialize<'de> for Checked {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
             type Value = Checked;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("any JSON value")
             }
             // Strings come here already checked (UTF-8, escapes), numbers already parsed.

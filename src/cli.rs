@@ -1,4 +1,6 @@
 //! Command-line interface: one subcommand per job, shared flag groups flattened.
+// The doc comments here are clap's --help text, written for a terminal, not for rustdoc.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
 use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};

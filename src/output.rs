@@ -100,7 +100,7 @@ fn path_and_query(s: &CaptureSummary) -> String {
 }
 
 /// Table for `list`. With `width` it fits that many columns: the least useful columns are
-/// shortened, then dropped (see [`ListCol::rank`]); without, every column at a fixed width, a
+/// shortened, then dropped (see `ListCol::rank`); without, every column at a fixed width, a
 /// layout that scripts and `--wide` rely on.
 pub fn list_table(rows: &[CaptureSummary], width: Option<usize>, words: Words) -> String {
     match width {

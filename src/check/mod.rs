@@ -1,6 +1,6 @@
 //! `hookscope check`: the go-live report card for a webhook endpoint. This module is the pure
 //! core: which probes a scheme runs ([`plan`]), the request each probe sends
-//! ([`build::request`]), how an answer is graded ([`grade`]) and the reports ([`report`]).
+//! ([`build::request`]), how an answer is graded ([`mod@grade`]) and the reports ([`report`]).
 //! Sync, no I/O, the clock a parameter; sending and storing live in `commands/check.rs`.
 
 pub mod build;

@@ -1,6 +1,6 @@
 //! Sending a capture to the developer's app: the pooled HTTP(S) client ([`Forwarder`]),
-//! targets and what the app answered. Building the request is pure ([`request`]); sending and
-//! storing the attempt is one function for live forwards and replays alike ([`record`]). Only
+//! targets and what the app answered. Building the request is pure (`request.rs`); sending and
+//! storing the attempt is one function for live forwards and replays alike ([`Recorder`]). Only
 //! [`Forwarder::send`] talks to the network; nothing here reads the store.
 
 mod queue;

@@ -1,7 +1,7 @@
 //! Replaying stored captures to the app: which captures a backlog takes, the one rule for
 //! whether a replay is re-signed (decided here from each capture's own scheme and signature,
 //! for the CLI and the TUI alike), where it goes, and the send-and-record step. Surfaces give
-//! [`Settings`] and word the typed [`Replayed`], [`Skipped`] and [`Refusal`] themselves.
+//! [`Settings`] and word the typed [`Replayed`], [`Outcome::Skipped`] and [`Refusal`] themselves.
 
 use http::Uri;
 use std::sync::Arc;

@@ -179,7 +179,7 @@ impl Headless {
         }
     }
 
-    /// A `totals since start: ...` line, at most every [`TOTALS_EVERY`] and only when something
+    /// A `totals since start: ...` line, at most every `TOTALS_EVERY` and only when something
     /// changed, so a long-running log keeps the numbers without a line per idle minute. Not in
     /// JSON mode: there the numbers come once, in the `stopped` object.
     pub fn totals_due(&mut self, now: std::time::Instant) -> Option<String> {

@@ -58,7 +58,7 @@ fn capture_rows(conn: &Connection, captures: &[&Capture]) -> rusqlite::Result<Ve
     let mut ids = Vec::with_capacity(captures.len());
     for chunk in captures.chunks(ROWS_PER_INSERT) {
         let mut stmt = conn.prepare_cached(&capture_insert_sql(chunk.len()))?;
-        let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
+        let rows: Vec<CaptureRow<'_>> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
         let args = rows.iter().flat_map(CaptureRow::args);
         stmt.execute(params_from_iter(args))?;
         // One statement's rows get consecutive ids: the table's rowids are assigned max + 1
@@ -222,7 +222,7 @@ impl Store {
     }
 
     /// Inserts captures in one transaction; all or nothing. Rows go in with multi-row
-    /// `INSERT`s of up to [`ROWS_PER_INSERT`] rows, which costs SQLite less per row than one
+    /// `INSERT`s of up to `ROWS_PER_INSERT` rows, which costs SQLite less per row than one
     /// statement each.
     pub fn insert_captures(&mut self, captures: &[&Capture]) -> Result<Vec<CaptureId>, StoreError> {
         in_transaction(&self.conn, "BEGIN", |conn| capture_rows(conn, captures))

@@ -481,7 +481,7 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
 mod tests {
     use super::*;
 
-    fn plain(lines: &[Line]) -> Vec<String> {
+    fn plain(lines: &[Line<'_>]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
     }
 

@@ -174,7 +174,7 @@ struct CopyHow<'a> {
 fn copy(
     out: &mut impl std::io::Write,
     src: &dyn CaptureSource,
-    how: &CopyHow,
+    how: &CopyHow<'_>,
     req: clipboard::CopyRequest,
 ) -> Event {
     let stored = match src.capture(req.id) {

@@ -24,7 +24,7 @@ pub fn render(app: &App, c: &Compare, area: Rect, buf: &mut Buffer) {
     let width = area.width as usize;
     // Two halves and a 3-column gutter; the left half takes the odd column.
     let half = width.saturating_sub(3) / 2;
-    let lines: Vec<Line> = rows[start..end]
+    let lines: Vec<Line<'_>> = rows[start..end]
         .iter()
         .map(|row| match row {
             Row::Full(tone, text) => Line::from(Span::styled(cut(text, width), style(t, *tone))),

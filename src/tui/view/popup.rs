@@ -19,7 +19,7 @@ pub fn render(app: &App, p: &Popup, area: Rect, buf: &mut Buffer) {
     let inner = height.saturating_sub(2) as usize;
     let start = p.scroll.min(p.lines.len());
     let end = (start + inner).min(p.lines.len());
-    let lines: Vec<Line> = p.lines[start..end]
+    let lines: Vec<Line<'_>> = p.lines[start..end]
         .iter()
         .map(|l| Line::raw(l.clone()))
         .collect();
