@@ -8,7 +8,7 @@ pub mod grade;
 pub mod report;
 
 pub use build::{request, ProbeRequest};
-pub use grade::{grade, grade_latency, Answer, Failure, Grade, ProbeResult};
+pub use grade::{grade, grade_latency, Answer, Grade, ProbeResult};
 
 use std::time::Duration;
 

@@ -232,7 +232,8 @@ fn xml(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{Failure, Probe};
+    use crate::check::grade::Failure;
+    use crate::check::Probe;
 
     fn results() -> Vec<ProbeResult> {
         vec![

@@ -57,6 +57,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         tally.add(&outcome);
         match &outcome {
             Outcome::Sent(r) => {
+                let id = r.id;
                 if let Some(w) = r.warning {
                     eprintln!("warning: #{id}: {}", with(w, w.hint()));
                 }
@@ -79,7 +80,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                     )?;
                 }
             }
-            Outcome::Skipped { why, .. } => {
+            Outcome::Skipped { id, why } => {
+                let id = *id;
                 let text = match why {
                     Refusal::Missing => super::capture_missing(id, &db).to_string(),
                     why => with(why, why.hint()),

@@ -1,6 +1,6 @@
 //! The HTTP transport: hyper accepting connections, the head recorder that keeps header names
 //! and order exactly, body limits and timeouts, graceful shutdown. Each request becomes a
-//! transport-neutral [`Received`] for the [`Intake`], whose [`Answer`] goes back as the
+//! transport-neutral `Received` for the `Intake`, whose `Answer` goes back as the
 //! response. It must not judge, store, forward or report anything itself: that is the intake.
 
 mod head;

@@ -202,16 +202,6 @@ pub fn write_fresh_fixture(dir: &Path, stored: &StoredCapture) -> anyhow::Result
     ))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then
-/// renamed over `path`. A crash leaves either the old file or the new one, never half of one
-/// (at worst a stray `.hookscope-*.tmp` beside it).
-pub fn write_atomic(path: &Path, bytes: &[u8], executable: bool) -> anyhow::Result<()> {
-    write_file(path, bytes, executable, true).map_err(|e| match e {
-        WriteFailure::Exists => anyhow::anyhow!("'{}' already exists", path.display()),
-        WriteFailure::Other(e) => e,
-    })
-}
-
 /// Why [`write_file`] did not write.
 pub enum WriteFailure {
     /// `path` exists and was not to be replaced.
@@ -219,8 +209,11 @@ pub enum WriteFailure {
     Other(anyhow::Error),
 }
 
-/// [`write_atomic`], replacing an existing `path` only when `replace`; otherwise the rename
-/// refuses an existing file atomically, so a file made meanwhile is not lost either.
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then
+/// renamed over `path`. A crash leaves either the old file or the new one, never half of one
+/// (at worst a stray `.hookscope-*.tmp` beside it). An existing `path` is replaced only when
+/// `replace`; otherwise the rename refuses it atomically, so a file made meanwhile is not lost
+/// either.
 pub fn write_file(
     path: &Path,
     bytes: &[u8],
@@ -279,6 +272,14 @@ fn set_executable(_file: &std::fs::File) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use crate::capture::AttemptKind;
+
+    /// `write_file` that replaces, with an error `unwrap` can show.
+    fn write_atomic(path: &Path, bytes: &[u8], executable: bool) -> anyhow::Result<()> {
+        write_file(path, bytes, executable, true).map_err(|e| match e {
+            WriteFailure::Exists => anyhow::anyhow!("'{}' already exists", path.display()),
+            WriteFailure::Other(e) => e,
+        })
+    }
 
     fn attempt(status: u16, sent_body: Option<&[u8]>) -> Attempt {
         Attempt {

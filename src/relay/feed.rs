@@ -1,4 +1,4 @@
-//! `listen --relay`: the relay client's deliveries go through the same [`Intake`] as the
+//! `listen --relay`: the relay client's deliveries go through the same `Intake` as the
 //! listener's, one at a time in sequence order, so the local store's highest relay sequence is
 //! always a safe place to resume from. It reads that position at start, skips a delivery the
 //! store already holds (exactly once per relay channel + sequence), tells the client `Ok` only

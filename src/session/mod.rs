@@ -7,8 +7,8 @@
 pub(crate) mod effects;
 mod headless;
 
-pub use effects::{probe_target, run_effects, Effects, FIXTURES_DIR};
-pub use headless::{intro, print_reports, Headless};
+pub use effects::{probe_target, run_effects, Effects};
+pub use headless::{intro, print_reports};
 
 use anyhow::Context;
 use http::Uri;

@@ -14,7 +14,7 @@ pub mod detail_text;
 mod editor;
 pub mod event;
 /// The fitting arithmetic, shared with `hookscope list`'s table.
-pub use crate::fit;
+pub(crate) use crate::fit;
 pub mod hint;
 pub mod keymap;
 pub mod screen;
