@@ -17,6 +17,7 @@ pub mod fit;
 pub mod hint;
 pub mod keymap;
 pub mod screen;
+pub mod stack;
 mod terminal;
 pub mod theme;
 pub mod view;

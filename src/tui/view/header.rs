@@ -144,7 +144,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             )],
         ));
     }
-    if app.detail.is_none() && app.window.more_above() {
+    if app.stack.detail().is_none() && app.window.more_above() {
         second.push((
             RANK_NEWER_ABOVE,
             vec![Span::styled("  ▲ newer captures above (g)", t.warn())],

@@ -15,63 +15,87 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::{App, PendingEdit};
+use super::app::App;
 use super::editor;
 use super::fit;
 use super::screen::areas;
 pub use super::screen::{detail_rows, list_rows};
+use super::stack::{Overlay, PendingEdit, Prompt, Screen};
 
+/// The screen, then the overlays oldest first: the newest is drawn on top, as it takes the keys.
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let a = areas(area);
         header::render(self, a.header, buf);
-        match (&self.compare, &self.detail) {
-            (Some(c), _) => compare::render(self, c, a.main, buf),
-            (None, Some(d)) => detail_pane::render(self, d, a.main, buf),
-            (None, None) => list::render(self, a.main, buf),
+        match self.stack.screen() {
+            Screen::List => list::render(self, a.main, buf),
+            Screen::Detail(d) => detail_pane::render(self, d, a.main, buf),
+            Screen::Compare { compare, .. } => compare::render(self, compare, a.main, buf),
         }
         render_status(self, a.status, buf);
         render_footer(self, a.footer, buf);
-        if let Some(p) = &self.popup {
-            popup::render(self, p, area, buf);
-        }
-        if self.help {
-            help::render(self, area, buf);
+        for overlay in self.stack.overlays() {
+            match overlay {
+                Overlay::Help => help::render(self, area, buf),
+                Overlay::Popup(p) => popup::render(self, p, area, buf),
+                // These two speak in the status line.
+                Overlay::Prompt(_) | Overlay::PendingEdit(_) => {}
+            }
         }
     }
 }
 
+/// The status line is the topmost overlay's that has one, else the screen's.
 fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
+    let line = app
+        .stack
+        .overlays()
+        .iter()
+        .rev()
+        .find_map(|overlay| match overlay {
+            Overlay::PendingEdit(p) => Some(pending_edit_line(app, p, area.width)),
+            Overlay::Prompt(p) => Some(prompt_line(app, p)),
+            Overlay::Help | Overlay::Popup(_) => None,
+        })
+        .unwrap_or_else(|| screen_status_line(app));
+    Paragraph::new(line).render(area, buf);
+}
+
+/// The filter being typed: the offending token of a bad query marked in place, the reason
+/// after the cursor; else what the language offers.
+fn prompt_line<'a>(app: &App, p: &'a Prompt) -> Line<'a> {
     let t = app.theme;
-    let line = if let Some(p) = &app.pending_edit {
-        pending_edit_line(app, p, area.width)
-    } else if let Some(prompt) = &app.filter.prompt {
-        let mut spans = vec![Span::styled("/", t.accent())];
-        match &app.filter.error {
-            // The offending token marked in place, the reason after the cursor.
-            Some(e) => {
-                let start = floor_boundary(prompt, e.start);
-                let end = floor_boundary(prompt, e.end).max(start);
-                spans.push(Span::raw(prompt[..start].to_string()));
-                spans.push(Span::styled(
-                    prompt[start..end].to_string(),
-                    t.error().add_modifier(Modifier::UNDERLINED),
-                ));
-                spans.push(Span::raw(prompt[end..].to_string()));
-                spans.push(Span::styled("█", t.dim()));
-                spans.push(Span::styled(format!("   {}", e.message), t.error()));
-            }
-            None => {
-                spans.push(Span::raw(prompt.clone()));
-                spans.push(Span::styled("█", t.dim()));
-                spans.push(Span::styled(
-                    "   words, \"a phrase\", event: badge: status: path: since: a.b=value, -negates · Enter applies · Esc cancels",
-                    t.dim(),
-                ));
-            }
+    let text = &p.text;
+    let mut spans = vec![Span::styled("/", t.accent())];
+    match &p.error {
+        Some(e) => {
+            let start = floor_boundary(text, e.start);
+            let end = floor_boundary(text, e.end).max(start);
+            spans.push(Span::raw(&text[..start]));
+            spans.push(Span::styled(
+                &text[start..end],
+                t.error().add_modifier(Modifier::UNDERLINED),
+            ));
+            spans.push(Span::raw(&text[end..]));
+            spans.push(Span::styled("█", t.dim()));
+            spans.push(Span::styled(format!("   {}", e.message), t.error()));
         }
-        Line::from(spans)
-    } else if app.window.searching() {
+        None => {
+            spans.push(Span::raw(text.as_str()));
+            spans.push(Span::styled("█", t.dim()));
+            spans.push(Span::styled(
+                "   words, \"a phrase\", event: badge: status: path: since: a.b=value, -negates · Enter applies · Esc cancels",
+                t.dim(),
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// Under no overlay that speaks: a search in progress, else the notice, else the filter.
+fn screen_status_line(app: &App) -> Line<'_> {
+    let t = app.theme;
+    if app.window.searching() {
         Line::from(vec![
             Span::styled("searching for ", t.dim()),
             Span::styled(format!("'{}'", app.filter.applied), t.accent()),
@@ -95,8 +119,7 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
         Line::from(spans)
     } else {
         Line::default()
-    };
-    Paragraph::new(line).render(area, buf);
+    }
 }
 
 /// The question after an edit: what each key sends, the least needed parts left out first.

@@ -6,7 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
-use crate::tui::app::{App, Popup};
+use crate::tui::app::App;
+use crate::tui::stack::Popup;
 
 pub fn render(app: &App, p: &Popup, area: Rect, buf: &mut Buffer) {
     let height = area.height.saturating_sub(2).max(1);
