@@ -71,16 +71,97 @@ pub fn column_widths(columns: &[Column], width: u16, gap: u16) -> Vec<Option<u16
 /// The most important item always stays (cut by the edge if it must), so a line never goes
 /// blank. `items` are `(width, rank)` in display order.
 pub fn items_that_fit(items: &[(usize, u8)], width: usize, gap: usize) -> Vec<bool> {
-    let mut kept = vec![true; items.len()];
-    loop {
-        let shown: Vec<usize> = (0..items.len()).filter(|&i| kept[i]).collect();
-        let total: usize =
-            shown.iter().map(|&i| items[i].0).sum::<usize>() + gap * shown.len().saturating_sub(1);
-        if total <= width || shown.len() <= 1 {
-            return kept;
+    let whole: Vec<Item> = items
+        .iter()
+        .map(|&(w, rank)| Item::whole(w, rank))
+        .collect();
+    item_widths(&whole, width, gap)
+        .into_iter()
+        .map(|w| w.is_some())
+        .collect()
+}
+
+/// One item of a line for [`item_widths`]: its full width and its rank (0 is the last to go);
+/// `cut` when it may be shortened rather than dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    pub width: usize,
+    pub rank: u8,
+    pub cut: Option<Cut>,
+}
+
+/// How an item gives way before it is dropped: shortened, down to `min`, when the turn of
+/// rank `rank` comes (a higher rank than the item's own, so it is cut before anything it
+/// outranks is dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    pub min: usize,
+    pub rank: u8,
+}
+
+impl Item {
+    /// Shown whole or not at all.
+    pub const fn whole(width: usize, rank: u8) -> Item {
+        Item {
+            width,
+            rank,
+            cut: None,
         }
-        if let Some(&drop) = shown.iter().max_by_key(|&&i| (items[i].1, i)) {
-            kept[drop] = false;
+    }
+}
+
+/// Each item's width in a line of `width` with `gap` between items, or `None` when it is left
+/// out. Items give way one at a time until the rest fit, the highest rank first (the later
+/// one on a tie): a whole item is dropped; one with a [`Cut`] is first shortened at its cut's
+/// rank (only as far as needed, never below its minimum) and dropped only at its own rank.
+/// The most important item always stays (cut by the edge if it must). Width left over once
+/// the line fits goes back to shortened items, the most important first.
+pub fn item_widths(items: &[Item], width: usize, gap: usize) -> Vec<Option<usize>> {
+    let mut widths: Vec<Option<usize>> = items.iter().map(|i| Some(i.width)).collect();
+    // (rank, position, is a cut): highest first, so a tie goes to the later item, and an
+    // item's cut comes before its drop.
+    let mut turns: Vec<(u8, usize, bool)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        turns.push((item.rank, i, false));
+        if let Some(cut) = item.cut {
+            turns.push((cut.rank, i, true));
+        }
+    }
+    turns.sort_unstable_by(|a, b| b.cmp(a));
+    for (_, i, is_cut) in turns {
+        let over = line_width(&widths, gap).saturating_sub(width);
+        if over == 0 {
+            break;
+        }
+        if is_cut {
+            let min = items[i].cut.map_or(0, |c| c.min);
+            if let Some(w) = widths[i].as_mut() {
+                *w = w.saturating_sub(over).max(min.min(*w));
+            }
+        } else if widths.iter().flatten().count() > 1 {
+            widths[i] = None;
+        }
+    }
+    give_back(items, &mut widths, width, gap);
+    widths
+}
+
+/// The shown items and the gaps between them.
+fn line_width(widths: &[Option<usize>], gap: usize) -> usize {
+    let shown: Vec<usize> = widths.iter().flatten().copied().collect();
+    shown.iter().sum::<usize>() + gap * shown.len().saturating_sub(1)
+}
+
+/// Width left over goes back to shortened items, the lowest rank first.
+fn give_back(items: &[Item], widths: &mut [Option<usize>], width: usize, gap: usize) {
+    let mut spare = width.saturating_sub(line_width(widths, gap));
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| items[i].rank);
+    for i in order {
+        if let Some(w) = widths[i].as_mut() {
+            let more = items[i].width.saturating_sub(*w).min(spare);
+            *w += more;
+            spare -= more;
         }
     }
 }
@@ -201,6 +282,37 @@ mod tests {
     fn equal_ranks_drop_the_later_item() {
         let items = [(5, 1), (5, 1), (5, 0)];
         assert_eq!(items_that_fit(&items, 11, 1), vec![true, false, true]);
+    }
+
+    #[test]
+    fn a_cut_item_is_shortened_at_its_cut_rank_before_what_it_outranks_is_dropped() {
+        // "name" (rank 4), "listen" (3), "relay URL" (1, cut at rank 3 down to 10), "target" (2).
+        let relay = Item {
+            width: 40,
+            rank: 1,
+            cut: Some(Cut { min: 10, rank: 3 }),
+        };
+        let items = [
+            Item::whole(9, 4),
+            Item::whole(20, 3),
+            relay,
+            Item::whole(20, 2),
+        ];
+        let all = vec![Some(9), Some(20), Some(40), Some(20)];
+        assert_eq!(item_widths(&items, 95, 2), all);
+        // The name goes first, then the URL shrinks only as far as needed.
+        assert_eq!(
+            item_widths(&items, 80, 2),
+            vec![None, Some(20), Some(36), Some(20)]
+        );
+        // Down to its minimum, the listen URL goes, and the URL gets the room back.
+        assert_eq!(
+            item_widths(&items, 40, 2),
+            vec![None, None, Some(18), Some(20)]
+        );
+        // Then the target; the URL, outranking it, stays, cut by the edge at last.
+        assert_eq!(item_widths(&items, 15, 2), vec![None, None, Some(15), None]);
+        assert_eq!(item_widths(&items, 5, 2), vec![None, None, Some(10), None]);
     }
 
     #[test]

@@ -122,3 +122,69 @@ fn a_long_path_is_cut_from_the_middle_and_low_ranks_go_first() {
     assert!(tabs.contains(&format!("#{id} POST /dataspike/")), "{tabs}");
     assert!(tabs.contains("acme/hook"), "{tabs}");
 }
+
+/// `listen --relay` as the README runs it: a real secret, the app on :3000, a relay channel
+/// caught up.
+fn relay_app(width: u16, dev_secret: bool) -> App {
+    let mut app = app(1);
+    app.setup.forward_target = Some("http://127.0.0.1:3000".into());
+    if dev_secret {
+        app.setup.dev_secret = secret().into_iter().next();
+    }
+    update(&mut app, Event::Resize(width, 24));
+    update(&mut app, Event::Report(Report::TargetReachable(true)));
+    update(
+        &mut app,
+        Event::Report(Report::Relay {
+            url: "https://relay.example.com/c/AAAAAAAAAAAAAAAAAAAAAA".into(),
+            state: crate::conn::ConnState::CaughtUp,
+        }),
+    );
+    app
+}
+
+fn header_at(app: &mut App, store: &Store, width: u16) -> (String, String) {
+    drive(app, store, []);
+    let screen = draw_at(app, width, 24).backend().to_string();
+    // The backend prints each row in quotes.
+    let mut lines = screen.lines().map(|l| l.trim_matches('"').to_string());
+    (lines.next().unwrap(), lines.next().unwrap())
+}
+
+#[test]
+fn relay_mode_keeps_the_target_and_the_secrets_and_cuts_the_relay_url_first() {
+    let (_dir, store) = empty_store();
+    for width in [80, 120] {
+        let (top, second) = header_at(&mut relay_app(width, false), &store, width);
+        for item in ["forward http://127.0.0.1:3000 (reachable)", "secrets 1"] {
+            assert!(top.contains(item), "{item} at {width}: {top}");
+        }
+        // Cut from the middle: the host's start and the channel's end stay.
+        assert!(top.contains("relay https://re"), "{width}: {top}");
+        assert!(top.contains("…AAAA"), "{width}: {top}");
+        assert!(
+            second.starts_with("relay connected, caught up   PASS 0"),
+            "the state and the counts apart at {width}: {second}"
+        );
+    }
+    // At 120 there is room for the local listen URL too; at 80 it gives way.
+    let (top, _) = header_at(&mut relay_app(120, false), &store, 120);
+    assert!(top.contains("listening http://127.0.0.1:8080"), "{top}");
+    // Wide enough, nothing is cut.
+    let (top, _) = header_at(&mut relay_app(200, false), &store, 200);
+    assert!(
+        top.contains("relay https://relay.example.com/c/AAAAAAAAAAAAAAAAAAAAAA"),
+        "{top}"
+    );
+}
+
+#[test]
+fn relay_mode_keeps_the_dev_secret_label_at_80_columns() {
+    let (_dir, store) = empty_store();
+    let (top, _) = header_at(&mut relay_app(80, true), &store, 80);
+    assert!(
+        top.contains("secrets local dev secret (not Dataspike's)"),
+        "{top}"
+    );
+    assert!(top.contains("relay https://re"), "{top}");
+}

@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::fitted_line;
+use super::{fitted_items, fitted_line, Item};
 use crate::tui::app::App;
+use crate::tui::fit::Cut;
 
 /// Header items by rank: at a narrow width the highest ranks are left out whole.
 const RANK_LISTEN: u8 = 0;
@@ -17,9 +18,12 @@ const RANK_DEV_SECRET: u8 = 1;
 const RANK_FORWARD: u8 = 2;
 /// After the forward target on a tie: the later item goes first.
 const RANK_SECRETS: u8 = 2;
-const RANK_NAME: u8 = 3;
+/// With `--relay`, deliveries come through the relay: the local listen URL gives way before
+/// the forward target and the secrets.
+const RANK_LISTEN_BEHIND_RELAY: u8 = 3;
+const RANK_NAME: u8 = 4;
 /// The second route and later: after the name, in order.
-const RANK_ROUTES: u8 = 3;
+const RANK_ROUTES: u8 = 4;
 const RANK_TALLY: u8 = 0;
 const RANK_NEWER_ABOVE: u8 = 1;
 const RANK_MARK: u8 = 2;
@@ -28,12 +32,24 @@ const RANK_ANSWERS: u8 = 4;
 const RANK_SINCE: u8 = 5;
 const RANK_RELAY_STATE: u8 = 0;
 const RANK_RELAY_URL: u8 = 1;
+/// The relay URL is cut from the middle (down to [`RELAY_URL_MIN`]) once the name has gone,
+/// before the local listen URL, the forward target or the secrets give way.
+const CUT_RELAY_URL: Cut = Cut {
+    min: "relay ".len() + RELAY_URL_MIN,
+    rank: RANK_LISTEN_BEHIND_RELAY,
+};
+/// Columns a cut relay URL keeps: its scheme and the end of the channel id (`https://…AAAAAAA`).
+const RELAY_URL_MIN: usize = 16;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let mut top = vec![(RANK_NAME, vec![Span::styled("hookscope", t.title())])];
+    let listen_rank = match app.relay {
+        Some(_) => RANK_LISTEN_BEHIND_RELAY,
+        None => RANK_LISTEN,
+    };
     top.push((
-        RANK_LISTEN,
+        listen_rank,
         match &app.setup.listen_url {
             Some(url) => vec![
                 Span::styled("listening ", t.dim()),
@@ -113,26 +129,40 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ],
         ),
     ];
+    let mut top: Vec<Item> = top
+        .into_iter()
+        .map(|(rank, spans)| Item {
+            rank,
+            spans,
+            cut: None,
+        })
+        .collect();
     // With `listen --relay`: its state leads the second line, its public URL joins the first.
     if let Some((url, state)) = &app.relay {
         let (text, bad) = crate::conn::state_text(state, crate::tui::hint::words);
         let style = if bad { t.error() } else { t.ok() };
+        // Two spaces after it, as between the other items of the line.
         second.insert(
             0,
             (
                 RANK_RELAY_STATE,
-                vec![Span::styled("relay ", t.dim()), Span::styled(text, style)],
+                vec![
+                    Span::styled("relay ", t.dim()),
+                    Span::styled(text, style),
+                    Span::raw("  "),
+                ],
             ),
         );
         top.insert(
             2,
-            (
-                RANK_RELAY_URL,
-                vec![
+            Item {
+                rank: RANK_RELAY_URL,
+                spans: vec![
                     Span::styled("relay ", t.dim()),
                     Span::styled(url.clone(), t.accent()),
                 ],
-            ),
+                cut: Some(CUT_RELAY_URL),
+            },
         );
     }
     if app.forward_queue > 0 {
@@ -170,7 +200,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ));
     }
     let lines = vec![
-        fitted_line(top, area.width, "  "),
+        fitted_items(top, area.width, "  "),
         fitted_line(second, area.width, " "),
     ];
     Paragraph::new(lines).render(area, buf);

@@ -188,20 +188,57 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
 /// Whole items joined by `gap`; when they do not all fit, the least important (highest rank)
 /// are left out, so no word is ever cut.
 fn fitted_line<'a>(items: Vec<(u8, Vec<Span<'a>>)>, width: u16, gap: &'a str) -> Line<'a> {
-    let sizes: Vec<(usize, u8)> = items
-        .iter()
-        .map(|(rank, spans)| (spans.iter().map(Span::width).sum(), *rank))
+    let items = items
+        .into_iter()
+        .map(|(rank, spans)| Item {
+            rank,
+            spans,
+            cut: None,
+        })
         .collect();
-    let kept = fit::items_that_fit(&sizes, usize::from(width), gap.chars().count());
+    fitted_items(items, width, gap)
+}
+
+/// One item of a fitted line: its spans and rank, and for one that may be shortened (a URL),
+/// its last span is cut from the middle as [`fit::item_widths`] says.
+struct Item<'a> {
+    rank: u8,
+    spans: Vec<Span<'a>>,
+    cut: Option<fit::Cut>,
+}
+
+/// The items that fit joined by `gap`, the least important left out whole, a shortened item
+/// cut from the middle: no word is cut elsewhere.
+fn fitted_items<'a>(items: Vec<Item<'a>>, width: u16, gap: &'a str) -> Line<'a> {
+    let sizes: Vec<fit::Item> = items
+        .iter()
+        .map(|i| fit::Item {
+            width: i.spans.iter().map(Span::width).sum(),
+            rank: i.rank,
+            cut: i.cut,
+        })
+        .collect();
+    let widths = fit::item_widths(&sizes, usize::from(width), gap.chars().count());
     let mut line = Vec::new();
-    for ((_, spans), keep) in items.into_iter().zip(kept) {
-        if !keep {
+    for ((item, size), shown) in items.into_iter().zip(&sizes).zip(widths) {
+        let Some(shown) = shown else {
             continue;
-        }
+        };
         if !line.is_empty() {
             line.push(Span::raw(gap));
         }
-        line.extend(spans);
+        line.extend(shortened(item.spans, size.width - shown));
     }
     Line::from(line)
+}
+
+/// `spans` less `by` columns, taken from the middle of the last span.
+fn shortened(mut spans: Vec<Span<'_>>, by: usize) -> Vec<Span<'_>> {
+    if by > 0 {
+        if let Some(last) = spans.last_mut() {
+            let keep = last.width().saturating_sub(by);
+            last.content = fit::truncate_middle(&last.content, keep).into();
+        }
+    }
+    spans
 }
