@@ -1,6 +1,8 @@
 //! Fitting a row of things into a width: which list columns show and how wide, which header and
-//! footer items stay (whole items, the least important dropped first, never a word cut), and
-//! text cut from the middle. Pure arithmetic on widths the views measured.
+//! footer items stay (whole items, the least important dropped first, never a word cut), text
+//! cut from the middle, and text wrapped into rows. Pure arithmetic on widths.
+
+use ratatui::text::Span;
 
 /// The ellipsis that marks cut text, one column wide.
 pub const ELLIPSIS: char = '…';
@@ -198,9 +200,67 @@ pub fn truncate_end(text: &str, width: usize) -> String {
     out
 }
 
+/// `line` in rows of at most `width` columns, every character kept and in order (a character
+/// wider than `width` gets a row of its own). Spaces where a row breaks start the next row
+/// rather than end this one, so a selection that drops the blanks at a row's end loses none.
+pub fn wrap(line: &str, width: usize) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        let w = char_width(c);
+        if used + w > width && !row.is_empty() {
+            let kept = row.trim_end_matches(' ').len();
+            let spaces = if kept > 0 {
+                row.split_off(kept)
+            } else {
+                String::new()
+            };
+            rows.push(std::mem::replace(&mut row, spaces));
+            used = row.chars().count();
+            if used + w > width && !row.is_empty() {
+                rows.push(std::mem::take(&mut row));
+                used = 0;
+            }
+        }
+        row.push(c);
+        used += w;
+    }
+    rows.push(row);
+    rows
+}
+
+/// Columns `c` takes on a terminal, as ratatui counts them.
+fn char_width(c: char) -> usize {
+    let mut utf8 = [0; 4];
+    Span::raw(&*c.encode_utf8(&mut utf8)).width()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_keeps_every_character_and_ends_no_row_in_a_space() {
+        assert_eq!(wrap("abcdef", 4), vec!["abcd", "ef"]);
+        assert_eq!(wrap("ab cd ef", 3), vec!["ab", " cd", " ef"]);
+        assert_eq!(wrap("ab  cdef", 4), vec!["ab", "  cd", "ef"]);
+        assert_eq!(wrap("    x", 2), vec!["  ", "  ", "x"]);
+        assert_eq!(wrap("", 5), vec![""]);
+        assert_eq!(wrap("日本語", 4), vec!["日本", "語"], "wide characters");
+        let text = "printf '%s' '{\"a\": 1,   \"b\": [1, 2, 3]}' | curl -i x";
+        for width in 1..20 {
+            let rows = wrap(text, width);
+            assert_eq!(rows.concat(), text, "{width}");
+            for r in &rows {
+                assert!(
+                    Span::raw(r.as_str()).width() <= width.max(2),
+                    "{r:?} in {width}"
+                );
+                assert!(!r.ends_with(' ') || r.trim().is_empty(), "{r:?} in {width}");
+            }
+        }
+    }
 
     const PATH: Column = Column {
         rank: 2,

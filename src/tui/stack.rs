@@ -310,7 +310,19 @@ impl Compare {
 pub struct Popup {
     pub title: String,
     pub lines: Vec<String>,
+    /// First shown row of [`Popup::rows`].
     pub scroll: usize,
+}
+
+impl Popup {
+    /// The lines wrapped into rows of `width` columns, every character kept: a long line is
+    /// never cut, so a selection by hand copies all of it.
+    pub fn rows(&self, width: u16) -> Vec<String> {
+        self.lines
+            .iter()
+            .flat_map(|l| super::fit::wrap(l, usize::from(width).max(1)))
+            .collect()
+    }
 }
 
 /// The filter being typed after `/`, and why Enter did not apply it (its range marks the

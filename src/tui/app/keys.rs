@@ -121,12 +121,14 @@ fn back(app: &mut App) {
     }
 }
 
-/// In the popup: moves scroll it; nothing else acts behind it.
+/// In the popup: moves scroll its rows; nothing else acts behind it.
 fn on_popup_action(app: &mut App, action: Action) {
-    // The popup leaves a row above and below, and has a border on each of those sides.
+    // The popup leaves a row above and below, and has a border on each of those sides; it is
+    // as wide as the screen.
     let page = usize::from(app.size.1.saturating_sub(4)).max(1);
+    let width = app.size.0;
     if let Some(p) = app.stack.popup_mut() {
-        if let Some(to) = scrolled(action, p.scroll, page, p.lines.len()) {
+        if let Some(to) = scrolled(action, p.scroll, page, p.rows(width).len()) {
             p.scroll = to;
         }
     }

@@ -278,6 +278,39 @@ fn a_copy_opens_the_popup_which_scrolls_and_closes() {
     );
 }
 
+/// Row `y` of the screen as text.
+fn row(terminal: &Terminal<TestBackend>, y: u16) -> String {
+    let buf = terminal.backend().buffer();
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
+#[test]
+fn the_copy_popup_wraps_long_lines_so_selecting_by_hand_gets_every_character() {
+    let f = fixture();
+    // A body line far wider than the screen, with spaces where rows may break.
+    let body = r#"{"id": "e1", "note": "a b  c"} "#.repeat(9);
+    let text = format!("printf '%s' '{body}' |\n  curl -i 'http://127.0.0.1:3000/x'\n");
+    for width in [80, 120] {
+        let mut app = app(1);
+        let copied = clipboard::outcome(text.clone(), "#6 as curl".into(), Ok(()));
+        drive(&mut app, &f.store, [Event::Copied(copied)]);
+        let screen = draw_at(&mut app, width);
+        // Inside the popup's top and bottom borders; a selection drops each row's end blanks.
+        let rows: Vec<String> = (2..HEIGHT - 2).map(|y| row(&screen, y)).collect();
+        let selected: String = rows.iter().map(|r| r.trim_end()).collect();
+        let want: String = text.lines().collect();
+        assert_eq!(selected, want, "at {width}:\n{}", rows.join("\n"));
+        // The last row can be scrolled to.
+        drive(&mut app, &f.store, [ch('G')]);
+        let screen = draw_at(&mut app, width);
+        let last = (2..HEIGHT - 2).map(|y| row(&screen, y));
+        assert!(
+            last.into_iter().any(|r| r.contains("curl -i")),
+            "at {width}"
+        );
+    }
+}
+
 #[test]
 fn the_header_keeps_app_answers_and_latency_since_start() {
     let f = fixture();
