@@ -12,7 +12,7 @@ use super::editor::{self, Decision};
 use super::event::Event;
 use super::keymap::Keymap;
 use super::screen;
-use super::stack::{DetailData, Overlay, PendingEdit, Popup, Stack};
+use super::stack::{DetailData, Overlay, PendingEdit, Popup, Reflow, Stack};
 pub use super::theme::Theme;
 use super::window::{CaptureSource, Window};
 pub use super::zone::Zone;
@@ -102,6 +102,8 @@ pub struct App {
     /// The screen (list, detail or compare) and the overlays over it: what is in front.
     pub stack: Stack,
     pub notice: Option<Notice>,
+    /// The last notice's text, kept after it leaves the status line: `!` shows it whole.
+    pub last_notice: Option<String>,
     pub zone: Zone,
     pub theme: Theme,
     /// Terminal width and height.
@@ -129,6 +131,7 @@ impl App {
             follow: true,
             stack: Stack::default(),
             notice: None,
+            last_notice: None,
             zone,
             theme,
             size: (80, 24),
@@ -254,6 +257,7 @@ impl App {
     }
 
     fn say(&mut self, text: String, error: bool) {
+        self.last_notice = Some(text.clone());
         self.notice = Some(Notice {
             text,
             error,
@@ -374,6 +378,7 @@ fn on_copied(app: &mut App, copied: Copied) {
         title: copied.title,
         lines: copied.text.lines().map(str::to_string).collect(),
         scroll: 0,
+        reflow: Reflow::Exact,
     }));
 }
 

@@ -200,6 +200,48 @@ pub fn truncate_end(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` in at most `width` characters, cut at the end between words and marked with `…`; a
+/// word is cut only when the first alone is wider than `width`.
+pub fn truncate_words(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let room = width - 1;
+    let end = if chars[room] == ' ' {
+        room
+    } else {
+        chars[..room]
+            .iter()
+            .rposition(|&c| c == ' ')
+            .unwrap_or(room)
+    };
+    let kept: String = chars[..end].iter().collect();
+    let mut out = match kept.trim_end() {
+        "" => chars[..room].iter().collect(),
+        words => words.to_string(),
+    };
+    out.push(ELLIPSIS);
+    out
+}
+
+/// `text` in at most `width` characters, cut at the start: the end stays.
+pub fn truncate_start(text: &str, width: usize) -> String {
+    let len = text.chars().count();
+    if len <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::from(ELLIPSIS);
+    out.extend(text.chars().skip(len - (width - 1)));
+    out
+}
+
 /// `line` in rows of at most `width` columns, every character kept and in order (a character
 /// wider than `width` gets a row of its own). Spaces where a row breaks start the next row
 /// rather than end this one, so a selection that drops the blanks at a row's end loses none.
@@ -228,6 +270,33 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
     }
     rows.push(row);
     rows
+}
+
+/// `text` in rows of at most `width` columns for reading: broken between words (the spaces
+/// there dropped), a word wider than `width` broken where it must.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for word in text.split_whitespace() {
+        let used = text_width(&row);
+        if !row.is_empty() && used + 1 + text_width(word) <= width {
+            row.push(' ');
+            row.push_str(word);
+            continue;
+        }
+        if !row.is_empty() {
+            rows.push(std::mem::take(&mut row));
+        }
+        let mut pieces = wrap(word, width);
+        row = pieces.pop().unwrap_or_default();
+        rows.extend(pieces);
+    }
+    rows.push(row);
+    rows
+}
+
+fn text_width(text: &str) -> usize {
+    text.chars().map(char_width).sum()
 }
 
 /// Columns `c` takes on a terminal, as ratatui counts them.
@@ -395,6 +464,44 @@ mod tests {
             let cut = truncate_middle("/dataspike/webhooks/incoming", width);
             assert!(cut.chars().count() <= width, "{cut} in {width}");
         }
+    }
+
+    #[test]
+    fn word_wrapping_breaks_between_words() {
+        assert_eq!(
+            wrap_words("copied #6 to the clipboard", 12),
+            vec!["copied #6 to", "the", "clipboard"]
+        );
+        assert_eq!(wrap_words("a clipboard", 4), vec!["a", "clip", "boar", "d"]);
+        assert_eq!(wrap_words("", 4), vec![""]);
+        assert_eq!(wrap_words("fits", 10), vec!["fits"]);
+    }
+
+    #[test]
+    fn word_truncation_cuts_between_words() {
+        let notice = "copied #6 to the clipboard through the terminal";
+        assert_eq!(truncate_words(notice, 100), notice);
+        assert_eq!(truncate_words(notice, 33), "copied #6 to the clipboard…");
+        assert_eq!(
+            truncate_words(notice, 27),
+            "copied #6 to the clipboard…",
+            "a space just past the room"
+        );
+        assert_eq!(truncate_words(notice, 26), "copied #6 to the…");
+        assert_eq!(truncate_words("clipboard", 5), "clip…", "one long word");
+        assert_eq!(truncate_words("a  clipboard", 5), "a…");
+        assert_eq!(truncate_words("abc", 0), "");
+        for width in 0..50 {
+            assert!(truncate_words(notice, width).chars().count() <= width);
+        }
+    }
+
+    #[test]
+    fn start_truncation_keeps_the_end() {
+        assert_eq!(truncate_start("status:5xx", 20), "status:5xx");
+        assert_eq!(truncate_start("status:5xx", 6), "…s:5xx");
+        assert_eq!(truncate_start("abc", 1), "…");
+        assert_eq!(truncate_start("abc", 0), "");
     }
 
     #[test]

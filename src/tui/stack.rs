@@ -305,22 +305,36 @@ impl Compare {
     }
 }
 
-/// Text shown over everything, to read or select by hand (what `c` and `C` copied).
+/// Text shown over everything, to select by hand (what `c` and `C` copied) or to read (the
+/// last notice).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Popup {
     pub title: String,
     pub lines: Vec<String>,
     /// First shown row of [`Popup::rows`].
     pub scroll: usize,
+    pub reflow: Reflow,
+}
+
+/// How a popup's long lines become rows; never cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reflow {
+    /// Every character kept, spaces included, so a selection by hand copies all of it.
+    Exact,
+    /// Between words, for reading.
+    Words,
 }
 
 impl Popup {
-    /// The lines wrapped into rows of `width` columns, every character kept: a long line is
-    /// never cut, so a selection by hand copies all of it.
+    /// The lines wrapped into rows of `width` columns.
     pub fn rows(&self, width: u16) -> Vec<String> {
+        let width = usize::from(width).max(1);
         self.lines
             .iter()
-            .flat_map(|l| super::fit::wrap(l, usize::from(width).max(1)))
+            .flat_map(|l| match self.reflow {
+                Reflow::Exact => super::fit::wrap(l, width),
+                Reflow::Words => super::fit::wrap_words(l, width),
+            })
             .collect()
     }
 }

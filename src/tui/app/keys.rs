@@ -10,7 +10,7 @@ use crate::forward::Signing;
 use crate::tui::clipboard::{CopyRequest, CopyWhat};
 use crate::tui::detail_text::Tab;
 use crate::tui::keymap::Action;
-use crate::tui::stack::{Compare, Layer, Overlay, Prompt};
+use crate::tui::stack::{Compare, Layer, Overlay, Popup, Prompt, Reflow};
 use crate::tui::Command;
 
 pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Option<Command> {
@@ -149,6 +149,7 @@ fn on_compare_action(app: &mut App, action: Action) {
     match action {
         Action::Compare => app.stack.close_screen(),
         Action::Help => app.stack.open(Overlay::Help),
+        Action::LastNotice => show_last_notice(app),
         _ => {}
     }
 }
@@ -248,6 +249,7 @@ fn on_capture_action(app: &mut App, action: Action) -> Option<Command> {
         Action::PrevMatch => jump_to_match(app, false),
         Action::Follow => toggle_follow(app),
         Action::Help => app.stack.open(Overlay::Help),
+        Action::LastNotice => show_last_notice(app),
         // Moves are the list's and the detail's; Back and Quit are everyone's.
         _ => {}
     }
@@ -274,6 +276,21 @@ fn open_compare(app: &mut App, id: CaptureId) {
         _ => (id, None),
     };
     app.stack.open_compare(Compare::new(left, right));
+}
+
+/// The last notice whole, in the popup (wrapped, to read or select): the status line cuts
+/// one too long for it, and notices age out.
+fn show_last_notice(app: &mut App) {
+    let Some(text) = app.last_notice.clone() else {
+        app.say("no notice yet".into(), false);
+        return;
+    };
+    app.stack.open(Overlay::Popup(Popup {
+        title: " last notice · Esc closes ".into(),
+        lines: text.lines().map(str::to_string).collect(),
+        scroll: 0,
+        reflow: Reflow::Words,
+    }));
 }
 
 /// Following again shows the newest capture: the list, at the top.

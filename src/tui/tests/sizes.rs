@@ -188,3 +188,88 @@ fn relay_mode_keeps_the_dev_secret_label_at_80_columns() {
     );
     assert!(top.contains("relay https://re"), "{top}");
 }
+
+/// The status line (the row above the footer), without the backend's quotes and end blanks.
+fn status_at(app: &App, width: u16) -> String {
+    let screen = draw_at(app, width, 24).backend().to_string();
+    let line = screen.lines().nth(22).unwrap_or_default();
+    line.trim_matches('"').trim_end().to_string()
+}
+
+#[test]
+fn a_long_notice_is_cut_between_words_and_shown_whole_on_a_key() {
+    let f = fixture();
+    // The UI's own warning when listening beyond loopback: longer than 120 columns.
+    let text = crate::tui::hint::with(
+        "listening on 0.0.0.0, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers",
+        Some(crate::hint::Hint::Loopback),
+    );
+    let text = text.as_str();
+    for width in [80, 120] {
+        let mut app = app(1);
+        update(&mut app, Event::Resize(width, 24));
+        let notice = Event::Report(Report::Notice {
+            text: text.into(),
+            error: false,
+        });
+        drive(&mut app, &f.store, [notice]);
+        let status = status_at(&app, width);
+        let (shown, rest) = status.split_once('…').unwrap_or_else(|| panic!("{status}"));
+        assert!(
+            text.starts_with(shown) && text[shown.len()..].starts_with(' '),
+            "cut between words at {width}: {status}"
+        );
+        assert_eq!(rest, " (! shows all)", "at {width}: {status}");
+        // The whole notice, in the popup, even once it has aged out of the status line.
+        drive(&mut app, &f.store, std::iter::repeat_n(Event::Tick, 20));
+        drive(&mut app, &f.store, [ch('!')]);
+        let popup = app.stack.popup().expect("the notice in a popup");
+        assert_eq!(popup.lines.concat(), text);
+        let rows = popup.rows(width);
+        assert!(rows.len() > 1, "wrapped at {width}");
+        assert_eq!(rows.join(" "), text, "broken between words at {width}");
+        drive(&mut app, &f.store, [key(KeyCode::Esc)]);
+        assert!(app.stack.popup().is_none());
+    }
+    // Short enough, it is shown as it is.
+    let mut app = app(1);
+    update(&mut app, Event::Resize(80, 24));
+    let short = "exported to ./fixtures/x.json";
+    let notice = Event::Report(Report::Notice {
+        text: short.into(),
+        error: false,
+    });
+    drive(&mut app, &f.store, [notice]);
+    assert_eq!(status_at(&app, 80), short);
+}
+
+#[test]
+fn the_filter_prompt_fits_its_hint_without_cut_words() {
+    let f = fixture();
+    for width in [80, 120] {
+        let mut app = app(1);
+        update(&mut app, Event::Resize(width, 24));
+        let keys: Vec<Event> = [ch('/')]
+            .into_iter()
+            .chain("badge:FAIL status:5xx".chars().map(ch))
+            .collect();
+        drive(&mut app, &f.store, keys);
+        let status = status_at(&app, width);
+        assert!(status.starts_with("/badge:FAIL status:5xx█"), "{status}");
+        assert!(
+            status.ends_with("Enter applies · Esc cancels"),
+            "at {width}: {status}"
+        );
+        // A query longer than the line keeps its end, where the cursor is, in view.
+        let long: Vec<Event> = " payload.applicant.address.city=Berlin"
+            .repeat(3)
+            .chars()
+            .map(ch)
+            .collect();
+        drive(&mut app, &f.store, long);
+        let status = status_at(&app, width);
+        assert!(status.starts_with("/…"), "{status}");
+        assert!(status.contains("city=Berlin█"), "at {width}: {status}");
+        assert!(status.chars().count() <= usize::from(width), "{status}");
+    }
+}

@@ -15,9 +15,10 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::App;
+use super::app::{App, Notice};
 use super::editor;
 use super::fit;
+use super::keymap::{Action, Key};
 use super::screen::areas;
 pub use super::screen::{detail_rows, list_rows};
 use super::stack::{Overlay, PendingEdit, Prompt, Screen};
@@ -54,18 +55,29 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
         .rev()
         .find_map(|overlay| match overlay {
             Overlay::PendingEdit(p) => Some(pending_edit_line(app, p, area.width)),
-            Overlay::Prompt(p) => Some(prompt_line(app, p)),
+            Overlay::Prompt(p) => Some(prompt_line(app, p, area.width)),
             Overlay::Help | Overlay::Popup(_) => None,
         })
-        .unwrap_or_else(|| screen_status_line(app));
+        .unwrap_or_else(|| screen_status_line(app, area.width));
     Paragraph::new(line).render(area, buf);
 }
 
+/// What the prompt says after the cursor, the longest that fits: no word is cut.
+const PROMPT_HINTS: [&str; 5] = [
+    "words, \"a phrase\", event: badge: status: path: since: a.b=value, -negates · Enter applies · Esc cancels",
+    "words, \"a phrase\", event: badge: status: a.b=value, -negates · Enter applies · Esc cancels",
+    "words, event: badge: status: · Enter applies · Esc cancels",
+    "Enter applies · Esc cancels",
+    "Enter applies",
+];
+
 /// The filter being typed: the offending token of a bad query marked in place, the reason
-/// after the cursor; else what the language offers.
-fn prompt_line<'a>(app: &App, p: &'a Prompt) -> Line<'a> {
+/// after the cursor; else the end of the query (where the cursor is) and what the language
+/// offers, as much as fits.
+fn prompt_line<'a>(app: &App, p: &'a Prompt, width: u16) -> Line<'a> {
     let t = app.theme;
     let text = &p.text;
+    let width = usize::from(width);
     let mut spans = vec![Span::styled("/", t.accent())];
     match &p.error {
         Some(e) => {
@@ -78,22 +90,26 @@ fn prompt_line<'a>(app: &App, p: &'a Prompt) -> Line<'a> {
             ));
             spans.push(Span::raw(&text[end..]));
             spans.push(Span::styled("█", t.dim()));
-            spans.push(Span::styled(format!("   {}", e.message), t.error()));
+            let room = width.saturating_sub(Line::from(spans.clone()).width());
+            let why = fit::truncate_words(&format!("   {}", e.message), room);
+            spans.push(Span::styled(why, t.error()));
         }
         None => {
-            spans.push(Span::raw(text.as_str()));
+            // "/" and the cursor take two columns.
+            let typed = fit::truncate_start(text, width.saturating_sub(2));
+            let room = width.saturating_sub(2 + typed.chars().count());
+            spans.push(Span::raw(typed));
             spans.push(Span::styled("█", t.dim()));
-            spans.push(Span::styled(
-                "   words, \"a phrase\", event: badge: status: path: since: a.b=value, -negates · Enter applies · Esc cancels",
-                t.dim(),
-            ));
+            if let Some(hint) = PROMPT_HINTS.iter().find(|h| h.chars().count() + 3 <= room) {
+                spans.push(Span::styled(format!("   {hint}"), t.dim()));
+            }
         }
     }
     Line::from(spans)
 }
 
 /// Under no overlay that speaks: a search in progress, else the notice, else the filter.
-fn screen_status_line(app: &App) -> Line<'_> {
+fn screen_status_line(app: &App, width: u16) -> Line<'_> {
     let t = app.theme;
     if app.window.searching() {
         Line::from(vec![
@@ -102,8 +118,7 @@ fn screen_status_line(app: &App) -> Line<'_> {
             Span::styled("…  (keys still work, Esc clears the filter)", t.dim()),
         ])
     } else if let Some(n) = &app.notice {
-        let style = if n.error { t.error() } else { t.ok() };
-        Line::from(Span::styled(n.text.clone(), style))
+        notice_line(app, n, usize::from(width))
     } else if !app.filter.applied.is_empty() {
         let mut spans = vec![
             Span::styled("filter ", t.dim()),
@@ -120,6 +135,32 @@ fn screen_status_line(app: &App) -> Line<'_> {
     } else {
         Line::default()
     }
+}
+
+/// A notice, or as much of it as fits cut between words, with the key that shows it whole.
+fn notice_line(app: &App, n: &Notice, width: usize) -> Line<'static> {
+    let t = app.theme;
+    let style = if n.error { t.error() } else { t.ok() };
+    if n.text.chars().count() <= width {
+        return Line::from(Span::styled(n.text.clone(), style));
+    }
+    let key = app
+        .keymap
+        .keys_for(Action::LastNotice)
+        .first()
+        .map(Key::label);
+    let more = key.map(|k| format!(" ({k} shows all)")).unwrap_or_default();
+    // The words first on a narrow screen: the key's hint only with room for a few of them.
+    let more = if width >= more.chars().count() + 20 {
+        more
+    } else {
+        String::new()
+    };
+    let room = width - more.chars().count();
+    Line::from(vec![
+        Span::styled(fit::truncate_words(&n.text, room), style),
+        Span::styled(more, t.dim()),
+    ])
 }
 
 /// The question after an edit: what each key sends, the least needed parts left out first.
