@@ -7,7 +7,7 @@ use anyhow::Context;
 use http::Uri;
 use std::future::Future;
 use std::thread::JoinHandle;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::oneshot;
 
 use super::{intro, print_reports, probe_target, run_effects, Effects, Output, Settings};
@@ -175,24 +175,7 @@ fn start_ui(
         reports: tx.clone(),
     };
     let tasks = ui_tasks(commands_rx, effects, target.clone(), tx);
-    let ctx = TuiContext {
-        db_path: db.clone(),
-        listen_url: Some(url.to_string()),
-        forward_target: target.map(|t| t.to_string()),
-        forward_events: forward.and_then(|f| {
-            f.single_target()?;
-            f.routes.routes().first()?.rule.events.describe()
-        }),
-        routes: match forward {
-            Some(f) if f.single_target().is_none() => f.routes.compact(),
-            _ => Vec::new(),
-        },
-        secrets_loaded: cfg.intake.secrets.len(),
-        dev_secret: settings.dev_secret.is_some(),
-        resign_with: cfg.intake.secrets.clone(),
-        reports: rx,
-        commands: commands_tx,
-    };
+    let ctx = ui_context(settings, url, target, (rx, commands_tx));
     let (done_tx, done_rx) = oneshot::channel();
     let ui = std::thread::Builder::new()
         .name("hookscope-tui".into())
@@ -207,6 +190,35 @@ fn start_ui(
         quit: Some(done_rx),
         tasks,
     })
+}
+
+/// What the UI shows about a listening session, and its channels.
+fn ui_context(
+    settings: &Settings,
+    url: &str,
+    target: Option<Uri>,
+    (reports, commands): (ReportRx, UnboundedSender<Command>),
+) -> TuiContext {
+    let cfg = &settings.listen;
+    let forward = cfg.intake.forward.as_ref();
+    TuiContext {
+        db_path: settings.db.clone(),
+        listen_url: Some(url.to_string()),
+        forward_target: target.map(|t| t.to_string()),
+        forward_events: forward.and_then(|f| {
+            f.single_target()?;
+            f.routes.routes().first()?.rule.events.describe()
+        }),
+        routes: match forward {
+            Some(f) if f.single_target().is_none() => f.routes.compact(),
+            _ => Vec::new(),
+        },
+        secrets_loaded: cfg.intake.secrets.len(),
+        dev_secret: settings.dev_secret.is_some(),
+        resign_with: cfg.intake.secrets.clone(),
+        reports,
+        commands,
+    }
 }
 
 /// The UI's work on the runtime, listening or browsing a stored database: the effects worker,
