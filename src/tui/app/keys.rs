@@ -283,6 +283,8 @@ fn open_compare(app: &mut App, id: CaptureId) {
 fn show_last_notice(app: &mut App) {
     let Some(text) = app.last_notice.clone() else {
         app.say("no notice yet".into(), false);
+        // Not a notice worth keeping: `!` again still has nothing to show.
+        app.last_notice = None;
         return;
     };
     app.stack.open(Overlay::Popup(Popup {

@@ -234,6 +234,15 @@ fn a_long_notice_is_cut_between_words_and_shown_whole_on_a_key() {
     // Short enough, it is shown as it is.
     let mut app = app(1);
     update(&mut app, Event::Resize(80, 24));
+    drive(&mut app, &f.store, [ch('!'), ch('!')]);
+    assert!(
+        app.stack.popup().is_none(),
+        "no notice yet, nothing to show"
+    );
+    assert_eq!(
+        app.notice.as_ref().map(|n| n.text.as_str()),
+        Some("no notice yet")
+    );
     let short = "exported to ./fixtures/x.json";
     let notice = Event::Report(Report::Notice {
         text: short.into(),
