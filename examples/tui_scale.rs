@@ -321,8 +321,9 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
     ];
     for (q, what) in queries {
         b.once(&format!("filter '{q}' ({what})"), filter(q))?;
-        if b.app.filter.error.is_some() || b.app.filter.applied != *q {
-            bail!("the query '{q}' did not apply: {:?}", b.app.filter.error);
+        let error = b.app.stack.prompt().and_then(|p| p.error.clone());
+        if error.is_some() || b.app.filter.applied != *q {
+            bail!("the query '{q}' did not apply: {error:?}");
         }
         b.once("  PgDn within that filter", vec![key(KeyCode::PageDown)])?;
     }

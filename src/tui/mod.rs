@@ -18,6 +18,7 @@ pub(crate) use crate::fit;
 pub mod hint;
 pub mod keymap;
 pub mod screen;
+pub mod stack;
 mod terminal;
 pub mod theme;
 pub mod view;

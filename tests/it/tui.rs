@@ -5,14 +5,20 @@ use crate::common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A private tmux server running one command in a 140x40 window; killed on drop.
+/// A private tmux server running one command in a window (140x40 unless sized); killed on drop.
 struct Tmux {
     socket: String,
 }
 
 impl Tmux {
     fn start(cmd: &str) -> Tmux {
-        let socket = format!("hookscope-test-{}", std::process::id());
+        Tmux::start_sized(cmd, "main", 140, 40)
+    }
+
+    /// `name` keeps the servers of tests running at once apart.
+    fn start_sized(cmd: &str, name: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("hookscope-test-{}-{name}", std::process::id());
+        let (width, height) = (width.to_string(), height.to_string());
         let ok = Command::new("tmux")
             .args([
                 "-L",
@@ -22,9 +28,9 @@ impl Tmux {
                 "-s",
                 "t",
                 "-x",
-                "140",
+                &width,
                 "-y",
-                "40",
+                &height,
                 cmd,
             ])
             .env("NO_COLOR", "1")
@@ -212,4 +218,50 @@ fn tui_on_a_missing_database_is_an_error_and_creates_nothing() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("absent.db"), "{}", stderr(&o));
     assert!(!db.exists());
+}
+
+#[test]
+fn the_copy_popup_at_80_columns_wraps_the_curl_so_a_selection_gets_every_character() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // The popup only: the escape is not written, as on a terminal known to ignore it.
+    let cmd = format!(
+        "HOOKSCOPE_OSC52=0 {} listen --port {port} --db {} --secret {SECRET}",
+        env!("CARGO_BIN_EXE_hookscope"),
+        db.display(),
+    );
+    let tmux = Tmux::start_sized(&cmd, "copy", 80, 24);
+    tmux.wait_for("the header", |s| s.contains(&format!("127.0.0.1:{port}")));
+    // A body three rows wide, with spaces where rows may break.
+    let body = r#"{"event_type": "DOCVER", "payload": {"note": "a  b c"}} "#.repeat(4);
+    let addr = format!("127.0.0.1:{port}");
+    let good = sign(SECRET, now(), body.as_bytes());
+    let headers = [("X-Webhook-Signature", good.as_str())];
+    assert_eq!(post(&addr, "/hook", &headers, body.as_bytes()).status, 200);
+    tmux.wait_for("the row", |s| s.contains(" /hook "));
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("the popup", |s| s.contains("select by hand"));
+    // What a mouse selection of the popup's rows gives, each row's end blanks dropped (as
+    // capture-pane does).
+    let rows: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("select by hand"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("────"))
+        .collect();
+    let selected: String = rows.iter().map(|r| r.trim_end()).collect();
+    assert!(
+        selected.contains(&format!("printf '%s' '{body}' |")),
+        "the whole body line:\n{}",
+        rows.join("\n")
+    );
+    assert!(rows.iter().all(|r| r.chars().count() <= 80));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the popup closed", |s| !s.contains("select by hand"));
+    tmux.keys(&["q"]);
+    wait_until("listen to exit", || !tmux.alive());
 }

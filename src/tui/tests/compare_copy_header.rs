@@ -78,7 +78,7 @@ fn m_marks_and_d_compares_the_mark_with_the_selection() {
         cmds.is_empty(),
         "comparing reads the store, it sends nothing"
     );
-    let c = app.compare.as_ref().expect("compare is open");
+    let c = app.stack.compare().expect("compare is open");
     assert_eq!((c.left, c.right), (pending, Some(verified)));
     let d = &c.data.as_ref().expect("loaded").diff;
     let paths: Vec<String> = match &d.body {
@@ -99,9 +99,9 @@ fn m_marks_and_d_compares_the_mark_with_the_selection() {
     // Keys scroll the compare screen and act on nothing behind it.
     let cmds = drive(&mut app, &f.store, [ch('j'), ch('r'), ch('x')]);
     assert!(cmds.is_empty());
-    assert_eq!(app.compare.as_ref().map(|c| c.scroll), Some(1));
+    assert_eq!(app.stack.compare().map(|c| c.scroll), Some(1));
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
-    assert!(app.compare.is_none());
+    assert!(app.stack.compare().is_none());
     assert_eq!(
         app.mark,
         Some(pending),
@@ -112,11 +112,35 @@ fn m_marks_and_d_compares_the_mark_with_the_selection() {
 }
 
 #[test]
+fn esc_walks_back_from_help_over_a_comparison_to_its_detail_then_the_list() {
+    let (f, pending, verified) = with_docver();
+    let mut app = app(1);
+    drive(&mut app, &f.store, [ch('j'), ch('m'), ch('k')]);
+    drive(&mut app, &f.store, [key(KeyCode::Enter), ch('d'), ch('?')]);
+    assert_eq!(app.stack.front(), Layer::Help);
+    let c = app.stack.compare().expect("compare is open under the help");
+    assert_eq!((c.left, c.right), (pending, Some(verified)));
+    let cmds = drive(&mut app, &f.store, [ch('r'), ch('j')]);
+    assert!(cmds.is_empty(), "nothing acts behind the help");
+    let fronts: Vec<Layer> = (0..4)
+        .map(|_| {
+            drive(&mut app, &f.store, [key(KeyCode::Esc)]);
+            app.stack.front()
+        })
+        .collect();
+    assert_eq!(
+        fronts,
+        vec![Layer::Compare, Layer::Detail, Layer::List, Layer::List]
+    );
+    assert_eq!(app.mark, Some(pending));
+}
+
+#[test]
 fn d_without_a_mark_compares_with_the_latest_edited_replay() {
     let (f, pending, verified) = with_docver();
     let mut app = app(1);
     drive(&mut app, &f.store, [ch('d')]);
-    let c = app.compare.as_ref().expect("compare is open");
+    let c = app.stack.compare().expect("compare is open");
     assert_eq!((c.left, c.right), (verified, None));
     let d = &c.data.as_ref().expect("loaded").diff;
     assert_eq!(
@@ -125,10 +149,10 @@ fn d_without_a_mark_compares_with_the_latest_edited_replay() {
     );
     assert_eq!(d.headers, crate::diff::HeaderDiff::NotRecorded);
     drive(&mut app, &f.store, [ch('d')]);
-    assert!(app.compare.is_none(), "d again closes it");
+    assert!(app.stack.compare().is_none(), "d again closes it");
     // No edited replay: a notice, no screen.
     drive(&mut app, &f.store, [ch('j'), ch('d')]);
-    assert!(app.compare.is_none());
+    assert!(app.stack.compare().is_none());
     let n = app.notice.clone().unwrap();
     assert!(n.error, "{n:?}");
     assert_eq!(
@@ -159,7 +183,7 @@ fn d_compares_the_headers_a_replay_sent_when_it_kept_them() {
     f.store.insert_attempt(&replay).unwrap();
     let mut app = app(1);
     drive(&mut app, &f.store, [ch('d')]);
-    let c = app.compare.as_ref().expect("compare is open");
+    let c = app.stack.compare().expect("compare is open");
     let data = c.data.as_ref().expect("loaded");
     assert_eq!(
         data.diff.right,
@@ -236,29 +260,62 @@ fn a_copy_opens_the_popup_which_scrolls_and_closes() {
         notice.text,
         "copied #6 as curl (re-signed) to the clipboard through the terminal (OSC 52)"
     );
-    assert_eq!(app.popup.as_ref().map(|p| p.lines.len()), Some(40));
+    assert_eq!(app.stack.popup().map(|p| p.lines.len()), Some(40));
     let cmds = drive(&mut app, &f.store, [ch('j'), ch('j'), ch('r')]);
     assert!(cmds.is_empty(), "keys behind the popup do nothing");
-    assert_eq!(app.popup.as_ref().map(|p| p.scroll), Some(2));
+    assert_eq!(app.stack.popup().map(|p| p.scroll), Some(2));
     let screen = draw(&app).backend().to_string();
     assert!(screen.contains("copied via OSC 52"), "{screen}");
     assert!(screen.contains("line 3"), "{screen}");
     drive(&mut app, &f.store, [ch('G')]);
     let page = usize::from(HEIGHT - 4);
     assert_eq!(
-        app.popup.as_ref().map(|p| p.scroll),
+        app.stack.popup().map(|p| p.scroll),
         Some(40 - page),
         "the last page"
     );
     assert!(draw(&app).backend().to_string().contains("line 40"));
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
-    assert!(app.popup.is_none());
+    assert!(app.stack.popup().is_none());
     let failed = clipboard::outcome("x".into(), "the body of #6".into(), Err("too big".into()));
     drive(&mut app, &f.store, [Event::Copied(failed)]);
     assert_eq!(
         app.notice.map(|n| n.text),
         Some("the body of #6 not copied (too big): select it in the popup".to_string())
     );
+}
+
+/// Row `y` of the screen as text.
+fn row(terminal: &Terminal<TestBackend>, y: u16) -> String {
+    let buf = terminal.backend().buffer();
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
+#[test]
+fn the_copy_popup_wraps_long_lines_so_selecting_by_hand_gets_every_character() {
+    let f = fixture();
+    // A body line far wider than the screen, with spaces where rows may break.
+    let body = r#"{"id": "e1", "note": "a b  c"} "#.repeat(9);
+    let text = format!("printf '%s' '{body}' |\n  curl -i 'http://127.0.0.1:3000/x'\n");
+    for width in [80, 120] {
+        let mut app = app(1);
+        let copied = clipboard::outcome(text.clone(), "#6 as curl".into(), Ok(()));
+        drive(&mut app, &f.store, [Event::Copied(copied)]);
+        let screen = draw_at(&mut app, width);
+        // Inside the popup's top and bottom borders; a selection drops each row's end blanks.
+        let rows: Vec<String> = (2..HEIGHT - 2).map(|y| row(&screen, y)).collect();
+        let selected: String = rows.iter().map(|r| r.trim_end()).collect();
+        let want: String = text.lines().collect();
+        assert_eq!(selected, want, "at {width}:\n{}", rows.join("\n"));
+        // The last row can be scrolled to.
+        drive(&mut app, &f.store, [ch('G')]);
+        let screen = draw_at(&mut app, width);
+        let last = (2..HEIGHT - 2).map(|y| row(&screen, y));
+        assert!(
+            last.into_iter().any(|r| r.contains("curl -i")),
+            "at {width}"
+        );
+    }
 }
 
 #[test]
@@ -355,7 +412,7 @@ fn c_copies_a_re_signed_curl_through_the_backend_and_shows_it() {
     );
     assert!(c.notice.contains("re-signed"), "{}", c.notice);
     drive(&mut app, &f.store, [copied]);
-    assert!(app.popup.is_some());
+    assert!(app.stack.popup().is_some());
 
     // A terminal known to ignore OSC 52: nothing is written, the popup still shows it.
     let how = crate::tui::CopyHow {

@@ -8,8 +8,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::tui::app::{App, Compare};
+use crate::tui::app::App;
 use crate::tui::compare::{Row, Tone};
+use crate::tui::stack::Compare;
 use crate::tui::theme::Theme;
 
 pub fn render(app: &App, c: &Compare, area: Rect, buf: &mut Buffer) {
