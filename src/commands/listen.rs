@@ -9,7 +9,7 @@ use crate::config::{self, db_path, secrets_or_dev, usage};
 use crate::config_file::Listen;
 use crate::forward::FORWARD_TIMEOUT;
 use crate::intake::{EventFilter, ForwardConfig, IntakeConfig, Respond};
-use crate::listener::{ListenConfig, DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT};
+use crate::listener::{Limits, ListenConfig, DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT};
 use crate::relay::client::{consumer_name, ClientConfig, ReadToken, RelayUrl};
 use crate::routes::{Route, RouteTable, Rule};
 use crate::session::{self, Output, Settings};
@@ -127,11 +127,13 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let port = set.port.unwrap_or(DEFAULT_PORT);
     let db = db_path(set.db.as_deref())?;
     let listen = ListenConfig {
-        max_body: set.max_body.unwrap_or(DEFAULT_MAX_BODY),
-        read_timeout: set
-            .read_timeout
-            .unwrap_or(DEFAULT_READ_TIMEOUT)
-            .max(Duration::from_secs(1)),
+        limits: Limits {
+            max_body: set.max_body.unwrap_or(DEFAULT_MAX_BODY),
+            read_timeout: set
+                .read_timeout
+                .unwrap_or(DEFAULT_READ_TIMEOUT)
+                .max(Duration::from_secs(1)),
+        },
         intake: IntakeConfig {
             secrets: secrets.list,
             tolerance_s: set.tolerance.unwrap_or(DEFAULT_TOLERANCE).as_secs(),

@@ -25,8 +25,6 @@ use tokio::net::TcpListener;
 use crate::capture::{now_ms, RawRequest, Rejection, Source};
 use crate::headers::HeaderPair;
 use crate::intake::{Answer, Intake, IntakeConfig, Received};
-use crate::report::ReportTx;
-use crate::store::Writer;
 use crate::text::human_size;
 
 /// A body declared too large is answered 413 at once; what arrives until the sender pauses
@@ -43,17 +41,23 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long Ctrl-C waits for in-flight requests before giving up on them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
-/// The transport's limits, and how the intake behind it judges and forwards.
-#[derive(Debug, Clone)]
-pub struct ListenConfig {
+/// The transport's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
     pub max_body: usize,
     pub read_timeout: Duration,
+}
+
+/// A listening session's settings: the transport's limits, and how the intake behind it
+/// judges and forwards (the session builds that intake, as it does the relay feed's).
+#[derive(Debug, Clone)]
+pub struct ListenConfig {
+    pub limits: Limits,
     pub intake: IntakeConfig,
 }
 
 struct Shared {
-    max_body: usize,
-    read_timeout: Duration,
+    limits: Limits,
     intake: Intake,
 }
 
@@ -71,26 +75,22 @@ pub(crate) async fn accept(listener: &TcpListener) -> (tokio::net::TcpStream, So
     }
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves until `shutdown` resolves, then lets in-flight requests finish. Every request goes to
+/// `intake`; when this returns, the intake (and the writer and report handles it holds) is gone.
 pub async fn serve(
     listener: TcpListener,
-    cfg: ListenConfig,
-    writer: Writer,
-    reports: ReportTx,
+    limits: Limits,
+    intake: Intake,
     shutdown: impl Future<Output = ()>,
 ) {
-    let shared = Arc::new(Shared {
-        max_body: cfg.max_body,
-        read_timeout: cfg.read_timeout,
-        intake: Intake::new(cfg.intake, writer, reports),
-    });
+    let shared = Arc::new(Shared { limits, intake });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         // hyper's default limit of 100 headers stays: webhook senders send a dozen or so, and a
         // higher limit makes hyper allocate room for it on every request. More get 431.
-        .header_read_timeout(shared.read_timeout);
+        .header_read_timeout(shared.limits.read_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -139,7 +139,11 @@ async fn handle(
     let received_at_ms = now_ms();
     let (parts, body) = req.into_parts();
     let headers = received_headers(recorder, &parts);
-    let read = read_request_body(&parts.headers, body, shared.max_body, shared.read_timeout).await;
+    let Limits {
+        max_body,
+        read_timeout,
+    } = shared.limits;
+    let read = read_request_body(&parts.headers, body, max_body, read_timeout).await;
     // HTTP/2 heads are binary frames hyper already decoded; only HTTP/1 heads are recorded.
     if parts.version < http::Version::HTTP_2 {
         recorder.rearm();

@@ -75,6 +75,8 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
         db, listen, relay, ..
     } = settings;
     let feed = spawn_feed(relay, &listen, &writer, &tx, &db);
+    // The listener's intake, built here as the relay feed's is: the same writer and reports.
+    let intake = Intake::new(listen.intake, writer, tx);
 
     let quit = consumer.quit();
     let stop = async {
@@ -83,8 +85,8 @@ pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow:
             _ = quit => {}
         }
     };
-    listener::serve(socket, listen, writer, tx, stop).await;
-    // serve() has dropped its writer handles and report senders; the rest go now.
+    listener::serve(socket, listen.limits, intake, stop).await;
+    // serve() has dropped its intake, with its writer handle and report sender; the rest go now.
     stop_task(feed).await;
     stop_task(retention).await;
     consumer.drain().await;
