@@ -440,6 +440,20 @@ pub struct CaptureSummary {
 }
 
 impl CaptureSummary {
+    /// The path and query, after the capture's source when it is not a live delivery
+    /// (`[check] /hook`), so a probe, an import or a relayed capture is told apart from what a
+    /// sender sent here, in `list` and the TUI's list alike.
+    pub fn sourced_path(&self) -> String {
+        let path = match &self.query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.clone(),
+        };
+        match self.source {
+            Source::Live => path,
+            other => format!("[{}] {path}", other.as_str()),
+        }
+    }
+
     /// The object `list --json` and `listen --json` print for one capture.
     pub fn to_json(&self) -> Value {
         json!({

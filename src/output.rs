@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::capture::{headers_json, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary, Source};
+use crate::capture::{headers_json, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
 use crate::fit::{column_widths, truncate_end, truncate_middle, Column};
 use crate::hint::{Hint, Words};
 use crate::routes::Route;
@@ -231,15 +231,6 @@ impl ListCol {
     }
 }
 
-/// The path, after the capture's source when it is not a live delivery (`[check] /hook`), so a
-/// probe or an import is told apart from what a sender sent at a glance.
-pub fn sourced_path(s: &CaptureSummary) -> String {
-    match s.source {
-        Source::Live => path_and_query(s),
-        other => format!("[{}] {}", other.as_str(), path_and_query(s)),
-    }
-}
-
 /// Each column's full text for one capture, in [`ListCol::ALL`] order.
 fn list_cells(s: &CaptureSummary, words: Words) -> [String; 9] {
     let app = s
@@ -256,7 +247,7 @@ fn list_cells(s: &CaptureSummary, words: Words) -> [String; 9] {
         local_datetime(s.received_at_ms),
         s.verdict.badge(),
         s.method.clone(),
-        sourced_path(s),
+        s.sourced_path(),
         s.event_type.clone().unwrap_or_else(|| "-".into()),
         human_size(s.body_size),
         app,
@@ -829,6 +820,7 @@ mod tests {
 
     #[test]
     fn a_listed_probe_or_relayed_capture_shows_its_source() {
+        use crate::capture::Source;
         let mut probe = rows().remove(1);
         probe.source = Source::Check;
         let mut relayed = rows().remove(1);

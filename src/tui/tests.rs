@@ -1070,3 +1070,15 @@ fn badges_statuses_and_events_filter_in_any_case() {
     assert_eq!(ids(&app), vec![f.valid]);
     let _ = f.invalid;
 }
+
+#[test]
+fn a_probe_in_the_list_shows_where_it_came_from() {
+    let mut f = fixture();
+    let mut probe = capture(T + 9, "/probe", None, BODY, &secret());
+    probe.source = crate::capture::Source::Check;
+    f.store.insert_capture(&probe).unwrap();
+    let mut app = app(1);
+    drive(&mut app, &f.store, []);
+    let screen = format!("{:?}", draw(&app).backend().buffer());
+    assert!(screen.contains("[check] /probe"), "{screen}");
+}

@@ -98,10 +98,7 @@ impl RowText {
             id: s.id.to_string(),
             time: app.zone.hms(s.received_at_ms),
             method: s.method.clone(),
-            path: match &s.query {
-                Some(q) => format!("{}?{q}", s.path),
-                None => s.path.clone(),
-            },
+            path: s.sourced_path(),
             event: s.event_type.clone().unwrap_or_else(|| "-".into()),
             size,
             app: attempt_text(s.latest_attempt.as_ref()),
