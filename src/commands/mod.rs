@@ -1,11 +1,13 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod check;
+mod completions;
 mod config;
 mod diff;
 mod export;
 mod import;
 mod listen;
+mod man;
 mod purge;
 mod read;
 mod relay;
@@ -36,6 +38,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stats(args) => stats::run(args),
         Command::Purge(args) => purge::run(args),
         Command::Config(args) => config::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 
