@@ -129,7 +129,10 @@ async fn load(
                 if let Some(k) = key.as_ref() {
                     req = req.header("X-Webhook-Signature", sign(k, BODY));
                 }
-                let req = req.body(Full::new(Bytes::from_static(BODY))).unwrap();
+                let Ok(req) = req.body(Full::new(Bytes::from_static(BODY))) else {
+                    errors += 1;
+                    break;
+                };
                 let t0 = Instant::now();
                 match send.send_request(req).await {
                     Ok(resp) => {

@@ -19,7 +19,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use hookscope::capture::{Attempt, AttemptKind, Capture, EventInfo, Source};
+use hookscope::capture::{Attempt, AttemptKind, Capture, EventInfo, RawRequest, Source};
 use hookscope::report::Report;
 use hookscope::signature::dataspike::HeaderError;
 use hookscope::signature::{Scheme, Verdict};
@@ -124,24 +124,26 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                 };
                 Capture {
                     received_at_ms: t0 + i as i64 * 100,
-                    method: "POST".into(),
-                    path: if i.is_multiple_of(RARE_EVERY) {
-                        "/webhooks/rare-path".into()
-                    } else {
-                        "/webhooks/dataspike".into()
-                    },
-                    query: None,
-                    headers: vec![
-                        (b"Host".to_vec(), b"127.0.0.1:8080".to_vec()),
-                        (b"Content-Type".to_vec(), b"application/json".to_vec()),
-                        (
-                            b"X-Webhook-Signature".to_vec(),
-                            format!("t={},v1={:064x}", t0 / 1000, i).into_bytes(),
-                        ),
-                    ],
-                    body_size: body.len() as u64,
                     event: EventInfo::inspect(&body),
-                    body,
+                    request: RawRequest {
+                        method: "POST".into(),
+                        path: if i.is_multiple_of(RARE_EVERY) {
+                            "/webhooks/rare-path".into()
+                        } else {
+                            "/webhooks/dataspike".into()
+                        },
+                        query: None,
+                        headers: vec![
+                            (b"Host".to_vec(), b"127.0.0.1:8080".to_vec()),
+                            (b"Content-Type".to_vec(), b"application/json".to_vec()),
+                            (
+                                b"X-Webhook-Signature".to_vec(),
+                                format!("t={},v1={:064x}", t0 / 1000, i).into_bytes(),
+                            ),
+                        ],
+                        body_size: body.len() as u64,
+                        body,
+                    },
                     truncated: false,
                     rejected: None,
                     peer: Some("127.0.0.1:50000".into()),
@@ -319,8 +321,9 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
     ];
     for (q, what) in queries {
         b.once(&format!("filter '{q}' ({what})"), filter(q))?;
-        if b.app.filter.error.is_some() || b.app.filter.applied != *q {
-            bail!("the query '{q}' did not apply: {:?}", b.app.filter.error);
+        let error = b.app.stack.prompt().and_then(|p| p.error.clone());
+        if error.is_some() || b.app.filter.applied != *q {
+            bail!("the query '{q}' did not apply: {error:?}");
         }
         b.once("  PgDn within that filter", vec![key(KeyCode::PageDown)])?;
     }

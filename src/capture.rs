@@ -24,6 +24,9 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source, in the order they are listed to a user.
+    pub const ALL: [Source; 4] = [Source::Live, Source::Relay, Source::Imported, Source::Check];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Live => "live",
@@ -101,7 +104,7 @@ impl<'de> serde::Deserialize<'de> for Envelope {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
             type Value = Envelope;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
@@ -133,7 +136,7 @@ impl<'de> serde::Deserialize<'de> for Member {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
             type Value = Member;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("any JSON value")
             }
             fn visit_str<E>(self, v: &str) -> Result<Member, E> {
@@ -182,7 +185,7 @@ impl<'de> serde::Deserialize<'de> for Checked {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
             type Value = Checked;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("any JSON value")
             }
             // Strings come here already checked (UTF-8, escapes), numbers already parsed.
@@ -223,19 +226,65 @@ pub struct Rejection {
     pub reason: String,
 }
 
-/// Everything hookscope knows about one delivery.
+impl Rejection {
+    /// The limit to raise so such a delivery is kept whole.
+    pub fn hint(&self) -> Option<crate::hint::Hint> {
+        use crate::hint::{Hint, Limit};
+        match self.status {
+            413 => Some(Hint::Limit(Limit::MaxBody)),
+            408 => Some(Hint::Limit(Limit::ReadTimeout)),
+            _ => None,
+        }
+    }
+
+    /// The reason, and what to do about it in the surface's `words`.
+    pub fn text(&self, words: crate::hint::Words) -> String {
+        match self.hint() {
+            Some(h) => format!("{} ({})", self.reason, words(h)),
+            None => self.reason.clone(),
+        }
+    }
+}
+
+/// A request exactly as it arrived: the one shape a delivery has wherever it is, as the
+/// listener or the relay received it (`intake::Received`, `relay::protocol::Delivery`) and as
+/// it is stored (`Capture`). Moving a delivery from one to the next moves this whole.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawRequest {
+    pub method: String,
+    /// Starts with `/`.
+    pub path: String,
+    /// Without the `?`, still percent-encoded.
+    pub query: Option<String>,
+    /// In received order, names and values exactly as sent.
+    pub headers: Vec<HeaderPair>,
+    /// The body bytes exactly as received (only the first bytes when it was too large).
+    pub body: Vec<u8>,
+    /// How many body bytes the sender sent before reading stopped (>= `body.len()`).
+    pub body_size: u64,
+}
+
+impl RawRequest {
+    /// A whole request: its body's size is its length.
+    pub fn whole(method: &str, path: &str, headers: Vec<HeaderPair>, body: Vec<u8>) -> RawRequest {
+        RawRequest {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: None,
+            headers,
+            body_size: body.len() as u64,
+            body,
+        }
+    }
+}
+
+/// Everything hookscope knows about one delivery: its request, and what became of it. Reads
+/// of the request's fields go through (`capture.headers`), as a capture is its request first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capture {
+    pub request: RawRequest,
     /// Milliseconds since the Unix epoch, UTC.
     pub received_at_ms: i64,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<HeaderPair>,
-    /// The body bytes exactly as received (the first `--max-body` bytes when truncated).
-    pub body: Vec<u8>,
-    /// How many body bytes the sender sent before we stopped reading (>= body.len()).
-    pub body_size: u64,
     pub truncated: bool,
     pub rejected: Option<Rejection>,
     pub peer: Option<String>,
@@ -266,6 +315,20 @@ pub struct RelayOrigin {
     pub verdict: Option<String>,
 }
 
+impl std::ops::Deref for Capture {
+    type Target = RawRequest;
+
+    fn deref(&self) -> &RawRequest {
+        &self.request
+    }
+}
+
+impl std::ops::DerefMut for Capture {
+    fn deref_mut(&mut self) -> &mut RawRequest {
+        &mut self.request
+    }
+}
+
 impl Capture {
     /// A whole delivery as received and not yet verified: the body's size and Dataspike event
     /// are read from the body; no query, peer or rejection.
@@ -276,16 +339,20 @@ impl Capture {
         headers: Vec<HeaderPair>,
         body: Vec<u8>,
     ) -> Capture {
-        Capture {
+        Capture::of(
+            RawRequest::whole(method, path, headers, body),
             received_at_ms,
-            method: method.to_string(),
-            path: path.to_string(),
-            query: None,
-            headers,
-            body_size: body.len() as u64,
-            event: EventInfo::inspect(&body),
-            body,
+        )
+    }
+
+    /// `request`, received at `received_at_ms`, not yet verified: its Dataspike event is read
+    /// from the body; no peer or rejection.
+    pub fn of(request: RawRequest, received_at_ms: i64) -> Capture {
+        Capture {
+            event: EventInfo::inspect(&request.body),
             truncated: false,
+            request,
+            received_at_ms,
             rejected: None,
             peer: None,
             source: Source::Live,
@@ -407,37 +474,37 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// A body (or any byte count) for people: `183 B`, `1.5 KiB`, `10.0 MiB`, up to TiB.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for u in &UNITS[1..] {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sizes_read_naturally() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(3 * 1024 * 1024), "3.0 MiB");
-        assert_eq!(human_size(10 * 1024 * 1024), "10.0 MiB");
-        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
-        assert_eq!(human_size(2 * 1024 * 1024 * 1024 * 1024), "2.0 TiB");
+    fn replays_are_numbered_among_themselves_as_compare_counts_them() {
+        let a = |kind| Attempt {
+            capture_id: 1,
+            kind,
+            at_ms: 0,
+            target: String::new(),
+            resigned: false,
+            sent_body: None,
+            sent_headers: None,
+            status: Some(200),
+            response_headers: Vec::new(),
+            response_body: Vec::new(),
+            response_truncated: false,
+            latency_ms: None,
+            error: None,
+        };
+        let attempts = [
+            a(AttemptKind::Forward),
+            a(AttemptKind::Replay),
+            a(AttemptKind::Forward),
+            a(AttemptKind::Replay),
+        ];
+        assert_eq!(
+            attempt_names(&attempts),
+            ["forward", "replay 1", "forward", "replay 2"]
+        );
     }
 
     #[test]
@@ -617,6 +684,23 @@ pub struct Attempt {
     pub latency_ms: Option<u64>,
     /// Why no response came (connection refused, timeout, ...).
     pub error: Option<String>,
+}
+
+/// What each of a capture's attempts is called wherever attempts are listed (`show`, the
+/// TUI's Attempts tab) and compared (`diff --replay N`, the compare screen): `forward`,
+/// `check`, and replays numbered among themselves from 1, `replay 2`, as `--replay N` counts.
+pub fn attempt_names(attempts: &[Attempt]) -> Vec<String> {
+    let mut replays = 0;
+    attempts
+        .iter()
+        .map(|a| match a.kind {
+            AttemptKind::Replay => {
+                replays += 1;
+                format!("replay {replays}")
+            }
+            kind => kind.as_str().to_string(),
+        })
+        .collect()
 }
 
 /// Cap on a stored app response body; the rest is dropped and `response_truncated` set.

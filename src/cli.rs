@@ -1,4 +1,6 @@
 //! Command-line interface: one subcommand per job, shared flag groups flattened.
+// The doc comments here are clap's --help text, written for a terminal, not for rustdoc.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
 use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -223,8 +225,8 @@ pub struct ListenArgs {
     pub config: ConfigFileArgs,
     /// Address to bind; anything but loopback exposes captured personal data to the network
     /// [default: 127.0.0.1]
-    #[arg(long)]
-    pub host: Option<String>,
+    #[arg(long, value_parser = parse_host)]
+    pub host: Option<std::net::IpAddr>,
     /// Port to bind; 0 picks a free one [default: 9474]
     #[arg(long, short)]
     pub port: Option<u16>,
@@ -246,8 +248,9 @@ pub struct ListenArgs {
     /// Print NDJSON instead of human lines (implies --no-tui)
     #[arg(long)]
     pub json: bool,
-    /// Forward every delivery to your app at this URL; its path is a prefix. One catch-all
-    /// route: replaces the routes of hookscope.toml
+    /// Forward every delivery to your app at this URL: the delivery's path is added after
+    /// this URL's path, unless the URL already ends with it. One catch-all route: replaces
+    /// the routes of hookscope.toml
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
     /// Forward only these event types (comma-separated, any case, e.g. DOCVER,AML_SCREENING);
@@ -413,7 +416,8 @@ pub struct TuiArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub secrets: SecretArgs,
-    /// Base URL replays go to [default: each capture's last forward target]
+    /// Where replays go: the capture's path (and query) is added after this URL's path,
+    /// unless the URL already ends with it [default: each capture's last forward target]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
     #[command(flatten)]
@@ -425,23 +429,33 @@ pub struct ReplayArgs {
     /// Capture ids to replay
     #[arg(required_unless_present_any = ["failed", "query"])]
     pub ids: Vec<i64>,
-    /// Replay every capture whose latest attempt did not get a 2xx, oldest first
+    /// Replay every real delivery (live or relayed) whose app answered with no 2xx the last
+    /// time, oldest first. Probes of 'check' and captures whose own signature failed are left
+    /// out (and counted)
     #[arg(long, conflicts_with = "ids")]
     pub failed: bool,
     /// Replay every capture matching this query, oldest first (with --failed: those among
-    /// the failed ones), e.g. 'event:DOCVER status:5xx since:1h'
+    /// the failed ones), e.g. 'event:DOCVER status:5xx since:1h'. Probes and captures whose
+    /// own signature failed are left out (and counted)
     #[arg(long, short = 'q', value_name = "QUERY", conflicts_with = "ids")]
     pub query: Option<String>,
     /// With --failed: only captures received within this long ago (e.g. 30m, 2h, 1d)
     #[arg(long, requires = "failed", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub since: Option<std::time::Duration>,
-    /// Target URL [default: where live forwarding last sent the capture; never a replay's --to]
+    /// Where replays go: the capture's path (and query) is added after this URL's path,
+    /// unless the URL already ends with it [default: where live forwarding last sent the
+    /// capture; never a replay's --to]
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
     /// Re-sign in the capture's own scheme (fresh timestamp, now) with the first secret of
-    /// that scheme; the default whenever such a secret is loaded
+    /// that scheme; the default whenever such a secret is loaded. Never for a capture whose
+    /// own signature failed (see --resign-failed)
     #[arg(long)]
     pub resign: bool,
+    /// Re-sign the captures named by id even when their own signature failed (invalid or
+    /// unsigned): the app then accepts a body nobody signed. Only with ids, never a backlog
+    #[arg(long, conflicts_with = "as_is")]
+    pub resign_failed: bool,
     /// Send the original bytes and signature (a strict app will see a stale timestamp)
     #[arg(long, conflicts_with_all = ["resign", "body_file"])]
     pub as_is: bool,
@@ -503,6 +517,10 @@ pub struct ExportArgs {
     /// Fixtures only: also write each body as a plain file next to its fixture
     #[arg(long)]
     pub body_files: bool,
+    /// HAR only: pair each capture with its latest edited replay (the request it really sent
+    /// and its answer) instead of the capture's own answer
+    #[arg(long)]
+    pub edited: bool,
     /// curl only: send every request to this URL instead of the capture's original one
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
@@ -541,8 +559,8 @@ pub struct SendArgs {
     /// List the built-in sample events and their variants
     #[arg(long, conflicts_with_all = ["fixtures", "event", "body_file"])]
     pub list: bool,
-    /// Your app's URL. A fixture's path and query are appended to its path (as in replay);
-    /// a sample event goes to it exactly
+    /// Your app's URL. A fixture's path (and query) is added after this URL's path, unless
+    /// the URL already ends with it (as in replay); a sample event goes to it exactly
     #[arg(long, value_name = "URL", required_unless_present = "list")]
     pub to: Option<String>,
     #[command(flatten)]
@@ -913,30 +931,13 @@ fn sign_parser() -> impl TypedValueParser<Value = SignMode> {
     EnumValueParser::<SignArg>::new().map(SignMode::from)
 }
 
-/// Parses `10MiB`, `512KiB`, `1MB`, `1000` into bytes.
-pub fn parse_size(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: usize = num
-        .parse()
-        .map_err(|_| format!("size '{text}' must start with a number, e.g. 10MiB"))?;
-    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1000,
-        "kib" => 1024,
-        "m" | "mb" => 1000 * 1000,
-        "mib" => 1024 * 1024,
-        "g" | "gb" => 1000 * 1000 * 1000,
-        "gib" => 1024 * 1024 * 1024,
-        other => {
-            return Err(format!(
-                "size '{text}': unknown unit '{other}'; use B, KiB, MiB or GiB"
-            ))
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("size '{text}' is too large"))
+pub use crate::text::parse_size;
+
+/// Parses `--host`: an IP address, said in the user's terms when it is not one.
+fn parse_host(text: &str) -> Result<std::net::IpAddr, String> {
+    text.trim().parse().map_err(|_| {
+        format!("'{text}' is not an IP address; use 127.0.0.1 (default), ::1 or 0.0.0.0")
+    })
 }
 
 /// Parses `Name: value`.

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config_file::{self, FileConfig, SecretEntry, SecretRef};
 use crate::forward::{parse_target, Forwarder};
-use crate::intake::Respond;
-use crate::sign_mode::SignMode;
-use crate::signature::{parse_secrets, Scheme, Secret};
+use crate::signature::{parse_secrets_as, Scheme, Secret};
 use crate::store::{Fault, StoreError};
 
 /// A mistake in how hookscope was invoked: exit code 2.
@@ -129,6 +127,11 @@ fn expand_home(p: &str) -> PathBuf {
     }
 }
 
+/// A path the file gave (already a path) placed beside the file, `~/` expanded.
+pub fn beside_path(file: &Path, written: &Path) -> PathBuf {
+    beside(file, &written.to_string_lossy())
+}
+
 /// A path written in the config file is relative to the file's folder.
 pub fn beside(file: &Path, written: &str) -> PathBuf {
     let p = expand_home(written);
@@ -138,28 +141,25 @@ pub fn beside(file: &Path, written: &str) -> PathBuf {
     }
 }
 
-/// `respond = "app"` or `"ack"` (checked when the file was parsed).
-pub fn respond(text: &str) -> Respond {
-    match text {
-        "ack" => Respond::Ack,
-        _ => Respond::App,
-    }
-}
-
-/// `max-body` from the file (or the flag, already a number), read like `--max-body`.
-pub fn max_body(text: &str) -> anyhow::Result<usize> {
-    crate::cli::parse_size(text).map_err(|e| usage(format!("max-body: {e}")))
-}
-
 /// Parses `--secret` values; the error names which one is wrong, never its value. A key too
 /// short to be real is refused unless `allow_short` (`--allow-short-secret`).
 pub fn secrets(texts: &[String], allow_short: bool) -> anyhow::Result<Vec<Secret>> {
+    secrets_as(texts, allow_short, Scheme::default())
+}
+
+/// [`secrets`], a bare secret being `bare`'s: `send --scheme stripe --secret whsec_...` means
+/// a Stripe secret.
+pub fn secrets_as(
+    texts: &[String],
+    allow_short: bool,
+    bare: Scheme,
+) -> anyhow::Result<Vec<Secret>> {
     let texts: Vec<&str> = texts
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
-    let secrets = parse_secrets(&texts, "--secret").map_err(usage)?;
+    let secrets = parse_secrets_as(&texts, "--secret", bare).map_err(usage)?;
     if !allow_short {
         for (i, s) in secrets.iter().enumerate() {
             s.check_length().map_err(|e| {
@@ -183,7 +183,16 @@ pub struct Secrets {
 /// `--secret`/`HOOKSCOPE_SECRET`, else the local development secret (made on first use): for
 /// `listen`, `send`, `replay`, `tui` and `check`. A real secret always wins.
 pub fn secrets_or_dev(texts: &[String], allow_short: bool) -> anyhow::Result<Secrets> {
-    let list = secrets(texts, allow_short)?;
+    secrets_or_dev_as(texts, allow_short, Scheme::default())
+}
+
+/// [`secrets_or_dev`], a bare secret being `bare`'s (`check --scheme stripe`).
+pub fn secrets_or_dev_as(
+    texts: &[String],
+    allow_short: bool,
+    bare: Scheme,
+) -> anyhow::Result<Secrets> {
+    let list = secrets_as(texts, allow_short, bare)?;
     if !list.is_empty() {
         return Ok(Secrets {
             list,
@@ -238,14 +247,6 @@ pub fn advice(e: &anyhow::Error) -> Option<&'static str> {
         },
         StoreError::Damaged { .. } => None,
     }
-}
-
-/// `send --sign MODE` (or a fixture that asks to be signed) without a secret to sign with.
-pub fn sign_secret_needed(mode: SignMode) -> String {
-    format!(
-        "--sign {} needs a secret: pass --secret, or let hookscope generate one",
-        mode.as_str()
-    )
 }
 
 /// A usage error for something that needs a signing secret and got none; `what` says which,
@@ -481,14 +482,6 @@ mod tests {
             .unwrap()
             .contains("--db with a writable path"));
         assert_eq!(advice(&anyhow::anyhow!("other")), None);
-    }
-
-    #[test]
-    fn signing_without_a_secret_says_how_to_get_one() {
-        assert_eq!(
-            sign_secret_needed(SignMode::Valid),
-            "--sign valid needs a secret: pass --secret, or let hookscope generate one"
-        );
     }
 
     #[test]

@@ -9,7 +9,12 @@
 
 use serde::Deserialize;
 use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 use toml::Spanned;
+
+use crate::intake::Respond;
 
 use crate::routes::EventFilter;
 use crate::routes::{Route, RouteTable, Rule};
@@ -71,17 +76,18 @@ pub struct SecretEntry {
 /// filled from the flags, and [`Listen::over`] lets the flags win.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listen {
-    pub host: Option<String>,
+    pub host: Option<IpAddr>,
     pub port: Option<u16>,
-    pub db: Option<String>,
-    pub tolerance: Option<u64>,
-    /// As written: `10MiB` or a number of bytes; `config.rs` reads it like `--max-body`.
-    pub max_body: Option<String>,
-    pub read_timeout: Option<u64>,
-    pub forward_timeout: Option<u64>,
-    /// `app` or `ack`.
-    pub respond: Option<String>,
-    pub ca_cert: Option<String>,
+    /// As written: relative to the file until the caller places it (`config::beside`).
+    pub db: Option<PathBuf>,
+    pub tolerance: Option<Duration>,
+    /// Bytes (the file may write `10MiB`).
+    pub max_body: Option<usize>,
+    pub read_timeout: Option<Duration>,
+    pub forward_timeout: Option<Duration>,
+    pub respond: Option<Respond>,
+    /// As written, like `db`.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Listen {
@@ -113,7 +119,7 @@ pub struct FileConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawFile {
-    host: Option<String>,
+    host: Option<Spanned<String>>,
     port: Option<u16>,
     db: Option<String>,
     tolerance: Option<u64>,
@@ -192,21 +198,42 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
         Some(s) => {
             let span = s.span();
             match s.into_inner() {
-                SizeText::Bytes(n) => Some(n.to_string()),
+                SizeText::Bytes(n) => Some(usize::try_from(n).map_err(|_| {
+                    at(
+                        span,
+                        format!("'max-body' {n} is too large for this machine"),
+                    )
+                })?),
                 SizeText::Text(t) if t.trim().is_empty() => {
                     return Err(at(
                         span,
                         "'max-body' is empty; write e.g. max-body = \"10MiB\"".into(),
                     ))
                 }
-                SizeText::Text(t) => Some(t),
+                SizeText::Text(t) => Some(
+                    crate::text::parse_size(&t)
+                        .map_err(|e| at(span, format!("'max-body': {e}")))?,
+                ),
             }
         }
+    };
+    let host = match raw.host {
+        None => None,
+        Some(h) => Some(h.get_ref().trim().parse::<IpAddr>().map_err(|_| {
+            at(
+                h.span(),
+                format!(
+                    "'host' is '{}', not an IP address; write e.g. host = \"127.0.0.1\"",
+                    h.get_ref()
+                ),
+            )
+        })?),
     };
     let respond = match raw.respond {
         None => None,
         Some(r) => match r.get_ref().as_str() {
-            "app" | "ack" => Some(r.into_inner()),
+            "app" => Some(Respond::App),
+            "ack" => Some(Respond::Ack),
             other => {
                 return Err(at(
                     r.span(),
@@ -262,15 +289,15 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
     }
     Ok(FileConfig {
         listen: Listen {
-            host: raw.host,
+            host,
             port: raw.port,
-            db: raw.db,
-            tolerance: raw.tolerance,
+            db: raw.db.map(PathBuf::from),
+            tolerance: raw.tolerance.map(Duration::from_secs),
             max_body,
-            read_timeout: raw.read_timeout,
-            forward_timeout: raw.forward_timeout,
+            read_timeout: raw.read_timeout.map(Duration::from_secs),
+            forward_timeout: raw.forward_timeout.map(Duration::from_secs),
             respond,
-            ca_cert: raw.ca_cert,
+            ca_cert: raw.ca_cert.map(PathBuf::from),
         },
         secrets,
         routes: RouteTable::new(routes),
@@ -415,9 +442,9 @@ strip-prefix = true
     fn a_full_file_parses() {
         let c = parse(FULL).unwrap();
         assert_eq!(c.listen.port, Some(8080));
-        assert_eq!(c.listen.tolerance, Some(600));
-        assert_eq!(c.listen.max_body.as_deref(), Some("1MiB"));
-        assert_eq!(c.listen.respond.as_deref(), Some("ack"));
+        assert_eq!(c.listen.tolerance, Some(Duration::from_secs(600)));
+        assert_eq!(c.listen.max_body, Some(1024 * 1024));
+        assert_eq!(c.listen.respond, Some(Respond::Ack));
         assert_eq!(c.listen.host, None);
         assert_eq!(
             c.secrets,
@@ -496,8 +523,8 @@ strip-prefix = true
         };
         let merged = flags.over(file);
         assert_eq!(merged.port, Some(9000));
-        assert_eq!(merged.host.as_deref(), Some("0.0.0.0"));
-        assert_eq!(merged.tolerance, Some(5));
+        assert_eq!(merged.host, Some("0.0.0.0".parse().unwrap()));
+        assert_eq!(merged.tolerance, Some(Duration::from_secs(5)));
         assert_eq!(merged.db, None);
     }
 

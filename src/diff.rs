@@ -125,7 +125,7 @@ impl Diff {
 }
 
 /// Compares `left` with `right`.
-pub fn compare(left_label: &str, left: Side, right_label: &str, right: Side) -> Diff {
+pub fn compare(left_label: &str, left: Side<'_>, right_label: &str, right: Side<'_>) -> Diff {
     let headers = match (left.headers, right.headers) {
         (Some(l), Some(r)) => compare_headers(l, r),
         _ => HeaderDiff::NotRecorded,
@@ -141,7 +141,7 @@ pub fn compare(left_label: &str, left: Side, right_label: &str, right: Side) -> 
 /// Compares a capture with what one of its replays sent: the capture's headers, hop-by-hop
 /// ones left out, against the headers the replay sent (re-signed, edited, `X-Forwarded-Host`
 /// added), and the captured body against the sent one.
-pub fn compare_replay(captured_label: &str, captured: Side, replay: &Replay) -> Diff {
+pub fn compare_replay(captured_label: &str, captured: Side<'_>, replay: &Replay<'_>) -> Diff {
     let headers = match (captured.headers, replay.headers) {
         (Some(c), Some(sent)) => {
             let hop = HopByHop::of(c);
@@ -435,7 +435,7 @@ fn flush_folded(run: &mut Vec<DiffLine>, out: &mut Vec<DiffLine>) {
     }
 }
 
-/// A value for a change line: compact JSON, cut at [`VALUE_PREVIEW_CHARS`].
+/// A value for a change line: compact JSON, cut at `VALUE_PREVIEW_CHARS`.
 pub fn preview(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() <= VALUE_PREVIEW_CHARS {

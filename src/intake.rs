@@ -18,11 +18,14 @@ use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use serde_json::json;
 use std::net::SocketAddr;
 
-use crate::capture::{Capture, CaptureSummary, EventInfo, Rejection, RelayOrigin, Source};
-use crate::forward::{
-    forward_request, AppResponse, Attempts, ForwardQueue, Forwarder, Outgoing, Recorder, Shipment,
+use crate::capture::{
+    Capture, CaptureSummary, EventInfo, RawRequest, Rejection, RelayOrigin, Source,
 };
-use crate::headers::{HeaderPair, HopByHop};
+use crate::forward::{
+    forward_request, AppResponse, Attempts, ForwardError, ForwardQueue, Forwarder, Outgoing,
+    Recorder, Shipment,
+};
+use crate::headers::HopByHop;
 use crate::report::{Report, ReportTx};
 pub use crate::routes::EventFilter;
 use crate::routes::RouteTable;
@@ -32,16 +35,8 @@ use crate::store::Writer;
 /// A delivery as a transport received it, before hookscope judged it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
-    pub method: String,
-    pub path: String,
-    /// Without the `?`, still percent-encoded.
-    pub query: Option<String>,
-    /// In received order, names exactly as sent.
-    pub headers: Vec<HeaderPair>,
-    /// As received; only the first `--max-body` bytes when rejected as too large.
-    pub body: Vec<u8>,
-    /// Body bytes the sender sent, including any beyond the limit that were dropped.
-    pub body_size: u64,
+    /// As received; only the first bytes of the body when rejected as too large.
+    pub request: RawRequest,
     /// Why the transport did not take the request whole (too large, too slow, broken).
     pub rejection: Option<Rejection>,
     pub peer: Option<SocketAddr>,
@@ -50,6 +45,14 @@ pub struct Received {
     pub source: Source,
     /// For a delivery that came through a relay: where it sits there.
     pub relay: Option<RelayOrigin>,
+}
+
+impl std::ops::Deref for Received {
+    type Target = RawRequest;
+
+    fn deref(&self) -> &RawRequest {
+        &self.request
+    }
 }
 
 /// What the sender is told, for the transport to put on the wire. Uses the `http` crate's
@@ -224,16 +227,11 @@ pub fn build_capture(
     let event = if truncated {
         EventInfo::default()
     } else {
-        EventInfo::inspect(&received.body)
+        EventInfo::inspect(&received.request.body)
     };
     let mut capture = Capture {
+        request: received.request,
         received_at_ms: received.received_at_ms,
-        method: received.method,
-        path: received.path,
-        query: received.query,
-        headers: received.headers,
-        body: received.body,
-        body_size: received.body_size,
         truncated,
         rejected: received.rejection,
         peer: received.peer.map(|p| p.to_string()),
@@ -281,11 +279,21 @@ async fn forward_and_answer(
             match r.outcome {
                 Ok(app) => mirror(app),
                 Err(e) => json_answer(
-                    StatusCode::from_u16(e.gateway_status()).unwrap_or(StatusCode::BAD_GATEWAY),
+                    gateway_status(&e),
                     json!({"error": e.to_string(), "id": id, "target": target.to_string()}),
                 ),
             }
         }
+    }
+}
+
+/// What a sender waiting on the app is answered when the app gave no answer: a gateway that
+/// waited too long (504), or one that could not get an answer at all (502). The intake decides
+/// what senders are answered; forwarding only reports what happened.
+fn gateway_status(e: &ForwardError) -> StatusCode {
+    match e {
+        ForwardError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::BAD_GATEWAY,
     }
 }
 

@@ -3,11 +3,14 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::capture::{headers_json, human_size, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
+use crate::capture::{headers_json, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary, Source};
 use crate::fit::{column_widths, truncate_end, truncate_middle, Column};
+use crate::hint::{Hint, Words};
 use crate::routes::Route;
 use crate::signature::{Diagnostics, Scheme, Verdict};
 use crate::store::StoredCapture;
+use crate::text::count;
+use crate::text::human_size;
 
 /// One route as `listen` and `config check` list it:
 /// `kyc: /dataspike (stripe, DOCVER only) → http://127.0.0.1:4002 (prefix stripped)`.
@@ -52,30 +55,6 @@ pub fn local_datetime(ms: i64) -> String {
     }
 }
 
-/// `n` and the noun, plural unless `n` is 1: `1 capture`, `2 captures`, `3 entries`,
-/// `0 matches`. Every count a message shows goes through here.
-pub fn count(n: u64, singular: &str) -> String {
-    if n == 1 {
-        return format!("1 {singular}");
-    }
-    let consonant_y = singular.strip_suffix('y').is_some_and(|stem| {
-        stem.chars()
-            .last()
-            .is_some_and(|c| !"aeiou".contains(c.to_ascii_lowercase()))
-    });
-    let plural = if consonant_y {
-        format!("{}ies", &singular[..singular.len() - 1])
-    } else if ["s", "x", "z", "ch", "sh"]
-        .iter()
-        .any(|end| singular.ends_with(end))
-    {
-        format!("{singular}es")
-    } else {
-        format!("{singular}s")
-    };
-    format!("{n} {plural}")
-}
-
 /// `-> 200 (12 ms)` or `-> error: connection refused ...`.
 pub fn attempt_brief(a: &AttemptBrief) -> String {
     match (a.status, &a.error) {
@@ -87,7 +66,7 @@ pub fn attempt_brief(a: &AttemptBrief) -> String {
 
 /// One headless line: time, badge, method, path, event type, size, id, reason when failed,
 /// and the app's answer when forwarding.
-pub fn capture_line(s: &CaptureSummary, time: &str) -> String {
+pub fn capture_line(s: &CaptureSummary, time: &str, words: Words) -> String {
     let status = s.verdict.status();
     let mut line = format!(
         "{time} {:<15} {} {} {} {} #{}",
@@ -99,10 +78,10 @@ pub fn capture_line(s: &CaptureSummary, time: &str) -> String {
         s.id
     );
     if let Some(r) = &s.rejected {
-        line.push_str(&format!(" [{}: {}]", r.status, r.reason));
+        line.push_str(&format!(" [{}: {}]", r.status, r.text(words)));
     }
     if let Some(reason) =
-        reason_text(&s.verdict).filter(|_| !matches!(s.verdict, Verdict::Valid { .. }))
+        reason_text(&s.verdict, words).filter(|_| !matches!(s.verdict, Verdict::Valid { .. }))
     {
         line.push_str(&format!(" ({}: {reason})", status.as_str()));
     }
@@ -121,23 +100,23 @@ fn path_and_query(s: &CaptureSummary) -> String {
 }
 
 /// Table for `list`. With `width` it fits that many columns: the least useful columns are
-/// shortened, then dropped (see [`ListCol::rank`]); without, every column at a fixed width, a
+/// shortened, then dropped (see `ListCol::rank`); without, every column at a fixed width, a
 /// layout that scripts and `--wide` rely on.
-pub fn list_table(rows: &[CaptureSummary], width: Option<usize>) -> String {
+pub fn list_table(rows: &[CaptureSummary], width: Option<usize>, words: Words) -> String {
     match width {
-        Some(w) => fitted_list_table(rows, w),
-        None => full_list_table(rows),
+        Some(w) => fitted_list_table(rows, w, words),
+        None => full_list_table(rows, words),
     }
 }
 
-fn full_list_table(rows: &[CaptureSummary]) -> String {
+fn full_list_table(rows: &[CaptureSummary], words: Words) -> String {
     // APP is the app's latest answer, named as in the TUI's list; REASON why a signature failed.
     let mut out = format!(
         "{:>6}  {:<19}  {:<15}  {:<6}  {:<28}  {:<22}  {:>9}  {:<24}  {}\n",
         "ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON"
     );
     for s in rows {
-        let [id, received, sig, method, path, event, size, app, reason] = list_cells(s);
+        let [id, received, sig, method, path, event, size, app, reason] = list_cells(s, words);
         let line = format!(
             "{id:>6}  {received:<19}  {sig:<15}  {method:<6}  {:<28}  {:<22}  {size:>9}  {:<24}  {reason}",
             clip(&path, 28),
@@ -252,8 +231,17 @@ impl ListCol {
     }
 }
 
+/// The path, after the capture's source when it is not a live delivery (`[check] /hook`), so a
+/// probe or an import is told apart from what a sender sent at a glance.
+pub fn sourced_path(s: &CaptureSummary) -> String {
+    match s.source {
+        Source::Live => path_and_query(s),
+        other => format!("[{}] {}", other.as_str(), path_and_query(s)),
+    }
+}
+
 /// Each column's full text for one capture, in [`ListCol::ALL`] order.
-fn list_cells(s: &CaptureSummary) -> [String; 9] {
+fn list_cells(s: &CaptureSummary, words: Words) -> [String; 9] {
     let app = s
         .latest_attempt
         .as_ref()
@@ -261,14 +249,14 @@ fn list_cells(s: &CaptureSummary) -> [String; 9] {
         .unwrap_or_else(|| "-".into());
     let reason = match &s.verdict {
         Verdict::Valid { .. } => String::new(),
-        v => reason_text(v).unwrap_or_default(),
+        v => reason_text(v, words).unwrap_or_default(),
     };
     [
         s.id.to_string(),
         local_datetime(s.received_at_ms),
         s.verdict.badge(),
         s.method.clone(),
-        path_and_query(s),
+        sourced_path(s),
         s.event_type.clone().unwrap_or_else(|| "-".into()),
         human_size(s.body_size),
         app,
@@ -276,8 +264,8 @@ fn list_cells(s: &CaptureSummary) -> [String; 9] {
     ]
 }
 
-fn fitted_list_table(rows: &[CaptureSummary], width: usize) -> String {
-    let cells: Vec<[String; 9]> = rows.iter().map(list_cells).collect();
+fn fitted_list_table(rows: &[CaptureSummary], width: usize, words: Words) -> String {
+    let cells: Vec<[String; 9]> = rows.iter().map(|s| list_cells(s, words)).collect();
     let longest = |i: usize| {
         cells
             .iter()
@@ -354,22 +342,14 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// Where the CLI and the TUI tell the developer how to give a secret of `scheme`.
-fn secret_advice(scheme: Scheme) -> String {
-    match scheme {
-        Scheme::Dataspike => "pass --secret or set HOOKSCOPE_SECRET".into(),
-        s => format!("pass --secret {s}=... or add {s}=... to HOOKSCOPE_SECRET"),
-    }
-}
-/// How to get past a stale timestamp.
-const RESIGN_ADVICE: &str = "replay with --resign, or widen --tolerance";
-
 /// The verdict's reason as shown to a developer: the domain's reason, plus how to fix a
-/// missing secret.
-pub fn reason_text(v: &Verdict) -> Option<String> {
+/// missing secret in the surface's `words`.
+pub fn reason_text(v: &Verdict, words: Words) -> Option<String> {
     let reason = v.reason()?;
     Some(match v {
-        Verdict::Unverified { scheme } => format!("{reason} ({})", secret_advice(*scheme)),
+        Verdict::Unverified { scheme } => {
+            format!("{reason} ({})", words(Hint::PassSecret { scheme: *scheme }))
+        }
         _ => reason,
     })
 }
@@ -447,6 +427,8 @@ pub struct ExplainClock<'a> {
     pub format_ms: &'a dyn Fn(i64) -> String,
     pub reference: Option<(i64, &'static str)>,
     pub dev_secret: bool,
+    /// How the surface words a remedy.
+    pub hint: Words,
 }
 
 /// Whether `capture`'s signature was made with `secret`, whatever its age: how `show` tells a
@@ -467,7 +449,7 @@ pub fn signed_by(capture: &crate::capture::Capture, secret: &crate::signature::S
 pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -> Vec<Explained> {
     let status = v.status();
     let mut verdict = status.as_str().to_string();
-    if let Some(r) = reason_text(v) {
+    if let Some(r) = reason_text(v, clock.hint) {
         verdict.push_str(&format!(": {r}"));
     }
     let mut lines = vec![Explained::plain(Part::Verdict, verdict)];
@@ -542,7 +524,7 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
     if let Some(h) = &d.hint {
         let mut hint = h.clone();
         if matches!(v, Verdict::Stale { .. }) {
-            hint.push_str(&format!(" ({RESIGN_ADVICE})"));
+            hint.push_str(&format!(" ({})", (clock.hint)(Hint::ResignOrWiden)));
         }
         lines.push(Explained::new(Part::Hint, vec![(hint, Tone::Warn)]));
     }
@@ -567,12 +549,14 @@ pub fn verdict_text(
     d: Option<&Diagnostics>,
     reference: Option<(i64, &'static str)>,
     dev_secret: bool,
+    words: Words,
 ) -> String {
     let format_ms = |ms: i64| rfc3339_ms(ms);
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference,
         dev_secret,
+        hint: words,
     };
     let mut out = String::new();
     for line in explain(v, d, &clock) {
@@ -595,6 +579,7 @@ pub fn show_text(
     c: &StoredCapture,
     attempts: &[Attempt],
     dev_secret: Option<&crate::signature::Secret>,
+    words: Words,
 ) -> String {
     let cap = &c.capture;
     let mut out = format!(
@@ -612,7 +597,7 @@ pub fn show_text(
         if cap.truncated { " (truncated)" } else { "" }
     ));
     if let Some(r) = &cap.rejected {
-        out.push_str(&format!("rejected: {} {}\n", r.status, r.reason));
+        out.push_str(&format!("rejected: {} {}\n", r.status, r.text(words)));
     }
     if let Some(t) = &cap.event.event_type {
         out.push_str(&format!(
@@ -626,7 +611,8 @@ pub fn show_text(
     out.push_str("\nSignature\n  ");
     let dev = dev_secret.is_some_and(|s| signed_by(cap, s));
     out.push_str(
-        &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, dev).replace('\n', "\n  "),
+        &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, dev, words)
+            .replace('\n', "\n  "),
     );
     out = out.trim_end().to_string();
     out.push_str("\n\nHeaders\n");
@@ -642,11 +628,12 @@ pub fn show_text(
     out.push('\n');
     if !attempts.is_empty() {
         out.push_str("\nAttempts\n");
-        for a in attempts {
+        let names = crate::capture::attempt_names(attempts);
+        for (a, name) in attempts.iter().zip(names) {
             out.push_str(&format!(
                 "  {} {} {}{} {}\n",
                 rfc3339_ms(a.at_ms),
-                a.kind.as_str(),
+                name,
                 a.target,
                 attempt_how(a),
                 attempt_brief(&a.brief())
@@ -773,42 +760,10 @@ pub fn progress_bar(len: usize, message: &'static str) -> indicatif::ProgressBar
     bar
 }
 
-/// Bytes as text for one terminal line: valid UTF-8 kept, everything else and control
-/// characters shown as `\xNN` / `\n`, so header values print exactly and safely.
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (valid, bad) = match std::str::from_utf8(rest) {
-            Ok(s) => (s, 0),
-            Err(e) => {
-                let (ok, tail) = rest.split_at(e.valid_up_to());
-                let bad = e.error_len().unwrap_or(tail.len());
-                // `valid_up_to` guarantees the prefix is UTF-8.
-                (std::str::from_utf8(ok).unwrap_or_default(), bad)
-            }
-        };
-        for c in valid.chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        let tail = &rest[valid.len()..];
-        for b in &tail[..bad] {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-        rest = &tail[bad..];
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::hint::words as cli;
 
     fn summary(id: i64, path: &str, verdict: Verdict) -> CaptureSummary {
         CaptureSummary {
@@ -852,7 +807,7 @@ mod tests {
     #[test]
     fn a_fitted_list_never_passes_the_width_and_keeps_the_badge_and_id() {
         for width in [24, 40, 60, 80, 100, 120, 160] {
-            let table = list_table(&rows(), Some(width));
+            let table = list_table(&rows(), Some(width), cli);
             for line in table.lines() {
                 assert!(line.chars().count() <= width, "{width}: {line:?}");
             }
@@ -860,11 +815,11 @@ mod tests {
             assert!(h.contains(&"SIG") && h.contains(&"ID"), "{width}: {h:?}");
         }
         // 80 columns: the least useful go first, the method before the size before the reason.
-        let table = list_table(&rows(), Some(80));
+        let table = list_table(&rows(), Some(80), cli);
         let h = header(&table);
         assert!(!h.contains(&"METHOD") && h.contains(&"EVENT"), "{h:?}");
         // Room for all: every column, nothing cut.
-        let wide = list_table(&rows(), Some(400));
+        let wide = list_table(&rows(), Some(400), cli);
         assert_eq!(
             header(&wide),
             ["ID", "RECEIVED", "SIG", "METHOD", "PATH", "EVENT", "SIZE", "APP", "REASON"]
@@ -873,11 +828,23 @@ mod tests {
     }
 
     #[test]
+    fn a_listed_probe_or_relayed_capture_shows_its_source() {
+        let mut probe = rows().remove(1);
+        probe.source = Source::Check;
+        let mut relayed = rows().remove(1);
+        relayed.source = Source::Relay;
+        let table = list_table(&[probe, relayed], None, cli);
+        assert!(table.contains("[check] /h?attempt=1"), "{table}");
+        assert!(table.contains("[relay] /h?attempt=1"), "{table}");
+        assert!(!list_table(&rows(), None, cli).contains('['));
+    }
+
+    #[test]
     fn a_narrow_list_shortens_the_date_and_cuts_the_path_in_the_middle() {
-        let table = list_table(&rows(), Some(70));
+        let table = list_table(&rows(), Some(70), cli);
         let first = table.lines().nth(1).unwrap();
         assert!(!first.contains("2025-"), "the year goes first: {first}");
-        let path = list_table(&rows(), Some(110));
+        let path = list_table(&rows(), Some(110), cli);
         assert!(path.contains('…'), "{path}");
         assert!(
             path.contains("/datas") && path.contains("attempt=1"),
@@ -896,34 +863,13 @@ mod tests {
     #[test]
     fn a_list_with_no_reason_drops_the_empty_column_when_fitted() {
         let valid: Vec<CaptureSummary> = rows().into_iter().take(1).collect();
-        assert!(!header(&list_table(&valid, Some(400))).contains(&"REASON"));
+        assert!(!header(&list_table(&valid, Some(400), cli)).contains(&"REASON"));
         // The full layout stays the same for scripts.
-        assert!(list_table(&valid, None)
+        assert!(list_table(&valid, None, cli)
             .lines()
             .next()
             .unwrap()
             .ends_with("REASON"));
-    }
-
-    #[test]
-    fn counts_use_the_plural_unless_one() {
-        assert_eq!(count(1, "capture"), "1 capture");
-        assert_eq!(count(0, "capture"), "0 captures");
-        assert_eq!(count(2, "HAR entry"), "2 HAR entries");
-        assert_eq!(count(3, "delivery"), "3 deliveries");
-        assert_eq!(count(2, "day"), "2 days");
-        assert_eq!(count(2, "match"), "2 matches");
-        assert_eq!(count(2, "curl request"), "2 curl requests");
-        assert_eq!(count(12, "byte"), "12 bytes");
-    }
-
-    #[test]
-    fn escaping_keeps_text_and_shows_bytes() {
-        assert_eq!(escape_bytes(b"plain"), "plain");
-        assert_eq!(escape_bytes(b"a\xff\x00b\n"), "a\\xff\\u{0}b\\n");
-        assert_eq!(escape_bytes("ünï".as_bytes()), "ünï");
-        assert_eq!(escape_bytes(b"\xe2\x82"), "\\xe2\\x82");
-        assert_eq!(escape_bytes(b"\x1b[31m"), "\\u{1b}[31m");
     }
 
     #[test]
@@ -965,7 +911,7 @@ mod tests {
             route: None,
         };
         assert_eq!(
-            capture_line(&s, "12:00:00"),
+            capture_line(&s, "12:00:00", cli),
             "12:00:00 FAIL            POST /hook?a=1 DOCVER 2.0 KiB #7 (unsigned: no known signature header) -> 200 (12 ms)"
         );
     }
@@ -986,7 +932,7 @@ mod tests {
             secret_index: 1,
             skew_s: 10,
         };
-        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")), false);
+        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")), false, cli);
         assert!(text.starts_with("PASS dataspike valid\n"), "{text}");
         assert!(
             text.contains("matched secret: #1 (#0 is the first secret given)"),
@@ -1000,7 +946,7 @@ mod tests {
             unverified.reason().unwrap(),
             "no secret configured for dataspike"
         );
-        let text = verdict_text(&unverified, None, None, false);
+        let text = verdict_text(&unverified, None, None, false, cli);
         assert!(
             text.starts_with(
                 "-- dataspike unverified: no secret configured for dataspike (pass --secret or set HOOKSCOPE_SECRET)\n"
@@ -1014,6 +960,7 @@ mod tests {
             None,
             None,
             false,
+            cli,
         );
         assert!(
             text.starts_with(
@@ -1021,7 +968,7 @@ mod tests {
             ),
             "{text}"
         );
-        let text = verdict_text(&Verdict::Unsigned, None, None, false);
+        let text = verdict_text(&Verdict::Unsigned, None, None, false, cli);
         assert!(
             text.contains("hint:           the request carried no X-Webhook-Signature"),
             "{text}"
@@ -1048,7 +995,7 @@ mod tests {
             secret_index: 0,
             skew_s: 0,
         };
-        let text = verdict_text(&valid, None, None, true);
+        let text = verdict_text(&valid, None, None, true, cli);
         assert!(
             text.contains(
                 "matched the local development secret (local-only, not a Dataspike secret)"

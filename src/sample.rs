@@ -101,9 +101,11 @@ pub enum SampleError {
         variant: String,
         known: String,
     },
-    #[error("--set '{arg}' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High")]
+    #[error("'{arg}' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High")]
     MissingEquals { arg: String },
-    #[error("--set path '{path}' has an empty key: write dot-separated keys, e.g. payload.risk_score.type")]
+    #[error(
+        "path '{path}' has an empty key: write dot-separated keys, e.g. payload.risk_score.type"
+    )]
     EmptyKey { path: String },
     #[error("cannot set '{path}': '{at}' is {found}, not an object")]
     NotAnObject {
@@ -111,7 +113,7 @@ pub enum SampleError {
         at: String,
         found: String,
     },
-    #[error("cannot set '{path}': '{at}' has {}, so index {index} does not exist", crate::output::count(*.len as u64, "item"))]
+    #[error("cannot set '{path}': '{at}' has {}, so index {index} does not exist", crate::text::count(*.len as u64, "item"))]
     IndexOutOfRange {
         path: String,
         at: String,
@@ -297,7 +299,7 @@ pub fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), SampleE
                     at: at.clone(),
                     found: format!(
                         "an array of {} (use a numeric index)",
-                        crate::output::count(len as u64, "item")
+                        crate::text::count(len as u64, "item")
                     ),
                 })?;
                 let slot = items.get_mut(index).ok_or(SampleError::IndexOutOfRange {
@@ -330,10 +332,7 @@ fn describe(value: &Value) -> String {
         Value::Bool(b) => format!("{b}"),
         Value::Number(n) => format!("the number {n}"),
         Value::String(s) => format!("the string '{s}'"),
-        Value::Array(a) => format!(
-            "an array of {}",
-            crate::output::count(a.len() as u64, "item")
-        ),
+        Value::Array(a) => format!("an array of {}", crate::text::count(a.len() as u64, "item")),
         Value::Object(_) => "an object".into(),
     }
 }
@@ -450,7 +449,7 @@ mod tests {
         };
         assert_eq!(
             err("payload.risk_score.type"),
-            "--set 'payload.risk_score.type' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High"
+            "'payload.risk_score.type' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High"
         );
         assert!(err("payload..x=1").contains("has an empty key"));
         assert!(err("=1").contains("has an empty key"));

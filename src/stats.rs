@@ -62,7 +62,7 @@ impl Answers {
         .collect()
     }
 
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         json!({
             "2xx": self.s2xx, "3xx": self.s3xx, "4xx": self.s4xx, "5xx": self.s5xx,
             "other": self.other, "no_answer": self.no_answer,
@@ -103,7 +103,7 @@ impl Verdicts {
         )
     }
 
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         let mut m = serde_json::Map::new();
         for s in Status::ALL {
             m.insert(s.as_str().into(), json!(self.get(s)));
@@ -143,7 +143,7 @@ impl Latency {
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         json!({"of": self.of, "p50": self.p50, "p90": self.p90, "p99": self.p99})
     }
 

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use hookscope::capture::{Attempt, AttemptKind, Capture};
+use hookscope::capture::{Attempt, AttemptKind, Capture, RawRequest};
 use hookscope::fixture::{har, Fixture};
 use hookscope::headers::HeaderPair;
 use hookscope::signature::dataspike::sign_header;
@@ -36,16 +36,11 @@ fn capture(body: &[u8], sig: &[u8]) -> Capture {
         h("Content-Length", body.len().to_string().as_bytes()),
         h("x-trace", b"a b\tc"),
     ];
+    let mut request = RawRequest::whole("POST", "/hooks/dataspike", headers, body.to_vec());
+    request.query = Some("tenant=a%20b&x".into());
     Capture {
-        query: Some("tenant=a%20b&x".into()),
         peer: Some("127.0.0.1:5555".into()),
-        ..Capture::new(
-            1_700_000_000_456,
-            "POST",
-            "/hooks/dataspike",
-            headers,
-            body.to_vec(),
-        )
+        ..Capture::of(request, 1_700_000_000_456)
     }
 }
 
@@ -180,7 +175,7 @@ fn main() {
     write("head_parse", "eighty_headers", &many);
 
     // header_codec: stored header BLOBs.
-    let headers = capture(BODY, SIG.as_bytes()).headers;
+    let headers = capture(BODY, SIG.as_bytes()).request.headers;
     write("header_codec", "capture_headers", &encode_headers(&headers));
     write(
         "header_codec",

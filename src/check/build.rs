@@ -36,7 +36,11 @@ pub struct Material<'a> {
 /// The request for `probe`; `None` for `latency`, which sends nothing, and for a probe whose
 /// material is missing (`rotation` without a second secret). `duplicate` is the `valid` request
 /// again, byte for byte: pass the valid one as `valid`.
-pub fn request(probe: Probe, m: &Material, valid: Option<&ProbeRequest>) -> Option<ProbeRequest> {
+pub fn request(
+    probe: Probe,
+    m: &Material<'_>,
+    valid: Option<&ProbeRequest>,
+) -> Option<ProbeRequest> {
     let skew_s = i64::try_from(SKEW.as_secs()).unwrap_or(i64::MAX);
     let first = m.secrets.first()?;
     let signature_header = first.scheme().signature_header();

@@ -1,6 +1,7 @@
 //! Grading an endpoint's answer to a probe: PASS, FAIL with what it means and how to fix it in
 //! one sentence, or skipped. Pure.
 
+use crate::hint::Hint;
 use std::time::Duration;
 
 use super::{Expect, Probe};
@@ -139,6 +140,15 @@ pub fn grade_latency(valid: Option<&Answer>, deadline: Duration) -> Grade {
     }
 }
 
+/// What the developer can do in hookscope about a failure, beside fixing the handler.
+pub fn hint(probe: Probe, failure: Failure) -> Option<Hint> {
+    match (failure, probe) {
+        (Failure::Redirected, _) => Some(Hint::FinalUrl),
+        (Failure::NoAnswer, Probe::Valid | Probe::Latency) => Some(Hint::TrustCert),
+        _ => None,
+    }
+}
+
 /// What a failure means and how to fix it, in one sentence.
 pub fn explain(probe: Probe, failure: Failure) -> &'static str {
     use Failure as F;
@@ -160,10 +170,10 @@ pub fn explain(probe: Probe, failure: Failure) -> &'static str {
         (F::Refused, P::Rotation) | (F::ServerError, P::Rotation) => "Your handler rejects the old secret while rotating: verify against the new and the old secret until every sender uses the new one.",
         (F::Refused, _) => "Your handler rejects a correctly signed delivery: compute HMAC-SHA256 of \"{t}.{raw body}\" with the hex key after 'whsec_' and compare it with v1 (hookscope listen shows the expected digest).",
         (F::ServerError, _) => "Your handler fails on a correctly signed delivery and the sender will retry it: see your server log for this request.",
-        (F::Redirected, _) => "The endpoint answered with a redirect, which senders do not follow: point --to (and the webhook URL) at the final URL (https, or the trailing slash it wants).",
+        (F::Redirected, _) => "The endpoint answered with a redirect, which senders do not follow: point the endpoint's URL (and the webhook URL) at the final URL (https, or the trailing slash it wants).",
         (F::Unexpected, _) => "The endpoint answered with a status that is neither success nor error: answer 2xx to a good delivery and 4xx to a bad one.",
         (F::TimedOut, _) => "No answer arrived in time, so the sender would give up and retry: answer within a few seconds and do slow work after answering.",
-        (F::NoAnswer, P::Valid | P::Latency) => "The endpoint could not be reached: check the URL, that the server runs, and for https its certificate (--ca-cert for a private CA).",
+        (F::NoAnswer, P::Valid | P::Latency) => "The endpoint could not be reached: check the URL, that the server runs, and for https its certificate.",
         (F::NoAnswer, P::Duplicate | P::Rotation) => "The endpoint answered the valid probe but dropped this one without an answer, so its handler probably died on it: see your server log for this request.",
         (F::NoAnswer, P::WrongMethod) => "The endpoint dropped a GET without an answer, so its handler probably died on it: answer 405 to any method but POST.",
         (F::NoAnswer, _) => "The endpoint answered the valid probe but dropped this one without an answer, so its handler probably died on it and the sender will retry it: answer 4xx when verification fails.",

@@ -1,6 +1,6 @@
 //! `hookscope check`: the go-live report card for a webhook endpoint. This module is the pure
 //! core: which probes a scheme runs ([`plan`]), the request each probe sends
-//! ([`build::request`]), how an answer is graded ([`grade`]) and the reports ([`report`]).
+//! ([`build::request`]), how an answer is graded ([`mod@grade`]) and the reports ([`report`]).
 //! Sync, no I/O, the clock a parameter; sending and storing live in `commands/check.rs`.
 
 pub mod build;
@@ -8,7 +8,7 @@ pub mod grade;
 pub mod report;
 
 pub use build::{request, ProbeRequest};
-pub use grade::{grade, grade_latency, Answer, Failure, Grade, ProbeResult};
+pub use grade::{grade, grade_latency, Answer, Grade, ProbeResult};
 
 use std::time::Duration;
 
@@ -125,7 +125,7 @@ pub fn plan(scheme: Scheme, secret_count: usize, body_is_json: bool) -> Vec<Plan
             } else if probe == Probe::Future && scheme == Scheme::Stripe {
                 Some("Stripe's own libraries accept a timestamp ahead of the clock, so there is no answer to expect".into())
             } else if probe == Probe::Rotation && secret_count < 2 {
-                Some("needs two --secret: the new one first, the old one second".into())
+                Some("needs two secrets: the new one first, the old one second".into())
             } else if probe == Probe::Reserialized && !body_is_json {
                 Some("the body is not JSON, so it cannot be re-formatted".into())
             } else {

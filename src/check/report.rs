@@ -3,8 +3,9 @@
 use serde_json::{json, Value};
 use std::time::Duration;
 
-use super::grade::explain;
+use super::grade::{explain, hint};
 use super::{Answer, Grade, ProbeResult};
+use crate::hint::Words;
 
 /// How many response body characters a report shows.
 pub const BODY_HEAD_CHARS: usize = 60;
@@ -34,7 +35,7 @@ impl Totals {
 /// The first characters of a response body on one line: control characters and bytes that
 /// are not UTF-8 escaped (as the TUI shows them), cut with `…`.
 pub fn body_head(body: &[u8]) -> String {
-    let text = crate::output::escape_bytes(body.trim_ascii_end());
+    let text = crate::text::escape_bytes(body.trim_ascii_end());
     match text.char_indices().nth(BODY_HEAD_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,
@@ -67,8 +68,9 @@ pub fn answer_text(answer: &Answer) -> String {
     }
 }
 
-/// One probe's line (and, for a failure, the explanation on the next).
-pub fn text_line(r: &ProbeResult, deadline: Duration) -> String {
+/// One probe's line (and, for a failure, the explanation on the next, with what hookscope can
+/// do about it in the surface's `words`).
+pub fn text_line(r: &ProbeResult, deadline: Duration, words: Words) -> String {
     let name = r.probe.name();
     match &r.grade {
         Grade::Skip(reason) => format!("SKIP {name:<13} {reason}"),
@@ -92,7 +94,11 @@ pub fn text_line(r: &ProbeResult, deadline: Duration) -> String {
             };
             let mut line = format!("{badge} {name:<13} {what}");
             if let Grade::Fail(f) = grade {
-                line.push_str(&format!("\n     {:<13} {}", "", explain(r.probe, *f)));
+                let mut fix = explain(r.probe, *f).to_string();
+                if let Some(h) = hint(r.probe, *f) {
+                    fix = format!("{} ({}).", fix.trim_end_matches('.'), words(h));
+                }
+                line.push_str(&format!("\n     {:<13} {fix}", ""));
             }
             line
         }
@@ -123,6 +129,10 @@ pub fn json_object(r: &ProbeResult) -> Value {
         ),
         Grade::Skip(reason) => ("skip", None, Some(reason.clone())),
     };
+    let remedy = match &r.grade {
+        Grade::Fail(f) => hint(r.probe, *f).map(|h| h.to_json()),
+        _ => None,
+    };
     json!({
         "probe": r.probe.name(),
         "ok": !r.failed(),
@@ -131,6 +141,7 @@ pub fn json_object(r: &ProbeResult) -> Value {
         "latency_ms": r.answer.as_ref().map(|a| a.latency().as_millis() as u64),
         "detail": detail,
         "failure": failure,
+        "hint": remedy,
         "sent": (!r.sent.is_empty()).then_some(r.sent.as_str()),
         "answer": r.answer.as_ref().map(answer_text),
     })
@@ -221,7 +232,8 @@ fn xml(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{Failure, Probe};
+    use crate::check::grade::Failure;
+    use crate::check::Probe;
 
     fn results() -> Vec<ProbeResult> {
         vec![
@@ -245,7 +257,7 @@ mod tests {
                 }),
                 grade: Grade::Fail(Failure::Crashed),
             },
-            ProbeResult::skipped(Probe::Rotation, "needs two --secret"),
+            ProbeResult::skipped(Probe::Rotation, "needs two secrets"),
             ProbeResult {
                 probe: Probe::Tampered,
                 sent: "POST".into(),
@@ -262,18 +274,22 @@ mod tests {
         let r = results();
         let d = Duration::from_secs(3);
         assert_eq!(
-            text_line(&r[0], d),
+            text_line(&r[0], d, crate::commands::hint::words),
             "PASS valid         POST, signed now with secret #0 (the current one) -> 200 in 12 ms: {\"ok\":true}"
         );
-        let fail = text_line(&r[1], d);
+        let fail = text_line(&r[1], d, crate::commands::hint::words);
         assert!(fail.starts_with("FAIL stale "), "{fail}");
         assert!(
             fail.contains("-> 500 in 3 ms: <h1>boom & \\u{1}</h1>"),
             "{fail}"
         );
         assert!(fail.contains("will retry"), "{fail}");
-        assert_eq!(text_line(&r[2], d), "SKIP rotation      needs two --secret");
-        assert!(text_line(&r[3], d).contains("no answer within 10 s (timeout)"));
+        assert_eq!(
+            text_line(&r[2], d, crate::commands::hint::words),
+            "SKIP rotation      needs two secrets"
+        );
+        assert!(text_line(&r[3], d, crate::commands::hint::words)
+            .contains("no answer within 10 s (timeout)"));
         assert_eq!(
             text_summary(Totals::of(&r)),
             "1 passed, 2 failed, 1 skipped: not ready: fix the failures above"
@@ -325,7 +341,7 @@ mod tests {
         assert!(x.contains("<failure type=\"crashed\""), "{x}");
         assert!(x.contains("&lt;h1&gt;boom &amp; \\u{1}&lt;/h1&gt;"), "{x}");
         assert!(
-            x.contains("<skipped message=\"needs two --secret\"/>"),
+            x.contains("<skipped message=\"needs two secrets\"/>"),
             "{x}"
         );
         assert!(!x.contains('\u{1}'));

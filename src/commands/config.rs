@@ -8,7 +8,12 @@ use std::process::ExitCode;
 use crate::cli::{ConfigArgs, ConfigCommand, DEFAULT_PORT};
 use crate::config::{self, usage};
 use crate::config_file::{self, FileConfig};
+use crate::forward::FORWARD_TIMEOUT;
+use crate::intake::Respond;
+use crate::listener::{DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT};
 use crate::output::route_line;
+use crate::signature::DEFAULT_TOLERANCE;
+use crate::text::human_size;
 
 pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     match args.command {
@@ -34,8 +39,12 @@ fn describe(path: &std::path::Path, file: &FileConfig) -> String {
     let l = &file.listen;
     let or = |v: Option<String>, default: &str| v.unwrap_or_else(|| format!("{default} (default)"));
     let mut s = String::from("\nsettings (a flag on the command line wins over each)\n");
+    let secs = |d: std::time::Duration| format!("{} s", d.as_secs());
     let rows = [
-        ("host", or(l.host.clone(), "127.0.0.1")),
+        (
+            "host",
+            or(l.host.map(|h| h.to_string()), &DEFAULT_HOST.to_string()),
+        ),
         (
             "port",
             or(l.port.map(|p| p.to_string()), &DEFAULT_PORT.to_string()),
@@ -44,25 +53,48 @@ fn describe(path: &std::path::Path, file: &FileConfig) -> String {
             "db",
             or(
                 l.db.as_deref()
-                    .map(|d| config::beside(path, d).display().to_string()),
+                    .map(|d| config::beside_path(path, d).display().to_string()),
                 "hookscope.db in the data directory",
             ),
         ),
         (
             "tolerance",
-            or(l.tolerance.map(|t| format!("{t} s")), "300 s"),
+            or(l.tolerance.map(secs), &secs(DEFAULT_TOLERANCE)),
         ),
-        ("max-body", or(l.max_body.clone(), "10MiB")),
+        (
+            "max-body",
+            or(
+                l.max_body.map(|n| human_size(n as u64)),
+                &human_size(DEFAULT_MAX_BODY as u64),
+            ),
+        ),
         (
             "read-timeout",
-            or(l.read_timeout.map(|t| format!("{t} s")), "30 s"),
+            or(l.read_timeout.map(secs), &secs(DEFAULT_READ_TIMEOUT)),
         ),
         (
             "forward-timeout",
-            or(l.forward_timeout.map(|t| format!("{t} s")), "10 s"),
+            or(l.forward_timeout.map(secs), &secs(FORWARD_TIMEOUT)),
         ),
-        ("respond", or(l.respond.clone(), "app")),
-        ("ca-cert", or(l.ca_cert.clone(), "none")),
+        (
+            "respond",
+            or(
+                l.respond.map(|r| match r {
+                    Respond::App => "app".to_string(),
+                    Respond::Ack => "ack".to_string(),
+                }),
+                "app",
+            ),
+        ),
+        (
+            "ca-cert",
+            or(
+                l.ca_cert
+                    .as_deref()
+                    .map(|c| config::beside_path(path, c).display().to_string()),
+                "none",
+            ),
+        ),
     ];
     for (k, v) in rows {
         s.push_str(&format!("  {k:<16} {v}\n"));

@@ -1,19 +1,17 @@
-//! `export`: stored captures as fixtures, one HAR file or one curl script. Every file is written
-//! atomically, so an interrupted export never leaves a half file that looks whole.
+//! `export`: flags → which captures and where → `ops::export` → stored captures as fixtures,
+//! one HAR file or one curl script, and what was written.
 
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::capture::CaptureId;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::{db_path, target, usage};
-use crate::export::{fixture_files, write_file, WriteFailure};
-use crate::fixture::{curl, har};
-use crate::output::{count, progress_bar};
-use crate::query::Query;
-use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
+use crate::ops::export::{self, write_file, FixturesError, ReadError, WriteFailure};
+use crate::output::progress_bar;
+use crate::store::{OpenMode, Store};
+use crate::text::count;
 
 /// Default output of each format when `--out` is not given.
 const DEFAULT_FIXTURE_DIR: &str = "fixtures";
@@ -54,7 +52,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
 
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
-    let ids = select(&store, &args, query)?;
+    if args.ids.is_empty() {
+        super::index_for_search(&store, &query)?;
+    }
+    let ids = export::select(&store, &args.ids, query)?;
     if ids.is_empty() {
         let why = super::none_match(
             &store,
@@ -73,14 +74,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     // Read everything first: an unknown id fails before any file is written.
     let progress = progress_bar(ids.len(), "reading");
-    let mut captures = Vec::with_capacity(ids.len());
-    for id in &ids {
-        let stored = store
-            .get(*id)?
-            .ok_or_else(|| super::capture_missing(*id, store.path()))?;
-        captures.push(stored);
-        progress.inc(1);
-    }
+    let captures = export::read(&store, &ids, || progress.inc(1)).map_err(|e| match e {
+        ReadError::Missing(id) => super::capture_missing(id, store.path()),
+        ReadError::Store(e) => e.into(),
+    })?;
     progress.finish_and_clear();
 
     match args.format {
@@ -89,104 +86,58 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .out
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_FIXTURE_DIR));
-            export_fixtures(&captures, &dir, args.body_files, args.force)
+            let progress = progress_bar(captures.len(), "writing fixtures");
+            export::write_fixtures(&captures, &dir, args.body_files, args.force, |fixture| {
+                progress.suspend(|| writeln!(std::io::stdout(), "{}", fixture.display()))?;
+                progress.inc(1);
+                anyhow::Ok(())
+            })
+            .map_err(|e| fixtures_error(e, &dir))?;
+            progress.finish_and_clear();
+            eprintln!(
+                "exported {} to '{}'",
+                count(captures.len() as u64, "fixture"),
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         ExportFormat::Har => {
-            let mut rows = Vec::with_capacity(captures.len());
-            for StoredCapture { id, capture } in captures {
-                let latest = store.attempts(id)?.pop();
-                rows.push((id, capture, latest));
-            }
-            let mut text = serde_json::to_string_pretty(&har::build(&rows))
-                .context("cannot serialize the HAR document")?;
-            text.push('\n');
+            let n = captures.len();
+            let bytes = export::har_document(&store, captures, args.edited)?;
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_HAR_FILE));
             let what = Written {
-                n: rows.len(),
+                n,
                 what: "HAR entry",
             };
-            write_output(&out, text.as_bytes(), false, what, args.force)
+            write_output(&out, &bytes, false, what, args.force)
         }
         ExportFormat::Curl => {
-            let rows: Vec<(CaptureId, _)> =
-                captures.into_iter().map(|s| (s.id, s.capture)).collect();
-            let text = curl::script(&rows, args.to.as_deref());
+            let n = captures.len();
+            let bytes = export::curl_script(captures, args.to.as_deref());
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_CURL_FILE));
             let what = Written {
-                n: rows.len(),
+                n,
                 what: "curl request",
             };
-            write_output(&out, text.as_bytes(), true, what, args.force)
+            write_output(&out, &bytes, true, what, args.force)
         }
     }
 }
 
-/// The ids to export: the ones named (in that order), or every match, oldest first.
-fn select(store: &Store, args: &ExportArgs, query: Query) -> anyhow::Result<Vec<CaptureId>> {
-    if !args.ids.is_empty() {
-        return Ok(args.ids.clone());
-    }
-    super::index_for_search(store, &query)?;
-    Ok(store
-        .list(&ListQuery {
-            query,
-            ascending: true,
-            ..Default::default()
-        })?
-        .into_iter()
-        .map(|s| s.id)
-        .collect())
-}
-
-fn export_fixtures(
-    captures: &[StoredCapture],
-    dir: &Path,
-    body_files: bool,
-    force: bool,
-) -> anyhow::Result<ExitCode> {
-    let per_capture: Vec<Vec<(PathBuf, Vec<u8>)>> = captures
-        .iter()
-        .map(|stored| fixture_files(dir, stored, body_files))
-        .collect();
-    if !force {
-        // Checked before anything is written, so a refused export leaves the folder as it was.
-        let existing: Vec<&Path> = per_capture
-            .iter()
-            .flatten()
-            .map(|(path, _)| path.as_path())
-            .filter(|path| path.exists())
-            .collect();
-        if !existing.is_empty() {
-            return Err(already_exist(&existing, "or --out another folder"));
+/// What went wrong writing fixtures, with the flags that fix it.
+fn fixtures_error(e: anyhow::Error, dir: &Path) -> anyhow::Error {
+    match e.downcast::<FixturesError>() {
+        Ok(FixturesError::Exist(paths)) => {
+            let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+            already_exist(&paths, "or --out another folder")
         }
-    }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        usage(format!(
-            "cannot create the fixture folder '{}': {e}; pass --out with a writable folder",
+        Ok(FixturesError::CreateDir { source, .. }) => usage(format!(
+            "cannot create the fixture folder '{}': {source}; pass --out with a writable folder",
             dir.display()
-        ))
-    })?;
-    let progress = progress_bar(captures.len(), "writing fixtures");
-    for files in &per_capture {
-        for (path, bytes) in files {
-            write_file(path, bytes, false, force).map_err(|e| match e {
-                WriteFailure::Exists => already_exist(&[path], "or --out another folder"),
-                WriteFailure::Other(e) => e,
-            })?;
-        }
-        // The fixture is the last file of its capture.
-        if let Some((fixture, _)) = files.last() {
-            progress.suspend(|| writeln!(std::io::stdout(), "{}", fixture.display()))?;
-        }
-        progress.inc(1);
+        )),
+        Ok(FixturesError::Write(e)) => e,
+        Err(e) => e,
     }
-    progress.finish_and_clear();
-    eprintln!(
-        "exported {} to '{}'",
-        count(captures.len() as u64, "fixture"),
-        dir.display()
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// A usage error for an export that would overwrite `existing` without `--force`.

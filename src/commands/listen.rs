@@ -1,19 +1,19 @@
 //! `listen`: merge the flags over `hookscope.toml` (the flags win, setting by setting), turn
 //! them into session settings, bind the port (its errors name the flags), and run the session.
 
-use std::net::IpAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::{ListenArgs, DEFAULT_PORT};
 use crate::config::{self, db_path, secrets_or_dev, usage};
 use crate::config_file::Listen;
+use crate::forward::FORWARD_TIMEOUT;
 use crate::intake::{EventFilter, ForwardConfig, IntakeConfig, Respond};
-use crate::listener::ListenConfig;
-use crate::relay::client::{consumer_name, ClientConfig, ClientError, ReadToken, RelayUrl};
+use crate::listener::{ListenConfig, DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT};
+use crate::relay::client::{consumer_name, ClientConfig, ReadToken, RelayUrl};
 use crate::routes::{Route, RouteTable, Rule};
 use crate::session::{self, Output, Settings};
+use crate::signature::DEFAULT_TOLERANCE;
 
 /// Largest body the relay client accepts in one event, whatever the local --max-body: the
 /// relay decided what to accept, and refusing it here would stall the stream for good.
@@ -55,45 +55,21 @@ fn relay_client(
         backoff_initial: backoff,
         backoff_max: RELAY_BACKOFF_MAX.max(backoff),
         max_body: RELAY_MAX_BODY,
-        advice: relay_advice,
     }))
 }
-
-/// The flag behind a relay client's refusal, when the fix is one: a certificate to trust.
-fn relay_advice(e: &ClientError) -> Option<&'static str> {
-    match e {
-        ClientError::Untrusted { untrusted, .. } if untrusted.needs_trust() => {
-            Some(if untrusted.extra.is_some() {
-                " (the file given to --ca-cert)"
-            } else {
-                " (pass that file with --ca-cert)"
-            })
-        }
-        _ => None,
-    }
-}
-
-const DEFAULT_HOST: &str = "127.0.0.1";
-const DEFAULT_TOLERANCE_S: u64 = 300;
-const DEFAULT_MAX_BODY: &str = "10MiB";
-const DEFAULT_READ_TIMEOUT_S: u64 = 30;
-const DEFAULT_FORWARD_TIMEOUT_S: u64 = 10;
 
 /// The flags as file-shaped settings, so [`Listen::over`] can let them win.
 fn flags(args: &ListenArgs) -> Listen {
     Listen {
-        host: args.host.clone(),
+        host: args.host,
         port: args.port,
-        db: args.db.db.as_ref().map(|p| p.display().to_string()),
-        tolerance: args.tolerance,
-        max_body: args.max_body.map(|n| n.to_string()),
-        read_timeout: args.read_timeout,
-        forward_timeout: args.forward_timeout,
-        respond: args.respond.map(|r| match r {
-            Respond::App => "app".to_string(),
-            Respond::Ack => "ack".to_string(),
-        }),
-        ca_cert: args.ca_cert.as_ref().map(|p| p.display().to_string()),
+        db: args.db.db.clone(),
+        tolerance: args.tolerance.map(Duration::from_secs),
+        max_body: args.max_body,
+        read_timeout: args.read_timeout.map(Duration::from_secs),
+        forward_timeout: args.forward_timeout.map(Duration::from_secs),
+        respond: args.respond,
+        ca_cert: args.ca_cert.clone(),
     }
 }
 
@@ -103,12 +79,8 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         Some((path, f)) => {
             let mut from_file = f.listen.clone();
             // Paths in the file are relative to the file.
-            from_file.db = from_file
-                .db
-                .map(|d| config::beside(path, &d).display().to_string());
-            from_file.ca_cert = from_file
-                .ca_cert
-                .map(|d| config::beside(path, &d).display().to_string());
+            from_file.db = from_file.db.map(|d| config::beside_path(path, &d));
+            from_file.ca_cert = from_file.ca_cert.map(|d| config::beside_path(path, &d));
             (
                 flags(&args).over(from_file),
                 Some((path.as_path(), f.secrets.as_slice())),
@@ -127,8 +99,8 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         _ => secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?,
     };
     let forwarder = config::forwarder(
-        Duration::from_secs(set.forward_timeout.unwrap_or(DEFAULT_FORWARD_TIMEOUT_S)),
-        set.ca_cert.as_deref().map(PathBuf::from).as_deref(),
+        set.forward_timeout.unwrap_or(FORWARD_TIMEOUT),
+        set.ca_cert.as_deref(),
     );
     // `--forward-to` is one catch-all route and replaces the file's routes.
     let routes = match &args.forward_to {
@@ -147,26 +119,22 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         let forwarder = forwarder?;
         Some(ForwardConfig {
             routes: routes.map(|_| forwarder.clone()),
-            respond: set.respond.as_deref().map_or(Respond::App, config::respond),
+            respond: set.respond.unwrap_or(Respond::App),
             concurrency: args.forward_concurrency,
         })
     };
-    let host_text = set.host.as_deref().unwrap_or(DEFAULT_HOST);
-    let host: IpAddr = host_text.parse().map_err(|_| {
-        usage(format!(
-            "--host '{host_text}' is not an IP address; use 127.0.0.1 (default), ::1 or 0.0.0.0"
-        ))
-    })?;
+    let host = set.host.unwrap_or(DEFAULT_HOST);
     let port = set.port.unwrap_or(DEFAULT_PORT);
-    let db = db_path(set.db.as_deref().map(PathBuf::from).as_deref())?;
+    let db = db_path(set.db.as_deref())?;
     let listen = ListenConfig {
-        max_body: config::max_body(set.max_body.as_deref().unwrap_or(DEFAULT_MAX_BODY))?,
-        read_timeout: Duration::from_secs(
-            set.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT_S).max(1),
-        ),
+        max_body: set.max_body.unwrap_or(DEFAULT_MAX_BODY),
+        read_timeout: set
+            .read_timeout
+            .unwrap_or(DEFAULT_READ_TIMEOUT)
+            .max(Duration::from_secs(1)),
         intake: IntakeConfig {
             secrets: secrets.list,
-            tolerance_s: set.tolerance.unwrap_or(DEFAULT_TOLERANCE_S),
+            tolerance_s: set.tolerance.unwrap_or(DEFAULT_TOLERANCE).as_secs(),
             forward,
         },
     };
@@ -175,11 +143,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     } else {
         Output::Headless { json: args.json }
     };
-    let relay = relay_client(
-        &args.relay,
-        set.ca_cert.as_deref().map(std::path::Path::new),
-        &db,
-    )?;
+    let relay = relay_client(&args.relay, set.ca_cert.as_deref(), &db)?;
     let retention = args
         .retention
         .as_deref()
@@ -193,6 +157,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         listen,
         output,
         relay,
+        words: super::hint::words,
     };
     let rt = super::runtime()?;
     rt.block_on(async move {

@@ -5,6 +5,7 @@ mod completions;
 mod config;
 mod diff;
 mod export;
+pub(crate) mod hint;
 mod import;
 mod listen;
 mod man;
@@ -87,7 +88,7 @@ pub(crate) fn none_match(
     }
     let stored = format!(
         "{} in '{}'",
-        crate::output::count(total, "capture"),
+        crate::text::count(total, "capture"),
         store.path().display()
     );
     Ok(Some(if filters.is_empty() {
@@ -141,7 +142,7 @@ pub(crate) fn index_for_search(
     if pending >= 20_000 {
         eprintln!(
             "indexing {} for search first (the newest ones, committed during a burst)",
-            crate::output::count(pending as u64, "capture")
+            crate::text::count(pending as u64, "capture")
         );
     }
     // The query indexes them itself (and, on a store it cannot write, says what it leaves out).

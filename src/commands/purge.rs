@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use crate::capture::now_ms;
 use crate::cli::PurgeArgs;
 use crate::config::{db_path, duration};
-use crate::output::count;
 use crate::store::{Compacted, ListQuery, OpenMode, Store};
+use crate::text::count;
 
 pub fn run(args: PurgeArgs) -> anyhow::Result<ExitCode> {
     let before_ms = match &args.before {

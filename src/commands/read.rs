@@ -43,7 +43,11 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             )?,
         }
     } else {
-        write!(out, "{}", output::list_table(&rows, table_width(args.wide)))?;
+        write!(
+            out,
+            "{}",
+            output::list_table(&rows, table_width(args.wide), super::hint::words)
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -91,7 +95,7 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{}",
-            output::show_text(&capture, &attempts, dev.as_ref())
+            output::show_text(&capture, &attempts, dev.as_ref(), super::hint::words)
         )?;
     }
     out.flush()?;

@@ -14,7 +14,7 @@ use crate::config::usage;
 use crate::relay::limit::Rate;
 use crate::relay::server::{self, RelayConfig, RelayParts};
 use crate::relay::store::{spawn_relay_writer, RelayStore};
-use crate::store::{Durability, OpenMode};
+use crate::sqlite::{Durability, OpenMode, StoreError};
 
 /// File name of the relay's default database inside the platform data directory.
 pub const DEFAULT_RELAY_DB_FILE: &str = "hookscope-relay.db";
@@ -138,9 +138,10 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
                     serde_json::json!({"channel": id, "path": path, "token": token.reveal(), "label": a.label})
                 );
             } else {
+                // The token is shown once, on a line of its own; the laptop's lines read it
+                // from a prompt, so it never lands in the shell's history.
                 println!(
-                    "channel  {id}\nwebhook  https://YOUR-RELAY-HOST{path}   (paste into Dataspike; any path may follow)\ntoken    {}   (shown once: the relay keeps only its hash)\n\non your laptop:\n  HOOKSCOPE_RELAY_TOKEN={} hookscope listen --relay https://YOUR-RELAY-HOST{path} --secret whsec_...",
-                    token.reveal(),
+                    "channel  {id}\nwebhook  https://YOUR-RELAY-HOST{path}   (paste into Dataspike; any path may follow)\ntoken    {}   (shown once: the relay keeps only its hash)\n\non your laptop (paste the token at the prompt; it stays out of your shell history):\n  read -rs HOOKSCOPE_RELAY_TOKEN && export HOOKSCOPE_RELAY_TOKEN\n  hookscope listen --relay https://YOUR-RELAY-HOST{path} --secret whsec_...",
                     token.reveal()
                 );
             }
@@ -148,7 +149,7 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
         }
         ChannelCommand::List(a) => {
             let db = relay_db(&a.db)?;
-            let store = RelayStore::open(&db, OpenMode::Existing)?;
+            let store = open_relay(&db)?;
             let channels = store.list_channels()?;
             for c in &channels {
                 if a.json {
@@ -224,8 +225,18 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
 
 fn open_existing(args: &RelayDbArgs) -> anyhow::Result<(PathBuf, RelayStore)> {
     let db = relay_db(args)?;
-    let store = RelayStore::open(&db, OpenMode::Existing)?;
+    let store = open_relay(&db)?;
     Ok((db, store))
+}
+
+/// The relay's store, which must exist: a missing one is told as the relay's, not the laptop's.
+fn open_relay(db: &Path) -> anyhow::Result<RelayStore> {
+    RelayStore::open(db, OpenMode::Existing).map_err(|e| match e {
+        StoreError::Missing { .. } => {
+            anyhow::anyhow!(super::hint::with(e, Some(crate::hint::Hint::RelayDb)))
+        }
+        e => e.into(),
+    })
 }
 
 fn no_channel(id: &str, db: &Path) -> anyhow::Error {

@@ -1,80 +1,42 @@
-//! `replay`: turn the flags into a replay plan, then send stored captures to the app again;
-//! each is recorded as an attempt by the same function live forwarding uses.
+//! `replay`: flags → [`ops::replay::Settings`] and a selection → `ops::replay` → one line per
+//! capture, a summary, and an exit code that says whether everything sent got a 2xx.
 
 use anyhow::Context;
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::capture::{now_ms, CaptureId};
+use super::hint::{with, words};
+use crate::capture::now_ms;
 use crate::cli::ReplayArgs;
-use crate::config::{
-    body_file, db_path, scheme_secret_needed, secret_needed, secrets_or_dev, target, usage,
-};
-use crate::forward::{replay_target, Attempts, Recorder, ReplayPlan, Shipment, Signing};
+use crate::config::{body_file, db_path, secrets_or_dev, target, usage};
+use crate::forward::{Attempts, Recorder, Signing};
+use crate::ops::replay::{self, Outcome, Picked, Refusal, Selection, Settings, Tally};
 use crate::output::{attempt_brief, attempt_how};
-use crate::signature::{secret_for, Scheme};
-use crate::store::{ListQuery, OpenMode, Store, StoreError, StoreWorker};
+use crate::store::{OpenMode, Store, StoreWorker};
+use crate::text::count;
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?.list;
-    let body = args
-        .body_file
-        .as_deref()
-        .map(|f| body_file("--body-file", f))
-        .transpose()?;
-    let signing = match (args.as_is, args.resign) {
-        (true, _) => Signing::AsIs,
-        (false, true) => Signing::Resign,
-        (false, false) => Signing::Default,
-    };
-    // Checked once up front; each capture then re-signs with a secret of its own scheme.
-    let first = ReplayPlan::new(signing, body.clone(), Vec::new(), secrets.first())
-        .map_err(|_| secret_needed("--resign (and --body-file) need a secret"))?;
-    if first.as_is_without_secret {
-        eprintln!(
-            "warning: no secret loaded, so replays go as captured and a strict app will see a stale timestamp: pass --secret to re-sign"
-        );
+    let settings = settings(&args)?;
+    if settings.secrets.is_empty() && settings.signing != Signing::AsIs {
+        eprintln!("warning: no secret loaded, so replays go as captured and a strict app will see a stale timestamp: pass --secret to re-sign");
     }
-    let to = args.to.as_deref().map(|u| target("--to", u)).transpose()?;
-    let query = args
-        .query
-        .as_deref()
-        .map(|q| super::filter_query(Some(q), None, None))
-        .transpose()?;
+    let selection = selection(&args)?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let db = store.path().to_path_buf();
-    let mut ids: Vec<CaptureId> = if args.failed {
-        let since = args
-            .since
-            .map(|d| now_ms() - d.as_millis().min(i64::MAX as u128) as i64);
-        store.failed_ids(since)?
-    } else {
-        args.ids.clone()
-    };
-    if let Some(query) = query {
-        super::index_for_search(&store, &query)?;
-        let matching: Vec<CaptureId> = store
-            .list(&ListQuery {
-                query,
-                ascending: true,
-                ..ListQuery::default()
-            })?
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
-        ids = if args.failed {
-            ids.retain(|id| matching.binary_search(id).is_ok());
-            ids
-        } else {
-            matching
-        };
+    if let Selection::Backlog {
+        query: Some(query), ..
+    } = &selection
+    {
+        super::index_for_search(&store, query)?;
     }
+    let picked = replay::pick(&store, &selection, &settings.secrets)?;
+    say_left_out(&picked);
     let mut out = std::io::stdout().lock();
-    if ids.is_empty() {
+    if picked.ids.is_empty() {
         let why = match (&args.query, args.failed) {
-            (Some(_), true) => "no failed capture matches --query",
-            (Some(_), false) => "no capture matches --query",
-            _ => "no capture's latest attempt failed",
+            (Some(_), true) => "no failed delivery matches --query",
+            (Some(_), false) => "no delivery matches --query",
+            _ => "no delivery's latest answer from the app failed",
         };
         writeln!(out, "nothing to replay: {why}")?;
         return Ok(ExitCode::SUCCESS);
@@ -87,68 +49,184 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         attempts: Attempts::Worker(store.clone()),
         reports: None,
     };
-    let mut failures = 0;
-    for id in ids {
-        let (stored, last) = rt.block_on(store.call(move |s| {
-            let stored = s.get(id)?;
-            let last = s.last_forward_target(id)?;
-            Ok::<_, StoreError>((stored, last))
-        }))??;
-        let Some(stored) = stored else {
-            eprintln!("#{id}: {}", super::capture_missing(id, &db));
-            failures += 1;
-            continue;
-        };
-        let target = replay_target(to.as_ref(), last.as_deref(), &stored.capture)
-            .map_err(|e| usage(format!("#{id}: {e}")))?
-            .ok_or_else(|| {
-                usage(format!(
-                    "capture {id} was never forwarded, so there is no target to replay to: pass --to URL"
-                ))
-            })?;
-        let scheme = Scheme::detect(&stored.capture.headers);
-        let plan = ReplayPlan::new(
-            signing,
-            body.clone(),
-            args.headers.clone(),
-            secret_for(scheme, &secrets),
-        )
-        .map_err(|_| scheme_secret_needed(&format!("#{id}"), scheme))?;
-        if plan.as_is_without_secret && !secrets.is_empty() {
-            eprintln!(
-                "warning: #{id}: no {} secret loaded, so it goes as captured with a stale timestamp",
-                scheme.unwrap_or_default()
-            );
-        }
-        let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
+    let many = picked.ids.len() > 1;
+    let mut tally = Tally::default();
+    for id in picked.ids {
         // Stored (or not) before anything is printed, so a closed stdout loses no attempt.
-        let recorded = rt.block_on(recorder.record(&target, shipment));
-        let attempt = &recorded.attempt;
-        if !attempt.succeeded() {
-            failures += 1;
+        let outcome = rt.block_on(replay::replay_one(&store, &recorder, id, &settings))?;
+        tally.add(&outcome);
+        match &outcome {
+            Outcome::Sent(r) => {
+                let id = r.id;
+                if let Some(w) = r.warning {
+                    eprintln!("warning: #{id}: {}", with(w, w.hint()));
+                }
+                if args.json {
+                    let mut line = serde_json::json!({"id": id, "attempt": r.attempt.to_json()});
+                    if let Some(w) = r.warning {
+                        line["warning"] = w.code().into();
+                        if let Some(h) = w.hint() {
+                            line["hint"] = h.to_json();
+                        }
+                    }
+                    writeln!(out, "{line}")?;
+                } else {
+                    writeln!(
+                        out,
+                        "#{id} {} {}{}",
+                        attempt_brief(&r.attempt.brief()),
+                        r.target,
+                        attempt_how(&r.attempt)
+                    )?;
+                }
+            }
+            Outcome::Skipped { id, why } => {
+                let id = *id;
+                let text = match why {
+                    Refusal::Missing => super::capture_missing(id, &db).to_string(),
+                    why => with(why, why.hint()),
+                };
+                if args.json {
+                    let mut line = serde_json::json!({"id": id, "skipped": why.to_string()});
+                    if let Some(h) = why.hint() {
+                        line["hint"] = h.to_json();
+                    }
+                    writeln!(out, "{line}")?;
+                }
+                eprintln!("#{id} skipped: {text}");
+            }
         }
-        let printed = if args.json {
-            writeln!(
-                out,
-                "{}",
-                serde_json::json!({"id": id, "attempt": attempt.to_json()})
-            )
-        } else {
-            writeln!(
-                out,
-                "#{id} {} {target}{}",
-                attempt_brief(&attempt.brief()),
-                attempt_how(attempt)
-            )
-        };
-        recorded.stored.with_context(|| {
-            format!("the replay of #{id} was sent but its attempt was not stored")
-        })?;
-        printed?;
     }
-    Ok(if failures > 0 {
+    if many {
+        eprintln!(
+            "replayed {}: {} failed, {} skipped",
+            count(tally.sent as u64, "capture"),
+            tally.failed,
+            tally.skipped
+        );
+    }
+    // Exit 1 when anything sent did not get a 2xx, or a capture asked for by id was not sent.
+    let by_id = !args.ids.is_empty();
+    Ok(if tally.failed > 0 || (by_id && tally.skipped > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The flags as settings; nothing below knows their names.
+pub(crate) fn settings(args: &ReplayArgs) -> anyhow::Result<Settings> {
+    if args.resign_failed && args.ids.is_empty() {
+        return Err(usage(
+            "--resign-failed re-signs captures named by id only: a backlog (--failed, --query) never re-signs a forged or unsigned delivery; name the ids",
+        ));
+    }
+    let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?.list;
+    let body = args
+        .body_file
+        .as_deref()
+        .map(|f| body_file("--body-file", f))
+        .transpose()?;
+    let signing = match (args.as_is, args.resign || args.resign_failed) {
+        (true, _) => Signing::AsIs,
+        (false, true) => Signing::Resign,
+        (false, false) => Signing::Default,
+    };
+    Ok(Settings {
+        signing,
+        body,
+        headers: args.headers.clone(),
+        to: args.to.as_deref().map(|u| target("--to", u)).transpose()?,
+        resign_failed: args.resign_failed,
+        secrets,
+    })
+}
+
+fn selection(args: &ReplayArgs) -> anyhow::Result<Selection> {
+    if !args.failed && args.query.is_none() {
+        return Ok(Selection::Ids(args.ids.clone()));
+    }
+    let since_ms = args
+        .since
+        .map(|d| now_ms() - d.as_millis().min(i64::MAX as u128) as i64);
+    let query = args
+        .query
+        .as_deref()
+        .map(|q| super::filter_query(Some(q), None, None))
+        .transpose()?;
+    Ok(Selection::Backlog {
+        failed: args.failed,
+        since_ms,
+        query,
+    })
+}
+
+/// What a backlog left out, and why, before anything is sent.
+fn say_left_out(p: &Picked) {
+    if p.failed_signatures > 0 {
+        eprintln!(
+            "left out {} whose own signature failed (invalid or unsigned): a backlog never re-signs them; replay one by id as captured, or {}",
+            count(p.failed_signatures as u64, "capture"),
+            words(crate::hint::Hint::ResignFailed)
+        );
+    }
+    if p.probes > 0 {
+        eprintln!(
+            "left out {} sent by 'hookscope check': not deliveries",
+            count(p.probes as u64, "probe")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Capture;
+    use crate::cli::{Cli, Command};
+    use crate::intake;
+    use crate::ops::replay::decide;
+    use crate::session::effects::replay_settings;
+    use crate::signature::{sign_headers, Scheme, Secret};
+    use clap::Parser;
+
+    fn replay_args(extra: &[String]) -> ReplayArgs {
+        let mut argv = vec!["hookscope".to_string(), "replay".into(), "1".into()];
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Replay(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    /// `hookscope replay ID` and the TUI's `r` (the default rule) decide alike for every
+    /// scheme, with its secret loaded and with only another scheme's.
+    #[test]
+    fn the_tuis_r_and_the_cli_decide_alike_for_every_scheme() {
+        for scheme in Scheme::ALL {
+            let (mine, mine_text) = Secret::generate_for(scheme);
+            let other = Scheme::ALL.into_iter().find(|s| *s != scheme).unwrap();
+            let (_, other_text) = Secret::generate_for(other);
+            let body = br#"{"id":"e1","event_type":"DOCVER"}"#.to_vec();
+            let headers = sign_headers(&mine, 1_700_000_000, &body)
+                .into_iter()
+                .map(|(n, v)| (n.as_bytes().to_vec(), v.into_bytes()))
+                .collect();
+            let mut c = Capture::new(1_700_000_000_000, "POST", "/hook", headers, body);
+            intake::verify(&mut c, std::slice::from_ref(&mine), 300, 1_700_000_000);
+            for (given, expect_resign) in [(&mine_text, true), (&other_text, false)] {
+                let given_scheme = if given == &mine_text { scheme } else { other };
+                let secret_arg = format!("{}={given}", given_scheme.name());
+                let cli = settings(&replay_args(&["--secret".into(), secret_arg])).unwrap();
+                let tui = replay_settings(None, &cli.secrets, Signing::Default, None);
+                let last = Some("http://127.0.0.1:3000/hook");
+                let (a, b) = (
+                    decide(&c, last, &cli).unwrap(),
+                    decide(&c, last, &tui).unwrap(),
+                );
+                assert_eq!(a.plan.resign_with, b.plan.resign_with, "{scheme}");
+                assert_eq!(a.warning, b.warning, "{scheme}");
+                assert_eq!(a.plan.resign_with.is_some(), expect_resign, "{scheme}");
+            }
+        }
+    }
 }

@@ -5,14 +5,19 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::VerifyArgs;
-use crate::config::{body_file, db_path, secret_needed, secrets, usage};
+use crate::config::{body_file, db_path, secret_needed, secrets_as, usage};
 use crate::headers::HeaderPair;
 use crate::output::verdict_text;
 use crate::signature::{verify_capture, Scheme, Verdict};
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let secrets = secrets(&args.secrets.secrets, args.secrets.allow_short_secret)?;
+    // With --scheme named, a bare secret is that scheme's.
+    let secrets = secrets_as(
+        &args.secrets.secrets,
+        args.secrets.allow_short_secret,
+        args.scheme.unwrap_or_default(),
+    )?;
     if secrets.is_empty() {
         return Err(secret_needed("verify needs a secret"));
     }
@@ -58,7 +63,13 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         write!(
             out,
             "{}",
-            verdict_text(&verdict, diag.as_ref(), Some((now, "check")), false)
+            verdict_text(
+                &verdict,
+                diag.as_ref(),
+                Some((now, "check")),
+                false,
+                super::hint::words
+            )
         )?;
     }
     out.flush()?;

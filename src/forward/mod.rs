@@ -1,6 +1,6 @@
 //! Sending a capture to the developer's app: the pooled HTTP(S) client ([`Forwarder`]),
-//! targets and what the app answered. Building the request is pure ([`request`]); sending and
-//! storing the attempt is one function for live forwards and replays alike ([`record`]). Only
+//! targets and what the app answered. Building the request is pure (`request.rs`); sending and
+//! storing the attempt is one function for live forwards and replays alike ([`Recorder`]). Only
 //! [`Forwarder::send`] talks to the network; nothing here reads the store.
 
 mod queue;
@@ -66,16 +66,6 @@ pub enum ForwardError {
     BadRequest(String),
 }
 
-impl ForwardError {
-    /// The status a sender gets in `--respond app` mode.
-    pub fn gateway_status(&self) -> u16 {
-        match self {
-            ForwardError::Timeout { .. } => 504,
-            _ => 502,
-        }
-    }
-}
-
 /// Parses and checks a `--forward-to` or `--to` URL (http or https).
 pub fn parse_target(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
@@ -92,7 +82,10 @@ pub fn parse_target(url: &str) -> Result<Uri, String> {
     Ok(uri)
 }
 
-/// The base URL's path is a prefix: `http://app/api` + `/hook?x=1` -> `http://app/api/hook?x=1`.
+/// The one rule for every target URL (`--to`, `--forward-to`, a route's): the request's path
+/// is added after the base URL's path, `http://app/api` + `/hook?x=1` ->
+/// `http://app/api/hook?x=1`, unless the base already ends with it (whole segments):
+/// `http://app/api/hook` + `/hook` -> `http://app/api/hook`, never `/hook/hook`.
 pub fn join_target(base: &Uri, path: &str, query: Option<&str>) -> Uri {
     let prefix = base.path().trim_end_matches('/');
     let path = if path.starts_with('/') {
@@ -100,7 +93,12 @@ pub fn join_target(base: &Uri, path: &str, query: Option<&str>) -> Uri {
     } else {
         format!("/{path}")
     };
-    let mut pq = format!("{prefix}{path}");
+    let own = path.trim_end_matches('/');
+    let doubled = !own.is_empty() && prefix.ends_with(own);
+    let mut pq = match doubled {
+        true => base.path().to_string(),
+        false => format!("{prefix}{path}"),
+    };
     if let Some(q) = query {
         pq.push('?');
         pq.push_str(q);
@@ -308,6 +306,27 @@ mod tests {
         assert_eq!(
             join_target(&base, "/", None).to_string(),
             "http://127.0.0.1:3000/api/"
+        );
+    }
+
+    #[test]
+    fn a_target_that_already_ends_with_the_path_is_not_doubled() {
+        let base: Uri = "http://127.0.0.1:3000/dataspike/hook".parse().unwrap();
+        for path in ["/dataspike/hook", "/hook", "/hook/"] {
+            assert_eq!(
+                join_target(&base, path, Some("x=1")).to_string(),
+                "http://127.0.0.1:3000/dataspike/hook?x=1",
+                "{path}"
+            );
+        }
+        // Whole segments only: '/ook' is not the end of '/hook'.
+        assert_eq!(
+            join_target(&base, "/ook", None).to_string(),
+            "http://127.0.0.1:3000/dataspike/hook/ook"
+        );
+        assert_eq!(
+            join_target(&base, "/other", None).to_string(),
+            "http://127.0.0.1:3000/dataspike/hook/other"
         );
     }
 

@@ -71,7 +71,7 @@ impl ForwardQueue {
             // Only when the dispatcher is gone (a shutting-down runtime): say so, lose nothing.
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             tracing::error!(
-                "forward of capture {} not queued; 'hookscope replay --failed' sends it",
+                "forward of capture {} not queued; a replay of the failed deliveries sends it",
                 e.0.shipment.capture_id
             );
         }
@@ -185,7 +185,7 @@ async fn abandon(d: &Dispatch, job: Job) {
         response_truncated: false,
         latency_ms: None,
         error: Some(format!(
-            "not sent: still queued {} s after hookscope stopped; 'hookscope replay --failed' sends it",
+            "not sent: still queued {} s after hookscope stopped; a replay of the failed deliveries sends it",
             DRAIN_DEADLINE.as_secs()
         )),
     };

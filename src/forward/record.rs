@@ -1,6 +1,6 @@
 //! Sending one request for one capture and recording it: the attempt is stored and reported.
-//! The one way an attempt is made: live forwards, `hookscope replay` and the TUI's replay keys
-//! all come through [`Recorder::record`]. It does not decide what is sent (that is
+//! The one way an attempt is made: live forwards, `hookscope replay`, the TUI's replay keys and
+//! `check`'s probes all come through [`Recorder::record`]. It does not decide what is sent (that is
 //! [`super::request`]) and it answers no webhook sender (that is the intake).
 
 use http::Uri;
@@ -33,6 +33,17 @@ impl Shipment {
         Shipment {
             capture_id,
             kind: AttemptKind::Forward,
+            request,
+            resigned: false,
+            edited_body: None,
+        }
+    }
+
+    /// A probe of `hookscope check`, stored as capture `capture_id`, sent as built.
+    pub fn probe(capture_id: CaptureId, request: Outgoing) -> Shipment {
+        Shipment {
+            capture_id,
+            kind: AttemptKind::Check,
             request,
             resigned: false,
             edited_body: None,

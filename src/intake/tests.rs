@@ -1,9 +1,10 @@
 //! The intake in-process: no socket in front of it, a real SQLite store behind it.
 
 use super::*;
-use crate::capture::now_ms;
+use crate::capture::{now_ms, RawRequest};
 use crate::forward::testing::start_app;
 use crate::headers::header_value;
+use crate::headers::HeaderPair;
 use crate::report::ReportRx;
 use crate::routes::{Route, RouteTable, Rule};
 use crate::signature::dataspike::sign_header;
@@ -15,12 +16,14 @@ const SECRET: &str = "whsec_00112233";
 
 fn received(headers: Vec<HeaderPair>, body: &[u8]) -> Received {
     Received {
-        method: "POST".into(),
-        path: "/dataspike/hook".into(),
-        query: Some("x=1".into()),
-        headers,
-        body: body.to_vec(),
-        body_size: body.len() as u64,
+        request: RawRequest {
+            method: "POST".into(),
+            path: "/dataspike/hook".into(),
+            query: Some("x=1".into()),
+            headers,
+            body: body.to_vec(),
+            body_size: body.len() as u64,
+        },
         rejection: None,
         peer: Some("127.0.0.9:5555".parse().unwrap()),
         received_at_ms: now_ms(),
@@ -115,7 +118,7 @@ async fn valid_and_invalid_deliveries_are_committed_then_acknowledged() {
 async fn a_rejected_delivery_is_stored_then_refused() {
     let mut rig = rig(None);
     let mut r = received(vec![], b"{\"partial");
-    r.body_size = 20_000;
+    r.request.body_size = 20_000;
     r.rejection = Some(Rejection {
         status: 413,
         reason: "too large".into(),
@@ -335,16 +338,14 @@ async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
     let stored = rig.store().get(id).unwrap().unwrap().capture;
     assert_eq!(stored.route.as_deref(), Some("kyc"));
     let attempts = rig.store().attempts(id).unwrap();
-    assert_eq!(
-        attempts[0].target,
-        format!("{kyc}/hook?x=1"),
-        "prefix stripped"
-    );
+    // '/dataspike/hook' with the prefix stripped is '/hook', which the target already ends
+    // with: not doubled.
+    assert_eq!(attempts[0].target, format!("{kyc}?x=1"), "prefix stripped");
     assert_eq!(kyc_seen.lock().unwrap().len(), 1);
     assert!(rest_seen.lock().unwrap().is_empty());
 
     let mut elsewhere = received(signed(b"{}"), b"{}");
-    elsewhere.path = "/nowhere".into();
+    elsewhere.request.path = "/nowhere".into();
     let answer = rig.intake.receive(elsewhere).await;
     assert_eq!(answer.status, StatusCode::OK, "acknowledged by hookscope");
     let id = capture_id(&answer);
@@ -353,4 +354,15 @@ async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
     assert!(rig.store().attempts(id).unwrap().is_empty());
     assert_eq!(kyc_seen.lock().unwrap().len(), 1);
     assert!(rest_seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_sender_waiting_on_the_app_gets_504_for_a_timeout_and_502_otherwise() {
+    let timeout = ForwardError::Timeout {
+        target: "http://a/".into(),
+        timeout: Duration::from_secs(10),
+    };
+    assert_eq!(super::gateway_status(&timeout), StatusCode::GATEWAY_TIMEOUT);
+    let refused = ForwardError::BadRequest("x".into());
+    assert_eq!(super::gateway_status(&refused), StatusCode::BAD_GATEWAY);
 }

@@ -1,6 +1,6 @@
 //! The HTTP transport: hyper accepting connections, the head recorder that keeps header names
 //! and order exactly, body limits and timeouts, graceful shutdown. Each request becomes a
-//! transport-neutral [`Received`] for the [`Intake`], whose [`Answer`] goes back as the
+//! transport-neutral `Received` for the `Intake`, whose `Answer` goes back as the
 //! response. It must not judge, store, forward or report anything itself: that is the intake.
 
 mod head;
@@ -22,11 +22,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-use crate::capture::{now_ms, Rejection, Source};
+use crate::capture::{now_ms, RawRequest, Rejection, Source};
 use crate::headers::HeaderPair;
 use crate::intake::{Answer, Intake, IntakeConfig, Received};
 use crate::report::ReportTx;
 use crate::store::Writer;
+use crate::text::human_size;
 
 /// A body declared too large is answered 413 at once; what arrives until the sender pauses
 /// this long is kept.
@@ -34,6 +35,8 @@ const ARRIVED_QUIET: Duration = Duration::from_millis(100);
 
 /// Default `--max-body`.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+/// Where `listen` binds unless told otherwise: loopback, as captures hold personal data.
+pub const DEFAULT_HOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 /// Default `--read-timeout`: a client has this long for its head, and again for its body.
 /// A slow head is cut off; a slow body gets 408 and what arrived is stored.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -142,12 +145,14 @@ async fn handle(
         recorder.rearm();
     }
     let received = Received {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().map(String::from),
-        headers,
-        body: read.bytes,
-        body_size: read.size,
+        request: RawRequest {
+            method: parts.method.as_str().to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(String::from),
+            headers,
+            body: read.bytes,
+            body_size: read.size,
+        },
         rejection: read.rejection,
         peer: Some(peer),
         received_at_ms,
@@ -232,7 +237,7 @@ async fn read_arrived(mut body: Incoming, max: usize, declared: u64) -> BodyRead
     read.rejection = Some(Rejection {
         status: 413,
         reason: format!(
-            "request declares a {declared}-byte body (Content-Length), larger than the {max}-byte limit (--max-body); the {} bytes that had arrived were kept",
+            "request declares a {declared}-byte body (Content-Length), larger than the {max}-byte body limit; the {} bytes that had arrived were kept",
             read.bytes.len()
         ),
     });
@@ -250,7 +255,7 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRea
                 read.rejection = Some(Rejection {
                     status: 408,
                     reason: format!(
-                        "request body not complete after {} s (--read-timeout); {} bytes arrived and were kept",
+                        "request body not complete within the {} s read timeout; {} bytes arrived and were kept",
                         timeout.as_secs(), read.size
                     ),
                 });
@@ -277,7 +282,10 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRea
                     read.rejection = Some(Rejection {
                         status: 413,
                         reason: format!(
-                            "request body is larger than the {max}-byte limit (--max-body); the first {max} bytes were kept"
+                            "request body is larger than the {} body limit ({max} bytes): {} arrived before reading stopped, and the first {} were kept",
+                            human_size(max as u64),
+                            human_size(read.size),
+                            human_size(max as u64),
                         ),
                     });
                     return read;

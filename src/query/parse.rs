@@ -388,12 +388,14 @@ fn field(
                 })?,
         ),
         _ => TermKind::Source(
-            [Source::Live, Source::Imported, Source::Check]
+            Source::ALL
                 .into_iter()
                 .find(|s| s.as_str().eq_ignore_ascii_case(value))
                 .ok_or_else(|| {
+                    let known: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
                     bad(format!(
-                        "'{value}' is not a source: use live, imported or check"
+                        "'{value}' is not a source: use {}",
+                        known.join(", ")
                     ))
                 })?,
         ),

@@ -98,6 +98,7 @@ fn queries_and_their_meaning() {
         ("scheme:Stripe", false, TermKind::Scheme(Scheme::Stripe)),
         ("source:imported", false, TermKind::Source(Source::Imported)),
         ("-source:check", true, TermKind::Source(Source::Check)),
+        ("source:relay", false, TermKind::Source(Source::Relay)),
         (
             "payload.risk_score.type=High",
             false,
@@ -221,7 +222,7 @@ fn bad_queries_point_at_the_offending_token() {
         (
             "source:cloud",
             "cloud",
-            "'cloud' is not a source: use live, imported or check",
+            "'cloud' is not a source: use live, relay, imported, check",
         ),
         ("a \"rare path", "\"rare path", "unclosed quote"),
         ("\"a\"b", "b", "text right after a closing quote"),

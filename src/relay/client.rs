@@ -33,6 +33,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::channel::is_channel_id;
 use super::protocol::{max_event_size, Delivery, Frame, Gap, Seq, SseDecoder};
+pub use crate::conn::ConnState;
+use crate::hint::Hint;
 
 /// Time to get the stream's response head.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -181,52 +183,6 @@ pub struct ClientConfig {
     pub backoff_max: Duration,
     /// Largest body the relay may send (its `--max-body`); bounds memory per event.
     pub max_body: usize,
-    /// What the command layer adds to a refusal (which flag fixes it); see [`no_advice`].
-    pub advice: Advice,
-}
-
-/// Words to append to a refusal's reason, such as the flag that fixes it.
-pub type Advice = fn(&ClientError) -> Option<&'static str>;
-
-/// An [`Advice`] that adds nothing.
-pub fn no_advice(_: &ClientError) -> Option<&'static str> {
-    None
-}
-
-/// What the client is doing, for the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnState {
-    Connecting,
-    /// Streaming; `backlog` deliveries were waiting at the relay when it began.
-    Connected {
-        backlog: u64,
-    },
-    /// Everything the relay held when the stream began is committed locally.
-    CaughtUp,
-    Reconnecting {
-        delay: Duration,
-        reason: String,
-    },
-    /// The relay refused the token, does not know the channel, or its certificate is not
-    /// trusted; the client has stopped.
-    Refused {
-        reason: String,
-    },
-}
-
-/// A few words for the TUI header and the log, and whether it is trouble.
-pub fn state_text(s: &ConnState) -> (String, bool) {
-    match s {
-        ConnState::Connecting => ("connecting".into(), false),
-        ConnState::Connected { backlog: 0 } => ("connected".into(), false),
-        ConnState::Connected { backlog } => (format!("connected, catching up on {backlog}"), false),
-        ConnState::CaughtUp => ("connected, caught up".into(), false),
-        ConnState::Reconnecting { delay, reason } => (
-            format!("reconnecting in {:.1} s ({reason})", delay.as_secs_f64()),
-            true,
-        ),
-        ConnState::Refused { reason } => (format!("stopped: {reason}"), true),
-    }
 }
 
 /// What the client hands to its owner.
@@ -247,10 +203,24 @@ pub enum ClientError {
         url: String,
         untrusted: crate::tls::Untrusted,
     },
-    #[error("the relay at '{url}' rejected the token (401): check --relay-token or HOOKSCOPE_RELAY_TOKEN, or make a new one with 'hookscope relay channel rotate-token ID' on the relay host")]
+    #[error("the relay at '{url}' rejected the token (401)")]
     TokenRejected { url: String },
-    #[error("the relay at '{url}' has no such channel (404): check the --relay URL, or create one with 'hookscope relay channel add' on the relay host")]
+    #[error("the relay at '{url}' has no such channel (404)")]
     UnknownChannel { url: String },
+}
+
+impl ClientError {
+    /// What to do about it, for the surface to word.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            ClientError::Untrusted { untrusted, .. } if untrusted.needs_trust() => {
+                Some(Hint::TrustCert)
+            }
+            ClientError::Untrusted { .. } => None,
+            ClientError::TokenRejected { .. } => Some(Hint::RelayToken),
+            ClientError::UnknownChannel { .. } => Some(Hint::RelayChannel),
+        }
+    }
 }
 
 type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -287,9 +257,11 @@ pub async fn run(
         match session(&client, &cfg, &committed, &events).await {
             SessionEnd::Stopped => return Ok(()),
             SessionEnd::Fatal(e) => {
-                let reason = format!("{e}{}", (cfg.advice)(&e).unwrap_or_default());
                 let _ = events
-                    .send(ClientEvent::State(ConnState::Refused { reason }))
+                    .send(ClientEvent::State(ConnState::Refused {
+                        reason: e.to_string(),
+                        hint: e.hint(),
+                    }))
                     .await;
                 return Err(e);
             }

@@ -1,4 +1,4 @@
-//! `listen --relay`: the relay client's deliveries go through the same [`Intake`] as the
+//! `listen --relay`: the relay client's deliveries go through the same `Intake` as the
 //! listener's, one at a time in sequence order, so the local store's highest relay sequence is
 //! always a safe place to resume from. It reads that position at start, skips a delivery the
 //! store already holds (exactly once per relay channel + sequence), tells the client `Ok` only
@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 
 use super::client::{self, ClientConfig, ClientError, ClientEvent};
 use super::protocol::Delivery;
+#[cfg(test)]
+use crate::capture::RawRequest;
 use crate::capture::{now_ms, RelayOrigin, Source};
 use crate::intake::{Intake, Received};
 use crate::report::{Report, ReportTx};
@@ -62,7 +64,7 @@ pub async fn feed(
             }
             ClientEvent::Gap(g) => {
                 let text = format!(
-                    "relay: deliveries #{}..#{} were deleted by the relay's --retention before this laptop read them",
+                    "relay: deliveries #{}..#{} were deleted by the relay's retention before this laptop read them",
                     g.from, g.to
                 );
                 // The log has it with --json too, where notices are not printed.
@@ -97,12 +99,7 @@ async fn take_in(intake: &Intake, url: &str, channel: &str, d: Delivery) -> Resu
 /// A relayed delivery as the intake takes it. Pure.
 pub fn received(d: Delivery, url: &str, channel: &str, now_ms: i64) -> Received {
     Received {
-        method: d.method,
-        path: d.path,
-        query: d.query,
-        headers: d.headers,
-        body: d.body,
-        body_size: d.body_size,
+        request: d.request,
         rejection: d.rejected,
         peer: d.peer.as_deref().and_then(|p| p.parse::<SocketAddr>().ok()),
         received_at_ms: now_ms,
@@ -126,12 +123,14 @@ mod tests {
         let d = Delivery {
             seq: 9,
             received_at_ms: 1_000,
-            method: "POST".into(),
-            path: "/hook".into(),
-            query: Some("a=1".into()),
-            headers: vec![(b"X-A".to_vec(), b"\xff".to_vec())],
-            body: b"{ \"a\": 1.0 }".to_vec(),
-            body_size: 12,
+            request: RawRequest {
+                method: "POST".into(),
+                path: "/hook".into(),
+                query: Some("a=1".into()),
+                headers: vec![(b"X-A".to_vec(), b"\xff".to_vec())],
+                body: b"{ \"a\": 1.0 }".to_vec(),
+                body_size: 12,
+            },
             rejected: None,
             peer: Some("203.0.113.5:443".into()),
             relay_verdict: None,

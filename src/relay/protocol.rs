@@ -19,8 +19,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::capture::Rejection;
-use crate::headers::HeaderPair;
+use crate::capture::{RawRequest, Rejection};
 
 /// Relay-side sequence number of a delivery within its channel; starts at 1, never reused.
 pub type Seq = u64;
@@ -31,17 +30,9 @@ pub struct Delivery {
     pub seq: Seq,
     /// Milliseconds since the Unix epoch, UTC, when the relay began to receive it.
     pub received_at_ms: i64,
-    pub method: String,
-    /// The path after `/c/{channel}`, starting with `/` (just `/` when nothing followed).
-    pub path: String,
-    /// Without the `?`, still percent-encoded.
-    pub query: Option<String>,
-    /// In received order, names exactly as sent.
-    pub headers: Vec<HeaderPair>,
-    /// As received; only the first `--max-body` bytes when it was rejected as too large.
-    pub body: Vec<u8>,
-    /// Body bytes the sender sent (>= `body.len()`).
-    pub body_size: u64,
+    /// As received; its path is the one after `/c/{channel}`, starting with `/` (just `/`
+    /// when nothing followed); only the first body bytes when rejected as too large.
+    pub request: RawRequest,
     /// Why the relay did not take it whole (413, 408, 400); the sender got that status.
     pub rejected: Option<Rejection>,
     /// The sender's address as the relay saw it (`ip:port`).
@@ -49,6 +40,14 @@ pub struct Delivery {
     /// The signature's verdict at the relay, on arrival (`valid`, `stale`, `invalid`,
     /// `unsigned`), when the channel checks signatures (`channel add --secret`).
     pub relay_verdict: Option<String>,
+}
+
+impl std::ops::Deref for Delivery {
+    type Target = RawRequest;
+
+    fn deref(&self) -> &RawRequest {
+        &self.request
+    }
 }
 
 /// First event of every stream.
@@ -371,12 +370,14 @@ fn decode_delivery(ev: &SseEvent) -> Result<Frame, String> {
     Ok(Frame::Delivery(Box::new(Delivery {
         seq: w.seq,
         received_at_ms: w.received_at_ms,
-        method: w.method,
-        path: w.path,
-        query: w.query,
-        headers,
-        body,
-        body_size: w.body_size,
+        request: RawRequest {
+            method: w.method,
+            path: w.path,
+            query: w.query,
+            headers,
+            body,
+            body_size: w.body_size,
+        },
         rejected: w.rejected.map(|r| Rejection {
             status: r.status,
             reason: r.reason,
@@ -415,16 +416,18 @@ mod tests {
         Delivery {
             seq,
             received_at_ms: 1_700_000_000_123,
-            method: "POST".into(),
-            path: "/dataspike/hook".into(),
-            query: Some("a=1&b=%20".into()),
-            headers: vec![
-                (b"Host".to_vec(), b"relay.example".to_vec()),
-                (b"X-Dup".to_vec(), b"1".to_vec()),
-                (b"x-dup".to_vec(), b"caf\xe9".to_vec()),
-            ],
-            body: b"{\"score\": 1.0,\n \"x\": \"\xff\"}".to_vec(),
-            body_size: 27,
+            request: RawRequest {
+                method: "POST".into(),
+                path: "/dataspike/hook".into(),
+                query: Some("a=1&b=%20".into()),
+                headers: vec![
+                    (b"Host".to_vec(), b"relay.example".to_vec()),
+                    (b"X-Dup".to_vec(), b"1".to_vec()),
+                    (b"x-dup".to_vec(), b"caf\xe9".to_vec()),
+                ],
+                body: b"{\"score\": 1.0,\n \"x\": \"\xff\"}".to_vec(),
+                body_size: 27,
+            },
             rejected: None,
             peer: Some("203.0.113.9:5555".into()),
             relay_verdict: Some("stale".into()),
@@ -609,8 +612,8 @@ mod tests {
     #[test]
     fn event_size_bound_covers_base64() {
         let mut d = delivery(1);
-        d.body = vec![0xAB; 5 * 1024 * 1024];
-        d.body_size = d.body.len() as u64;
+        d.request.body = vec![0xAB; 5 * 1024 * 1024];
+        d.request.body_size = d.body.len() as u64;
         let wire = encode_delivery(&d);
         assert!(wire.len() <= max_event_size(d.body.len(), 1024));
         let frames = {

@@ -37,10 +37,10 @@ use super::channel::{bearer, is_channel_id, token_matches};
 use super::limit::{retry_after_secs, Rate, RateLimiter};
 use super::protocol::{self, gap_after, Delivery, Hello, Seq};
 use super::store::{Ack, IngestError, RelayStore, RelayWriter};
-use crate::capture::now_ms;
+use crate::capture::{now_ms, RawRequest};
 use crate::headers::HeaderPair;
 use crate::listener::{accept, read_request_body, received_headers, HeadRecorder, RecordingIo};
-use crate::store::{OpenMode, StoreError};
+use crate::sqlite::{OpenMode, StoreError};
 
 /// Default `relay --port`.
 pub const DEFAULT_RELAY_PORT: u16 = 8080;
@@ -357,16 +357,18 @@ async fn ingest(
     let delivery = Delivery {
         seq: 0,
         received_at_ms,
-        method: parts.method.as_str().to_string(),
-        path: if rest.is_empty() {
-            "/".into()
-        } else {
-            rest.to_string()
+        request: RawRequest {
+            method: parts.method.as_str().to_string(),
+            path: if rest.is_empty() {
+                "/".into()
+            } else {
+                rest.to_string()
+            },
+            query: parts.uri.query().map(String::from),
+            headers,
+            body: read.bytes,
+            body_size: read.size,
         },
-        query: parts.uri.query().map(String::from),
-        headers,
-        body: read.bytes,
-        body_size: read.size,
         rejected: read.rejection.clone(),
         peer: Some(peer.to_string()),
         relay_verdict,

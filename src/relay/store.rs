@@ -1,26 +1,29 @@
 //! The relay's own SQLite file: channels (id, label, token hash, sequence counters), the
 //! deliveries they hold, and each subscriber's acknowledged position. WAL mode; `synchronous`
 //! is FULL by default because the relay holds the only copy of what it acknowledged.
-//! Schema versioned with `PRAGMA user_version`, append-only migrations, as in `crate::store`.
+//! Schema versioned with `PRAGMA user_version`, append-only migrations (`crate::sqlite`).
 //!
 //! Sequences are per channel, start at 1 and are never reused: `last_seq` lives in the channel
 //! row, so deleting old deliveries cannot hand an old number to a new one. Retention deletes
 //! whole prefixes (every `seq <= X`) and records `pruned_upto = X`, so "what was lost" is
 //! always one range ([`super::protocol::gap_after`]). A token is stored only as its SHA-256.
 //!
-//! One [`RelayWriter`] thread owns the writing connection and commits in batches; each ingest
-//! is answered only after the commit that holds it. Streams read with their own connections.
+//! One [`RelayWriter`] thread owns the writing connection and commits in batches (the
+//! group-commit writer of `crate::sqlite::writer`); each ingest is answered only after the
+//! commit that holds it, and a batch that fails for one delivery is tried again one by one.
+//! Streams read with their own connections.
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use super::channel::{new_channel_id, Token};
 use super::protocol::{Delivery, Seq};
-use crate::capture::Rejection;
-use crate::store::{decode_headers, encode_headers, files, Durability, OpenMode, StoreError};
+use crate::capture::{RawRequest, Rejection};
+use crate::sqlite::writer::{self as group, commit_rows, GroupCommit, Jobs};
+use crate::sqlite::{self, Durability, OpenMode, StoreError};
+use crate::store::{decode_headers, encode_headers};
 
 const MIGRATIONS: &[&str] = &[
     // 1: channels, deliveries, consumers
@@ -62,8 +65,6 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries ADD COLUMN relay_verdict TEXT;",
 ];
 
-/// Most jobs in one transaction.
-const MAX_BATCH: usize = 256;
 /// Most consumers remembered per channel; the oldest-seen are forgotten beyond it.
 const MAX_CONSUMERS: i64 = 64;
 
@@ -105,29 +106,8 @@ pub struct RelayStore {
 impl RelayStore {
     pub fn open(path: &Path, mode: OpenMode) -> Result<RelayStore, StoreError> {
         // Deliveries are personal data, and a checked channel's secrets live here: 0700/0600.
-        if mode == OpenMode::Create {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-            }
-            let _ = files::create_private_file(path);
-        } else if !path.exists() {
-            return Err(StoreError::Sqlite {
-                path: path.to_path_buf(),
-                fault: None,
-                message: "does not exist: create a channel first with 'hookscope relay channel add', or pass --db with the right path".into(),
-            });
-        }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn =
-            Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
         // The relay holds the only copy of what it acknowledged: FULL until told otherwise.
-        crate::store::prepare(&conn, path, Durability::Full)?;
-        crate::store::upgrade(&mut conn, path, MIGRATIONS)?;
+        let conn = sqlite::open(path, mode, Durability::Full, MIGRATIONS)?;
         Ok(RelayStore {
             conn,
             path: path.to_path_buf(),
@@ -139,12 +119,8 @@ impl RelayStore {
     }
 
     pub fn set_durability(&self, d: Durability) -> Result<(), StoreError> {
-        let v = match d {
-            Durability::Normal => "NORMAL",
-            Durability::Full => "FULL",
-        };
         self.conn
-            .pragma_update(None, "synchronous", v)
+            .pragma_update(None, "synchronous", d.pragma())
             .map_err(|e| self.err(e))
     }
 
@@ -348,10 +324,9 @@ impl RelayStore {
         while let Some(r) = rows.next().map_err(err)? {
             let seq = r.get::<_, i64>(0).map_err(err)? as Seq;
             let headers_blob: Vec<u8> = r.get(5).map_err(err)?;
-            let headers = decode_headers(&headers_blob).ok_or_else(|| StoreError::Sqlite {
+            let headers = decode_headers(&headers_blob).ok_or_else(|| StoreError::Damaged {
                 path: self.path.clone(),
-                fault: None,
-                message: format!("delivery {seq} of channel '{channel}' has damaged headers"),
+                what: format!("delivery {seq} of channel '{channel}'"),
             })?;
             let body: Vec<u8> = r.get(6).map_err(err)?;
             let status: Option<i64> = r.get(8).map_err(err)?;
@@ -360,12 +335,14 @@ impl RelayStore {
             out.push(Delivery {
                 seq,
                 received_at_ms: r.get(1).map_err(err)?,
-                method: r.get(2).map_err(err)?,
-                path: r.get(3).map_err(err)?,
-                query: r.get(4).map_err(err)?,
-                headers,
-                body,
-                body_size: r.get::<_, i64>(7).map_err(err)?.max(0) as u64,
+                request: RawRequest {
+                    method: r.get(2).map_err(err)?,
+                    path: r.get(3).map_err(err)?,
+                    query: r.get(4).map_err(err)?,
+                    headers,
+                    body,
+                    body_size: r.get::<_, i64>(7).map_err(err)?.max(0) as u64,
+                },
                 rejected: status.map(|s| Rejection {
                     status: u16::try_from(s).unwrap_or(400),
                     reason: reason.unwrap_or_default(),
@@ -500,11 +477,18 @@ pub enum IngestError {
     Store(String),
 }
 
+impl From<StoreError> for IngestError {
+    fn from(e: StoreError) -> Self {
+        IngestError::Store(e.to_string())
+    }
+}
+
 enum Job {
+    /// A delivery for a channel; answered with its sequence, `None` when there is no channel.
     Ingest(
         String,
         Box<Delivery>,
-        oneshot::Sender<Result<Seq, IngestError>>,
+        oneshot::Sender<Result<Option<Seq>, IngestError>>,
     ),
     Prune(i64, oneshot::Sender<Result<u64, IngestError>>),
     Ack(Ack, oneshot::Sender<Result<bool, IngestError>>),
@@ -522,32 +506,30 @@ pub struct Ack {
 /// Handle to the relay's writer thread. When every handle is dropped the thread ends.
 #[derive(Clone)]
 pub struct RelayWriter {
-    tx: mpsc::Sender<Job>,
+    jobs: Jobs<Job>,
 }
 
 impl RelayWriter {
     /// Stores a delivery (its `seq` is ignored); resolves with its sequence once committed.
     pub async fn ingest(&self, channel: &str, d: Delivery) -> Result<Seq, IngestError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Job::Ingest(channel.to_string(), Box::new(d), tx))
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let job = |reply| Job::Ingest(channel.to_string(), Box::new(d), reply);
+        let seq = self
+            .jobs
+            .call(job)
+            .await
+            .unwrap_or_else(|| Err(stopped()))?;
+        seq.ok_or(IngestError::NoChannel)
     }
 
     /// Records an acknowledgement; false when the channel does not exist.
     pub async fn ack(&self, ack: Ack) -> Result<bool, IngestError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Job::Ack(ack, tx)).map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let job = |reply| Job::Ack(ack, reply);
+        self.jobs.call(job).await.unwrap_or_else(|| Err(stopped()))
     }
 
     pub async fn prune(&self, cutoff_ms: i64) -> Result<u64, IngestError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Job::Prune(cutoff_ms, tx))
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let job = |reply| Job::Prune(cutoff_ms, reply);
+        self.jobs.call(job).await.unwrap_or_else(|| Err(stopped()))
     }
 }
 
@@ -561,62 +543,57 @@ pub fn spawn_relay_writer(
     store: RelayStore,
     on_commit: impl Fn() + Send + 'static,
 ) -> std::io::Result<(RelayWriter, JoinHandle<()>)> {
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::Builder::new()
-        .name("hookscope-relay-writer".into())
-        .spawn(move || run_writer(store, rx, on_commit))?;
-    Ok((RelayWriter { tx }, handle))
+    let start = move || Relaying { store, on_commit };
+    let (jobs, handle) = group::spawn("hookscope-relay-writer", start)?;
+    Ok((RelayWriter { jobs }, handle))
 }
 
-fn run_writer(mut store: RelayStore, rx: mpsc::Receiver<Job>, on_commit: impl Fn()) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+/// The relay's side of the group-commit writer thread (`crate::sqlite::writer`).
+struct Relaying<F> {
+    store: RelayStore,
+    on_commit: F,
+}
+
+impl<F: Fn()> GroupCommit for Relaying<F> {
+    type Job = Job;
+
+    /// Prunes and acks at once, in arrival order; then the batch's deliveries in one commit.
+    fn commit(&mut self, batch: Vec<Job>) {
         let mut ingests = Vec::new();
+        let mut replies = Vec::new();
         for job in batch {
             match job {
-                Job::Ingest(ch, d, reply) => ingests.push((ch, d, reply)),
+                Job::Ingest(ch, d, reply) => {
+                    ingests.push((ch, d));
+                    replies.push(reply);
+                }
                 Job::Prune(cutoff, reply) => {
-                    let r = store.prune(cutoff).map_err(|e| {
+                    let r = self.store.prune(cutoff).map_err(|e| {
                         tracing::error!("{e}");
-                        IngestError::Store(e.to_string())
+                        IngestError::from(e)
                     });
                     let _ = reply.send(r);
                 }
                 Job::Ack(a, reply) => {
-                    let r = store
-                        .ack(&a.channel, &a.consumer, a.upto, a.at_ms)
-                        .map_err(|e| IngestError::Store(e.to_string()));
-                    let _ = reply.send(r);
+                    let r = self.store.ack(&a.channel, &a.consumer, a.upto, a.at_ms);
+                    let _ = reply.send(r.map_err(IngestError::from));
                 }
             }
         }
         if ingests.is_empty() {
-            continue;
+            return;
         }
         let items: Vec<(&str, &Delivery)> = ingests
             .iter()
-            .map(|(c, d, _)| (c.as_str(), d.as_ref()))
+            .map(|(c, d)| (c.as_str(), d.as_ref()))
             .collect();
-        match store.insert_deliveries(&items) {
-            Ok(seqs) => {
-                on_commit();
-                for (seq, (_, _, reply)) in seqs.into_iter().zip(ingests) {
-                    let _ = reply.send(seq.ok_or(IngestError::NoChannel));
-                }
-            }
-            Err(e) => {
-                tracing::error!("{e}");
-                for (_, _, reply) in ingests {
-                    let _ = reply.send(Err(IngestError::Store(e.to_string())));
-                }
-            }
-        }
+        let (store, on_commit) = (&mut self.store, &self.on_commit);
+        commit_rows(&items, replies, |rows| {
+            let seqs = store.insert_deliveries(rows)?;
+            // Streams are woken before the senders are answered.
+            on_commit();
+            Ok(seqs)
+        });
     }
 }
 
@@ -629,15 +606,17 @@ mod tests {
         Delivery {
             seq: 0,
             received_at_ms: at,
-            method: "POST".into(),
-            path: "/hook".into(),
-            query: None,
-            headers: vec![
-                (b"X-A".to_vec(), b"1".to_vec()),
-                (b"x-a".to_vec(), b"\xff".to_vec()),
-            ],
-            body: body.to_vec(),
-            body_size: body.len() as u64,
+            request: RawRequest {
+                method: "POST".into(),
+                path: "/hook".into(),
+                query: None,
+                headers: vec![
+                    (b"X-A".to_vec(), b"1".to_vec()),
+                    (b"x-a".to_vec(), b"\xff".to_vec()),
+                ],
+                body: body.to_vec(),
+                body_size: body.len() as u64,
+            },
             rejected: None,
             peer: Some("127.0.0.1:1".into()),
             relay_verdict: Some("valid".into()),
@@ -770,6 +749,103 @@ mod tests {
         let edge = s.edge_check(&b).unwrap().unwrap();
         assert!(edge.secrets.is_empty() && !edge.reject_invalid);
         assert!(s.edge_check("nope").unwrap().is_none());
+    }
+
+    /// One batch of ingests to `channel`, one per path, committed as the writer thread would.
+    fn ingest_batch(
+        s: RelayStore,
+        items: &[(&str, &str)],
+    ) -> (Vec<Result<Option<Seq>, IngestError>>, usize) {
+        let commits = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counted = commits.clone();
+        let mut writer = Relaying {
+            store: s,
+            on_commit: move || counted.set(counted.get() + 1),
+        };
+        let mut answers = Vec::new();
+        let batch = items
+            .iter()
+            .map(|(channel, path)| {
+                let (tx, rx) = oneshot::channel();
+                answers.push(rx);
+                let mut d = delivery(1, b"x");
+                d.request.path = path.to_string();
+                Job::Ingest(channel.to_string(), Box::new(d), tx)
+            })
+            .collect();
+        writer.commit(batch);
+        let got = answers
+            .into_iter()
+            .map(|mut rx| rx.try_recv().unwrap())
+            .collect();
+        (got, commits.get())
+    }
+
+    #[test]
+    fn one_bad_delivery_fails_alone_and_the_rest_of_its_batch_is_stored() {
+        let (_d, s) = open();
+        let (a, _) = s.add_channel(None, 1).unwrap();
+        // A row SQLite refuses for what it holds, not for the file.
+        s.conn
+            .execute_batch(
+                "CREATE TRIGGER poison BEFORE INSERT ON deliveries WHEN NEW.path = '/poison'
+                 BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;",
+            )
+            .unwrap();
+        let reader = RelayStore::open(s.path(), OpenMode::Existing).unwrap();
+        let (got, commits) = ingest_batch(
+            s,
+            &[(&a, "/a"), (&a, "/poison"), ("gone", "/c"), (&a, "/b")],
+        );
+        assert_eq!(got[0], Ok(Some(1)));
+        assert!(
+            matches!(&got[1], Err(IngestError::Store(e)) if e.contains("poisoned row")),
+            "{got:?}"
+        );
+        assert_eq!(got[2], Ok(None), "no such channel");
+        // The failed batch took no sequence: the next one follows on.
+        assert_eq!(got[3], Ok(Some(2)));
+        assert!(commits >= 1);
+        let stored = reader.deliveries_after(&a, 0, 10, usize::MAX).unwrap();
+        let paths: Vec<_> = stored.iter().map(|d| (d.seq, d.path.as_str())).collect();
+        assert_eq!(paths, [(1, "/a"), (2, "/b")]);
+    }
+
+    #[test]
+    fn a_batch_of_deliveries_is_one_commit_and_wakes_the_streams_once() {
+        let (_d, s) = open();
+        let (a, _) = s.add_channel(None, 1).unwrap();
+        let (got, commits) = ingest_batch(s, &[(&a, "/1"), (&a, "/2"), (&a, "/3")]);
+        assert_eq!(got, [Ok(Some(1)), Ok(Some(2)), Ok(Some(3))]);
+        assert_eq!(commits, 1);
+    }
+
+    #[test]
+    fn an_ingest_is_answered_after_its_commit_and_the_streams_are_woken_first() {
+        let (_d, s) = open();
+        let (a, _) = s.add_channel(None, 1).unwrap();
+        let reader = RelayStore::open(s.path(), OpenMode::Existing).unwrap();
+        let woken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = woken.clone();
+        let (writer, thread) = spawn_relay_writer(s, move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let seq = rt.block_on(writer.ingest(&a, delivery(1, b"x"))).unwrap();
+        assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            reader.deliveries_after(&a, 0, 10, usize::MAX).unwrap()[0].seq,
+            seq
+        );
+        assert_eq!(
+            rt.block_on(writer.ingest("gone", delivery(1, b"x"))),
+            Err(IngestError::NoChannel)
+        );
+        drop(writer);
+        thread.join().unwrap();
     }
 
     #[test]

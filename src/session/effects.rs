@@ -10,11 +10,13 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::capture::CaptureId;
-use crate::forward::{authority, replay_target, Recorder, ReplayPlan, Shipment, Signing};
+use crate::forward::{authority, Recorder, Signing};
+use crate::ops::replay::{self, Outcome, Settings};
 use crate::output::attempt_brief;
 use crate::report::{Report, ReportTx};
-use crate::signature::{secret_for, Scheme, Secret};
+use crate::signature::Secret;
 use crate::store::{StoreWorker, StoredCapture};
+use crate::tui::hint::with;
 use crate::tui::{Command, EditedBody};
 
 /// Where `x` writes fixtures, relative to the working directory.
@@ -45,12 +47,7 @@ pub async fn run_effects(mut rx: UnboundedReceiver<Command>, fx: Effects) {
         let fx = fx.clone();
         tokio::spawn(async move {
             let (text, error) = match cmd {
-                Command::Replay { id, resign, body } => {
-                    match replay_one(&fx, id, resign, body).await {
-                        Ok(text) => (text, false),
-                        Err(e) => (format!("replay of #{id} failed: {e:#}"), true),
-                    }
-                }
+                Command::Replay { id, signing, body } => replay_one(&fx, id, signing, body).await,
                 Command::Export { id } => match export_one(&fx, id).await {
                     Ok(text) => (text, false),
                     Err(e) => (format!("export of #{id} failed: {e:#}"), true),
@@ -61,58 +58,61 @@ pub async fn run_effects(mut rx: UnboundedReceiver<Command>, fx: Effects) {
     }
 }
 
+/// The TUI's keys as replay settings: the same [`replay::decide`] rule `hookscope replay` uses.
+pub fn replay_settings(
+    to: Option<&Uri>,
+    secrets: &[Secret],
+    signing: Signing,
+    body: Option<Vec<u8>>,
+) -> Settings {
+    Settings {
+        signing,
+        resign_failed: false,
+        body,
+        headers: Vec::new(),
+        to: to.cloned(),
+        secrets: secrets.to_vec(),
+    }
+}
+
+/// One replay, and its one notice: what was sent, how it was signed, what the app answered.
 async fn replay_one(
     fx: &Effects,
     id: CaptureId,
-    resign: bool,
+    signing: Signing,
     body: Option<EditedBody>,
-) -> anyhow::Result<String> {
+) -> (String, bool) {
     let sent = match &body {
-        Some(b) => format!(", sent edited body ({})", b.note),
+        Some(b) => format!(", edited body ({})", b.note),
         None => String::new(),
     };
-    let body = body.map(|b| b.bytes);
-    let (stored, last_target) = fx
-        .store
-        .call(move |store| {
-            let stored = store
-                .get(id)?
-                .with_context(|| format!("capture {id} is no longer in the store"))?;
-            let last = store.last_forward_target(id)?;
-            anyhow::Ok((stored, last))
-        })
-        .await??;
-    let target = replay_target(fx.target.as_ref(), last_target.as_deref(), &stored.capture)
-        .map_err(anyhow::Error::msg)?
-        .with_context(|| {
-            format!("no target: capture {id} was never forwarded; start 'listen --forward-to URL' or 'tui --to URL'")
-        })?;
-    let scheme = Scheme::detect(&stored.capture.headers);
-    // The keys keep their meaning: r re-signs (with a secret), R sends the original bytes.
-    let signing = if resign {
-        Signing::Resign
-    } else {
-        Signing::AsIs
-    };
-    let plan = ReplayPlan::new(signing, body, Vec::new(), secret_for(scheme, &fx.secrets))
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "re-signing needs a {0} secret: start with --secret {0}=... ('R' replays as captured)",
-                scheme.unwrap_or_default()
-            )
-        })?;
-    let shipment = Shipment::replay(id, &stored.capture, &plan, chrono::Utc::now().timestamp());
-    let recorded = fx.recorder.record(&target, shipment).await;
-    recorded.stored?;
-    Ok(format!(
-        "replayed #{id}{}{sent} {}",
-        if recorded.attempt.resigned {
-            " re-signed"
-        } else {
-            " as captured"
-        },
-        attempt_brief(&recorded.attempt.brief())
-    ))
+    let settings = replay_settings(
+        fx.target.as_ref(),
+        &fx.secrets,
+        signing,
+        body.map(|b| b.bytes),
+    );
+    match replay::replay_one(&fx.store, &fx.recorder, id, &settings).await {
+        Ok(Outcome::Sent(r)) => {
+            let how = match r.attempt.resigned {
+                true => "re-signed",
+                false => "as captured",
+            };
+            let mut text = format!(
+                "replayed #{id} {how}{sent} {}",
+                attempt_brief(&r.attempt.brief())
+            );
+            if let Some(w) = r.warning {
+                text.push_str(&format!("; {}", with(w, w.hint())));
+            }
+            (text, !r.succeeded || r.warning.is_some())
+        }
+        Ok(Outcome::Skipped { why, .. }) => (
+            format!("#{id} not replayed: {}", with(&why, why.hint())),
+            true,
+        ),
+        Err(e) => (format!("replay of #{id} failed: {e}"), true),
+    }
 }
 
 async fn export_one(fx: &Effects, id: CaptureId) -> anyhow::Result<String> {
@@ -128,9 +128,7 @@ async fn export_one(fx: &Effects, id: CaptureId) -> anyhow::Result<String> {
 /// Writes `stored` as a fixture under a name no file in `dir` has yet (an earlier export of
 /// the same capture is never overwritten) and says where.
 fn export_into(dir: &Path, stored: &StoredCapture) -> anyhow::Result<String> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the folder '{}'", dir.display()))?;
-    let path = crate::export::write_fresh_fixture(dir, stored)?;
+    let path = crate::ops::export::fresh_fixture(dir, stored)?;
     Ok(format!("exported #{} to '{}'", stored.id, path.display()))
 }
 

@@ -14,9 +14,10 @@ pub const TOTALS_EVERY: std::time::Duration = std::time::Duration::from_secs(60)
 pub const NOT_FORWARDED: &str = "not forwarded: event type not selected";
 /// What a capture's line says when no route of `hookscope.toml` took it.
 pub const NO_ROUTE: &str = "not forwarded: no route";
+use crate::conn::{state_text, ConnState};
+use crate::hint::{Hint, Limit, Words};
 use crate::listener::ListenConfig;
 use crate::output;
-use crate::relay::client::{state_text, ConnState};
 use crate::report::{Report, ReportRx};
 use crate::stats::Totals;
 
@@ -27,6 +28,7 @@ pub fn intro(
     cfg: &ListenConfig,
     dev_secret: Option<&std::path::Path>,
     retention: Option<std::time::Duration>,
+    words: Words,
 ) -> String {
     let mut s = format!(
         "hookscope listening on {url}\n  database: {}\n",
@@ -34,10 +36,16 @@ pub fn intro(
     );
     s.push_str(&match cfg.intake.secrets.len() {
         _ if dev_secret.is_some() => format!(
-            "  secrets:  the local development secret (not a Dataspike secret; pass --secret for real deliveries)\n            kept in '{}'\n",
+            "  secrets:  the local development secret (not a Dataspike secret; {})\n            kept in '{}'\n",
+            words(Hint::RealSecret),
             dev_secret.map(|p| p.display().to_string()).unwrap_or_default()
         ),
-        0 => "  secrets:  none (signatures are not checked; pass --secret whsec_... or --secret stripe=whsec_...)\n".to_string(),
+        0 => format!(
+            "  secrets:  none (signatures are not checked; {})\n",
+            words(Hint::PassSecret {
+                scheme: Default::default()
+            })
+        ),
         n => {
             // Which schemes, never the secrets: `2 loaded (dataspike, stripe)`.
             let mut schemes: Vec<&str> = Vec::new();
@@ -88,8 +96,13 @@ pub fn intro(
 const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// `forwarding`: where deliveries go, `None` when nothing is forwarded.
-pub fn print_reports(mut rx: ReportRx, json: bool, forwarding: Option<&ForwardConfig>) {
-    let mut headless = Headless::new(json, forwarding.is_some());
+pub fn print_reports(
+    mut rx: ReportRx,
+    json: bool,
+    forwarding: Option<&ForwardConfig>,
+    words: Words,
+) {
+    let mut headless = Headless::new(json, forwarding.is_some(), words);
     if let Some(f) = forwarding {
         headless.unrouted = unrouted_note(f);
     }
@@ -142,6 +155,8 @@ pub fn unrouted_note(f: &ForwardConfig) -> &'static str {
 /// so it can carry the app's answer.
 pub struct Headless {
     json: bool,
+    /// How remedies are worded (the command line's flags).
+    words: Words,
     forwarding: bool,
     pending: HashMap<CaptureId, CaptureSummary>,
     totals: Totals,
@@ -152,9 +167,10 @@ pub struct Headless {
 }
 
 impl Headless {
-    pub fn new(json: bool, forwarding: bool) -> Headless {
+    pub fn new(json: bool, forwarding: bool, words: Words) -> Headless {
         Headless {
             json,
+            words,
             forwarding,
             pending: HashMap::new(),
             totals: Totals::default(),
@@ -163,7 +179,7 @@ impl Headless {
         }
     }
 
-    /// A `totals since start: ...` line, at most every [`TOTALS_EVERY`] and only when something
+    /// A `totals since start: ...` line, at most every `TOTALS_EVERY` and only when something
     /// changed, so a long-running log keeps the numbers without a line per idle minute. Not in
     /// JSON mode: there the numbers come once, in the `stopped` object.
     pub fn totals_due(&mut self, now: std::time::Instant) -> Option<String> {
@@ -212,14 +228,19 @@ impl Headless {
                 }
                 None => return vec![],
             },
-            Report::Relay { url, state } => return vec![relay_line(&url, &state, self.json)],
+            Report::Relay { url, state } => {
+                return vec![relay_line(&url, &state, self.json, self.words)]
+            }
             Report::ForwardQueue { waiting } => {
                 return vec![if self.json {
                     serde_json::json!({"event": "forward_queue", "waiting": waiting}).to_string()
                 } else if waiting == 0 {
                     "forward queue drained".to_string()
                 } else {
-                    format!("forward queue: {waiting} waiting for the app (--forward-concurrency)")
+                    format!(
+                        "forward queue: {waiting} waiting for the app ({})",
+                        (self.words)(Hint::Limit(Limit::ForwardConcurrency))
+                    )
                 }]
             }
             Report::Notice { text, error } if !self.json => {
@@ -244,7 +265,7 @@ impl Headless {
             }
             v.to_string()
         } else {
-            let line = output::capture_line(s, &time(s.received_at_ms));
+            let line = output::capture_line(s, &time(s.received_at_ms), self.words);
             match note {
                 Some(note) => format!("{line}  ({note})"),
                 None => line,
@@ -254,20 +275,17 @@ impl Headless {
 }
 
 /// One line about the relay connection: `{"event":"relay",...}` with `json`.
-fn relay_line(url: &str, state: &ConnState, json: bool) -> String {
-    let (text, trouble) = state_text(state);
+fn relay_line(url: &str, state: &ConnState, json: bool, words: Words) -> String {
+    let (text, trouble) = state_text(state, words);
     if !json {
         let prefix = if trouble { "error: " } else { "" };
         return format!("{prefix}relay {url}: {text}");
     }
-    let name = match state {
-        ConnState::Connecting => "connecting",
-        ConnState::Connected { .. } => "connected",
-        ConnState::CaughtUp => "caught_up",
-        ConnState::Reconnecting { .. } => "reconnecting",
-        ConnState::Refused { .. } => "refused",
-    };
-    let mut v = serde_json::json!({"event": "relay", "url": url, "state": name, "detail": text});
+    let mut v =
+        serde_json::json!({"event": "relay", "url": url, "state": state.name(), "detail": text});
+    if let ConnState::Refused { hint: Some(h), .. } = state {
+        v["hint"] = h.to_json();
+    }
     if let ConnState::Connected { backlog } = state {
         v["backlog"] = serde_json::json!(backlog);
     }
@@ -278,6 +296,7 @@ fn relay_line(url: &str, state: &ConnState, json: bool) -> String {
 mod tests {
     use super::*;
     use crate::capture::AttemptBrief;
+    use crate::commands::hint::words as cli;
     use crate::signature::Verdict;
 
     fn summary(id: i64) -> CaptureSummary {
@@ -304,7 +323,7 @@ mod tests {
 
     #[test]
     fn forwarding_lines_wait_for_the_attempt() {
-        let mut h = Headless::new(false, true);
+        let mut h = Headless::new(false, true, cli);
         let t = |_| "T".to_string();
         assert!(h.on_report(Report::Captured(summary(1)), &t).is_empty());
         let lines = h.on_report(
@@ -325,7 +344,7 @@ mod tests {
 
     #[test]
     fn json_mode_prints_listening_then_objects() {
-        let mut h = Headless::new(true, false);
+        let mut h = Headless::new(true, false, cli);
         let t = |_| String::new();
         let first = h.on_report(
             Report::Listening {
@@ -346,13 +365,13 @@ mod tests {
     #[test]
     fn the_stopped_line_carries_the_totals() {
         let t = |_| String::new();
-        let mut h = Headless::new(false, false);
+        let mut h = Headless::new(false, false, cli);
         h.on_report(Report::Captured(summary(1)), &t);
         assert_eq!(
             h.stopped(),
             "totals since start: 1 delivery: 0 PASS, 0 FAIL, 1 other"
         );
-        let mut j = Headless::new(true, false);
+        let mut j = Headless::new(true, false, cli);
         j.on_report(Report::Captured(summary(2)), &t);
         let v: serde_json::Value = serde_json::from_str(&j.stopped()).unwrap();
         assert_eq!(v["event"], "stopped");
@@ -363,7 +382,7 @@ mod tests {
     #[test]
     fn a_capture_of_an_unselected_event_type_prints_at_once_and_says_why() {
         let t = |_| "T".to_string();
-        let mut h = Headless::new(false, true);
+        let mut h = Headless::new(false, true, cli);
         h.unrouted = NOT_FORWARDED;
         let unrouted = |id| CaptureSummary {
             route: None,
@@ -376,7 +395,7 @@ mod tests {
             "{}",
             lines[0]
         );
-        let mut j = Headless::new(true, true);
+        let mut j = Headless::new(true, true, cli);
         let v: serde_json::Value =
             serde_json::from_str(&j.on_report(Report::Captured(unrouted(2)), &t)[0]).unwrap();
         assert_eq!(v["note"], NO_ROUTE);
@@ -386,7 +405,7 @@ mod tests {
     fn a_totals_line_comes_at_most_every_minute_and_only_after_news() {
         let t = |_| String::new();
         let start = std::time::Instant::now();
-        let mut h = Headless::new(false, false);
+        let mut h = Headless::new(false, false, cli);
         assert_eq!(h.totals_due(start + TOTALS_EVERY), None, "nothing new");
         h.on_report(Report::Captured(summary(1)), &t);
         assert_eq!(h.totals_due(start + TOTALS_EVERY / 2), None, "too soon");
@@ -396,7 +415,7 @@ mod tests {
             Some("totals since start: 1 delivery: 0 PASS, 0 FAIL, 1 other")
         );
         assert_eq!(h.totals_due(later + TOTALS_EVERY), None, "unchanged since");
-        let mut j = Headless::new(true, false);
+        let mut j = Headless::new(true, false, cli);
         j.on_report(Report::Captured(summary(2)), &t);
         assert_eq!(j.totals_due(later), None, "JSON waits for 'stopped'");
     }

@@ -4,11 +4,12 @@
 //! own messages) and owns start-up order and clean shutdown: every acknowledged capture is
 //! committed before it returns.
 
-mod effects;
+mod consumer;
+pub(crate) mod effects;
 mod headless;
 
-pub use effects::{probe_target, run_effects, Effects, FIXTURES_DIR};
-pub use headless::{intro, print_reports, Headless};
+pub use effects::{probe_target, run_effects, Effects};
+pub use headless::{intro, print_reports};
 
 use anyhow::Context;
 use http::Uri;
@@ -16,12 +17,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::forward::{Attempts, Forwarder, Recorder};
+use crate::hint::{Hint, Words};
 use crate::intake::Intake;
 use crate::listener::{self, ListenConfig};
-use crate::report::{self, Report, ReportRx, ReportTx};
+use crate::report::{self, Report, ReportTx};
 use crate::signature::Secret;
 use crate::store::{spawn_writer, Durability, OpenMode, Store, StoreWorker, Writer};
 use crate::tui::{self, TuiContext};
+use consumer::Consumer;
 
 /// Who consumes what the listener reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,107 +47,91 @@ pub struct Settings {
     pub output: Output,
     /// `listen --relay`: also take in what this relay channel holds.
     pub relay: Option<crate::relay::client::ClientConfig>,
+    /// How the command line words a remedy (headless lines, warnings on stderr); the UI words
+    /// its own.
+    pub words: Words,
 }
 
 /// Serves on `socket` until Ctrl-C or SIGTERM (or the UI quits), then lets in-flight requests
-/// finish and commits.
+/// finish and commits. One sequence for both outputs: start the store's writer, the reports and
+/// their consumer; serve; stop serving; drain what else writes or reports; let the writer
+/// commit; join. What differs between headless and the UI is the [`Consumer`].
 pub async fn run(socket: tokio::net::TcpListener, settings: Settings) -> anyhow::Result<()> {
-    let Settings {
-        db,
-        retention,
-        dev_secret,
-        durability,
-        listen: cfg,
-        output,
-        relay,
-    } = settings;
     let local = socket
         .local_addr()
         .context("cannot read the bound address")?;
     // SocketAddr prints an IPv6 host in brackets, as a URL needs.
     let url = format!("http://{local}");
-    let store = Store::open(&db, OpenMode::Create)?;
-    store.set_durability(durability)?;
-    store.tune_for_writing()?;
-    let (writer, writer_thread) =
-        spawn_writer(store).context("cannot start the database writer thread")?;
+    let (writer, writer_thread) = start_writer(&settings.db, settings.durability)?;
     let (tx, rx) = report::channel();
-    // Holds a writer handle: aborted once the listener has stopped, so the writer can finish.
-    let retention_task =
-        retention.map(|keep| tokio::spawn(run_retention(writer.clone(), keep, tx.clone())));
-
-    let host = local.ip();
-    if !host.is_loopback() {
-        let warning = format!(
-            "listening on {host}, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers. Use --host 127.0.0.1 unless you need this."
-        );
-        eprintln!("warning: {warning}");
-        if output == Output::Tui {
-            // The UI covers stderr, so it shows the warning itself.
-            let _ = tx.send(Report::Notice {
-                text: warning,
-                error: true,
-            });
-        }
-    }
-    let relay_url = relay.as_ref().map(|r| r.url.ingest());
-    let json = match output {
-        Output::Tui => {
-            let ui = UiSetup {
-                url,
-                db,
-                dev_secret: dev_secret.is_some(),
-                retention: retention_task,
-                relay,
-            };
-            return run_with_tui(socket, cfg, writer, writer_thread, (tx, rx), ui).await;
-        }
-        Output::Headless { json } => json,
-    };
-    let mut intro = intro(&url, &db, &cfg, dev_secret.as_deref(), retention);
-    if let Some(r) = relay_url {
-        intro = intro.replacen(
-            "\n  Ctrl-C stops",
-            &format!(
-                "\n  relay:    {r} (resumes after the last delivery stored here)\n  Ctrl-C stops"
-            ),
-            1,
-        );
-    }
-    let forwarding = cfg.intake.forward.clone();
-    let printer = std::thread::Builder::new()
-        .name("hookscope-output".into())
-        .spawn(move || print_reports(rx, json, forwarding.as_ref()))
-        .context("cannot start the output thread")?;
-    if json {
-        eprintln!("{intro}");
-    } else {
-        println!("{intro}");
-    }
+    // Holds a writer handle: stopped once the listener has, so the writer can finish.
+    let retention = settings
+        .retention
+        .map(|keep| tokio::spawn(run_retention(writer.clone(), keep, tx.clone())));
+    warn_off_loopback(local.ip(), &settings, &tx);
+    let mut consumer = Consumer::start(&settings, &url, rx, &tx, &writer)?;
     let _ = tx.send(Report::Listening { url });
-    let relay = spawn_feed(relay, &cfg, &writer, &tx, &db);
+    let Settings {
+        db, listen, relay, ..
+    } = settings;
+    let feed = spawn_feed(relay, &listen, &writer, &tx, &db);
 
-    listener::serve(socket, cfg, writer, tx, shutdown_signal()).await;
-    stop_relay(relay).await;
-    if let Some(task) = retention_task {
-        task.abort();
-        let _ = task.await;
-    }
-
-    // serve() and the relay feed have dropped every writer handle and report sender by now.
+    let quit = consumer.quit();
+    let stop = async {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = quit => {}
+        }
+    };
+    listener::serve(socket, listen, writer, tx, stop).await;
+    // serve() has dropped its writer handles and report senders; the rest go now.
+    stop_task(feed).await;
+    stop_task(retention).await;
+    consumer.drain().await;
+    let says_stopped = consumer.says_stopped();
+    // The writer commits what it holds and ends with its last handle; then the consumer.
     tokio::task::spawn_blocking(move || {
         let _ = writer_thread.join();
-        let _ = printer.join();
+        consumer.join()
     })
     .await
-    .context("shutdown")?;
-    if !json {
+    .context("shutdown")??;
+    if says_stopped {
         eprintln!(
             "stopped; every acknowledged capture is committed to '{}'",
             db.display()
         );
     }
     Ok(())
+}
+
+/// The store, tuned for the listener, and the one writer thread that commits to it.
+fn start_writer(
+    db: &std::path::Path,
+    durability: Durability,
+) -> anyhow::Result<(Writer, std::thread::JoinHandle<()>)> {
+    let store = Store::open(db, OpenMode::Create)?;
+    store.set_durability(durability)?;
+    store.tune_for_writing()?;
+    spawn_writer(store).context("cannot start the database writer thread")
+}
+
+/// Listening beyond loopback exposes captures: a warning on stderr, and in the UI, which
+/// covers stderr, a notice in its own words.
+fn warn_off_loopback(host: std::net::IpAddr, settings: &Settings, tx: &ReportTx) {
+    if host.is_loopback() {
+        return;
+    }
+    let warning = format!(
+        "listening on {host}, not loopback. Dataspike captures hold personal data (names, birth dates, documents), and anyone who can reach this port can send requests and read what your app answers"
+    );
+    eprintln!("warning: {warning}: {}", (settings.words)(Hint::Loopback));
+    if settings.output == Output::Tui {
+        let _ = tx.send(Report::Notice {
+            text: crate::tui::hint::with(warning, Some(Hint::Loopback)),
+            error: true,
+        });
+    }
 }
 
 /// The terminal UI on a stored database, without listening.
@@ -178,10 +165,10 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         secrets: b.secrets.clone(),
         reports: reports_tx.clone(),
     };
-    rt.spawn(run_effects(commands_rx, effects));
-    if let Some(t) = &b.target {
-        rt.spawn(probe_target(t.clone(), reports_tx));
-    }
+    let tasks = {
+        let _in_runtime = rt.enter();
+        consumer::ui_tasks(commands_rx, effects, b.target.clone(), &reports_tx)
+    };
     tui::run(TuiContext {
         db_path: db,
         listen_url: None,
@@ -194,6 +181,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         reports: reports_rx,
         commands: commands_tx,
     })?;
+    tasks.iter().for_each(tokio::task::JoinHandle::abort);
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }
@@ -215,152 +203,16 @@ fn spawn_feed(
     }))
 }
 
-/// Ends the relay feed: what it committed is committed; the rest comes again next time.
-async fn stop_relay(relay: Option<tokio::task::JoinHandle<()>>) {
-    if let Some(task) = relay {
+/// Ends a background task (the relay feed: what it committed is committed, the rest comes
+/// again next time; retention: the next purge is at the next start) and waits until it has
+/// dropped what it held.
+async fn stop_task(task: Option<tokio::task::JoinHandle<()>>) {
+    if let Some(task) = task {
         task.abort();
         let _ = task.await;
     }
 }
 
-/// What the UI's header shows about a listening session.
-struct UiSetup {
-    url: String,
-    db: PathBuf,
-    dev_secret: bool,
-    retention: Option<tokio::task::JoinHandle<()>>,
-    relay: Option<crate::relay::client::ClientConfig>,
-}
-
-/// Serves with the terminal UI as the consumer of reports. Quitting the UI stops the listener.
-#[allow(clippy::too_many_arguments)]
-async fn run_with_tui(
-    socket: tokio::net::TcpListener,
-    cfg: ListenConfig,
-    writer: Writer,
-    writer_thread: std::thread::JoinHandle<()>,
-    (tx, rx): (ReportTx, ReportRx),
-    ui: UiSetup,
-) -> anyhow::Result<()> {
-    let UiSetup {
-        url,
-        db,
-        dev_secret,
-        retention,
-        relay,
-    } = ui;
-    // Before the UI covers the terminal, and left in its scrollback after it closes.
-    eprintln!(
-        "hookscope listening on {url}\n  database: {}{}",
-        db.display(),
-        if retention.is_some() {
-            "\n  retention: on (old captures are deleted at start and hourly)"
-        } else {
-            ""
-        }
-    );
-    let _ = tx.send(Report::Notice {
-        text: format!("database: {}", db.display()),
-        error: false,
-    });
-    // One catch-all route: replays go there; with routes, each capture's last target (its
-    // route's).
-    let target = cfg
-        .intake
-        .forward
-        .as_ref()
-        .and_then(|f| f.single_target().cloned());
-    // Replays share the live forward's client (its timeout and trusted CAs).
-    let forwarder = cfg
-        .intake
-        .forward
-        .as_ref()
-        .and_then(|f| f.forwarder().cloned())
-        .unwrap_or_else(|| Forwarder::new(crate::forward::FORWARD_TIMEOUT));
-    // The effects worker reads on a connection of its own; its attempts go through the writer.
-    let store = Store::open(&db, OpenMode::Existing)?;
-    let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
-    let (commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
-    let effects = tokio::spawn(run_effects(
-        commands_rx,
-        Effects {
-            store,
-            recorder: Recorder {
-                forwarder,
-                attempts: Attempts::Writer(writer.clone()),
-                reports: Some(tx.clone()),
-            },
-            target: target.clone(),
-            secrets: cfg.intake.secrets.clone(),
-            reports: tx.clone(),
-        },
-    ));
-    let probe = target
-        .clone()
-        .map(|t| tokio::spawn(probe_target(t, tx.clone())));
-    let _ = tx.send(Report::Listening { url: url.clone() });
-    let relay = spawn_feed(relay, &cfg, &writer, &tx, &db);
-    let ctx = TuiContext {
-        db_path: db.clone(),
-        listen_url: Some(url),
-        forward_target: target.map(|t| t.to_string()),
-        forward_events: cfg.intake.forward.as_ref().and_then(|f| {
-            f.single_target()?;
-            f.routes.routes().first()?.rule.events.describe()
-        }),
-        routes: match &cfg.intake.forward {
-            Some(f) if f.single_target().is_none() => f.routes.compact(),
-            _ => Vec::new(),
-        },
-        secrets_loaded: cfg.intake.secrets.len(),
-        dev_secret,
-        resign_with: cfg.intake.secrets.clone(),
-        reports: rx,
-        commands: commands_tx,
-    };
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    let ui = std::thread::Builder::new()
-        .name("hookscope-tui".into())
-        .spawn(move || {
-            let result = tui::run(ctx);
-            let _ = done_tx.send(());
-            result
-        })
-        .context("cannot start the terminal UI thread")?;
-    let stop = async {
-        tokio::select! {
-            _ = shutdown_signal() => {}
-            _ = done_rx => {}
-        }
-    };
-    listener::serve(socket, cfg, writer, tx, stop).await;
-    stop_relay(relay).await;
-    // Drop the last writer handles and report senders so the writer thread can finish.
-    if let Some(task) = retention {
-        task.abort();
-        let _ = task.await;
-    }
-    effects.abort();
-    if let Some(p) = probe {
-        p.abort();
-    }
-    let _ = effects.await;
-    let ui_result = tokio::task::spawn_blocking(move || {
-        let _ = writer_thread.join();
-        ui.join()
-    })
-    .await
-    .context("shutdown")?;
-    match ui_result {
-        Ok(r) => r?,
-        Err(_) => anyhow::bail!("the terminal UI panicked; the terminal was restored"),
-    }
-    eprintln!(
-        "stopped; every acknowledged capture is committed to '{}'",
-        db.display()
-    );
-    Ok(())
-}
 /// How often `--retention` deletes what has aged out, after once at start.
 pub const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
 
@@ -377,7 +229,7 @@ async fn run_retention(writer: Writer, keep: Duration, tx: ReportTx) {
             Ok(n) => (
                 format!(
                     "retention: deleted {} older than {}",
-                    crate::output::count(n, "capture"),
+                    crate::text::count(n, "capture"),
                     humantime::format_duration(keep)
                 ),
                 false,

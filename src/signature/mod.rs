@@ -15,7 +15,9 @@ pub mod stripe;
 pub mod timestamped;
 
 pub use scheme::Scheme;
-pub use secret::{parse_secret, parse_secrets, secret_for, Secret, SecretError};
+pub use secret::{
+    parse_secret, parse_secret_as, parse_secrets, parse_secrets_as, secret_for, Secret, SecretError,
+};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

@@ -109,6 +109,12 @@ fn known_prefixes() -> String {
 /// (`stripe=whsec_...`), or a bare text, which is Dataspike's. The scheme of a malformed
 /// one is returned with the error, so the caller can name it.
 pub fn parse_secret(text: &str) -> Result<Secret, (Option<Scheme>, String)> {
+    parse_secret_as(text, Scheme::default())
+}
+
+/// [`parse_secret`], a bare text being `bare`'s: a command told which scheme it signs or
+/// verifies in (`send --scheme stripe`) takes a bare secret as that scheme's.
+pub fn parse_secret_as(text: &str, bare: Scheme) -> Result<Secret, (Option<Scheme>, String)> {
     let text = text.trim();
     let (scheme, rest) = match text.split_once('=') {
         // A scheme name is a lower-case word; Dataspike's hex never holds '='. Anything else
@@ -117,7 +123,7 @@ pub fn parse_secret(text: &str) -> Result<Secret, (Option<Scheme>, String)> {
             Some(s) => (s, rest),
             None => return Err((None, UnknownScheme.to_string())),
         },
-        _ => (Scheme::default(), text),
+        _ => (bare, text),
     };
     Secret::parse_for(scheme, rest).map_err(|e| (Some(scheme), e.to_string()))
 }
@@ -129,17 +135,26 @@ fn is_word(s: &str) -> bool {
 /// Parses every secret (see [`parse_secret`]), naming a bad one by its 0-based position and
 /// scheme as everywhere else: `{origin} #1 (stripe)` is the second. Never echoes a secret.
 pub fn parse_secrets<S: AsRef<str>>(texts: &[S], origin: &str) -> Result<Vec<Secret>, String> {
+    parse_secrets_as(texts, origin, Scheme::default())
+}
+
+/// [`parse_secrets`], a bare text being `bare`'s (see [`parse_secret_as`]).
+pub fn parse_secrets_as<S: AsRef<str>>(
+    texts: &[S],
+    origin: &str,
+    bare: Scheme,
+) -> Result<Vec<Secret>, String> {
     texts
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let bare = !t
+            let is_bare = !t
                 .as_ref()
                 .trim()
                 .split_once('=')
                 .is_some_and(|(name, _)| is_word(name));
-            parse_secret(t.as_ref()).map_err(|(scheme, e)| match scheme {
-                Some(s) if bare => format!(
+            parse_secret_as(t.as_ref(), bare).map_err(|(scheme, e)| match scheme {
+                Some(s) if is_bare && bare == Scheme::default() => format!(
                     "{origin} #{i} ({s}) is invalid: {e}; a bare secret is Dataspike's, another provider's needs its scheme, e.g. stripe=whsec_..."
                 ),
                 Some(s) => format!("{origin} #{i} ({s}) is invalid: {e}"),
@@ -211,6 +226,21 @@ mod tests {
     fn secret_debug_is_redacted() {
         let s = Secret::parse("whsec_deadbeef").unwrap();
         assert!(!format!("{s:?}").contains("dead"));
+    }
+
+    #[test]
+    fn a_bare_secret_is_the_named_schemes() {
+        let s = parse_secrets_as(&["whsec_abc"], "--secret", Scheme::Stripe).unwrap();
+        assert_eq!(s[0].scheme(), Scheme::Stripe);
+        let s = parse_secrets_as(&["github=x", "whsec_abc"], "--secret", Scheme::Stripe).unwrap();
+        assert_eq!(
+            (s[0].scheme(), s[1].scheme()),
+            (Scheme::Github, Scheme::Stripe)
+        );
+        assert_eq!(
+            parse_secrets(&["whsec_00ff"], "--secret").unwrap()[0].scheme(),
+            Scheme::Dataspike
+        );
     }
 
     #[test]

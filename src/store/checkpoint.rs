@@ -98,7 +98,7 @@ fn run(path: PathBuf, durability: Durability, due: mpsc::Receiver<()>, rows: Arc
     }
 }
 
-/// A connection with the settings every hookscope connection gets (`super::prepare`), which
+/// A connection with the settings every hookscope connection gets (`crate::sqlite::prepare`), which
 /// never checkpoints by itself: it makes no commits, and checkpoints only when asked here.
 fn open(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
@@ -106,7 +106,7 @@ fn open(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| StoreError::sqlite(path, e))?;
-    super::prepare(&conn, path, durability)?;
+    crate::sqlite::prepare(&conn, path, durability)?;
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(|e| StoreError::sqlite(path, e))?;
     Ok(conn)

@@ -3,7 +3,6 @@
 
 mod checkpoint;
 mod codec;
-pub(crate) mod files;
 mod identical;
 mod purge;
 mod schema;
@@ -13,26 +12,27 @@ mod text_index;
 mod worker;
 mod writer;
 
+pub use crate::sqlite::{database_files, Durability, Fault, OpenMode, StoreError};
 pub use codec::{decode_headers, encode_headers};
 use codec::{decode_verdict, encode_verdict, to_json_text};
-pub use files::database_files;
 pub use purge::Compacted;
 pub use schema::{CURRENT_VERSION, MIGRATIONS};
 pub use worker::StoreWorker;
 pub use writer::{spawn_writer, WriteError, Writer};
 
-use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::capture::{
     Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
-    Rejection, Source,
+    RawRequest, Rejection, Source,
 };
 use crate::query::Query;
 use crate::signature::{
     is_usual_valid, usual_valid_diagnostics, Diagnostics, Scheme, Status, Verdict,
 };
+use crate::sqlite::{in_transaction, BUSY_TIMEOUT};
 
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages: 64 MiB).
 const WRITER_CHECKPOINT_PAGES: i64 = 16384;
@@ -44,9 +44,6 @@ const ROWS_PER_INSERT: usize = 32;
 /// SQLite VM steps between deadline checks of [`Store::list_until`] (well under 1 ms).
 const PROGRESS_STEPS: std::ffi::c_int = 1_000;
 
-/// How long a connection waits for another writer's lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// The writer's busy handler: try again every millisecond, for up to [`BUSY_TIMEOUT`].
 fn poll_for_lock(attempts: i32) -> bool {
     if Duration::from_millis(attempts.max(0) as u64) >= BUSY_TIMEOUT {
@@ -56,32 +53,12 @@ fn poll_for_lock(attempts: i32) -> bool {
     true
 }
 
-/// Runs `f` in a transaction on `conn` opened with `begin` (`BEGIN`, `BEGIN IMMEDIATE`),
-/// committed when it returns `Ok`, rolled back otherwise. BEGIN and COMMIT are cached
-/// statements: the writer commits thousands of times a second, and `Connection::transaction`
-/// parses both again every time.
-pub(crate) fn in_transaction<T>(
-    conn: &Connection,
-    begin: &str,
-    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    conn.prepare_cached(begin)?.execute([])?;
-    let done = f(conn).and_then(|v| {
-        conn.prepare_cached("COMMIT")?.execute([])?;
-        Ok(v)
-    });
-    if done.is_err() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    done
-}
-
 /// Inserts `captures` on `conn`, inside the caller's transaction; returns their ids.
 fn capture_rows(conn: &Connection, captures: &[&Capture]) -> rusqlite::Result<Vec<CaptureId>> {
     let mut ids = Vec::with_capacity(captures.len());
     for chunk in captures.chunks(ROWS_PER_INSERT) {
         let mut stmt = conn.prepare_cached(&capture_insert_sql(chunk.len()))?;
-        let rows: Vec<CaptureRow> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
+        let rows: Vec<CaptureRow<'_>> = chunk.iter().map(|c| CaptureRow::of(c)).collect();
         let args = rows.iter().flat_map(CaptureRow::args);
         stmt.execute(params_from_iter(args))?;
         // One statement's rows get consecutive ids: the table's rowids are assigned max + 1
@@ -123,148 +100,6 @@ fn attempt_rows(conn: &Connection, attempts: &[&Attempt]) -> rusqlite::Result<Ve
     Ok(ids)
 }
 
-/// The settings every hookscope database connection gets (this store's and the relay's): the
-/// file made private, a busy timeout, WAL (readers never block the writer), foreign keys, and
-/// `durability` as SQLite's `synchronous`.
-pub(crate) fn prepare(
-    conn: &Connection,
-    path: &Path,
-    durability: Durability,
-) -> Result<(), StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
-    files::make_private(path);
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-    // Switching a new file to WAL needs it to itself and answers "locked" at once, without
-    // the busy timeout, while another process creating the same file holds it: wait here.
-    let waited = Instant::now();
-    loop {
-        match conn.pragma_update(None, "journal_mode", "WAL") {
-            Err(e)
-                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
-                    && waited.elapsed() < BUSY_TIMEOUT =>
-            {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            done => break done.map_err(err)?,
-        }
-    }
-    conn.pragma_update(None, "synchronous", durability.pragma())
-        .map_err(err)?;
-    conn.pragma_update(None, "foreign_keys", "ON").map_err(err)
-}
-
-/// Refuses a file written by a newer hookscope, else applies `steps` (append-only migrations,
-/// versioned with `PRAGMA user_version`) that it lacks.
-pub(crate) fn upgrade(
-    conn: &mut Connection,
-    path: &Path,
-    steps: &[&str],
-) -> Result<(), StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
-    let supported = steps.len() as i64;
-    let found = schema::version(conn).map_err(err)?;
-    if found > supported {
-        return Err(StoreError::NewerSchema {
-            path: path.to_path_buf(),
-            found,
-            supported,
-        });
-    }
-    if found > 0 && found < supported {
-        // A big store takes a while (the search index: about 25 s per million captures).
-        tracing::warn!(
-            "upgrading '{}' from schema {found} to {supported}, once; a large store takes a while",
-            path.display()
-        );
-    }
-    schema::apply(conn, steps, supported).map_err(err)
-}
-
-/// What went wrong, said about the file; which flag to change is the command line's business
-/// (`config::store_advice`).
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database '{path}' does not exist")]
-    Missing { path: PathBuf },
-    #[error("database folder '{path}' cannot be created: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("database '{path}' was written by a newer hookscope (schema {found}, this one knows {supported}): upgrade hookscope")]
-    NewerSchema {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
-    },
-    #[error("database '{path}': {message}")]
-    Sqlite {
-        path: PathBuf,
-        /// The kind of trouble, when SQLite named one the user can act on.
-        fault: Option<Fault>,
-        message: String,
-    },
-    #[error("database '{path}': capture {id} has damaged headers; the rest of the store is fine")]
-    Damaged { path: PathBuf, id: CaptureId },
-}
-
-/// Troubles with the database file that the user can do something about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    ReadOnly,
-    Locked,
-    NotADatabase,
-    DiskFull,
-    CannotOpen,
-    PermissionDenied,
-    Io,
-}
-
-impl Fault {
-    fn of(code: rusqlite::ErrorCode) -> Option<Fault> {
-        use rusqlite::ErrorCode as C;
-        Some(match code {
-            C::ReadOnly => Fault::ReadOnly,
-            C::DatabaseBusy | C::DatabaseLocked => Fault::Locked,
-            C::NotADatabase | C::DatabaseCorrupt => Fault::NotADatabase,
-            C::DiskFull => Fault::DiskFull,
-            C::CannotOpen => Fault::CannotOpen,
-            C::PermissionDenied => Fault::PermissionDenied,
-            C::SystemIoFailure => Fault::Io,
-            _ => return None,
-        })
-    }
-
-    /// What is wrong and what to do about it, short of choosing another file.
-    fn hint(self) -> &'static str {
-        match self {
-            Fault::ReadOnly => "the file or its folder is read-only: fix its permissions",
-            Fault::Locked => "locked by another process that keeps writing: stop the other writer and try again",
-            Fault::NotADatabase => "not a hookscope database, or corrupted: move it aside",
-            Fault::DiskFull => "the disk is full: free space",
-            Fault::CannotOpen => "cannot open the file: check that its folder exists and is writable (hookscope keeps '-wal' and '-shm' files beside it)",
-            Fault::PermissionDenied => "permission denied: fix the file's permissions",
-            Fault::Io => "input/output error from the disk",
-        }
-    }
-}
-
-impl StoreError {
-    /// Wraps a SQLite error with the file name and what the user can do about it.
-    pub fn sqlite(path: &Path, err: rusqlite::Error) -> StoreError {
-        let fault = err.sqlite_error_code().and_then(Fault::of);
-        let message = match fault {
-            Some(f) => format!("{} ({err})", f.hint()),
-            None => err.to_string(),
-        };
-        StoreError::Sqlite {
-            path: path.to_path_buf(),
-            fault,
-            message,
-        }
-    }
-}
-
 /// What bringing the full-text index up to date came to, for a reader with a deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatchUp {
@@ -275,36 +110,6 @@ pub enum CatchUp {
     /// This connection cannot write the index (a read-only store): a word query runs over
     /// what is indexed and leaves out this many of the newest captures.
     LeftOut(i64),
-}
-
-/// How hard a commit tries to reach the disk (SQLite's `synchronous` in WAL mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
-    /// A commit is written to the WAL before it returns: it survives hookscope crashing or
-    /// being killed; an OS crash or power loss may lose the last moments.
-    #[default]
-    Normal,
-    /// The WAL is also fsynced at every commit (batch): survives power loss too, as far as the
-    /// disk honours fsync, at roughly half the throughput.
-    Full,
-}
-
-impl Durability {
-    fn pragma(self) -> &'static str {
-        match self {
-            Durability::Normal => "NORMAL",
-            Durability::Full => "FULL",
-        }
-    }
-}
-
-/// Whether opening may create the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenMode {
-    /// `listen`, `import`: create the file and its folder when missing.
-    Create,
-    /// `list`, `show`, `tui`: the file must exist; nothing is created.
-    Existing,
 }
 
 /// A relay origin from its columns; `None` unless all are there.
@@ -368,41 +173,7 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
 
 impl Store {
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
-        let flags = match mode {
-            OpenMode::Create => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
-                        path: dir.to_path_buf(),
-                        source,
-                    })?;
-                }
-                // Left to SQLite, a failure here is reported below with its advice.
-                let _ = files::create_private_file(path);
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
-            }
-            OpenMode::Existing => {
-                if !path.exists() {
-                    return Err(StoreError::Missing {
-                        path: path.to_path_buf(),
-                    });
-                }
-                OpenFlags::SQLITE_OPEN_READ_WRITE
-            }
-        } | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let err = |e| StoreError::sqlite(path, e);
-        let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
-        prepare(&conn, path, Durability::Normal)?;
-        // SQLite silently opens a file it may not write read-only; say so now, not at the
-        // first delivery.
-        if mode == OpenMode::Create && conn.is_readonly(rusqlite::MAIN_DB).map_err(err)? {
-            return Err(StoreError::Sqlite {
-                path: path.to_path_buf(),
-                fault: Some(Fault::ReadOnly),
-                message: Fault::ReadOnly.hint().into(),
-            });
-        }
-        upgrade(&mut conn, path, MIGRATIONS)?;
+        let conn = crate::sqlite::open(path, mode, Durability::Normal, MIGRATIONS)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -451,7 +222,7 @@ impl Store {
     }
 
     /// Inserts captures in one transaction; all or nothing. Rows go in with multi-row
-    /// `INSERT`s of up to [`ROWS_PER_INSERT`] rows, which costs SQLite less per row than one
+    /// `INSERT`s of up to `ROWS_PER_INSERT` rows, which costs SQLite less per row than one
     /// statement each.
     pub fn insert_captures(&mut self, captures: &[&Capture]) -> Result<Vec<CaptureId>, StoreError> {
         in_transaction(&self.conn, "BEGIN", |conn| capture_rows(conn, captures))
@@ -667,12 +438,14 @@ impl Store {
                         r.get::<_, Vec<u8>>(4)?,
                         Capture {
                             received_at_ms: r.get(0)?,
-                            method: r.get(1)?,
-                            path: r.get(2)?,
-                            query: r.get(3)?,
-                            headers: Vec::new(),
-                            body: r.get(5)?,
-                            body_size: r.get::<_, i64>(6)? as u64,
+                            request: RawRequest {
+                                method: r.get(1)?,
+                                path: r.get(2)?,
+                                query: r.get(3)?,
+                                headers: Vec::new(),
+                                body: r.get(5)?,
+                                body_size: r.get::<_, i64>(6)? as u64,
+                            },
                             truncated: r.get(7)?,
                             rejected: rejection(r.get(8)?, r.get(9)?),
                             peer: r.get(10)?,
@@ -706,7 +479,7 @@ impl Store {
         };
         capture.headers = decode_headers(&header_blob).ok_or_else(|| StoreError::Damaged {
             path: self.path.clone(),
-            id,
+            what: format!("capture {id}"),
         })?;
         capture.diagnostics = read_diagnostics(diagnostics, &capture);
         Ok(Some(StoredCapture { id, capture }))
@@ -746,15 +519,18 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
-    /// Ids of captures whose latest attempt did not get a 2xx, oldest first, received at or
-    /// after `since_ms`.
+    /// Ids of real deliveries (live or relayed) whose latest forward or replay did not get a
+    /// 2xx, oldest first, received at or after `since_ms`. `check`'s probes and their answers
+    /// are not deliveries, so never part of it.
     pub fn failed_ids(&self, since_ms: Option<i64>) -> Result<Vec<CaptureId>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT c.id FROM captures c
-                 JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE capture_id = c.id)
+                 JOIN attempts a ON a.id = (SELECT max(id) FROM attempts
+                                            WHERE capture_id = c.id AND kind IN ('forward', 'replay'))
                  WHERE (a.status IS NULL OR a.status < 200 OR a.status > 299)
+                   AND c.source IN ('live', 'relay')
                    AND c.received_at_ms >= ?1
                  ORDER BY c.id ASC",
             )

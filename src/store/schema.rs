@@ -1,7 +1,5 @@
-//! Schema migrations, tracked with `PRAGMA user_version`. Append only: never edit a step that
-//! has shipped.
-
-use rusqlite::Connection;
+//! The store's schema: its migrations, applied by `crate::sqlite::migrate` (tracked with
+//! `PRAGMA user_version`). Append only: never edit a step that has shipped.
 
 /// Each entry moves the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -120,29 +118,11 @@ pub const MIGRATIONS: &[&str] = &[
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-}
-
 /// Brings this store's schema up to version `to` (tests build old stores with it).
 #[cfg(test)]
-pub fn migrate(conn: &mut Connection, to: i64) -> rusqlite::Result<()> {
-    apply(conn, MIGRATIONS, to)
+pub fn migrate(conn: &mut rusqlite::Connection, to: i64) -> rusqlite::Result<()> {
+    crate::sqlite::migrate::apply(conn, MIGRATIONS, to)
 }
 
-/// Applies `steps` (step `i` moves version `i` to `i + 1`) up to version `to`. Each step runs
-/// in an IMMEDIATE transaction that reads the version again first, so two processes opening
-/// a new file at once (`listen` and `list`) apply every step exactly once: the second waits
-/// for the lock, then finds the step done.
-pub fn apply(conn: &mut Connection, steps: &[&str], to: i64) -> rusqlite::Result<()> {
-    for (i, step) in steps.iter().enumerate().take(to.max(0) as usize) {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if version(&tx)? > i as i64 {
-            continue;
-        }
-        tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-    }
-    Ok(())
-}
+#[cfg(test)]
+pub(crate) use crate::sqlite::migrate::version;

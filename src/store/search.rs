@@ -1,4 +1,4 @@
-//! How the store runs a [`ListQuery`] (and the [`Query`] in it): pure SQL building, every
+//! How the store runs a [`ListQuery`] (and the [`Query`](crate::query::Query) in it): pure SQL building, every
 //! user value a bound parameter.
 //!
 //! A query reads rows in id order from one "driver", so the first page of a rare match costs

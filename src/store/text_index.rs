@@ -69,7 +69,7 @@ pub struct Chunk {
 /// Indexes at most `max_rows` captures after the mark, and at most [`CHUNK_BYTES`] of bodies,
 /// in one IMMEDIATE transaction (so the mark read is the one moved, whoever else indexes).
 pub fn index_some(conn: &Connection, max_rows: i64) -> rusqlite::Result<Chunk> {
-    super::in_transaction(conn, "BEGIN IMMEDIATE", |conn| {
+    crate::sqlite::in_transaction(conn, "BEGIN IMMEDIATE", |conn| {
         let upto: i64 = conn
             .prepare_cached("SELECT indexed_upto FROM fts_progress WHERE id = 1")?
             .query_row([], |r| r.get(0))?;

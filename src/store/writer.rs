@@ -1,17 +1,19 @@
-//! One thread owns the writing connection and commits in batches (group commit): every job that
-//! arrived while the previous commit ran shares the next one, and each is answered only after
-//! its own commit.
+//! The listener's writer: the group-commit writer thread of `crate::sqlite::writer` with the
+//! laptop's jobs (captures, attempts, `--retention`'s purges). Every job that arrived while the
+//! previous commit ran shares the next one, and each is answered only after its own commit;
+//! the captures and attempts of one batch share one commit. Between batches the thread
+//! indexes captures for search (`text_index`) and tells the checkpoint thread what it committed.
 
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::checkpoint::Checkpointer;
 use super::{text_index, Store, StoreError};
 use crate::capture::{Attempt, AttemptId, Capture, CaptureId};
-
-/// Most jobs in one transaction, so one commit never holds a huge batch in memory.
-const MAX_BATCH: usize = 256;
+use crate::sqlite::writer::{self as group, answer, commit_rows, fail, is_row_fault};
+use crate::sqlite::writer::{GroupCommit, Jobs};
 
 /// A failed write, cloneable so every job of a failed batch hears about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,17 +38,14 @@ enum Job {
 /// has and ends.
 #[derive(Clone)]
 pub struct Writer {
-    tx: mpsc::Sender<Job>,
+    jobs: Jobs<Job>,
 }
 
 impl Writer {
     /// Stores a capture; resolves once it is committed.
     pub async fn record(&self, capture: Capture) -> Result<CaptureId, WriteError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Job::Capture(Box::new(capture), tx))
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let job = |reply| Job::Capture(Box::new(capture), reply);
+        self.jobs.call(job).await.unwrap_or_else(|| Err(stopped()))
     }
 
     /// Stores an attempt; resolves once it is committed.
@@ -54,23 +53,15 @@ impl Writer {
         &self,
         attempt: impl Into<Arc<Attempt>>,
     ) -> Result<AttemptId, WriteError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Job::Attempt(attempt.into(), tx))
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let job = |reply| Job::Attempt(attempt.into(), reply);
+        self.jobs.call(job).await.unwrap_or_else(|| Err(stopped()))
     }
-}
 
-impl Writer {
     /// Deletes captures received before `before_ms` (and their attempts) on the writer's own
     /// connection, after whatever is queued before it; resolves with how many were deleted.
     pub async fn purge_before(&self, before_ms: i64) -> Result<u64, WriteError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Job::Purge(before_ms, tx))
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let job = |reply| Job::Purge(before_ms, reply);
+        self.jobs.call(job).await.unwrap_or_else(|| Err(stopped()))
     }
 }
 
@@ -80,54 +71,57 @@ fn stopped() -> WriteError {
 
 /// Moves `store` onto its own thread.
 pub fn spawn_writer(store: Store) -> std::io::Result<(Writer, JoinHandle<()>)> {
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::Builder::new()
-        .name("hookscope-writer".into())
-        .spawn(move || run(store, rx))?;
-    Ok((Writer { tx }, handle))
+    let (jobs, handle) = group::spawn("hookscope-writer", move || Listening::start(store))?;
+    Ok((Writer { jobs }, handle))
 }
 
-fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
-    // Dropped (and joined) when the writer ends.
-    let checkpointer = Checkpointer::start(store.path(), store.durability());
-    let lag = text_index::pending(&store.conn).unwrap_or(0);
-    let mut index = Indexer {
-        lag,
-        waiting_since: (lag > 0).then(std::time::Instant::now),
-        failing: false,
-    };
-    let mut last_job = std::time::Instant::now();
-    loop {
-        // With captures still to index, a quiet moment is the time to index them: once no
-        // job has come for QUIET, chunk after chunk until one comes or nothing is left.
-        let first = if index.lag > 0 {
-            match rx.recv_timeout(text_index::QUIET.saturating_sub(last_job.elapsed())) {
-                Ok(job) => job,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    checkpointer.committed(index.chunk(&store));
-                    continue;
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        } else {
-            match rx.recv() {
-                Ok(job) => job,
-                Err(_) => break,
-            }
-        };
-        last_job = std::time::Instant::now();
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+/// The laptop's side of the writer thread. Fields drop in this order: the checkpoint thread
+/// ends (and closes its connection) before the writer's own connection closes.
+struct Listening {
+    checkpointer: Checkpointer,
+    index: Indexer,
+    last_job: Instant,
+    store: Store,
+}
+
+impl Listening {
+    fn start(store: Store) -> Listening {
+        let checkpointer = Checkpointer::start(store.path(), store.durability());
+        let lag = text_index::pending(&store.conn).unwrap_or(0);
+        Listening {
+            checkpointer,
+            index: Indexer {
+                lag,
+                waiting_since: (lag > 0).then(Instant::now),
+                failing: false,
+            },
+            last_job: Instant::now(),
+            store,
         }
+    }
+}
+
+impl GroupCommit for Listening {
+    type Job = Job;
+
+    /// With captures still to index, a quiet moment is the time to index them: once no job
+    /// has come for QUIET, chunk after chunk until one comes or nothing is left.
+    fn idle_after(&self) -> Option<Duration> {
+        (self.index.lag > 0).then(|| text_index::QUIET.saturating_sub(self.last_job.elapsed()))
+    }
+
+    fn idle(&mut self) {
+        self.checkpointer.committed(self.index.chunk(&self.store));
+    }
+
+    fn commit(&mut self, batch: Vec<Job>) {
+        self.last_job = Instant::now();
         let jobs = batch.len();
-        let committed = commit(&mut store, batch);
-        checkpointer.committed(jobs);
+        let committed = commit(&mut self.store, batch);
+        self.checkpointer.committed(jobs);
+        let index = &mut self.index;
         if committed > 0 && index.lag == 0 {
-            index.waiting_since = Some(std::time::Instant::now());
+            index.waiting_since = Some(Instant::now());
         }
         index.lag += committed;
         // Steady traffic that never pauses still gets indexed, a chunk every INDEX_WITHIN; a
@@ -136,7 +130,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
             .waiting_since
             .is_some_and(|t| t.elapsed() >= text_index::INDEX_WITHIN);
         if index.lag >= text_index::MAX_LAG || overdue {
-            checkpointer.committed(index.chunk(&store));
+            self.checkpointer.committed(index.chunk(&self.store));
         }
     }
 }
@@ -145,7 +139,7 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
 struct Indexer {
     lag: i64,
     /// Since when captures have waited for the index (reset by each chunk that leaves some).
-    waiting_since: Option<std::time::Instant>,
+    waiting_since: Option<Instant>,
     /// The last chunk failed (said once, not at every commit).
     failing: bool,
 }
@@ -162,7 +156,7 @@ impl Indexer {
                 } else {
                     (self.lag - chunk.indexed).max(1)
                 };
-                self.waiting_since = (self.lag > 0).then(std::time::Instant::now);
+                self.waiting_since = (self.lag > 0).then(Instant::now);
                 chunk.indexed as usize
             }
             Err(e) => {
@@ -215,7 +209,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) -> i64 {
                 None
             }
             // A row's fault: find it, as below.
-            Err(StoreError::Sqlite { fault: None, .. }) => Some((capture_replies, attempt_replies)),
+            Err(e) if is_row_fault(&e) => Some((capture_replies, attempt_replies)),
             Err(e) => {
                 let e = WriteError::from(e);
                 tracing::error!("{e}");
@@ -228,12 +222,12 @@ fn commit(store: &mut Store, batch: Vec<Job>) -> i64 {
     };
     if let Some((capture_replies, attempt_replies)) = apart {
         if !captures.is_empty() {
-            insert_batch(&captures, capture_replies, |rows| {
+            commit_rows(&captures, capture_replies, |rows| {
                 store.insert_captures(rows)
             });
         }
         if !attempts.is_empty() {
-            insert_batch(&attempts, attempt_replies, |rows| {
+            commit_rows(&attempts, attempt_replies, |rows| {
                 store.insert_attempts(rows)
             });
         }
@@ -245,57 +239,11 @@ fn commit(store: &mut Store, batch: Vec<Job>) -> i64 {
     held
 }
 
-/// Commits `rows` together. When that fails because of one row (a constraint, say, not the
-/// file: locked, full, read-only), each row is tried again alone, so one bad job does not fail
-/// the others that happened to share its batch.
-fn insert_batch<T>(
-    rows: &[&T],
-    replies: Vec<oneshot::Sender<Result<i64, WriteError>>>,
-    mut insert: impl FnMut(&[&T]) -> Result<Vec<i64>, StoreError>,
-) {
-    match insert(rows) {
-        Err(StoreError::Sqlite { fault: None, .. }) if rows.len() > 1 => {
-            for (row, reply) in rows.iter().zip(replies) {
-                answer(insert(std::slice::from_ref(row)), vec![reply]);
-            }
-        }
-        result => answer(result, replies),
-    }
-}
-
-fn answer(
-    result: Result<Vec<i64>, StoreError>,
-    replies: Vec<oneshot::Sender<Result<i64, WriteError>>>,
-) {
-    match result {
-        Ok(ids) => {
-            for (id, reply) in ids.into_iter().zip(replies) {
-                // The requester may have gone (client hung up); the row is stored regardless.
-                let _ = reply.send(Ok(id));
-            }
-        }
-        Err(e) => {
-            tracing::error!("{e}");
-            fail(replies, &WriteError::from(e));
-        }
-    }
-}
-
-/// Tells every job in `replies` that its write failed with `e`.
-fn fail(
-    replies: impl IntoIterator<Item = oneshot::Sender<Result<i64, WriteError>>>,
-    e: &WriteError,
-) {
-    for reply in replies {
-        // The requester may have gone; nothing was stored for it either way.
-        let _ = reply.send(Err(e.clone()));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::capture::AttemptKind;
+    use crate::sqlite::writer::MAX_BATCH;
     use crate::store::OpenMode;
 
     fn capture(path: &str) -> Capture {

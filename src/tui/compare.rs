@@ -1,4 +1,4 @@
-//! The compare screen's rows, laid out once per load from a [`Diff`]: unified for a narrow
+//! The compare screen's rows, laid out once per load from a `Diff`: unified for a narrow
 //! terminal, side by side for a wide one. State-side and pure like `detail_text`: the view only
 //! slices these rows; `update` scrolls by their count.
 

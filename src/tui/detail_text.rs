@@ -6,12 +6,13 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::capture::{human_size, Attempt};
+use crate::capture::Attempt;
 use crate::headers::HeaderPair;
-use crate::output::{escape_bytes, explain, ExplainClock, Explained, Part, Tone};
+use crate::output::{explain, ExplainClock, Explained, Part, Tone};
 use crate::query::find_words;
 use crate::signature::Status;
 use crate::store::StoredCapture;
+use crate::text::{escape_bytes, human_size};
 use crate::tui::theme::Theme;
 use crate::tui::zone::Zone;
 
@@ -164,6 +165,7 @@ fn overview(
         format_ms: &format_ms,
         reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
         dev_secret: dev_secret.is_some_and(|s| crate::output::signed_by(c, s)),
+        hint: crate::tui::hint::words,
     };
     let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);
     let find = |part: Part| explained.iter().find(|e| e.part == part);
@@ -296,7 +298,7 @@ fn signature_help(explained: &[Explained], t: Theme) -> Vec<Line<'static>> {
 fn body_summary(stored: usize, sent: u64, truncated: bool) -> String {
     if truncated {
         format!(
-            "{} stored of {} sent (truncated at --max-body)",
+            "{} stored of {} sent (truncated at the body limit)",
             human_size(stored as u64),
             human_size(sent)
         )
@@ -419,7 +421,8 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
         ))];
     }
     let mut lines = Vec::new();
-    for (i, a) in attempts.iter().enumerate().rev() {
+    let names = crate::capture::attempt_names(attempts);
+    for (a, name) in attempts.iter().zip(names).rev() {
         let outcome_style = if a.succeeded() { t.ok() } else { t.error() };
         let mut how = Vec::new();
         if a.resigned {
@@ -429,7 +432,7 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
             how.push("edited body");
         }
         lines.push(Line::from(vec![
-            Span::styled(format!("#{} {}", i + 1, a.kind.as_str()), t.title()),
+            Span::styled(name, t.title()),
             Span::raw(format!("  {}  → {}", zone.full(a.at_ms), a.target)),
             Span::styled(
                 if how.is_empty() {
@@ -478,7 +481,7 @@ fn attempts_lines(attempts: &[Attempt], zone: Zone, t: Theme) -> Vec<Line<'stati
 mod tests {
     use super::*;
 
-    fn plain(lines: &[Line]) -> Vec<String> {
+    fn plain(lines: &[Line<'_>]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
     }
 

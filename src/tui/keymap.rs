@@ -35,6 +35,8 @@ pub enum Action {
     PrevMatch,
     Follow,
     Help,
+    /// The last notice in full, in a popup (the status line cuts a long one).
+    LastNotice,
     /// Closes the innermost overlay, prompt, detail or filter.
     Back,
     Quit,
@@ -65,6 +67,7 @@ impl Action {
             Action::PrevMatch => "previous match of the filter in the body",
             Action::Follow => "follow new captures on/off",
             Action::Help => "this help",
+            Action::LastNotice => "the last notice in full",
             Action::Back => "close help / popup / compare / filter / detail",
             Action::Quit => "quit",
         }
@@ -76,6 +79,7 @@ impl Action {
     fn shown_with(self) -> Option<Action> {
         match self {
             Action::NextMatch | Action::PrevMatch => Some(Action::Filter),
+            Action::LastNotice => Some(Action::Help),
             _ => None,
         }
     }
@@ -84,6 +88,7 @@ impl Action {
     fn describe_with_companions(self) -> &'static str {
         match self {
             Action::Filter => "filter (badge:FAIL status:5xx...); n/N: next/previous match",
+            Action::Help => "this help; !: the last notice in full",
             other => other.describe(),
         }
     }
@@ -212,6 +217,7 @@ impl Default for Keymap {
             (Key::ch('N'), A::PrevMatch),
             (Key::ch('f'), A::Follow),
             (Key::ch('?'), A::Help),
+            (Key::ch('!'), A::LastNotice),
             (Key::plain(K::Esc), A::Back),
             (Key::ch('q'), A::Quit),
             (Key::ctrl('c'), A::Quit),
@@ -372,6 +378,7 @@ mod tests {
             PrevMatch,
             Follow,
             Help,
+            LastNotice,
             Back,
             Quit,
         ] {

@@ -14,9 +14,11 @@ pub mod detail_text;
 mod editor;
 pub mod event;
 /// The fitting arithmetic, shared with `hookscope list`'s table.
-pub use crate::fit;
+pub(crate) use crate::fit;
+pub mod hint;
 pub mod keymap;
 pub mod screen;
+pub mod stack;
 mod terminal;
 pub mod theme;
 pub mod view;
@@ -32,6 +34,7 @@ use anyhow::Context as _;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::capture::CaptureId;
+use crate::forward::Signing;
 use crate::report::ReportRx;
 use crate::store::{OpenMode, Store};
 use app::{update, App, Setup, Zone};
@@ -43,11 +46,12 @@ use window::CaptureSource;
 /// [`crate::report::Report::Attempted`] or [`crate::report::Report::Notice`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Send the capture to the forward target again. `resign`: replace the signature with a
-    /// fresh one (needs a secret). `body`: send this instead of the stored body.
+    /// Send the capture to the forward target again. `signing`: `r` asks for the default rule
+    /// (`ops::replay::decide` re-signs when the capture's own scheme has a secret), `R` for
+    /// the original bytes. `body`: send this instead of the stored body (always re-signed).
     Replay {
         id: CaptureId,
-        resign: bool,
+        signing: Signing,
         body: Option<EditedBody>,
     },
     /// Write the capture as a fixture into `./fixtures/` and say where.
@@ -171,7 +175,7 @@ struct CopyHow<'a> {
 fn copy(
     out: &mut impl std::io::Write,
     src: &dyn CaptureSource,
-    how: &CopyHow,
+    how: &CopyHow<'_>,
     req: clipboard::CopyRequest,
 ) -> Event {
     let stored = match src.capture(req.id) {
@@ -193,7 +197,7 @@ fn copy(
     let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
         Err(format!(
             "{} is more than a terminal takes in one clipboard escape",
-            crate::capture::human_size(text.len() as u64)
+            crate::text::human_size(text.len() as u64)
         ))
     } else if !how.osc52 {
         Err("this terminal ignores clipboard escapes (OSC 52)".to_string())
@@ -225,7 +229,7 @@ fn edit_body(
     id: CaptureId,
 ) -> anyhow::Result<Event> {
     let original = match src.capture(id) {
-        Ok(Some(stored)) => stored.capture.body,
+        Ok(Some(stored)) => stored.capture.request.body,
         Ok(None) => {
             return Ok(edited(
                 id,

@@ -8,15 +8,17 @@ use ratatui::Terminal;
 
 use super::app::{update, App, Setup, Tab, Theme, Zone};
 use super::event::Event;
+use super::stack::Layer;
 use super::Command;
 use crate::capture::{Attempt, AttemptKind, Capture, CaptureId};
+use crate::forward::Signing;
 use crate::report::Report;
 use crate::signature::dataspike::SIGNATURE_HEADER;
 use crate::signature::{verify_capture, Secret, Status};
 use crate::store::{OpenMode, Store};
 
+mod compare_copy_header;
 mod edit;
-mod part_b;
 mod sizes;
 
 // The published Dataspike test vector (shared/reference/dataspike.md).
@@ -221,7 +223,7 @@ fn snapshot_detail_of_a_valid_capture() {
         &f.store,
         [key(KeyCode::Char('G')), key(KeyCode::Enter)],
     );
-    assert_eq!(app.detail.as_ref().map(|d| d.id), Some(f.valid));
+    assert_eq!(app.stack.detail().map(|d| d.id), Some(f.valid));
     insta::assert_snapshot!("detail_valid_overview", draw(&app).backend());
     drive(&mut app, &f.store, [key(KeyCode::Tab)]);
     insta::assert_snapshot!("detail_valid_headers", draw(&app).backend());
@@ -241,7 +243,7 @@ fn a_pass_under_the_dev_secret_says_so_in_the_detail() {
         &f.store,
         [key(KeyCode::Char('G')), key(KeyCode::Enter)],
     );
-    assert_eq!(app.detail.as_ref().map(|d| d.id), Some(f.valid));
+    assert_eq!(app.stack.detail().map(|d| d.id), Some(f.valid));
     let screen = format!("{:?}", draw(&app).backend());
     assert!(
         screen.contains("matched the local development secret"),
@@ -262,7 +264,7 @@ fn snapshot_detail_of_an_invalid_capture() {
             key(KeyCode::Enter),
         ],
     );
-    assert_eq!(app.detail.as_ref().map(|d| d.id), Some(f.invalid));
+    assert_eq!(app.stack.detail().map(|d| d.id), Some(f.invalid));
     let terminal = draw(&app);
     insta::assert_snapshot!("detail_invalid_overview", terminal.backend());
     let screen = terminal.backend().to_string();
@@ -388,7 +390,7 @@ fn enter_and_tab_walk_into_the_detail_and_its_tabs() {
     let f = fixture();
     let mut app = app(1);
     drive(&mut app, &f.store, [key(KeyCode::Enter)]);
-    let tab = |app: &App| app.detail.as_ref().map(|d| d.tab);
+    let tab = |app: &App| app.stack.detail().map(|d| d.tab);
     assert_eq!(tab(&app), Some(Tab::Overview));
     drive(&mut app, &f.store, [key(KeyCode::Tab)]);
     assert_eq!(tab(&app), Some(Tab::Headers));
@@ -403,7 +405,7 @@ fn enter_and_tab_walk_into_the_detail_and_its_tabs() {
     );
     assert_eq!(tab(&app), Some(Tab::Overview), "tabs wrap around");
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
-    assert!(app.detail.is_none());
+    assert!(app.stack.detail().is_none());
 }
 
 #[test]
@@ -421,14 +423,14 @@ fn detail_keys_scroll_the_text() {
             key(KeyCode::Tab),
         ],
     );
-    let scroll = |app: &App| app.detail.as_ref().map(|d| d.scroll()).unwrap_or(99);
+    let scroll = |app: &App| app.stack.detail().map(|d| d.scroll()).unwrap_or(99);
     assert_eq!(scroll(&app), 0);
     drive(&mut app, &f.store, [ch('j'), ch('j')]);
     assert_eq!(scroll(&app), 2);
     drive(&mut app, &f.store, [ch('k')]);
     assert_eq!(scroll(&app), 1);
     drive(&mut app, &f.store, [key(KeyCode::PageDown)]);
-    let lines = app.detail.as_ref().map(|d| d.lines().len()).unwrap_or(0);
+    let lines = app.stack.detail().map(|d| d.lines().len()).unwrap_or(0);
     assert_eq!(scroll(&app), lines - 1, "clamped to the last line");
     drive(&mut app, &f.store, [key(KeyCode::PageUp), ch('g')]);
     assert_eq!(scroll(&app), 0);
@@ -441,36 +443,30 @@ fn detail_keys_scroll_the_text() {
 fn replay_keys_emit_commands() {
     let f = fixture();
     let newest = f.ids[5];
-    let mut app = app(1);
-    let cmds = drive(&mut app, &f.store, [ch('r')]);
-    assert_eq!(
-        cmds,
-        vec![Command::Replay {
-            id: newest,
-            resign: true,
-            body: None
-        }]
-    );
-    let cmds = drive(&mut app, &f.store, [ch('R')]);
-    assert_eq!(
-        cmds,
-        vec![Command::Replay {
-            id: newest,
-            resign: false,
-            body: None
-        }]
-    );
-    let mut unsigned = self::app(0);
-    let cmds = drive(&mut unsigned, &f.store, [ch('r')]);
-    assert_eq!(
-        cmds,
-        vec![Command::Replay {
-            id: newest,
-            resign: false,
-            body: None
-        }],
-        "no secret: r replays as received"
-    );
+    // With or without a secret, r asks for the default rule: whether it re-signs is decided
+    // where the capture's scheme is known (ops::replay), as for 'hookscope replay'.
+    for secrets in [1, 0] {
+        let mut app = app(secrets);
+        let cmds = drive(&mut app, &f.store, [ch('r')]);
+        assert_eq!(
+            cmds,
+            vec![Command::Replay {
+                id: newest,
+                signing: Signing::Default,
+                body: None
+            }]
+        );
+        let cmds = drive(&mut app, &f.store, [ch('R')]);
+        assert_eq!(
+            cmds,
+            vec![Command::Replay {
+                id: newest,
+                signing: Signing::AsIs,
+                body: None
+            }]
+        );
+        assert!(app.notice.is_none(), "the outcome's notice is the only one");
+    }
 }
 
 #[test]
@@ -503,7 +499,7 @@ fn edit_requests_the_editor_then_replays_resigned() {
         cmds,
         vec![Command::Replay {
             id: f.ids[5],
-            resign: true,
+            signing: Signing::Default,
             body: Some(super::EditedBody {
                 bytes: b"{}".to_vec(),
                 note: "as edited, 2 bytes".into()
@@ -542,7 +538,7 @@ fn nothing_selected_means_no_command() {
     );
     assert!(cmds.is_empty());
     assert_eq!(app.take_edit_request(), None);
-    assert!(app.detail.is_none());
+    assert!(app.stack.detail().is_none());
     assert!(app.notice.as_ref().is_some_and(|n| n.error));
 }
 
@@ -555,7 +551,7 @@ fn slash_filters_by_text_and_esc_clears() {
         &f.store,
         [ch('/'), ch('O'), ch('t'), ch('h'), ch('x')],
     );
-    assert_eq!(app.filter.prompt.as_deref(), Some("Othx"));
+    assert_eq!(app.stack.prompt().map(|p| p.text.as_str()), Some("Othx"));
     assert_eq!(
         app.window.visible().len(),
         6,
@@ -586,7 +582,7 @@ fn slash_filters_by_text_and_esc_clears() {
     // Verdict and body text match too.
     drive(&mut app, &f.store, [ch('/')]);
     assert_eq!(
-        app.filter.prompt.as_deref(),
+        app.stack.prompt().map(|p| p.text.as_str()),
         Some("OthEr"),
         "edits the current filter"
     );
@@ -600,7 +596,7 @@ fn slash_filters_by_text_and_esc_clears() {
         Some(Status::Stale)
     );
     drive(&mut app, &f.store, [ch('/'), ch('z'), key(KeyCode::Esc)]);
-    assert_eq!(app.filter.prompt, None);
+    assert_eq!(app.stack.prompt(), None);
     assert_eq!(
         app.filter.applied, "stale",
         "Esc in the prompt cancels the edit"
@@ -662,15 +658,15 @@ fn help_overlay_swallows_other_keys() {
     let f = fixture();
     let mut app = app(1);
     drive(&mut app, &f.store, [ch('?')]);
-    assert!(app.help);
+    assert!(app.stack.is_open(Layer::Help));
     let cmds = drive(&mut app, &f.store, [ch('j'), ch('r'), key(KeyCode::Enter)]);
     assert!(cmds.is_empty());
     assert_eq!(selected(&app), Some(f.ids[5]));
-    assert!(app.detail.is_none());
+    assert!(app.stack.detail().is_none());
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
-    assert!(!app.help);
+    assert!(!app.stack.is_open(Layer::Help));
     drive(&mut app, &f.store, [ch('?'), ch('?')]);
-    assert!(!app.help, "? toggles");
+    assert!(!app.stack.is_open(Layer::Help), "? toggles");
 }
 
 #[test]
@@ -683,11 +679,11 @@ fn esc_closes_the_innermost_thing_first() {
         [ch('/'), ch('p'), ch('*'), key(KeyCode::Enter)],
     );
     drive(&mut app, &f.store, [key(KeyCode::Enter), ch('?')]);
-    assert!(app.help && app.detail.is_some());
+    assert!(app.stack.is_open(Layer::Help) && app.stack.detail().is_some());
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
-    assert!(!app.help && app.detail.is_some());
+    assert!(!app.stack.is_open(Layer::Help) && app.stack.detail().is_some());
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
-    assert!(app.detail.is_none());
+    assert!(app.stack.detail().is_none());
     assert_eq!(app.filter.applied, "p*");
     drive(&mut app, &f.store, [key(KeyCode::Esc)]);
     assert_eq!(app.filter.applied, "");
@@ -720,7 +716,7 @@ fn relay_state_shows_in_the_header() {
         &f.store,
         [Event::Report(Report::Relay {
             url: url.clone(),
-            state: crate::relay::client::ConnState::Connected { backlog: 3 },
+            state: crate::conn::ConnState::Connected { backlog: 3 },
         })],
     );
     let screen = format!("{:?}", draw(&app).backend().buffer());
@@ -733,8 +729,9 @@ fn relay_state_shows_in_the_header() {
         &f.store,
         [Event::Report(Report::Relay {
             url,
-            state: crate::relay::client::ConnState::Refused {
+            state: crate::conn::ConnState::Refused {
                 reason: "token rejected (401)".into(),
+                hint: Some(crate::hint::Hint::RelayToken),
             },
         })],
     );
@@ -798,15 +795,14 @@ fn reports_update_header_rows_and_detail() {
         Some(503)
     );
     let attempts = app
-        .detail
-        .as_ref()
+        .stack
+        .detail()
         .and_then(|d| d.data.as_ref())
         .map(|d| d.attempts.len());
     assert_eq!(attempts, Some(1), "the open detail reloads its attempts");
-    let notice = app.notice.clone().unwrap();
     assert!(
-        notice.error && notice.text.contains("HTTP 503"),
-        "{notice:?}"
+        app.notice.is_none(),
+        "a replay's one notice comes from its effect, not from the attempt's report"
     );
     drive(
         &mut app,
@@ -922,7 +918,7 @@ fn every_screen_draws_at_any_size() {
                 .draw(|frame| frame.render_widget(&app, frame.area()))
                 .unwrap();
         }
-        assert!(app.pending_edit.is_some());
+        assert!(app.stack.pending_edit().is_some());
     }
 }
 
@@ -941,11 +937,11 @@ fn the_body_highlights_the_filters_words_and_n_jumps_between_them() {
     let f = fixture();
     let mut app = app(1);
     type_filter(&mut app, &f.store, "9a30 aml_screening");
-    assert!(app.filter.error.is_none());
+    assert!(app.stack.prompt().and_then(|p| p.error.as_ref()).is_none());
     let shown: Vec<CaptureId> = app.window.visible().iter().map(|r| r.id).collect();
     assert_eq!(shown, vec![f.ids[4], f.ids[2], f.ids[1], f.ids[0]]);
     drive(&mut app, &f.store, [key(KeyCode::Enter)]);
-    let d = app.detail.as_ref().unwrap();
+    let d = app.stack.detail().unwrap();
     let data = d.data.as_ref().unwrap();
     // Line 0 is the size summary, 1 the opening brace: ids on 2 and 3, the event type on 4.
     assert_eq!(data.matches, vec![2, 3, 4]);
@@ -964,7 +960,7 @@ fn the_body_highlights_the_filters_words_and_n_jumps_between_them() {
     );
 
     let at = |app: &App| {
-        let d = app.detail.as_ref().unwrap();
+        let d = app.stack.detail().unwrap();
         (d.tab, d.scroll())
     };
     drive(&mut app, &f.store, [ch('n')]);
@@ -1019,9 +1015,16 @@ fn a_bad_query_keeps_the_prompt_and_marks_the_token() {
     let f = fixture();
     let mut app = app(1);
     type_filter(&mut app, &f.store, "badge:FAIL status:6xx");
-    let e = app.filter.error.clone().expect("an error");
+    let e = app
+        .stack
+        .prompt()
+        .and_then(|p| p.error.clone())
+        .expect("an error");
     assert_eq!(e.message, "status class must be 1xx-5xx, e.g. status:5xx");
-    assert_eq!(app.filter.prompt.as_deref(), Some("badge:FAIL status:6xx"));
+    assert_eq!(
+        app.stack.prompt().map(|p| p.text.as_str()),
+        Some("badge:FAIL status:6xx")
+    );
     assert!(app.filter.applied.is_empty(), "nothing applied");
     let screen = draw(&app);
     let text = screen.backend().to_string();
@@ -1040,10 +1043,13 @@ fn a_bad_query_keeps_the_prompt_and_marks_the_token() {
         .chain("5xx".chars().map(ch))
         .collect();
     drive(&mut app, &f.store, keys);
-    assert!(app.filter.error.is_none(), "typing clears the mark");
+    assert!(
+        app.stack.prompt().and_then(|p| p.error.as_ref()).is_none(),
+        "typing clears the mark"
+    );
     drive(&mut app, &f.store, [key(KeyCode::Enter)]);
     assert_eq!(app.filter.applied, "badge:FAIL status:5xx");
-    assert!(app.filter.prompt.is_none());
+    assert!(app.stack.prompt().is_none());
     assert!(app.window.visible().is_empty());
 }
 

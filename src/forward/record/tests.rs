@@ -183,7 +183,6 @@ fn attempt_caps_stored_body() {
         target: "http://a/".into(),
         timeout: Duration::from_secs(10),
     };
-    assert_eq!(err.gateway_status(), 504);
     let a = attempt_from(
         1,
         AttemptKind::Replay,

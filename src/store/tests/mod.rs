@@ -9,8 +9,7 @@ fn capture(path: &str, event: Option<&str>, verdict: Verdict, body: &[u8]) -> Ca
         (b"X-Odd".to_vec(), b"\xff\x00".to_vec()),
         (b"host".to_vec(), b"second".to_vec()),
     ];
-    Capture {
-        query: Some("a=1".into()),
+    let mut c = Capture {
         peer: Some("127.0.0.1:5555".into()),
         event: EventInfo {
             event_type: event.map(String::from),
@@ -18,7 +17,9 @@ fn capture(path: &str, event: Option<&str>, verdict: Verdict, body: &[u8]) -> Ca
         },
         verdict,
         ..Capture::new(1_700_000_000_000, "POST", path, headers, body.to_vec())
-    }
+    };
+    c.query = Some("a=1".into());
+    c
 }
 
 fn q(text: &str) -> crate::query::Query {
@@ -579,4 +580,6 @@ fn usual_valid_diagnostics_are_computed_on_read_and_the_rest_are_stored() {
     assert_eq!(store.get(id).unwrap().unwrap().capture, stale);
 }
 
+#[cfg(unix)]
+mod files;
 mod search;

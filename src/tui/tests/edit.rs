@@ -2,8 +2,8 @@
 //! for the user's answer (as saved, compacted, or cancelled), broken JSON warns first.
 
 use super::*;
-use crate::tui::app::PendingEdit;
 use crate::tui::editor::editor_text;
+use crate::tui::stack::PendingEdit;
 use crate::tui::EditedBody;
 
 /// The app after `e` on the oldest capture (valid JSON) and the editor closing with `edited`.
@@ -54,7 +54,7 @@ fn an_unchanged_body_is_not_sent() {
     for saved in [editor_text(BODY), BODY.to_vec()] {
         let (app, cmds) = edited(&f, &saved);
         assert!(cmds.is_empty());
-        assert_eq!(app.pending_edit, None);
+        assert_eq!(app.stack.pending_edit(), None);
         assert_eq!(notice(&app), format!("#{} unchanged, not sent", f.valid));
         assert!(!app.notice.as_ref().is_some_and(|n| n.error));
     }
@@ -66,7 +66,7 @@ fn edited_json_waits_then_y_sends_it_as_saved() {
     let saved = changed_pretty();
     let (mut app, cmds) = edited(&f, &saved);
     assert!(cmds.is_empty(), "nothing is sent before the answer");
-    assert!(matches!(app.pending_edit, Some(PendingEdit { id, .. }) if id == f.valid));
+    assert!(matches!(app.stack.pending_edit(), Some(PendingEdit { id, .. }) if *id == f.valid));
     let status = status_line(&app);
     assert!(
         status.contains(&format!("send edited #{}?", f.valid)),
@@ -87,15 +87,15 @@ fn edited_json_waits_then_y_sends_it_as_saved() {
         cmds,
         vec![Command::Replay {
             id: f.valid,
-            resign: true,
+            signing: Signing::Default,
             body: Some(EditedBody {
                 bytes: saved,
                 note: note.clone()
             })
         }]
     );
-    assert_eq!(app.pending_edit, None);
-    assert!(notice(&app).contains(&note), "{}", notice(&app));
+    assert_eq!(app.stack.pending_edit(), None);
+    // The note travels with the command: the replay's one notice (from the effect) says it.
 }
 
 #[test]
@@ -112,14 +112,13 @@ fn c_sends_the_edit_compacted_and_says_so() {
         cmds,
         vec![Command::Replay {
             id: f.valid,
-            resign: true,
+            signing: Signing::Default,
             body: Some(EditedBody {
                 bytes: compact,
                 note: note.clone()
             })
         }]
     );
-    assert!(notice(&app).contains(&note), "{}", notice(&app));
 }
 
 #[test]
@@ -128,10 +127,10 @@ fn n_or_esc_cancels_and_enter_also_sends() {
     for cancel in [ch('n'), key(KeyCode::Esc)] {
         let (mut app, _) = edited(&f, &changed_pretty());
         assert!(drive(&mut app, &f.store, [cancel]).is_empty());
-        assert_eq!(app.pending_edit, None);
+        assert_eq!(app.stack.pending_edit(), None);
         assert!(notice(&app).contains("not sent"), "{}", notice(&app));
         assert!(
-            app.detail.is_none() && app.running,
+            app.stack.detail().is_none() && app.running,
             "Esc answered the question only"
         );
     }
@@ -146,8 +145,8 @@ fn json_that_no_longer_parses_warns_and_asks() {
     let (mut app, cmds) = edited(&f, &broken);
     assert!(cmds.is_empty(), "not sent without a yes");
     let why = app
-        .pending_edit
-        .as_ref()
+        .stack
+        .pending_edit()
         .and_then(|p| p.confirm.json_error.clone())
         .unwrap_or_default();
     assert!(why.contains("EOF"), "{why}");
@@ -162,13 +161,13 @@ fn json_that_no_longer_parses_warns_and_asks() {
         drive(&mut app, &f.store, [ch('c')]).is_empty(),
         "nothing to compact"
     );
-    assert!(app.pending_edit.is_some());
+    assert!(app.stack.pending_edit().is_some());
     let cmds = drive(&mut app, &f.store, [ch('y')]);
     assert_eq!(
         cmds,
         vec![Command::Replay {
             id: f.valid,
-            resign: true,
+            signing: Signing::Default,
             body: Some(EditedBody {
                 bytes: broken,
                 note: "not JSON, 25 bytes".into()

@@ -8,8 +8,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::tui::app::{App, Compare};
+use crate::tui::app::App;
 use crate::tui::compare::{Row, Tone};
+use crate::tui::stack::Compare;
 use crate::tui::theme::Theme;
 
 pub fn render(app: &App, c: &Compare, area: Rect, buf: &mut Buffer) {
@@ -24,7 +25,7 @@ pub fn render(app: &App, c: &Compare, area: Rect, buf: &mut Buffer) {
     let width = area.width as usize;
     // Two halves and a 3-column gutter; the left half takes the odd column.
     let half = width.saturating_sub(3) / 2;
-    let lines: Vec<Line> = rows[start..end]
+    let lines: Vec<Line<'_>> = rows[start..end]
         .iter()
         .map(|row| match row {
             Row::Full(tone, text) => Line::from(Span::styled(cut(text, width), style(t, *tone))),

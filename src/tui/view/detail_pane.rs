@@ -5,8 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Widget, Wrap};
 
-use crate::tui::app::{App, Detail, Tab};
+use crate::tui::app::{App, Tab};
 use crate::tui::fit::truncate_middle;
+use crate::tui::stack::Detail;
 
 pub fn render(app: &App, d: &Detail, area: Rect, buf: &mut Buffer) {
     let t = app.theme;

@@ -15,7 +15,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
-    let mut lines: Vec<Line> = rows
+    let mut lines: Vec<Line<'_>> = rows
         .into_iter()
         .map(|(keys, what)| {
             Line::from(vec![

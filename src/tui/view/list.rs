@@ -5,7 +5,8 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
 
-use crate::capture::{human_size, is_success, AttemptBrief, CaptureSummary};
+use crate::capture::{is_success, AttemptBrief, CaptureSummary};
+use crate::text::human_size;
 use crate::tui::app::App;
 use crate::tui::fit::{column_widths, truncate_end, truncate_middle, Column};
 

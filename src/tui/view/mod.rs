@@ -15,71 +15,110 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::{App, PendingEdit};
+use super::app::{App, Notice};
 use super::editor;
 use super::fit;
+use super::keymap::{Action, Key};
 use super::screen::areas;
 pub use super::screen::{detail_rows, list_rows};
+use super::stack::{Overlay, PendingEdit, Prompt, Screen};
 
+/// The screen, then the overlays oldest first: the newest is drawn on top, as it takes the keys.
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let a = areas(area);
         header::render(self, a.header, buf);
-        match (&self.compare, &self.detail) {
-            (Some(c), _) => compare::render(self, c, a.main, buf),
-            (None, Some(d)) => detail_pane::render(self, d, a.main, buf),
-            (None, None) => list::render(self, a.main, buf),
+        match self.stack.screen() {
+            Screen::List => list::render(self, a.main, buf),
+            Screen::Detail(d) => detail_pane::render(self, d, a.main, buf),
+            Screen::Compare { compare, .. } => compare::render(self, compare, a.main, buf),
         }
         render_status(self, a.status, buf);
         render_footer(self, a.footer, buf);
-        if let Some(p) = &self.popup {
-            popup::render(self, p, area, buf);
-        }
-        if self.help {
-            help::render(self, area, buf);
+        for overlay in self.stack.overlays() {
+            match overlay {
+                Overlay::Help => help::render(self, area, buf),
+                Overlay::Popup(p) => popup::render(self, p, area, buf),
+                // These two speak in the status line.
+                Overlay::Prompt(_) | Overlay::PendingEdit(_) => {}
+            }
         }
     }
 }
 
+/// The status line is the topmost overlay's that has one, else the screen's.
 fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
+    let line = app
+        .stack
+        .overlays()
+        .iter()
+        .rev()
+        .find_map(|overlay| match overlay {
+            Overlay::PendingEdit(p) => Some(pending_edit_line(app, p, area.width)),
+            Overlay::Prompt(p) => Some(prompt_line(app, p, area.width)),
+            Overlay::Help | Overlay::Popup(_) => None,
+        })
+        .unwrap_or_else(|| screen_status_line(app, area.width));
+    Paragraph::new(line).render(area, buf);
+}
+
+/// What the prompt says after the cursor, the longest that fits: no word is cut.
+const PROMPT_HINTS: [&str; 5] = [
+    "words, \"a phrase\", event: badge: status: path: since: a.b=value, -negates · Enter applies · Esc cancels",
+    "words, \"a phrase\", event: badge: status: a.b=value, -negates · Enter applies · Esc cancels",
+    "words, event: badge: status: · Enter applies · Esc cancels",
+    "Enter applies · Esc cancels",
+    "Enter applies",
+];
+
+/// The filter being typed: the offending token of a bad query marked in place, the reason
+/// after the cursor; else the end of the query (where the cursor is) and what the language
+/// offers, as much as fits.
+fn prompt_line<'a>(app: &App, p: &'a Prompt, width: u16) -> Line<'a> {
     let t = app.theme;
-    let line = if let Some(p) = &app.pending_edit {
-        pending_edit_line(app, p, area.width)
-    } else if let Some(prompt) = &app.filter.prompt {
-        let mut spans = vec![Span::styled("/", t.accent())];
-        match &app.filter.error {
-            // The offending token marked in place, the reason after the cursor.
-            Some(e) => {
-                let start = floor_boundary(prompt, e.start);
-                let end = floor_boundary(prompt, e.end).max(start);
-                spans.push(Span::raw(prompt[..start].to_string()));
-                spans.push(Span::styled(
-                    prompt[start..end].to_string(),
-                    t.error().add_modifier(Modifier::UNDERLINED),
-                ));
-                spans.push(Span::raw(prompt[end..].to_string()));
-                spans.push(Span::styled("█", t.dim()));
-                spans.push(Span::styled(format!("   {}", e.message), t.error()));
-            }
-            None => {
-                spans.push(Span::raw(prompt.clone()));
-                spans.push(Span::styled("█", t.dim()));
-                spans.push(Span::styled(
-                    "   words, \"a phrase\", event: badge: status: path: since: a.b=value, -negates · Enter applies · Esc cancels",
-                    t.dim(),
-                ));
+    let text = &p.text;
+    let width = usize::from(width);
+    let mut spans = vec![Span::styled("/", t.accent())];
+    match &p.error {
+        Some(e) => {
+            let start = floor_boundary(text, e.start);
+            let end = floor_boundary(text, e.end).max(start);
+            spans.push(Span::raw(&text[..start]));
+            spans.push(Span::styled(
+                &text[start..end],
+                t.error().add_modifier(Modifier::UNDERLINED),
+            ));
+            spans.push(Span::raw(&text[end..]));
+            spans.push(Span::styled("█", t.dim()));
+            let room = width.saturating_sub(Line::from(spans.clone()).width());
+            let why = fit::truncate_words(&format!("   {}", e.message), room);
+            spans.push(Span::styled(why, t.error()));
+        }
+        None => {
+            // "/" and the cursor take two columns.
+            let typed = fit::truncate_start(text, width.saturating_sub(2));
+            let room = width.saturating_sub(2 + typed.chars().count());
+            spans.push(Span::raw(typed));
+            spans.push(Span::styled("█", t.dim()));
+            if let Some(hint) = PROMPT_HINTS.iter().find(|h| h.chars().count() + 3 <= room) {
+                spans.push(Span::styled(format!("   {hint}"), t.dim()));
             }
         }
-        Line::from(spans)
-    } else if app.window.searching() {
+    }
+    Line::from(spans)
+}
+
+/// Under no overlay that speaks: a search in progress, else the notice, else the filter.
+fn screen_status_line(app: &App, width: u16) -> Line<'_> {
+    let t = app.theme;
+    if app.window.searching() {
         Line::from(vec![
             Span::styled("searching for ", t.dim()),
             Span::styled(format!("'{}'", app.filter.applied), t.accent()),
             Span::styled("…  (keys still work, Esc clears the filter)", t.dim()),
         ])
     } else if let Some(n) = &app.notice {
-        let style = if n.error { t.error() } else { t.ok() };
-        Line::from(Span::styled(n.text.clone(), style))
+        notice_line(app, n, usize::from(width))
     } else if !app.filter.applied.is_empty() {
         let mut spans = vec![
             Span::styled("filter ", t.dim()),
@@ -95,8 +134,33 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
         Line::from(spans)
     } else {
         Line::default()
+    }
+}
+
+/// A notice, or as much of it as fits cut between words, with the key that shows it whole.
+fn notice_line(app: &App, n: &Notice, width: usize) -> Line<'static> {
+    let t = app.theme;
+    let style = if n.error { t.error() } else { t.ok() };
+    if n.text.chars().count() <= width {
+        return Line::from(Span::styled(n.text.clone(), style));
+    }
+    let key = app
+        .keymap
+        .keys_for(Action::LastNotice)
+        .first()
+        .map(Key::label);
+    let more = key.map(|k| format!(" ({k} shows all)")).unwrap_or_default();
+    // The words first on a narrow screen: the key's hint only with room for a few of them.
+    let more = if width >= more.chars().count() + 20 {
+        more
+    } else {
+        String::new()
     };
-    Paragraph::new(line).render(area, buf);
+    let room = width - more.chars().count();
+    Line::from(vec![
+        Span::styled(fit::truncate_words(&n.text, room), style),
+        Span::styled(more, t.dim()),
+    ])
 }
 
 /// The question after an edit: what each key sends, the least needed parts left out first.
@@ -165,20 +229,57 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
 /// Whole items joined by `gap`; when they do not all fit, the least important (highest rank)
 /// are left out, so no word is ever cut.
 fn fitted_line<'a>(items: Vec<(u8, Vec<Span<'a>>)>, width: u16, gap: &'a str) -> Line<'a> {
-    let sizes: Vec<(usize, u8)> = items
-        .iter()
-        .map(|(rank, spans)| (spans.iter().map(Span::width).sum(), *rank))
+    let items = items
+        .into_iter()
+        .map(|(rank, spans)| Item {
+            rank,
+            spans,
+            cut: None,
+        })
         .collect();
-    let kept = fit::items_that_fit(&sizes, usize::from(width), gap.chars().count());
+    fitted_items(items, width, gap)
+}
+
+/// One item of a fitted line: its spans and rank, and for one that may be shortened (a URL),
+/// its last span is cut from the middle as [`fit::item_widths`] says.
+struct Item<'a> {
+    rank: u8,
+    spans: Vec<Span<'a>>,
+    cut: Option<fit::Cut>,
+}
+
+/// The items that fit joined by `gap`, the least important left out whole, a shortened item
+/// cut from the middle: no word is cut elsewhere.
+fn fitted_items<'a>(items: Vec<Item<'a>>, width: u16, gap: &'a str) -> Line<'a> {
+    let sizes: Vec<fit::Item> = items
+        .iter()
+        .map(|i| fit::Item {
+            width: i.spans.iter().map(Span::width).sum(),
+            rank: i.rank,
+            cut: i.cut,
+        })
+        .collect();
+    let widths = fit::item_widths(&sizes, usize::from(width), gap.chars().count());
     let mut line = Vec::new();
-    for ((_, spans), keep) in items.into_iter().zip(kept) {
-        if !keep {
+    for ((item, size), shown) in items.into_iter().zip(&sizes).zip(widths) {
+        let Some(shown) = shown else {
             continue;
-        }
+        };
         if !line.is_empty() {
             line.push(Span::raw(gap));
         }
-        line.extend(spans);
+        line.extend(shortened(item.spans, size.width - shown));
     }
     Line::from(line)
+}
+
+/// `spans` less `by` columns, taken from the middle of the last span.
+fn shortened(mut spans: Vec<Span<'_>>, by: usize) -> Vec<Span<'_>> {
+    if by > 0 {
+        if let Some(last) = spans.last_mut() {
+            let keep = last.width().saturating_sub(by);
+            last.content = fit::truncate_middle(&last.content, keep).into();
+        }
+    }
+    spans
 }

@@ -1,0 +1,29 @@
+//! The end-to-end tests: the real binary, real sockets, real files. One test binary with one
+//! module per area, so a change to the library links one executable, not fifteen. Run one area
+//! with `cargo test --test it relay::`, one test with `cargo test --test it -- --exact NAME`.
+
+// Cargo.toml denies clippy::unwrap_used; clippy.toml's allow-unwrap-in-tests covers #[test]
+// functions only, and the helpers here (spawning the binary, reading its output) are test code
+// too: a panic is how a test fails.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+mod backlog;
+mod check;
+mod cli_conventions;
+mod compare;
+mod devsecret;
+mod fixtures;
+mod forward;
+mod import;
+mod listen;
+mod pipes;
+mod providers;
+mod query;
+mod relay;
+mod reliability;
+mod routes;
+mod secrets;
+mod shell;
+mod tui;
