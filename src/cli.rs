@@ -61,6 +61,61 @@ pub enum Command {
     Purge(PurgeArgs),
     /// Check the config file (hookscope.toml): settings, secret references, routes
     Config(ConfigArgs),
+    /// Print a shell completion script to stdout (README: "Install")
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout: hookscope's, or one subcommand's
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand, for its own page (e.g. listen); without, hookscope(1)
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+/// The completion script for `shell`, generated from these definitions.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "hookscope", &mut out);
+    out
+}
+
+/// The man page of hookscope, or of its subcommand `sub` (named `hookscope-SUB`, as `man`
+/// looks it up); `Err` names the subcommands when there is no such one.
+pub fn man_page(sub: Option<&str>) -> Result<Vec<u8>, String> {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    // Building names each subcommand as man and its synopsis want: `hookscope-listen`,
+    // `hookscope listen`.
+    cli.build();
+    let page = match sub {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            Some(found) => found.clone(),
+            None => {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                return Err(format!(
+                    "'{name}' is not a hookscope command; one of: {}",
+                    names.join(", ")
+                ));
+            }
+        },
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .source(format!("hookscope {}", env!("CARGO_PKG_VERSION")))
+        .render(&mut out)
+        .expect("writing into a Vec cannot fail");
+    Ok(out)
 }
 
 impl Cli {

@@ -1,12 +1,14 @@
 //! One function per subcommand. Each returns the process exit code.
 
 mod check;
+mod completions;
 mod config;
 mod diff;
 mod export;
 pub(crate) mod hint;
 mod import;
 mod listen;
+mod man;
 mod purge;
 mod read;
 mod relay;
@@ -37,6 +39,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stats(args) => stats::run(args),
         Command::Purge(args) => purge::run(args),
         Command::Config(args) => config::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 

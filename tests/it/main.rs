@@ -25,4 +25,5 @@ mod relay;
 mod reliability;
 mod routes;
 mod secrets;
+mod shell;
 mod tui;

@@ -191,4 +191,11 @@ fn a_closed_stdout_ends_a_println_quietly() {
     cmd.args(args).stdout(closed_pipe()).stderr(Stdio::piped());
     let o = finish(cmd, &args);
     assert_quiet_success(&o, "relay --json");
+    // Generated text, written whole: a closed stdout is the same quiet end.
+    for args in [&["completions", "bash"][..], &["man"]] {
+        let mut cmd = bin();
+        cmd.args(args).stdout(closed_pipe()).stderr(Stdio::piped());
+        let o = finish(cmd, args);
+        assert_quiet_success(&o, &args.join(" "));
+    }
 }
