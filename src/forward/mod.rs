@@ -54,7 +54,7 @@ pub struct AppResponse {
 pub enum ForwardError {
     #[error("connection refused or unreachable: is your app running at '{target}'? ({detail})")]
     Unreachable { target: String, detail: String },
-    #[error("TLS with '{target}' failed: {detail} (a private CA or a self-signed certificate must be trusted explicitly)")]
+    #[error("TLS with '{target}' failed: {detail}")]
     Tls { target: String, detail: String },
     #[error("no answer from '{target}' within {} s", .timeout.as_secs_f64())]
     Timeout { target: String, timeout: Duration },
@@ -187,10 +187,18 @@ impl Forwarder {
     ) -> Result<AppResponse, ForwardError> {
         let resp = self.client.request(req).await.map_err(|e| {
             let detail = error_chain(&e);
-            if is_tls_error(&e) {
+            if let Some(u) = crate::tls::untrusted_in(&e) {
+                // A certificate refused for a reason a person can act on: said in words.
                 ForwardError::Tls {
                     target: target.to_string(),
-                    detail,
+                    detail: format!("{}; {}", u.describe("the app"), u.fix("the app")),
+                }
+            } else if is_tls_error(&e) {
+                ForwardError::Tls {
+                    target: target.to_string(),
+                    detail: format!(
+                        "{detail} (a private CA or a self-signed certificate must be trusted explicitly)"
+                    ),
                 }
             } else if e.is_connect() {
                 ForwardError::Unreachable {
