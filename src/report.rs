@@ -28,7 +28,7 @@ pub enum Report {
     /// What the relay client is doing: `url` is the public URL senders post to.
     Relay {
         url: String,
-        state: crate::relay::client::ConnState,
+        state: crate::conn::ConnState,
     },
 }
 

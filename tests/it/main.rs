@@ -9,6 +9,7 @@
 
 mod common;
 
+mod architecture;
 mod backlog;
 mod check;
 mod cli_conventions;
