@@ -125,18 +125,7 @@ impl Plan {
                     "application/octet-stream"
                 };
                 let mut headers = base_headers(content_type);
-                let signature = match (secret, mode) {
-                    (_, SignMode::None) => Vec::new(),
-                    (Some(secret), mode) => {
-                        signature_for(*mode, secret, now_s, body).map_err(|e| e.to_string())?
-                    }
-                    (None, mode) => return Err(secret_needed(*mode)),
-                };
-                headers.extend(
-                    signature
-                        .into_iter()
-                        .map(|(name, value)| (name.as_bytes().to_vec(), value.into_bytes())),
-                );
+                sign_into(&mut headers, secret, *mode, now_s, body)?;
                 Ok(Built {
                     label: format!("body of {} bytes", body.len()),
                     target: self.to.clone(),
@@ -158,18 +147,7 @@ impl Plan {
                     .map_err(|e| e.to_string())?;
                 let info = crate::capture::EventInfo::inspect(&body);
                 let mut headers: Vec<HeaderPair> = sample::delivery_headers();
-                let signature = match (secret, mode) {
-                    (_, SignMode::None) => Vec::new(),
-                    (Some(secret), mode) => {
-                        signature_for(*mode, secret, now_s, &body).map_err(|e| e.to_string())?
-                    }
-                    (None, mode) => return Err(secret_needed(*mode)),
-                };
-                headers.extend(
-                    signature
-                        .into_iter()
-                        .map(|(name, value)| (name.as_bytes().to_vec(), value.into_bytes())),
-                );
+                sign_into(&mut headers, secret, *mode, now_s, &body)?;
                 Ok(Built {
                     label: format!(
                         "{} {}",
@@ -372,6 +350,30 @@ impl std::fmt::Display for Summary {
         }
         Ok(())
     }
+}
+
+/// Appends the signature header(s) `mode` asks for over `body` at `now_s` (none for
+/// `SignMode::None`).
+fn sign_into(
+    headers: &mut Vec<HeaderPair>,
+    secret: Option<&Secret>,
+    mode: SignMode,
+    now_s: i64,
+    body: &[u8],
+) -> Result<(), String> {
+    let signature = match (secret, mode) {
+        (_, SignMode::None) => Vec::new(),
+        (Some(secret), mode) => {
+            signature_for(mode, secret, now_s, body).map_err(|e| e.to_string())?
+        }
+        (None, mode) => return Err(secret_needed(mode)),
+    };
+    headers.extend(
+        signature
+            .into_iter()
+            .map(|(name, value)| (name.as_bytes().to_vec(), value.into_bytes())),
+    );
+    Ok(())
 }
 
 /// Signing as `mode` with no secret of the payload's scheme loaded.
