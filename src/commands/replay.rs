@@ -55,47 +55,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         // Stored (or not) before anything is printed, so a closed stdout loses no attempt.
         let outcome = rt.block_on(replay::replay_one(&store, &recorder, id, &settings))?;
         tally.add(&outcome);
-        match &outcome {
-            Outcome::Sent(r) => {
-                let id = r.id;
-                if let Some(w) = r.warning {
-                    eprintln!("warning: #{id}: {}", with(w, w.hint()));
-                }
-                if args.json {
-                    let mut line = serde_json::json!({"id": id, "attempt": r.attempt.to_json()});
-                    if let Some(w) = r.warning {
-                        line["warning"] = w.code().into();
-                        if let Some(h) = w.hint() {
-                            line["hint"] = h.to_json();
-                        }
-                    }
-                    writeln!(out, "{line}")?;
-                } else {
-                    writeln!(
-                        out,
-                        "#{id} {} {}{}",
-                        attempt_brief(&r.attempt.brief()),
-                        r.target,
-                        attempt_how(&r.attempt)
-                    )?;
-                }
-            }
-            Outcome::Skipped { id, why } => {
-                let id = *id;
-                let text = match why {
-                    Refusal::Missing => super::capture_missing(id, &db).to_string(),
-                    why => with(why, why.hint()),
-                };
-                if args.json {
-                    let mut line = serde_json::json!({"id": id, "skipped": why.to_string()});
-                    if let Some(h) = why.hint() {
-                        line["hint"] = h.to_json();
-                    }
-                    writeln!(out, "{line}")?;
-                }
-                eprintln!("#{id} skipped: {text}");
-            }
-        }
+        print_outcome(&mut out, &outcome, args.json, &db)?;
     }
     if many {
         eprintln!(
@@ -112,6 +72,58 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One capture's line: what was sent and what came back (stdout), or why it was skipped (stderr),
+/// and any warning (stderr); with `json`, one object per capture on stdout.
+fn print_outcome(
+    out: &mut impl Write,
+    outcome: &Outcome,
+    json: bool,
+    db: &std::path::Path,
+) -> anyhow::Result<()> {
+    match outcome {
+        Outcome::Sent(r) => {
+            let id = r.id;
+            if let Some(w) = r.warning {
+                eprintln!("warning: #{id}: {}", with(w, w.hint()));
+            }
+            if json {
+                let mut line = serde_json::json!({"id": id, "attempt": r.attempt.to_json()});
+                if let Some(w) = r.warning {
+                    line["warning"] = w.code().into();
+                    if let Some(h) = w.hint() {
+                        line["hint"] = h.to_json();
+                    }
+                }
+                writeln!(out, "{line}")?;
+            } else {
+                writeln!(
+                    out,
+                    "#{id} {} {}{}",
+                    attempt_brief(&r.attempt.brief()),
+                    r.target,
+                    attempt_how(&r.attempt)
+                )?;
+            }
+        }
+        Outcome::Skipped { id, why } => {
+            let id = *id;
+            let text = match why {
+                Refusal::Missing => super::capture_missing(id, db).to_string(),
+                why => with(why, why.hint()),
+            };
+            if json {
+                let mut line = serde_json::json!({"id": id, "skipped": why.to_string()});
+                if let Some(h) = why.hint() {
+                    line["hint"] = h.to_json();
+                }
+                writeln!(out, "{line}")?;
+            }
+            eprintln!("#{id} skipped: {text}");
+        }
+    }
+    Ok(())
 }
 
 /// The flags as settings; nothing below knows their names.

@@ -27,41 +27,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .ok_or_else(|| usage("send needs --to URL: your app's webhook endpoint"))?;
     let to = target("--to", to_text)?;
-    let mode = args.sign.unwrap_or_default();
-
-    let payloads = match &args.event {
-        Some(event) => {
-            let overrides = args
-                .sets
-                .iter()
-                .map(|s| sample::parse_set(s))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| usage(format!("--set {e}")))?;
-            // Built once now, so an unknown event or a bad --set path is a usage error before
-            // a secret is made or anything is sent.
-            sample::build(event, args.variant.as_deref(), now_ms(), &overrides)
-                .map_err(|e| usage(e.to_string()))?;
-            vec![Payload::Sample {
-                event: event.clone(),
-                variant: args.variant.clone(),
-                overrides,
-                mode,
-                scheme: args.scheme.unwrap_or_default(),
-            }]
-        }
-        None => match &args.body_file {
-            Some(file) => vec![Payload::Body {
-                body: body_file("--body-file", file)?,
-                mode,
-                scheme: args.scheme.unwrap_or_default(),
-            }],
-            None => args
-                .fixtures
-                .iter()
-                .map(|file| load_fixture(file, &args))
-                .collect::<anyhow::Result<Vec<_>>>()?,
-        },
-    };
+    let payloads = payloads(&args)?;
     for p in &payloads {
         if let Some(mode) = p.mode() {
             mode.applies_to(p.scheme())
@@ -138,6 +104,44 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// What `--event`, `--body-file` or the fixtures ask to send, checked before anything is sent.
+fn payloads(args: &SendArgs) -> anyhow::Result<Vec<Payload>> {
+    let mode = args.sign.unwrap_or_default();
+    Ok(match &args.event {
+        Some(event) => {
+            let overrides = args
+                .sets
+                .iter()
+                .map(|s| sample::parse_set(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| usage(format!("--set {e}")))?;
+            // Built once now, so an unknown event or a bad --set path is a usage error before
+            // a secret is made or anything is sent.
+            sample::build(event, args.variant.as_deref(), now_ms(), &overrides)
+                .map_err(|e| usage(e.to_string()))?;
+            vec![Payload::Sample {
+                event: event.clone(),
+                variant: args.variant.clone(),
+                overrides,
+                mode,
+                scheme: args.scheme.unwrap_or_default(),
+            }]
+        }
+        None => match &args.body_file {
+            Some(file) => vec![Payload::Body {
+                body: body_file("--body-file", file)?,
+                mode,
+                scheme: args.scheme.unwrap_or_default(),
+            }],
+            None => args
+                .fixtures
+                .iter()
+                .map(|file| load_fixture(file, args))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        },
     })
 }
 
