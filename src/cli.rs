@@ -65,6 +65,51 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout: hookscope's, or one subcommand's
     Man(ManArgs),
+    /// Dataspike helpers for your app's side: a signature verifier to paste into it
+    #[command(subcommand)]
+    Dataspike(DataspikeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataspikeCommand {
+    /// Print a short, correct Dataspike signature verifier for your app, standard library only
+    /// (raw body, constant-time compare, tolerance both ways, several secrets while rotating)
+    Snippet(SnippetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnippetArgs {
+    /// The language of your app
+    #[arg(value_enum)]
+    pub lang: SnippetLang,
+}
+
+/// `dataspike snippet LANG`: the languages a verifier is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SnippetLang {
+    /// Python 3
+    Python,
+    /// Node.js (CommonJS)
+    Node,
+    /// Go
+    Go,
+    /// Ruby
+    Ruby,
+    /// PHP 8
+    Php,
+}
+
+impl From<SnippetLang> for crate::dataspike::snippet::Lang {
+    fn from(l: SnippetLang) -> Self {
+        use crate::dataspike::snippet::Lang;
+        match l {
+            SnippetLang::Python => Lang::Python,
+            SnippetLang::Node => Lang::Node,
+            SnippetLang::Go => Lang::Go,
+            SnippetLang::Ruby => Lang::Ruby,
+            SnippetLang::Php => Lang::Php,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

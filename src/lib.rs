@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod config_file;
 mod conn;
+mod dataspike;
 mod devsecret;
 mod diff;
 mod expect;

@@ -3,6 +3,7 @@
 mod check;
 mod completions;
 mod config;
+mod dataspike;
 mod diff;
 mod export;
 pub(crate) mod hint;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(args) => config::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Dataspike(cmd) => dataspike::run(cmd),
     }
 }
 

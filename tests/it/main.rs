@@ -27,4 +27,5 @@ mod reliability;
 mod routes;
 mod secrets;
 mod shell;
+mod snippets;
 mod tui;
