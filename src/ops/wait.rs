@@ -41,19 +41,21 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The first matching capture seen.
-    Found(StoredCapture),
+    Found(Box<StoredCapture>),
     /// None arrived within the timeout.
     TimedOut,
 }
 
 /// Blocks until a capture matching `s.query` counts (see the module's opening), or the
 /// timeout passes. A word query indexes what the store's writer has not indexed yet first
-/// (`Store::list`), so a capture is found as soon as it is committed.
-pub fn wait(store: &Store, s: &Settings) -> Result<Outcome, StoreError> {
+/// (`Store::list`), so a capture is found as soon as it is committed. `started` is called
+/// once the starting point is taken: whatever is committed after it counts.
+pub fn wait(store: &Store, s: &Settings, started: impl FnOnce()) -> Result<Outcome, StoreError> {
     let deadline = Instant::now() + s.timeout;
     let mut watch = Watch::start(store, s, now_ms())?;
+    started();
     if let Some(found) = watch.first_round(store)? {
-        return Ok(Outcome::Found(found));
+        return Ok(Outcome::Found(Box::new(found)));
     }
     let mut pause = FIRST_PAUSE;
     loop {
@@ -64,7 +66,7 @@ pub fn wait(store: &Store, s: &Settings) -> Result<Outcome, StoreError> {
         std::thread::sleep(pause.min(deadline - now));
         if watch.changed(store)? {
             if let Some(found) = watch.round(store)? {
-                return Ok(Outcome::Found(found));
+                return Ok(Outcome::Found(Box::new(found)));
             }
             pause = FIRST_PAUSE;
         } else {

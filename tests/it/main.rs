@@ -28,3 +28,4 @@ mod routes;
 mod secrets;
 mod shell;
 mod tui;
+mod wait;

@@ -141,7 +141,7 @@ fn wait_returns_soon_after_the_commit_and_times_out_otherwise() {
         ..settings("okapi", None)
     };
     let started = Instant::now();
-    assert_eq!(wait(&waiter, &quick).unwrap(), Outcome::TimedOut);
+    assert_eq!(wait(&waiter, &quick, || ()).unwrap(), Outcome::TimedOut);
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert!(started.elapsed() < Duration::from_secs(2));
 
@@ -149,7 +149,10 @@ fn wait_returns_soon_after_the_commit_and_times_out_otherwise() {
     let waiting = std::thread::spawn(move || {
         let store = Store::open(&path, OpenMode::Existing).unwrap();
         let started = Instant::now();
-        (wait(&store, &settings("okapi", None)).unwrap(), started)
+        (
+            wait(&store, &settings("okapi", None), || ()).unwrap(),
+            started,
+        )
     });
     // Quiet long enough for the pause to reach its longest.
     std::thread::sleep(Duration::from_millis(1500));
