@@ -36,6 +36,8 @@ pub enum Command {
     List(ListArgs),
     /// Show everything about one capture
     Show(ShowArgs),
+    /// Wait until a capture matching a query is stored, then print it (exit 3 on timeout)
+    Wait(WaitArgs),
     /// Check a signature offline, or re-check a stored capture with today's secrets
     Verify(VerifyArgs),
     /// Send stored captures to your app again, as captured or re-signed
@@ -394,6 +396,26 @@ pub struct ShowArgs {
     /// Write only the exact body bytes to stdout
     #[arg(long)]
     pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Wait for a capture matching this query, e.g. 'event:DOCVER payload.applicant_id=abc'
+    /// (README: "The query language"); '' takes any capture
+    #[arg(long, short = 'q', value_name = "QUERY")]
+    pub query: String,
+    /// Give up after this long (e.g. 30s, 10m), exiting 3
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// Also take a capture received within this long before the start (e.g. 10m); without
+    /// it, only captures stored after the start count
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub since: Option<std::time::Duration>,
+    /// Print the capture as 'show --json' does
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]

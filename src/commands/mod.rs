@@ -18,6 +18,7 @@ mod send;
 mod stats;
 mod tui;
 mod verify;
+mod wait;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Listen(args) => listen::run(args),
         Command::List(args) => read::list(args),
         Command::Show(args) => read::show(args),
+        Command::Wait(args) => wait::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Export(args) => export::run(args),

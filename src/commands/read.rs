@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use crate::cli::{ListArgs, ShowArgs};
 use crate::config::db_path;
 use crate::output;
-use crate::store::{ListQuery, OpenMode, Store};
+use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let query = super::filter_query(
@@ -80,13 +80,28 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let Some(capture) = store.get(args.id)? else {
         return Err(super::capture_missing(args.id, store.path()));
     };
-    let attempts = store.attempts(args.id)?;
-    let mut out = std::io::stdout().lock();
     if args.raw {
+        let mut out = std::io::stdout().lock();
         out.write_all(&capture.capture.body)
             .context("cannot write the body to stdout")?;
-    } else if args.json {
-        writeln!(out, "{}", output::show_json(&capture, &attempts))?;
+        out.flush()?;
+    } else {
+        print_capture(&store, &capture, args.json)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One capture with its attempts as `show` prints it: text, or with `json` one JSON object.
+/// `wait` prints what it found the same way.
+pub(crate) fn print_capture(
+    store: &Store,
+    capture: &StoredCapture,
+    json: bool,
+) -> anyhow::Result<()> {
+    let attempts = store.attempts(capture.id)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", output::show_json(capture, &attempts))?;
     } else {
         // Read, never made here: only to say when a PASS is the local development secret's.
         let dev = crate::devsecret::default_path()
@@ -95,9 +110,9 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{}",
-            output::show_text(&capture, &attempts, dev.as_ref(), super::hint::words)
+            output::show_text(capture, &attempts, dev.as_ref(), super::hint::words)
         )?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! The use cases, one home each: replay, send, check, import and export. Each takes checked
+//! The use cases, one home each: replay, send, check, import, export and wait. Each takes checked
 //! settings and returns typed outcomes, with typed refusals that carry a [`crate::hint::Hint`];
 //! the CLI (`commands/`) and the TUI (`session::effects`) both call them and word the results
 //! in their own terms. Must not parse flags, print, or name a flag.
@@ -8,3 +8,4 @@ pub mod export;
 pub mod import;
 pub mod replay;
 pub mod send;
+pub mod wait;

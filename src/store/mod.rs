@@ -3,6 +3,7 @@
 
 mod checkpoint;
 mod codec;
+mod follow;
 mod identical;
 mod purge;
 mod schema;
@@ -15,6 +16,7 @@ mod writer;
 pub use crate::sqlite::{database_files, Durability, Fault, OpenMode, StoreError};
 pub use codec::{decode_headers, encode_headers};
 use codec::{decode_verdict, encode_verdict, to_json_text};
+pub use follow::Newest;
 pub use purge::Compacted;
 pub use schema::{CURRENT_VERSION, MIGRATIONS};
 pub use worker::StoreWorker;

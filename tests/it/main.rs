@@ -29,3 +29,4 @@ mod secrets;
 mod shell;
 mod snippets;
 mod tui;
+mod wait;
