@@ -368,7 +368,15 @@ fn on_report(app: &mut App, report: Report) {
         Report::TargetReachable(up) => app.reachable = Some(up),
         Report::ForwardQueue { waiting } => app.forward_queue = waiting,
         Report::Notice { text, error } => app.say(text, error),
-        Report::Relay { url, state } => app.relay = Some((url, state)),
+        Report::Relay { url, state } => {
+            // The header has room for a few words; a refusal's whole reason and its fix go in
+            // a notice too, which '!' shows in full.
+            if let ConnState::Refused { .. } = &state {
+                let (text, _) = crate::conn::state_text(&state, super::hint::words);
+                app.say(format!("relay {url}: {text}"), true);
+            }
+            app.relay = Some((url, state));
+        }
     }
 }
 
