@@ -300,6 +300,10 @@ pub struct ListenArgs {
     /// the routes of hookscope.toml
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
+    /// Add or replace a header on every live forward, 'Name: value' (after any a route of
+    /// hookscope.toml adds); repeatable
+    #[arg(long = "forward-header", value_parser = parse_header_arg, value_name = "'NAME: VALUE'")]
+    pub forward_headers: Vec<(String, String)>,
     /// Forward only these event types (comma-separated, any case, e.g. DOCVER,AML_SCREENING);
     /// the others are captured and acknowledged, not forwarded
     #[arg(
@@ -1007,19 +1011,7 @@ fn parse_host(text: &str) -> Result<std::net::IpAddr, String> {
     })
 }
 
-/// Parses `Name: value`.
-pub fn parse_header_arg(text: &str) -> Result<(String, String), String> {
-    let (name, value) = text
-        .split_once(':')
-        .ok_or_else(|| format!("header '{text}' must look like 'Name: value'"))?;
-    let name = name.trim();
-    if name.is_empty() || http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-        return Err(format!(
-            "header name '{name}' is not a valid HTTP header name"
-        ));
-    }
-    Ok((name.to_string(), value.trim().to_string()))
-}
+pub use crate::headers::parse_header_arg;
 
 #[cfg(test)]
 mod tests {

@@ -159,6 +159,9 @@ struct RawRoute {
     to: Spanned<String>,
     #[serde(default, alias = "strip_prefix")]
     strip_prefix: bool,
+    /// `["Name: value", ...]` added to every forward on the route.
+    #[serde(default)]
+    headers: Vec<Spanned<String>>,
 }
 
 /// Every key the file knows, for suggesting the nearest to an unknown one.
@@ -180,6 +183,7 @@ const KNOWN_KEYS: &[&str] = &[
     "events",
     "to",
     "strip-prefix",
+    "headers",
 ];
 
 /// Parses and checks the text of a config file.
@@ -279,11 +283,19 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
                 format!("two routes are named '{name}'; give one a different 'name'"),
             ));
         }
+        let mut headers = Vec::with_capacity(r.headers.len());
+        for h in &r.headers {
+            headers.push(
+                crate::headers::parse_header_arg(h.get_ref())
+                    .map_err(|m| at(h.span(), format!("route 'headers': {m}")))?,
+            );
+        }
         routes.push(Route {
             name,
             rule,
             target,
             strip_prefix: r.strip_prefix,
+            headers,
             with: (),
         });
     }

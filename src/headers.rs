@@ -86,6 +86,21 @@ impl HopByHop {
     }
 }
 
+/// Parses `Name: value` (a header given on the command line or in the config file): a valid
+/// HTTP header name, the value trimmed.
+pub fn parse_header_arg(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("header '{text}' must look like 'Name: value'"))?;
+    let name = name.trim();
+    if name.is_empty() || http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!(
+            "header name '{name}' is not a valid HTTP header name"
+        ));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ use crate::forward::{
     forward_request, AppResponse, Attempts, ForwardError, ForwardQueue, Forwarder, Outgoing,
     Recorder, Shipment,
 };
-use crate::headers::HopByHop;
+use crate::headers::{set_header, HopByHop};
 use crate::report::{Report, ReportTx};
 pub use crate::routes::EventFilter;
 use crate::routes::RouteTable;
@@ -173,7 +173,13 @@ impl Intake {
         };
         capture.route = route.map(|r| r.name.clone());
         // Built before the capture moves to the writer: the body's one clone.
-        let outgoing = route.map(|r| (r, forward_request(&capture, peer.map(|p| p.ip()))));
+        let outgoing = route.map(|r| {
+            let mut out = forward_request(&capture, peer.map(|p| p.ip()));
+            for (name, value) in &r.headers {
+                set_header(&mut out.headers, name, value.as_bytes().to_vec());
+            }
+            (r, out)
+        });
         let summary = capture.summary(0);
         let id = match self.writer.record(capture).await {
             Ok(id) => id,

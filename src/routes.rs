@@ -85,6 +85,9 @@ pub struct Route<T> {
     /// Forward `/stripe/hook` as `/hook` (the prefix removed); by default the path goes as
     /// received, as with `--forward-to`.
     pub strip_prefix: bool,
+    /// Headers added to every forward on this route, replacing any of the same name (an
+    /// environment tag, an auth header the app wants): `(name, value)`, in order.
+    pub headers: Vec<(String, String)>,
     /// What the holder keeps with the route (the intake: its forwarder).
     pub with: T,
 }
@@ -162,6 +165,14 @@ impl<T> RouteTable<T> {
         self.routes.iter().map(Route::compact).collect()
     }
 
+    /// Adds `extra` to every route's headers, after its own (`listen --forward-header`): the
+    /// same name set twice, the later wins when the forward is built.
+    pub fn add_headers(&mut self, extra: &[(String, String)]) {
+        for r in &mut self.routes {
+            r.headers.extend_from_slice(extra);
+        }
+    }
+
     pub fn map<U>(self, mut f: impl FnMut(&Route<T>) -> U) -> RouteTable<U> {
         RouteTable {
             routes: self
@@ -174,6 +185,7 @@ impl<T> RouteTable<T> {
                         rule: r.rule,
                         target: r.target,
                         strip_prefix: r.strip_prefix,
+                        headers: r.headers,
                         with,
                     }
                 })
@@ -221,6 +233,7 @@ mod tests {
             ),
             target: "http://127.0.0.1:4001/in".parse().unwrap(),
             strip_prefix: false,
+            headers: Vec::new(),
             with: (),
         }
     }

@@ -103,16 +103,18 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         set.ca_cert.as_deref(),
     );
     // `--forward-to` is one catch-all route and replaces the file's routes.
-    let routes = match &args.forward_to {
+    let mut routes = match &args.forward_to {
         Some(url) => RouteTable::new(vec![Route {
             name: "/".into(),
             rule: Rule::catch_all(EventFilter::only(args.events.iter().cloned())),
             target: config::target("--forward-to", url)?,
             strip_prefix: false,
+            headers: Vec::new(),
             with: (),
         }]),
         None => file_routes,
     };
+    routes.add_headers(&args.forward_headers);
     let forward = if routes.is_empty() {
         None
     } else {

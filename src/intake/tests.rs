@@ -55,6 +55,7 @@ fn catch_all(target: Uri, events: EventFilter, respond: Respond, timeout_s: u64)
             rule: Rule::catch_all(events),
             target,
             strip_prefix: false,
+            headers: Vec::new(),
             with: Forwarder::new(Duration::from_secs(timeout_s)),
         }]),
         respond,
@@ -323,6 +324,14 @@ async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
         rule: Rule::new(prefix, None, EventFilter::default()),
         target: target.clone(),
         strip_prefix: strip,
+        // What a route of hookscope.toml (or --forward-header) adds to its forwards.
+        headers: vec![
+            ("X-Route".to_string(), name.to_string()),
+            (
+                "Content-Type".to_string(),
+                "application/json; route".to_string(),
+            ),
+        ],
         with: Forwarder::new(Duration::from_secs(5)),
     };
     let rig = rig(Some(ForwardConfig {
@@ -342,6 +351,17 @@ async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
     // with: not doubled.
     assert_eq!(attempts[0].target, format!("{kyc}?x=1"), "prefix stripped");
     assert_eq!(kyc_seen.lock().unwrap().len(), 1);
+    let headers = kyc_seen.lock().unwrap()[0].2.clone();
+    assert_eq!(
+        header_value(&headers, "x-route"),
+        Some(&b"kyc"[..]),
+        "added"
+    );
+    assert_eq!(
+        header_value(&headers, "content-type"),
+        Some(&b"application/json; route"[..]),
+        "replaced, not doubled"
+    );
     assert!(rest_seen.lock().unwrap().is_empty());
 
     let mut elsewhere = received(signed(b"{}"), b"{}");

@@ -741,7 +741,11 @@ fn relay_state_shows_in_the_header() {
         "{screen}"
     );
     // The whole reason and its fix, in the TUI's words, are a notice ('!' shows it in full).
-    let notice = app.notice.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+    let notice = app
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
     assert!(
         notice.contains("token rejected (401)")
             && notice.contains("check the relay token, or rotate it on the relay host"),

@@ -472,3 +472,51 @@ fn a_burst_with_respond_ack_is_forwarded_in_bounded_order_and_nothing_times_out(
     assert_eq!(listed.len(), DELIVERIES);
     assert!(listed.iter().all(|c| c["latest_attempt"]["status"] == 200));
 }
+
+/// `listen --forward-header 'Name: value'` adds (or replaces) a header on every live forward;
+/// the capture keeps what the sender sent.
+#[test]
+fn forward_header_adds_to_every_live_forward() {
+    let app = TestApp::start(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let l = Listener::start(
+        &db,
+        &[
+            "--forward-to",
+            &app.url(),
+            "--forward-header",
+            "X-Env: dev",
+            "--forward-header",
+            "Content-Type: application/json; charset=utf-8",
+        ],
+    );
+    let r = post(
+        &l.addr,
+        "/hook",
+        &[("Content-Type", "application/json")],
+        b"{}",
+    );
+    assert_eq!(r.status, 200);
+    let id = l.next_line()["id"].as_i64().unwrap();
+    let got = app.received().pop().unwrap();
+    assert_eq!(got.header("x-env").as_deref(), Some("dev"));
+    assert_eq!(
+        got.header("content-type").as_deref(),
+        Some("application/json; charset=utf-8")
+    );
+    let shown = show_json(&db, id);
+    let headers = shown["headers"].to_string();
+    assert!(
+        !headers.contains("X-Env"),
+        "the capture is what the sender sent: {headers}"
+    );
+    let o = run(&[
+        "listen",
+        "--forward-header",
+        "no colon",
+        "--forward-to",
+        &app.url(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
