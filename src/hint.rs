@@ -47,7 +47,7 @@ pub enum Hint {
 
 impl Hint {
     /// A stable name for machine-readable output (`--json`, NDJSON).
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Hint::PassSecret { .. } => "pass_secret",
             Hint::RealSecret => "real_secret",
@@ -67,7 +67,7 @@ impl Hint {
     }
 
     /// The scheme a hint is about, for output that names it beside the code.
-    pub fn scheme(self) -> Option<Scheme> {
+    pub(crate) fn scheme(self) -> Option<Scheme> {
         match self {
             Hint::PassSecret { scheme } => Some(scheme),
             _ => None,
@@ -75,7 +75,7 @@ impl Hint {
     }
 
     /// `{"code": .., "scheme": ..}` for machine-readable output.
-    pub fn to_json(self) -> serde_json::Value {
+    pub(crate) fn to_json(self) -> serde_json::Value {
         let mut v = serde_json::json!({ "code": self.code() });
         if let Some(s) = self.scheme() {
             v["scheme"] = s.name().into();
@@ -86,7 +86,7 @@ impl Hint {
 
 /// How a surface words a hint: the CLI's flags, the TUI's keys. Passed down to code that
 /// formats for several surfaces (the headless printer, `output::explain`).
-pub type Words = fn(Hint) -> String;
+pub(crate) type Words = fn(Hint) -> String;
 
 #[cfg(test)]
 mod tests {

@@ -33,9 +33,9 @@ pub enum Report {
 }
 
 /// Sending half of the report stream.
-pub type ReportTx = tokio::sync::mpsc::UnboundedSender<Report>;
+pub(crate) type ReportTx = tokio::sync::mpsc::UnboundedSender<Report>;
 /// Receiving half of the report stream.
-pub type ReportRx = tokio::sync::mpsc::UnboundedReceiver<Report>;
+pub(crate) type ReportRx = tokio::sync::mpsc::UnboundedReceiver<Report>;
 
 pub fn channel() -> (ReportTx, ReportRx) {
     tokio::sync::mpsc::unbounded_channel()
