@@ -28,7 +28,7 @@ pub struct Query {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Term {
-    pub negated: bool,
+    pub(crate) negated: bool,
     pub kind: TermKind,
 }
 
@@ -104,7 +104,7 @@ pub enum JsonValue {
 pub struct QueryError {
     pub start: usize,
     pub end: usize,
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl QueryError {
@@ -132,12 +132,12 @@ impl QueryError {
 }
 
 impl Query {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
 
     /// Adds a term that must hold as well (the `--verdict`/`--event` flags).
-    pub fn and(mut self, kind: TermKind) -> Query {
+    pub(crate) fn and(mut self, kind: TermKind) -> Query {
         self.terms.push(Term {
             negated: false,
             kind,
@@ -179,13 +179,13 @@ pub fn words(text: &str) -> Vec<String> {
 }
 
 /// Every field name, as the errors list them.
-pub const FIELDS: &[&str] = &[
+pub(crate) const FIELDS: &[&str] = &[
     "event", "badge", "verdict", "status", "path", "since", "before", "scheme", "source",
 ];
 
 /// Where each match of `words` (from [`Query::highlights`]) sits in `line`: byte ranges of
 /// whole words, case-insensitive, a prefix where asked.
-pub fn find_words(line: &str, words: &[(String, bool)]) -> Vec<(usize, usize)> {
+pub(crate) fn find_words(line: &str, words: &[(String, bool)]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = None;
     let chars = line
