@@ -9,12 +9,9 @@ mod request;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use queue::{ForwardQueue, DEFAULT_FORWARD_CONCURRENCY, DRAIN_DEADLINE};
-pub use record::{attempt_from, Attempts, Recorded, Recorder, Shipment};
-pub use request::{
-    forward_headers, forward_request, replay_request, replay_target, NeedsSecret, ReplayPlan,
-    Signing,
-};
+pub(crate) use queue::{ForwardQueue, DEFAULT_FORWARD_CONCURRENCY};
+pub(crate) use record::{Attempts, Recorded, Recorder, Shipment};
+pub(crate) use request::{forward_request, replay_target, ReplayPlan, Signing};
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
@@ -28,9 +25,9 @@ use std::time::{Duration, Instant};
 use crate::headers::HeaderPair;
 
 /// Default time the app has to answer a forwarded delivery.
-pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest app response passed back to the sender; the stored copy is capped lower.
-pub const MAX_MIRRORED_BODY: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_MIRRORED_BODY: usize = 16 * 1024 * 1024;
 /// How long an idle pooled connection to the app is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -46,8 +43,8 @@ pub struct Outgoing {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppResponse {
     pub status: u16,
-    pub headers: Vec<HeaderPair>,
-    pub body: Bytes,
+    pub(crate) headers: Vec<HeaderPair>,
+    pub(crate) body: Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,7 +64,7 @@ pub enum ForwardError {
 }
 
 /// Parses and checks a `--forward-to` or `--to` URL (http or https).
-pub fn parse_target(url: &str) -> Result<Uri, String> {
+pub(crate) fn parse_target(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|e| format!("target URL '{url}' is not a valid URL ({e}); use e.g. 'http://127.0.0.1:3000/webhooks'"))?;
@@ -86,7 +83,7 @@ pub fn parse_target(url: &str) -> Result<Uri, String> {
 /// is added after the base URL's path, `http://app/api` + `/hook?x=1` ->
 /// `http://app/api/hook?x=1`, unless the base already ends with it (whole segments):
 /// `http://app/api/hook` + `/hook` -> `http://app/api/hook`, never `/hook/hook`.
-pub fn join_target(base: &Uri, path: &str, query: Option<&str>) -> Uri {
+pub(crate) fn join_target(base: &Uri, path: &str, query: Option<&str>) -> Uri {
     let prefix = base.path().trim_end_matches('/');
     let path = if path.starts_with('/') {
         path.to_string()
@@ -110,7 +107,7 @@ pub fn join_target(base: &Uri, path: &str, query: Option<&str>) -> Uri {
 }
 
 /// `host[:port]` of a URL, for the `Host` header.
-pub fn authority(uri: &Uri) -> String {
+pub(crate) fn authority(uri: &Uri) -> String {
     uri.authority()
         .map(|a| a.as_str().to_string())
         .unwrap_or_default()
@@ -134,7 +131,7 @@ impl std::fmt::Debug for Forwarder {
 
 impl Forwarder {
     /// https targets are checked against the built-in roots.
-    pub fn new(timeout: Duration) -> Forwarder {
+    pub(crate) fn new(timeout: Duration) -> Forwarder {
         Forwarder::with_tls(timeout, crate::tls::default_config())
     }
 
@@ -154,10 +151,6 @@ impl Forwarder {
             .http1_title_case_headers(true)
             .build(connector);
         Forwarder { client, timeout }
-    }
-
-    pub fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     /// Sends `out` to `target` and reads the whole answer, all within the timeout.

@@ -49,8 +49,8 @@ const DEAD_AFTER_HEARTBEATS: u32 = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayUrl {
     /// Scheme, authority and any path prefix before `/c/`, without a trailing `/`.
-    pub base: String,
-    pub channel: String,
+    pub(crate) base: String,
+    pub(crate) channel: String,
 }
 
 impl RelayUrl {
@@ -96,7 +96,7 @@ impl RelayUrl {
     }
 
     /// The public URL senders post to.
-    pub fn ingest(&self) -> String {
+    pub(crate) fn ingest(&self) -> String {
         format!("{}/c/{}", self.base, self.channel)
     }
 
@@ -142,7 +142,7 @@ impl std::fmt::Debug for ReadToken {
 
 /// This laptop's name at the relay: the host name and a digest of the database path, so two
 /// databases (or two laptops) keep separate acknowledged positions. Letters, digits, '-'.
-pub fn consumer_name(db: &std::path::Path, host: &str) -> String {
+pub(crate) fn consumer_name(db: &std::path::Path, host: &str) -> String {
     use sha2::{Digest, Sha256};
     let path = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
     let digest = Sha256::digest(path.to_string_lossy().as_bytes());
@@ -161,13 +161,13 @@ pub fn consumer_name(db: &std::path::Path, host: &str) -> String {
 
 /// How long a stream may stay silent, given the relay's heartbeat interval; a hostile value
 /// is clamped to between 100 ms and an hour. Pure.
-pub fn dead_after(heartbeat_ms: u64) -> Duration {
+pub(crate) fn dead_after(heartbeat_ms: u64) -> Duration {
     Duration::from_millis(heartbeat_ms.clamp(100, 3_600_000)) * DEAD_AFTER_HEARTBEATS
 }
 
 /// How long to wait before reconnect number `attempt` (0-based): doubling from `initial`,
 /// capped at `max`. Pure; the caller adds jitter.
-pub fn backoff_delay(attempt: u32, initial: Duration, max: Duration) -> Duration {
+pub(crate) fn backoff_delay(attempt: u32, initial: Duration, max: Duration) -> Duration {
     let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
     initial.saturating_mul(factor).min(max)
 }

@@ -10,10 +10,10 @@
 //! - [`client`]: the laptop side: connect, resume, hand deliveries over, ack, reconnect;
 //! - [`feed`]: `listen --relay`: the client's deliveries through the same intake as local ones.
 
-pub mod channel;
+pub(crate) mod channel;
 pub mod client;
-pub mod feed;
-pub mod limit;
+pub(crate) mod feed;
+pub(crate) mod limit;
 pub mod protocol;
-pub mod server;
-pub mod store;
+pub(crate) mod server;
+pub(crate) mod store;

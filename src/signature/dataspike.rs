@@ -13,7 +13,7 @@ use crate::headers::HeaderPair;
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 
 /// The headers this scheme reads, in the order it signs them.
-pub const HEADERS: &[&str] = &[SIGNATURE_HEADER];
+pub(crate) const HEADERS: &[&str] = &[SIGNATURE_HEADER];
 
 const SECRET_PREFIX: &str = "whsec_";
 const DIGEST_HEX_LEN: usize = 64;
@@ -37,7 +37,7 @@ pub enum HeaderError {
 
 impl HeaderError {
     /// The stable code stored with the reason (the serde tag).
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             HeaderError::SeveralHeaders { .. } => "several_headers",
             HeaderError::NotText => "not_text",
@@ -107,16 +107,17 @@ impl fmt::Display for HeaderError {
 }
 
 /// What the secret text must look like, for [`SecretError`] messages.
-pub const SECRET_EMPTY_HINT: &str = "give the 'whsec_...' value from Dataspike's webhook settings";
-pub const SECRET_FORMAT: &str =
+pub(crate) const SECRET_EMPTY_HINT: &str =
+    "give the 'whsec_...' value from Dataspike's webhook settings";
+pub(crate) const SECRET_FORMAT: &str =
     "a Dataspike secret ('whsec_' followed by hex digits, as Dataspike's webhook settings show it)";
 /// The shortest key taken without `--allow-short-secret`: real secrets are 31 or 32 bytes
 /// (62 or 64 hex digits), so anything under 16 bytes is a typo or a test value.
-pub const MIN_KEY_BYTES: usize = 16;
+pub(crate) const MIN_KEY_BYTES: usize = 16;
 
 /// Parses `whsec_<hex>` into key bytes, saying what is wrong in the user's terms. The error
 /// never echoes the text.
-pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
+pub(crate) fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
     let text = text.trim();
     let malformed = |detail: String| SecretError::Malformed {
         scheme: Scheme::Dataspike,
@@ -150,7 +151,7 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
 }
 
 /// Refuses a key too short to be a real Dataspike secret (the caller may allow it for tests).
-pub fn check_key_len(key: &[u8]) -> Result<(), SecretError> {
+pub(crate) fn check_key_len(key: &[u8]) -> Result<(), SecretError> {
     if key.len() >= MIN_KEY_BYTES {
         return Ok(());
     }
@@ -165,7 +166,7 @@ pub fn check_key_len(key: &[u8]) -> Result<(), SecretError> {
 }
 
 /// A fresh random key and its `whsec_` text.
-pub fn generate_key() -> (Vec<u8>, String) {
+pub(crate) fn generate_key() -> (Vec<u8>, String) {
     let key: [u8; 32] = rand::random();
     (key.to_vec(), format!("{SECRET_PREFIX}{}", hex::encode(key)))
 }
@@ -220,7 +221,7 @@ fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
 ///     )]
 /// );
 /// ```
-pub fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
     hex::encode(mac(secret, t, body))
 }
 
@@ -230,7 +231,7 @@ pub fn sign_header(secret: &Secret, t: i64, body: &[u8]) -> String {
 }
 
 /// The headers a delivery signed at `t` carries.
-pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+pub(crate) fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
     vec![(SIGNATURE_HEADER, sign_header(secret, t, body))]
 }
 

@@ -108,11 +108,12 @@ fn known_prefixes() -> String {
 /// One secret as given on the command line or in `HOOKSCOPE_SECRET`: `scheme=text`
 /// (`stripe=whsec_...`), or a bare text, which is Dataspike's. The scheme of a malformed
 /// one is returned with the error, so the caller can name it.
+#[cfg(test)]
 pub fn parse_secret(text: &str) -> Result<Secret, (Option<Scheme>, String)> {
     parse_secret_as(text, Scheme::default())
 }
 
-/// [`parse_secret`], a bare text being `bare`'s: a command told which scheme it signs or
+/// `parse_secret`, a bare text being `bare`'s: a command told which scheme it signs or
 /// verifies in (`send --scheme stripe`) takes a bare secret as that scheme's.
 pub fn parse_secret_as(text: &str, bare: Scheme) -> Result<Secret, (Option<Scheme>, String)> {
     let text = text.trim();
