@@ -6,7 +6,7 @@ mod keys;
 
 use super::clipboard::{Copied, CopyRequest};
 use super::compare::CompareData;
-pub use super::detail_text::Tab;
+pub(crate) use super::detail_text::Tab;
 use super::detail_text::{highlight, tab_lines};
 use super::editor::{self, Decision};
 use super::event::Event;
@@ -49,10 +49,10 @@ pub struct Setup {
 
 /// Verdict counts of captures seen since the TUI started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
-    pub pass: u64,
-    pub fail: u64,
-    pub other: u64,
+pub(crate) struct Tally {
+    pub(crate) pass: u64,
+    pub(crate) fail: u64,
+    pub(crate) other: u64,
 }
 
 impl Tally {
@@ -79,22 +79,22 @@ pub struct Notice {
 pub struct Filter {
     pub applied: String,
     /// `applied`, parsed.
-    pub query: Query,
+    pub(crate) query: Query,
 }
 
 #[derive(Debug, Clone)]
 pub struct App {
-    pub keymap: Keymap,
-    pub setup: Setup,
+    pub(crate) keymap: Keymap,
+    pub(crate) setup: Setup,
     /// `None` until the first probe of the forward target reports.
-    pub reachable: Option<bool>,
+    pub(crate) reachable: Option<bool>,
     /// The relay's public URL and what its client is doing, with `listen --relay`.
-    pub relay: Option<(String, ConnState)>,
+    pub(crate) relay: Option<(String, ConnState)>,
     /// Live forwards waiting for a free slot; shown in the header when not 0.
-    pub forward_queue: usize,
-    pub tally: Tally,
+    pub(crate) forward_queue: usize,
+    pub(crate) tally: Tally,
     /// Verdicts, the app's answers and its latency since start.
-    pub totals: Totals,
+    pub(crate) totals: Totals,
     pub window: Window,
     pub filter: Filter,
     /// Whether the selection jumps to each new capture.
@@ -103,17 +103,17 @@ pub struct App {
     pub stack: Stack,
     pub notice: Option<Notice>,
     /// The last notice's text, kept after it leaves the status line: `!` shows it whole.
-    pub last_notice: Option<String>,
-    pub zone: Zone,
-    pub theme: Theme,
+    pub(crate) last_notice: Option<String>,
+    pub(crate) zone: Zone,
+    pub(crate) theme: Theme,
     /// Terminal width and height.
-    pub size: (u16, u16),
-    pub running: bool,
+    pub(crate) size: (u16, u16),
+    pub(crate) running: bool,
     /// Unix ms now, for relative times in queries (`since:2h`); tests pin it.
-    pub clock: fn() -> i64,
+    pub(crate) clock: fn() -> i64,
     edit_request: Option<CaptureId>,
     /// The capture `m` marked, for `d`.
-    pub mark: Option<CaptureId>,
+    pub(crate) mark: Option<CaptureId>,
     copy_request: Option<CopyRequest>,
 }
 
@@ -145,7 +145,7 @@ impl App {
     }
 
     /// The store query of the current filter, without paging.
-    pub fn query(&self) -> ListQuery {
+    pub(crate) fn query(&self) -> ListQuery {
         ListQuery {
             query: self.filter.query.clone(),
             ..ListQuery::default()
@@ -153,7 +153,7 @@ impl App {
     }
 
     /// The capture keys act on: the open detail's, else the selected row's.
-    pub fn target(&self) -> Option<CaptureId> {
+    pub(crate) fn target(&self) -> Option<CaptureId> {
         match self.stack.detail() {
             Some(d) => Some(d.id),
             None => self.window.selected().map(|r| r.id),
@@ -161,12 +161,12 @@ impl App {
     }
 
     /// The capture whose body the loop should open in `$EDITOR`, once.
-    pub fn take_edit_request(&mut self) -> Option<CaptureId> {
+    pub(crate) fn take_edit_request(&mut self) -> Option<CaptureId> {
         self.edit_request.take()
     }
 
     /// What the loop should copy to the clipboard, once.
-    pub fn take_copy_request(&mut self) -> Option<CopyRequest> {
+    pub(crate) fn take_copy_request(&mut self) -> Option<CopyRequest> {
         self.copy_request.take()
     }
 

@@ -14,9 +14,9 @@ use crate::report::{Report, ReportRx};
 
 /// Longest wait for terminal input before reports are looked at again. A capture reported
 /// while idle shows within this plus one frame, well inside the 100 ms the UI promises.
-pub const INPUT_POLL: Duration = Duration::from_millis(30);
+pub(crate) const INPUT_POLL: Duration = Duration::from_millis(30);
 /// How often [`Event::Tick`] fires (ages notices out).
-pub const TICK: Duration = Duration::from_secs(1);
+pub(crate) const TICK: Duration = Duration::from_secs(1);
 /// Most reports taken in one frame, so a flood cannot starve key handling.
 const MAX_REPORTS_PER_FRAME: usize = 50_000;
 
@@ -40,7 +40,7 @@ pub enum Event {
     Copied(Copied),
 }
 
-pub struct Events {
+pub(crate) struct Events {
     reports: ReportRx,
     /// False once every sender is gone (browsing a store without a listener).
     reports_open: bool,
@@ -48,7 +48,7 @@ pub struct Events {
 }
 
 impl Events {
-    pub fn new(reports: ReportRx) -> Events {
+    pub(crate) fn new(reports: ReportRx) -> Events {
         Events {
             reports,
             reports_open: true,
@@ -58,7 +58,7 @@ impl Events {
 
     /// Waits up to `wait` (at most [`INPUT_POLL`]) for input, then returns everything
     /// waiting. Empty means nothing happened and nothing needs redrawing.
-    pub fn next_batch(&mut self, wait: Duration) -> io::Result<Vec<Event>> {
+    pub(crate) fn next_batch(&mut self, wait: Duration) -> io::Result<Vec<Event>> {
         let mut batch = Vec::new();
         if term::poll(wait.min(INPUT_POLL))? {
             // Take every input already queued, without waiting again.

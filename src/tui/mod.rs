@@ -8,22 +8,22 @@
 //! results come back as reports, so the UI thread never waits on the network.
 
 pub mod app;
-pub mod clipboard;
-pub mod compare;
-pub mod detail_text;
+pub(crate) mod clipboard;
+pub(crate) mod compare;
+pub(crate) mod detail_text;
 mod editor;
 pub mod event;
 /// The fitting arithmetic, shared with `hookscope list`'s table.
 pub(crate) use crate::fit;
-pub mod hint;
-pub mod keymap;
-pub mod screen;
-pub mod stack;
+pub(crate) mod hint;
+pub(crate) mod keymap;
+pub(crate) mod screen;
+pub(crate) mod stack;
 mod terminal;
-pub mod theme;
-pub mod view;
-pub mod window;
-pub mod zone;
+pub(crate) mod theme;
+pub(crate) mod view;
+pub(crate) mod window;
+pub(crate) mod zone;
 
 #[cfg(test)]
 mod tests;
@@ -61,8 +61,8 @@ pub enum Command {
 /// A body from edit-and-replay, and what it is for the notices (`compacted, 174 bytes`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditedBody {
-    pub bytes: Vec<u8>,
-    pub note: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) note: String,
 }
 
 /// What the TUI needs from its caller.
