@@ -29,7 +29,7 @@ pub enum ConnState {
 
 impl ConnState {
     /// A stable name for machine-readable output.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             ConnState::Connecting => "connecting",
             ConnState::Connected { .. } => "connected",
@@ -42,7 +42,7 @@ impl ConnState {
 
 /// A few words for the TUI header and the log, the remedy in the surface's `words`, and
 /// whether it is trouble.
-pub fn state_text(s: &ConnState, words: crate::hint::Words) -> (String, bool) {
+pub(crate) fn state_text(s: &ConnState, words: crate::hint::Words) -> (String, bool) {
     match s {
         ConnState::Connecting => ("connecting".into(), false),
         ConnState::Connected { backlog: 0 } => ("connected".into(), false),
