@@ -50,7 +50,9 @@ impl Source {
 /// Facts read from a Dataspike JSON envelope, when the body is one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventInfo {
+    /// The envelope's `type` (`DOCVER`, `AML_SCREENING`, ...); `None` when the body has none or is not JSON.
     pub event_type: Option<String>,
+    /// The envelope's `id`, the sender's id for this event; `None` when absent.
     pub event_id: Option<String>,
 }
 
@@ -252,6 +254,7 @@ impl Rejection {
 /// it is stored (`Capture`). Moving a delivery from one to the next moves this whole.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RawRequest {
+    /// The HTTP method as sent (`POST`).
     pub method: String,
     /// Starts with `/`.
     pub path: String,
@@ -283,17 +286,25 @@ impl RawRequest {
 /// of the request's fields go through (`capture.headers`), as a capture is its request first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capture {
+    /// The request as received.
     pub request: RawRequest,
     /// Milliseconds since the Unix epoch, UTC.
     pub received_at_ms: i64,
+    /// Whether the body was cut at the size limit (`request.body` holds only its first bytes).
     pub truncated: bool,
+    /// Why the listener refused it (413, 408, 400), with the status the sender got; `None`: accepted.
     pub rejected: Option<Rejection>,
+    /// The sender's address (`ip:port`); `None` for imports and relayed captures without one.
     pub peer: Option<String>,
+    /// How it got into the store: listener, probe, import or relay.
     pub source: Source,
     /// Where a relayed capture came from; `Some` exactly when `source` is [`Source::Relay`].
     pub relay: Option<RelayOrigin>,
+    /// Event type and id read from the body.
     pub event: EventInfo,
+    /// The signature check's outcome at capture time.
     pub verdict: Verdict,
+    /// What the check saw (headers, timestamps), for `show`; `None` when nothing was checked.
     pub diagnostics: Option<Diagnostics>,
     /// The route that forwarded it (`hookscope.toml`'s name or prefix); `None`: no route took
     /// it, or nothing was forwarded.
@@ -417,6 +428,7 @@ pub(crate) fn is_success(status: u16) -> bool {
 /// One row of `list`: everything but headers and body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptureSummary {
+    /// The capture's row id in the store.
     pub id: CaptureId,
     pub(crate) received_at_ms: i64,
     pub(crate) method: String,
@@ -664,7 +676,9 @@ impl AttemptKind {
 /// One forward or replay of a capture to the developer's app, and what the app answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
+    /// The capture this attempt sent.
     pub capture_id: CaptureId,
+    /// Live forward or replay.
     pub kind: AttemptKind,
     /// Milliseconds since the Unix epoch when the request was sent.
     pub at_ms: i64,
@@ -678,11 +692,15 @@ pub struct Attempt {
     /// live forward (the capture's own, hop-by-hop dropped) and attempts stored before
     /// schema version 6.
     pub sent_headers: Option<Vec<HeaderPair>>,
+    /// The app's HTTP status; `None` when no response came (see `error`).
     pub status: Option<u16>,
+    /// The app's response headers, in order.
     pub response_headers: Vec<HeaderPair>,
-    /// The app's response body, at most [`MAX_STORED_RESPONSE_BODY`] bytes.
+    /// The app's response body, at most `MAX_STORED_RESPONSE_BODY` bytes.
     pub response_body: Vec<u8>,
+    /// Whether `response_body` was cut at the stored limit.
     pub response_truncated: bool,
+    /// Time from sending to the whole answer, in milliseconds; `None` when no response came.
     pub latency_ms: Option<u64>,
     /// Why no response came (connection refused, timeout, ...).
     pub error: Option<String>,

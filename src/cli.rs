@@ -23,6 +23,7 @@ pub(crate) const DEFAULT_PORT: u16 = 9474;
     long_about = None,
     after_help = "Quick start:\n  hookscope listen --secret whsec_... --forward-to http://127.0.0.1:3000\n  then point Dataspike (or 'hookscope send') at the URL it prints."
 )]
+/// The `hookscope` command line: one subcommand.
 pub struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,

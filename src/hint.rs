@@ -1,6 +1,6 @@
 //! What the developer can do about something, said once and neutrally: a [`Hint`] names the
 //! remedy, and each surface words it in its own terms (the CLI as flags in `commands::hint`,
-//! the TUI as keys in `tui::hint`, NDJSON as [`Hint::code`]). Nothing below the command layer
+//! the TUI as keys in `tui::hint`, NDJSON as `Hint::code`). Nothing below the command layer
 //! names a flag; it returns a hint instead. A leaf: imports only the scheme it may name.
 
 use crate::signature::Scheme;
@@ -20,7 +20,10 @@ pub enum Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hint {
     /// Give a secret of this scheme.
-    PassSecret { scheme: Scheme },
+    PassSecret {
+        /// The scheme whose secret is missing.
+        scheme: Scheme,
+    },
     /// Real deliveries need the real secret, not the local development one.
     RealSecret,
     /// A stale signature: replay it re-signed, or allow older timestamps.

@@ -92,37 +92,66 @@ const PAYLOAD_TIMES: [(&str, i64); 4] = [
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why `send --event` cannot build a sample body.
 pub enum SampleError {
     #[error("unknown event '{event}': choose one of {}", EVENT_TYPES.join(", "))]
-    UnknownEvent { event: String },
+    /// No built-in sample has this event type.
+    UnknownEvent {
+        /// The event type asked for.
+        event: String,
+    },
     #[error("{event} has no variant '{variant}': choose one of {known}")]
+    /// The event has no sample variant of this name.
     UnknownVariant {
+        /// The event type.
         event: &'static str,
+        /// The variant asked for.
         variant: String,
+        /// The variants there are, comma-separated.
         known: String,
     },
     #[error("'{arg}' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High")]
-    MissingEquals { arg: String },
+    /// A `--set` argument without `=`.
+    MissingEquals {
+        /// The argument as given.
+        arg: String,
+    },
     #[error(
         "path '{path}' has an empty key: write dot-separated keys, e.g. payload.risk_score.type"
     )]
-    EmptyKey { path: String },
-    #[error("cannot set '{path}': '{at}' is {found}, not an object")]
-    NotAnObject {
+    /// A `--set` path with an empty key (`a..b`).
+    EmptyKey {
+        /// The path as given.
         path: String,
+    },
+    #[error("cannot set '{path}': '{at}' is {found}, not an object")]
+    /// A `--set` path goes through something that is not an object.
+    NotAnObject {
+        /// The path as given.
+        path: String,
+        /// The prefix of the path that is not an object.
         at: String,
+        /// The JSON type found there.
         found: String,
     },
     #[error("cannot set '{path}': '{at}' has {}, so index {index} does not exist", crate::text::count(*.len as u64, "item"))]
+    /// A `--set` path indexes past an array's end.
     IndexOutOfRange {
+        /// The path as given.
         path: String,
+        /// The prefix of the path that is the array.
         at: String,
+        /// The index asked for.
         index: usize,
+        /// The array's length.
         len: usize,
     },
     #[error("built-in sample file 'assets/events/{asset}' is damaged: {message}")]
+    /// A built-in sample file does not parse (a build defect).
     Asset {
+        /// The file's name under `assets/events/`.
         asset: &'static str,
+        /// The parser's error.
         message: String,
     },
 }

@@ -12,8 +12,8 @@
 //! be within the certificate's dates and be reached by a name the certificate holds, so a
 //! pinned certificate means what a CA-issued one means: this key, this name, now.
 //!
-//! A refused certificate is a [`Untrusted`]: the cause as a [`CertProblem`] and words for it,
-//! never an enum's debug text. Callers find it in an error chain with [`untrusted_in`]. No
+//! A refused certificate is a [`Untrusted`]: the cause as a `CertProblem` and words for it,
+//! never an enum's debug text. Callers find it in an error chain with `untrusted_in`. No
 //! message here names a flag; the command layer adds that advice.
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -25,27 +25,52 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, thiserror::Error)]
+/// Why a certificate or key file cannot be used, or TLS cannot be set up.
 pub enum TlsError {
     #[error("certificate file '{path}' cannot be read: {source}")]
+    /// The file cannot be read.
     Read {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     #[error("certificate file '{path}' holds no PEM certificate ('-----BEGIN CERTIFICATE-----'); give the CA certificate in PEM format")]
-    NoCertificates { path: PathBuf },
+    /// The file holds no PEM certificate.
+    NoCertificates {
+        /// The file.
+        path: PathBuf,
+    },
     #[error("certificate file '{path}' is not valid PEM: {detail}")]
-    BadPem { path: PathBuf, detail: String },
+    /// The file is not valid PEM.
+    BadPem {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        detail: String,
+    },
     #[error(
         "certificate file '{path}': certificate {index} is not a usable CA certificate: {detail}"
     )]
+    /// A certificate in the file is not a usable CA certificate.
     Rejected {
+        /// The file.
         path: PathBuf,
+        /// Which certificate, 0-based.
         index: usize,
+        /// What the TLS library said.
         detail: String,
     },
     #[error("key file '{path}' holds no usable private key ({detail}); give the PEM private key of the certificate")]
-    Key { path: PathBuf, detail: String },
+    /// The key file holds no usable private key.
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        detail: String,
+    },
     #[error("TLS setup failed: {0}")]
+    /// The TLS library refused the configuration.
     Setup(String),
 }
 

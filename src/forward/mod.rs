@@ -1,6 +1,6 @@
 //! Sending a capture to the developer's app: the pooled HTTP(S) client ([`Forwarder`]),
 //! targets and what the app answered. Building the request is pure (`request.rs`); sending and
-//! storing the attempt is one function for live forwards and replays alike ([`Recorder`]). Only
+//! storing the attempt is one function for live forwards and replays alike (`Recorder`). Only
 //! [`Forwarder::send`] talks to the network; nothing here reads the store.
 
 mod queue;
@@ -34,32 +34,66 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// A request ready to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
+    /// The HTTP method (`POST`).
     pub method: String,
+    /// Headers in the order they are sent.
     pub headers: Vec<HeaderPair>,
+    /// The body bytes exactly.
     pub body: Bytes,
 }
 
 /// What the app answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppResponse {
+    /// The HTTP status code.
     pub status: u16,
     pub(crate) headers: Vec<HeaderPair>,
     pub(crate) body: Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a forward or replay got no usable answer from the app; stored as the attempt's error.
 pub enum ForwardError {
     #[error("connection refused or unreachable: is your app running at '{target}'? ({detail})")]
-    Unreachable { target: String, detail: String },
+    /// Nothing accepted the connection.
+    Unreachable {
+        /// The URL tried.
+        target: String,
+        /// The connector's error.
+        detail: String,
+    },
     #[error("TLS with '{target}' failed: {detail} (a private CA or a self-signed certificate must be trusted explicitly)")]
-    Tls { target: String, detail: String },
+    /// The TLS handshake failed.
+    Tls {
+        /// The URL tried.
+        target: String,
+        /// The TLS library's error.
+        detail: String,
+    },
     #[error("no answer from '{target}' within {} s", .timeout.as_secs_f64())]
-    Timeout { target: String, timeout: Duration },
+    /// The whole answer did not arrive in time.
+    Timeout {
+        /// The URL tried.
+        target: String,
+        /// The limit that passed.
+        timeout: Duration,
+    },
     #[error("'{target}' answered something that is not valid HTTP: {detail}")]
-    BadResponse { target: String, detail: String },
+    /// The answer is not HTTP.
+    BadResponse {
+        /// The URL tried.
+        target: String,
+        /// The parser's error.
+        detail: String,
+    },
     #[error("'{target}' answered with a body over {MAX_MIRRORED_BODY} bytes")]
-    ResponseTooLarge { target: String },
+    /// The answer's body is over the mirrored limit.
+    ResponseTooLarge {
+        /// The URL tried.
+        target: String,
+    },
     #[error("request cannot be sent: {0}")]
+    /// The request itself cannot be built (a bad header value, ...).
     BadRequest(String),
 }
 

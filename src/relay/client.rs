@@ -117,6 +117,7 @@ impl RelayUrl {
 pub struct ReadToken(String);
 
 impl ReadToken {
+    /// A token as given; an error says why it is not one (empty, or not printable ASCII).
     pub fn new(text: &str) -> Result<ReadToken, String> {
         let t = text.trim();
         if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
@@ -173,13 +174,19 @@ pub(crate) fn backoff_delay(attempt: u32, initial: Duration, max: Duration) -> D
 }
 
 #[derive(Debug, Clone)]
+/// How to reach and follow one relay channel.
 pub struct ClientConfig {
+    /// The channel's stream URL.
     pub url: RelayUrl,
+    /// The channel's read token.
     pub token: ReadToken,
     /// This subscriber's name at the relay (its acknowledged position is kept under it).
     pub consumer: String,
+    /// The TLS client configuration (trusted roots) for an https relay.
     pub tls: Arc<rustls::ClientConfig>,
+    /// First wait before reconnecting; it doubles after each failure.
     pub backoff_initial: Duration,
+    /// Longest wait between reconnects.
     pub backoff_max: Duration,
     /// Largest body the relay may send (its `--max-body`); bounds memory per event.
     pub max_body: usize,
@@ -188,6 +195,7 @@ pub struct ClientConfig {
 /// What the client hands to its owner.
 #[derive(Debug)]
 pub enum ClientEvent {
+    /// What the connection is doing, for the user.
     State(ConnState),
     /// Deliveries in this range were deleted by retention before this laptop read them.
     Gap(Gap),
@@ -197,16 +205,28 @@ pub enum ClientEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why the client stopped for good (a retry would not help).
 pub enum ClientError {
     #[error("cannot trust the relay at '{url}': {}; {}", .untrusted.describe("the relay"), .untrusted.fix("the relay"))]
+    /// The relay's certificate is not trusted.
     Untrusted {
+        /// The relay URL.
         url: String,
+        /// What is wrong with the certificate.
         untrusted: crate::tls::Untrusted,
     },
     #[error("the relay at '{url}' rejected the token (401)")]
-    TokenRejected { url: String },
+    /// The relay refused the read token (401).
+    TokenRejected {
+        /// The relay URL.
+        url: String,
+    },
     #[error("the relay at '{url}' has no such channel (404)")]
-    UnknownChannel { url: String },
+    /// The relay has no such channel (404).
+    UnknownChannel {
+        /// The relay URL.
+        url: String,
+    },
 }
 
 impl ClientError {

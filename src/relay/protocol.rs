@@ -27,6 +27,7 @@ pub(crate) type Seq = u64;
 /// One delivery exactly as the relay received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    /// The channel's sequence number of this delivery, from 1; resumption starts after it.
     pub seq: Seq,
     /// Milliseconds since the Unix epoch, UTC, when the relay began to receive it.
     pub(crate) received_at_ms: i64,
@@ -64,27 +65,45 @@ pub struct Hello {
 /// Deliveries `from..=to` were deleted (retention) before this subscriber read them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
+    /// First deleted sequence.
     pub from: Seq,
+    /// Last deleted sequence.
     pub to: Seq,
 }
 
 /// One decoded event of the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
+    /// The stream's first event: where it resumes.
     Hello(Hello),
+    /// One delivery.
     Delivery(Box<Delivery>),
+    /// Deliveries deleted before this subscriber read them.
     Gap(Gap),
+    /// A keep-alive; nothing to do.
     Heartbeat,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A stream event that cannot be decoded.
 pub enum ProtocolError {
     #[error("relay event is larger than {limit} bytes")]
-    TooLarge { limit: usize },
+    /// An event over the size limit.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     #[error("relay sent an unknown event type '{0}'")]
+    /// An event type this client does not know.
     UnknownEvent(String),
     #[error("relay event '{event}' is malformed: {detail}")]
-    Malformed { event: String, detail: String },
+    /// An event whose data does not parse.
+    Malformed {
+        /// The event type.
+        event: String,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 /// The JSON of a `delivery` event. Field names are short but spelled out; bytes are base64.
@@ -209,6 +228,7 @@ impl SseDecoder {
         }
     }
 
+    /// Appends bytes read from the stream.
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }

@@ -10,6 +10,7 @@ use super::timestamped::{self, ItemError, MAX_T_DIGITS};
 use super::{Reason, Scheme, Secret, SecretError};
 use crate::headers::HeaderPair;
 
+/// The header Dataspike signs deliveries in: `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 
 /// The headers this scheme reads, in the order it signs them.
@@ -23,15 +24,40 @@ const DIGEST_HEX_LEN: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum HeaderError {
-    SeveralHeaders { count: usize },
+    /// More than one signature header.
+    SeveralHeaders {
+        /// How many there were.
+        count: usize,
+    },
+    /// The header value is not text.
     NotText,
-    ItemWithoutEquals { item: String },
+    /// An item of the header has no `=`.
+    ItemWithoutEquals {
+        /// The item as sent.
+        item: String,
+    },
+    /// No `t=` item.
     MissingTimestamp,
+    /// More than one `t=` item.
     DuplicateTimestamp,
-    NonNumericTimestamp { value: String },
-    OverlongTimestamp { digits: usize },
+    /// `t=` is not a number.
+    NonNumericTimestamp {
+        /// The value as sent.
+        value: String,
+    },
+    /// `t=` has too many digits to be a Unix time.
+    OverlongTimestamp {
+        /// How many digits it has.
+        digits: usize,
+    },
+    /// No `v1=` item.
     MissingV1,
-    MalformedV1 { value: String },
+    /// A `v1=` value is not 64 hex digits.
+    MalformedV1 {
+        /// The value as sent.
+        value: String,
+    },
+    /// Well-formed, but no configured secret produces any of its `v1` values.
     NoSecretMatches,
 }
 
@@ -174,13 +200,14 @@ pub(crate) fn generate_key() -> (Vec<u8>, String) {
 /// A syntactically valid header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedHeader {
+    /// The signed Unix time, in seconds.
     pub t: i64,
     /// Lower-case hex of each `v1`, in order.
     pub v1: Vec<String>,
     v1_bytes: Vec<[u8; 32]>,
 }
 
-/// Parses a header value (see [`timestamped`]); every `v1` must be exactly 64 hex digits.
+/// Parses a header value (see `timestamped`); every `v1` must be exactly 64 hex digits.
 pub fn parse_header(value: &[u8]) -> Result<ParsedHeader, HeaderError> {
     let parsed = timestamped::parse(value, "v1", decode_digest)?;
     let (v1, v1_bytes) = parsed.signatures.into_iter().unzip();

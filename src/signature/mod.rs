@@ -1,4 +1,4 @@
-//! Signature verification, scheme-neutral: [`verify_capture`] finds the scheme a delivery is
+//! Signature verification, scheme-neutral: `verify_capture` finds the scheme a delivery is
 //! signed with and checks it with that scheme's secrets. A bad signature is data (a
 //! [`Verdict`] with the scheme and a neutral [`Reason`]), not an error. Pure and synchronous;
 //! no CLI flag names or I/O here. Each scheme is one file; [`Scheme`] dispatches to it.
@@ -38,23 +38,38 @@ pub enum Verdict {
     /// A signature matched under secret `secret_index` (0 = the first secret given) and `t`
     /// is within tolerance.
     Valid {
+        /// The scheme that signed it.
         scheme: Scheme,
+        /// Which secret matched, 0 = the first given.
         secret_index: usize,
+        /// Now minus `t`, in seconds (> 0: `t` is in the past).
         skew_s: i64,
     },
     /// The MAC matched but `t` is outside the tolerance. `skew_s` > 0 means `t` is in the past.
     Stale {
+        /// The scheme that signed it.
         scheme: Scheme,
+        /// Which secret matched, 0 = the first given.
         secret_index: usize,
+        /// Now minus `t`, in seconds (> 0: `t` is in the past).
         skew_s: i64,
+        /// The allowed distance, in seconds.
         tolerance_s: u64,
     },
     /// The scheme's header is present but malformed or matches no secret.
-    Invalid { scheme: Scheme, reason: Reason },
+    Invalid {
+        /// The scheme whose header it is.
+        scheme: Scheme,
+        /// What is wrong with it.
+        reason: Reason,
+    },
     /// No header of any known scheme.
     Unsigned,
     /// Signed with `scheme`, but no secret of that scheme was configured.
-    Unverified { scheme: Scheme },
+    Unverified {
+        /// The scheme it is signed with.
+        scheme: Scheme,
+    },
 }
 
 /// Why a signature did not verify, in terms every scheme can fill: a stable snake_case `code`
@@ -174,10 +189,15 @@ fn stale_reason(skew_s: i64, tolerance_s: u64) -> String {
 /// The verdict kinds, as stored and as accepted by `--verdict`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
+    /// A signature matched within tolerance (PASS).
     Valid,
+    /// A signature matched but its timestamp is too old or too new.
     Stale,
+    /// Malformed, or no secret matches (FAIL).
     Invalid,
+    /// No signature header of any known scheme (FAIL).
     Unsigned,
+    /// Signed, but no secret of that scheme was given.
     Unverified,
 }
 

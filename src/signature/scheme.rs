@@ -8,18 +8,22 @@ use super::{check, dataspike, github, shopify, slack, standard, stripe};
 use super::{Diagnostics, Secret, SecretError, Verdict};
 use crate::headers::HeaderPair;
 
-/// A provider's way of signing webhooks. Stored by [`Scheme::name`].
+/// A provider's way of signing webhooks. Stored by `Scheme::name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scheme {
     /// The scheme assumed when nothing says otherwise: bare secrets, rows from before schemes.
     #[default]
     Dataspike,
+    /// Stripe: `Stripe-Signature`.
     Stripe,
     /// Standard Webhooks, as sent by Svix and others.
     Standard,
+    /// GitHub: `X-Hub-Signature-256`.
     Github,
+    /// Slack: `X-Slack-Signature` and `X-Slack-Request-Timestamp`.
     Slack,
+    /// Shopify: `X-Shopify-Hmac-Sha256`.
     Shopify,
 }
 

@@ -137,11 +137,14 @@ fn relay_origin(
 /// Filters for `list`, the TUI's window and exports.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListQuery {
+    /// At most this many rows; `None`: all.
     pub limit: Option<usize>,
+    /// Only captures with this verdict; `None`: any.
     pub verdict: Option<Status>,
     /// Only captures with one of these verdicts (`--verdict FAIL` is invalid or unsigned);
     /// empty: any.
     pub verdicts: Vec<Status>,
+    /// Only captures of this event type; `None`: any.
     pub event: Option<String>,
     /// Only captures with an id below this (keyset paging, newest first).
     pub before: Option<CaptureId>,
@@ -157,9 +160,11 @@ pub struct ListQuery {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredCapture {
     pub(crate) id: CaptureId,
+    /// The capture.
     pub capture: Capture,
 }
 
+/// The store: one SQLite file of captures and their attempts.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -177,6 +182,7 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
     c.scheme, c.route";
 
 impl Store {
+    /// Opens the store at `path`, creating or migrating it as `mode` allows.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
         let conn = crate::sqlite::open(path, mode, Durability::Normal, MIGRATIONS)?;
         Ok(Store {
@@ -234,6 +240,7 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Stores one capture; returns its id.
     pub fn insert_capture(&mut self, capture: &Capture) -> Result<CaptureId, StoreError> {
         Ok(self.insert_captures(&[capture])?[0])
     }

@@ -10,7 +10,7 @@
 //! - else the captures table itself, newest first.
 //!
 //! Every other term is a condition on each row the driver yields. A query with no index driver
-//! may scan the whole table for a rare match: [`Plan::indexed`] says so, and the TUI then reads
+//! may scan the whole table for a rare match: `Plan::indexed` says so, and the TUI then reads
 //! it in bounded id ranges instead of one query.
 
 use rusqlite::types::Value;
@@ -26,10 +26,12 @@ const LATEST_STATUS: &str =
 /// A query as SQL: `SELECT ... FROM {from} WHERE {conds} ORDER BY {key}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
+    /// The table (or index join) rows are read from.
     pub from: &'static str,
     /// The id column rows come out ordered by (the driver's).
     pub(crate) key: &'static str,
     pub(crate) conds: Vec<String>,
+    /// The values bound to the conditions' `?`s, in order.
     pub params: Vec<Value>,
     /// Whether the driver is an index that finds rare matches without a scan.
     pub(crate) indexed: bool,

@@ -33,12 +33,15 @@ const NOTICE_TICKS: u32 = 8;
 /// Fixed facts for the header, known when the TUI starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Setup {
+    /// The URL the listener serves at; `None` when only browsing.
     pub listen_url: Option<String>,
+    /// Where captures are forwarded; `None`: nowhere.
     pub forward_target: Option<String>,
     /// `DOCVER only` when only some event types are forwarded (the others are captured).
     pub forward_events: Option<String>,
     /// `/stripe→:4001`, one per route in order, when forwarding by route.
     pub routes: Vec<String>,
+    /// How many signing secrets were given.
     pub secrets_loaded: usize,
     /// The local development secret, when it is the session's one secret: the header labels it
     /// local-only and the detail says when a PASS matched it.
@@ -68,21 +71,25 @@ impl Tally {
 /// A line for the status bar, until it ages out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// The message.
     pub text: String,
+    /// Whether it reports a failure (drawn as one).
     pub error: bool,
     ticks_left: u32,
 }
 
 /// The filter, a query (`crate::query`) that selects the rows; the one being typed after `/`
-/// is a [`Prompt`](super::stack::Prompt) over the screen.
+/// is a `Prompt` over the screen.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
+    /// The query as typed and applied.
     pub applied: String,
     /// `applied`, parsed.
     pub(crate) query: Query,
 }
 
 #[derive(Debug, Clone)]
+/// The TUI's whole state: `update` changes it, the view draws it.
 pub struct App {
     pub(crate) keymap: Keymap,
     pub(crate) setup: Setup,
@@ -95,12 +102,15 @@ pub struct App {
     pub(crate) tally: Tally,
     /// Verdicts, the app's answers and its latency since start.
     pub(crate) totals: Totals,
+    /// The rows in view and the selection.
     pub window: Window,
+    /// The applied `/` filter.
     pub filter: Filter,
     /// Whether the selection jumps to each new capture.
     pub follow: bool,
     /// The screen (list, detail or compare) and the overlays over it: what is in front.
     pub stack: Stack,
+    /// The notice on the status line, until it ages out.
     pub notice: Option<Notice>,
     /// The last notice's text, kept after it leaves the status line: `!` shows it whole.
     pub(crate) last_notice: Option<String>,
@@ -118,6 +128,7 @@ pub struct App {
 }
 
 impl App {
+    /// A TUI with nothing loaded yet.
     pub fn new(setup: Setup, zone: Zone, theme: Theme) -> App {
         App {
             keymap: Keymap::default(),
@@ -179,7 +190,7 @@ impl App {
 
     /// Reads what the state asks for: one screenful of rows, and the open capture when it
     /// changed. Bounded: a few indexed queries, or with a text filter one frame's share of
-    /// the scan (see [`Window::load`]); never the whole list at once.
+    /// the scan (see `Window::load`); never the whole list at once.
     pub fn refresh(&mut self, src: &dyn CaptureSource) {
         if self.window.is_stale() {
             let query = self.query();

@@ -23,17 +23,24 @@ const MAX_REPORTS_PER_FRAME: usize = 50_000;
 // Most events are reports, so boxing the big variant would only add an allocation each.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
+/// What the TUI loop reacts to.
 pub enum Event {
+    /// Time passed (notices age, the window refreshes).
     Tick,
+    /// A key press.
     Key(KeyEvent),
     /// The terminal is now this many columns and rows.
     Resize(u16, u16),
+    /// A report from the running parts.
     Report(Report),
     /// `$EDITOR` closed: the stored body it started from, and the text as saved or why there
     /// is none.
     Edited {
+        /// The capture edited.
         id: CaptureId,
+        /// The stored body the editor started from.
         original: Vec<u8>,
+        /// The saved text, or why there is none.
         edited: Result<Vec<u8>, String>,
     },
     /// The loop has copied (or tried to copy) text to the clipboard.

@@ -50,12 +50,18 @@ pub enum Command {
     /// (`ops::replay::decide` re-signs when the capture's own scheme has a secret), `R` for
     /// the original bytes. `body`: send this instead of the stored body (always re-signed).
     Replay {
+        /// The capture to send.
         id: CaptureId,
+        /// Re-sign or send the original bytes.
         signing: Signing,
+        /// An edited body to send instead; `None`: the stored one.
         body: Option<EditedBody>,
     },
     /// Write the capture as a fixture into `./fixtures/` and say where.
-    Export { id: CaptureId },
+    Export {
+        /// The capture to export.
+        id: CaptureId,
+    },
 }
 
 /// A body from edit-and-replay, and what it is for the notices (`compacted, 174 bytes`).
@@ -67,21 +73,26 @@ pub struct EditedBody {
 
 /// What the TUI needs from its caller.
 pub struct TuiContext {
+    /// The store's file.
     pub db_path: PathBuf,
     /// `None` when browsing a store without listening.
     pub listen_url: Option<String>,
+    /// Where captures are forwarded; `None`: nowhere.
     pub forward_target: Option<String>,
     /// `DOCVER only`: which event types are forwarded, when not all.
     pub forward_events: Option<String>,
     /// `/stripe→:4001`, one per route in order, when forwarding by route.
     pub routes: Vec<String>,
+    /// How many signing secrets were given.
     pub secrets_loaded: usize,
     /// Whether the one secret is the local development secret.
     pub dev_secret: bool,
     /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
     /// secret of its own scheme (`signature::secret_for`).
     pub resign_with: Vec<crate::signature::Secret>,
+    /// The reports of the running parts.
     pub reports: ReportRx,
+    /// Where the TUI sends what the user asks for (replay, export).
     pub commands: UnboundedSender<Command>,
 }
 

@@ -8,6 +8,7 @@ use crate::signature::Status;
 /// Whether colours are used (`NO_COLOR` turns them off; badges stay readable as text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
+    /// Whether to draw in colour.
     pub color: bool,
 }
 

@@ -7,7 +7,9 @@ use chrono::Offset;
 /// How local times are shown. Tests pin a fixed offset so snapshots match on every machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Zone {
+    /// The machine's local zone.
     Local,
+    /// A fixed offset from UTC.
     Fixed(chrono::FixedOffset),
 }
 
