@@ -248,7 +248,7 @@ fn mac(secret: &Secret, t: i64, body: &[u8]) -> [u8; 32] {
 ///     )]
 /// );
 /// ```
-pub(crate) fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
+pub fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
     hex::encode(mac(secret, t, body))
 }
 
