@@ -7,7 +7,7 @@ use crate::headers::{header_value, HeaderPair};
 use crate::signature::{Diagnostics, Scheme, Verdict};
 
 /// Row id of a capture in the store.
-pub type CaptureId = i64;
+pub(crate) type CaptureId = i64;
 
 /// Where a capture came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,9 +25,10 @@ pub enum Source {
 
 impl Source {
     /// Every source, in the order they are listed to a user.
-    pub const ALL: [Source; 4] = [Source::Live, Source::Relay, Source::Imported, Source::Check];
+    pub(crate) const ALL: [Source; 4] =
+        [Source::Live, Source::Relay, Source::Imported, Source::Check];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Source::Live => "live",
             Source::Imported => "imported",
@@ -36,7 +37,7 @@ impl Source {
         }
     }
 
-    pub fn parse(s: &str) -> Source {
+    pub(crate) fn parse(s: &str) -> Source {
         match s {
             "imported" => Source::Imported,
             "check" => Source::Check,
@@ -49,7 +50,9 @@ impl Source {
 /// Facts read from a Dataspike JSON envelope, when the body is one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventInfo {
+    /// The envelope's `type` (`DOCVER`, `AML_SCREENING`, ...); `None` when the body has none or is not JSON.
     pub event_type: Option<String>,
+    /// The envelope's `id`, the sender's id for this event; `None` when absent.
     pub event_id: Option<String>,
 }
 
@@ -223,12 +226,12 @@ impl<'de> serde::Deserialize<'de> for Checked {
 pub struct Rejection {
     /// HTTP status the sender got (413, 408, ...).
     pub status: u16,
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl Rejection {
     /// The limit to raise so such a delivery is kept whole.
-    pub fn hint(&self) -> Option<crate::hint::Hint> {
+    pub(crate) fn hint(&self) -> Option<crate::hint::Hint> {
         use crate::hint::{Hint, Limit};
         match self.status {
             413 => Some(Hint::Limit(Limit::MaxBody)),
@@ -238,7 +241,7 @@ impl Rejection {
     }
 
     /// The reason, and what to do about it in the surface's `words`.
-    pub fn text(&self, words: crate::hint::Words) -> String {
+    pub(crate) fn text(&self, words: crate::hint::Words) -> String {
         match self.hint() {
             Some(h) => format!("{} ({})", self.reason, words(h)),
             None => self.reason.clone(),
@@ -251,6 +254,7 @@ impl Rejection {
 /// it is stored (`Capture`). Moving a delivery from one to the next moves this whole.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RawRequest {
+    /// The HTTP method as sent (`POST`).
     pub method: String,
     /// Starts with `/`.
     pub path: String,
@@ -282,17 +286,25 @@ impl RawRequest {
 /// of the request's fields go through (`capture.headers`), as a capture is its request first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capture {
+    /// The request as received.
     pub request: RawRequest,
     /// Milliseconds since the Unix epoch, UTC.
     pub received_at_ms: i64,
+    /// Whether the body was cut at the size limit (`request.body` holds only its first bytes).
     pub truncated: bool,
+    /// Why the listener refused it (413, 408, 400), with the status the sender got; `None`: accepted.
     pub rejected: Option<Rejection>,
+    /// The sender's address (`ip:port`); `None` for imports and relayed captures without one.
     pub peer: Option<String>,
+    /// How it got into the store: listener, probe, import or relay.
     pub source: Source,
     /// Where a relayed capture came from; `Some` exactly when `source` is [`Source::Relay`].
     pub relay: Option<RelayOrigin>,
+    /// Event type and id read from the body.
     pub event: EventInfo,
+    /// The signature check's outcome at capture time.
     pub verdict: Verdict,
+    /// What the check saw (headers, timestamps), for `show`; `None` when nothing was checked.
     pub diagnostics: Option<Diagnostics>,
     /// The route that forwarded it (`hookscope.toml`'s name or prefix); `None`: no route took
     /// it, or nothing was forwarded.
@@ -305,14 +317,14 @@ pub struct Capture {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayOrigin {
     /// The relay's base URL as `listen --relay` reached it.
-    pub url: String,
-    pub channel: String,
-    pub seq: u64,
+    pub(crate) url: String,
+    pub(crate) channel: String,
+    pub(crate) seq: u64,
     /// When the relay received it (ms since the Unix epoch, UTC); its signature's timestamp is
     /// judged as of this time, not as of when the laptop picked it up.
-    pub received_at_ms: i64,
+    pub(crate) received_at_ms: i64,
     /// The relay's own verdict on arrival, when its channel checks signatures.
-    pub verdict: Option<String>,
+    pub(crate) verdict: Option<String>,
 }
 
 impl std::ops::Deref for Capture {
@@ -371,7 +383,7 @@ impl Capture {
         header_value(&self.headers, name)
     }
 
-    pub fn summary(&self, id: CaptureId) -> CaptureSummary {
+    pub(crate) fn summary(&self, id: CaptureId) -> CaptureSummary {
         CaptureSummary {
             id,
             received_at_ms: self.received_at_ms,
@@ -391,7 +403,7 @@ impl Capture {
     }
 
     /// Path plus `?query`, as it appeared on the request line.
-    pub fn path_and_query(&self) -> String {
+    pub(crate) fn path_and_query(&self) -> String {
         match &self.query {
             Some(q) => format!("{}?{}", self.path, q),
             None => self.path.clone(),
@@ -402,48 +414,43 @@ impl Capture {
 /// The latest forward or replay of a capture, as shown in lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttemptBrief {
-    pub status: Option<u16>,
-    pub latency_ms: Option<u64>,
-    pub error: Option<String>,
-}
-
-impl AttemptBrief {
-    pub fn succeeded(&self) -> bool {
-        self.status.is_some_and(is_success)
-    }
+    pub(crate) status: Option<u16>,
+    pub(crate) latency_ms: Option<u64>,
+    pub(crate) error: Option<String>,
 }
 
 /// Whether the app's answer means it took the delivery: any 2xx. The one rule for forward,
 /// replay and send, in the CLI and the TUI.
-pub fn is_success(status: u16) -> bool {
+pub(crate) fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
 /// One row of `list`: everything but headers and body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptureSummary {
+    /// The capture's row id in the store.
     pub id: CaptureId,
-    pub received_at_ms: i64,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub event_type: Option<String>,
-    pub event_id: Option<String>,
-    pub body_size: u64,
-    pub truncated: bool,
-    pub rejected: Option<Rejection>,
-    pub source: Source,
-    pub verdict: Verdict,
-    pub latest_attempt: Option<AttemptBrief>,
+    pub(crate) received_at_ms: i64,
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
+    pub(crate) event_type: Option<String>,
+    pub(crate) event_id: Option<String>,
+    pub(crate) body_size: u64,
+    pub(crate) truncated: bool,
+    pub(crate) rejected: Option<Rejection>,
+    pub(crate) source: Source,
+    pub(crate) verdict: Verdict,
+    pub(crate) latest_attempt: Option<AttemptBrief>,
     /// As [`Capture::route`].
-    pub route: Option<String>,
+    pub(crate) route: Option<String>,
 }
 
 impl CaptureSummary {
     /// The path and query, after the capture's source when it is not a live delivery
     /// (`[check] /hook`), so a probe, an import or a relayed capture is told apart from what a
     /// sender sent here, in `list` and the TUI's list alike.
-    pub fn sourced_path(&self) -> String {
+    pub(crate) fn sourced_path(&self) -> String {
         let path = match &self.query {
             Some(q) => format!("{}?{q}", self.path),
             None => self.path.clone(),
@@ -455,7 +462,7 @@ impl CaptureSummary {
     }
 
     /// The object `list --json` and `listen --json` print for one capture.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "id": self.id,
             "received_at": rfc3339_ms(self.received_at_ms),
@@ -476,7 +483,7 @@ impl CaptureSummary {
 }
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-28T03:16:04.123Z`.
-pub fn rfc3339_ms(ms: i64) -> String {
+pub(crate) fn rfc3339_ms(ms: i64) -> String {
     match chrono::DateTime::from_timestamp_millis(ms) {
         Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         None => format!("invalid-time({ms})"),
@@ -484,7 +491,7 @@ pub fn rfc3339_ms(ms: i64) -> String {
 }
 
 /// Current time in milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -525,13 +532,6 @@ mod tests {
     fn success_is_any_2xx() {
         assert!(is_success(200) && is_success(204) && is_success(299));
         assert!(!is_success(199) && !is_success(301) && !is_success(500));
-        let brief = |status| AttemptBrief {
-            status,
-            latency_ms: None,
-            error: None,
-        };
-        assert!(brief(Some(201)).succeeded());
-        assert!(!brief(Some(404)).succeeded() && !brief(None).succeeded());
     }
 
     /// What inspect read before it stopped building a `Value`: the reference it must agree with.
@@ -642,7 +642,7 @@ mod tests {
 }
 
 /// Row id of a forward or replay attempt.
-pub type AttemptId = i64;
+pub(crate) type AttemptId = i64;
 
 /// Why an attempt was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -656,7 +656,7 @@ pub enum AttemptKind {
 }
 
 impl AttemptKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AttemptKind::Forward => "forward",
             AttemptKind::Replay => "replay",
@@ -664,7 +664,7 @@ impl AttemptKind {
         }
     }
 
-    pub fn parse(s: &str) -> AttemptKind {
+    pub(crate) fn parse(s: &str) -> AttemptKind {
         match s {
             "replay" => AttemptKind::Replay,
             "check" => AttemptKind::Check,
@@ -676,7 +676,9 @@ impl AttemptKind {
 /// One forward or replay of a capture to the developer's app, and what the app answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
+    /// The capture this attempt sent.
     pub capture_id: CaptureId,
+    /// Live forward or replay.
     pub kind: AttemptKind,
     /// Milliseconds since the Unix epoch when the request was sent.
     pub at_ms: i64,
@@ -690,11 +692,15 @@ pub struct Attempt {
     /// live forward (the capture's own, hop-by-hop dropped) and attempts stored before
     /// schema version 6.
     pub sent_headers: Option<Vec<HeaderPair>>,
+    /// The app's HTTP status; `None` when no response came (see `error`).
     pub status: Option<u16>,
+    /// The app's response headers, in order.
     pub response_headers: Vec<HeaderPair>,
-    /// The app's response body, at most [`MAX_STORED_RESPONSE_BODY`] bytes.
+    /// The app's response body, at most `MAX_STORED_RESPONSE_BODY` bytes.
     pub response_body: Vec<u8>,
+    /// Whether `response_body` was cut at the stored limit.
     pub response_truncated: bool,
+    /// Time from sending to the whole answer, in milliseconds; `None` when no response came.
     pub latency_ms: Option<u64>,
     /// Why no response came (connection refused, timeout, ...).
     pub error: Option<String>,
@@ -703,7 +709,7 @@ pub struct Attempt {
 /// What each of a capture's attempts is called wherever attempts are listed (`show`, the
 /// TUI's Attempts tab) and compared (`diff --replay N`, the compare screen): `forward`,
 /// `check`, and replays numbered among themselves from 1, `replay 2`, as `--replay N` counts.
-pub fn attempt_names(attempts: &[Attempt]) -> Vec<String> {
+pub(crate) fn attempt_names(attempts: &[Attempt]) -> Vec<String> {
     let mut replays = 0;
     attempts
         .iter()
@@ -718,14 +724,14 @@ pub fn attempt_names(attempts: &[Attempt]) -> Vec<String> {
 }
 
 /// Cap on a stored app response body; the rest is dropped and `response_truncated` set.
-pub const MAX_STORED_RESPONSE_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_STORED_RESPONSE_BODY: usize = 1024 * 1024;
 
 impl Attempt {
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.status.is_some_and(is_success)
     }
 
-    pub fn brief(&self) -> AttemptBrief {
+    pub(crate) fn brief(&self) -> AttemptBrief {
         AttemptBrief {
             status: self.status,
             latency_ms: self.latency_ms,
@@ -733,7 +739,7 @@ impl Attempt {
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD;
         json!({
@@ -756,7 +762,7 @@ impl Attempt {
 }
 
 /// Headers as `[[name, value], ...]`, non-UTF-8 bytes replaced.
-pub fn headers_json(headers: &[HeaderPair]) -> Value {
+pub(crate) fn headers_json(headers: &[HeaderPair]) -> Value {
     Value::Array(
         headers
             .iter()

@@ -13,7 +13,7 @@ use crate::signature::{Scheme, Status};
 use crate::store::Durability;
 
 /// Default port `listen` binds (chosen to be unlikely to clash with dev servers).
-pub const DEFAULT_PORT: u16 = 9474;
+pub(crate) const DEFAULT_PORT: u16 = 9474;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,13 +23,14 @@ pub const DEFAULT_PORT: u16 = 9474;
     long_about = None,
     after_help = "Quick start:\n  hookscope listen --secret whsec_... --forward-to http://127.0.0.1:3000\n  then point Dataspike (or 'hookscope send') at the URL it prints."
 )]
+/// The `hookscope` command line: one subcommand.
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Receive webhooks, verify their signatures, store them, and optionally forward them
     Listen(ListenArgs),
     /// List stored captures, newest first
@@ -73,22 +74,22 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DataspikeCommand {
+pub(crate) enum DataspikeCommand {
     /// Print a short, correct Dataspike signature verifier for your app, standard library only
     /// (raw body, constant-time compare, tolerance both ways, several secrets while rotating)
     Snippet(SnippetArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct SnippetArgs {
+pub(crate) struct SnippetArgs {
     /// The language of your app
     #[arg(value_enum)]
-    pub lang: SnippetLang,
+    pub(crate) lang: SnippetLang,
 }
 
 /// `dataspike snippet LANG`: the languages a verifier is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SnippetLang {
+pub(crate) enum SnippetLang {
     /// Python 3
     Python,
     /// Node.js (CommonJS)
@@ -115,17 +116,17 @@ impl From<SnippetLang> for crate::dataspike::snippet::Lang {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to complete in
     #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// A subcommand, for its own page (e.g. listen); without, hookscope(1)
     #[arg(value_name = "COMMAND")]
-    pub command: Option<String>,
+    pub(crate) command: Option<String>,
 }
 
 /// The completion script for `shell`, generated from these definitions.
@@ -178,7 +179,7 @@ impl Cli {
 
 impl ListenArgs {
     /// The UI opens unless headless output was asked for or stdout is not a terminal.
-    pub fn draws_tui(&self) -> bool {
+    pub(crate) fn draws_tui(&self) -> bool {
         use std::io::IsTerminal;
         !self.no_tui && !self.json && std::io::stdout().is_terminal()
     }
@@ -186,42 +187,42 @@ impl ListenArgs {
 
 /// Where `hookscope.toml` is.
 #[derive(Debug, Args, Clone)]
-pub struct ConfigFileArgs {
+pub(crate) struct ConfigFileArgs {
     /// Settings, secret references and routes [default: ./hookscope.toml when it exists]
     #[arg(long = "config", env = "HOOKSCOPE_CONFIG", value_name = "PATH")]
-    pub path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     #[command(subcommand)]
-    pub command: ConfigCommand,
+    pub(crate) command: ConfigCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Validate hookscope.toml and print the resolved settings and routes (secrets only as
     /// their references); exit 2 when it is invalid
     Check(ConfigCheckArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigCheckArgs {
+pub(crate) struct ConfigCheckArgs {
     #[command(flatten)]
-    pub config: ConfigFileArgs,
+    pub(crate) config: ConfigFileArgs,
 }
 
 /// Where the database lives.
 #[derive(Debug, Args, Clone)]
-pub struct DbArgs {
+pub(crate) struct DbArgs {
     /// SQLite database file [default: hookscope.db in the platform data directory]
     #[arg(long, env = "HOOKSCOPE_DB", value_name = "PATH")]
-    pub db: Option<PathBuf>,
+    pub(crate) db: Option<PathBuf>,
 }
 
 /// Signing secrets.
 #[derive(Debug, Args, Clone)]
-pub struct SecretArgs {
+pub(crate) struct SecretArgs {
     /// Signing secret, 'SCHEME=SECRET' (stripe=whsec_..., standard=whsec_..., github=...,
     /// slack=..., shopify=..., dataspike=whsec_...) or a bare Dataspike 'whsec_<hex>'; repeat
     /// for several providers and for rotation (per scheme, first = current)
@@ -233,77 +234,77 @@ pub struct SecretArgs {
         hide_env_values = true,
         value_name = "SECRET"
     )]
-    pub secrets: Vec<String>,
+    pub(crate) secrets: Vec<String>,
     /// Accept a secret shorter than 16 bytes (32 hex digits), which no real Dataspike secret is:
     /// for test secrets only
     #[arg(long)]
-    pub allow_short_secret: bool,
+    pub(crate) allow_short_secret: bool,
 }
 
 /// How long the app may take to answer what hookscope sends it, and whom to trust over https.
 #[derive(Debug, Args, Clone)]
-pub struct AppTimeoutArgs {
+pub(crate) struct AppTimeoutArgs {
     /// Seconds the app has to answer each request hookscope sends it
     #[arg(long = "timeout", default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub seconds: u64,
+    pub(crate) seconds: u64,
     /// Also trust the CA certificate(s) in this PEM file for https targets (a private CA or a
     /// self-signed endpoint)
     #[arg(long, value_name = "PEM")]
-    pub ca_cert: Option<PathBuf>,
+    pub(crate) ca_cert: Option<PathBuf>,
 }
 
 impl AppTimeoutArgs {
-    pub fn duration(&self) -> std::time::Duration {
+    pub(crate) fn duration(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.seconds)
     }
 }
 
 /// Timestamp tolerance.
 #[derive(Debug, Args, Clone)]
-pub struct ToleranceArgs {
+pub(crate) struct ToleranceArgs {
     /// Allowed distance between the signed timestamp and now, in seconds (0 disables the check)
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-    pub tolerance: u64,
+    pub(crate) tolerance: u64,
 }
 
 #[derive(Debug, Args)]
-pub struct ListenArgs {
+pub(crate) struct ListenArgs {
     #[command(flatten)]
-    pub config: ConfigFileArgs,
+    pub(crate) config: ConfigFileArgs,
     /// Address to bind; anything but loopback exposes captured personal data to the network
     /// [default: 127.0.0.1]
     #[arg(long, value_parser = parse_host)]
-    pub host: Option<std::net::IpAddr>,
+    pub(crate) host: Option<std::net::IpAddr>,
     /// Port to bind; 0 picks a free one [default: 9474]
     #[arg(long, short)]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
     #[command(flatten)]
-    pub secrets: SecretArgs,
+    pub(crate) secrets: SecretArgs,
     /// Allowed distance between the signed timestamp and now, in seconds (0 disables the
     /// check) [default: 300]
     #[arg(long, value_name = "SECONDS")]
-    pub tolerance: Option<u64>,
+    pub(crate) tolerance: Option<u64>,
     /// Largest request body accepted (e.g. 10MiB, 512KiB, 1000000); larger ones get 413 and
     /// are stored truncated [default: 10MiB]
     #[arg(long, value_parser = parse_size, value_name = "SIZE")]
-    pub max_body: Option<usize>,
+    pub(crate) max_body: Option<usize>,
     /// Print one line per delivery instead of opening the terminal UI
     #[arg(long)]
-    pub no_tui: bool,
+    pub(crate) no_tui: bool,
     /// Print NDJSON instead of human lines (implies --no-tui)
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Forward every delivery to your app at this URL: the delivery's path is added after
     /// this URL's path, unless the URL already ends with it. One catch-all route: replaces
     /// the routes of hookscope.toml
     #[arg(long, value_name = "URL")]
-    pub forward_to: Option<String>,
+    pub(crate) forward_to: Option<String>,
     /// Add or replace a header on every live forward, 'Name: value' (after any a route of
     /// hookscope.toml adds); repeatable
     #[arg(long = "forward-header", value_parser = parse_header_arg, value_name = "'NAME: VALUE'")]
-    pub forward_headers: Vec<(String, String)>,
+    pub(crate) forward_headers: Vec<(String, String)>,
     /// Forward only these event types (comma-separated, any case, e.g. DOCVER,AML_SCREENING);
     /// the others are captured and acknowledged, not forwarded
     #[arg(
@@ -312,46 +313,46 @@ pub struct ListenArgs {
         requires = "forward_to",
         value_name = "TYPE,..."
     )]
-    pub events: Vec<String>,
+    pub(crate) events: Vec<String>,
     /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
     /// [default: app]
     #[arg(long, value_parser = respond_parser())]
-    pub respond: Option<Respond>,
+    pub(crate) respond: Option<Respond>,
     /// Delete captures older than this (e.g. 7d, 12h), at start and hourly: Dataspike captures
     /// hold personal data
     #[arg(long, value_name = "DURATION")]
-    pub retention: Option<String>,
+    pub(crate) retention: Option<String>,
     /// Requests in flight to each app at once when forwarding (per route); more wait in
     /// arrival order
     #[arg(long, default_value_t = crate::forward::DEFAULT_FORWARD_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024).map(|n| n as usize))]
-    pub forward_concurrency: usize,
+    pub(crate) forward_concurrency: usize,
     /// Seconds the app has to answer a forwarded delivery [default: 10]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub forward_timeout: Option<u64>,
+    pub(crate) forward_timeout: Option<u64>,
     /// Also trust the CA certificate(s) in this PEM file when forwarding to an https target or
     /// reading an https --relay (a private CA, a self-signed app or relay)
     #[arg(long, value_name = "PEM")]
-    pub ca_cert: Option<PathBuf>,
+    pub(crate) ca_cert: Option<PathBuf>,
     /// Seconds a sender has to send its request head, and again its body; slower ones are cut off
     /// (a partial body is stored and answered 408) [default: 30]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub read_timeout: Option<u64>,
+    pub(crate) read_timeout: Option<u64>,
     /// normal: a stored capture survives hookscope crashing or being killed; full: also an OS
     /// crash or power loss (fsync per commit, about half the throughput)
     #[arg(long, default_value = "normal", value_parser = durability_parser())]
-    pub durability: Durability,
+    pub(crate) durability: Durability,
     #[command(flatten)]
-    pub relay: RelayClientArgs,
+    pub(crate) relay: RelayClientArgs,
 }
 
 /// `listen --relay`: also receive what a `hookscope relay` channel holds.
 #[derive(Debug, Args)]
-pub struct RelayClientArgs {
+pub(crate) struct RelayClientArgs {
     /// Also receive deliveries from this relay channel (the URL 'hookscope relay channel add'
     /// made, e.g. https://relay.example.com/c/ID); the relay answers the sender itself, so
     /// --respond does not apply to them. Resumes after the last one stored here
     #[arg(long, value_name = "URL")]
-    pub relay: Option<String>,
+    pub(crate) relay: Option<String>,
     /// The channel's read token
     #[arg(
         long,
@@ -359,197 +360,197 @@ pub struct RelayClientArgs {
         hide_env_values = true,
         value_name = "TOKEN"
     )]
-    pub relay_token: Option<String>,
+    pub(crate) relay_token: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
     /// Print NDJSON, one capture per line
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Every column at full width, whatever the terminal's width (as when piped)
     #[arg(long, conflicts_with = "json")]
-    pub wide: bool,
+    pub(crate) wide: bool,
     /// At most this many captures
     #[arg(long, short = 'n', default_value_t = 50)]
-    pub limit: usize,
+    pub(crate) limit: usize,
     /// Only captures with this verdict: a badge or a verdict word, any case (PASS = valid;
     /// FAIL = invalid or unsigned; STALE = stale; -- / NONE / UNVERIFIED = unverified)
     #[arg(long, value_name = "VERDICT", value_parser = VerdictWord::parse, allow_hyphen_values = true)]
-    pub verdict: Option<VerdictWord>,
+    pub(crate) verdict: Option<VerdictWord>,
     /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
-    pub event: Option<String>,
+    pub(crate) event: Option<String>,
     /// Only captures matching this query, e.g. 'docver badge:FAIL status:5xx since:2h
     /// payload.status!=verified' (README: "The query language")
     #[arg(long, short = 'q', value_name = "QUERY")]
-    pub query: Option<String>,
+    pub(crate) query: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// Capture id (from 'hookscope list')
-    pub id: i64,
+    pub(crate) id: i64,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
     /// Print JSON with headers as [name, value] pairs and the exact body as base64
     #[arg(long, conflicts_with = "raw")]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Write only the exact body bytes to stdout
     #[arg(long)]
-    pub raw: bool,
+    pub(crate) raw: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct WaitArgs {
+pub(crate) struct WaitArgs {
     /// Wait for a capture matching this query, e.g. 'event:DOCVER payload.applicant_id=abc'
     /// (README: "The query language"); '' takes any capture
     #[arg(long, short = 'q', value_name = "QUERY")]
-    pub query: String,
+    pub(crate) query: String,
     /// Give up after this long (e.g. 30s, 10m), exiting 3
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    pub timeout: std::time::Duration,
+    pub(crate) timeout: std::time::Duration,
     /// Also take a capture received within this long before the start (e.g. 10m); without
     /// it, only captures stored after the start count
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
-    pub since: Option<std::time::Duration>,
+    pub(crate) since: Option<std::time::Duration>,
     /// Print the capture as 'show --json' does
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// Two capture ids to compare, or one with --replay
     #[arg(required = true, num_args = 1..=2, value_name = "ID")]
-    pub ids: Vec<i64>,
+    pub(crate) ids: Vec<i64>,
     /// Compare the capture with what its Nth replay sent (1 = the first); without N, with its
     /// latest replay of an edited body
     #[arg(long, num_args = 0..=1, default_missing_value = "0", value_name = "N")]
-    pub replay: Option<usize>,
+    pub(crate) replay: Option<usize>,
     /// Print the header changes and changed JSON paths as JSON
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct StatsArgs {
+pub(crate) struct StatsArgs {
     /// Only captures received, and attempts made, within this long ago (e.g. 30m, 1h, 7d)
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
-    pub since: Option<std::time::Duration>,
+    pub(crate) since: Option<std::time::Duration>,
     /// Print JSON
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// A stored capture to re-check with the secrets given now
     #[arg(conflicts_with_all = ["headers", "body_file"])]
-    pub id: Option<i64>,
+    pub(crate) id: Option<i64>,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
     #[command(flatten)]
-    pub secrets: SecretArgs,
+    pub(crate) secrets: SecretArgs,
     #[command(flatten)]
-    pub tolerance: ToleranceArgs,
+    pub(crate) tolerance: ToleranceArgs,
     /// Check as this scheme [default: recognised from the headers]
     #[arg(long, value_parser = scheme_parser(), value_name = "SCHEME")]
-    pub scheme: Option<Scheme>,
+    pub(crate) scheme: Option<Scheme>,
     /// A signed header, 'Name: value' (e.g. 'Stripe-Signature: t=...,v1=...'); repeat for
     /// schemes with several (webhook-id, webhook-timestamp, webhook-signature). A bare value is
     /// the signature header of --scheme, Dataspike's X-Webhook-Signature by default
     #[arg(long = "header", requires = "body_file", value_name = "'NAME: VALUE'")]
-    pub headers: Vec<String>,
+    pub(crate) headers: Vec<String>,
     /// File holding the exact raw body bytes
     #[arg(long, requires = "headers", value_name = "FILE")]
-    pub body_file: Option<PathBuf>,
+    pub(crate) body_file: Option<PathBuf>,
     /// Check the timestamp as of this Unix time (seconds) [default: now; for a stored capture,
     /// the time it arrived]
     #[arg(long, value_name = "UNIX")]
-    pub now: Option<i64>,
+    pub(crate) now: Option<i64>,
     /// Print the result as JSON
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct TuiArgs {
+pub(crate) struct TuiArgs {
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
     #[command(flatten)]
-    pub secrets: SecretArgs,
+    pub(crate) secrets: SecretArgs,
     /// Where replays go: the capture's path (and query) is added after this URL's path,
     /// unless the URL already ends with it [default: each capture's last forward target]
     #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     #[command(flatten)]
-    pub app: AppTimeoutArgs,
+    pub(crate) app: AppTimeoutArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// Capture ids to replay
     #[arg(required_unless_present_any = ["failed", "query"])]
-    pub ids: Vec<i64>,
+    pub(crate) ids: Vec<i64>,
     /// Replay every real delivery (live or relayed) whose app answered with no 2xx the last
     /// time, oldest first. Probes of 'check' and captures whose own signature failed are left
     /// out (and counted)
     #[arg(long, conflicts_with = "ids")]
-    pub failed: bool,
+    pub(crate) failed: bool,
     /// Replay every capture matching this query, oldest first (with --failed: those among
     /// the failed ones), e.g. 'event:DOCVER status:5xx since:1h'. Probes and captures whose
     /// own signature failed are left out (and counted)
     #[arg(long, short = 'q', value_name = "QUERY", conflicts_with = "ids")]
-    pub query: Option<String>,
+    pub(crate) query: Option<String>,
     /// With --failed: only captures received within this long ago (e.g. 30m, 2h, 1d)
     #[arg(long, requires = "failed", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    pub since: Option<std::time::Duration>,
+    pub(crate) since: Option<std::time::Duration>,
     /// Where replays go: the capture's path (and query) is added after this URL's path,
     /// unless the URL already ends with it [default: where live forwarding last sent the
     /// capture; never a replay's --to]
     #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     /// Re-sign in the capture's own scheme (fresh timestamp, now) with the first secret of
     /// that scheme; the default whenever such a secret is loaded. Never for a capture whose
     /// own signature failed (see --resign-failed)
     #[arg(long)]
-    pub resign: bool,
+    pub(crate) resign: bool,
     /// Re-sign the captures named by id even when their own signature failed (invalid or
     /// unsigned): the app then accepts a body nobody signed. Only with ids, never a backlog
     #[arg(long, conflicts_with = "as_is")]
-    pub resign_failed: bool,
+    pub(crate) resign_failed: bool,
     /// Send the original bytes and signature (a strict app will see a stale timestamp)
     #[arg(long, conflicts_with_all = ["resign", "body_file"])]
-    pub as_is: bool,
+    pub(crate) as_is: bool,
     /// Send this file's bytes as the body instead (re-signed; stored with the attempt)
     #[arg(long, value_name = "FILE")]
-    pub body_file: Option<PathBuf>,
+    pub(crate) body_file: Option<PathBuf>,
     /// Add or replace a header, 'Name: value'; repeatable
     #[arg(long = "header", short = 'H', value_parser = parse_header_arg, value_name = "'NAME: VALUE'")]
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
     #[command(flatten)]
-    pub secrets: SecretArgs,
+    pub(crate) secrets: SecretArgs,
     #[command(flatten)]
-    pub app: AppTimeoutArgs,
+    pub(crate) app: AppTimeoutArgs,
     /// Print NDJSON, one attempt per line
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// One hookscope fixture (JSON) per capture, into a folder
     Fixture,
     /// One HAR 1.2 file for browser devtools and HTTP clients
@@ -559,47 +560,47 @@ pub enum ExportFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// Capture ids to export (from 'hookscope list'), in this order
     #[arg(conflicts_with_all = ["all", "verdict", "event", "query"])]
-    pub ids: Vec<i64>,
+    pub(crate) ids: Vec<i64>,
     /// Export every stored capture, oldest first (with --verdict/--event/--query: every
     /// matching one)
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Only captures with this verdict: a badge or a verdict word, any case (PASS = valid;
     /// FAIL = invalid or unsigned; STALE = stale; -- / NONE / UNVERIFIED = unverified)
     #[arg(long, value_name = "VERDICT", value_parser = VerdictWord::parse, allow_hyphen_values = true)]
-    pub verdict: Option<VerdictWord>,
+    pub(crate) verdict: Option<VerdictWord>,
     /// Only captures of this Dataspike event type, any case (e.g. AML_SCREENING or docver)
     #[arg(long, value_name = "TYPE")]
-    pub event: Option<String>,
+    pub(crate) event: Option<String>,
     /// Only captures matching this query, e.g. 'docver badge:FAIL status:5xx since:2h
     /// payload.status!=verified' (README: "The query language")
     #[arg(long, short = 'q', value_name = "QUERY")]
-    pub query: Option<String>,
+    pub(crate) query: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ExportFormat::Fixture)]
-    pub format: ExportFormat,
+    pub(crate) format: ExportFormat,
     /// Where to write: a folder for fixtures [default: fixtures], a file for har
     /// [default: hookscope.har] and curl [default: hookscope-curl.sh]; '-' is stdout (har, curl)
     #[arg(long, short, value_name = "PATH")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Fixtures only: also write each body as a plain file next to its fixture
     #[arg(long)]
-    pub body_files: bool,
+    pub(crate) body_files: bool,
     /// HAR only: pair each capture with its latest edited replay (the request it really sent
     /// and its answer) instead of the capture's own answer
     #[arg(long)]
-    pub edited: bool,
+    pub(crate) edited: bool,
     /// curl only: send every request to this URL instead of the capture's original one
     #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     /// Overwrite files that already exist (without it, export refuses and writes nothing)
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
 }
 
 #[derive(Debug, Args)]
@@ -607,114 +608,114 @@ pub struct ExportArgs {
     group(clap::ArgGroup::new("what").args(["fixtures", "event", "list", "body_file"]).required(true)),
     after_help = "Without --secret or HOOKSCOPE_SECRET, send signs Dataspike deliveries with the local development secret (made once in the config directory; listen without a secret verifies with the same one; never printed), and other schemes with a newly generated secret it prints on stderr.\nExit status: 0 when every answer matched --expect (default 2xx), 1 otherwise (no answer never matches), 2 for a usage error.\nCI example: hookscope send --event DOCVER --sign stale --expect 4xx --to URL"
 )]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     /// Fixture files to send (written by 'hookscope export' or by hand)
     #[arg(value_name = "FIXTURE")]
-    pub fixtures: Vec<PathBuf>,
+    pub(crate) fixtures: Vec<PathBuf>,
     /// Send a built-in sample event instead: AML_SCREENING, DOCVER, TRANSACTION_MONITORING
     /// or KYT_WALLET_CHECK (see --list)
     #[arg(long, value_name = "TYPE", conflicts_with = "fixtures")]
-    pub event: Option<String>,
+    pub(crate) event: Option<String>,
     /// Which sample of the event (e.g. high_risk); see --list [default: the first listed]
     #[arg(long, requires = "event", value_name = "VARIANT")]
-    pub variant: Option<String>,
+    pub(crate) variant: Option<String>,
     /// Override a field of the sample event: dotted path = JSON value or text; repeatable
     #[arg(long = "set", requires = "event", value_name = "PATH=VALUE")]
-    pub sets: Vec<String>,
+    pub(crate) sets: Vec<String>,
     /// Send this file's exact bytes as the body (POST), signed in --scheme
     #[arg(long, value_name = "FILE", conflicts_with_all = ["fixtures", "event"])]
-    pub body_file: Option<PathBuf>,
+    pub(crate) body_file: Option<PathBuf>,
     /// Sign in this provider's scheme [default: a fixture's own scheme, else dataspike]
     #[arg(long, value_parser = scheme_parser(), value_name = "SCHEME")]
-    pub scheme: Option<Scheme>,
+    pub(crate) scheme: Option<Scheme>,
     /// List the built-in sample events and their variants
     #[arg(long, conflicts_with_all = ["fixtures", "event", "body_file"])]
-    pub list: bool,
+    pub(crate) list: bool,
     /// Your app's URL. A fixture's path (and query) is added after this URL's path, unless
     /// the URL already ends with it (as in replay); a sample event goes to it exactly
     #[arg(long, value_name = "URL", required_unless_present = "list")]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     #[command(flatten)]
-    pub secrets: SecretArgs,
+    pub(crate) secrets: SecretArgs,
     /// Signature to attach: a good one, or a deliberately bad one to test that your app rejects
     /// it [default: valid]
     #[arg(long, value_name = "MODE", value_parser = sign_parser())]
-    pub sign: Option<SignMode>,
+    pub(crate) sign: Option<SignMode>,
     /// Send each fixture's captured signature header(s) unchanged instead of signing now
     #[arg(long, conflicts_with_all = ["sign", "event", "body_file", "scheme"])]
-    pub as_captured: bool,
+    pub(crate) as_captured: bool,
     /// Send each fixture (or the event) this many times; above 1, print a load summary
     #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    pub count: u64,
+    pub(crate) count: u64,
     /// Answers that count as passing: a status (401), a class (4xx) or a list (401,403); use
     /// 4xx with a bad --sign to assert that your app rejects it [default: 2xx]
     #[arg(long, value_name = "STATUS", value_parser = Expect::parse)]
-    pub expect: Option<Expect>,
+    pub(crate) expect: Option<Expect>,
     /// How many deliveries are in flight at once
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    pub concurrency: u64,
+    pub(crate) concurrency: u64,
     #[command(flatten)]
-    pub app: AppTimeoutArgs,
+    pub(crate) app: AppTimeoutArgs,
 }
 
 #[derive(Debug, Args)]
 #[command(
     after_help = "Probes: valid, duplicate, rotation (with two --secret), stale, future, wrong_secret, tampered, reserialized, unsigned, malformed, wrong_method, latency.\nExit status: 0 when every probe passes, 1 when any fails, 2 on a usage error."
 )]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Your endpoint's URL (http or https), used exactly; redirects are reported, not followed
     #[arg(long, value_name = "URL")]
-    pub to: String,
+    pub(crate) to: String,
     #[command(flatten)]
-    pub secrets: SecretArgs,
+    pub(crate) secrets: SecretArgs,
     /// Signature scheme the probes use
     #[arg(long, default_value = "dataspike", value_name = "SCHEME")]
-    pub scheme: String,
+    pub(crate) scheme: String,
     /// Sample event the probes carry (fresh ids each probe): AML_SCREENING, DOCVER,
     /// TRANSACTION_MONITORING or KYT_WALLET_CHECK [default: AML_SCREENING]
     #[arg(long, value_name = "TYPE", conflicts_with = "body_file")]
-    pub event: Option<String>,
+    pub(crate) event: Option<String>,
     /// Send this file's bytes as every probe's body instead of a sample event
     #[arg(long, value_name = "FILE")]
-    pub body_file: Option<PathBuf>,
+    pub(crate) body_file: Option<PathBuf>,
     /// How soon the valid probe must be answered (e.g. 3s, 500ms)
     #[arg(long, default_value = "3s", value_parser = crate::check::parse_deadline, value_name = "DURATION")]
-    pub deadline: std::time::Duration,
+    pub(crate) deadline: std::time::Duration,
     /// Print one JSON object per probe, then a summary object
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Also write a JUnit XML report to this file, for CI
     #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
     /// Do not store the probes and answers in the database
     #[arg(long)]
-    pub no_store: bool,
+    pub(crate) no_store: bool,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
     #[command(flatten)]
-    pub app: AppTimeoutArgs,
+    pub(crate) app: AppTimeoutArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// Fixture files (hookscope_fixture) or HAR files, told apart by their content
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
     // With secrets, signatures are checked as of each capture's received time.
     #[command(flatten)]
-    pub secrets: SecretArgs,
+    pub(crate) secrets: SecretArgs,
     #[command(flatten)]
-    pub tolerance: ToleranceArgs,
+    pub(crate) tolerance: ToleranceArgs,
 }
 
 /// Where the relay's database lives (a different file from the laptop's captures).
 #[derive(Debug, Args, Clone)]
-pub struct RelayDbArgs {
+pub(crate) struct RelayDbArgs {
     /// The relay's SQLite database [default: hookscope-relay.db in the platform data directory]
     #[arg(long, env = "HOOKSCOPE_RELAY_DB", value_name = "PATH")]
-    pub db: Option<PathBuf>,
+    pub(crate) db: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -722,22 +723,22 @@ pub struct RelayDbArgs {
     args_conflicts_with_subcommands = true,
     after_help = "Senders post to /c/ID/<any path>; the relay answers 200 only after the delivery is committed to its database (fsync: --durability full), and 'hookscope listen --relay https://HOST/c/ID' on the laptop receives it, resuming after any disconnect.\nCreate a channel first: hookscope relay channel add"
 )]
-pub struct RelayArgs {
+pub(crate) struct RelayArgs {
     #[command(subcommand)]
-    pub command: Option<RelayCommand>,
+    pub(crate) command: Option<RelayCommand>,
     #[command(flatten)]
-    pub serve: RelayServeArgs,
+    pub(crate) serve: RelayServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RelayCommand {
+pub(crate) enum RelayCommand {
     /// Create, list, remove channels and rotate their read tokens
     #[command(subcommand)]
     Channel(ChannelCommand),
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ChannelCommand {
+pub(crate) enum ChannelCommand {
     /// Create a channel; prints its id, webhook path and read token (the token only this once)
     Add(ChannelAddArgs),
     /// List channels with what they hold and how far each subscriber has acknowledged
@@ -749,90 +750,90 @@ pub enum ChannelCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ChannelAddArgs {
+pub(crate) struct ChannelAddArgs {
     /// A name to recognise the channel by in 'channel list'
     #[arg(long)]
-    pub label: Option<String>,
+    pub(crate) label: Option<String>,
     /// Verify the Dataspike signature on arrival with this secret (repeat while rotating) and
     /// record the verdict; the relay then keeps the secret in its database
     #[arg(long = "secret", value_delimiter = ',', value_name = "SECRET")]
-    pub secrets: Vec<String>,
+    pub(crate) secrets: Vec<String>,
     /// With --secret: answer 401 to a delivery that is unsigned or does not verify, and store
     /// nothing (stale ones are kept: clocks drift)
     #[arg(long, requires = "secrets")]
-    pub reject_invalid: bool,
+    pub(crate) reject_invalid: bool,
     #[command(flatten)]
-    pub db: RelayDbArgs,
+    pub(crate) db: RelayDbArgs,
     /// Print {"channel","path","token"} as JSON
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ChannelListArgs {
+pub(crate) struct ChannelListArgs {
     #[command(flatten)]
-    pub db: RelayDbArgs,
+    pub(crate) db: RelayDbArgs,
     /// Print NDJSON, one channel per line
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ChannelIdArgs {
+pub(crate) struct ChannelIdArgs {
     /// Channel id (from 'relay channel list')
-    pub id: String,
+    pub(crate) id: String,
     #[command(flatten)]
-    pub db: RelayDbArgs,
+    pub(crate) db: RelayDbArgs,
     /// Print JSON
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct RelayServeArgs {
+pub(crate) struct RelayServeArgs {
     /// Address to bind; use 127.0.0.1 behind Caddy or nginx, or 0.0.0.0 with --tls-cert
     #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
+    pub(crate) host: String,
     /// Port to bind; 0 picks a free one
     #[arg(long, short, default_value_t = crate::relay::server::DEFAULT_RELAY_PORT)]
-    pub port: u16,
+    pub(crate) port: u16,
     #[command(flatten)]
-    pub db: RelayDbArgs,
+    pub(crate) db: RelayDbArgs,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key)
     #[arg(long, requires = "tls_key", value_name = "PEM")]
-    pub tls_cert: Option<PathBuf>,
+    pub(crate) tls_cert: Option<PathBuf>,
     /// The PEM private key of --tls-cert
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
-    pub tls_key: Option<PathBuf>,
+    pub(crate) tls_key: Option<PathBuf>,
     /// Largest request body accepted (e.g. 10MiB); larger ones get 413 and are kept truncated
     #[arg(long, default_value = "10MiB", value_parser = parse_size, value_name = "SIZE")]
-    pub max_body: usize,
+    pub(crate) max_body: usize,
     /// How long a delivery is kept, acknowledged or not (e.g. 7d, 12h)
     #[arg(long, default_value = "7d", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    pub retention: std::time::Duration,
+    pub(crate) retention: std::time::Duration,
     /// full: an answered delivery survives power loss (fsync per commit); normal: survives the
     /// relay crashing or being killed
     #[arg(long, default_value = "full", value_parser = durability_parser())]
-    pub durability: Durability,
+    pub(crate) durability: Durability,
     /// Seconds a client has to send its request head, and again its body
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub read_timeout: u64,
+    pub(crate) read_timeout: u64,
     /// Requests per second allowed from one IP address (twice that in a burst; 0: no limit).
     /// Behind a reverse proxy every request comes from the proxy: raise it or limit there
     #[arg(long, default_value_t = 50, value_name = "N")]
-    pub ip_rate: u32,
+    pub(crate) ip_rate: u32,
     /// Deliveries per second accepted into one channel (twice that in a burst; 0: no limit)
     #[arg(long, default_value_t = 100, value_name = "N")]
-    pub channel_rate: u32,
+    pub(crate) channel_rate: u32,
     /// Most connections open at once; more are closed at once
     #[arg(long, default_value_t = 4096, value_name = "N")]
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
     /// Milliseconds between heartbeats on an idle stream (for tests)
     #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..))]
-    pub heartbeat_ms: u64,
+    pub(crate) heartbeat_ms: u64,
     /// Print NDJSON: first {"event":"listening","url":...}
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -840,15 +841,15 @@ pub struct RelayServeArgs {
     group(clap::ArgGroup::new("which").args(["before", "all"]).required(true)),
     after_help = "The deleted captures and their attempts are gone for good: the file is compacted (VACUUM) and its WAL emptied, so their bytes leave the disk files too."
 )]
-pub struct PurgeArgs {
+pub(crate) struct PurgeArgs {
     /// Delete captures received more than this long ago (e.g. 7d, 12h, 30m)
     #[arg(long, value_name = "DURATION")]
-    pub before: Option<String>,
+    pub(crate) before: Option<String>,
     /// Delete every capture
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     #[command(flatten)]
-    pub db: DbArgs,
+    pub(crate) db: DbArgs,
 }
 
 // The flags' value enums: their names and help live here, and each maps once onto the domain
@@ -857,16 +858,16 @@ pub struct PurgeArgs {
 /// `--verdict`: the word as given, and the verdicts it stands for. The badge words and the
 /// verdict words both work, in any case, so what the UI shows can be typed back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerdictWord {
-    pub word: String,
-    pub statuses: Vec<Status>,
+pub(crate) struct VerdictWord {
+    pub(crate) word: String,
+    pub(crate) statuses: Vec<Status>,
 }
 
 impl VerdictWord {
     /// `NONE` stands for the `--` badge, which is awkward to type as a flag value.
     const NONE: &'static str = "none";
 
-    pub fn parse(text: &str) -> Result<VerdictWord, String> {
+    pub(crate) fn parse(text: &str) -> Result<VerdictWord, String> {
         let word = text.trim();
         let word_is = |w: &str| w.eq_ignore_ascii_case(word);
         let statuses: Vec<Status> = Status::ALL
@@ -1002,7 +1003,7 @@ fn sign_parser() -> impl TypedValueParser<Value = SignMode> {
     EnumValueParser::<SignArg>::new().map(SignMode::from)
 }
 
-pub use crate::text::parse_size;
+pub(crate) use crate::text::parse_size;
 
 /// Parses `--host`: an IP address, said in the user's terms when it is not one.
 fn parse_host(text: &str) -> Result<std::net::IpAddr, String> {
@@ -1011,7 +1012,7 @@ fn parse_host(text: &str) -> Result<std::net::IpAddr, String> {
     })
 }
 
-pub use crate::headers::parse_header_arg;
+pub(crate) use crate::headers::parse_header_arg;
 
 #[cfg(test)]
 mod tests {

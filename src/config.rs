@@ -13,7 +13,7 @@ use crate::store::{Fault, StoreError};
 
 /// A mistake in how hookscope was invoked: exit code 2.
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub struct UsageError(pub(crate) String);
 
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -23,18 +23,18 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(msg.into()))
 }
 
 /// File name of the default database inside the platform data directory.
-pub const DEFAULT_DB_FILE: &str = "hookscope.db";
+pub(crate) const DEFAULT_DB_FILE: &str = "hookscope.db";
 
 /// `--db`/`HOOKSCOPE_DB`, else `hookscope.db` in the platform's data directory
 /// (`~/.local/share/hookscope` on Linux, `~/Library/Application Support/hookscope` on macOS).
 /// The default folder is created (private) when a command creates the store; a given path's
 /// folder must exist, so a typo is an error instead of a new, empty store somewhere else.
-pub fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(crate) fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(p) = arg {
         let folder = p.parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(folder) = folder.filter(|d| !d.is_dir()) {
@@ -62,7 +62,7 @@ pub fn db_path(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 /// The config file: `--config`/`HOOKSCOPE_CONFIG` (which must exist), else `hookscope.toml` in
 /// the current directory when there is one. `None`: no file, flags and defaults only.
-pub fn config_file(arg: Option<&Path>) -> anyhow::Result<Option<(PathBuf, FileConfig)>> {
+pub(crate) fn config_file(arg: Option<&Path>) -> anyhow::Result<Option<(PathBuf, FileConfig)>> {
     let (path, given) = match arg {
         Some(p) => (p.to_path_buf(), true),
         None => (PathBuf::from(config_file::FILE_NAME), false),
@@ -85,7 +85,7 @@ pub fn config_file(arg: Option<&Path>) -> anyhow::Result<Option<(PathBuf, FileCo
 
 /// A secret the file refers to, read from its variable or file. Errors name the reference
 /// and its line, never the value.
-pub fn resolve_secret(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {
+pub(crate) fn resolve_secret(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {
     resolve(file, entry).map_err(|why| {
         format!(
             "config file '{}', line {}: secret '{}': {why}",
@@ -97,7 +97,7 @@ pub fn resolve_secret(file: &Path, entry: &SecretEntry) -> Result<Secret, String
 }
 
 /// [`resolve_secret`] with only why it failed (`config check` prints the rest itself).
-pub fn resolve(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {
+pub(crate) fn resolve(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {
     let text = match &entry.at {
         SecretRef::Env(name) => std::env::var(name).map_err(|_| {
             format!("environment variable '{name}' is not set; export it, or change the reference")
@@ -112,7 +112,7 @@ pub fn resolve(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {
 }
 
 /// The file's secrets, each resolved; the first failure is a usage error.
-pub fn file_secrets(file: &Path, entries: &[SecretEntry]) -> anyhow::Result<Vec<Secret>> {
+pub(crate) fn file_secrets(file: &Path, entries: &[SecretEntry]) -> anyhow::Result<Vec<Secret>> {
     entries
         .iter()
         .map(|e| resolve_secret(file, e).map_err(usage))
@@ -128,12 +128,12 @@ fn expand_home(p: &str) -> PathBuf {
 }
 
 /// A path the file gave (already a path) placed beside the file, `~/` expanded.
-pub fn beside_path(file: &Path, written: &Path) -> PathBuf {
+pub(crate) fn beside_path(file: &Path, written: &Path) -> PathBuf {
     beside(file, &written.to_string_lossy())
 }
 
 /// A path written in the config file is relative to the file's folder.
-pub fn beside(file: &Path, written: &str) -> PathBuf {
+pub(crate) fn beside(file: &Path, written: &str) -> PathBuf {
     let p = expand_home(written);
     match file.parent() {
         Some(dir) if p.is_relative() => dir.join(p),
@@ -142,14 +142,9 @@ pub fn beside(file: &Path, written: &str) -> PathBuf {
 }
 
 /// Parses `--secret` values; the error names which one is wrong, never its value. A key too
-/// short to be real is refused unless `allow_short` (`--allow-short-secret`).
-pub fn secrets(texts: &[String], allow_short: bool) -> anyhow::Result<Vec<Secret>> {
-    secrets_as(texts, allow_short, Scheme::default())
-}
-
-/// [`secrets`], a bare secret being `bare`'s: `send --scheme stripe --secret whsec_...` means
-/// a Stripe secret.
-pub fn secrets_as(
+/// short to be real is refused unless `allow_short` (`--allow-short-secret`). A bare secret is
+/// `bare`'s: `send --scheme stripe --secret whsec_...` means a Stripe secret.
+pub(crate) fn secrets_as(
     texts: &[String],
     allow_short: bool,
     bare: Scheme,
@@ -175,19 +170,19 @@ pub fn secrets_as(
 /// The secrets a command signs and verifies with, and whether they are the local development
 /// secret (then `dev_secret` is its file, for the labels that say so).
 #[derive(Debug, Clone)]
-pub struct Secrets {
-    pub list: Vec<Secret>,
-    pub dev_secret: Option<PathBuf>,
+pub(crate) struct Secrets {
+    pub(crate) list: Vec<Secret>,
+    pub(crate) dev_secret: Option<PathBuf>,
 }
 
 /// `--secret`/`HOOKSCOPE_SECRET`, else the local development secret (made on first use): for
 /// `listen`, `send`, `replay`, `tui` and `check`. A real secret always wins.
-pub fn secrets_or_dev(texts: &[String], allow_short: bool) -> anyhow::Result<Secrets> {
+pub(crate) fn secrets_or_dev(texts: &[String], allow_short: bool) -> anyhow::Result<Secrets> {
     secrets_or_dev_as(texts, allow_short, Scheme::default())
 }
 
 /// [`secrets_or_dev`], a bare secret being `bare`'s (`check --scheme stripe`).
-pub fn secrets_or_dev_as(
+pub(crate) fn secrets_or_dev_as(
     texts: &[String],
     allow_short: bool,
     bare: Scheme,
@@ -221,7 +216,7 @@ pub fn secrets_or_dev_as(
 }
 
 /// How the local development secret is named wherever it is used: never the secret itself.
-pub fn dev_secret_label(path: &Path) -> String {
+pub(crate) fn dev_secret_label(path: &Path) -> String {
     format!(
         "the local development secret (not a Dataspike secret; pass --secret for real deliveries), kept in '{}'",
         path.display()
@@ -251,24 +246,16 @@ pub fn advice(e: &anyhow::Error) -> Option<&'static str> {
 
 /// A usage error for something that needs a signing secret and got none; `what` says which,
 /// e.g. "verify needs a secret".
-pub fn secret_needed(what: &str) -> anyhow::Error {
+pub(crate) fn secret_needed(what: &str) -> anyhow::Error {
     usage(format!(
         "{what}: pass --secret whsec_... (or --secret SCHEME=..., e.g. stripe=whsec_...) or set HOOKSCOPE_SECRET"
-    ))
-}
-
-/// Re-signing `what` (a capture, a fixture) in `scheme` with no secret of that scheme loaded.
-pub fn scheme_secret_needed(what: &str, scheme: Option<Scheme>) -> anyhow::Error {
-    let scheme = scheme.unwrap_or_default();
-    usage(format!(
-        "{what} is signed with {scheme}, but no {scheme} secret is loaded: pass --secret {scheme}=... (or add it to HOOKSCOPE_SECRET)"
     ))
 }
 
 /// The app URL given with `flag` (`--to`, `--forward-to`), checked when it is given, so a typo
 /// is a usage error now rather than "connection refused" later. Every command that takes a URL
 /// calls this.
-pub fn target(flag: &str, url: &str) -> anyhow::Result<Uri> {
+pub(crate) fn target(flag: &str, url: &str) -> anyhow::Result<Uri> {
     let uri = parse_target(url).map_err(|e| usage(format!("{flag}: {e}")))?;
     check_host_and_port(&uri).map_err(|e| usage(format!("{flag}: target URL '{url}': {e}")))?;
     Ok(uri)
@@ -310,14 +297,14 @@ fn check_host_and_port(uri: &Uri) -> Result<(), String> {
 
 /// `--event`: a known Dataspike event type in any case becomes its Dataspike name, so
 /// `docver` finds `DOCVER` captures (as `send --event` allows); any other type is kept as given.
-pub fn event_type(text: &str) -> String {
+pub(crate) fn event_type(text: &str) -> String {
     crate::sample::canonical_event(text)
         .map(str::to_string)
         .unwrap_or_else(|| text.trim().to_string())
 }
 
 /// A duration given with `flag` (`--before`), e.g. `7d`, `12h`, `30m`.
-pub fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
+pub(crate) fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
     humantime::parse_duration(text.trim()).map_err(|e| {
         usage(format!(
             "{flag} '{text}' is not a duration ({e}); use e.g. 7d, 12h or 30m"
@@ -328,7 +315,7 @@ pub fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
 /// The client for the developer's app: `timeout` per request, and `--ca-cert` trusted for https
 /// targets besides the public roots. The one place that flag is named: `TlsError` says what is
 /// wrong with the file.
-pub fn forwarder(
+pub(crate) fn forwarder(
     timeout: std::time::Duration,
     ca_cert: Option<&Path>,
 ) -> anyhow::Result<Forwarder> {
@@ -337,7 +324,7 @@ pub fn forwarder(
 }
 
 /// A signature scheme by name, case-insensitively (`--scheme stripe`).
-pub fn scheme(flag: &str, text: &str) -> anyhow::Result<Scheme> {
+pub(crate) fn scheme(flag: &str, text: &str) -> anyhow::Result<Scheme> {
     let name = text.trim().to_ascii_lowercase();
     Scheme::parse(&name).ok_or_else(|| {
         let known: Vec<&str> = Scheme::ALL.iter().map(|s| s.name()).collect();
@@ -349,7 +336,7 @@ pub fn scheme(flag: &str, text: &str) -> anyhow::Result<Scheme> {
 }
 
 /// The bytes of the file given with `flag` (`--body-file`).
-pub fn body_file(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn body_file(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| usage(format!("cannot read {flag} '{}': {e}", path.display())))
 }
 

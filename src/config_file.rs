@@ -21,15 +21,15 @@ use crate::routes::{Route, RouteTable, Rule};
 use crate::signature::Scheme;
 
 /// The file looked for in the current directory when no `--config` is given.
-pub const FILE_NAME: &str = "hookscope.toml";
+pub(crate) const FILE_NAME: &str = "hookscope.toml";
 
 /// A mistake in the file: where, which key, what is wrong and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// 1-based; 0 when the parser gave no position.
     pub line: usize,
-    pub column: usize,
-    pub message: String,
+    pub(crate) column: usize,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for ConfigError {
@@ -50,7 +50,7 @@ impl std::error::Error for ConfigError {}
 
 /// Where a secret is: the file holds only this.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretRef {
+pub(crate) enum SecretRef {
     Env(String),
     File(String),
 }
@@ -66,33 +66,33 @@ impl fmt::Display for SecretRef {
 
 /// One `[[secret]]`: a scheme (Dataspike when left out) and where its value is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretEntry {
-    pub scheme: Scheme,
-    pub at: SecretRef,
-    pub line: usize,
+pub(crate) struct SecretEntry {
+    pub(crate) scheme: Scheme,
+    pub(crate) at: SecretRef,
+    pub(crate) line: usize,
 }
 
 /// Listener settings as the file gives them; `None` is "not in the file". The same shape is
 /// filled from the flags, and [`Listen::over`] lets the flags win.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Listen {
-    pub host: Option<IpAddr>,
-    pub port: Option<u16>,
+pub(crate) struct Listen {
+    pub(crate) host: Option<IpAddr>,
+    pub(crate) port: Option<u16>,
     /// As written: relative to the file until the caller places it (`config::beside`).
-    pub db: Option<PathBuf>,
-    pub tolerance: Option<Duration>,
+    pub(crate) db: Option<PathBuf>,
+    pub(crate) tolerance: Option<Duration>,
     /// Bytes (the file may write `10MiB`).
-    pub max_body: Option<usize>,
-    pub read_timeout: Option<Duration>,
-    pub forward_timeout: Option<Duration>,
-    pub respond: Option<Respond>,
+    pub(crate) max_body: Option<usize>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) forward_timeout: Option<Duration>,
+    pub(crate) respond: Option<Respond>,
     /// As written, like `db`.
-    pub ca_cert: Option<PathBuf>,
+    pub(crate) ca_cert: Option<PathBuf>,
 }
 
 impl Listen {
     /// `self` (the command line) wins over `file`, setting by setting.
-    pub fn over(self, file: Listen) -> Listen {
+    pub(crate) fn over(self, file: Listen) -> Listen {
         Listen {
             host: self.host.or(file.host),
             port: self.port.or(file.port),
@@ -110,8 +110,8 @@ impl Listen {
 /// The checked file.
 #[derive(Debug, Clone)]
 pub struct FileConfig {
-    pub listen: Listen,
-    pub secrets: Vec<SecretEntry>,
+    pub(crate) listen: Listen,
+    pub(crate) secrets: Vec<SecretEntry>,
     /// In file order: the first that takes a delivery wins.
     pub routes: RouteTable<()>,
 }
@@ -412,7 +412,7 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;

@@ -9,27 +9,34 @@ use crate::hint::Hint;
 /// What the client is doing, for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnState {
+    /// Opening the stream to the relay.
     Connecting,
     /// Streaming; `backlog` deliveries were waiting at the relay when it began.
     Connected {
+        /// How many deliveries were waiting.
         backlog: u64,
     },
     /// Everything the relay held when the stream began is committed locally.
     CaughtUp,
+    /// The stream broke; the next try is after `delay`.
     Reconnecting {
+        /// How long until the next try.
         delay: Duration,
+        /// Why the stream broke, for the user.
         reason: String,
     },
     /// The relay refused the token or does not know the channel; the client has stopped.
     Refused {
+        /// What the relay said, for the user.
         reason: String,
+        /// What to do about it, when hookscope knows.
         hint: Option<Hint>,
     },
 }
 
 impl ConnState {
     /// A stable name for machine-readable output.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             ConnState::Connecting => "connecting",
             ConnState::Connected { .. } => "connected",
@@ -42,7 +49,7 @@ impl ConnState {
 
 /// A few words for the TUI header and the log, the remedy in the surface's `words`, and
 /// whether it is trouble.
-pub fn state_text(s: &ConnState, words: crate::hint::Words) -> (String, bool) {
+pub(crate) fn state_text(s: &ConnState, words: crate::hint::Words) -> (String, bool) {
     match s {
         ConnState::Connecting => ("connecting".into(), false),
         ConnState::Connected { backlog: 0 } => ("connected".into(), false),

@@ -7,7 +7,7 @@ pub type HeaderPair = (Vec<u8>, Vec<u8>);
 
 /// Headers that describe one connection (hop-by-hop, RFC 9110 7.6.1) or its framing, not the
 /// delivery: never passed on, whoever sends the message next frames it itself.
-pub const HOP_BY_HOP: [&str; 9] = [
+pub(crate) const HOP_BY_HOP: [&str; 9] = [
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -20,7 +20,7 @@ pub const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// First value of `name` (case-insensitive) among `headers`.
-pub fn header_value<'a>(headers: &'a [HeaderPair], name: &str) -> Option<&'a [u8]> {
+pub(crate) fn header_value<'a>(headers: &'a [HeaderPair], name: &str) -> Option<&'a [u8]> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
@@ -28,7 +28,7 @@ pub fn header_value<'a>(headers: &'a [HeaderPair], name: &str) -> Option<&'a [u8
 }
 
 /// Every value of `name` (case-insensitive), in order: a repeated header stays visible.
-pub fn header_values<'a>(headers: &'a [HeaderPair], name: &str) -> Vec<&'a [u8]> {
+pub(crate) fn header_values<'a>(headers: &'a [HeaderPair], name: &str) -> Vec<&'a [u8]> {
     headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
@@ -38,7 +38,7 @@ pub fn header_values<'a>(headers: &'a [HeaderPair], name: &str) -> Vec<&'a [u8]>
 
 /// Replaces the first header called `name` in place (keeping its position), drops any repeats,
 /// or appends it when absent.
-pub fn set_header(headers: &mut Vec<HeaderPair>, name: &str, value: Vec<u8>) {
+pub(crate) fn set_header(headers: &mut Vec<HeaderPair>, name: &str, value: Vec<u8>) {
     let mut value = Some(value);
     headers.retain_mut(|(n, v)| {
         if !n.eq_ignore_ascii_case(name.as_bytes()) {
@@ -60,14 +60,14 @@ pub fn set_header(headers: &mut Vec<HeaderPair>, name: &str, value: Vec<u8>) {
 /// Which headers of one message are hop-by-hop: the [`HOP_BY_HOP`] list, any `proxy-*`, and
 /// every name the message's own `Connection` headers list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HopByHop {
+pub(crate) struct HopByHop {
     /// Lower-case names listed in `Connection`.
     named: Vec<Vec<u8>>,
 }
 
 impl HopByHop {
     /// Reads the `Connection` headers of `headers`.
-    pub fn of(headers: &[HeaderPair]) -> HopByHop {
+    pub(crate) fn of(headers: &[HeaderPair]) -> HopByHop {
         let named = header_values(headers, "connection")
             .into_iter()
             .flat_map(|v| v.split(|&b| b == b','))
@@ -78,7 +78,7 @@ impl HopByHop {
     }
 
     /// True when `name` describes the connection, not the message.
-    pub fn contains(&self, name: &[u8]) -> bool {
+    pub(crate) fn contains(&self, name: &[u8]) -> bool {
         let lower = name.to_ascii_lowercase();
         HOP_BY_HOP.iter().any(|h| h.as_bytes() == lower.as_slice())
             || lower.starts_with(b"proxy-")

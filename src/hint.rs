@@ -1,6 +1,6 @@
 //! What the developer can do about something, said once and neutrally: a [`Hint`] names the
 //! remedy, and each surface words it in its own terms (the CLI as flags in `commands::hint`,
-//! the TUI as keys in `tui::hint`, NDJSON as [`Hint::code`]). Nothing below the command layer
+//! the TUI as keys in `tui::hint`, NDJSON as `Hint::code`). Nothing below the command layer
 //! names a flag; it returns a hint instead. A leaf: imports only the scheme it may name.
 
 use crate::signature::Scheme;
@@ -20,7 +20,10 @@ pub enum Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hint {
     /// Give a secret of this scheme.
-    PassSecret { scheme: Scheme },
+    PassSecret {
+        /// The scheme whose secret is missing.
+        scheme: Scheme,
+    },
     /// Real deliveries need the real secret, not the local development one.
     RealSecret,
     /// A stale signature: replay it re-signed, or allow older timestamps.
@@ -47,7 +50,7 @@ pub enum Hint {
 
 impl Hint {
     /// A stable name for machine-readable output (`--json`, NDJSON).
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Hint::PassSecret { .. } => "pass_secret",
             Hint::RealSecret => "real_secret",
@@ -67,7 +70,7 @@ impl Hint {
     }
 
     /// The scheme a hint is about, for output that names it beside the code.
-    pub fn scheme(self) -> Option<Scheme> {
+    pub(crate) fn scheme(self) -> Option<Scheme> {
         match self {
             Hint::PassSecret { scheme } => Some(scheme),
             _ => None,
@@ -75,7 +78,7 @@ impl Hint {
     }
 
     /// `{"code": .., "scheme": ..}` for machine-readable output.
-    pub fn to_json(self) -> serde_json::Value {
+    pub(crate) fn to_json(self) -> serde_json::Value {
         let mut v = serde_json::json!({ "code": self.code() });
         if let Some(s) = self.scheme() {
             v["scheme"] = s.name().into();
@@ -86,7 +89,7 @@ impl Hint {
 
 /// How a surface words a hint: the CLI's flags, the TUI's keys. Passed down to code that
 /// formats for several surfaces (the headless printer, `output::explain`).
-pub type Words = fn(Hint) -> String;
+pub(crate) type Words = fn(Hint) -> String;
 
 #[cfg(test)]
 mod tests {

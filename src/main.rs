@@ -1,3 +1,5 @@
+//! The `hookscope` binary: parses the command line, sets up logging, and runs the command.
+
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;

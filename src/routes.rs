@@ -156,10 +156,6 @@ impl<T> RouteTable<T> {
             .find(|r| r.rule.takes(path, scheme, event_type))
     }
 
-    pub fn named(&self, name: &str) -> Option<&Route<T>> {
-        self.routes.iter().find(|r| r.name == name)
-    }
-
     /// Each route's compact form, in order (the TUI header fits as many as the width allows).
     pub fn compact(&self) -> Vec<String> {
         self.routes.iter().map(Route::compact).collect()

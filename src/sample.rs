@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 /// The event types Dataspike's create-webhook API accepts today.
-pub const EVENT_TYPES: [&str; 4] = [
+pub(crate) const EVENT_TYPES: [&str; 4] = [
     "AML_SCREENING",
     "DOCVER",
     "TRANSACTION_MONITORING",
@@ -92,37 +92,66 @@ const PAYLOAD_TIMES: [(&str, i64); 4] = [
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why `send --event` cannot build a sample body.
 pub enum SampleError {
     #[error("unknown event '{event}': choose one of {}", EVENT_TYPES.join(", "))]
-    UnknownEvent { event: String },
+    /// No built-in sample has this event type.
+    UnknownEvent {
+        /// The event type asked for.
+        event: String,
+    },
     #[error("{event} has no variant '{variant}': choose one of {known}")]
+    /// The event has no sample variant of this name.
     UnknownVariant {
+        /// The event type.
         event: &'static str,
+        /// The variant asked for.
         variant: String,
+        /// The variants there are, comma-separated.
         known: String,
     },
     #[error("'{arg}' has no '=': write PATH=VALUE, e.g. payload.risk_score.type=High")]
-    MissingEquals { arg: String },
+    /// A `--set` argument without `=`.
+    MissingEquals {
+        /// The argument as given.
+        arg: String,
+    },
     #[error(
         "path '{path}' has an empty key: write dot-separated keys, e.g. payload.risk_score.type"
     )]
-    EmptyKey { path: String },
-    #[error("cannot set '{path}': '{at}' is {found}, not an object")]
-    NotAnObject {
+    /// A `--set` path with an empty key (`a..b`).
+    EmptyKey {
+        /// The path as given.
         path: String,
+    },
+    #[error("cannot set '{path}': '{at}' is {found}, not an object")]
+    /// A `--set` path goes through something that is not an object.
+    NotAnObject {
+        /// The path as given.
+        path: String,
+        /// The prefix of the path that is not an object.
         at: String,
+        /// The JSON type found there.
         found: String,
     },
     #[error("cannot set '{path}': '{at}' has {}, so index {index} does not exist", crate::text::count(*.len as u64, "item"))]
+    /// A `--set` path indexes past an array's end.
     IndexOutOfRange {
+        /// The path as given.
         path: String,
+        /// The prefix of the path that is the array.
         at: String,
+        /// The index asked for.
         index: usize,
+        /// The array's length.
         len: usize,
     },
     #[error("built-in sample file 'assets/events/{asset}' is damaged: {message}")]
+    /// A built-in sample file does not parse (a build defect).
     Asset {
+        /// The file's name under `assets/events/`.
         asset: &'static str,
+        /// The parser's error.
         message: String,
     },
 }
@@ -141,7 +170,7 @@ fn normalize(name: &str) -> String {
 }
 
 /// The Dataspike name of a known event type given in any case (`docver` -> `DOCVER`).
-pub fn canonical_event(name: &str) -> Option<&'static str> {
+pub(crate) fn canonical_event(name: &str) -> Option<&'static str> {
     let wanted = normalize(name);
     EVENT_TYPES.into_iter().find(|e| normalize(e) == wanted)
 }
@@ -224,7 +253,7 @@ fn iso8601(ms: i64) -> String {
 }
 
 /// The headers a sample delivery carries besides its signature.
-pub fn delivery_headers() -> Vec<crate::headers::HeaderPair> {
+pub(crate) fn delivery_headers() -> Vec<crate::headers::HeaderPair> {
     vec![
         (b"Content-Type".to_vec(), b"application/json".to_vec()),
         (
@@ -235,7 +264,7 @@ pub fn delivery_headers() -> Vec<crate::headers::HeaderPair> {
 }
 
 /// A random UUID version 7 (RFC 9562) for time `now_ms`, like the ids Dataspike sends.
-pub fn uuid_v7(now_ms: i64) -> String {
+pub(crate) fn uuid_v7(now_ms: i64) -> String {
     let mut b: [u8; 16] = rand::random();
     let ms = u64::try_from(now_ms).unwrap_or(0).to_be_bytes();
     b[..6].copy_from_slice(&ms[2..]);
@@ -254,7 +283,7 @@ pub fn uuid_v7(now_ms: i64) -> String {
 
 /// Parses one `--set PATH=VALUE`. The value is JSON when it parses as JSON (`5`, `true`,
 /// `null`, `"x"`, `{"a":1}`), else the text itself as a string (`High`).
-pub fn parse_set(arg: &str) -> Result<(String, Value), SampleError> {
+pub(crate) fn parse_set(arg: &str) -> Result<(String, Value), SampleError> {
     let Some((path, raw)) = arg.split_once('=') else {
         return Err(SampleError::MissingEquals { arg: arg.into() });
     };
@@ -273,7 +302,7 @@ fn check_path(path: &str) -> Result<(), SampleError> {
 
 /// Sets `value` at dotted `path` in `doc`, creating missing objects on the way. A numeric key
 /// indexes an existing array element.
-pub fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), SampleError> {
+pub(crate) fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), SampleError> {
     check_path(path)?;
     let keys: Vec<&str> = path.split('.').collect();
     let mut current = doc;

@@ -12,8 +12,8 @@
 //! be within the certificate's dates and be reached by a name the certificate holds, so a
 //! pinned certificate means what a CA-issued one means: this key, this name, now.
 //!
-//! A refused certificate is a [`Untrusted`]: the cause as a [`CertProblem`] and words for it,
-//! never an enum's debug text. Callers find it in an error chain with [`untrusted_in`]. No
+//! A refused certificate is a [`Untrusted`]: the cause as a `CertProblem` and words for it,
+//! never an enum's debug text. Callers find it in an error chain with `untrusted_in`. No
 //! message here names a flag; the command layer adds that advice.
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -25,33 +25,58 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, thiserror::Error)]
+/// Why a certificate or key file cannot be used, or TLS cannot be set up.
 pub enum TlsError {
     #[error("certificate file '{path}' cannot be read: {source}")]
+    /// The file cannot be read.
     Read {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     #[error("certificate file '{path}' holds no PEM certificate ('-----BEGIN CERTIFICATE-----'); give the CA certificate in PEM format")]
-    NoCertificates { path: PathBuf },
+    /// The file holds no PEM certificate.
+    NoCertificates {
+        /// The file.
+        path: PathBuf,
+    },
     #[error("certificate file '{path}' is not valid PEM: {detail}")]
-    BadPem { path: PathBuf, detail: String },
+    /// The file is not valid PEM.
+    BadPem {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        detail: String,
+    },
     #[error(
         "certificate file '{path}': certificate {index} is not a usable CA certificate: {detail}"
     )]
+    /// A certificate in the file is not a usable CA certificate.
     Rejected {
+        /// The file.
         path: PathBuf,
+        /// Which certificate, 0-based.
         index: usize,
+        /// What the TLS library said.
         detail: String,
     },
     #[error("key file '{path}' holds no usable private key ({detail}); give the PEM private key of the certificate")]
-    Key { path: PathBuf, detail: String },
+    /// The key file holds no usable private key.
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        detail: String,
+    },
     #[error("TLS setup failed: {0}")]
+    /// The TLS library refused the configuration.
     Setup(String),
 }
 
 impl TlsError {
     /// The file the error is about, so the command layer can name the flag that gave it.
-    pub fn path(&self) -> Option<&Path> {
+    pub(crate) fn path(&self) -> Option<&Path> {
         match self {
             TlsError::Read { path, .. }
             | TlsError::NoCertificates { path }
@@ -65,7 +90,7 @@ impl TlsError {
 
 /// The config with only the built-in roots, shared: every [`crate::forward::Forwarder`] made
 /// without `--ca-cert` uses it.
-pub fn default_config() -> Arc<ClientConfig> {
+pub(crate) fn default_config() -> Arc<ClientConfig> {
     static DEFAULT: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     DEFAULT
         .get_or_init(|| {
@@ -91,7 +116,7 @@ pub fn client_config(ca_pem: Option<&Path>) -> Result<Arc<ClientConfig>, TlsErro
 }
 
 /// Every `CERTIFICATE` block of a PEM file; other blocks (a private key kept beside) are skipped.
-pub fn certificates_from_pem(
+pub(crate) fn certificates_from_pem(
     bytes: &[u8],
     path: &Path,
 ) -> Result<Vec<CertificateDer<'static>>, TlsError> {
@@ -110,7 +135,7 @@ pub fn certificates_from_pem(
 }
 
 /// A server config (HTTP/1.1 only) from a PEM certificate chain and its PEM private key.
-pub fn server_config(
+pub(crate) fn server_config(
     cert_pem: &Path,
     key_pem: &Path,
 ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
@@ -161,7 +186,7 @@ fn config_with(
 
 /// Why a server's certificate was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CertProblem {
+pub(crate) enum CertProblem {
     /// Its chain leads to no trusted CA, and it is not one of the pinned certificates.
     UnknownIssuer,
     /// It is a CA certificate (`CA:TRUE`) serving as the server's own, and not pinned.
@@ -195,15 +220,15 @@ pub enum CertProblem {
 /// A server's certificate was refused: why, and which file of extra certificates was trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Untrusted {
-    pub problem: CertProblem,
+    pub(crate) problem: CertProblem,
     /// The PEM file whose certificates were trusted besides the built-in roots, if any.
-    pub extra: Option<PathBuf>,
+    pub(crate) extra: Option<PathBuf>,
 }
 
 impl Untrusted {
     /// The cause in words, `whose` naming the server: "the relay's certificate is for
     /// 'other.example', not 'localhost'".
-    pub fn describe(&self, whose: &str) -> String {
+    pub(crate) fn describe(&self, whose: &str) -> String {
         let extra = self.extra.as_ref().map(|p| p.display().to_string());
         match (&self.problem, extra) {
             (CertProblem::UnknownIssuer, None) => format!(
@@ -257,7 +282,7 @@ impl Untrusted {
     }
 
     /// What to do about it, in words (no flag: the caller adds how to pass a file).
-    pub fn fix(&self, whose: &str) -> String {
+    pub(crate) fn fix(&self, whose: &str) -> String {
         let extra = self.extra.as_ref().map(|p| p.display().to_string());
         match (&self.problem, extra) {
             (CertProblem::UnknownIssuer | CertProblem::CaAsServer, None) => format!(
@@ -288,7 +313,7 @@ impl Untrusted {
     }
 
     /// Whether the fix is to trust a certificate on this side (a file of extra certificates).
-    pub fn needs_trust(&self) -> bool {
+    pub(crate) fn needs_trust(&self) -> bool {
         matches!(
             self.problem,
             CertProblem::UnknownIssuer | CertProblem::CaAsServer
@@ -307,7 +332,7 @@ impl std::error::Error for Untrusted {}
 
 /// The refused certificate behind `e`, if that is why it failed. hyper-rustls wraps rustls's
 /// error in `io::Error`s, whose `source()` skips what they wrap, so those are opened by hand.
-pub fn untrusted_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Untrusted> {
+pub(crate) fn untrusted_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Untrusted> {
     let mut link = Some(e);
     while let Some(err) = link {
         if let Some(u) = err.downcast_ref::<Untrusted>() {

@@ -24,6 +24,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+/// Runs the parsed command; the exit code says how it went (usage errors are returned as `config::UsageError`).
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Listen(args) => listen::run(args),

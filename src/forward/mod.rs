@@ -1,6 +1,6 @@
 //! Sending a capture to the developer's app: the pooled HTTP(S) client ([`Forwarder`]),
 //! targets and what the app answered. Building the request is pure (`request.rs`); sending and
-//! storing the attempt is one function for live forwards and replays alike ([`Recorder`]). Only
+//! storing the attempt is one function for live forwards and replays alike (`Recorder`). Only
 //! [`Forwarder::send`] talks to the network; nothing here reads the store.
 
 mod queue;
@@ -9,12 +9,9 @@ mod request;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use queue::{ForwardQueue, DEFAULT_FORWARD_CONCURRENCY, DRAIN_DEADLINE};
-pub use record::{attempt_from, Attempts, Recorded, Recorder, Shipment};
-pub use request::{
-    forward_headers, forward_request, replay_request, replay_target, NeedsSecret, ReplayPlan,
-    Signing,
-};
+pub(crate) use queue::{ForwardQueue, DEFAULT_FORWARD_CONCURRENCY};
+pub(crate) use record::{Attempts, Recorded, Recorder, Shipment};
+pub(crate) use request::{forward_request, replay_target, ReplayPlan, Signing};
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
@@ -28,46 +25,80 @@ use std::time::{Duration, Instant};
 use crate::headers::HeaderPair;
 
 /// Default time the app has to answer a forwarded delivery.
-pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest app response passed back to the sender; the stored copy is capped lower.
-pub const MAX_MIRRORED_BODY: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_MIRRORED_BODY: usize = 16 * 1024 * 1024;
 /// How long an idle pooled connection to the app is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A request ready to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
+    /// The HTTP method (`POST`).
     pub method: String,
+    /// Headers in the order they are sent.
     pub headers: Vec<HeaderPair>,
+    /// The body bytes exactly.
     pub body: Bytes,
 }
 
 /// What the app answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppResponse {
+    /// The HTTP status code.
     pub status: u16,
-    pub headers: Vec<HeaderPair>,
-    pub body: Bytes,
+    pub(crate) headers: Vec<HeaderPair>,
+    pub(crate) body: Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a forward or replay got no usable answer from the app; stored as the attempt's error.
 pub enum ForwardError {
     #[error("connection refused or unreachable: is your app running at '{target}'? ({detail})")]
-    Unreachable { target: String, detail: String },
+    /// Nothing accepted the connection.
+    Unreachable {
+        /// The URL tried.
+        target: String,
+        /// The connector's error.
+        detail: String,
+    },
     #[error("TLS with '{target}' failed: {detail}")]
-    Tls { target: String, detail: String },
+    /// The TLS handshake failed.
+    Tls {
+        /// The URL tried.
+        target: String,
+        /// The TLS library's error.
+        detail: String,
+    },
     #[error("no answer from '{target}' within {} s", .timeout.as_secs_f64())]
-    Timeout { target: String, timeout: Duration },
+    /// The whole answer did not arrive in time.
+    Timeout {
+        /// The URL tried.
+        target: String,
+        /// The limit that passed.
+        timeout: Duration,
+    },
     #[error("'{target}' answered something that is not valid HTTP: {detail}")]
-    BadResponse { target: String, detail: String },
+    /// The answer is not HTTP.
+    BadResponse {
+        /// The URL tried.
+        target: String,
+        /// The parser's error.
+        detail: String,
+    },
     #[error("'{target}' answered with a body over {MAX_MIRRORED_BODY} bytes")]
-    ResponseTooLarge { target: String },
+    /// The answer's body is over the mirrored limit.
+    ResponseTooLarge {
+        /// The URL tried.
+        target: String,
+    },
     #[error("request cannot be sent: {0}")]
+    /// The request itself cannot be built (a bad header value, ...).
     BadRequest(String),
 }
 
 /// Parses and checks a `--forward-to` or `--to` URL (http or https).
-pub fn parse_target(url: &str) -> Result<Uri, String> {
+pub(crate) fn parse_target(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|e| format!("target URL '{url}' is not a valid URL ({e}); use e.g. 'http://127.0.0.1:3000/webhooks'"))?;
@@ -86,7 +117,7 @@ pub fn parse_target(url: &str) -> Result<Uri, String> {
 /// is added after the base URL's path, `http://app/api` + `/hook?x=1` ->
 /// `http://app/api/hook?x=1`, unless the base already ends with it (whole segments):
 /// `http://app/api/hook` + `/hook` -> `http://app/api/hook`, never `/hook/hook`.
-pub fn join_target(base: &Uri, path: &str, query: Option<&str>) -> Uri {
+pub(crate) fn join_target(base: &Uri, path: &str, query: Option<&str>) -> Uri {
     let prefix = base.path().trim_end_matches('/');
     let path = if path.starts_with('/') {
         path.to_string()
@@ -110,7 +141,7 @@ pub fn join_target(base: &Uri, path: &str, query: Option<&str>) -> Uri {
 }
 
 /// `host[:port]` of a URL, for the `Host` header.
-pub fn authority(uri: &Uri) -> String {
+pub(crate) fn authority(uri: &Uri) -> String {
     uri.authority()
         .map(|a| a.as_str().to_string())
         .unwrap_or_default()
@@ -134,7 +165,7 @@ impl std::fmt::Debug for Forwarder {
 
 impl Forwarder {
     /// https targets are checked against the built-in roots.
-    pub fn new(timeout: Duration) -> Forwarder {
+    pub(crate) fn new(timeout: Duration) -> Forwarder {
         Forwarder::with_tls(timeout, crate::tls::default_config())
     }
 
@@ -154,10 +185,6 @@ impl Forwarder {
             .http1_title_case_headers(true)
             .build(connector);
         Forwarder { client, timeout }
-    }
-
-    pub fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     /// Sends `out` to `target` and reads the whole answer, all within the timeout.

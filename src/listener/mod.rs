@@ -5,7 +5,8 @@
 
 mod head;
 
-pub use head::{parse_head, HeadRecorder, RecordingIo};
+pub use head::parse_head;
+pub(crate) use head::{HeadRecorder, RecordingIo};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -32,28 +33,29 @@ use crate::text::human_size;
 const ARRIVED_QUIET: Duration = Duration::from_millis(100);
 
 /// Default `--max-body`.
-pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 /// Where `listen` binds unless told otherwise: loopback, as captures hold personal data.
-pub const DEFAULT_HOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+pub(crate) const DEFAULT_HOST: std::net::IpAddr =
+    std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 /// Default `--read-timeout`: a client has this long for its head, and again for its body.
 /// A slow head is cut off; a slow body gets 408 and what arrived is stored.
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long Ctrl-C waits for in-flight requests before giving up on them.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
 /// The transport's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub max_body: usize,
-    pub read_timeout: Duration,
+pub(crate) struct Limits {
+    pub(crate) max_body: usize,
+    pub(crate) read_timeout: Duration,
 }
 
 /// A listening session's settings: the transport's limits, and how the intake behind it
 /// judges and forwards (the session builds that intake, as it does the relay feed's).
 #[derive(Debug, Clone)]
-pub struct ListenConfig {
-    pub limits: Limits,
-    pub intake: IntakeConfig,
+pub(crate) struct ListenConfig {
+    pub(crate) limits: Limits,
+    pub(crate) intake: IntakeConfig,
 }
 
 struct Shared {
@@ -77,7 +79,7 @@ pub(crate) async fn accept(listener: &TcpListener) -> (tokio::net::TcpStream, So
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish. Every request goes to
 /// `intake`; when this returns, the intake (and the writer and report handles it holds) is gone.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     limits: Limits,
     intake: Intake,
@@ -175,7 +177,10 @@ fn to_http(answer: Answer) -> HttpAnswer {
 
 /// A request's headers exactly as received (names, order, repeats) from the recorded head;
 /// hyper's parsed map only when no head was recorded (HTTP/2).
-pub fn received_headers(recorder: &HeadRecorder, parts: &http::request::Parts) -> Vec<HeaderPair> {
+pub(crate) fn received_headers(
+    recorder: &HeadRecorder,
+    parts: &http::request::Parts,
+) -> Vec<HeaderPair> {
     recorder
         .take_headers(parts.method.as_str(), &parts.uri.to_string())
         .unwrap_or_else(|| {
@@ -190,7 +195,7 @@ pub fn received_headers(recorder: &HeadRecorder, parts: &http::request::Parts) -
 /// Reads a request body within `max` bytes and `timeout`, keeping what arrived when it is
 /// refused; a body declared larger than `max` is refused at once. Shared by every hyper
 /// transport (the listener, the relay's ingest).
-pub async fn read_request_body(
+pub(crate) async fn read_request_body(
     headers: &http::HeaderMap,
     body: Incoming,
     max: usize,
@@ -204,11 +209,11 @@ pub async fn read_request_body(
 
 /// A request body as far as it was read.
 #[derive(Debug, Default)]
-pub struct BodyRead {
-    pub bytes: Vec<u8>,
+pub(crate) struct BodyRead {
+    pub(crate) bytes: Vec<u8>,
     /// Bytes the client sent, including any beyond the limit that were read and dropped.
-    pub size: u64,
-    pub rejection: Option<Rejection>,
+    pub(crate) size: u64,
+    pub(crate) rejection: Option<Rejection>,
 }
 
 /// The `Content-Length` a request declares, when it is above `max`.

@@ -23,22 +23,29 @@ use crate::signature::{Scheme, Status};
 /// Every term must hold.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
+    /// The terms, in the order typed.
     pub terms: Vec<Term>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One term of a query, maybe negated (`-word`, `!event:X`).
 pub struct Term {
-    pub negated: bool,
+    pub(crate) negated: bool,
+    /// What the term matches.
     pub kind: TermKind,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// What one term matches.
 pub enum TermKind {
     /// Words of the body or path: the text as typed (the store tokenizes it), whether the
     /// last word is a prefix, and what else a bare word may mean.
     Text {
+        /// The text as typed.
         text: String,
+        /// Whether the last word matches as a prefix (it is still being typed).
         prefix: bool,
+        /// What else a bare word means (`pass`, `404`); `None`: only text.
         also: Option<Also>,
     },
     /// `event:` the event type, any case.
@@ -53,12 +60,17 @@ pub enum TermKind {
     Since(i64),
     /// `before:` received before this Unix time (ms).
     Before(i64),
+    /// `scheme:` the signature scheme.
     Scheme(Scheme),
+    /// `source:` how the capture got into the store.
     Source(Source),
     /// `a.b.0.c=value` / `!=`: a member of the JSON body.
     Json {
+        /// Keys and indexes from the body's root.
         path: Vec<PathStep>,
+        /// `=` (true) or `!=` (false).
         equal: bool,
+        /// The value compared with.
         value: JsonValue,
     },
 }
@@ -66,12 +78,16 @@ pub enum TermKind {
 /// What a bare word means besides text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Also {
+    /// The verdicts the word names (`pass`, `fail`).
     Verdict(Vec<Status>),
+    /// The status code the word is (`404`).
     Status(u16),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which of the app's answers `status:` accepts.
 pub enum StatusMatch {
+    /// Exactly this code.
     Code(u16),
     /// `5xx`: the hundreds digit.
     Class(u16),
@@ -80,21 +96,29 @@ pub enum StatusMatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One step of a JSON member's path.
 pub enum PathStep {
+    /// An object member.
     Key(String),
+    /// An array element, 0-based.
     Index(u32),
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// The right-hand side of a JSON member term.
 pub enum JsonValue {
     /// Compared as text, any case.
     Text(String),
     /// Unquoted number: equal to the JSON number, or to a string of that text.
     Number {
+        /// The number.
         value: f64,
+        /// The number as typed, to compare with strings.
         text: String,
     },
+    /// `true` or `false`.
     Bool(bool),
+    /// `null`.
     Null,
 }
 
@@ -102,9 +126,11 @@ pub enum JsonValue {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct QueryError {
+    /// Byte offset where the bad part starts.
     pub start: usize,
+    /// Byte offset just past the bad part.
     pub end: usize,
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl QueryError {
@@ -132,12 +158,12 @@ impl QueryError {
 }
 
 impl Query {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
 
     /// Adds a term that must hold as well (the `--verdict`/`--event` flags).
-    pub fn and(mut self, kind: TermKind) -> Query {
+    pub(crate) fn and(mut self, kind: TermKind) -> Query {
         self.terms.push(Term {
             negated: false,
             kind,
@@ -179,13 +205,13 @@ pub fn words(text: &str) -> Vec<String> {
 }
 
 /// Every field name, as the errors list them.
-pub const FIELDS: &[&str] = &[
+pub(crate) const FIELDS: &[&str] = &[
     "event", "badge", "verdict", "status", "path", "since", "before", "scheme", "source",
 ];
 
 /// Where each match of `words` (from [`Query::highlights`]) sits in `line`: byte ranges of
 /// whole words, case-insensitive, a prefix where asked.
-pub fn find_words(line: &str, words: &[(String, bool)]) -> Vec<(usize, usize)> {
+pub(crate) fn find_words(line: &str, words: &[(String, bool)]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = None;
     let chars = line

@@ -49,8 +49,8 @@ const DEAD_AFTER_HEARTBEATS: u32 = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayUrl {
     /// Scheme, authority and any path prefix before `/c/`, without a trailing `/`.
-    pub base: String,
-    pub channel: String,
+    pub(crate) base: String,
+    pub(crate) channel: String,
 }
 
 impl RelayUrl {
@@ -96,7 +96,7 @@ impl RelayUrl {
     }
 
     /// The public URL senders post to.
-    pub fn ingest(&self) -> String {
+    pub(crate) fn ingest(&self) -> String {
         format!("{}/c/{}", self.base, self.channel)
     }
 
@@ -117,6 +117,7 @@ impl RelayUrl {
 pub struct ReadToken(String);
 
 impl ReadToken {
+    /// A token as given; an error says why it is not one (empty, or not printable ASCII).
     pub fn new(text: &str) -> Result<ReadToken, String> {
         let t = text.trim();
         if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
@@ -142,7 +143,7 @@ impl std::fmt::Debug for ReadToken {
 
 /// This laptop's name at the relay: the host name and a digest of the database path, so two
 /// databases (or two laptops) keep separate acknowledged positions. Letters, digits, '-'.
-pub fn consumer_name(db: &std::path::Path, host: &str) -> String {
+pub(crate) fn consumer_name(db: &std::path::Path, host: &str) -> String {
     use sha2::{Digest, Sha256};
     let path = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
     let digest = Sha256::digest(path.to_string_lossy().as_bytes());
@@ -161,25 +162,31 @@ pub fn consumer_name(db: &std::path::Path, host: &str) -> String {
 
 /// How long a stream may stay silent, given the relay's heartbeat interval; a hostile value
 /// is clamped to between 100 ms and an hour. Pure.
-pub fn dead_after(heartbeat_ms: u64) -> Duration {
+pub(crate) fn dead_after(heartbeat_ms: u64) -> Duration {
     Duration::from_millis(heartbeat_ms.clamp(100, 3_600_000)) * DEAD_AFTER_HEARTBEATS
 }
 
 /// How long to wait before reconnect number `attempt` (0-based): doubling from `initial`,
 /// capped at `max`. Pure; the caller adds jitter.
-pub fn backoff_delay(attempt: u32, initial: Duration, max: Duration) -> Duration {
+pub(crate) fn backoff_delay(attempt: u32, initial: Duration, max: Duration) -> Duration {
     let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
     initial.saturating_mul(factor).min(max)
 }
 
 #[derive(Debug, Clone)]
+/// How to reach and follow one relay channel.
 pub struct ClientConfig {
+    /// The channel's stream URL.
     pub url: RelayUrl,
+    /// The channel's read token.
     pub token: ReadToken,
     /// This subscriber's name at the relay (its acknowledged position is kept under it).
     pub consumer: String,
+    /// The TLS client configuration (trusted roots) for an https relay.
     pub tls: Arc<rustls::ClientConfig>,
+    /// First wait before reconnecting; it doubles after each failure.
     pub backoff_initial: Duration,
+    /// Longest wait between reconnects.
     pub backoff_max: Duration,
     /// Largest body the relay may send (its `--max-body`); bounds memory per event.
     pub max_body: usize,
@@ -188,6 +195,7 @@ pub struct ClientConfig {
 /// What the client hands to its owner.
 #[derive(Debug)]
 pub enum ClientEvent {
+    /// What the connection is doing, for the user.
     State(ConnState),
     /// Deliveries in this range were deleted by retention before this laptop read them.
     Gap(Gap),
@@ -197,16 +205,28 @@ pub enum ClientEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why the client stopped for good (a retry would not help).
 pub enum ClientError {
     #[error("cannot trust the relay at '{url}': {}; {}", .untrusted.describe("the relay"), .untrusted.fix("the relay"))]
+    /// The relay's certificate is not trusted.
     Untrusted {
+        /// The relay URL.
         url: String,
+        /// What is wrong with the certificate.
         untrusted: crate::tls::Untrusted,
     },
     #[error("the relay at '{url}' rejected the token (401)")]
-    TokenRejected { url: String },
+    /// The relay refused the read token (401).
+    TokenRejected {
+        /// The relay URL.
+        url: String,
+    },
     #[error("the relay at '{url}' has no such channel (404)")]
-    UnknownChannel { url: String },
+    /// The relay has no such channel (404).
+    UnknownChannel {
+        /// The relay URL.
+        url: String,
+    },
 }
 
 impl ClientError {

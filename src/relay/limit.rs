@@ -83,10 +83,12 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         });
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.buckets.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.buckets.is_empty()
     }

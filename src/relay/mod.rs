@@ -3,17 +3,17 @@
 //! resume where they left off. See docs/relay.md for the protocol and the threat model.
 //!
 //! - [`protocol`]: the wire format (SSE events), pure;
-//! - [`channel`]: channel ids and tokens (hashing, constant-time checks), pure;
-//! - [`limit`]: rate limits, pure;
-//! - [`store`]: the relay's SQLite file and its group-commit writer thread;
-//! - [`server`]: the hyper server (ingest, stream, ack), TLS optional;
+//! - `channel`: channel ids and tokens (hashing, constant-time checks), pure;
+//! - `limit`: rate limits, pure;
+//! - `store`: the relay's SQLite file and its group-commit writer thread;
+//! - `server`: the hyper server (ingest, stream, ack), TLS optional;
 //! - [`client`]: the laptop side: connect, resume, hand deliveries over, ack, reconnect;
-//! - [`feed`]: `listen --relay`: the client's deliveries through the same intake as local ones.
+//! - `feed`: `listen --relay`: the client's deliveries through the same intake as local ones.
 
-pub mod channel;
+pub(crate) mod channel;
 pub mod client;
-pub mod feed;
-pub mod limit;
+pub(crate) mod feed;
+pub(crate) mod limit;
 pub mod protocol;
-pub mod server;
-pub mod store;
+pub(crate) mod server;
+pub(crate) mod store;

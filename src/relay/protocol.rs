@@ -22,14 +22,15 @@ use serde::{Deserialize, Serialize};
 use crate::capture::{RawRequest, Rejection};
 
 /// Relay-side sequence number of a delivery within its channel; starts at 1, never reused.
-pub type Seq = u64;
+pub(crate) type Seq = u64;
 
 /// One delivery exactly as the relay received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    /// The channel's sequence number of this delivery, from 1; resumption starts after it.
     pub seq: Seq,
     /// Milliseconds since the Unix epoch, UTC, when the relay began to receive it.
-    pub received_at_ms: i64,
+    pub(crate) received_at_ms: i64,
     /// As received; its path is the one after `/c/{channel}`, starting with `/` (just `/`
     /// when nothing followed); only the first body bytes when rejected as too large.
     pub request: RawRequest,
@@ -39,7 +40,7 @@ pub struct Delivery {
     pub peer: Option<String>,
     /// The signature's verdict at the relay, on arrival (`valid`, `stale`, `invalid`,
     /// `unsigned`), when the channel checks signatures (`channel add --secret`).
-    pub relay_verdict: Option<String>,
+    pub(crate) relay_verdict: Option<String>,
 }
 
 impl std::ops::Deref for Delivery {
@@ -54,37 +55,55 @@ impl std::ops::Deref for Delivery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hello {
     /// The stream continues after this sequence.
-    pub after: Seq,
+    pub(crate) after: Seq,
     /// The channel's newest sequence when the stream began (`last_seq - after` is the backlog).
-    pub last_seq: Seq,
+    pub(crate) last_seq: Seq,
     /// The relay sends something at least this often.
-    pub heartbeat_ms: u64,
+    pub(crate) heartbeat_ms: u64,
 }
 
 /// Deliveries `from..=to` were deleted (retention) before this subscriber read them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
+    /// First deleted sequence.
     pub from: Seq,
+    /// Last deleted sequence.
     pub to: Seq,
 }
 
 /// One decoded event of the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
+    /// The stream's first event: where it resumes.
     Hello(Hello),
+    /// One delivery.
     Delivery(Box<Delivery>),
+    /// Deliveries deleted before this subscriber read them.
     Gap(Gap),
+    /// A keep-alive; nothing to do.
     Heartbeat,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A stream event that cannot be decoded.
 pub enum ProtocolError {
     #[error("relay event is larger than {limit} bytes")]
-    TooLarge { limit: usize },
+    /// An event over the size limit.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     #[error("relay sent an unknown event type '{0}'")]
+    /// An event type this client does not know.
     UnknownEvent(String),
     #[error("relay event '{event}' is malformed: {detail}")]
-    Malformed { event: String, detail: String },
+    /// An event whose data does not parse.
+    Malformed {
+        /// The event type.
+        event: String,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 /// The JSON of a `delivery` event. Field names are short but spelled out; bytes are base64.
@@ -140,18 +159,18 @@ pub fn encode_delivery(d: &Delivery) -> Vec<u8> {
     event_text(Some(d.seq), "delivery", &json)
 }
 
-pub fn encode_hello(h: &Hello) -> Vec<u8> {
+pub(crate) fn encode_hello(h: &Hello) -> Vec<u8> {
     let json = serde_json::to_string(h).unwrap_or_default();
     event_text(None, "hello", &json)
 }
 
-pub fn encode_gap(g: &Gap) -> Vec<u8> {
+pub(crate) fn encode_gap(g: &Gap) -> Vec<u8> {
     let json = serde_json::to_string(g).unwrap_or_default();
     event_text(None, "gap", &json)
 }
 
 /// A comment line: keeps proxies and the client's dead-stream timer from giving up.
-pub fn encode_heartbeat() -> Vec<u8> {
+pub(crate) fn encode_heartbeat() -> Vec<u8> {
     b": hb\n\n".to_vec()
 }
 
@@ -173,9 +192,9 @@ fn event_text(id: Option<Seq>, event: &str, data: &str) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SseEvent {
     /// `None` for a comment-only block (a heartbeat).
-    pub event: Option<String>,
-    pub id: Option<String>,
-    pub data: String,
+    pub(crate) event: Option<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) data: String,
 }
 
 /// Incremental SSE parser: push bytes as they arrive, take whole events out.
@@ -209,6 +228,7 @@ impl SseDecoder {
         }
     }
 
+    /// Appends bytes read from the stream.
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
@@ -393,7 +413,7 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// What the relay must say before streaming from `after`, given that every sequence up to
 /// `pruned_upto` has been deleted by retention: the range this subscriber will never see.
-pub fn gap_after(after: Seq, pruned_upto: Seq) -> Option<Gap> {
+pub(crate) fn gap_after(after: Seq, pruned_upto: Seq) -> Option<Gap> {
     (after < pruned_upto).then_some(Gap {
         from: after + 1,
         to: pruned_upto,
@@ -402,7 +422,7 @@ pub fn gap_after(after: Seq, pruned_upto: Seq) -> Option<Gap> {
 
 /// Most bytes a `delivery` event of a body of `max_body` bytes and `max_head` header bytes can
 /// take on the wire (base64 is 4/3, plus JSON and SSE framing).
-pub fn max_event_size(max_body: usize, max_head: usize) -> usize {
+pub(crate) fn max_event_size(max_body: usize, max_head: usize) -> usize {
     (max_body.saturating_add(max_head) / 3 + 1)
         .saturating_mul(4)
         .saturating_add(64 * 1024)

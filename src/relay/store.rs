@@ -114,14 +114,15 @@ impl RelayStore {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     pub fn set_durability(&self, d: Durability) -> Result<(), StoreError> {
         self.conn
             .pragma_update(None, "synchronous", d.pragma())
             .map_err(|e| self.err(e))
+    }
+
+    #[cfg(test)]
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
@@ -129,6 +130,7 @@ impl RelayStore {
     }
 
     /// Creates a channel; the token is returned once and only its hash is stored.
+    #[cfg(test)]
     pub fn add_channel(
         &self,
         label: Option<&str>,

@@ -10,10 +10,11 @@ use super::timestamped::{self, ItemError, MAX_T_DIGITS};
 use super::{Reason, Scheme, Secret, SecretError};
 use crate::headers::HeaderPair;
 
+/// The header Dataspike signs deliveries in: `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 
 /// The headers this scheme reads, in the order it signs them.
-pub const HEADERS: &[&str] = &[SIGNATURE_HEADER];
+pub(crate) const HEADERS: &[&str] = &[SIGNATURE_HEADER];
 
 const SECRET_PREFIX: &str = "whsec_";
 const DIGEST_HEX_LEN: usize = 64;
@@ -23,21 +24,46 @@ const DIGEST_HEX_LEN: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum HeaderError {
-    SeveralHeaders { count: usize },
+    /// More than one signature header.
+    SeveralHeaders {
+        /// How many there were.
+        count: usize,
+    },
+    /// The header value is not text.
     NotText,
-    ItemWithoutEquals { item: String },
+    /// An item of the header has no `=`.
+    ItemWithoutEquals {
+        /// The item as sent.
+        item: String,
+    },
+    /// No `t=` item.
     MissingTimestamp,
+    /// More than one `t=` item.
     DuplicateTimestamp,
-    NonNumericTimestamp { value: String },
-    OverlongTimestamp { digits: usize },
+    /// `t=` is not a number.
+    NonNumericTimestamp {
+        /// The value as sent.
+        value: String,
+    },
+    /// `t=` has too many digits to be a Unix time.
+    OverlongTimestamp {
+        /// How many digits it has.
+        digits: usize,
+    },
+    /// No `v1=` item.
     MissingV1,
-    MalformedV1 { value: String },
+    /// A `v1=` value is not 64 hex digits.
+    MalformedV1 {
+        /// The value as sent.
+        value: String,
+    },
+    /// Well-formed, but no configured secret produces any of its `v1` values.
     NoSecretMatches,
 }
 
 impl HeaderError {
     /// The stable code stored with the reason (the serde tag).
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             HeaderError::SeveralHeaders { .. } => "several_headers",
             HeaderError::NotText => "not_text",
@@ -107,16 +133,17 @@ impl fmt::Display for HeaderError {
 }
 
 /// What the secret text must look like, for [`SecretError`] messages.
-pub const SECRET_EMPTY_HINT: &str = "give the 'whsec_...' value from Dataspike's webhook settings";
-pub const SECRET_FORMAT: &str =
+pub(crate) const SECRET_EMPTY_HINT: &str =
+    "give the 'whsec_...' value from Dataspike's webhook settings";
+pub(crate) const SECRET_FORMAT: &str =
     "a Dataspike secret ('whsec_' followed by hex digits, as Dataspike's webhook settings show it)";
 /// The shortest key taken without `--allow-short-secret`: real secrets are 31 or 32 bytes
 /// (62 or 64 hex digits), so anything under 16 bytes is a typo or a test value.
-pub const MIN_KEY_BYTES: usize = 16;
+pub(crate) const MIN_KEY_BYTES: usize = 16;
 
 /// Parses `whsec_<hex>` into key bytes, saying what is wrong in the user's terms. The error
 /// never echoes the text.
-pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
+pub(crate) fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
     let text = text.trim();
     let malformed = |detail: String| SecretError::Malformed {
         scheme: Scheme::Dataspike,
@@ -150,7 +177,7 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, SecretError> {
 }
 
 /// Refuses a key too short to be a real Dataspike secret (the caller may allow it for tests).
-pub fn check_key_len(key: &[u8]) -> Result<(), SecretError> {
+pub(crate) fn check_key_len(key: &[u8]) -> Result<(), SecretError> {
     if key.len() >= MIN_KEY_BYTES {
         return Ok(());
     }
@@ -165,7 +192,7 @@ pub fn check_key_len(key: &[u8]) -> Result<(), SecretError> {
 }
 
 /// A fresh random key and its `whsec_` text.
-pub fn generate_key() -> (Vec<u8>, String) {
+pub(crate) fn generate_key() -> (Vec<u8>, String) {
     let key: [u8; 32] = rand::random();
     (key.to_vec(), format!("{SECRET_PREFIX}{}", hex::encode(key)))
 }
@@ -173,13 +200,14 @@ pub fn generate_key() -> (Vec<u8>, String) {
 /// A syntactically valid header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedHeader {
+    /// The signed Unix time, in seconds.
     pub t: i64,
     /// Lower-case hex of each `v1`, in order.
     pub v1: Vec<String>,
     v1_bytes: Vec<[u8; 32]>,
 }
 
-/// Parses a header value (see [`timestamped`]); every `v1` must be exactly 64 hex digits.
+/// Parses a header value (see `timestamped`); every `v1` must be exactly 64 hex digits.
 pub fn parse_header(value: &[u8]) -> Result<ParsedHeader, HeaderError> {
     let parsed = timestamped::parse(value, "v1", decode_digest)?;
     let (v1, v1_bytes) = parsed.signatures.into_iter().unzip();
@@ -230,7 +258,7 @@ pub fn sign_header(secret: &Secret, t: i64, body: &[u8]) -> String {
 }
 
 /// The headers a delivery signed at `t` carries.
-pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+pub(crate) fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, String)> {
     vec![(SIGNATURE_HEADER, sign_header(secret, t, body))]
 }
 

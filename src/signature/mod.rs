@@ -1,23 +1,22 @@
-//! Signature verification, scheme-neutral: [`verify_capture`] finds the scheme a delivery is
+//! Signature verification, scheme-neutral: `verify_capture` finds the scheme a delivery is
 //! signed with and checks it with that scheme's secrets. A bad signature is data (a
 //! [`Verdict`] with the scheme and a neutral [`Reason`]), not an error. Pure and synchronous;
 //! no CLI flag names or I/O here. Each scheme is one file; [`Scheme`] dispatches to it.
 
 mod check;
 pub mod dataspike;
-pub mod github;
+pub(crate) mod github;
 mod scheme;
 mod secret;
-pub mod shopify;
-pub mod slack;
-pub mod standard;
-pub mod stripe;
-pub mod timestamped;
+pub(crate) mod shopify;
+pub(crate) mod slack;
+pub(crate) mod standard;
+pub(crate) mod stripe;
+pub(crate) mod timestamped;
 
 pub use scheme::Scheme;
-pub use secret::{
-    parse_secret, parse_secret_as, parse_secrets, parse_secrets_as, secret_for, Secret, SecretError,
-};
+pub use secret::Secret;
+pub(crate) use secret::{parse_secrets, parse_secrets_as, secret_for, SecretError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -27,10 +26,10 @@ use std::time::Duration;
 use crate::headers::HeaderPair;
 
 /// Default allowed distance between the signed `t` and now.
-pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// How many body bytes the signed-string preview shows.
-pub const PREVIEW_BODY_BYTES: usize = 64;
+pub(crate) const PREVIEW_BODY_BYTES: usize = 64;
 
 /// The outcome of checking one delivery's signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,35 +38,50 @@ pub enum Verdict {
     /// A signature matched under secret `secret_index` (0 = the first secret given) and `t`
     /// is within tolerance.
     Valid {
+        /// The scheme that signed it.
         scheme: Scheme,
+        /// Which secret matched, 0 = the first given.
         secret_index: usize,
+        /// Now minus `t`, in seconds (> 0: `t` is in the past).
         skew_s: i64,
     },
     /// The MAC matched but `t` is outside the tolerance. `skew_s` > 0 means `t` is in the past.
     Stale {
+        /// The scheme that signed it.
         scheme: Scheme,
+        /// Which secret matched, 0 = the first given.
         secret_index: usize,
+        /// Now minus `t`, in seconds (> 0: `t` is in the past).
         skew_s: i64,
+        /// The allowed distance, in seconds.
         tolerance_s: u64,
     },
     /// The scheme's header is present but malformed or matches no secret.
-    Invalid { scheme: Scheme, reason: Reason },
+    Invalid {
+        /// The scheme whose header it is.
+        scheme: Scheme,
+        /// What is wrong with it.
+        reason: Reason,
+    },
     /// No header of any known scheme.
     Unsigned,
     /// Signed with `scheme`, but no secret of that scheme was configured.
-    Unverified { scheme: Scheme },
+    Unverified {
+        /// The scheme it is signed with.
+        scheme: Scheme,
+    },
 }
 
 /// Why a signature did not verify, in terms every scheme can fill: a stable snake_case `code`
 /// (stored, matched by tools) and the sentence shown to people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
-    pub code: String,
-    pub message: String,
+    pub(crate) code: String,
+    pub(crate) message: String,
 }
 
 impl Reason {
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Reason {
+    pub(crate) fn new(code: impl Into<String>, message: impl Into<String>) -> Reason {
         Reason {
             code: code.into(),
             message: message.into(),
@@ -82,7 +96,7 @@ impl fmt::Display for Reason {
 }
 
 impl Verdict {
-    pub fn status(&self) -> Status {
+    pub(crate) fn status(&self) -> Status {
         match self {
             Verdict::Valid { .. } => Status::Valid,
             Verdict::Stale { .. } => Status::Stale,
@@ -120,7 +134,7 @@ impl Verdict {
         }
     }
 
-    pub fn secret_index(&self) -> Option<usize> {
+    pub(crate) fn secret_index(&self) -> Option<usize> {
         match self {
             Verdict::Valid { secret_index, .. } | Verdict::Stale { secret_index, .. } => {
                 Some(*secret_index)
@@ -142,7 +156,7 @@ impl Verdict {
     }
 
     /// `PASS stripe`: the badge and, when the delivery is signed, its scheme.
-    pub fn badge(&self) -> String {
+    pub(crate) fn badge(&self) -> String {
         match self.scheme() {
             Some(s) => format!("{} {s}", self.status().badge()),
             None => self.status().badge().to_string(),
@@ -175,15 +189,20 @@ fn stale_reason(skew_s: i64, tolerance_s: u64) -> String {
 /// The verdict kinds, as stored and as accepted by `--verdict`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
+    /// A signature matched within tolerance (PASS).
     Valid,
+    /// A signature matched but its timestamp is too old or too new.
     Stale,
+    /// Malformed, or no secret matches (FAIL).
     Invalid,
+    /// No signature header of any known scheme (FAIL).
     Unsigned,
+    /// Signed, but no secret of that scheme was given.
     Unverified,
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
+    pub(crate) const ALL: [Status; 5] = [
         Status::Valid,
         Status::Stale,
         Status::Invalid,
@@ -191,7 +210,7 @@ impl Status {
         Status::Unverified,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Valid => "valid",
             Status::Stale => "stale",
@@ -201,12 +220,12 @@ impl Status {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Status> {
+    pub(crate) fn parse(s: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     /// Short badge readable without colour.
-    pub fn badge(self) -> &'static str {
+    pub(crate) fn badge(self) -> &'static str {
         match self {
             Status::Valid => "PASS",
             Status::Stale => "STALE",
@@ -227,18 +246,18 @@ impl fmt::Display for Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostics {
     /// The signed timestamp, when the scheme has one and it parsed.
-    pub timestamp: Option<i64>,
+    pub(crate) timestamp: Option<i64>,
     /// What the scheme signs before the body (`{t}.`, `{id}.{t}.`, `v0:{t}:`, nothing) followed
     /// by the first body bytes, non-printable bytes escaped.
-    pub signed_preview: String,
+    pub(crate) signed_preview: String,
     /// Length in bytes of the whole signed string.
-    pub signed_len: usize,
+    pub(crate) signed_len: usize,
     /// The digest expected under each configured secret of the scheme, in order.
-    pub expected: Vec<String>,
+    pub(crate) expected: Vec<String>,
     /// The signatures the header carried (`v1` for Dataspike), in the scheme's encoding.
-    pub received: Vec<String>,
+    pub(crate) received: Vec<String>,
     /// A one-line hint about the likely cause; also names other schemes' headers present.
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 /// Checks the signature of a request given its headers: detects the scheme from the headers
@@ -246,7 +265,7 @@ pub struct Diagnostics {
 /// When the headers of several schemes are present, the first in [`Scheme::ALL`] is verified
 /// and the hint names the others. A matched `secret_index` is a position in `secrets`.
 /// `tolerance_s == 0` disables the timestamp check.
-pub fn verify_capture(
+pub(crate) fn verify_capture(
     headers: &[HeaderPair],
     body: &[u8],
     secrets: &[Secret],
@@ -277,7 +296,7 @@ pub fn verify_capture(
 
 /// What the headers alone say, before any secret is applied (import labels a capture so):
 /// unsigned, invalid when the header does not parse, else unverified with what was signed.
-pub fn label(headers: &[HeaderPair], body: &[u8]) -> (Verdict, Option<Diagnostics>) {
+pub(crate) fn label(headers: &[HeaderPair], body: &[u8]) -> (Verdict, Option<Diagnostics>) {
     verify_capture(headers, body, &[], 0, 0)
 }
 
@@ -286,7 +305,7 @@ pub fn label(headers: &[HeaderPair], body: &[u8]) -> (Verdict, Option<Diagnostic
 /// received. The store keeps no diagnostics for a valid capture that has exactly these and
 /// computes them again on read; any other valid capture (several secrets or signatures) keeps
 /// its own, since the digests under other secrets cannot be computed without them.
-pub fn usual_valid_diagnostics(headers: &[HeaderPair], body: &[u8]) -> Option<Diagnostics> {
+pub(crate) fn usual_valid_diagnostics(headers: &[HeaderPair], body: &[u8]) -> Option<Diagnostics> {
     let (_, diag) = label(headers, body);
     let mut diag = diag?;
     diag.expected = diag.received.clone();
@@ -297,7 +316,7 @@ pub fn usual_valid_diagnostics(headers: &[HeaderPair], body: &[u8]) -> Option<Di
 /// back from the headers and body of its delivery (`body_len` bytes). Cheap, because every
 /// scheme takes the timestamp, preview, length and received signatures from the headers and
 /// body; only the digests expected under the secrets, and the hint, need more.
-pub fn is_usual_valid(diag: &Diagnostics, body_len: usize) -> bool {
+pub(crate) fn is_usual_valid(diag: &Diagnostics, body_len: usize) -> bool {
     let digits =
         |t: i64| t.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(t < 0);
     diag.hint.is_none()
@@ -317,7 +336,7 @@ pub fn sign_headers(secret: &Secret, t: i64, body: &[u8]) -> Vec<(&'static str, 
 /// The headers that re-sign a redelivery of a capture with `captured` headers: as
 /// [`sign_headers`], but Standard Webhooks keeps the captured `webhook-id` (a redelivery is
 /// the same message) and the `svix-` names when the capture used them.
-pub fn resign_headers(
+pub(crate) fn resign_headers(
     secret: &Secret,
     t: i64,
     body: &[u8],

@@ -8,18 +8,22 @@ use super::{check, dataspike, github, shopify, slack, standard, stripe};
 use super::{Diagnostics, Secret, SecretError, Verdict};
 use crate::headers::HeaderPair;
 
-/// A provider's way of signing webhooks. Stored by [`Scheme::name`].
+/// A provider's way of signing webhooks. Stored by `Scheme::name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scheme {
     /// The scheme assumed when nothing says otherwise: bare secrets, rows from before schemes.
     #[default]
     Dataspike,
+    /// Stripe: `Stripe-Signature`.
     Stripe,
     /// Standard Webhooks, as sent by Svix and others.
     Standard,
+    /// GitHub: `X-Hub-Signature-256`.
     Github,
+    /// Slack: `X-Slack-Signature` and `X-Slack-Request-Timestamp`.
     Slack,
+    /// Shopify: `X-Shopify-Hmac-Sha256`.
     Shopify,
 }
 
@@ -27,7 +31,7 @@ impl Scheme {
     /// Every scheme, in detection order: when one delivery carries the signature headers of
     /// several, the first here is verified (Dataspike first, as before schemes existed), and the
     /// diagnostics say which others were present.
-    pub const ALL: [Scheme; 6] = [
+    pub(crate) const ALL: [Scheme; 6] = [
         Scheme::Dataspike,
         Scheme::Stripe,
         Scheme::Standard,
@@ -36,7 +40,7 @@ impl Scheme {
         Scheme::Shopify,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Scheme::Dataspike => "dataspike",
             Scheme::Stripe => "stripe",
@@ -48,11 +52,11 @@ impl Scheme {
     }
 
     /// Whether the scheme signs a timestamp (then `--sign stale` and tolerance apply).
-    pub fn has_timestamp(self) -> bool {
+    pub(crate) fn has_timestamp(self) -> bool {
         !matches!(self, Scheme::Github | Scheme::Shopify)
     }
 
-    pub fn parse(name: &str) -> Option<Scheme> {
+    pub(crate) fn parse(name: &str) -> Option<Scheme> {
         Scheme::ALL.into_iter().find(|s| s.name() == name)
     }
 
@@ -69,7 +73,7 @@ impl Scheme {
     }
 
     /// The headers whose presence says a delivery is signed with this scheme.
-    pub fn signature_headers(self) -> &'static [&'static str] {
+    pub(crate) fn signature_headers(self) -> &'static [&'static str] {
         match self {
             Scheme::Standard => standard::SIGNATURE_HEADERS,
             _ => &self.headers()[..1],
@@ -77,19 +81,19 @@ impl Scheme {
     }
 
     /// The header that carries the signature itself.
-    pub fn signature_header(self) -> &'static str {
+    pub(crate) fn signature_header(self) -> &'static str {
         self.headers()[0]
     }
 
     /// True when `name` is one of this scheme's headers (case-insensitive).
-    pub fn reads(self, name: &[u8]) -> bool {
+    pub(crate) fn reads(self, name: &[u8]) -> bool {
         self.headers()
             .iter()
             .any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
     }
 
     /// The first scheme whose signature header is among `headers`.
-    pub fn detect(headers: &[HeaderPair]) -> Option<Scheme> {
+    pub(crate) fn detect(headers: &[HeaderPair]) -> Option<Scheme> {
         Scheme::ALL.into_iter().find(|s| s.detects(headers))
     }
 
@@ -103,7 +107,7 @@ impl Scheme {
     }
 
     /// Every scheme whose signature header is among `headers`, in detection order.
-    pub fn detect_all(headers: &[HeaderPair]) -> Vec<Scheme> {
+    pub(crate) fn detect_all(headers: &[HeaderPair]) -> Vec<Scheme> {
         Scheme::ALL
             .into_iter()
             .filter(|s| s.detects(headers))
@@ -111,7 +115,7 @@ impl Scheme {
     }
 
     /// Every known signature header, for "no ... header".
-    pub fn known_headers() -> String {
+    pub(crate) fn known_headers() -> String {
         let all: Vec<&str> = Scheme::ALL
             .iter()
             .flat_map(|s| s.signature_headers().iter().copied())

@@ -49,23 +49,23 @@ impl Secret {
 
     /// Makes a fresh random secret of the default scheme and its text (for `send` without a
     /// secret).
-    pub fn generate() -> (Secret, String) {
+    pub(crate) fn generate() -> (Secret, String) {
         Secret::generate_for(Scheme::default())
     }
 
     /// Makes a fresh random secret of `scheme` and its text.
-    pub fn generate_for(scheme: Scheme) -> (Secret, String) {
+    pub(crate) fn generate_for(scheme: Scheme) -> (Secret, String) {
         let (key, text) = scheme.generate_key();
         (Secret { scheme, key }, text)
     }
 
-    pub fn scheme(&self) -> Scheme {
+    pub(crate) fn scheme(&self) -> Scheme {
         self.scheme
     }
 
     /// Refuses a key too short to be a real one of its scheme; a well-formed short key still
     /// parses (tests sign with them), so the caller decides whether to ask this.
-    pub fn check_length(&self) -> Result<(), SecretError> {
+    pub(crate) fn check_length(&self) -> Result<(), SecretError> {
         match self.scheme {
             Scheme::Dataspike => super::dataspike::check_key_len(&self.key),
             // Other providers' secrets are checked by their own format only.
@@ -84,10 +84,10 @@ impl Secret {
     "names no scheme hookscope knows before '=': write {}",
     known_prefixes()
 )]
-pub struct UnknownScheme;
+pub(crate) struct UnknownScheme;
 
 /// The key of a scheme keyed by the secret's text (spaces around it trimmed).
-pub fn text_key(scheme: Scheme, text: &str) -> Result<Vec<u8>, SecretError> {
+pub(crate) fn text_key(scheme: Scheme, text: &str) -> Result<Vec<u8>, SecretError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(SecretError::Empty(scheme));
@@ -96,7 +96,7 @@ pub fn text_key(scheme: Scheme, text: &str) -> Result<Vec<u8>, SecretError> {
 }
 
 /// A generated secret whose text is its key.
-pub fn text_secret(text: String) -> (Vec<u8>, String) {
+pub(crate) fn text_secret(text: String) -> (Vec<u8>, String) {
     (text.clone().into_bytes(), text)
 }
 
@@ -108,13 +108,17 @@ fn known_prefixes() -> String {
 /// One secret as given on the command line or in `HOOKSCOPE_SECRET`: `scheme=text`
 /// (`stripe=whsec_...`), or a bare text, which is Dataspike's. The scheme of a malformed
 /// one is returned with the error, so the caller can name it.
-pub fn parse_secret(text: &str) -> Result<Secret, (Option<Scheme>, String)> {
+#[cfg(test)]
+pub(crate) fn parse_secret(text: &str) -> Result<Secret, (Option<Scheme>, String)> {
     parse_secret_as(text, Scheme::default())
 }
 
-/// [`parse_secret`], a bare text being `bare`'s: a command told which scheme it signs or
+/// `parse_secret`, a bare text being `bare`'s: a command told which scheme it signs or
 /// verifies in (`send --scheme stripe`) takes a bare secret as that scheme's.
-pub fn parse_secret_as(text: &str, bare: Scheme) -> Result<Secret, (Option<Scheme>, String)> {
+pub(crate) fn parse_secret_as(
+    text: &str,
+    bare: Scheme,
+) -> Result<Secret, (Option<Scheme>, String)> {
     let text = text.trim();
     let (scheme, rest) = match text.split_once('=') {
         // A scheme name is a lower-case word; Dataspike's hex never holds '='. Anything else
@@ -134,12 +138,15 @@ fn is_word(s: &str) -> bool {
 
 /// Parses every secret (see [`parse_secret`]), naming a bad one by its 0-based position and
 /// scheme as everywhere else: `{origin} #1 (stripe)` is the second. Never echoes a secret.
-pub fn parse_secrets<S: AsRef<str>>(texts: &[S], origin: &str) -> Result<Vec<Secret>, String> {
+pub(crate) fn parse_secrets<S: AsRef<str>>(
+    texts: &[S],
+    origin: &str,
+) -> Result<Vec<Secret>, String> {
     parse_secrets_as(texts, origin, Scheme::default())
 }
 
 /// [`parse_secrets`], a bare text being `bare`'s (see [`parse_secret_as`]).
-pub fn parse_secrets_as<S: AsRef<str>>(
+pub(crate) fn parse_secrets_as<S: AsRef<str>>(
     texts: &[S],
     origin: &str,
     bare: Scheme,
@@ -167,7 +174,7 @@ pub fn parse_secrets_as<S: AsRef<str>>(
 /// The secret that signs a delivery of `scheme`: the first one of that scheme given, as
 /// rotation puts the current secret first. `None` (an unsigned delivery) takes the first
 /// secret given, whatever its scheme. Every re-signing path picks through here.
-pub fn secret_for(scheme: Option<Scheme>, secrets: &[Secret]) -> Option<&Secret> {
+pub(crate) fn secret_for(scheme: Option<Scheme>, secrets: &[Secret]) -> Option<&Secret> {
     match scheme {
         Some(scheme) => secrets.iter().find(|s| s.scheme() == scheme),
         None => secrets.first(),

@@ -10,6 +10,7 @@ pub(crate) mod migrate;
 pub(crate) mod writer;
 
 pub use error::{Fault, StoreError};
+#[cfg(test)]
 pub use files::database_files;
 
 use rusqlite::{Connection, OpenFlags};

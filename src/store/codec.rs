@@ -10,6 +10,7 @@ use crate::headers::HeaderPair;
 use crate::signature::dataspike::HeaderError;
 use crate::signature::{Reason, Scheme, Verdict};
 
+/// Headers as the store keeps them: a length-prefixed byte encoding that keeps order and exact bytes (`decode_headers` reads it back).
 pub fn encode_headers(headers: &[HeaderPair]) -> Vec<u8> {
     let size = headers.iter().map(|(n, v)| 8 + n.len() + v.len()).sum();
     let mut out = Vec::with_capacity(size);

@@ -13,14 +13,19 @@ mod text_index;
 mod worker;
 mod writer;
 
-pub use crate::sqlite::{database_files, Durability, Fault, OpenMode, StoreError};
+#[cfg(test)]
+pub(crate) use crate::sqlite::database_files;
+pub use crate::sqlite::OpenMode;
+pub(crate) use crate::sqlite::{Durability, Fault, StoreError};
 pub use codec::{decode_headers, encode_headers};
 use codec::{decode_verdict, encode_verdict, to_json_text};
-pub use follow::Newest;
-pub use purge::Compacted;
-pub use schema::{CURRENT_VERSION, MIGRATIONS};
-pub use worker::StoreWorker;
-pub use writer::{spawn_writer, WriteError, Writer};
+pub(crate) use follow::Newest;
+pub(crate) use purge::Compacted;
+#[cfg(test)]
+use schema::CURRENT_VERSION;
+pub(crate) use schema::MIGRATIONS;
+pub(crate) use worker::StoreWorker;
+pub(crate) use writer::{spawn_writer, WriteError, Writer};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
@@ -134,11 +139,14 @@ fn relay_origin(
 /// Filters for `list`, the TUI's window and exports.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListQuery {
+    /// At most this many rows; `None`: all.
     pub limit: Option<usize>,
+    /// Only captures with this verdict; `None`: any.
     pub verdict: Option<Status>,
     /// Only captures with one of these verdicts (`--verdict FAIL` is invalid or unsigned);
     /// empty: any.
     pub verdicts: Vec<Status>,
+    /// Only captures of this event type; `None`: any.
     pub event: Option<String>,
     /// Only captures with an id below this (keyset paging, newest first).
     pub before: Option<CaptureId>,
@@ -153,10 +161,12 @@ pub struct ListQuery {
 /// A capture as read back, with its id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredCapture {
-    pub id: CaptureId,
+    pub(crate) id: CaptureId,
+    /// The capture.
     pub capture: Capture,
 }
 
+/// The store: one SQLite file of captures and their attempts.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -174,6 +184,7 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
     c.scheme, c.route";
 
 impl Store {
+    /// Opens the store at `path`, creating or migrating it as `mode` allows.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
         let conn = crate::sqlite::open(path, mode, Durability::Normal, MIGRATIONS)?;
         Ok(Store {
@@ -184,7 +195,7 @@ impl Store {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -192,7 +203,7 @@ impl Store {
     /// WAL instead of every 4 MiB. The checkpoint thread (`checkpoint.rs`) copies the WAL back
     /// meanwhile; the writer's checkpoint copies what is left and lets the WAL start over, and
     /// each one holds every delivery up for its fsyncs, so the fewer the better.
-    pub fn tune_for_writing(&self) -> Result<(), StoreError> {
+    pub(crate) fn tune_for_writing(&self) -> Result<(), StoreError> {
         // Room for every size of multi-row insert besides the other statements.
         self.conn
             .set_prepared_statement_cache_capacity(ROWS_PER_INSERT + 16);
@@ -207,7 +218,7 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    pub fn set_durability(&self, d: Durability) -> Result<(), StoreError> {
+    pub(crate) fn set_durability(&self, d: Durability) -> Result<(), StoreError> {
         self.conn
             .pragma_update(None, "synchronous", d.pragma())
             .map_err(|e| self.err(e))?;
@@ -215,7 +226,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn durability(&self) -> Durability {
+    pub(crate) fn durability(&self) -> Durability {
         self.durability.get()
     }
 
@@ -231,6 +242,7 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Stores one capture; returns its id.
     pub fn insert_capture(&mut self, capture: &Capture) -> Result<CaptureId, StoreError> {
         Ok(self.insert_captures(&[capture])?[0])
     }
@@ -244,7 +256,7 @@ impl Store {
     /// Inserts captures and attempts in one transaction, all or nothing: one commit where
     /// [`Store::insert_captures`] and [`Store::insert_attempts`] would take two. The attempts'
     /// captures must already be committed (or be among `captures`).
-    pub fn insert_captures_and_attempts(
+    pub(crate) fn insert_captures_and_attempts(
         &mut self,
         captures: &[&Capture],
         attempts: &[&Attempt],
@@ -255,7 +267,7 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
-    pub fn insert_attempt(&mut self, attempt: &Attempt) -> Result<AttemptId, StoreError> {
+    pub(crate) fn insert_attempt(&mut self, attempt: &Attempt) -> Result<AttemptId, StoreError> {
         Ok(self.insert_attempts(&[attempt])?[0])
     }
 
@@ -291,7 +303,7 @@ impl Store {
     /// [`Store::catch_up_index`] that stops at `deadline`, and says whether a query may run
     /// now. A store this connection cannot write is searched as it is (see
     /// `index_before_search`), leaving out the captures the index lacks.
-    pub fn catch_up_index_until(&self, deadline: Instant) -> CatchUp {
+    pub(crate) fn catch_up_index_until(&self, deadline: Instant) -> CatchUp {
         match text_index::catch_up_until(&self.conn, Some(deadline)) {
             Ok(c) if c.done && (c.indexed == 0 || Instant::now() < deadline) => CatchUp::Ready,
             Ok(_) => CatchUp::NotYet,
@@ -325,13 +337,13 @@ impl Store {
     }
 
     /// How many committed captures the full-text index does not hold yet.
-    pub fn unindexed(&self) -> Result<i64, StoreError> {
+    pub(crate) fn unindexed(&self) -> Result<i64, StoreError> {
         text_index::pending(&self.conn).map_err(|e| self.err(e))
     }
 
     /// [`Store::list`] that gives up at `deadline` with `Ok(None)`: for a reader that must not
     /// hold a frame (the TUI), on a query whose index may still leave many rows to check.
-    pub fn list_until(
+    pub(crate) fn list_until(
         &self,
         q: &ListQuery,
         deadline: Instant,
@@ -358,7 +370,7 @@ impl Store {
     /// [`Store::list`] restricted to ids above `after`. With `q.ascending` this pages towards
     /// newer rows (the TUI scrolling up); with `q.before` too it reads one id range, which is
     /// how the TUI scans a text filter in bounded steps instead of the whole table at once.
-    pub fn list_after(
+    pub(crate) fn list_after(
         &self,
         q: &ListQuery,
         after: CaptureId,
@@ -392,7 +404,7 @@ impl Store {
 
     /// The highest relay sequence of `channel` stored here (0: none): `listen --relay` resumes
     /// after it. Relayed captures are committed in sequence order, so everything up to it is in.
-    pub fn relay_position(&self, channel: &str) -> Result<u64, StoreError> {
+    pub(crate) fn relay_position(&self, channel: &str) -> Result<u64, StoreError> {
         self.conn
             .query_row(
                 "SELECT COALESCE(MAX(relay_seq), 0) FROM captures WHERE relay_channel = ?1",
@@ -404,7 +416,7 @@ impl Store {
     }
 
     /// The capture already stored for a relay delivery, if any.
-    pub fn relayed(&self, channel: &str, seq: u64) -> Result<Option<CaptureId>, StoreError> {
+    pub(crate) fn relayed(&self, channel: &str, seq: u64) -> Result<Option<CaptureId>, StoreError> {
         self.conn
             .query_row(
                 "SELECT id FROM captures WHERE relay_channel = ?1 AND relay_seq = ?2",
@@ -488,7 +500,7 @@ impl Store {
     }
 
     /// Every attempt of a capture, oldest first.
-    pub fn attempts(&self, capture_id: CaptureId) -> Result<Vec<Attempt>, StoreError> {
+    pub(crate) fn attempts(&self, capture_id: CaptureId) -> Result<Vec<Attempt>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -524,7 +536,7 @@ impl Store {
     /// Ids of real deliveries (live or relayed) whose latest forward or replay did not get a
     /// 2xx, oldest first, received at or after `since_ms`. `check`'s probes and their answers
     /// are not deliveries, so never part of it.
-    pub fn failed_ids(&self, since_ms: Option<i64>) -> Result<Vec<CaptureId>, StoreError> {
+    pub(crate) fn failed_ids(&self, since_ms: Option<i64>) -> Result<Vec<CaptureId>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -545,7 +557,10 @@ impl Store {
 
     /// Where live forwarding last sent a capture (its route), if it was forwarded: the default
     /// replay target. Replays' own targets never count, so one mistyped `--to` does not stick.
-    pub fn last_forward_target(&self, capture_id: CaptureId) -> Result<Option<String>, StoreError> {
+    pub(crate) fn last_forward_target(
+        &self,
+        capture_id: CaptureId,
+    ) -> Result<Option<String>, StoreError> {
         self.conn
             .query_row(
                 "SELECT target FROM attempts WHERE capture_id = ?1 AND kind = 'forward'

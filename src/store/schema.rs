@@ -116,6 +116,7 @@ pub const MIGRATIONS: &[&str] = &[
     END;",
 ];
 
+#[cfg(test)]
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings this store's schema up to version `to` (tests build old stores with it).

@@ -10,7 +10,7 @@
 //! - else the captures table itself, newest first.
 //!
 //! Every other term is a condition on each row the driver yields. A query with no index driver
-//! may scan the whole table for a rare match: [`Plan::indexed`] says so, and the TUI then reads
+//! may scan the whole table for a rare match: `Plan::indexed` says so, and the TUI then reads
 //! it in bounded id ranges instead of one query.
 
 use rusqlite::types::Value;
@@ -26,16 +26,18 @@ const LATEST_STATUS: &str =
 /// A query as SQL: `SELECT ... FROM {from} WHERE {conds} ORDER BY {key}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
+    /// The table (or index join) rows are read from.
     pub from: &'static str,
     /// The id column rows come out ordered by (the driver's).
-    pub key: &'static str,
-    pub conds: Vec<String>,
+    pub(crate) key: &'static str,
+    pub(crate) conds: Vec<String>,
+    /// The values bound to the conditions' `?`s, in order.
     pub params: Vec<Value>,
     /// Whether the driver is an index that finds rare matches without a scan.
-    pub indexed: bool,
+    pub(crate) indexed: bool,
     /// Whether it reads the full-text index, which must first catch up
     /// (`store::text_index`).
-    pub fts: bool,
+    pub(crate) fts: bool,
 }
 
 impl Plan {
@@ -55,7 +57,7 @@ impl Plan {
 
     /// The rows of `q`, newest first unless `q.ascending`, with `columns` selected; and
     /// whether the SQL reads the full-text index.
-    pub fn select(q: &ListQuery, columns: &str) -> (String, Vec<Value>, bool) {
+    pub(crate) fn select(q: &ListQuery, columns: &str) -> (String, Vec<Value>, bool) {
         let plan = plan(q);
         let order = if q.ascending { "ASC" } else { "DESC" };
         let limit = q.limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));

@@ -6,7 +6,7 @@ mod keys;
 
 use super::clipboard::{Copied, CopyRequest};
 use super::compare::CompareData;
-pub use super::detail_text::Tab;
+pub(crate) use super::detail_text::Tab;
 use super::detail_text::{highlight, tab_lines};
 use super::editor::{self, Decision};
 use super::event::Event;
@@ -33,12 +33,15 @@ const NOTICE_TICKS: u32 = 8;
 /// Fixed facts for the header, known when the TUI starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Setup {
+    /// The URL the listener serves at; `None` when only browsing.
     pub listen_url: Option<String>,
+    /// Where captures are forwarded; `None`: nowhere.
     pub forward_target: Option<String>,
     /// `DOCVER only` when only some event types are forwarded (the others are captured).
     pub forward_events: Option<String>,
     /// `/stripe→:4001`, one per route in order, when forwarding by route.
     pub routes: Vec<String>,
+    /// How many signing secrets were given.
     pub secrets_loaded: usize,
     /// The local development secret, when it is the session's one secret: the header labels it
     /// local-only and the detail says when a PASS matched it.
@@ -49,10 +52,10 @@ pub struct Setup {
 
 /// Verdict counts of captures seen since the TUI started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
-    pub pass: u64,
-    pub fail: u64,
-    pub other: u64,
+pub(crate) struct Tally {
+    pub(crate) pass: u64,
+    pub(crate) fail: u64,
+    pub(crate) other: u64,
 }
 
 impl Tally {
@@ -68,56 +71,64 @@ impl Tally {
 /// A line for the status bar, until it ages out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// The message.
     pub text: String,
+    /// Whether it reports a failure (drawn as one).
     pub error: bool,
     ticks_left: u32,
 }
 
 /// The filter, a query (`crate::query`) that selects the rows; the one being typed after `/`
-/// is a [`Prompt`](super::stack::Prompt) over the screen.
+/// is a `Prompt` over the screen.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
+    /// The query as typed and applied.
     pub applied: String,
     /// `applied`, parsed.
-    pub query: Query,
+    pub(crate) query: Query,
 }
 
 #[derive(Debug, Clone)]
+/// The TUI's whole state: `update` changes it, the view draws it.
 pub struct App {
-    pub keymap: Keymap,
-    pub setup: Setup,
+    pub(crate) keymap: Keymap,
+    pub(crate) setup: Setup,
     /// `None` until the first probe of the forward target reports.
-    pub reachable: Option<bool>,
+    pub(crate) reachable: Option<bool>,
     /// The relay's public URL and what its client is doing, with `listen --relay`.
-    pub relay: Option<(String, ConnState)>,
+    pub(crate) relay: Option<(String, ConnState)>,
     /// Live forwards waiting for a free slot; shown in the header when not 0.
-    pub forward_queue: usize,
-    pub tally: Tally,
+    pub(crate) forward_queue: usize,
+    pub(crate) tally: Tally,
     /// Verdicts, the app's answers and its latency since start.
-    pub totals: Totals,
+    pub(crate) totals: Totals,
+    /// The rows in view and the selection.
     pub window: Window,
+    /// The applied `/` filter.
     pub filter: Filter,
     /// Whether the selection jumps to each new capture.
     pub follow: bool,
     /// The screen (list, detail or compare) and the overlays over it: what is in front.
     pub stack: Stack,
+    /// The notice on the status line, until it ages out.
     pub notice: Option<Notice>,
     /// The last notice's text, kept after it leaves the status line: `!` shows it whole.
-    pub last_notice: Option<String>,
-    pub zone: Zone,
-    pub theme: Theme,
+    pub(crate) last_notice: Option<String>,
+    pub(crate) zone: Zone,
+    pub(crate) theme: Theme,
     /// Terminal width and height.
-    pub size: (u16, u16),
-    pub running: bool,
+    pub(crate) size: (u16, u16),
+    pub(crate) running: bool,
     /// Unix ms now, for relative times in queries (`since:2h`); tests pin it.
-    pub clock: fn() -> i64,
+    pub(crate) clock: fn() -> i64,
     edit_request: Option<CaptureId>,
     /// The capture `m` marked, for `d`.
-    pub mark: Option<CaptureId>,
+    pub(crate) mark: Option<CaptureId>,
     copy_request: Option<CopyRequest>,
 }
 
 impl App {
+    /// A TUI with nothing loaded yet.
     pub fn new(setup: Setup, zone: Zone, theme: Theme) -> App {
         App {
             keymap: Keymap::default(),
@@ -145,7 +156,7 @@ impl App {
     }
 
     /// The store query of the current filter, without paging.
-    pub fn query(&self) -> ListQuery {
+    pub(crate) fn query(&self) -> ListQuery {
         ListQuery {
             query: self.filter.query.clone(),
             ..ListQuery::default()
@@ -153,7 +164,7 @@ impl App {
     }
 
     /// The capture keys act on: the open detail's, else the selected row's.
-    pub fn target(&self) -> Option<CaptureId> {
+    pub(crate) fn target(&self) -> Option<CaptureId> {
         match self.stack.detail() {
             Some(d) => Some(d.id),
             None => self.window.selected().map(|r| r.id),
@@ -161,12 +172,12 @@ impl App {
     }
 
     /// The capture whose body the loop should open in `$EDITOR`, once.
-    pub fn take_edit_request(&mut self) -> Option<CaptureId> {
+    pub(crate) fn take_edit_request(&mut self) -> Option<CaptureId> {
         self.edit_request.take()
     }
 
     /// What the loop should copy to the clipboard, once.
-    pub fn take_copy_request(&mut self) -> Option<CopyRequest> {
+    pub(crate) fn take_copy_request(&mut self) -> Option<CopyRequest> {
         self.copy_request.take()
     }
 
@@ -179,7 +190,7 @@ impl App {
 
     /// Reads what the state asks for: one screenful of rows, and the open capture when it
     /// changed. Bounded: a few indexed queries, or with a text filter one frame's share of
-    /// the scan (see [`Window::load`]); never the whole list at once.
+    /// the scan (see `Window::load`); never the whole list at once.
     pub fn refresh(&mut self, src: &dyn CaptureSource) {
         if self.window.is_stale() {
             let query = self.query();

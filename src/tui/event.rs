@@ -14,33 +14,40 @@ use crate::report::{Report, ReportRx};
 
 /// Longest wait for terminal input before reports are looked at again. A capture reported
 /// while idle shows within this plus one frame, well inside the 100 ms the UI promises.
-pub const INPUT_POLL: Duration = Duration::from_millis(30);
+pub(crate) const INPUT_POLL: Duration = Duration::from_millis(30);
 /// How often [`Event::Tick`] fires (ages notices out).
-pub const TICK: Duration = Duration::from_secs(1);
+pub(crate) const TICK: Duration = Duration::from_secs(1);
 /// Most reports taken in one frame, so a flood cannot starve key handling.
 const MAX_REPORTS_PER_FRAME: usize = 50_000;
 
 // Most events are reports, so boxing the big variant would only add an allocation each.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
+/// What the TUI loop reacts to.
 pub enum Event {
+    /// Time passed (notices age, the window refreshes).
     Tick,
+    /// A key press.
     Key(KeyEvent),
     /// The terminal is now this many columns and rows.
     Resize(u16, u16),
+    /// A report from the running parts.
     Report(Report),
     /// `$EDITOR` closed: the stored body it started from, and the text as saved or why there
     /// is none.
     Edited {
+        /// The capture edited.
         id: CaptureId,
+        /// The stored body the editor started from.
         original: Vec<u8>,
+        /// The saved text, or why there is none.
         edited: Result<Vec<u8>, String>,
     },
     /// The loop has copied (or tried to copy) text to the clipboard.
     Copied(Copied),
 }
 
-pub struct Events {
+pub(crate) struct Events {
     reports: ReportRx,
     /// False once every sender is gone (browsing a store without a listener).
     reports_open: bool,
@@ -48,7 +55,7 @@ pub struct Events {
 }
 
 impl Events {
-    pub fn new(reports: ReportRx) -> Events {
+    pub(crate) fn new(reports: ReportRx) -> Events {
         Events {
             reports,
             reports_open: true,
@@ -58,7 +65,7 @@ impl Events {
 
     /// Waits up to `wait` (at most [`INPUT_POLL`]) for input, then returns everything
     /// waiting. Empty means nothing happened and nothing needs redrawing.
-    pub fn next_batch(&mut self, wait: Duration) -> io::Result<Vec<Event>> {
+    pub(crate) fn next_batch(&mut self, wait: Duration) -> io::Result<Vec<Event>> {
         let mut batch = Vec::new();
         if term::poll(wait.min(INPUT_POLL))? {
             // Take every input already queued, without waiting again.

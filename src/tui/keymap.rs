@@ -232,12 +232,9 @@ impl Default for Keymap {
 }
 
 impl Keymap {
+    #[cfg(test)]
     pub fn new(bindings: Vec<Binding>) -> Keymap {
         Keymap { bindings }
-    }
-
-    pub fn bindings(&self) -> &[Binding] {
-        &self.bindings
     }
 
     /// The action bound to a key press; releases and repeats of releases are ignored.

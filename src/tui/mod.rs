@@ -8,22 +8,22 @@
 //! results come back as reports, so the UI thread never waits on the network.
 
 pub mod app;
-pub mod clipboard;
-pub mod compare;
-pub mod detail_text;
+pub(crate) mod clipboard;
+pub(crate) mod compare;
+pub(crate) mod detail_text;
 mod editor;
 pub mod event;
 /// The fitting arithmetic, shared with `hookscope list`'s table.
 pub(crate) use crate::fit;
-pub mod hint;
-pub mod keymap;
-pub mod screen;
-pub mod stack;
+pub(crate) mod hint;
+pub(crate) mod keymap;
+pub(crate) mod screen;
+pub(crate) mod stack;
 mod terminal;
-pub mod theme;
-pub mod view;
-pub mod window;
-pub mod zone;
+pub(crate) mod theme;
+pub(crate) mod view;
+pub(crate) mod window;
+pub(crate) mod zone;
 
 #[cfg(test)]
 mod tests;
@@ -50,38 +50,49 @@ pub enum Command {
     /// (`ops::replay::decide` re-signs when the capture's own scheme has a secret), `R` for
     /// the original bytes. `body`: send this instead of the stored body (always re-signed).
     Replay {
+        /// The capture to send.
         id: CaptureId,
+        /// Re-sign or send the original bytes.
         signing: Signing,
+        /// An edited body to send instead; `None`: the stored one.
         body: Option<EditedBody>,
     },
     /// Write the capture as a fixture into `./fixtures/` and say where.
-    Export { id: CaptureId },
+    Export {
+        /// The capture to export.
+        id: CaptureId,
+    },
 }
 
 /// A body from edit-and-replay, and what it is for the notices (`compacted, 174 bytes`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditedBody {
-    pub bytes: Vec<u8>,
-    pub note: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) note: String,
 }
 
 /// What the TUI needs from its caller.
 pub struct TuiContext {
+    /// The store's file.
     pub db_path: PathBuf,
     /// `None` when browsing a store without listening.
     pub listen_url: Option<String>,
+    /// Where captures are forwarded; `None`: nowhere.
     pub forward_target: Option<String>,
     /// `DOCVER only`: which event types are forwarded, when not all.
     pub forward_events: Option<String>,
     /// `/stripe→:4001`, one per route in order, when forwarding by route.
     pub routes: Vec<String>,
+    /// How many signing secrets were given.
     pub secrets_loaded: usize,
     /// Whether the one secret is the local development secret.
     pub dev_secret: bool,
     /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
     /// secret of its own scheme (`signature::secret_for`).
     pub resign_with: Vec<crate::signature::Secret>,
+    /// The reports of the running parts.
     pub reports: ReportRx,
+    /// Where the TUI sends what the user asks for (replay, export).
     pub commands: UnboundedSender<Command>,
 }
 

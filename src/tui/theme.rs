@@ -8,12 +8,13 @@ use crate::signature::Status;
 /// Whether colours are used (`NO_COLOR` turns them off; badges stay readable as text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
+    /// Whether to draw in colour.
     pub color: bool,
 }
 
 impl Theme {
     /// Colours unless `NO_COLOR` is set to a non-empty value (no-color.org).
-    pub fn from_env() -> Theme {
+    pub(crate) fn from_env() -> Theme {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Theme { color: !no_color }
     }
@@ -27,7 +28,7 @@ impl Theme {
     }
 
     /// Badge colours: green pass, red fail, yellow stale, grey unverified.
-    pub fn badge(self, status: Status) -> Style {
+    pub(crate) fn badge(self, status: Status) -> Style {
         let color = match status {
             Status::Valid => Color::Green,
             Status::Invalid | Status::Unsigned => Color::Red,
@@ -37,42 +38,42 @@ impl Theme {
         self.fg(color).add_modifier(Modifier::BOLD)
     }
 
-    pub fn dim(self) -> Style {
+    pub(crate) fn dim(self) -> Style {
         self.fg(Color::DarkGray)
     }
 
-    pub fn accent(self) -> Style {
+    pub(crate) fn accent(self) -> Style {
         self.fg(Color::Cyan)
     }
 
-    pub fn key(self) -> Style {
+    pub(crate) fn key(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
-    pub fn error(self) -> Style {
+    pub(crate) fn error(self) -> Style {
         self.fg(Color::Red)
     }
 
-    pub fn ok(self) -> Style {
+    pub(crate) fn ok(self) -> Style {
         self.fg(Color::Green)
     }
 
-    pub fn warn(self) -> Style {
+    pub(crate) fn warn(self) -> Style {
         self.fg(Color::Yellow)
     }
 
-    pub fn title(self) -> Style {
+    pub(crate) fn title(self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
     /// A word the filter found: reversed yellow, and reversed alone without colour.
-    pub fn matched(self) -> Style {
+    pub(crate) fn matched(self) -> Style {
         self.fg(Color::Yellow)
             .add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
 
     /// The selected row: reversed, so it shows without colour too.
-    pub fn selected(self) -> Style {
+    pub(crate) fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
 }

@@ -20,7 +20,8 @@ use super::editor;
 use super::fit;
 use super::keymap::{Action, Key};
 use super::screen::areas;
-pub use super::screen::{detail_rows, list_rows};
+#[cfg(test)]
+pub(crate) use super::screen::{detail_rows, list_rows};
 use super::stack::{Overlay, PendingEdit, Prompt, Screen};
 
 /// The screen, then the overlays oldest first: the newest is drawn on top, as it takes the keys.
