@@ -105,19 +105,11 @@ pub fn generate_key() -> (Vec<u8>, String) {
     )
 }
 
-/// `v1,{base64}` for `"{id}.{t}.{body}"`.
-///
-/// The vector from the Standard Webhooks reference library's tests (not run as a doctest: the
-/// module is private; the unit test `SIG` below checks the same vector):
-/// ```ignore
-/// use hookscope::signature::{standard, Scheme, Secret};
-/// let secret = Secret::parse_for(Scheme::Standard, "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
-/// let body = br#"{"email":"test@example.com","username":"test_user"}"#;
-/// assert_eq!(
-///     standard::sign(&secret, "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1_649_367_553, body),
-///     "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="
-/// );
-/// ```
+/// `v1,{base64}` for `"{id}.{t}.{body}"`. The unit test `SIG` below checks the vector from
+/// the Standard Webhooks reference library's tests: secret
+/// `whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD`, id `msg_27UH4WbU6Z5A5EzD8u03UvzRbpk`, t
+/// `1649367553`, the body `{"email":"test@example.com","username":"test_user"}` sign as
+/// `v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=`.
 pub fn sign(secret: &Secret, id: &str, t: i64, body: &[u8]) -> String {
     let d = check::mac(secret.key(), format!("{id}.{t}.").as_bytes(), body);
     format!("v1,{}", encode_base64(&d))
