@@ -67,6 +67,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout: hookscope's, or one subcommand's
     Man(ManArgs),
+    /// Serve the Model Context Protocol over stdio, for coding agents: list, show, wait for,
+    /// replay, send, check and compare (README: "For coding agents")
+    Mcp(McpArgs),
     /// Dataspike helpers for your app's side: a signature verifier to paste into it
     #[command(subcommand)]
     Dataspike(DataspikeCommand),
@@ -416,6 +419,16 @@ pub struct WaitArgs {
     pub json: bool,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[command(flatten)]
+    pub app: AppTimeoutArgs,
 }
 
 #[derive(Debug, Args)]
