@@ -71,7 +71,7 @@ pub enum Call {
     },
 }
 
-const QUERY_HELP: &str = "the query language of 'hookscope list --query': terms ANDed, e.g. 'event:DOCVER verdict:fail status:5xx payload.applicant_id=abc since:10m', or plain words to search headers and bodies";
+const QUERY_HELP: &str = "hookscope's query language (as in 'hookscope list'): terms ANDed, e.g. 'event:DOCVER verdict:fail status:5xx payload.applicant_id=abc since:10m', or plain words to search headers and bodies";
 
 /// `tools/list`'s entries: name, description and input schema (JSON Schema) of each tool.
 pub fn definitions() -> Vec<Value> {
@@ -117,7 +117,7 @@ pub fn definitions() -> Vec<Value> {
         ),
         tool(
             "send_sample",
-            "Send a built-in sample Dataspike event (fresh ids, signed now with the server's Dataspike secret, by default the local development secret 'hookscope listen' verifies with) to a URL and report the answer. Events: AML_SCREENING, DOCVER, DOCVER_CHECKS, KYB_VERIFICATION (see 'hookscope send --list' for variants).",
+            &format!("Send a built-in sample Dataspike event (fresh ids, signed now with the server's Dataspike secret, by default the local development secret 'hookscope listen' verifies with) to a URL and report the answer. Events and their variants (the first is the default): {}.", samples()),
             json!({
                 "event": {"type": "string", "description": "The event type, e.g. DOCVER."},
                 "to": url("Where to POST it: the app's webhook URL, or a 'hookscope listen' URL to capture it."),
@@ -142,6 +142,22 @@ pub fn definitions() -> Vec<Value> {
             &["left", "right"],
         ),
     ]
+}
+
+/// `DOCVER (verified, rejected), ...`: every sample event with its variants.
+fn samples() -> String {
+    let mut events: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (event, variant, _) in crate::sample::list() {
+        match events.last_mut() {
+            Some((e, variants)) if *e == event => variants.push(variant),
+            _ => events.push((event, vec![variant])),
+        }
+    }
+    events
+        .iter()
+        .map(|(e, v)| format!("{e} ({})", v.join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn tool(name: &str, description: &str, properties: Value, required: &[&str]) -> Value {
