@@ -68,6 +68,9 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout: hookscope's, or one subcommand's
     Man(ManArgs),
+    /// Serve the Model Context Protocol over stdio, for coding agents: list, show, wait for,
+    /// replay, send, check and compare (README: "For coding agents")
+    Mcp(McpArgs),
     /// Dataspike helpers for your app's side: a signature verifier to paste into it
     #[command(subcommand)]
     Dataspike(DataspikeCommand),
@@ -421,6 +424,16 @@ pub(crate) struct WaitArgs {
     pub(crate) json: bool,
     #[command(flatten)]
     pub(crate) db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct McpArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    #[command(flatten)]
+    pub(crate) secrets: SecretArgs,
+    #[command(flatten)]
+    pub(crate) app: AppTimeoutArgs,
 }
 
 #[derive(Debug, Args)]

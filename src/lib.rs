@@ -18,6 +18,7 @@ pub mod headers;
 pub mod hint;
 mod intake;
 pub mod listener;
+mod mcp;
 mod ops;
 mod output;
 pub mod query;

@@ -10,6 +10,7 @@ pub(crate) mod hint;
 mod import;
 mod listen;
 mod man;
+mod mcp;
 mod purge;
 mod read;
 mod relay;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(args) => config::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Mcp(args) => mcp::run(args),
         Command::Dataspike(cmd) => dataspike::run(cmd),
     }
 }

@@ -19,6 +19,7 @@ mod fixtures;
 mod forward;
 mod import;
 mod listen;
+mod mcp;
 mod pipes;
 mod providers;
 mod query;
