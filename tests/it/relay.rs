@@ -152,6 +152,7 @@ fn stream_for(
             token: ReadToken::new(token).unwrap(),
             consumer: "test".into(),
             tls: hookscope::tls::client_config(ca).unwrap(),
+            egress: hookscope::egress::Egress::direct(),
             backoff_initial: Duration::from_millis(50),
             backoff_max: Duration::from_millis(500),
             max_body: 10 * 1024 * 1024,
