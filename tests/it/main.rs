@@ -21,6 +21,7 @@ mod import;
 mod listen;
 mod pipes;
 mod providers;
+mod proxy;
 mod query;
 mod relay;
 mod reliability;
