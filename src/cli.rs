@@ -254,6 +254,10 @@ pub(crate) struct AppTimeoutArgs {
     /// self-signed endpoint)
     #[arg(long, value_name = "PEM")]
     pub(crate) ca_cert: Option<PathBuf>,
+    /// Send through this HTTP proxy (http://[user:password@]host:port) instead of what
+    /// HTTPS_PROXY/HTTP_PROXY say; NO_PROXY still exempts. 'none' goes direct, ignoring them
+    #[arg(long, value_name = "URL")]
+    pub(crate) proxy: Option<String>,
 }
 
 impl AppTimeoutArgs {
@@ -336,6 +340,11 @@ pub(crate) struct ListenArgs {
     /// reading an https --relay (a private CA, a self-signed app or relay)
     #[arg(long, value_name = "PEM")]
     pub(crate) ca_cert: Option<PathBuf>,
+    /// Forward and read --relay through this HTTP proxy (http://[user:password@]host:port)
+    /// instead of what HTTPS_PROXY/HTTP_PROXY say; NO_PROXY still exempts. 'none' goes
+    /// direct, ignoring them
+    #[arg(long, value_name = "URL")]
+    pub(crate) proxy: Option<String>,
     /// Seconds a sender has to send its request head, and again its body; slower ones are cut off
     /// (a partial body is stored and answered 408) [default: 30]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]

@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::config_file::{self, FileConfig, SecretEntry, SecretRef};
+use crate::egress::Egress;
 use crate::forward::{parse_target, Forwarder};
 use crate::signature::{parse_secrets_as, Scheme, Secret};
 use crate::store::{Fault, StoreError};
@@ -318,9 +319,25 @@ pub(crate) fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Dura
 pub(crate) fn forwarder(
     timeout: std::time::Duration,
     ca_cert: Option<&Path>,
+    proxy: Option<&str>,
 ) -> anyhow::Result<Forwarder> {
     let tls = crate::tls::client_config(ca_cert).map_err(|e| usage(format!("--ca-cert: {e}")))?;
-    Ok(Forwarder::with_tls(timeout, tls))
+    Ok(Forwarder::with_egress(timeout, tls, egress(proxy)?))
+}
+
+/// `--proxy URL` (every target but `NO_PROXY`'s through it), `--proxy none` (all direct,
+/// whatever the environment says), or, without the flag, `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
+/// Errors name the flag or the variable, never the proxy's credentials.
+pub(crate) fn egress(proxy: Option<&str>) -> anyhow::Result<Egress> {
+    match proxy.map(str::trim) {
+        Some("none") => Ok(Egress::direct()),
+        Some(url) => Egress::fixed(url, "--proxy").map_err(usage),
+        None => Egress::from_env().map_err(|e| {
+            usage(format!(
+                "{e} (or pass --proxy URL, or --proxy none to go direct)"
+            ))
+        }),
+    }
 }
 
 /// A signature scheme by name, case-insensitively (`--scheme stripe`).

@@ -10,6 +10,7 @@ mod conn;
 mod dataspike;
 mod devsecret;
 mod diff;
+pub mod egress;
 mod expect;
 mod fit;
 pub mod fixture;

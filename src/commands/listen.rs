@@ -27,6 +27,7 @@ const RELAY_BACKOFF_MAX: Duration = Duration::from_secs(30);
 fn relay_client(
     args: &crate::cli::RelayClientArgs,
     ca_cert: Option<&std::path::Path>,
+    proxy: Option<&str>,
     db: &std::path::Path,
 ) -> anyhow::Result<Option<ClientConfig>> {
     let Some(url) = &args.relay else {
@@ -52,6 +53,7 @@ fn relay_client(
         token,
         consumer: consumer_name(db, host.trim()),
         tls,
+        egress: config::egress(proxy)?,
         backoff_initial: backoff,
         backoff_max: RELAY_BACKOFF_MAX.max(backoff),
         max_body: RELAY_MAX_BODY,
@@ -101,6 +103,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let forwarder = config::forwarder(
         set.forward_timeout.unwrap_or(FORWARD_TIMEOUT),
         set.ca_cert.as_deref(),
+        args.proxy.as_deref(),
     );
     // `--forward-to` is one catch-all route and replaces the file's routes.
     let mut routes = match &args.forward_to {
@@ -147,7 +150,12 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     } else {
         Output::Headless { json: args.json }
     };
-    let relay = relay_client(&args.relay, set.ca_cert.as_deref(), &db)?;
+    let relay = relay_client(
+        &args.relay,
+        set.ca_cert.as_deref(),
+        args.proxy.as_deref(),
+        &db,
+    )?;
     let retention = args
         .retention
         .as_deref()

@@ -55,7 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub(crate) fn forwarder(
     app: &crate::cli::AppTimeoutArgs,
 ) -> anyhow::Result<crate::forward::Forwarder> {
-    crate::config::forwarder(app.duration(), app.ca_cert.as_deref())
+    crate::config::forwarder(app.duration(), app.ca_cert.as_deref(), app.proxy.as_deref())
 }
 
 /// A capture id that is not in the store. Not a usage error: exit code 1, as for any other

@@ -16,12 +16,12 @@ pub(crate) use request::{forward_request, replay_target, ReplayPlan, Signing};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::egress::{Egress, RequestError};
 use crate::headers::HeaderPair;
 
 /// Default time the app has to answer a forwarded delivery.
@@ -92,6 +92,14 @@ pub enum ForwardError {
         /// The URL tried.
         target: String,
     },
+    #[error("cannot reach '{target}' through the proxy: {detail}")]
+    /// The proxy could not be used (unreachable, wants credentials, refused the target).
+    Proxy {
+        /// The URL tried.
+        target: String,
+        /// What the proxy did, and what to do (the proxy named without credentials).
+        detail: String,
+    },
     #[error("request cannot be sent: {0}")]
     /// The request itself cannot be built (a bad header value, ...).
     BadRequest(String),
@@ -150,7 +158,8 @@ pub(crate) fn authority(uri: &Uri) -> String {
 /// A pooled HTTP(S) client for the developer's app. It never follows redirects.
 #[derive(Clone)]
 pub struct Forwarder {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: crate::egress::Client,
+    egress: Egress,
     timeout: Duration,
 }
 
@@ -169,22 +178,34 @@ impl Forwarder {
         Forwarder::with_tls(timeout, crate::tls::default_config())
     }
 
-    /// https targets are checked against `tls` (see [`crate::tls::client_config`]).
+    /// https targets are checked against `tls` (see [`crate::tls::client_config`]); every
+    /// connection goes direct.
     pub fn with_tls(timeout: Duration, tls: Arc<rustls::ClientConfig>) -> Forwarder {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout));
-        connector.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*tls).clone())
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(connector);
-        let client = Client::builder(TokioExecutor::new())
+        Forwarder::with_egress(timeout, tls, Egress::direct())
+    }
+
+    /// As [`Forwarder::with_tls`], leaving through `egress` (a proxy, for the targets its
+    /// rules say).
+    pub fn with_egress(
+        timeout: Duration,
+        tls: Arc<rustls::ClientConfig>,
+        egress: Egress,
+    ) -> Forwarder {
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .http1_title_case_headers(true)
-            .build(connector);
-        Forwarder { client, timeout }
+            .http1_title_case_headers(true);
+        let client = egress.client(&tls, timeout, &builder);
+        Forwarder {
+            client,
+            egress,
+            timeout,
+        }
+    }
+
+    /// `via proxy URL (from VARIABLE)` when requests to `target` go through a proxy.
+    pub(crate) fn route_note(&self, target: &Uri) -> Option<String> {
+        self.egress.describe(target)
     }
 
     /// Sends `out` to `target` and reads the whole answer, all within the timeout.
@@ -213,6 +234,15 @@ impl Forwarder {
         req: Request<Full<Bytes>>,
     ) -> Result<AppResponse, ForwardError> {
         let resp = self.client.request(req).await.map_err(|e| {
+            let e = match e {
+                RequestError::Egress(e) => {
+                    return ForwardError::Proxy {
+                        target: target.to_string(),
+                        detail: e.to_string(),
+                    }
+                }
+                RequestError::Client(e) => e,
+            };
             let detail = error_chain(&e);
             if let Some(u) = crate::tls::untrusted_in(&e) {
                 // A certificate refused for a reason a person can act on: said in words.

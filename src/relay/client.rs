@@ -22,8 +22,6 @@
 use bytes::Bytes;
 use http::{HeaderValue, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -184,6 +182,8 @@ pub struct ClientConfig {
     pub consumer: String,
     /// The TLS client configuration (trusted roots) for an https relay.
     pub tls: Arc<rustls::ClientConfig>,
+    /// How connections to the relay leave this machine (direct or through a proxy).
+    pub egress: crate::egress::Egress,
     /// First wait before reconnecting; it doubles after each failure.
     pub backoff_initial: Duration,
     /// Longest wait between reconnects.
@@ -243,7 +243,7 @@ impl ClientError {
     }
 }
 
-type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type HttpClient = crate::egress::Client;
 
 /// Why one connection ended.
 enum SessionEnd {
@@ -310,16 +310,11 @@ pub async fn run(
 }
 
 fn http_client(cfg: &ClientConfig) -> HttpClient {
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    http.enforce_http(false);
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config((*cfg.tls).clone())
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new()).build(connector)
+    cfg.egress.client(
+        &cfg.tls,
+        CONNECT_TIMEOUT,
+        &Client::builder(TokioExecutor::new()),
+    )
 }
 
 async fn session(
@@ -348,7 +343,8 @@ async fn session(
     };
     let resp = match tokio::time::timeout(CONNECT_TIMEOUT, client.request(req)).await {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
+        Ok(Err(crate::egress::RequestError::Egress(e))) => return retry(e.to_string()),
+        Ok(Err(crate::egress::RequestError::Client(e))) => {
             if let Some(untrusted) = crate::tls::untrusted_in(&e) {
                 return SessionEnd::Fatal(ClientError::Untrusted {
                     url: cfg.url.base.clone(),

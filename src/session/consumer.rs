@@ -109,8 +109,12 @@ fn start_headless(
         intro = intro.replacen(
             "\n  Ctrl-C stops",
             &format!(
-                "\n  relay:    {} (resumes after the last delivery stored here)\n  Ctrl-C stops",
-                r.url.ingest()
+                "\n  relay:    {}{} (resumes after the last delivery stored here)\n  Ctrl-C stops",
+                r.url.ingest(),
+                r.egress
+                    .describe(&r.url.ingest().parse().unwrap_or_default())
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default()
             ),
             1,
         );

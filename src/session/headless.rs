@@ -64,7 +64,14 @@ pub fn intro(
         };
         match (f.single_target(), f.routes.routes()) {
             (Some(target), [only]) => {
-                s.push_str(&format!("  forward:  {target} (sender gets {answer})\n"));
+                let via = only
+                    .with
+                    .route_note(&only.target)
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default();
+                s.push_str(&format!(
+                    "  forward:  {target}{via} (sender gets {answer})\n"
+                ));
                 if let Some(only) = only.rule.events.describe() {
                     s.push_str(&format!(
                         "  events:   {only}; the others are captured and acknowledged, not forwarded\n"
@@ -76,7 +83,12 @@ pub fn intro(
                     "  routes:   first match wins (sender gets {answer})\n"
                 ));
                 for r in routes {
-                    s.push_str(&format!("    {}\n", crate::output::route_line(r)));
+                    let via = r
+                        .with
+                        .route_note(&r.target)
+                        .map(|v| format!(" ({v})"))
+                        .unwrap_or_default();
+                    s.push_str(&format!("    {}{via}\n", crate::output::route_line(r)));
                 }
                 s.push_str("    anything else: captured and answered, not forwarded (no route)\n");
             }

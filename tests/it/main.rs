@@ -22,6 +22,7 @@ mod listen;
 mod mcp;
 mod pipes;
 mod providers;
+mod proxy;
 mod query;
 mod relay;
 mod reliability;

@@ -152,6 +152,7 @@ fn stream_for(
             token: ReadToken::new(token).unwrap(),
             consumer: "test".into(),
             tls: hookscope::tls::client_config(ca).unwrap(),
+            egress: hookscope::egress::Egress::direct(),
             backoff_initial: Duration::from_millis(50),
             backoff_max: Duration::from_millis(500),
             max_body: 10 * 1024 * 1024,
@@ -188,7 +189,7 @@ fn stream_for(
     })
 }
 
-fn tmp() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn tmp() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("relay.db");
     (dir, db)
@@ -229,7 +230,7 @@ fn tls_relay_with(dir: &Path, db: &Path, names: &[&str], ca: bool) -> (Relay, Pa
 }
 
 /// A self-signed certificate for `names` and its key, as `NAME.pem` and `NAME.key` in `dir`.
-fn make_cert(dir: &Path, name: &str, names: &[&str], ca: bool) -> (PathBuf, PathBuf) {
+pub(crate) fn make_cert(dir: &Path, name: &str, names: &[&str], ca: bool) -> (PathBuf, PathBuf) {
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let mut params = rcgen::CertificateParams::new(names).unwrap();
     if ca {
@@ -464,7 +465,7 @@ fn tls_relay_with_a_self_signed_certificate() {
 // ---- listen --relay: the same intake as a local delivery ----
 
 /// The next capture line of `listen --json`, skipping relay state lines.
-fn next_capture(l: &Listener) -> serde_json::Value {
+pub(crate) fn next_capture(l: &Listener) -> serde_json::Value {
     loop {
         let v = l.next_line();
         if v.get("event").is_none() {
@@ -474,7 +475,7 @@ fn next_capture(l: &Listener) -> serde_json::Value {
 }
 
 /// The next relay state line whose state is `state`.
-fn wait_relay_state(l: &Listener, state: &str) -> serde_json::Value {
+pub(crate) fn wait_relay_state(l: &Listener, state: &str) -> serde_json::Value {
     loop {
         let v = l.next_line();
         if v["event"] == "relay" && v["state"] == state {
