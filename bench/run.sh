@@ -12,8 +12,8 @@ SECS=${SECS:-10}
 SECRET=whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 cargo build --release --quiet --bin hookscope --example loadgen
 # HOOKSCOPE=path/to/another/build compares that build in the same kind of run.
-HS=${HOOKSCOPE:-target/release/hookscope}
-LG=target/release/examples/loadgen
+HS=${HOOKSCOPE:-${CARGO_TARGET_DIR:-target}/release/hookscope}
+LG=${CARGO_TARGET_DIR:-target}/release/examples/loadgen
 TMP=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
