@@ -1,6 +1,11 @@
 //! Load generator and bare comparison server for BENCHMARKS.md (see `bench/run.sh`).
 //!
 //!   loadgen serve PORT                       a bare hyper server that only answers 200
+//!   loadgen proxy PORT TARGET                a bare hyper reverse proxy to TARGET (a pooled
+//!                                            client; no verification, no storage): what a
+//!                                            forwarder at best reaches on this machine
+//!   loadgen wrk-script SECRET                prints a wrk Lua script posting this body, signed
+//!                                            now (valid for the scheme's 300 s tolerance)
 //!   loadgen load URL CONNS SECONDS [SECRET]  signed deliveries over CONNS keep-alive connections
 //!   loadgen count URL CONNS N [SECRET]       exactly N deliveries in all (for instruction
 //!                                            counts under callgrind, where time means nothing)
@@ -27,6 +32,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let port: u16 = args.get(1).ok_or("serve PORT")?.parse()?;
             rt.block_on(serve(port))
         }
+        Some("proxy") => {
+            let port: u16 = args.get(1).ok_or("proxy PORT TARGET")?.parse()?;
+            let target: hyper::Uri = args.get(2).ok_or("proxy PORT TARGET")?.parse()?;
+            rt.block_on(proxy(port, target))
+        }
+        Some("wrk-script") => {
+            let secret = args.get(1).ok_or("wrk-script SECRET")?;
+            let key = hex::decode(secret.trim_start_matches("whsec_"))?;
+            print!("{}", wrk_script(&key));
+            Ok(())
+        }
         Some("load") => {
             let url = args
                 .get(1)
@@ -47,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rt.block_on(load(url, conns, stop, secret))
         }
         _ => Err(
-            "usage: loadgen serve PORT | loadgen load URL CONNS SECONDS [SECRET] | loadgen count URL CONNS N [SECRET]"
+            "usage: loadgen serve PORT | loadgen proxy PORT TARGET | loadgen wrk-script SECRET | loadgen load URL CONNS SECONDS [SECRET] | loadgen count URL CONNS N [SECRET]"
                 .into(),
         ),
     }
@@ -71,6 +87,87 @@ async fn serve(port: u16) -> Result<(), Box<dyn std::error::Error>> {
                 .await;
         });
     }
+}
+
+/// A bare reverse proxy: every request's method, path, headers and whole body go to `target`
+/// through one pooled client (as `listen --forward-to` reads the whole body before it
+/// forwards), and the app's status and whole body come back. Nothing is verified or stored.
+async fn proxy(port: u16, target: hyper::Uri) -> Result<(), Box<dyn std::error::Error>> {
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .build(hyper_util::client::legacy::connect::HttpConnector::new());
+    let target = Arc::new(target);
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let (client, target) = (client.clone(), target.clone());
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let (client, target) = (client.clone(), target.clone());
+                async move {
+                    let (head, body) = req.into_parts();
+                    let body = body
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    let pq = head.uri.path_and_query().map_or("/", |pq| pq.as_str());
+                    let mut uri = target.as_ref().clone().into_parts();
+                    uri.path_and_query = pq.parse().ok();
+                    let mut out = Request::builder().method(head.method);
+                    if let Ok(uri) = hyper::Uri::from_parts(uri) {
+                        out = out.uri(uri);
+                    }
+                    for (name, value) in &head.headers {
+                        if name != hyper::header::HOST {
+                            out = out.header(name, value);
+                        }
+                    }
+                    let answer = match out.body(Full::new(body)) {
+                        Ok(out) => match client.request(out).await {
+                            Ok(resp) => {
+                                let (head, body) = resp.into_parts();
+                                let body = body
+                                    .collect()
+                                    .await
+                                    .map(|b| b.to_bytes())
+                                    .unwrap_or_default();
+                                Response::from_parts(head, Full::new(body))
+                            }
+                            Err(_) => bad_gateway(),
+                        },
+                        Err(_) => bad_gateway(),
+                    };
+                    Ok::<_, Infallible>(answer)
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+fn bad_gateway() -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = hyper::StatusCode::BAD_GATEWAY;
+    r
+}
+
+/// A wrk script that posts [`BODY`] signed once, now, as Dataspike signs (`t=...,v1=...`).
+fn wrk_script(key: &[u8]) -> String {
+    let body = std::str::from_utf8(BODY).expect("ASCII body");
+    format!(
+        "-- generated by `loadgen wrk-script`: one signed Dataspike delivery, repeated\n\
+         wrk.method = \"POST\"\n\
+         wrk.path = \"/dataspike/hook\"\n\
+         wrk.body = [[{body}]]\n\
+         wrk.headers[\"Content-Type\"] = \"application/json\"\n\
+         wrk.headers[\"X-Webhook-Signature\"] = \"{}\"\n",
+        sign(key, BODY)
+    )
 }
 
 /// When the connections stop sending: at a time, or once N requests have been sent in all.
@@ -168,11 +265,13 @@ async fn load(
             .unwrap_or(0.0)
     };
     println!(
-        "{{\"url\":\"{url}\",\"connections\":{conns},\"ok\":{},\"errors\":{errors},\"per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2}}}",
+        "{{\"url\":\"{url}\",\"connections\":{conns},\"ok\":{},\"errors\":{errors},\"per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"p999_ms\":{:.2},\"max_ms\":{:.2}}}",
         all.len(),
         all.len() as f64 / elapsed,
         pct(0.50),
-        pct(0.99)
+        pct(0.99),
+        pct(0.999),
+        all.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
     );
     Ok(())
 }

@@ -42,7 +42,7 @@ use crate::signature::{
 use crate::sqlite::{in_transaction, BUSY_TIMEOUT};
 
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages: 64 MiB).
-const WRITER_CHECKPOINT_PAGES: i64 = 16384;
+pub(super) const WRITER_CHECKPOINT_PAGES: i64 = 16384;
 
 /// Most rows in one multi-row `INSERT` (24 parameters each, well under SQLite's limit); every
 /// size up to this one is a cached statement of the writer's connection.

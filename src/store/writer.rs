@@ -101,6 +101,19 @@ impl Listening {
     }
 }
 
+impl Listening {
+    /// The writer's own checkpoint, once the checkpoint thread has prepared it
+    /// (`checkpoint.rs`): it lets the WAL start over.
+    fn restart_wal(&self) {
+        if let Err(e) = self.checkpointer.restart(&self.store.conn) {
+            tracing::debug!(
+                "database '{}': checkpoint: {e}",
+                self.store.path().display()
+            );
+        }
+    }
+}
+
 impl GroupCommit for Listening {
     type Job = Job;
 
@@ -119,6 +132,9 @@ impl GroupCommit for Listening {
         let jobs = batch.len();
         let committed = commit(&mut self.store, batch);
         self.checkpointer.committed(jobs);
+        if self.checkpointer.restart_due() {
+            self.restart_wal();
+        }
         let index = &mut self.index;
         if committed > 0 && index.lag == 0 {
             index.waiting_since = Some(Instant::now());
