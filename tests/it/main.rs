@@ -23,6 +23,7 @@ mod mcp;
 mod pipes;
 mod providers;
 mod query;
+mod redact;
 mod relay;
 mod reliability;
 mod routes;
