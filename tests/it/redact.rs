@@ -246,6 +246,12 @@ fn the_config_files_redact_table_adds_paths_and_headers_and_can_drop_the_default
         "[redact]\ndefaults = false\npaths = [\"payload.custom.field\"]\nheaders = [\"X-Tenant\"]\n",
     )
     .unwrap();
+    let described = stdout(&ok(&["config", "check", "--config", p(&config)]));
+    assert!(
+        described.contains("paths            payload.custom.field"),
+        "{described}"
+    );
+    assert!(described.contains("dataspike fields no"), "{described}");
     let o = ok(&[
         "export",
         &id,
