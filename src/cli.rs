@@ -413,6 +413,12 @@ pub(crate) struct ShowArgs {
     /// Write only the exact body bytes to stdout
     #[arg(long)]
     pub(crate) raw: bool,
+    /// Replace personal data with fakes of the same shape, as 'export --redact' does (body,
+    /// headers, attempts); says on stderr what it replaced
+    #[arg(long)]
+    pub(crate) redact: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -621,6 +627,13 @@ pub(crate) struct ExportArgs {
     /// Overwrite files that already exist (without it, export refuses and writes nothing)
     #[arg(long)]
     pub(crate) force: bool,
+    /// Replace personal data (Dataspike's names, dates of birth, document numbers, addresses,
+    /// emails, phones, wallets, AML hits, and hookscope.toml's [redact] paths and headers)
+    /// with fakes of the same shape; says on stderr what it replaced
+    #[arg(long)]
+    pub(crate) redact: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
     #[command(flatten)]
     pub(crate) db: DbArgs,
 }

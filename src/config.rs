@@ -84,6 +84,16 @@ pub(crate) fn config_file(arg: Option<&Path>) -> anyhow::Result<Option<(PathBuf,
     Ok(Some((path, file)))
 }
 
+/// What `--redact` replaces: the config file's `[redact]` table (`--config`, else
+/// `./hookscope.toml`), else Dataspike's default fields.
+pub(crate) fn redact_rules(config: Option<&Path>) -> anyhow::Result<crate::redact::Rules> {
+    let settings = config_file(config)?
+        .map(|(_, file)| file.redact)
+        .unwrap_or_default();
+    // Checked when the file was parsed, with its line.
+    settings.rules().map_err(usage)
+}
+
 /// A secret the file refers to, read from its variable or file. Errors name the reference
 /// and its line, never the value.
 pub(crate) fn resolve_secret(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {

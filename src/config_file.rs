@@ -114,6 +114,34 @@ pub struct FileConfig {
     pub(crate) secrets: Vec<SecretEntry>,
     /// In file order: the first that takes a delivery wins.
     pub routes: RouteTable<()>,
+    /// `[redact]`: what `--redact` replaces.
+    pub(crate) redact: Redact,
+}
+
+/// `[redact]`: Dataspike's default fields (unless `defaults = false`) and the user's own JSON
+/// paths and header names, each already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Redact {
+    pub(crate) defaults: bool,
+    pub(crate) paths: Vec<String>,
+    pub(crate) headers: Vec<String>,
+}
+
+impl Default for Redact {
+    fn default() -> Redact {
+        Redact {
+            defaults: true,
+            paths: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl Redact {
+    /// The rules these settings make (checked when the file was parsed).
+    pub(crate) fn rules(&self) -> Result<crate::redact::Rules, String> {
+        crate::redact::Rules::new(self.defaults, &self.paths, &self.headers)
+    }
 }
 
 #[derive(Deserialize)]
@@ -132,6 +160,17 @@ struct RawFile {
     secret: Vec<RawSecret>,
     #[serde(default)]
     route: Vec<RawRoute>,
+    redact: Option<RawRedact>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRedact {
+    defaults: Option<bool>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    headers: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +223,9 @@ const KNOWN_KEYS: &[&str] = &[
     "to",
     "strip-prefix",
     "headers",
+    "redact",
+    "defaults",
+    "paths",
 ];
 
 /// Parses and checks the text of a config file.
@@ -299,6 +341,20 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
             with: (),
         });
     }
+    let mut redact = Redact::default();
+    if let Some(r) = raw.redact {
+        redact.defaults = r.defaults.unwrap_or(true);
+        for p in &r.paths {
+            crate::redact::Rules::new(false, std::slice::from_ref(p.get_ref()), &[])
+                .map_err(|m| at(p.span(), m))?;
+            redact.paths.push(p.get_ref().trim().to_string());
+        }
+        for h in &r.headers {
+            crate::redact::Rules::new(false, &[], std::slice::from_ref(h.get_ref()))
+                .map_err(|m| at(h.span(), m))?;
+            redact.headers.push(h.get_ref().trim().to_string());
+        }
+    }
     Ok(FileConfig {
         listen: Listen {
             host,
@@ -313,6 +369,7 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
         },
         secrets,
         routes: RouteTable::new(routes),
+        redact,
     })
 }
 
@@ -563,5 +620,28 @@ strip-prefix = true
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
         assert_eq!(line_column("é\nx", 3), (2, 1));
         assert_eq!(line_column("x", 99), (1, 2));
+    }
+
+    #[test]
+    fn the_redact_table_is_read_and_checked_with_its_line() {
+        let file = parse(
+            "[redact]\ndefaults = false\npaths = [\"payload.custom.field\"]\nheaders = [\"X-Tenant\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            file.redact,
+            Redact {
+                defaults: false,
+                paths: vec!["payload.custom.field".into()],
+                headers: vec!["X-Tenant".into()],
+            }
+        );
+        assert!(file.redact.rules().is_ok());
+        assert_eq!(parse("port = 1\n").unwrap().redact, Redact::default());
+        let err = parse("[redact]\npaths = [\"payload..x\"]\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("empty key"), "{err}");
+        let err = parse("[redact]\npath = []\n").unwrap_err();
+        assert!(err.to_string().contains("paths"), "{err}");
     }
 }

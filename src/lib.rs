@@ -23,6 +23,7 @@ mod mcp;
 mod ops;
 mod output;
 pub mod query;
+mod redact;
 pub mod relay;
 pub mod report;
 mod routes;

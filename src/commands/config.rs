@@ -124,5 +124,18 @@ fn describe(path: &std::path::Path, file: &FileConfig) -> String {
     } else {
         s.push_str("  anything else: captured and answered, not forwarded (no route)\n");
     }
+    // Only when the file has a [redact] table that changes anything.
+    let r = &file.redact;
+    if *r != config_file::Redact::default() {
+        s.push_str("\nredact (export --redact, show --redact)\n");
+        let defaults = if r.defaults { "yes" } else { "no" };
+        s.push_str(&format!("  {:<16} {defaults}\n", "dataspike fields"));
+        let list = |v: &[String]| match v.is_empty() {
+            true => "none".to_string(),
+            false => v.join(", "),
+        };
+        s.push_str(&format!("  {:<16} {}\n", "paths", list(&r.paths)));
+        s.push_str(&format!("  {:<16} {}\n", "headers", list(&r.headers)));
+    }
     s
 }

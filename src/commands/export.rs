@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::config::{db_path, target, usage};
+use crate::config::{db_path, redact_rules, target, usage};
 use crate::ops::export::{self, write_file, FixturesError, ReadError, WriteFailure};
 use crate::output::progress_bar;
+use crate::redact::{Redactor, Salt};
 use crate::store::{OpenMode, Store};
 use crate::text::count;
 
@@ -51,6 +52,15 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         ));
     }
 
+    // Read before the store: a mistake in [redact] fails before anything is read.
+    let mut redactor = match args.redact {
+        true => Some(Redactor::new(
+            redact_rules(args.config.path.as_deref())?,
+            Salt::random(),
+        )),
+        false => None,
+    };
+
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     if args.ids.is_empty() {
         super::index_for_search(&store, &query)?;
@@ -74,13 +84,18 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     // Read everything first: an unknown id fails before any file is written.
     let progress = progress_bar(ids.len(), "reading");
-    let captures = export::read(&store, &ids, || progress.inc(1)).map_err(|e| match e {
+    let mut captures = export::read(&store, &ids, || progress.inc(1)).map_err(|e| match e {
         ReadError::Missing(id) => super::capture_missing(id, store.path()),
         ReadError::Store(e) => e.into(),
     })?;
     progress.finish_and_clear();
+    // Redacted before any format sees them, so nothing is written from the stored values.
+    let not_json = match redactor.as_mut() {
+        Some(r) => export::redact(&mut captures, r),
+        None => Vec::new(),
+    };
 
-    match args.format {
+    let exit = match args.format {
         ExportFormat::Fixture => {
             let dir = args
                 .out
@@ -99,28 +114,59 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 count(captures.len() as u64, "fixture"),
                 dir.display()
             );
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         ExportFormat::Har => {
             let n = captures.len();
-            let bytes = export::har_document(&store, captures, args.edited)?;
+            let bytes = export::har_document(&store, captures, args.edited, redactor.as_mut())?;
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_HAR_FILE));
             let what = Written {
                 n,
                 what: "HAR entry",
             };
-            write_output(&out, &bytes, false, what, args.force)
+            write_output(&out, &bytes, false, what, args.force)?
         }
         ExportFormat::Curl => {
             let n = captures.len();
-            let bytes = export::curl_script(captures, args.to.as_deref());
+            let bytes = export::curl_script(captures, args.to.as_deref(), args.redact);
             let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_CURL_FILE));
             let what = Written {
                 n,
                 what: "curl request",
             };
-            write_output(&out, &bytes, true, what, args.force)
+            write_output(&out, &bytes, true, what, args.force)?
         }
+    };
+    if let Some(r) = &redactor {
+        let signatures = match args.format {
+            ExportFormat::Fixture => "fixtures are re-signed when sent",
+            ExportFormat::Har | ExportFormat::Curl => {
+                "the captured signatures no longer match the redacted bodies (export fixtures and 'hookscope send' them to sign afresh)"
+            }
+        };
+        print_redacted(r, &not_json, signatures);
+    }
+    Ok(exit)
+}
+
+/// What `--redact` replaced, on stderr: counts per field, the bodies it could not read, and
+/// what became of the signatures.
+pub(crate) fn print_redacted(redactor: &Redactor, not_json: &[i64], signatures: &str) {
+    eprintln!("redacted: {}", redactor.counts().summary());
+    if !not_json.is_empty() {
+        let ids: Vec<String> = not_json.iter().map(i64::to_string).collect();
+        eprintln!(
+            "warning: not JSON, so left as captured (headers redacted): the body of {} {}",
+            if ids.len() == 1 {
+                "capture"
+            } else {
+                "captures"
+            },
+            ids.join(", ")
+        );
+    }
+    if !signatures.is_empty() {
+        eprintln!("{signatures}");
     }
 }
 

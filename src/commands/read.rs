@@ -4,9 +4,11 @@ use anyhow::Context;
 use std::io::Write;
 use std::process::ExitCode;
 
+use crate::capture::Attempt;
 use crate::cli::{ListArgs, ShowArgs};
-use crate::config::db_path;
+use crate::config::{db_path, redact_rules};
 use crate::output;
+use crate::redact::{Redactor, Salt};
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
@@ -76,17 +78,38 @@ fn table_width(wide: bool) -> Option<usize> {
 }
 
 pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let mut redactor = match args.redact {
+        true => Some(Redactor::new(
+            redact_rules(args.config.path.as_deref())?,
+            Salt::random(),
+        )),
+        false => None,
+    };
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
-    let Some(capture) = store.get(args.id)? else {
+    let Some(mut capture) = store.get(args.id)? else {
         return Err(super::capture_missing(args.id, store.path()));
     };
+    let mut attempts = Vec::new();
+    if !args.raw {
+        attempts = store.attempts(capture.id)?;
+    }
+    let mut not_json = Vec::new();
+    if let Some(r) = redactor.as_mut() {
+        not_json = crate::ops::export::redact(std::slice::from_mut(&mut capture), r);
+        for a in &mut attempts {
+            r.attempt(a);
+        }
+    }
     if args.raw {
         let mut out = std::io::stdout().lock();
         out.write_all(&capture.capture.body)
             .context("cannot write the body to stdout")?;
         out.flush()?;
     } else {
-        print_capture(&store, &capture, args.json)?;
+        print_with(&capture, &attempts, args.json)?;
+    }
+    if let Some(r) = &redactor {
+        super::export::print_redacted(r, &not_json, "");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -99,9 +122,14 @@ pub(crate) fn print_capture(
     json: bool,
 ) -> anyhow::Result<()> {
     let attempts = store.attempts(capture.id)?;
+    print_with(capture, &attempts, json)
+}
+
+/// [`print_capture`] with the attempts already read (and perhaps redacted).
+fn print_with(capture: &StoredCapture, attempts: &[Attempt], json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", output::show_json(capture, &attempts))?;
+        writeln!(out, "{}", output::show_json(capture, attempts))?;
     } else {
         // Read, never made here: only to say when a PASS is the local development secret's.
         let dev = crate::devsecret::default_path()
@@ -110,7 +138,7 @@ pub(crate) fn print_capture(
         writeln!(
             out,
             "{}",
-            output::show_text(capture, &attempts, dev.as_ref(), super::hint::words)
+            output::show_text(capture, attempts, dev.as_ref(), super::hint::words)
         )?;
     }
     out.flush()?;

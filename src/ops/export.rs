@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::capture::{Attempt, Capture, CaptureId};
 use crate::fixture::{curl, har, Fixture};
 use crate::query::Query;
+use crate::redact::Redactor;
 use crate::store::{ListQuery, Store, StoreError, StoredCapture};
 
 /// The captures named (in that order), or every capture matching `query`, oldest first.
@@ -65,26 +66,64 @@ pub fn har_attempt(mut attempts: Vec<Attempt>, edited: bool) -> Option<Attempt> 
     }
 }
 
-/// The HAR document of `captures`, each paired by [`har_attempt`], pretty-printed.
+/// Redacts each capture in place (`--redact`); returns the ids of those whose body is not
+/// JSON and so was left as it is (their headers are still redacted).
+pub(crate) fn redact(captures: &mut [StoredCapture], redactor: &mut Redactor) -> Vec<CaptureId> {
+    let mut not_json = Vec::new();
+    for stored in captures {
+        let before = redactor.counts().not_json;
+        redactor.capture(&mut stored.capture);
+        if redactor.counts().not_json > before {
+            not_json.push(stored.id);
+        }
+    }
+    not_json
+}
+
+/// What a redacted HAR file or curl script says about its signatures.
+pub(crate) const REDACTED_NOTE: &str = "redacted by hookscope: personal data replaced with \
+     fakes of the same shape, so the captured signatures no longer match these bodies";
+
+/// The HAR document of `captures`, each paired by [`har_attempt`], pretty-printed. With a
+/// `redactor` (the captures already redacted by [`redact`]), the attempts are redacted too and
+/// the log's comment says so.
 pub fn har_document(
     store: &Store,
     captures: Vec<StoredCapture>,
     edited: bool,
+    mut redactor: Option<&mut Redactor>,
 ) -> Result<Vec<u8>, StoreError> {
     let mut rows: Vec<(CaptureId, Capture, Option<Attempt>)> = Vec::with_capacity(captures.len());
     for StoredCapture { id, capture } in captures {
-        rows.push((id, capture, har_attempt(store.attempts(id)?, edited)));
+        let mut attempt = har_attempt(store.attempts(id)?, edited);
+        if let (Some(r), Some(a)) = (redactor.as_deref_mut(), attempt.as_mut()) {
+            r.attempt(a);
+        }
+        rows.push((id, capture, attempt));
+    }
+    let mut doc = har::build(&rows);
+    if redactor.is_some() {
+        if let Some(log) = doc.get_mut("log").and_then(|l| l.as_object_mut()) {
+            log.insert("comment".into(), REDACTED_NOTE.into());
+        }
     }
     // A `Value` always serializes.
-    let mut text = serde_json::to_string_pretty(&har::build(&rows)).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     Ok(text.into_bytes())
 }
 
-/// The curl script of `captures`, each sent to `to` instead of its original URL when given.
-pub fn curl_script(captures: Vec<StoredCapture>, to: Option<&str>) -> Vec<u8> {
+/// The curl script of `captures`, each sent to `to` instead of its original URL when given;
+/// `redacted` adds a comment saying the captured signatures no longer match.
+pub fn curl_script(captures: Vec<StoredCapture>, to: Option<&str>, redacted: bool) -> Vec<u8> {
     let rows: Vec<(CaptureId, Capture)> = captures.into_iter().map(|s| (s.id, s.capture)).collect();
-    curl::script(&rows, to).into_bytes()
+    let script = curl::script(&rows, to);
+    if !redacted {
+        return script.into_bytes();
+    }
+    // After the `#!` line, which must stay first.
+    let (shebang, rest) = script.split_once('\n').unwrap_or((&script, ""));
+    format!("{shebang}\n# {REDACTED_NOTE}.\n{rest}").into_bytes()
 }
 
 /// Why fixtures were not written.

@@ -24,6 +24,7 @@ mod pipes;
 mod providers;
 mod proxy;
 mod query;
+mod redact;
 mod relay;
 mod reliability;
 mod routes;
