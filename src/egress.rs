@@ -515,7 +515,9 @@ impl hyper::rt::Write for Stream {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and each of its sources, `outer: inner: innermost`: what a connection failure says
+/// in full (hyper's own message is only the outermost layer).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut src = e.source();
     while let Some(s) = src {

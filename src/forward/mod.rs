@@ -243,7 +243,7 @@ impl Forwarder {
                 }
                 RequestError::Client(e) => e,
             };
-            let detail = error_chain(&e);
+            let detail = crate::egress::error_chain(&e);
             if let Some(u) = crate::tls::untrusted_in(&e) {
                 // A certificate refused for a reason a person can act on: said in words.
                 ForwardError::Tls {
@@ -339,17 +339,6 @@ fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
         };
     }
     false
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

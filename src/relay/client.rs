@@ -351,7 +351,10 @@ async fn session(
                     untrusted: untrusted.clone(),
                 });
             }
-            return retry(format!("cannot reach the relay: {}", error_chain(&e)));
+            return retry(format!(
+                "cannot reach the relay: {}",
+                crate::egress::error_chain(&e)
+            ));
         }
         Err(_) => {
             return retry(format!(
@@ -562,17 +565,6 @@ fn send_ack(client: &HttpClient, cfg: &ClientConfig, upto: Seq) {
             Err(_) => tracing::debug!("relay ack timed out"),
         }
     });
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

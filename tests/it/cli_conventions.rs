@@ -4,22 +4,6 @@
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
-use std::process::Output;
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn ok(args: &[&str]) -> Output {
-    let o = run(args);
-    assert!(
-        o.status.success(),
-        "{args:?} failed: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    o
-}
 
 /// `export WHICH --format FORMAT --out OUT --db DB`, then `extra`.
 fn export<'a>(

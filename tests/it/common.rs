@@ -502,3 +502,21 @@ pub fn dead_port_url() -> String {
     std::mem::forget(socket);
     format!("http://{addr}")
 }
+
+/// Runs hookscope with `args` and asserts it succeeded, showing its output when it did not.
+pub fn ok(args: &[&str]) -> Output {
+    let o = run(args);
+    assert!(
+        o.status.success(),
+        "hookscope {args:?} failed ({:?}):\n{}{}",
+        o.status.code(),
+        stdout(&o),
+        stderr(&o)
+    );
+    o
+}
+
+/// A path as the `&str` an argument list takes.
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}

@@ -4,27 +4,11 @@
 use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// The hex part of the test secret: no export may contain it.
 fn secret_hex() -> &'static str {
     SECRET.trim_start_matches("whsec_")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let o = run(args);
-    assert!(
-        o.status.success(),
-        "hookscope {args:?} failed ({:?}):\n{}{}",
-        o.status.code(),
-        stdout(&o),
-        stderr(&o)
-    );
-    o
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// `t` of an `X-Webhook-Signature` value.

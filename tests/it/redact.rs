@@ -4,23 +4,6 @@
 use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Output;
-
-fn ok(args: &[&str]) -> Output {
-    let o = run(args);
-    assert!(
-        o.status.success(),
-        "hookscope {args:?} failed ({:?}):\n{}{}",
-        o.status.code(),
-        stdout(&o),
-        stderr(&o)
-    );
-    o
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// Personal values of the built-in DOCVER `failed` and AML_SCREENING `high_risk` samples.
 const PERSONAL: &[&str] = &[
