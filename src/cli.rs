@@ -437,6 +437,11 @@ pub(crate) struct WaitArgs {
     /// Print the capture as 'show --json' does
     #[arg(long)]
     pub(crate) json: bool,
+    /// Print the capture with personal data replaced by fakes, as 'show --redact' does
+    #[arg(long)]
+    pub(crate) redact: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
     #[command(flatten)]
     pub(crate) db: DbArgs,
 }
@@ -449,6 +454,12 @@ pub(crate) struct McpArgs {
     pub(crate) secrets: SecretArgs,
     #[command(flatten)]
     pub(crate) app: AppTimeoutArgs,
+    /// Return every capture and attempt with personal data replaced by fakes, as
+    /// 'export --redact' does; one set of fakes for the server's run
+    #[arg(long)]
+    pub(crate) redact: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! Redaction: personal data in captured bodies and headers replaced with deterministic fakes,
-//! for what leaves the store (`export --redact`, `show --redact`).
+//! for what leaves the store (`export --redact`, `show --redact`, `wait --redact`,
+//! `mcp --redact`).
 //!
 //! [`Rules`] say what to replace: JSON paths (Dataspike's personal fields by default, plus the
 //! user's) and header names. A [`Redactor`] holds the rules, a key made from a per-run random

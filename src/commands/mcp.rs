@@ -7,11 +7,20 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use crate::cli::McpArgs;
-use crate::config::{db_path, dev_secret_label, secrets_or_dev};
+use crate::config::{db_path, dev_secret_label, redact_rules, secrets_or_dev};
 use crate::mcp::{self, Toolbox};
+use crate::redact::{Redactor, Salt};
 use crate::store::{OpenMode, Store, StoreWorker};
 
 pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
+    // Read first: a mistake in [redact] fails before the server starts. One salt per run.
+    let redactor = match args.redact {
+        true => Some(Redactor::new(
+            redact_rules(args.config.path.as_deref())?,
+            Salt::random(),
+        )),
+        false => None,
+    };
     let secrets = secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?;
     // Created when missing, like `listen`: an agent may start the server before any capture.
     let path = db_path(args.db.db.as_deref())?;
@@ -25,6 +34,9 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
         "hookscope mcp: serving '{}' on stdio (one JSON-RPC message per line)",
         store.path().display()
     );
+    if redactor.is_some() {
+        eprintln!("hookscope mcp: --redact: captures and attempts are returned with personal data replaced by fakes");
+    }
     let mut tools = Toolbox {
         store,
         worker,
@@ -32,6 +44,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
         forwarder: super::forwarder(&args.app)?,
         dev_secret: secrets.dev_secret.is_some(),
         secrets: secrets.list,
+        redactor,
     };
     let mut input = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();

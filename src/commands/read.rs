@@ -114,15 +114,26 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One capture with its attempts as `show` prints it: text, or with `json` one JSON object.
+/// One capture with its attempts as `show` prints it: text, or with `json` one JSON object;
+/// with a `redactor`, redacted as `show --redact` prints it, what was replaced said on stderr.
 /// `wait` prints what it found the same way.
 pub(crate) fn print_capture(
     store: &Store,
-    capture: &StoredCapture,
+    mut capture: StoredCapture,
     json: bool,
+    redactor: Option<&mut Redactor>,
 ) -> anyhow::Result<()> {
-    let attempts = store.attempts(capture.id)?;
-    print_with(capture, &attempts, json)
+    let mut attempts = store.attempts(capture.id)?;
+    let Some(r) = redactor else {
+        return print_with(&capture, &attempts, json);
+    };
+    let not_json = crate::ops::export::redact(std::slice::from_mut(&mut capture), r);
+    for a in &mut attempts {
+        r.attempt(a);
+    }
+    print_with(&capture, &attempts, json)?;
+    super::export::print_redacted(r, &not_json, "");
+    Ok(())
 }
 
 /// [`print_capture`] with the attempts already read (and perhaps redacted).

@@ -1,12 +1,14 @@
 //! `wait`: flags → [`ops::wait::Settings`] → `ops::wait` → the capture as `show` prints it,
-//! or on timeout a line on stderr and exit 3 (README, "Exit status").
+//! (redacted with `--redact`), or on timeout a line on stderr and exit 3 (README, "Exit
+//! status").
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::WaitArgs;
-use crate::config::db_path;
+use crate::config::{db_path, redact_rules};
 use crate::ops::wait::{self, Outcome, Settings};
+use crate::redact::{Redactor, Salt};
 use crate::store::{OpenMode, Store};
 
 /// The exit code when no matching capture arrived in time: neither a failure of the tool (1)
@@ -14,6 +16,14 @@ use crate::store::{OpenMode, Store};
 pub(crate) const TIMED_OUT: u8 = 3;
 
 pub fn run(args: WaitArgs) -> anyhow::Result<ExitCode> {
+    // Read first: a mistake in [redact] fails before the wait starts.
+    let mut redactor = match args.redact {
+        true => Some(Redactor::new(
+            redact_rules(args.config.path.as_deref())?,
+            Salt::random(),
+        )),
+        false => None,
+    };
     let query = super::filter_query(Some(&args.query), None, None)?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     super::index_for_search(&store, &query)?;
@@ -38,7 +48,7 @@ pub fn run(args: WaitArgs) -> anyhow::Result<ExitCode> {
     };
     match wait::wait(&store, &settings, started)? {
         Outcome::Found(capture) => {
-            super::read::print_capture(&store, &capture, args.json)?;
+            super::read::print_capture(&store, *capture, args.json, redactor.as_mut())?;
             Ok(ExitCode::SUCCESS)
         }
         Outcome::TimedOut => {

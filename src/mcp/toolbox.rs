@@ -1,19 +1,21 @@
 //! Runs a checked [`Call`] against one store through the use cases (`ops`), the same ones the
 //! CLI calls, and turns the outcome into a [`ToolOutput`]: the objects `list --json`,
 //! `show --json`, `check --json` and `diff --json` print, or a message that says what to do.
-//! One call at a time: a wait blocks the server until it ends.
+//! One call at a time: a wait blocks the server until it ends. With a [`Redactor`]
+//! (`mcp --redact`), every capture and attempt is redacted before it is turned into JSON.
 
 use serde_json::json;
 use std::sync::Arc;
 
 use super::hint;
 use super::{Call, Run, ToolOutput};
-use crate::capture::CaptureId;
+use crate::capture::{Attempt, CaptureId};
 use crate::check::report::{self, Totals};
 use crate::diff::{self, Side};
 use crate::forward::{Attempts, Forwarder, Recorder, Signing};
 use crate::ops::{check, replay, send, wait};
 use crate::output::show_json;
+use crate::redact::Redactor;
 use crate::sign_mode::SignMode;
 use crate::signature::{secret_for, Scheme, Secret};
 use crate::store::{ListQuery, Store, StoreWorker, StoredCapture};
@@ -33,6 +35,9 @@ pub struct Toolbox {
     pub secrets: Vec<Secret>,
     /// Whether `secrets` is the local development secret.
     pub dev_secret: bool,
+    /// With `mcp --redact`: redacts what the tools return, with one salt for the server's run
+    /// so a value gets the same fake in every call.
+    pub(crate) redactor: Option<Redactor>,
 }
 
 impl Run for Toolbox {
@@ -94,16 +99,26 @@ impl Toolbox {
         Ok(ToolOutput::Ok(out))
     }
 
-    fn show(&self, id: CaptureId) -> Outcome {
+    fn show(&mut self, id: CaptureId) -> Outcome {
         match self.store.get(id)? {
-            Some(c) => self.shown(&c),
+            Some(c) => self.shown(c),
             None => Ok(self.missing(id)),
         }
     }
 
-    fn shown(&self, c: &StoredCapture) -> Outcome {
-        let attempts = self.store.attempts(c.id)?;
-        Ok(ToolOutput::Ok(show_json(c, &attempts)))
+    fn shown(&mut self, mut c: StoredCapture) -> Outcome {
+        let mut attempts = self.store.attempts(c.id)?;
+        if let Some(r) = self.redactor.as_mut() {
+            r.capture(&mut c.capture);
+            for a in &mut attempts {
+                r.attempt(a);
+            }
+        }
+        let mut shown = show_json(&c, &attempts);
+        if self.redactor.is_some() {
+            shown["redacted"] = true.into();
+        }
+        Ok(ToolOutput::Ok(shown))
     }
 
     fn missing(&self, id: CaptureId) -> ToolOutput {
@@ -113,9 +128,9 @@ impl Toolbox {
         ))
     }
 
-    fn wait(&self, s: wait::Settings, query_text: &str) -> Outcome {
+    fn wait(&mut self, s: wait::Settings, query_text: &str) -> Outcome {
         match wait::wait(&self.store, &s, || {})? {
-            wait::Outcome::Found(c) => self.shown(&c),
+            wait::Outcome::Found(c) => self.shown(*c),
             wait::Outcome::TimedOut => Ok(ToolOutput::Failed(format!(
                 "no capture matching query '{query_text}' was stored in '{}' within {}: check that the sender points at 'hookscope listen' on this store, or wait longer (timeout_seconds, up to 600); since_seconds also takes one that arrived before the call",
                 self.store.path().display(),
@@ -125,7 +140,7 @@ impl Toolbox {
     }
 
     fn replay(
-        &self,
+        &mut self,
         id: CaptureId,
         to: Option<http::Uri>,
         as_is: bool,
@@ -148,12 +163,16 @@ impl Toolbox {
                 .block_on(replay::replay_one(&self.worker, &recorder, id, &settings))?;
         Ok(match outcome {
             replay::Outcome::Sent(r) => {
+                let mut attempt = Attempt::clone(&r.attempt);
+                if let Some(redactor) = self.redactor.as_mut() {
+                    redactor.attempt(&mut attempt);
+                }
                 let mut v = json!({
                     "id": r.id,
                     "target": r.target.to_string(),
                     "succeeded": r.succeeded,
-                    "resigned": r.attempt.resigned,
-                    "attempt": r.attempt.to_json(),
+                    "resigned": attempt.resigned,
+                    "attempt": attempt.to_json(),
                 });
                 if let Some(w) = r.warning {
                     v["warning"] = json!({"code": w.code(), "text": w.to_string()});
@@ -272,8 +291,8 @@ impl Toolbox {
         })))
     }
 
-    fn compare(&self, left: CaptureId, right: CaptureId) -> Outcome {
-        let (Some(l), Some(r)) = (self.store.get(left)?, self.store.get(right)?) else {
+    fn compare(&mut self, left: CaptureId, right: CaptureId) -> Outcome {
+        let (Some(mut l), Some(mut r)) = (self.store.get(left)?, self.store.get(right)?) else {
             let gone = if self.store.get(left)?.is_none() {
                 left
             } else {
@@ -281,6 +300,11 @@ impl Toolbox {
             };
             return Ok(self.missing(gone));
         };
+        // One salt for both: a value the two share gets one fake, so it is no difference.
+        if let Some(redactor) = self.redactor.as_mut() {
+            redactor.capture(&mut l.capture);
+            redactor.capture(&mut r.capture);
+        }
         let d = diff::compare(
             &format!("#{left}"),
             side(&l),

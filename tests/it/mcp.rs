@@ -238,3 +238,98 @@ fn the_official_mcp_client_lists_shows_replays_and_never_sees_the_secret() {
     assert!(check["probes"].as_array().unwrap().len() > 3, "{check}");
     assert!(!check["stored"].as_array().unwrap().is_empty(), "{check}");
 }
+
+const REDACT_CLIENT: &str = r#"
+import asyncio, json, os, sys
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+def say(step, r):
+    print(json.dumps({"step": step, "isError": r.is_error, "text": r.content[0].text}), flush=True)
+
+async def main():
+    server = StdioServerParameters(
+        command=os.environ["HOOKSCOPE_BIN"],
+        args=["mcp", "--db", os.environ["DB"], "--secret", os.environ["SECRET"]] + sys.argv[1:],
+        env={"XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"], "PATH": os.environ.get("PATH", "")},
+    )
+    docver, aml = int(os.environ["DOCVER"]), int(os.environ["AML"])
+    async with stdio_client(server) as (read, write):
+        async with ClientSession(read, write) as s:
+            await s.initialize()
+            say("list", await s.call_tool("list_captures", {"limit": 10}))
+            say("show", await s.call_tool("show_capture", {"id": docver}))
+            say("wait", await s.call_tool("wait_for_capture", {"query": "event:DOCVER", "since_seconds": 600, "timeout_seconds": 5}))
+            say("compare", await s.call_tool("compare_captures", {"left": docver, "right": aml}))
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn with_redact_no_tool_returns_a_personal_value_and_one_value_keeps_one_fake() {
+    if !python_with_mcp() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let (docver, aml) = crate::redact::two_samples(&db);
+    let script = dir.path().join("client.py");
+    std::fs::write(&script, REDACT_CLIENT).unwrap();
+    let steps = |extra: &[&str]| -> std::collections::HashMap<String, String> {
+        let out = Command::new("python3")
+            .arg(&script)
+            .args(extra)
+            .current_dir(dir.path())
+            .env("HOOKSCOPE_BIN", bin().get_program())
+            .env("DB", &db)
+            .env("SECRET", SECRET)
+            .env("DOCVER", docver.to_string())
+            .env("AML", aml.to_string())
+            .env("XDG_CONFIG_HOME", config_home())
+            .output()
+            .expect("python3 runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "the MCP client failed:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert_eq!(v["isError"], false, "{v}");
+                let step = v["step"].as_str().unwrap().to_string();
+                (step, v["text"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+
+    let plain = steps(&[]);
+    assert!(plain["show"].contains("X98765432"), "{}", plain["show"]);
+    assert!(plain["wait"].contains("X98765432"), "{}", plain["wait"]);
+    assert!(
+        plain["compare"].contains("Ivan Sample"),
+        "{}",
+        plain["compare"]
+    );
+
+    let redacted = steps(&["--redact"]);
+    for (step, text) in &redacted {
+        for personal in crate::redact::PERSONAL {
+            assert!(
+                !text.contains(personal),
+                "{step} returns {personal}: {text}"
+            );
+        }
+    }
+    let show: serde_json::Value = serde_json::from_str(&redacted["show"]).unwrap();
+    let wait: serde_json::Value = serde_json::from_str(&redacted["wait"]).unwrap();
+    assert_eq!(show["id"].as_i64(), Some(docver));
+    assert_eq!(show["redacted"], true, "{show}");
+    // One salt for the server's run: the same capture gets the same fakes in two calls.
+    assert_eq!(show["body"], wait["body"]);
+    assert_ne!(
+        show["body"],
+        serde_json::from_str::<serde_json::Value>(&plain["show"]).unwrap()["body"]
+    );
+}

@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::path::Path;
 
 /// Personal values of the built-in DOCVER `failed` and AML_SCREENING `high_risk` samples.
-const PERSONAL: &[&str] = &[
+pub(crate) const PERSONAL: &[&str] = &[
     "compliance@example.com",
     "X98765432",
     "Ivan Sample",
@@ -32,7 +32,7 @@ fn same_shape(a: &Value, b: &Value) -> bool {
 }
 
 /// Captures of a DOCVER and an AML_SCREENING sample sent by `send` to a real `listen`.
-fn two_samples(db: &Path) -> (i64, i64) {
+pub(crate) fn two_samples(db: &Path) -> (i64, i64) {
     let l = Listener::start(db, &["--secret", SECRET]);
     let mut ids = Vec::new();
     for (event, variant) in [("DOCVER", "failed"), ("AML_SCREENING", "high_risk")] {
@@ -187,6 +187,50 @@ fn show_redact_hides_the_values_in_every_form() {
     let raw = ok(&["show", &id, "--raw", "--redact", "--db", p(&db)]);
     let body: Value = serde_json::from_slice(&raw.stdout).unwrap();
     assert!(same_shape(&stored_body(&db, docver), &body));
+}
+
+#[test]
+fn wait_redact_prints_what_it_found_as_show_redact_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let (docver, _) = two_samples(&db);
+    let wait = |extra: &[&str]| {
+        let mut args = vec![
+            "wait",
+            "-q",
+            "event:DOCVER",
+            "--since",
+            "10m",
+            "--db",
+            p(&db),
+        ];
+        args.extend_from_slice(extra);
+        ok(&args)
+    };
+    for extra in [&[][..], &["--json"][..]] {
+        let text = stdout(&wait(extra));
+        assert!(text.contains("X98765432"), "without --redact: {text}");
+    }
+    let shown: Value = serde_json::from_str(&stdout(&wait(&["--json"]))).unwrap();
+    assert_eq!(shown["id"].as_i64(), Some(docver));
+    for extra in [&["--redact"][..], &["--redact", "--json"][..]] {
+        let o = wait(extra);
+        let text = stdout(&o);
+        for personal in PERSONAL {
+            assert!(
+                !text.contains(personal),
+                "{extra:?} shows {personal}: {text}"
+            );
+        }
+        assert!(
+            stderr(&o).contains("redacted: account_email x1, document_number x1"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = wait(&["--redact", "--json"]);
+    let found: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(found["id"].as_i64(), Some(docver));
 }
 
 #[test]
