@@ -72,14 +72,7 @@ fn first_line(app: &App) -> Vec<Item<'static>> {
     ));
     top.extend(forward_items(app));
     top.push(secrets_item(app));
-    let mut top: Vec<Item<'_>> = top
-        .into_iter()
-        .map(|(rank, spans)| Item {
-            rank,
-            spans,
-            cut: None,
-        })
-        .collect();
+    let mut top: Vec<Item<'_>> = top.into_iter().map(Item::whole).collect();
     if let Some((url, _)) = &app.relay {
         top.insert(
             2,

@@ -230,15 +230,7 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
 /// Whole items joined by `gap`; when they do not all fit, the least important (highest rank)
 /// are left out, so no word is ever cut.
 fn fitted_line<'a>(items: Vec<(u8, Vec<Span<'a>>)>, width: u16, gap: &'a str) -> Line<'a> {
-    let items = items
-        .into_iter()
-        .map(|(rank, spans)| Item {
-            rank,
-            spans,
-            cut: None,
-        })
-        .collect();
-    fitted_items(items, width, gap)
+    fitted_items(items.into_iter().map(Item::whole).collect(), width, gap)
 }
 
 /// One item of a fitted line: its spans and rank, and for one that may be shortened (a URL),
@@ -247,6 +239,17 @@ struct Item<'a> {
     rank: u8,
     spans: Vec<Span<'a>>,
     cut: Option<fit::Cut>,
+}
+
+impl<'a> Item<'a> {
+    /// An item shown whole or not at all: `(rank, spans)`.
+    fn whole((rank, spans): (u8, Vec<Span<'a>>)) -> Item<'a> {
+        Item {
+            rank,
+            spans,
+            cut: None,
+        }
+    }
 }
 
 /// The items that fit joined by `gap`, the least important left out whole, a shortened item
