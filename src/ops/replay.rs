@@ -288,10 +288,21 @@ pub fn pick(store: &Store, sel: &Selection, secrets: &[Secret]) -> Result<Picked
     }
     let mut picked = Picked::default();
     for id in ids {
-        let Some(stored) = store.get(id)? else {
+        // The summary says most of it without reading the body; only a capture judged without
+        // its scheme's secret is read whole, to be judged again with today's.
+        let Some(summary) = store.summary(id)? else {
             continue;
         };
-        match left_out(&stored.capture, secrets) {
+        let why = match (summary.source, summary.verdict.status()) {
+            (Source::Check, _) => Some(LeftOut::Probe),
+            (_, Status::Invalid | Status::Unsigned) => Some(LeftOut::FailedSignature),
+            (_, Status::Unverified) => match store.get(id)? {
+                Some(stored) => left_out(&stored.capture, secrets),
+                None => continue,
+            },
+            _ => None,
+        };
+        match why {
             Some(LeftOut::Probe) => picked.probes += 1,
             Some(LeftOut::FailedSignature) => picked.failed_signatures += 1,
             None => picked.ids.push(id),
