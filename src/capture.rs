@@ -21,12 +21,21 @@ pub enum Source {
     Check,
     /// Received by a `hookscope relay` and streamed to `listen --relay` (see [`RelayOrigin`]).
     Relay,
+    /// Pulled from Dataspike's webhook history by `hookscope dataspike history`: the event as
+    /// Dataspike reports it (JSON), not the bytes it sent, so it carries no signature; its
+    /// authenticity comes from the API (token over TLS). See [`DataspikeDelivery`].
+    Dataspike,
 }
 
 impl Source {
     /// Every source, in the order they are listed to a user.
-    pub(crate) const ALL: [Source; 4] =
-        [Source::Live, Source::Relay, Source::Imported, Source::Check];
+    pub(crate) const ALL: [Source; 5] = [
+        Source::Live,
+        Source::Relay,
+        Source::Imported,
+        Source::Check,
+        Source::Dataspike,
+    ];
 
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -34,6 +43,7 @@ impl Source {
             Source::Imported => "imported",
             Source::Check => "check",
             Source::Relay => "relay",
+            Source::Dataspike => "dataspike",
         }
     }
 
@@ -42,6 +52,7 @@ impl Source {
             "imported" => Source::Imported,
             "check" => Source::Check,
             "relay" => Source::Relay,
+            "dataspike" => Source::Dataspike,
             _ => Source::Live,
         }
     }
@@ -300,6 +311,9 @@ pub struct Capture {
     pub source: Source,
     /// Where a relayed capture came from; `Some` exactly when `source` is [`Source::Relay`].
     pub relay: Option<RelayOrigin>,
+    /// Dataspike's facts about a delivery pulled from its history; `Some` exactly when
+    /// `source` is [`Source::Dataspike`].
+    pub dataspike: Option<DataspikeDelivery>,
     /// Event type and id read from the body.
     pub event: EventInfo,
     /// The signature check's outcome at capture time.
@@ -309,6 +323,74 @@ pub struct Capture {
     /// The route that forwarded it (`hookscope.toml`'s name or prefix); `None`: no route took
     /// it, or nothing was forwarded.
     pub route: Option<String>,
+}
+
+/// What Dataspike's webhook history says about one delivery (`hookscope dataspike history`).
+/// The members it recognises are read out; `facts` keeps every delivery member exactly as
+/// Dataspike reported it, the ones not understood included.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DataspikeDelivery {
+    /// The API base URL it was pulled from (the environment).
+    pub api: String,
+    /// The history entry's id (the event's id).
+    pub entry_id: String,
+    /// The webhook it was delivered to, when the entry says.
+    pub webhook_id: Option<String>,
+    /// How many times Dataspike tried.
+    pub attempts: Option<i64>,
+    /// What the endpoint last answered Dataspike.
+    pub response_code: Option<u16>,
+    /// When Dataspike last tried, as it wrote it.
+    pub last_attempt_at: Option<String>,
+    /// Whether Dataspike's delivery failed, when its members say.
+    pub failed: Option<bool>,
+    /// The entry's delivery members as a JSON object, exactly as received.
+    pub facts: String,
+}
+
+impl DataspikeDelivery {
+    /// The label every surface shows with such a capture.
+    pub const LABEL: &'static str =
+        "from Dataspike's history: the JSON as Dataspike reports it, not the bytes it sent";
+
+    /// `{api, entry_id, webhook_id, attempts, response_code, last_attempt_at, failed, facts}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "api": self.api,
+            "entry_id": self.entry_id,
+            "webhook_id": self.webhook_id,
+            "attempts": self.attempts,
+            "response_code": self.response_code,
+            "last_attempt_at": self.last_attempt_at,
+            "failed": self.failed,
+            "facts": serde_json::from_str::<serde_json::Value>(&self.facts).unwrap_or(serde_json::Value::Null),
+            "label": Self::LABEL,
+        })
+    }
+
+    /// "Dataspike tried 3 times, last at 2024-..., endpoint answered 500 (failed)".
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(n) = self.attempts {
+            parts.push(format!(
+                "Dataspike tried {}",
+                crate::text::count(n.max(0) as u64, "time")
+            ));
+        }
+        if let Some(at) = &self.last_attempt_at {
+            parts.push(format!("last at {at}"));
+        }
+        match self.response_code {
+            Some(c) => parts.push(format!("the endpoint answered {c}")),
+            None => parts.push("no answer code reported".into()),
+        }
+        match self.failed {
+            Some(true) => parts.push("failed".into()),
+            Some(false) => parts.push("delivered".into()),
+            None => {}
+        }
+        parts.join(", ")
+    }
 }
 
 /// A relayed delivery's place at the relay. `channel` + `seq` identify it everywhere: the
@@ -369,6 +451,7 @@ impl Capture {
             peer: None,
             source: Source::Live,
             relay: None,
+            dataspike: None,
             // Not checked yet: the caller verifies and replaces this.
             verdict: Verdict::Unverified {
                 scheme: Scheme::default(),

@@ -179,15 +179,32 @@ pub(crate) fn secrets_as(
 }
 
 /// The secrets a command signs and verifies with, and whether they are the local development
-/// secret (then `dev_secret` is its file, for the labels that say so).
+/// secret (then `dev_secret` is its file, for the labels that say so). Each secret carries its
+/// origin (`Secret::origin`), so a verdict can say which matched.
 #[derive(Debug, Clone)]
 pub(crate) struct Secrets {
     pub(crate) list: Vec<Secret>,
     pub(crate) dev_secret: Option<PathBuf>,
 }
 
-/// `--secret`/`HOOKSCOPE_SECRET`, else the local development secret (made on first use): for
-/// `listen`, `send`, `replay`, `tui` and `check`. A real secret always wins.
+impl Secrets {
+    /// The stored Dataspike secrets among them, by their labels ("current secret of sandbox
+    /// webhook 01927ed4…"), for the lines that say what is loaded.
+    pub(crate) fn stored_labels(&self) -> Vec<String> {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.list
+            .iter()
+            .filter_map(|s| match s.origin() {
+                crate::signature::Origin::Stored(o) => Some(o.label(now)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// `--secret`/`HOOKSCOPE_SECRET`, else the stored Dataspike secrets, else the local development
+/// secret (made on first use): for `listen`, `send`, `replay`, `tui`, `check` and `verify`. A
+/// real secret always wins.
 pub(crate) fn secrets_or_dev(texts: &[String], allow_short: bool) -> anyhow::Result<Secrets> {
     secrets_or_dev_as(texts, allow_short, Scheme::default())
 }
@@ -198,32 +215,114 @@ pub(crate) fn secrets_or_dev_as(
     allow_short: bool,
     bare: Scheme,
 ) -> anyhow::Result<Secrets> {
-    let list = secrets_as(texts, allow_short, bare)?;
+    let list = with_stored(secrets_as(texts, allow_short, bare)?);
     if !list.is_empty() {
         return Ok(Secrets {
             list,
             dev_secret: None,
         });
     }
+    Ok(dev_secret_or_none())
+}
+
+/// The local development secret, or none (with a warning) when it cannot be made.
+fn dev_secret_or_none() -> Secrets {
     let dev = crate::devsecret::default_path()
         .and_then(|path| crate::devsecret::load_or_create(&path).map(|s| (s, path)));
     match dev {
-        Ok((secret, path)) => Ok(Secrets {
-            list: vec![secret],
+        Ok((secret, path)) => Secrets {
+            list: vec![secret.with_origin(crate::signature::Origin::Dev)],
             dev_secret: Some(path),
-        }),
+        },
         // Not fatal: the command goes on as with no secret (unverified, sent as captured), and
         // whatever needs one says so with the flag to pass.
         Err(e) => {
             eprintln!(
                 "warning: {e}; going on without a secret: pass --secret whsec_... or set HOOKSCOPE_SECRET"
             );
-            Ok(Secrets {
+            Secrets {
                 list: Vec::new(),
                 dev_secret: None,
-            })
+            }
         }
     }
+}
+
+/// `given` and, unless it holds a Dataspike secret (a given one wins, as over the development
+/// secret), the Dataspike secrets `hookscope dataspike` stored: every webhook's current secret
+/// followed by its previous one while `--keep-old` keeps it, the webhook changed last first.
+pub(crate) fn with_stored(mut given: Vec<Secret>) -> Vec<Secret> {
+    if given.iter().any(|s| s.scheme() == Scheme::Dataspike) {
+        return given;
+    }
+    given.extend(stored_secrets());
+    given
+}
+
+/// Every secret hookscope keeps by itself, to say which one a stored capture matched: the
+/// stored Dataspike secrets and the local development secret (read, never made here).
+pub(crate) fn known_secrets() -> Vec<Secret> {
+    let mut known = stored_secrets();
+    let dev = crate::devsecret::default_path()
+        .ok()
+        .and_then(|p| crate::devsecret::load(&p).ok().flatten());
+    known.extend(dev.map(|d| d.with_origin(crate::signature::Origin::Dev)));
+    known
+}
+
+/// The stored Dataspike secrets (see [`with_stored`]); an expired previous secret is deleted
+/// from the store on the way. A store that cannot be read is a warning, not a failure.
+pub(crate) fn stored_secrets() -> Vec<Secret> {
+    use crate::secret_store::{dataspike, SecretStore};
+    let now = chrono::Utc::now().timestamp_millis();
+    let read = SecretStore::default_location().and_then(|store| {
+        if store.path().exists() {
+            // Best effort: a store that cannot be written still verifies.
+            let _ = store.purge_expired(now);
+        }
+        dataspike::webhooks(&store, now)
+    });
+    let hooks = match read {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("warning: {e}; going on without the stored Dataspike secrets");
+            return Vec::new();
+        }
+    };
+    stored_webhook_secrets(&hooks)
+}
+
+/// Each webhook's current secret, then its previous one, as secrets with their origins. A
+/// stored text that is not a Dataspike secret (edited by hand) is left out with a warning.
+pub(crate) fn stored_webhook_secrets(
+    hooks: &[crate::secret_store::dataspike::Webhook],
+) -> Vec<Secret> {
+    use crate::signature::{Origin, StoredOrigin};
+    let mut out = Vec::new();
+    for w in hooks {
+        let origin = |rotated_ms| {
+            Origin::Stored(StoredOrigin {
+                environment: w.environment.clone(),
+                webhook_id: w.id.clone(),
+                rotated_ms,
+            })
+        };
+        let texts = std::iter::once((w.secret.expose(), None)).chain(
+            w.previous
+                .iter()
+                .map(|p| (p.secret.expose(), Some(p.rotated_ms))),
+        );
+        for (text, rotated) in texts {
+            match Secret::parse(text) {
+                Ok(s) => out.push(s.with_origin(origin(rotated))),
+                Err(_) => eprintln!(
+                    "warning: the stored secret of Dataspike webhook {} is not a Dataspike secret; left out (rotate it again with 'hookscope dataspike rotate')",
+                    w.id
+                ),
+            }
+        }
+    }
+    out
 }
 
 /// How the local development secret is named wherever it is used: never the secret itself.

@@ -116,6 +116,17 @@ pub struct FileConfig {
     pub routes: RouteTable<()>,
     /// `[redact]`: what `--redact` replaces.
     pub(crate) redact: Redact,
+    /// `[dataspike]`: where the API token is, and another API base URL.
+    pub(crate) dataspike: DataspikeFile,
+}
+
+/// `[dataspike]`: the API token as a reference (`env:NAME`, `file:PATH`), never a value, and
+/// the base URL of a private deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct DataspikeFile {
+    /// Where the token is, and the line that says so.
+    pub(crate) token: Option<(SecretRef, usize)>,
+    pub(crate) api_url: Option<String>,
 }
 
 /// `[redact]`: Dataspike's default fields (unless `defaults = false`) and the user's own JSON
@@ -161,6 +172,14 @@ struct RawFile {
     #[serde(default)]
     route: Vec<RawRoute>,
     redact: Option<RawRedact>,
+    dataspike: Option<RawDataspike>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDataspike {
+    token: Option<Spanned<String>>,
+    api_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +245,9 @@ const KNOWN_KEYS: &[&str] = &[
     "redact",
     "defaults",
     "paths",
+    "dataspike",
+    "token",
+    "api-url",
 ];
 
 /// Parses and checks the text of a config file.
@@ -355,7 +377,22 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
             redact.headers.push(h.get_ref().trim().to_string());
         }
     }
+    let mut dataspike = DataspikeFile::default();
+    if let Some(d) = raw.dataspike {
+        if let Some(t) = &d.token {
+            let reference = secret_ref(t.get_ref()).map_err(|m| {
+                at(
+                    t.span(),
+                    m.replace("'secret'", "'token'")
+                        .replace("secret =", "token ="),
+                )
+            })?;
+            dataspike.token = Some((reference, line_column(text, t.span().start).0));
+        }
+        dataspike.api_url = d.api_url.map(|u| u.trim().to_string());
+    }
     Ok(FileConfig {
+        dataspike,
         listen: Listen {
             host,
             port: raw.port,

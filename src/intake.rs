@@ -243,6 +243,7 @@ pub fn build_capture(
         peer: received.peer.map(|p| p.to_string()),
         source: received.source,
         relay: received.relay,
+        dataspike: None,
         event,
         // Judged just below, by the step import shares.
         verdict: Verdict::Unsigned,

@@ -412,12 +412,13 @@ impl Explained {
 
 /// How an explanation shows times: `format_ms` writes a time, and `reference` (Unix seconds,
 /// and what happened then: "check", "arrival") is what a signed `t` is compared with.
-/// `dev_secret`: the signature matched the local development secret (see [`signed_by`]), so a
-/// PASS says it is local-only and not proof of a Dataspike delivery.
+/// `matched`: which secret the signature matched, by its origin (see [`matched_label`]): the
+/// local development secret (a PASS is then local-only, not proof of a Dataspike delivery), a
+/// stored webhook's current or previous secret; `None` names it by position.
 pub struct ExplainClock<'a> {
     pub format_ms: &'a dyn Fn(i64) -> String,
     pub reference: Option<(i64, &'static str)>,
-    pub dev_secret: bool,
+    pub matched: Option<String>,
     /// How the surface words a remedy.
     pub hint: Words,
 }
@@ -435,6 +436,19 @@ pub fn signed_by(capture: &crate::capture::Capture, secret: &crate::signature::S
     v.status() == crate::signature::Status::Valid
 }
 
+/// Which of `known` signed `capture`, whatever its age, named by its origin ("previous secret
+/// of sandbox webhook 01927ed4…, rotated 2 h ago"): how `show` and the TUI say which secret a
+/// PASS matched. `None` when none of them did.
+pub fn matched_label(
+    capture: &crate::capture::Capture,
+    known: &[crate::signature::Secret],
+    now_ms: i64,
+) -> Option<String> {
+    let (v, _) = crate::signature::verify_capture(&capture.headers, &capture.body, known, 0, 0);
+    let i = v.secret_index()?;
+    Some(known.get(i)?.origin().label(i, now_ms))
+}
+
 /// Why a signature did or did not verify, line by line: the one explanation the CLI (`show`,
 /// `verify`) and the TUI detail both show. Secrets are numbered from `#0`, the first given.
 pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -> Vec<Explained> {
@@ -445,13 +459,9 @@ pub fn explain(v: &Verdict, d: Option<&Diagnostics>, clock: &ExplainClock<'_>) -
     }
     let mut lines = vec![Explained::plain(Part::Verdict, verdict)];
     if let Some(i) = v.secret_index() {
-        let which = match i {
-            _ if clock.dev_secret => {
-                "matched the local development secret (local-only, not a Dataspike secret)"
-                    .to_string()
-            }
-            0 => "#0 (the first secret given)".to_string(),
-            i => format!("#{i} (#0 is the first secret given)"),
+        let which = match &clock.matched {
+            Some(label) => label.clone(),
+            None => crate::signature::Origin::Given.label(i, 0),
         };
         lines.push(Explained::plain(Part::Secret, which));
     }
@@ -539,14 +549,14 @@ pub fn verdict_text(
     v: &Verdict,
     d: Option<&Diagnostics>,
     reference: Option<(i64, &'static str)>,
-    dev_secret: bool,
+    matched: Option<String>,
     words: Words,
 ) -> String {
     let format_ms = |ms: i64| rfc3339_ms(ms);
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference,
-        dev_secret,
+        matched,
         hint: words,
     };
     let mut out = String::new();
@@ -564,12 +574,12 @@ pub fn verdict_text(
     out
 }
 
-/// Human `show`; `dev_secret` is the local development secret, if there is one, to say when a
-/// signature matched it.
+/// Human `show`; `known` are the secrets loaded now (stored Dataspike secrets, the local
+/// development secret), to say which one a signature matched.
 pub fn show_text(
     c: &StoredCapture,
     attempts: &[Attempt],
-    dev_secret: Option<&crate::signature::Secret>,
+    known: &[crate::signature::Secret],
     words: Words,
 ) -> String {
     let cap = &c.capture;
@@ -600,9 +610,9 @@ pub fn show_text(
         out.push_str(&format!("route: {r}\n"));
     }
     out.push_str("\nSignature\n  ");
-    let dev = dev_secret.is_some_and(|s| signed_by(cap, s));
+    let matched = matched_label(cap, known, crate::capture::now_ms());
     out.push_str(
-        &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, dev, words)
+        &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, matched, words)
             .replace('\n', "\n  "),
     );
     out = out.trim_end().to_string();
@@ -924,7 +934,7 @@ mod tests {
             secret_index: 1,
             skew_s: 10,
         };
-        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")), false, cli);
+        let text = verdict_text(&valid, Some(&d), Some((1_700_000_010, "check")), None, cli);
         assert!(text.starts_with("PASS dataspike valid\n"), "{text}");
         assert!(
             text.contains("matched secret: #1 (#0 is the first secret given)"),
@@ -938,7 +948,7 @@ mod tests {
             unverified.reason().unwrap(),
             "no secret configured for dataspike"
         );
-        let text = verdict_text(&unverified, None, None, false, cli);
+        let text = verdict_text(&unverified, None, None, None, cli);
         assert!(
             text.starts_with(
                 "-- dataspike unverified: no secret configured for dataspike (pass --secret or set HOOKSCOPE_SECRET)\n"
@@ -951,7 +961,7 @@ mod tests {
             },
             None,
             None,
-            false,
+            None,
             cli,
         );
         assert!(
@@ -960,7 +970,7 @@ mod tests {
             ),
             "{text}"
         );
-        let text = verdict_text(&Verdict::Unsigned, None, None, false, cli);
+        let text = verdict_text(&Verdict::Unsigned, None, None, None, cli);
         assert!(
             text.contains("hint:           the request carried no X-Webhook-Signature"),
             "{text}"
@@ -987,7 +997,9 @@ mod tests {
             secret_index: 0,
             skew_s: 0,
         };
-        let text = verdict_text(&valid, None, None, true, cli);
+        let dev = secret.clone().with_origin(crate::signature::Origin::Dev);
+        let matched = matched_label(&c, &[other.clone(), dev], 0);
+        let text = verdict_text(&valid, None, None, matched, cli);
         assert!(
             text.contains(
                 "matched the local development secret (local-only, not a Dataspike secret)"

@@ -127,7 +127,17 @@ fn settings(args: &CheckArgs) -> anyhow::Result<Settings> {
             eprintln!("probes signed with {}", dev_secret_label(&path));
             secrets.list
         }
-        (None, _) => secrets.list,
+        (None, _) => {
+            if let Some(first) = secrets.list.first() {
+                if let crate::signature::Origin::Stored(o) = first.origin() {
+                    eprintln!(
+                        "probes signed with the {} (stored by 'hookscope dataspike')",
+                        o.label(crate::capture::now_ms())
+                    );
+                }
+            }
+            secrets.list
+        }
     };
     if secrets.is_empty() {
         return Err(secret_needed(

@@ -95,7 +95,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     // development secret.
     let secrets = match (args.secrets.secrets.is_empty(), file_secrets) {
         (true, Some((path, entries))) if !entries.is_empty() => config::Secrets {
-            list: config::file_secrets(path, entries)?,
+            list: config::with_stored(config::file_secrets(path, entries)?),
             dev_secret: None,
         },
         _ => secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?,
@@ -165,6 +165,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         db,
         retention,
         dev_secret: secrets.dev_secret,
+        registered: None,
         durability: args.durability,
         listen,
         output,

@@ -142,14 +142,13 @@ fn print_with(capture: &StoredCapture, attempts: &[Attempt], json: bool) -> anyh
     if json {
         writeln!(out, "{}", output::show_json(capture, attempts))?;
     } else {
-        // Read, never made here: only to say when a PASS is the local development secret's.
-        let dev = crate::devsecret::default_path()
-            .ok()
-            .and_then(|p| crate::devsecret::load(&p).ok().flatten());
+        // To say which secret a PASS matched: the stored Dataspike secrets and the local
+        // development secret (read, never made here).
+        let known = crate::config::known_secrets();
         writeln!(
             out,
             "{}",
-            output::show_text(capture, attempts, dev.as_ref(), super::hint::words)
+            output::show_text(capture, attempts, &known, super::hint::words)
         )?;
     }
     out.flush()?;

@@ -88,8 +88,14 @@ fn print_outcome(
             if let Some(w) = r.warning {
                 eprintln!("warning: #{id}: {}", with(w, w.hint()));
             }
+            if let Some(note) = r.resigned.as_ref().and_then(|s| s.note()) {
+                eprintln!("warning: #{id}: {note}");
+            }
             if json {
                 let mut line = serde_json::json!({"id": id, "attempt": r.attempt.to_json()});
+                if let Some(s) = &r.resigned {
+                    line["resigned_with"] = s.to_json();
+                }
                 if let Some(w) = r.warning {
                     line["warning"] = w.code().into();
                     if let Some(h) = w.hint() {

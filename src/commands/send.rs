@@ -40,17 +40,26 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         args.secrets.allow_short_secret,
         args.scheme.unwrap_or_default(),
     )?;
-    if given.is_empty()
-        && payloads
-            .iter()
-            .any(|p| p.needs_secret() && p.scheme() == Scheme::Dataspike)
-    {
-        // Named, never printed: `listen` without a secret verifies with the same file.
-        let dev = secrets_or_dev(&[], false)?;
-        if let Some(path) = &dev.dev_secret {
-            eprintln!("signing with {}", dev_secret_label(path));
+    let needs_dataspike = payloads
+        .iter()
+        .any(|p| p.needs_secret() && p.scheme() == Scheme::Dataspike);
+    if needs_dataspike && !given.iter().any(|s| s.scheme() == Scheme::Dataspike) {
+        // The stored webhook secret (the one changed last), else the local development secret:
+        // named, never printed; `listen` without a secret verifies with the same one.
+        let stored = crate::config::stored_secrets();
+        if let Some(first) = stored.first() {
+            eprintln!(
+                "signing with the {} (stored by 'hookscope dataspike')",
+                first.origin().label(0, crate::capture::now_ms())
+            );
+            given.extend(stored);
+        } else if given.is_empty() {
+            let dev = secrets_or_dev(&[], false)?;
+            if let Some(path) = &dev.dev_secret {
+                eprintln!("signing with {}", dev_secret_label(path));
+            }
+            given = dev.list;
         }
-        given = dev.list;
     }
     let secrets = signing_secrets(given, &payloads)?;
 

@@ -5,19 +5,20 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::VerifyArgs;
-use crate::config::{body_file, db_path, secret_needed, secrets_as, usage};
+use crate::config::{body_file, db_path, secret_needed, secrets_as, usage, with_stored};
 use crate::headers::HeaderPair;
 use crate::output::verdict_text;
 use crate::signature::{verify_capture, Scheme, Verdict};
 use crate::store::{OpenMode, Store};
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    // With --scheme named, a bare secret is that scheme's.
-    let secrets = secrets_as(
+    // With --scheme named, a bare secret is that scheme's. Without a Dataspike secret given,
+    // the ones `hookscope dataspike` stored are tried too.
+    let secrets = with_stored(secrets_as(
         &args.secrets.secrets,
         args.secrets.allow_short_secret,
         args.scheme.unwrap_or_default(),
-    )?;
+    )?);
     if secrets.is_empty() {
         return Err(secret_needed("verify needs a secret"));
     }
@@ -52,12 +53,15 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 "give a capture id, or --header 'NAME: VALUE' (repeatable) with --body-file FILE",
             )),
         };
+    let matched = verdict
+        .secret_index()
+        .and_then(|i| Some(secrets.get(i)?.origin().label(i, crate::capture::now_ms())));
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(
             out,
             "{}",
-            json!({"verdict": verdict.to_json(), "diagnostics": diag, "now": now})
+            json!({"verdict": verdict.to_json(), "secret": matched, "diagnostics": diag, "now": now})
         )?;
     } else {
         write!(
@@ -67,7 +71,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 &verdict,
                 diag.as_ref(),
                 Some((now, "check")),
-                false,
+                matched,
                 super::hint::words
             )
         )?;

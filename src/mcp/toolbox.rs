@@ -174,6 +174,9 @@ impl Toolbox {
                     "resigned": attempt.resigned,
                     "attempt": attempt.to_json(),
                 });
+                if let Some(s) = &r.resigned {
+                    v["resigned_with"] = s.to_json();
+                }
                 if let Some(w) = r.warning {
                     v["warning"] = json!({"code": w.code(), "text": w.to_string()});
                     if let Some(h) = w.hint() {

@@ -146,18 +146,65 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// Which secret re-signs a replay, when it is re-signed: the one that signed the capture
+/// (named by its origin), or, when that one is not loaded, which was used instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resigned {
+    /// The secret that matched the capture's own signature (or, for a capture pulled from
+    /// Dataspike's history, its webhook's stored secret).
+    Matched(String),
+    /// The secret that signed it is not loaded (it matched a secret given another time, or a
+    /// webhook whose secret is not stored): re-signed with this one, which the app may not
+    /// hold.
+    Instead {
+        /// The secret used, by its origin.
+        used: String,
+        /// What is not loaded ("the secret that signed it", "webhook 01927ed4…'s secret").
+        missing: String,
+    },
+}
+
+impl Resigned {
+    /// What to tell the user, if anything: only a secret used instead is news.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Resigned::Matched(_) => None,
+            Resigned::Instead { used, missing } => Some(format!(
+                "{missing} is not loaded, so it was re-signed with the {used} instead: an app that holds only the other secret rejects it"
+            )),
+        }
+    }
+
+    /// `{"matched"|"instead": label}` for `--json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Resigned::Matched(l) => serde_json::json!({"secret": l, "matched": true}),
+            Resigned::Instead { used, missing } => {
+                serde_json::json!({"secret": used, "matched": false, "missing": missing})
+            }
+        }
+    }
+}
+
 /// What the rule decided for one capture.
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub plan: ReplayPlan,
     pub target: Uri,
     pub warning: Option<Warning>,
+    /// Which secret re-signs it, when it is re-signed.
+    pub resigned: Option<Resigned>,
 }
 
 /// Whether a capture's own signature failed (invalid or unsigned). A capture judged without
 /// a secret of its scheme is judged again, as of its arrival, with the secrets loaded now; a
 /// stale signature is a real one, just old.
 pub fn failed_signature(capture: &Capture, secrets: &[Secret]) -> Option<Status> {
+    // Pulled from Dataspike's history: no signature, but authentic by where it came from
+    // (Dataspike's API, with the account's token, over TLS).
+    if capture.source == Source::Dataspike {
+        return None;
+    }
     let status = match capture.verdict.status() {
         Status::Unverified => {
             let at_s = capture
@@ -212,7 +259,7 @@ pub fn decide(
         None => (s.signing, None),
     };
     // An unsigned capture has no scheme of its own: it re-signs (when asked) in the default one.
-    let secret = secret_for(Some(scheme.unwrap_or_default()), &s.secrets);
+    let (secret, choice) = resign_secret(capture, scheme, &s.secrets);
     let plan =
         ReplayPlan::new(signing, s.body.clone(), s.headers.clone(), secret).map_err(|_| {
             Refusal::NeedsSecret {
@@ -224,11 +271,88 @@ pub fn decide(
             scheme: scheme.unwrap_or_default(),
         });
     }
+    let resigned = plan.resign_with.as_ref().and(choice);
     Ok(Decision {
         plan,
         target,
         warning,
+        resigned,
     })
+}
+
+/// The secret that re-signs `capture` (of `scheme`, `None` when unsigned) and how to name the
+/// choice. The one that signed it, when it is among `secrets` (whatever its age); for a
+/// capture pulled from Dataspike's history, its webhook's stored current secret; else the
+/// first of its scheme (`secret_for`), said as used instead of the missing one.
+fn resign_secret<'s>(
+    capture: &Capture,
+    scheme: Option<Scheme>,
+    secrets: &'s [Secret],
+) -> (Option<&'s Secret>, Option<Resigned>) {
+    let now = crate::capture::now_ms();
+    let label = |i: usize, s: &Secret| s.origin().label(i, now);
+    let fallback = secret_for(Some(scheme.unwrap_or_default()), secrets);
+    let fallback_label = || {
+        let s = fallback?;
+        let i = secrets.iter().position(|x| std::ptr::eq(x, s))?;
+        Some(label(i, s))
+    };
+    if capture.source == Source::Dataspike {
+        let webhook = capture
+            .dataspike
+            .as_ref()
+            .and_then(|d| d.webhook_id.clone())
+            .or_else(|| webhook_of(&capture.body));
+        let stored = webhook.as_deref().and_then(|w| {
+            secrets.iter().enumerate().find(|(_, s)| {
+                matches!(s.origin(), crate::signature::Origin::Stored(o)
+                    if o.webhook_id == w && o.rotated_ms.is_none())
+            })
+        });
+        return match stored {
+            Some((i, s)) => (Some(s), Some(Resigned::Matched(label(i, s)))),
+            None => (
+                fallback,
+                fallback_label().map(|used| Resigned::Instead {
+                    used,
+                    missing: match &webhook {
+                        Some(w) => {
+                            format!("the secret of webhook {}", crate::signature::short_id(w))
+                        }
+                        None => "the secret of its webhook (the entry names none)".into(),
+                    },
+                }),
+            ),
+        };
+    }
+    // Which loaded secret signed it, whatever its age.
+    let (v, _) = verify_capture(&capture.headers, &capture.body, secrets, 0, 0);
+    if let Some(i) = v.secret_index() {
+        if let Some(s) = secrets.get(i) {
+            return (Some(s), Some(Resigned::Matched(label(i, s))));
+        }
+    }
+    // Signed, by a secret not loaded now (or its signature failed: the warnings say that).
+    let signed_unknown = scheme.is_some()
+        && matches!(
+            capture.verdict.status(),
+            Status::Valid | Status::Stale | Status::Unverified
+        );
+    let choice = match (signed_unknown, fallback_label()) {
+        (true, Some(used)) => Some(Resigned::Instead {
+            used,
+            missing: "the secret that signed it".into(),
+        }),
+        (_, Some(used)) => Some(Resigned::Matched(used)),
+        _ => None,
+    };
+    (fallback, choice)
+}
+
+/// The envelope's `webhook_id`, when the body is a Dataspike event.
+fn webhook_of(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("webhook_id")?.as_str().map(str::to_string)
 }
 
 /// Why a backlog left a capture out before anything was decided for it.
@@ -295,6 +419,7 @@ pub fn pick(store: &Store, sel: &Selection, secrets: &[Secret]) -> Result<Picked
         };
         let why = match (summary.source, summary.verdict.status()) {
             (Source::Check, _) => Some(LeftOut::Probe),
+            (Source::Dataspike, _) => None,
             (_, Status::Invalid | Status::Unsigned) => Some(LeftOut::FailedSignature),
             (_, Status::Unverified) => match store.get(id)? {
                 Some(stored) => left_out(&stored.capture, secrets),
@@ -326,6 +451,8 @@ pub struct Replayed {
     pub target: Uri,
     pub attempt: Arc<Attempt>,
     pub warning: Option<Warning>,
+    /// Which secret re-signed it, when it was re-signed.
+    pub resigned: Option<Resigned>,
     /// Whether the app's answer counts as success (2xx).
     pub succeeded: bool,
 }
@@ -393,6 +520,7 @@ pub async fn replay_one(
         target: decision.target,
         attempt: recorded.attempt,
         warning: decision.warning,
+        resigned: decision.resigned,
         succeeded,
     }))
 }

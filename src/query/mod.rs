@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! docver "rare path" -sandbox event:DOCVER badge:FAIL status:5xx path:/dataspike since:2h
-//! payload.risk_score.type=High payload.status!=verified -source:imported
+//! payload.risk_score.type=High payload.status!=verified -source:imported delivery:failed
 //! ```
 //!
 //! Terms are separated by spaces and all must hold (AND); `-` before a term negates it.
@@ -64,6 +64,9 @@ pub enum TermKind {
     Scheme(Scheme),
     /// `source:` how the capture got into the store.
     Source(Source),
+    /// `delivery:` what Dataspike's history says of its own delivery (captures pulled by
+    /// `hookscope dataspike history`): failed, ok, or the code the endpoint answered it.
+    Delivery(DeliveryMatch),
     /// `a.b.0.c=value` / `!=`: a member of the JSON body.
     Json {
         /// Keys and indexes from the body's root.
@@ -73,6 +76,17 @@ pub enum TermKind {
         /// The value compared with.
         value: JsonValue,
     },
+}
+
+/// What `delivery:` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMatch {
+    /// `delivery:failed`: Dataspike's delivery failed.
+    Failed,
+    /// `delivery:ok`: it succeeded.
+    Ok,
+    /// `delivery:500`, `delivery:5xx`, `delivery:none`: the code the endpoint answered Dataspike.
+    Status(StatusMatch),
 }
 
 /// What a bare word means besides text.
@@ -207,6 +221,7 @@ pub fn words(text: &str) -> Vec<String> {
 /// Every field name, as the errors list them.
 pub(crate) const FIELDS: &[&str] = &[
     "event", "badge", "verdict", "status", "path", "since", "before", "scheme", "source",
+    "delivery",
 ];
 
 /// Where each match of `words` (from [`Query::highlights`]) sits in `line`: byte ranges of

@@ -1,7 +1,10 @@
 //! Text to [`Query`]: split into terms at spaces outside quotes, then read each term. Every
 //! error carries the byte range of the part that is wrong.
 
-use super::{Also, JsonValue, PathStep, Query, QueryError, StatusMatch, Term, TermKind, FIELDS};
+use super::{
+    Also, DeliveryMatch, JsonValue, PathStep, Query, QueryError, StatusMatch, Term, TermKind,
+    FIELDS,
+};
 use crate::capture::Source;
 use crate::signature::{Scheme, Status};
 
@@ -343,6 +346,7 @@ fn field(
             "since" => "since:2h",
             "before" => "before:2026-11-30",
             "scheme" => "scheme:dataspike",
+            "delivery" => "delivery:failed",
             _ => "source:live",
         };
         return Err(bad(format!("{name}: needs a value, e.g. {example}")));
@@ -355,6 +359,15 @@ fn field(
             ))
         })?),
         "status" => TermKind::Status(status(value).map_err(|m| bad(m.into()))?),
+        "delivery" => TermKind::Delivery(match value.to_ascii_lowercase().as_str() {
+            "failed" | "fail" => DeliveryMatch::Failed,
+            "ok" | "delivered" => DeliveryMatch::Ok,
+            _ => DeliveryMatch::Status(status(value).map_err(|_| {
+                bad(format!(
+                    "'{value}' is not a delivery outcome: use failed, ok, a code (500), a class (5xx) or none"
+                ))
+            })?),
+        }),
         "path" => {
             if !value.starts_with('/') {
                 return Err(bad(format!(

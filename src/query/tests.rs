@@ -222,7 +222,7 @@ fn bad_queries_point_at_the_offending_token() {
         (
             "source:cloud",
             "cloud",
-            "'cloud' is not a source: use live, relay, imported, check",
+            "'cloud' is not a source: use live, relay, imported, check, dataspike",
         ),
         ("a \"rare path", "\"rare path", "unclosed quote"),
         ("\"a\"b", "b", "text right after a closing quote"),

@@ -119,11 +119,19 @@ fn start_headless(
             1,
         );
     }
+    if let Some(reg) = &settings.registered {
+        intro = intro.replacen(
+            "\n  Ctrl-C stops",
+            &format!("\n  dataspike: {reg}\n  Ctrl-C stops"),
+            1,
+        );
+    }
     let forwarding = cfg.intake.forward.clone();
+    let secrets = cfg.intake.secrets.clone();
     let words = settings.words;
     let printer = std::thread::Builder::new()
         .name("hookscope-output".into())
-        .spawn(move || print_reports(rx, json, forwarding.as_ref(), words))
+        .spawn(move || print_reports(rx, json, forwarding.as_ref(), secrets, words))
         .context("cannot start the output thread")?;
     if json {
         eprintln!("{intro}");
@@ -220,6 +228,7 @@ fn ui_context(
         secrets_loaded: cfg.intake.secrets.len(),
         dev_secret: settings.dev_secret.is_some(),
         resign_with: cfg.intake.secrets.clone(),
+        registered: settings.registered.clone(),
         reports,
         commands,
     }

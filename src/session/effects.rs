@@ -105,7 +105,11 @@ async fn replay_one(
             if let Some(w) = r.warning {
                 text.push_str(&format!("; {}", with(w, w.hint())));
             }
-            (text, !r.succeeded || r.warning.is_some())
+            let note = r.resigned.as_ref().and_then(|s| s.note());
+            if let Some(n) = &note {
+                text.push_str(&format!("; {n}"));
+            }
+            (text, !r.succeeded || r.warning.is_some() || note.is_some())
         }
         Ok(Outcome::Skipped { why, .. }) => (
             format!("#{id} not replayed: {}", with(&why, why.hint())),

@@ -54,7 +54,15 @@ pub fn intro(
                     schemes.push(s.scheme().name());
                 }
             }
-            format!("  secrets:  {n} loaded ({})\n", schemes.join(", "))
+            let mut line = format!("  secrets:  {n} loaded ({})\n", schemes.join(", "));
+            // The stored Dataspike secrets by name: which webhook, current or previous.
+            let now = crate::capture::now_ms();
+            for (i, s) in cfg.intake.secrets.iter().enumerate() {
+                if let crate::signature::Origin::Stored(_) = s.origin() {
+                    line.push_str(&format!("            {}\n", s.origin().label(i, now)));
+                }
+            }
+            line
         }
     });
     if let Some(f) = &cfg.intake.forward {
@@ -107,14 +115,17 @@ pub fn intro(
 /// How long the printer lets lines gather after writing some.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
-/// `forwarding`: where deliveries go, `None` when nothing is forwarded.
+/// `forwarding`: where deliveries go, `None` when nothing is forwarded; `secrets`: what the
+/// intake verifies with, to name a stored secret a delivery matched.
 pub fn print_reports(
     mut rx: ReportRx,
     json: bool,
     forwarding: Option<&ForwardConfig>,
+    secrets: Vec<crate::signature::Secret>,
     words: Words,
 ) {
     let mut headless = Headless::new(json, forwarding.is_some(), words);
+    headless.secrets = secrets;
     if let Some(f) = forwarding {
         headless.unrouted = unrouted_note(f);
     }
@@ -176,6 +187,9 @@ pub struct Headless {
     pub unrouted: &'static str,
     /// When the last totals line was printed (or the printer started), and what it said.
     last_totals: (std::time::Instant, Totals),
+    /// The secrets verdicts were judged with: a delivery that matched a stored Dataspike
+    /// secret says which (`"secret"` in JSON).
+    pub secrets: Vec<crate::signature::Secret>,
 }
 
 impl Headless {
@@ -188,6 +202,7 @@ impl Headless {
             totals: Totals::default(),
             unrouted: NO_ROUTE,
             last_totals: (std::time::Instant::now(), Totals::default()),
+            secrets: Vec::new(),
         }
     }
 
@@ -270,18 +285,37 @@ impl Headless {
     /// The capture's line or JSON object, with `note` when it says something the summary
     /// does not (`"note"` in JSON).
     fn line(&self, s: &CaptureSummary, time: &dyn Fn(i64) -> String, note: Option<&str>) -> String {
+        let stored = self.stored_match(s);
         if self.json {
             let mut v = s.to_json();
-            if let (Some(note), Some(m)) = (note, v.as_object_mut()) {
-                m.insert("note".into(), note.into());
+            if let Some(m) = v.as_object_mut() {
+                if let Some(note) = note {
+                    m.insert("note".into(), note.into());
+                }
+                if let Some(label) = stored {
+                    m.insert("secret".into(), label.into());
+                }
             }
             v.to_string()
         } else {
-            let line = output::capture_line(s, &time(s.received_at_ms), self.words);
+            let mut line = output::capture_line(s, &time(s.received_at_ms), self.words);
+            if let Some(label) = stored {
+                line.push_str(&format!("  [{label}]"));
+            }
             match note {
                 Some(note) => format!("{line}  ({note})"),
                 None => line,
             }
+        }
+    }
+
+    /// The stored Dataspike secret the delivery matched, by name.
+    fn stored_match(&self, s: &CaptureSummary) -> Option<String> {
+        let i = s.verdict.secret_index()?;
+        let secret = self.secrets.get(i)?;
+        match secret.origin() {
+            crate::signature::Origin::Stored(o) => Some(o.label(crate::capture::now_ms())),
+            _ => None,
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct Settings {
     pub retention: Option<Duration>,
     /// The local development secret's file, when it is the session's secret.
     pub dev_secret: Option<PathBuf>,
+    /// "Dataspike sandbox webhook 01927ed4… → this relay channel", when `listen --register`
+    /// made or reused one: the header and the intro say it.
+    pub registered: Option<String>,
     pub durability: Durability,
     pub listen: ListenConfig,
     pub output: Output,
@@ -180,6 +183,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         secrets_loaded: b.secrets.len(),
         dev_secret: b.dev_secret,
         resign_with: b.secrets.clone(),
+        registered: None,
         reports: reports_rx,
         commands: commands_tx,
     })?;

@@ -15,8 +15,8 @@ pub(crate) mod stripe;
 pub(crate) mod timestamped;
 
 pub use scheme::Scheme;
-pub use secret::Secret;
-pub(crate) use secret::{parse_secrets, parse_secrets_as, secret_for, SecretError};
+pub(crate) use secret::{parse_secrets, parse_secrets_as, secret_for, short_id, SecretError};
+pub use secret::{Origin, Secret, StoredOrigin};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

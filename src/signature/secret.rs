@@ -5,11 +5,96 @@ use std::fmt;
 
 use super::Scheme;
 
-/// A signing secret of one scheme. Debug never shows the key.
-#[derive(Clone, PartialEq, Eq)]
+/// A signing secret of one scheme, and where it came from. Debug never shows the key; two
+/// secrets are equal when their scheme and key are, wherever they came from.
+#[derive(Clone)]
 pub struct Secret {
     scheme: Scheme,
     key: Vec<u8>,
+    origin: Origin,
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.scheme == other.scheme && self.key == other.key
+    }
+}
+
+impl Eq for Secret {}
+
+/// Where a secret came from, so a verdict can say which one matched. Holds no secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Given by the user (`--secret`, the environment, the config file): named by position.
+    #[default]
+    Given,
+    /// The local development secret.
+    Dev,
+    /// A Dataspike webhook's secret from hookscope's secret store.
+    Stored(StoredOrigin),
+}
+
+/// Which stored Dataspike webhook secret, and when it was made current or replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOrigin {
+    /// `sandbox`, `production` or `custom`.
+    pub environment: String,
+    /// Dataspike's webhook id.
+    pub webhook_id: String,
+    /// `Some(when)`: the previous secret, replaced by a rotation then (Unix ms); `None`: the
+    /// current one.
+    pub rotated_ms: Option<i64>,
+}
+
+impl Origin {
+    /// How the secret is named where a verdict says which matched, `index` being its place
+    /// in the list the verdict was judged with: "#0 (the first secret given)", "the local
+    /// development secret (...)", "previous secret of sandbox webhook 01927ed4…, rotated 2 h
+    /// ago".
+    pub fn label(&self, index: usize, now_ms: i64) -> String {
+        match self {
+            Origin::Given if index == 0 => "#0 (the first secret given)".into(),
+            Origin::Given => format!("#{index} (#0 is the first secret given)"),
+            Origin::Dev => {
+                "matched the local development secret (local-only, not a Dataspike secret)".into()
+            }
+            Origin::Stored(s) => s.label(now_ms),
+        }
+    }
+}
+
+impl StoredOrigin {
+    /// "current secret of sandbox webhook 01927ed4…", or the previous one with its age.
+    pub fn label(&self, now_ms: i64) -> String {
+        let id = short_id(&self.webhook_id);
+        match self.rotated_ms {
+            None => format!("current secret of {} webhook {id}", self.environment),
+            Some(at) => format!(
+                "previous secret of {} webhook {id}, rotated {}",
+                self.environment,
+                ago(now_ms.saturating_sub(at))
+            ),
+        }
+    }
+}
+
+/// The first 8 characters of an id and `…` (a UUID's first group), or the whole id when short.
+pub(crate) fn short_id(id: &str) -> String {
+    match id.char_indices().nth(8) {
+        Some((cut, _)) => format!("{}…", &id[..cut]),
+        None => id.to_string(),
+    }
+}
+
+/// "40 s ago", "12 min ago", "2 h ago", "3 d ago".
+pub(crate) fn ago(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=59 => format!("{s} s ago"),
+        60..=3599 => format!("{} min ago", s / 60),
+        3600..=172_799 => format!("{} h ago", s / 3600),
+        _ => format!("{} d ago", s / 86_400),
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -44,7 +129,11 @@ impl Secret {
     /// Parses `text` in `scheme`'s format.
     pub fn parse_for(scheme: Scheme, text: &str) -> Result<Secret, SecretError> {
         let key = scheme.parse_key(text)?;
-        Ok(Secret { scheme, key })
+        Ok(Secret {
+            scheme,
+            key,
+            origin: Origin::Given,
+        })
     }
 
     /// Makes a fresh random secret of the default scheme and its text (for `send` without a
@@ -56,7 +145,25 @@ impl Secret {
     /// Makes a fresh random secret of `scheme` and its text.
     pub(crate) fn generate_for(scheme: Scheme) -> (Secret, String) {
         let (key, text) = scheme.generate_key();
-        (Secret { scheme, key }, text)
+        (
+            Secret {
+                scheme,
+                key,
+                origin: Origin::Given,
+            },
+            text,
+        )
+    }
+
+    /// The same secret, coming from `origin`.
+    pub fn with_origin(mut self, origin: Origin) -> Secret {
+        self.origin = origin;
+        self
+    }
+
+    /// Where it came from.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     pub(crate) fn scheme(&self) -> Scheme {
@@ -310,6 +417,37 @@ mod tests {
         assert_eq!(secret_for(Some(Scheme::Slack), &secrets), None);
         assert_eq!(secret_for(None, &secrets), Some(&secrets[0]));
         assert_eq!(secret_for(None, &[]), None);
+    }
+
+    #[test]
+    fn origins_name_the_secret_without_showing_it() {
+        assert_eq!(Origin::Given.label(0, 0), "#0 (the first secret given)");
+        assert_eq!(
+            Origin::Given.label(2, 0),
+            "#2 (#0 is the first secret given)"
+        );
+        let stored = |rotated_ms| {
+            Origin::Stored(StoredOrigin {
+                environment: "sandbox".into(),
+                webhook_id: "01927ed4-c928-7a3c-9a30-7ab7cc169d11".into(),
+                rotated_ms,
+            })
+        };
+        assert_eq!(
+            stored(None).label(0, 0),
+            "current secret of sandbox webhook 01927ed4…"
+        );
+        assert_eq!(
+            stored(Some(1_000)).label(1, 1_000 + 2 * 3_600_000 + 5),
+            "previous secret of sandbox webhook 01927ed4…, rotated 2 h ago"
+        );
+        assert_eq!(ago(59_999), "59 s ago");
+        assert_eq!(ago(120_000), "2 min ago");
+        assert_eq!(ago(3 * 86_400_000), "3 d ago");
+        assert_eq!(short_id("w1"), "w1");
+        // The origin is not part of a secret's identity.
+        let s = Secret::parse("whsec_00ff").unwrap();
+        assert_eq!(s.clone().with_origin(Origin::Dev), s);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod checkpoint;
 mod codec;
+mod dataspike;
 mod follow;
 mod identical;
 mod purge;
@@ -19,6 +20,7 @@ pub use crate::sqlite::OpenMode;
 pub(crate) use crate::sqlite::{Durability, Fault, StoreError};
 pub use codec::{decode_headers, encode_headers};
 use codec::{decode_verdict, encode_verdict, to_json_text};
+pub use dataspike::Pulled;
 pub(crate) use follow::Newest;
 pub(crate) use purge::Compacted;
 #[cfg(test)]
@@ -471,6 +473,7 @@ impl Store {
                                 r.get(20)?,
                                 r.get(21)?,
                             ),
+                            dataspike: None,
                             event: EventInfo {
                                 event_type: r.get(12)?,
                                 event_id: r.get(13)?,
@@ -496,6 +499,9 @@ impl Store {
             what: format!("capture {id}"),
         })?;
         capture.diagnostics = read_diagnostics(diagnostics, &capture);
+        if capture.source == Source::Dataspike {
+            capture.dataspike = dataspike::delivery(&self.conn, id).map_err(|e| self.err(e))?;
+        }
         Ok(Some(StoredCapture { id, capture }))
     }
 

@@ -114,6 +114,23 @@ pub const MIGRATIONS: &[&str] = &[
             VALUES ('delete', old.id, old.path, old.body);
         INSERT INTO captures_fts (rowid, path, body) VALUES (new.id, new.path, new.body);
     END;",
+    // 9: Dataspike's own facts about a delivery pulled from its webhook history (`hookscope
+    // dataspike history`, `store::dataspike`): one row per such capture, deleted with it. The
+    // recognised members in columns (queried by `delivery:`), every member as received in
+    // `facts`; one row per API, webhook and entry, so pulling twice stores nothing twice.
+    "CREATE TABLE dataspike_deliveries (
+        capture_id      INTEGER PRIMARY KEY REFERENCES captures(id) ON DELETE CASCADE,
+        api             TEXT    NOT NULL,
+        entry_id        TEXT    NOT NULL,
+        webhook_id      TEXT    NOT NULL DEFAULT '',
+        attempts        INTEGER,
+        response_code   INTEGER,
+        last_attempt_at TEXT,
+        failed          INTEGER,
+        facts           TEXT    NOT NULL
+    );
+    CREATE UNIQUE INDEX dataspike_deliveries_by_entry
+        ON dataspike_deliveries(api, webhook_id, entry_id);",
 ];
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 use rusqlite::types::Value;
 
 use super::ListQuery;
-use crate::query::{words, Also, JsonValue, PathStep, StatusMatch, Term, TermKind};
+use crate::query::{words, Also, DeliveryMatch, JsonValue, PathStep, StatusMatch, Term, TermKind};
 use crate::signature::Status;
 
 /// The app's latest answer to capture `c`: NULL when never forwarded or no answer came.
@@ -296,6 +296,24 @@ fn condition(plan: &mut Plan, t: &Term) -> String {
         TermKind::Source(s) => {
             let p = plan.bind(s.as_str().to_string());
             format!("c.source = {p}")
+        }
+        TermKind::Delivery(m) => {
+            let cond = match m {
+                DeliveryMatch::Failed => "d.failed = 1".to_string(),
+                DeliveryMatch::Ok => "d.failed = 0".to_string(),
+                DeliveryMatch::Status(StatusMatch::None) => "d.response_code IS NULL".to_string(),
+                DeliveryMatch::Status(StatusMatch::Code(code)) => {
+                    let p = plan.bind(i64::from(*code));
+                    format!("d.response_code = {p}")
+                }
+                DeliveryMatch::Status(StatusMatch::Class(class)) => {
+                    let p = plan.bind(i64::from(*class));
+                    format!("d.response_code / 100 = {p}")
+                }
+            };
+            format!(
+                "EXISTS (SELECT 1 FROM dataspike_deliveries d WHERE d.capture_id = c.id AND {cond})"
+            )
         }
         TermKind::Json { path, value, .. } => {
             let p = plan.bind(json_path(path));

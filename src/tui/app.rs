@@ -46,6 +46,12 @@ pub struct Setup {
     /// The local development secret, when it is the session's one secret: the header labels it
     /// local-only and the detail says when a PASS matched it.
     pub dev_secret: Option<crate::signature::Secret>,
+    /// Every secret the session verifies with, with its origin: the detail says which one a
+    /// PASS matched (a stored webhook's current or previous secret).
+    pub known: Vec<crate::signature::Secret>,
+    /// A Dataspike webhook this session registered or reuses, for the header: "Dataspike
+    /// sandbox webhook 01927ed4… → this relay channel".
+    pub registered: Option<String>,
     /// The store's file, shown in the help overlay.
     pub db_path: Option<String>,
 }
@@ -219,7 +225,7 @@ impl App {
                         &attempts,
                         (self.zone, self.theme),
                         !self.setup.routes.is_empty(),
-                        self.setup.dev_secret.as_ref(),
+                        &self.setup.known,
                     )
                 });
                 let words = self.filter.query.highlights();

@@ -65,10 +65,10 @@ pub fn tab_lines(
     attempts: &[Attempt],
     (zone, theme): (Zone, Theme),
     routed: bool,
-    dev_secret: Option<&crate::signature::Secret>,
+    known: &[crate::signature::Secret],
 ) -> Vec<Line<'static>> {
     match tab {
-        Tab::Overview => overview(stored, attempts, (zone, theme), routed, dev_secret),
+        Tab::Overview => overview(stored, attempts, (zone, theme), routed, known),
         Tab::Headers => headers(&stored.capture.headers, theme),
         Tab::Body => {
             let c = &stored.capture;
@@ -156,7 +156,7 @@ fn overview(
     attempts: &[Attempt],
     (zone, t): (Zone, Theme),
     routed: bool,
-    dev_secret: Option<&crate::signature::Secret>,
+    known: &[crate::signature::Secret],
 ) -> Vec<Line<'static>> {
     let c = &stored.capture;
     let status = c.verdict.status();
@@ -164,7 +164,7 @@ fn overview(
     let clock = ExplainClock {
         format_ms: &format_ms,
         reference: Some((c.received_at_ms.div_euclid(1000), "arrival")),
-        dev_secret: dev_secret.is_some_and(|s| crate::output::signed_by(c, s)),
+        matched: crate::output::matched_label(c, known, crate::capture::now_ms()),
         hint: crate::tui::hint::words,
     };
     let explained = explain(&c.verdict, c.diagnostics.as_ref(), &clock);

@@ -90,6 +90,9 @@ pub struct TuiContext {
     /// Sign what `c` copies, so the curl command is accepted now: each capture with the first
     /// secret of its own scheme (`signature::secret_for`).
     pub resign_with: Vec<crate::signature::Secret>,
+    /// "Dataspike sandbox webhook 01927ed4… → this relay channel", when `listen --register` made
+    /// or reused one.
+    pub registered: Option<String>,
     /// The reports of the running parts.
     pub reports: ReportRx,
     /// Where the TUI sends what the user asks for (replay, export).
@@ -108,6 +111,8 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         routes: ctx.routes,
         secrets_loaded: ctx.secrets_loaded,
         dev_secret: ctx.resign_with.first().cloned().filter(|_| ctx.dev_secret),
+        known: ctx.resign_with.clone(),
+        registered: ctx.registered,
         db_path: Some(ctx.db_path.display().to_string()),
     };
     let copy_to = setup

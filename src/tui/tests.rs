@@ -143,6 +143,8 @@ fn app(secrets_loaded: usize) -> App {
         routes: Vec::new(),
         secrets_loaded,
         dev_secret: None,
+        known: secret(),
+        registered: None,
         db_path: Some("/tmp/hookscope.db".into()),
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });
@@ -238,6 +240,10 @@ fn a_pass_under_the_dev_secret_says_so_in_the_detail() {
     let f = fixture();
     let mut app = app(1);
     app.setup.dev_secret = secret().into_iter().next();
+    app.setup.known = secret()
+        .into_iter()
+        .map(|s| s.with_origin(crate::signature::Origin::Dev))
+        .collect();
     drive(
         &mut app,
         &f.store,

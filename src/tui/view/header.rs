@@ -127,6 +127,15 @@ fn secrets_item(app: &App) -> Ranked<'static> {
     let t = app.theme;
     let n = app.setup.secrets_loaded;
     let dev = app.setup.dev_secret.is_some();
+    if let Some(reg) = &app.setup.registered {
+        return (
+            RANK_SECRETS,
+            vec![
+                Span::styled("secrets ", t.dim()),
+                Span::styled(reg.clone(), t.ok()),
+            ],
+        );
+    }
     (
         if dev { RANK_DEV_SECRET } else { RANK_SECRETS },
         vec![
