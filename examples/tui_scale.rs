@@ -149,6 +149,7 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                     peer: Some("127.0.0.1:50000".into()),
                     source: Source::Live,
                     relay: None,
+                    dataspike: None,
                     verdict,
                     diagnostics: None,
                     route: None,
@@ -276,6 +277,8 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         routes: Vec::new(),
         secrets_loaded: 1,
         dev_secret: None,
+        known: Vec::new(),
+        registered: None,
         db_path: None,
     };
     let app = App::new(setup, Zone::Local, Theme { color: true });

@@ -71,7 +71,8 @@ pub(crate) enum Command {
     /// Serve the Model Context Protocol over stdio, for coding agents: list, show, wait for,
     /// replay, send, check and compare (README: "For coding agents")
     Mcp(McpArgs),
-    /// Dataspike helpers for your app's side: a signature verifier to paste into it
+    /// Your Dataspike account: register webhooks and keep their secrets, rotate them, pull the
+    /// webhook history; and a signature verifier to paste into your app
     #[command(subcommand)]
     Dataspike(DataspikeCommand),
 }
@@ -81,6 +82,112 @@ pub(crate) enum DataspikeCommand {
     /// Print a short, correct Dataspike signature verifier for your app, standard library only
     /// (raw body, constant-time compare, tolerance both ways, several secrets while rotating)
     Snippet(SnippetArgs),
+    /// Create a webhook in your Dataspike account and keep its signing secret in hookscope's
+    /// secret store (shown by Dataspike once; hookscope verifies with it from then on)
+    Register(RegisterArgs),
+    /// Rotate a webhook's signing secret: the new one becomes current, the old one still
+    /// verifies for --keep-old
+    Rotate(RotateArgs),
+    /// List the webhooks hookscope registered or rotated, and what it keeps of them
+    Webhooks(WebhooksArgs),
+    /// Pull Dataspike's webhook history into the store as captures (source dataspike), with
+    /// Dataspike's own delivery facts; pulling again stores nothing twice
+    History(HistoryArgs),
+}
+
+/// Which Dataspike API, and how to reach it. The token comes from DATASPIKE_API_TOKEN or the
+/// config file, never from a flag.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct DataspikeApiArgs {
+    /// Use the production API (https://api.dataspike.io) instead of the sandbox; every command
+    /// that changes something there says so first
+    #[arg(long)]
+    pub(crate) production: bool,
+    /// Another API base URL (a private deployment, a stand-in) [default: the sandbox,
+    /// https://sandboxapi.dataspike.io]
+    #[arg(long, env = "DATASPIKE_API_URL", value_name = "URL")]
+    pub(crate) api_url: Option<String>,
+    /// Seconds each API call may take before it is tried again (then given up)
+    #[arg(long = "timeout", default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) timeout: u64,
+    /// Also trust the CA certificate(s) in this PEM file for an https API (a private deployment)
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// Reach the API through this HTTP proxy (http://[user:password@]host:port) instead of what
+    /// HTTPS_PROXY/HTTP_PROXY say; 'none' goes direct
+    #[arg(long, value_name = "URL")]
+    pub(crate) proxy: Option<String>,
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RegisterArgs {
+    /// The public https URL Dataspike delivers to: your relay channel's URL (local, private
+    /// and http:// URLs are refused before anything is sent)
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+    /// The event types, comma-separated, any case [default: AML_SCREENING, DOCVER,
+    /// TRANSACTION_MONITORING, KYT_WALLET_CHECK]
+    #[arg(long, value_delimiter = ',', value_name = "TYPE,...")]
+    pub(crate) events: Vec<String>,
+    /// Create it disabled (Dataspike delivers nothing until it is enabled in the dashboard)
+    #[arg(long)]
+    pub(crate) disabled: bool,
+    /// Print the signing secret once, for your app's own config (it is stored either way)
+    #[arg(long)]
+    pub(crate) print_secret: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) api: DataspikeApiArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    /// The webhook's id [default: the one webhook hookscope stored for this API]
+    #[arg(value_name = "WEBHOOK_ID")]
+    pub(crate) id: Option<String>,
+    /// How long the old secret still verifies (deliveries signed before the switch), then it
+    /// is deleted from the store; 0 deletes it at once
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub(crate) keep_old: std::time::Duration,
+    /// Print the new signing secret once, for your app's own config
+    #[arg(long)]
+    pub(crate) print_secret: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) api: DataspikeApiArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WebhooksArgs {
+    /// Print NDJSON, one webhook per line
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// Only this webhook's deliveries
+    #[arg(long, value_name = "ID")]
+    pub(crate) webhook: Option<String>,
+    /// Only deliveries of events this recent (e.g. 2d, 12h)
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub(crate) since: Option<std::time::Duration>,
+    /// Only deliveries Dataspike says failed
+    #[arg(long)]
+    pub(crate) failed: bool,
+    /// Print JSON: what was pulled and the new capture ids
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    #[command(flatten)]
+    pub(crate) api: DataspikeApiArgs,
 }
 
 #[derive(Debug, Args)]
@@ -373,6 +480,25 @@ pub(crate) struct RelayClientArgs {
         value_name = "TOKEN"
     )]
     pub(crate) relay_token: Option<String>,
+    /// Register the relay channel's public URL as a Dataspike sandbox webhook (or reuse the one
+    /// already registered for it) and verify with its secret; needs DATASPIKE_API_TOKEN
+    #[arg(long, requires = "relay")]
+    pub(crate) register: bool,
+    /// With --register: the event types of a new webhook [default: all four]
+    #[arg(
+        long = "register-events",
+        value_delimiter = ',',
+        requires = "register",
+        value_name = "TYPE,..."
+    )]
+    pub(crate) register_events: Vec<String>,
+    /// With --register: another Dataspike API base URL (a stand-in, a private deployment)
+    #[arg(
+        long = "dataspike-api-url",
+        env = "DATASPIKE_API_URL",
+        value_name = "URL"
+    )]
+    pub(crate) dataspike_api_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -187,21 +187,6 @@ pub(crate) struct Secrets {
     pub(crate) dev_secret: Option<PathBuf>,
 }
 
-impl Secrets {
-    /// The stored Dataspike secrets among them, by their labels ("current secret of sandbox
-    /// webhook 01927ed4…"), for the lines that say what is loaded.
-    pub(crate) fn stored_labels(&self) -> Vec<String> {
-        let now = chrono::Utc::now().timestamp_millis();
-        self.list
-            .iter()
-            .filter_map(|s| match s.origin() {
-                crate::signature::Origin::Stored(o) => Some(o.label(now)),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
 /// `--secret`/`HOOKSCOPE_SECRET`, else the stored Dataspike secrets, else the local development
 /// secret (made on first use): for `listen`, `send`, `replay`, `tui`, `check` and `verify`. A
 /// real secret always wins.
@@ -333,6 +318,17 @@ pub(crate) fn dev_secret_label(path: &Path) -> String {
     )
 }
 
+/// The exit status for an error (README, "Exit status"): 2 for a usage error, 4 when the
+/// Dataspike API refused a request, 5 when it could not be used, else 1.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<UsageError>().is_some() {
+        return 2;
+    }
+    e.chain()
+        .find_map(|c| c.downcast_ref::<crate::dataspike::api::ApiError>())
+        .map_or(1, |api| api.exit_code())
+}
+
 /// What to do on the command line about a failure from below, which never names a flag: the
 /// end of the message `main` prints, separator included.
 pub fn advice(e: &anyhow::Error) -> Option<&'static str> {
@@ -447,6 +443,136 @@ pub(crate) fn egress(proxy: Option<&str>) -> anyhow::Result<Egress> {
             ))
         }),
     }
+}
+
+/// The variable the Dataspike API token is read from.
+pub(crate) const TOKEN_VAR: &str = "DATASPIKE_API_TOKEN";
+
+/// The Dataspike API token: `DATASPIKE_API_TOKEN`, else the config file's `[dataspike] token`
+/// reference. Never a flag; errors name the variable or the reference, never the value.
+pub(crate) fn dataspike_token(
+    file: Option<&(PathBuf, FileConfig)>,
+) -> anyhow::Result<crate::dataspike::api::Token> {
+    use crate::dataspike::api::Token;
+    if let Ok(text) = std::env::var(TOKEN_VAR) {
+        if !text.trim().is_empty() {
+            return Token::new(&text).map_err(|why| usage(format!("{TOKEN_VAR} {why}")));
+        }
+    }
+    if let Some((path, f)) = file {
+        if let Some((at, line)) = &f.dataspike.token {
+            let text = match at {
+                SecretRef::Env(name) => std::env::var(name).map_err(|_| {
+                    usage(format!(
+                        "config file '{}', line {line}: token '{at}': environment variable '{name}' is not set; export it, or change the reference",
+                        path.display()
+                    ))
+                })?,
+                SecretRef::File(p) => {
+                    let file = beside(path, p);
+                    std::fs::read_to_string(&file).map_err(|e| {
+                        usage(format!(
+                            "config file '{}', line {line}: token '{at}': cannot read '{}': {e}",
+                            path.display(),
+                            file.display()
+                        ))
+                    })?
+                }
+            };
+            return Token::new(&text).map_err(|why| {
+                usage(format!(
+                    "config file '{}', line {line}: the token '{at}' refers to {why}",
+                    path.display()
+                ))
+            });
+        }
+    }
+    Err(usage(format!(
+        "set {TOKEN_VAR} to your Dataspike API key (dashboard: API), or write token = \"env:NAME\" or \"file:PATH\" under [dataspike] in hookscope.toml; it is never taken from a flag"
+    )))
+}
+
+/// The Dataspike API client the `dataspike` commands and `listen --register` use: the base URL
+/// (`--api-url`, `DATASPIKE_API_URL`, the file's `api-url`, else the sandbox or, with
+/// `--production`, production), the token, the proxy and `--ca-cert`.
+pub(crate) fn dataspike_client(
+    args: &crate::cli::DataspikeApiArgs,
+) -> anyhow::Result<crate::dataspike::api::Client> {
+    let file = config_file(args.config.path.as_deref())?;
+    let api_url = args
+        .api_url
+        .clone()
+        .or_else(|| file.as_ref().and_then(|(_, f)| f.dataspike.api_url.clone()));
+    dataspike_client_for(
+        api_url.as_deref(),
+        args.production,
+        file.as_ref(),
+        std::time::Duration::from_secs(args.timeout),
+        args.ca_cert.as_deref(),
+        args.proxy.as_deref(),
+    )
+}
+
+/// [`dataspike_client`] from its parts (`listen --register` has its own flags).
+pub(crate) fn dataspike_client_for(
+    api_url: Option<&str>,
+    production: bool,
+    file: Option<&(PathBuf, FileConfig)>,
+    timeout: std::time::Duration,
+    ca_cert: Option<&Path>,
+    proxy: Option<&str>,
+) -> anyhow::Result<crate::dataspike::api::Client> {
+    use crate::dataspike::api::{Client, Target};
+    let target = Target::new(api_url, production)
+        .map_err(|e| usage(format!("--api-url (or DATASPIKE_API_URL): {e}")))?;
+    if target.token_in_clear() {
+        eprintln!(
+            "warning: {} is plain http://, so the API token travels unencrypted",
+            target.base
+        );
+    }
+    let token = dataspike_token(file)?;
+    let tls = crate::tls::client_config(ca_cert).map_err(|e| usage(format!("--ca-cert: {e}")))?;
+    let backoff = std::env::var("HOOKSCOPE_DATASPIKE_BACKOFF_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+        .unwrap_or(std::time::Duration::from_millis(500));
+    Ok(Client::new(
+        target,
+        token,
+        &egress(proxy)?,
+        &tls,
+        timeout,
+        backoff,
+    ))
+}
+
+/// The secret store in the config directory.
+pub(crate) fn secret_store() -> anyhow::Result<crate::secret_store::SecretStore> {
+    Ok(crate::secret_store::SecretStore::default_location()?)
+}
+
+/// `--events` as Dataspike's names (any case), each one it documents; none given: all of them.
+pub(crate) fn dataspike_events(flag: &str, given: &[String]) -> anyhow::Result<Vec<String>> {
+    use crate::dataspike::api::EVENT_TYPES;
+    if given.is_empty() {
+        return Ok(EVENT_TYPES.iter().map(|s| s.to_string()).collect());
+    }
+    let mut out = Vec::new();
+    for g in given.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
+        let name = event_type(g);
+        if !EVENT_TYPES.contains(&name.as_str()) {
+            return Err(usage(format!(
+                "{flag} '{g}' is not an event type Dataspike's API takes; use {}",
+                EVENT_TYPES.join(", ")
+            )));
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
 }
 
 /// A signature scheme by name, case-insensitively (`--scheme stripe`).

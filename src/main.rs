@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use hookscope::cli::Cli;
-use hookscope::config::{advice, UsageError};
+use hookscope::config::{advice, exit_code};
 
 // mimalloc instead of glibc's malloc: a delivery allocates and frees some dozens of small
 // buffers across threads (tokio workers, the writer, the printer), where glibc's arenas spent
@@ -36,11 +36,7 @@ fn main() -> ExitCode {
                 "error: {e:#}{}",
                 advice(&e).unwrap_or_default()
             );
-            if e.downcast_ref::<UsageError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::from(1)
-            }
+            ExitCode::from(exit_code(&e))
         }
     }
 }

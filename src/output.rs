@@ -423,8 +423,8 @@ pub struct ExplainClock<'a> {
     pub hint: Words,
 }
 
-/// Whether `capture`'s signature was made with `secret`, whatever its age: how `show` tells a
-/// PASS under the local development secret from one under a real secret.
+/// Whether `capture`'s signature was made with `secret`, whatever its age.
+#[cfg(test)]
 pub fn signed_by(capture: &crate::capture::Capture, secret: &crate::signature::Secret) -> bool {
     let (v, _) = crate::signature::verify_capture(
         &capture.headers,
@@ -609,12 +609,20 @@ pub fn show_text(
     if let Some(r) = &cap.route {
         out.push_str(&format!("route: {r}\n"));
     }
+    if let Some(d) = &cap.dataspike {
+        out.push_str(&dataspike_text(d));
+    }
     out.push_str("\nSignature\n  ");
-    let matched = matched_label(cap, known, crate::capture::now_ms());
-    out.push_str(
-        &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, matched, words)
-            .replace('\n', "\n  "),
-    );
+    match &cap.dataspike {
+        Some(d) => out.push_str(&history_signature(d)),
+        None => {
+            let matched = matched_label(cap, known, crate::capture::now_ms());
+            out.push_str(
+                &verdict_text(&cap.verdict, cap.diagnostics.as_ref(), None, matched, words)
+                    .replace('\n', "\n  "),
+            );
+        }
+    }
     out = out.trim_end().to_string();
     out.push_str("\n\nHeaders\n");
     for (n, v) in &cap.headers {
@@ -712,6 +720,28 @@ pub fn hex_dump(bytes: &[u8]) -> String {
     out
 }
 
+/// What Dataspike's history says about a pulled capture: the label, its summary, and every
+/// delivery member as reported.
+pub fn dataspike_text(d: &crate::capture::DataspikeDelivery) -> String {
+    let mut out = format!("dataspike: {}\n", crate::capture::DataspikeDelivery::LABEL);
+    out.push_str(&format!(
+        "  webhook {}, entry {}: {}\n",
+        d.webhook_id.as_deref().unwrap_or("-"),
+        d.entry_id,
+        d.summary()
+    ));
+    out.push_str(&format!("  as reported: {}\n", d.facts));
+    out
+}
+
+/// The signature block of a capture pulled from the history: it has none to check.
+pub fn history_signature(d: &crate::capture::DataspikeDelivery) -> String {
+    format!(
+        "-- dataspike: not signed: Dataspike's history gives the event as JSON, not the request it sent; a replay re-signs it with the stored secret of webhook {}",
+        d.webhook_id.as_deref().unwrap_or("(none named)")
+    )
+}
+
 /// `show --json`.
 pub fn show_json(c: &StoredCapture, attempts: &[Attempt]) -> Value {
     let cap = &c.capture;
@@ -723,6 +753,9 @@ pub fn show_json(c: &StoredCapture, attempts: &[Attempt]) -> Value {
         m.insert("body".into(), json!(std::str::from_utf8(&cap.body).ok()));
         m.insert("body_base64".into(), json!(b64.encode(&cap.body)));
         m.insert("diagnostics".into(), json!(cap.diagnostics));
+        if let Some(d) = &cap.dataspike {
+            m.insert("dataspike".into(), d.to_json());
+        }
         if let Some(r) = &cap.relay {
             m.insert(
                 "relay".into(),

@@ -60,6 +60,90 @@ fn relay_client(
     }))
 }
 
+/// `listen --relay URL --register`: the webhook registered for the relay channel's public URL
+/// in the sandbox (made now, or the one made before: never one per run), its secrets added to
+/// what the session verifies with (instead of the local development secret), and the line the
+/// header and the intro show.
+fn register(
+    args: &ListenArgs,
+    file: Option<&(std::path::PathBuf, crate::config_file::FileConfig)>,
+    ca_cert: Option<&std::path::Path>,
+    secrets: config::Secrets,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<(config::Secrets, Option<String>)> {
+    use crate::dataspike::api::CreateWebhook;
+    let Some(relay) = &args.relay.relay else {
+        return Ok((secrets, None));
+    };
+    let url = RelayUrl::parse(relay)
+        .map_err(|e| usage(format!("--relay: {e}")))?
+        .ingest();
+    crate::dataspike::api::check_webhook_url(&url).map_err(|e| {
+        usage(format!(
+            "--register: the relay channel's URL cannot be a Dataspike webhook: {e}"
+        ))
+    })?;
+    let events = config::dataspike_events("--register-events", &args.relay.register_events)?;
+    let api_url = args
+        .relay
+        .dataspike_api_url
+        .clone()
+        .or_else(|| file.and_then(|(_, f)| f.dataspike.api_url.clone()));
+    let client = config::dataspike_client_for(
+        api_url.as_deref(),
+        false,
+        file,
+        Duration::from_secs(30),
+        ca_cert,
+        args.proxy.as_deref(),
+    )?;
+    let store = config::secret_store()?;
+    let req = CreateWebhook {
+        url,
+        events,
+        enabled: true,
+        is_sandbox: true,
+    };
+    let now = crate::capture::now_ms();
+    let done = rt
+        .block_on(crate::ops::dataspike::ensure_registered(
+            &client, &store, &req, now,
+        ))
+        .map_err(super::dataspike::failure)?;
+    let w = &done.webhook;
+    let line = format!(
+        "{} → this relay channel",
+        super::dataspike::webhook_name(&w.environment, &crate::signature::short_id(&w.id))
+    );
+    eprintln!(
+        "{} {} (its secret {}, not shown)",
+        if done.reused { "reusing" } else { "registered" },
+        super::dataspike::webhook_name(&w.environment, &w.id),
+        if done.reused {
+            "loaded from the store"
+        } else {
+            "stored"
+        }
+    );
+    // Its secrets join the given or stored ones; the local development secret gives way.
+    let mut list = match secrets.dev_secret {
+        Some(_) => Vec::new(),
+        None => secrets.list,
+    };
+    for s in config::stored_webhook_secrets(std::slice::from_ref(w)) {
+        if !list.contains(&s) {
+            list.push(s);
+        }
+    }
+    Ok((
+        config::Secrets {
+            list,
+            dev_secret: None,
+        },
+        Some(line),
+    ))
+}
+
 /// The flags as file-shaped settings, so [`Listen::over`] can let them win.
 fn flags(args: &ListenArgs) -> Listen {
     Listen {
@@ -99,6 +183,12 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             dev_secret: None,
         },
         _ => secrets_or_dev(&args.secrets.secrets, args.secrets.allow_short_secret)?,
+    };
+    let rt = super::runtime()?;
+    // `--register`: the relay channel's URL as a sandbox webhook, made once, its secret loaded.
+    let (secrets, registered) = match args.relay.register {
+        true => register(&args, file.as_ref(), set.ca_cert.as_deref(), secrets, &rt)?,
+        false => (secrets, None),
     };
     let forwarder = config::forwarder(
         set.forward_timeout.unwrap_or(FORWARD_TIMEOUT),
@@ -165,14 +255,13 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         db,
         retention,
         dev_secret: secrets.dev_secret,
-        registered: None,
+        registered,
         durability: args.durability,
         listen,
         output,
         relay,
         words: super::hint::words,
     };
-    let rt = super::runtime()?;
     rt.block_on(async move {
         let socket = super::bind(host, port).await?;
         session::run(socket, settings).await?;

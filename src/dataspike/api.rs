@@ -164,7 +164,8 @@ impl Token {
         Ok(Token { value })
     }
 
-    /// Whether `text` contains the token (tests and self-checks that it leaked nowhere).
+    /// Whether `text` contains the token (the tests' check that it leaked nowhere).
+    #[cfg(test)]
     pub fn appears_in(&self, text: &str) -> bool {
         self.value
             .to_str()
@@ -484,7 +485,8 @@ impl ApiError {
         }
     }
 
-    /// A stable word for `--json` and tests.
+    /// A stable word for the tests.
+    #[cfg(test)]
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadToken { .. } => "bad_token",

@@ -170,7 +170,7 @@ impl Resigned {
         match self {
             Resigned::Matched(_) => None,
             Resigned::Instead { used, missing } => Some(format!(
-                "{missing} is not loaded, so it was re-signed with the {used} instead: an app that holds only the other secret rejects it"
+                "{missing} is not loaded, so it was re-signed with {used} instead: an app that holds only the other secret rejects it"
             )),
         }
     }
@@ -290,7 +290,7 @@ fn resign_secret<'s>(
     secrets: &'s [Secret],
 ) -> (Option<&'s Secret>, Option<Resigned>) {
     let now = crate::capture::now_ms();
-    let label = |i: usize, s: &Secret| s.origin().label(i, now);
+    let label = |i: usize, s: &Secret| s.origin().name(i, now);
     let fallback = secret_for(Some(scheme.unwrap_or_default()), secrets);
     let fallback_label = || {
         let s = fallback?;

@@ -61,6 +61,19 @@ impl Origin {
             Origin::Stored(s) => s.label(now_ms),
         }
     }
+
+    /// The secret as the object of a sentence ("re-signed with ..."): "the secret given
+    /// first", "the local development secret (...)", "the current secret of sandbox webhook
+    /// 01927ed4…".
+    pub fn name(&self, index: usize, now_ms: i64) -> String {
+        match self {
+            Origin::Given => format!("the secret given as #{index}"),
+            Origin::Dev => {
+                "the local development secret (local-only, not a Dataspike secret)".into()
+            }
+            Origin::Stored(s) => format!("the {}", s.label(now_ms)),
+        }
+    }
 }
 
 impl StoredOrigin {

@@ -217,6 +217,26 @@ fn overview(
         )),
         None => {}
     }
+    if let Some(d) = &c.dataspike {
+        lines.push(field(
+            "Dataspike",
+            vec![Span::styled(
+                crate::capture::DataspikeDelivery::LABEL.to_string(),
+                t.warn(),
+            )],
+            t,
+        ));
+        lines.push(field(
+            "Delivery",
+            text(format!(
+                "webhook {}: {}",
+                d.webhook_id.as_deref().unwrap_or("-"),
+                d.summary()
+            )),
+            t,
+        ));
+        lines.push(field("Reported", text(d.facts.clone()), t));
+    }
     lines.push(field(
         "Body",
         text(body_summary(c.body.len(), c.body_size, c.truncated)),
@@ -245,7 +265,7 @@ fn overview(
         }),
         t,
     ));
-    if status != Status::Valid {
+    if status != Status::Valid && c.dataspike.is_none() {
         lines.push(Line::default());
         lines.extend(signature_help(&explained, t));
     }

@@ -14,6 +14,8 @@ mod backlog;
 mod check;
 mod cli_conventions;
 mod compare;
+mod dataspike_api;
+mod dataspike_stand_in;
 mod devsecret;
 mod fixtures;
 mod forward;
