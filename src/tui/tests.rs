@@ -1099,3 +1099,38 @@ fn a_probe_in_the_list_shows_where_it_came_from() {
     let screen = format!("{:?}", draw(&app).backend().buffer());
     assert!(screen.contains("[check] /probe"), "{screen}");
 }
+
+#[test]
+fn the_header_names_the_webhook_listen_registered_and_the_detail_the_stored_secret() {
+    use crate::signature::{Origin, StoredOrigin};
+    let f = fixture();
+    let mut app = app(1);
+    app.setup.registered = Some("Dataspike sandbox webhook 01927ed4… → this relay channel".into());
+    // The fixture's valid capture was signed with SECRET: here it is a stored webhook's
+    // previous secret, rotated an hour ago.
+    app.setup.known = secret()
+        .into_iter()
+        .map(|s| {
+            s.with_origin(Origin::Stored(StoredOrigin {
+                environment: "sandbox".into(),
+                webhook_id: "01927ed4-c928-7a3c-9a30-7ab7cc169d11".into(),
+                rotated_ms: Some(crate::capture::now_ms() - 3_600_000),
+            }))
+        })
+        .collect();
+    drive(
+        &mut app,
+        &f.store,
+        [key(KeyCode::Char('G')), key(KeyCode::Enter)],
+    );
+    assert_eq!(app.stack.detail().map(|d| d.id), Some(f.valid));
+    let screen = format!("{:?}", draw(&app).backend());
+    assert!(
+        screen.contains("Dataspike sandbox webhook 01927ed4… → this relay channel"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("previous secret of sandbox webhook 01927ed4…, rotated 1 h ago"),
+        "{screen}"
+    );
+}

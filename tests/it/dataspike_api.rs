@@ -774,3 +774,162 @@ fn production_must_be_asked_for_and_says_so_first() {
     let o = a.ok(&["dataspike", "register", "--url", RELAY_URL]);
     assert!(!stderr(&o).contains("PRODUCTION"), "{}", stderr(&o));
 }
+
+/// Issue 25: a Dataspike API call through a real HTTP proxy, the API's name resolving only
+/// there; the token reaches the API, and the proxy is said in no error with its credentials.
+#[test]
+fn an_api_call_goes_through_an_http_proxy() {
+    use crate::proxy::TestProxy;
+    let a = Account::new(10);
+    let proxy = TestProxy::start(&[("dataspike.internal", a.api.addr)], None);
+    let api = format!("http://dataspike.internal:{}", a.api.addr.port());
+    let o = a
+        .cmd()
+        .env("DATASPIKE_API_URL", &api)
+        .env("HTTP_PROXY", proxy.url())
+        .env("NO_PROXY", "")
+        .args(["dataspike", "register", "--url", RELAY_URL, "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the API token travels unencrypted"),
+        "{}",
+        stderr(&o)
+    );
+    let seen = proxy.seen();
+    assert_eq!(
+        seen[0].line,
+        format!("POST {api}/api/v3/organization/webhooks HTTP/1.1")
+    );
+    assert_eq!(a.api.seen()[0].token.as_deref(), Some(TOKEN));
+    // --proxy on the command line, for the history too.
+    let o = a
+        .cmd()
+        .env("DATASPIKE_API_URL", &api)
+        .args([
+            "dataspike",
+            "history",
+            "--proxy",
+            &proxy.url(),
+            "--db",
+            p(&a.db()),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(proxy.seen().len(), 2);
+    assert!(proxy.seen()[1]
+        .line
+        .starts_with(&format!("GET {api}/api/v3/notifications/webhook/history")));
+    // Without the proxy the name does not resolve: the API cannot be reached, said plainly.
+    let o = a
+        .cmd()
+        .env("DATASPIKE_API_URL", &api)
+        .args([
+            "dataspike",
+            "history",
+            "--proxy",
+            "none",
+            "--db",
+            p(&a.db()),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot reach the Dataspike API at"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `listen --relay URL --register`: the relay channel's public URL becomes a sandbox webhook
+/// (once: a second run reuses it), its secret is loaded, and a delivery Dataspike signs with
+/// it ("Send Test") lands as PASS, named. The relay's name resolves only at a proxy, as a
+/// public host's would only on the internet.
+#[test]
+fn listen_register_makes_the_relay_channel_a_webhook_once_and_verifies_with_its_secret() {
+    use crate::proxy::TestProxy;
+    use crate::relay::{add_channel, make_cert, next_capture, tmp, wait_relay_state, Relay};
+    let a = Account::new(10);
+    let (dir, rdb) = tmp();
+    let (channel, token) = add_channel(&rdb);
+    let (cert, key) = make_cert(dir.path(), "relay", &["relay.example.com"], false);
+    let relay = Relay::start(&rdb, &["--tls-cert", p(&cert), "--tls-key", p(&key)]);
+    let relay_addr: std::net::SocketAddr = relay.addr.parse().unwrap();
+    let proxy = TestProxy::start(&[("relay.example.com", relay_addr)], None);
+    let url = format!(
+        "https://relay.example.com:{}/c/{channel}",
+        relay_addr.port()
+    );
+    let mut env = a.env();
+    env.push(("HTTPS_PROXY", proxy.url()));
+    env.push(("NO_PROXY", String::new()));
+    let args = [
+        "--relay",
+        url.as_str(),
+        "--relay-token",
+        token.as_str(),
+        "--register",
+        "--register-events",
+        "DOCVER",
+        "--ca-cert",
+        p(&cert),
+    ];
+    let listen = Listener::start_env(&a.db(), &args, &env);
+    let hooks = a.api.hooks();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].url, url);
+    assert_eq!(
+        a.api.seen()[0].body["event_types"],
+        serde_json::json!(["DOCVER"])
+    );
+    assert_eq!(a.api.seen()[0].body["is_sandbox"], true);
+    wait_relay_state(&listen, "connected");
+    // Dataspike's "Send Test": a delivery signed with the secret it gave, to the webhook URL.
+    let o = bin()
+        .args([
+            "send",
+            "--event",
+            "DOCVER",
+            "--secret",
+            &hooks[0].secret,
+            "--to",
+            &url,
+        ])
+        .args(["--ca-cert", p(&cert), "--proxy", &proxy.url()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = next_capture(&listen);
+    assert_eq!(c["source"], "relay");
+    assert_eq!(c["verdict"]["status"], "valid", "{c}");
+    let short = &hooks[0].id[..8];
+    assert_eq!(
+        c["secret"],
+        format!("current secret of custom webhook {short}…")
+    );
+    let (_, _, err) = listen.stop_with_output();
+    let err = String::from_utf8_lossy(&err);
+    assert!(err.contains("registered Dataspike custom webhook"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "dataspike: Dataspike custom webhook {short}… → this relay channel"
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&hooks[0].secret[6..]) && !err.contains(TOKEN),
+        "{err}"
+    );
+
+    // A second run reuses it: no new webhook.
+    let listen = Listener::start_env(&a.db(), &args, &env);
+    wait_relay_state(&listen, "connected");
+    let (_, _, err) = listen.stop_with_output();
+    assert!(String::from_utf8_lossy(&err).contains("reusing Dataspike custom webhook"));
+    assert_eq!(a.api.hooks().len(), 1);
+    assert_eq!(a.api.seen().len(), 1, "no API call the second time");
+    drop(relay);
+}

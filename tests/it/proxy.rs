@@ -13,22 +13,22 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the proxy was asked: the request line and its `Proxy-Authorization`, if any.
 #[derive(Debug, Clone)]
-struct Seen {
-    line: String,
-    auth: Option<String>,
+pub(crate) struct Seen {
+    pub(crate) line: String,
+    pub(crate) auth: Option<String>,
 }
 
 /// A tiny HTTP proxy on 127.0.0.1: `CONNECT host:port` is answered 200 and spliced,
 /// `METHOD http://host/...` is forwarded in origin form. Names resolve only through `names`.
-struct TestProxy {
-    addr: SocketAddr,
+pub(crate) struct TestProxy {
+    pub(crate) addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl TestProxy {
     /// `auth`: the `Proxy-Authorization` value it insists on (407 otherwise).
-    fn start(names: &[(&str, SocketAddr)], auth: Option<String>) -> TestProxy {
+    pub(crate) fn start(names: &[(&str, SocketAddr)], auth: Option<String>) -> TestProxy {
         let names: HashMap<String, SocketAddr> =
             names.iter().map(|(n, a)| (n.to_string(), *a)).collect();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -62,11 +62,11 @@ impl TestProxy {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 }

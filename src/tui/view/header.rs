@@ -127,9 +127,11 @@ fn secrets_item(app: &App) -> Ranked<'static> {
     let t = app.theme;
     let n = app.setup.secrets_loaded;
     let dev = app.setup.dev_secret.is_some();
+    // The webhook listen registered outlasts the forward target too: it is why deliveries
+    // verify at all.
     if let Some(reg) = &app.setup.registered {
         return (
-            RANK_SECRETS,
+            RANK_DEV_SECRET,
             vec![
                 Span::styled("secrets ", t.dim()),
                 Span::styled(reg.clone(), t.ok()),
