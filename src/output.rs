@@ -240,6 +240,9 @@ fn list_cells(s: &CaptureSummary, words: Words) -> [String; 9] {
         .unwrap_or_else(|| "-".into());
     let reason = match &s.verdict {
         Verdict::Valid { .. } => String::new(),
+        _ if s.source == crate::capture::Source::Dataspike => {
+            "from Dataspike's history: not signed".into()
+        }
         v => reason_text(v, words).unwrap_or_default(),
     };
     [

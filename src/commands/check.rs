@@ -120,6 +120,11 @@ fn settings(args: &CheckArgs) -> anyhow::Result<Settings> {
         args.secrets.allow_short_secret,
         scheme,
     )?;
+    // Stored Dataspike secrets sign only Dataspike probes.
+    let mut secrets = secrets;
+    secrets.list.retain(|s| {
+        !matches!(s.origin(), crate::signature::Origin::Stored(_)) || s.scheme() == scheme
+    });
     let secrets = match (secrets.dev_secret, scheme) {
         // The local development secret is Dataspike's; other schemes need theirs.
         (Some(_), s) if s != Scheme::Dataspike => Vec::new(),

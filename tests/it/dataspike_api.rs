@@ -933,3 +933,49 @@ fn listen_register_makes_the_relay_channel_a_webhook_once_and_verifies_with_its_
     assert_eq!(a.api.seen().len(), 1, "no API call the second time");
     drop(relay);
 }
+
+/// `send` and `check` sign with the stored secret by themselves, and say which; `listen`
+/// verifies the same: PASS end to end with no secret typed anywhere.
+#[test]
+fn send_and_check_sign_with_the_stored_secret_and_say_which() {
+    let a = Account::new(10);
+    let id = a.register(&[])["id"].as_str().unwrap().to_string();
+    let short = &id[..8];
+    let l = a.listen(&[]);
+    let o = a.ok(&[
+        "send",
+        "--event",
+        "DOCVER",
+        "--to",
+        &format!("{}/dataspike", l.url),
+    ]);
+    assert!(
+        stderr(&o).contains(&format!(
+            "signing with the current secret of custom webhook {short}…"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let line = l.next_line();
+    assert_eq!(line["verdict"]["status"], "valid", "{line}");
+    l.stop();
+    let app = TestApp::start(Behaviour::default());
+    let o = a.run(&["check", "--to", &app.url(), "--no-store"]);
+    assert!(
+        stderr(&o).contains(&format!(
+            "probes signed with the current secret of custom webhook {short}…"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let got = &app.received()[0];
+    let sig = got.header("x-webhook-signature").unwrap();
+    let t: i64 = sig
+        .split(',')
+        .next()
+        .unwrap()
+        .trim_start_matches("t=")
+        .parse()
+        .unwrap();
+    assert_eq!(sig, sign(&a.api.secret_of(&id), t, &got.body));
+}
