@@ -851,6 +851,57 @@ pub(crate) struct RelayServeArgs {
     /// The PEM private key of --tls-cert
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// Milliseconds between checks of --tls-cert/--tls-key for changes (SIGHUP reloads at once)
+    #[arg(long, default_value_t = crate::relay::certs::DEFAULT_FILE_POLL.as_millis() as u64, hide = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..))]
+    pub(crate) tls_poll_ms: u64,
+    /// Serve HTTPS for this domain with a certificate obtained and renewed automatically over
+    /// ACME (Let's Encrypt unless --acme-directory); repeat for more names. The relay answers
+    /// the TLS-ALPN-01 challenge on its own port (so that port must be reachable as 443 under
+    /// this name), and HTTP-01 on port 80 when it can bind it
+    #[arg(
+        long = "acme",
+        value_name = "DOMAIN",
+        conflicts_with = "tls_cert",
+        requires = "acme_email"
+    )]
+    pub(crate) acme: Vec<String>,
+    /// The contact address given to the ACME CA (expiry warnings, policy changes)
+    #[arg(long, value_name = "EMAIL", requires = "acme")]
+    pub(crate) acme_email: Option<String>,
+    /// The ACME directory URL [default: Let's Encrypt's production directory]; e.g. Let's
+    /// Encrypt's staging directory, or a private ACME CA
+    #[arg(long, value_name = "URL", requires = "acme")]
+    pub(crate) acme_directory: Option<String>,
+    /// Trust the CA certificate(s) in this PEM file for the ACME directory's own HTTPS (a
+    /// private ACME CA or a test server)
+    #[arg(long, value_name = "PEM", requires = "acme")]
+    pub(crate) acme_ca_cert: Option<PathBuf>,
+    /// Where the ACME account key and certificates are kept (0600) [default: an 'acme' folder
+    /// beside the relay database; systemd: $STATE_DIRECTORY]
+    #[arg(long, env = "STATE_DIRECTORY", value_name = "DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// Port the HTTP-01 challenge is answered on when it can be bound (0: not at all)
+    #[arg(
+        long,
+        default_value_t = 80,
+        hide = true,
+        value_name = "PORT",
+        requires = "acme"
+    )]
+    pub(crate) acme_http_port: u16,
+    /// Renew once the certificate is this old, instead of when a third of its lifetime is
+    /// left (for tests)
+    #[arg(long, hide = true, value_parser = humantime::parse_duration, value_name = "DURATION", requires = "acme")]
+    pub(crate) acme_renew_after: Option<std::time::Duration>,
+    /// Seconds before the first retry after a failed order (doubling, at most an hour; for tests)
+    #[arg(
+        long,
+        default_value_t = 60,
+        hide = true,
+        value_name = "SECONDS",
+        requires = "acme"
+    )]
+    pub(crate) acme_retry_s: u64,
     /// Largest request body accepted (e.g. 10MiB); larger ones get 413 and are kept truncated
     #[arg(long, default_value = "10MiB", value_parser = parse_size, value_name = "SIZE")]
     pub(crate) max_body: usize,

@@ -10,6 +10,8 @@
 //! - [`client`]: the laptop side: connect, resume, hand deliveries over, ack, reconnect;
 //! - `feed`: `listen --relay`: the client's deliveries through the same intake as local ones.
 
+pub(crate) mod acme;
+pub(crate) mod certs;
 pub(crate) mod channel;
 pub mod client;
 pub(crate) mod feed;

@@ -1,0 +1,469 @@
+//! The relay going live (issue 23): certificates reloaded without a restart, HTTP/2 to senders
+//! and subscribers, and automatic HTTPS against a real ACME server (Pebble, Let's Encrypt's
+//! test server, with its TLS-ALPN-01 validation on: it connects to the relay's port).
+
+use crate::common::*;
+use crate::relay::{add_channel, make_cert, next_capture, tmp};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `hookscope relay --json` whose every stdout line is kept, killed on drop.
+struct LiveRelay {
+    child: Child,
+    url: String,
+    addr: String,
+    lines: mpsc::Receiver<serde_json::Value>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl LiveRelay {
+    fn start(db: &Path, extra: &[&str]) -> LiveRelay {
+        LiveRelay::start_env(db, extra, &[])
+    }
+
+    fn start_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> LiveRelay {
+        let port: &[&str] = if extra.contains(&"--port") {
+            &[]
+        } else {
+            &["--port", "0"]
+        };
+        let mut child = bin()
+            .args(["relay", "--json", "--heartbeat-ms", "200", "--db"])
+            .arg(db)
+            .args(port)
+            .args(extra)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn relay");
+        let stderr = collect(child.stderr.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let v = serde_json::from_str(&line).unwrap_or(serde_json::json!({"raw": line}));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("relay did not start: {}", stderr.lock().unwrap()));
+        assert_eq!(first["event"], "listening", "{first}");
+        let url = first["url"].as_str().unwrap().to_string();
+        let port = url.rsplit(':').next().unwrap().to_string();
+        LiveRelay {
+            child,
+            url,
+            addr: format!("127.0.0.1:{port}"),
+            lines,
+            stderr,
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// The next `{"event":"certificate","state":STATE}` line; any other certificate state
+    /// first is returned too when it is in `also`. Panics after `within`.
+    fn cert_event(&self, states: &[&str], within: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + within;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) if v["event"] == "certificate" => {
+                    if states.iter().any(|s| v["state"] == *s) {
+                        return v;
+                    }
+                    seen.push(v);
+                }
+                Ok(v) => seen.push(v),
+                Err(_) => panic!(
+                    "no certificate event {states:?} within {within:?}; saw {seen:?}; stderr: {}",
+                    self.stderr.lock().unwrap()
+                ),
+            }
+        }
+    }
+
+    /// Every line printed so far that was not read yet.
+    fn drain(&self) -> Vec<serde_json::Value> {
+        self.lines.try_iter().collect()
+    }
+
+    fn hangup(&self) {
+        let ok = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -HUP");
+    }
+}
+
+impl Drop for LiveRelay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads a pipe to its end into a shared string (for messages when something fails).
+fn collect(r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let t = text.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { break };
+            let mut t = t.lock().unwrap();
+            t.push_str(&line);
+            t.push('\n');
+        }
+    });
+    text
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A TLS connection to `addr` as `name`, trusting `trust`, offering `alpn`.
+async fn tls_connect(
+    addr: &str,
+    name: &str,
+    trust: &Path,
+    alpn: &[&[u8]],
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
+    let mut cfg = (*hookscope::tls::client_config(Some(trust)).unwrap()).clone();
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let server = rustls_pki_types::ServerName::try_from(name.to_string()).unwrap();
+    connector
+        .connect(server, tcp)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The leaf certificate a new handshake gets (DER), or why the handshake failed.
+fn served_leaf(addr: &str, name: &str, trust: &Path) -> Result<Vec<u8>, String> {
+    runtime().block_on(async {
+        let tls = tls_connect(addr, name, trust, &[b"http/1.1"]).await?;
+        let leaf = tls.get_ref().1.peer_certificates().unwrap()[0].to_vec();
+        Ok(leaf)
+    })
+}
+
+/// GET over HTTPS/1.1: (status, body).
+fn https_get(addr: &str, name: &str, trust: &Path, path: &str) -> (u16, String) {
+    use http_body_util::BodyExt;
+    runtime().block_on(async {
+        let tls = tls_connect(addr, name, trust, &[b"http/1.1"])
+            .await
+            .unwrap();
+        let (mut send, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let req = http::Request::get(path)
+            .header("host", name)
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let resp = send.send_request(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    })
+}
+
+/// Every PEM certificate of `files` in one file, so a client trusts (pins) each.
+fn bundle(dir: &Path, files: &[&Path]) -> PathBuf {
+    let mut all = String::new();
+    for f in files {
+        all.push_str(&std::fs::read_to_string(f).unwrap());
+    }
+    let path = dir.join("bundle.pem");
+    std::fs::write(&path, all).unwrap();
+    path
+}
+
+fn der_of(pem: &Path) -> Vec<u8> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::from_pem_file(pem)
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn sighup_serves_replaced_certificate_files_and_an_invalid_pair_keeps_the_old_one() {
+    let (dir, db) = tmp();
+    let d = dir.path();
+    let (a_cert, a_key) = make_cert(d, "a", &["localhost"], false);
+    let (b_cert, b_key) = make_cert(d, "b", &["localhost"], false);
+    let trust = bundle(d, &[&a_cert, &b_cert]);
+    let (cert, key) = (d.join("live.pem"), d.join("live.key"));
+    std::fs::copy(&a_cert, &cert).unwrap();
+    std::fs::copy(&a_key, &key).unwrap();
+    // Files are looked at only on SIGHUP here (an hour between polls).
+    let relay = LiveRelay::start(
+        &db,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--tls-poll-ms",
+            "3600000",
+        ],
+    );
+    assert_eq!(
+        served_leaf(&relay.addr, "localhost", &trust).unwrap(),
+        der_of(&a_cert)
+    );
+
+    // certbot's way: new files, then SIGHUP. The next handshake gets the new certificate.
+    std::fs::copy(&b_cert, &cert).unwrap();
+    std::fs::copy(&b_key, &key).unwrap();
+    relay.hangup();
+    let ev = relay.cert_event(&["reloaded", "kept_old"], Duration::from_secs(20));
+    assert_eq!(ev["state"], "reloaded", "{ev}");
+    assert_eq!(ev["trigger"], "sighup");
+    assert!(ev["certificate"]["not_after"]
+        .as_str()
+        .unwrap()
+        .ends_with("UTC"));
+    assert_eq!(
+        served_leaf(&relay.addr, "localhost", &trust).unwrap(),
+        der_of(&b_cert)
+    );
+
+    // A key that does not fit the certificate: refused in words, the old pair still serves.
+    std::fs::copy(&a_key, &key).unwrap();
+    relay.hangup();
+    let ev = relay.cert_event(&["reloaded", "kept_old"], Duration::from_secs(20));
+    assert_eq!(ev["state"], "kept_old", "{ev}");
+    let reason = ev["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("does not fit") && reason.contains("live.key"),
+        "{reason}"
+    );
+    assert_eq!(
+        served_leaf(&relay.addr, "localhost", &trust).unwrap(),
+        der_of(&b_cert)
+    );
+    // Garbage in the certificate file: the same.
+    std::fs::write(&cert, "not a certificate").unwrap();
+    relay.hangup();
+    let ev = relay.cert_event(&["reloaded", "kept_old"], Duration::from_secs(20));
+    assert_eq!(ev["state"], "kept_old", "{ev}");
+    assert_eq!(
+        served_leaf(&relay.addr, "localhost", &trust).unwrap(),
+        der_of(&b_cert)
+    );
+    // The relay is still up and healthy, reporting the served certificate's expiry.
+    let (status, body) = https_get(&relay.addr, "localhost", &trust, "/healthz");
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["certificate"]["source"], "files", "{health}");
+    assert!(health["certificate"]["expires_in_s"].as_i64().unwrap() > 0);
+}
+
+#[test]
+fn changed_certificate_files_are_noticed_without_a_signal() {
+    let (dir, db) = tmp();
+    let d = dir.path();
+    let (a_cert, a_key) = make_cert(d, "a", &["localhost"], false);
+    let (b_cert, b_key) = make_cert(d, "b", &["localhost", "relay.localhost"], false);
+    let trust = bundle(d, &[&a_cert, &b_cert]);
+    let relay = LiveRelay::start(
+        &db,
+        &[
+            "--tls-cert",
+            a_cert.to_str().unwrap(),
+            "--tls-key",
+            a_key.to_str().unwrap(),
+            "--tls-poll-ms",
+            "100",
+        ],
+    );
+    assert_eq!(
+        served_leaf(&relay.addr, "localhost", &trust).unwrap(),
+        der_of(&a_cert)
+    );
+    // Replaced as a renewal tool would: each file renamed into place.
+    let (tmp_cert, tmp_key) = (d.join("a.pem.new"), d.join("a.key.new"));
+    std::fs::copy(&b_key, &tmp_key).unwrap();
+    std::fs::copy(&b_cert, &tmp_cert).unwrap();
+    std::fs::rename(&tmp_key, &a_key).unwrap();
+    std::fs::rename(&tmp_cert, &a_cert).unwrap();
+    let mut ev = relay.cert_event(&["reloaded"], Duration::from_secs(20));
+    // The key may have been seen before the certificate: then a second look finds both.
+    while served_leaf(&relay.addr, "localhost", &trust).unwrap() != der_of(&b_cert) {
+        ev = relay.cert_event(&["reloaded"], Duration::from_secs(20));
+    }
+    assert_eq!(ev["trigger"], "files_changed", "{ev}");
+}
+
+/// An HTTP/2 client connection over TLS (ALPN `h2` only).
+async fn h2_connect(
+    addr: &str,
+    trust: &Path,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>> {
+    let tls = tls_connect(addr, "localhost", trust, &[b"h2"])
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    send
+}
+
+#[test]
+fn a_sender_and_an_sse_stream_speak_http2_on_one_connection() {
+    use http_body_util::BodyExt;
+    let (dir, db) = tmp();
+    let (id, token) = add_channel(&db);
+    let (cert, key) = make_cert(dir.path(), "relay", &["localhost"], false);
+    let relay = LiveRelay::start(
+        &db,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    runtime().block_on(async {
+        let mut send = h2_connect(&relay.addr, &cert).await;
+        let url = |p: &str| format!("https://localhost:{}{p}", relay.port());
+        // The stream first, on the same connection the deliveries are posted on.
+        let events = http::Request::get(url(&format!("/r/{id}/events?after=0")))
+            .header("authorization", format!("Bearer {token}"))
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let resp = send.send_request(events).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.version(), http::Version::HTTP_2);
+        let mut stream = resp.into_body();
+        for i in 0..3 {
+            let body = format!("{{\"n\":{i}}}");
+            let post = http::Request::post(url(&format!("/c/{id}/hook?n={i}")))
+                .header("x-webhook-signature", sign(SECRET, now(), body.as_bytes()))
+                .header("content-type", "application/json")
+                .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                .unwrap();
+            let resp = send.send_request(post).await.unwrap();
+            assert_eq!(resp.status(), 200);
+            assert_eq!(resp.version(), http::Version::HTTP_2);
+            let answer = resp.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&answer[..], format!("{{\"id\":{}}}\n", i + 1).as_bytes());
+        }
+        // Every delivery comes down the stream, with its body's bytes.
+        let mut text = String::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while text.matches("event: delivery").count() < 3 {
+            let frame = tokio::time::timeout_at(deadline, stream.frame())
+                .await
+                .expect("deliveries on the h2 stream")
+                .unwrap()
+                .unwrap();
+            if let Ok(data) = frame.into_data() {
+                text.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+        assert!(text.starts_with("event: hello"), "{text}");
+        for seq in 1..=3 {
+            assert!(text.contains(&format!("id: {seq}\n")), "{text}");
+        }
+        // base64 of {"n":2}
+        assert!(text.contains("eyJuIjoyfQ=="), "{text}");
+    });
+}
+
+#[test]
+fn listen_reads_a_tls_relay_over_http2() {
+    let (dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let (cert, key) = make_cert(dir.path(), "relay", &["localhost"], false);
+    let relay = LiveRelay::start_env(
+        &rdb,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &[("HOOKSCOPE_LOG", "hookscope::relay=debug")],
+    );
+    let url = format!("https://localhost:{}/c/{id}", relay.port());
+    let db = dir.path().join("laptop.db");
+    let listen = Listener::start(
+        &db,
+        &[
+            "--relay",
+            &url,
+            "--relay-token",
+            &token,
+            "--secret",
+            SECRET,
+            "--ca-cert",
+            cert.to_str().unwrap(),
+        ],
+    );
+    crate::relay::wait_relay_state(&listen, "connected");
+    let o = run(&[
+        "send",
+        "--event",
+        "AML_SCREENING",
+        "--to",
+        &format!("{url}/hook"),
+        "--secret",
+        SECRET,
+        "--ca-cert",
+        cert.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = next_capture(&listen);
+    assert_eq!(c["source"], "relay");
+    assert_eq!(c["verdict"]["status"], "valid");
+    // The laptop offered h2 and used it: the relay says which protocol each stream came over.
+    wait_until_text(&relay.stderr, "stream of channel");
+    let log = relay.stderr.lock().unwrap().clone();
+    assert!(
+        log.contains(&format!("stream of channel {id} over HTTP/2")),
+        "{log}"
+    );
+    assert!(!log.contains("over HTTP/1.1"), "{log}");
+}
+
+fn wait_until_text(text: &Mutex<String>, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !text.lock().unwrap().contains(what) {
+        assert!(
+            Instant::now() < deadline,
+            "no '{what}' in: {}",
+            text.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
