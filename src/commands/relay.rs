@@ -313,10 +313,12 @@ fn cert_source(
         .unwrap_or_else(|| acme::LETS_ENCRYPT.to_string());
     match directory.parse::<http::Uri>() {
         Ok(u) if u.scheme_str() == Some("https") && u.host().is_some() => {}
-        _ => return Err(usage(format!(
+        _ => {
+            return Err(usage(format!(
             "--acme-directory '{directory}' must be an https:// URL of an ACME directory, like {}",
             acme::LETS_ENCRYPT
-        ))),
+        )))
+        }
     }
     let tls = crate::tls::client_config(args.acme_ca_cert.as_deref())
         .map_err(|e| usage(format!("--acme-ca-cert: {e}")))?;

@@ -233,10 +233,17 @@ pub(crate) async fn run(
     }
     let mut account: Option<Account> = None;
     let mut attempt = 0u32;
+    let mut just_obtained = false;
     loop {
         if let Some(pair) = &current {
             let due = renew_at(&pair.validity, cfg.renew_after);
-            let wait = due.saturating_sub(now_s());
+            let mut wait = due.saturating_sub(now_s());
+            // A certificate due as soon as it is issued (a clock far off, an odd lifetime):
+            // order no faster than failures are retried, not in a tight loop.
+            if wait <= 0 && just_obtained {
+                wait = cfg.retry_first.as_secs().max(1) as i64;
+            }
+            just_obtained = false;
             if wait > 0 {
                 tokio::select! {
                     _ = sleep_s(wait) => {}
@@ -259,6 +266,7 @@ pub(crate) async fn run(
                 let validity = pair.validity;
                 slot.set(pair.clone(), Origin::Acme);
                 current = Some(pair);
+                just_obtained = true;
                 let _ = events.send(CertEvent::Obtained { validity });
             }
             Err(f) => {
@@ -503,9 +511,22 @@ fn challenge_cert(name: &str, digest: &[u8]) -> Result<Arc<rustls::sign::Certifi
     params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest)];
     let key = rcgen::KeyPair::generate().map_err(fail)?;
     let cert = params.self_signed(&key).map_err(fail)?;
-    let pair = Pair::from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
-        .map_err(|e| Failure::new(e, "the domain name"))?;
-    Ok(pair.key)
+    // Not through `Pair`: webpki refuses to parse a certificate with the (critical)
+    // acmeIdentifier extension, and the key is the one just made for it.
+    let der = rustls_pki_types::PrivatePkcs8KeyDer::from(key.serialize_der());
+    let signing = rustls::crypto::ring::default_provider()
+        .key_provider
+        .load_private_key(der.into())
+        .map_err(|e| {
+            Failure::new(
+                format!("cannot load the TLS-ALPN-01 key: {e}"),
+                "the domain name",
+            )
+        })?;
+    Ok(Arc::new(rustls::sign::CertifiedKey::new(
+        vec![cert.der().clone()],
+        signing,
+    )))
 }
 
 /// Waits for the CA's validation, sends the CSR and fetches the chain: (chain PEM, key PEM).

@@ -467,3 +467,346 @@ fn wait_until_text(text: &Mutex<String>, what: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A free TCP port on 127.0.0.1 (bound and released: nothing else here takes it meanwhile).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Pebble, Let's Encrypt's ACME test server, with pebble-challtestsrv as its DNS (every name is
+/// 127.0.0.1), validating TLS-ALPN-01 against `tls_port`. Both killed on drop.
+struct Pebble {
+    pebble: Child,
+    dns: Child,
+    directory: String,
+    mgmt: String,
+    /// Pebble's own HTTPS certificate, for `--acme-ca-cert`.
+    tls_pem: PathBuf,
+    log: Arc<Mutex<String>>,
+}
+
+impl Pebble {
+    /// None (after saying so) when Pebble is not installed and this is not CI.
+    fn start(dir: &Path, tls_port: u16) -> Option<Pebble> {
+        let installed = |b: &str| Command::new(b).arg("-h").output().is_ok();
+        if !installed("pebble") || !installed("pebble-challtestsrv") {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "pebble is not installed: .ci/run installs the Debian package 'pebble'"
+            );
+            eprintln!("SKIPPED: pebble is not installed (apt-get install pebble)");
+            return None;
+        }
+        let (tls_pem, key_pem) = make_cert(dir, "pebble", &["127.0.0.1", "localhost"], false);
+        let (acme, mgmt, dns, dns_mgmt, http) = (
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+        );
+        let config = serde_json::json!({"pebble": {
+            "listenAddress": format!("127.0.0.1:{acme}"),
+            "managementListenAddress": format!("127.0.0.1:{mgmt}"),
+            "certificate": tls_pem, "privateKey": key_pem,
+            "httpPort": http, "tlsPort": tls_port,
+            "ocspResponderURL": "", "externalAccountBindingRequired": false,
+        }});
+        let config_file = dir.join("pebble.json");
+        std::fs::write(&config_file, config.to_string()).unwrap();
+        let mut dns_child = Command::new("pebble-challtestsrv")
+            .args(["-dns01", &format!("127.0.0.1:{dns}")])
+            .args(["-management", &format!("127.0.0.1:{dns_mgmt}")])
+            .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""])
+            .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn pebble-challtestsrv");
+        let mut child = Command::new("pebble")
+            .args(["-config", config_file.to_str().unwrap()])
+            .args(["-dnsserver", &format!("127.0.0.1:{dns}")])
+            // No validation delay; nonces are still rejected at random (5%), as in production.
+            .env("PEBBLE_VA_NOSLEEP", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn pebble");
+        let log = collect(child.stdout.take().unwrap());
+        let err = child.stderr.take().unwrap();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                let mut t = log2.lock().unwrap();
+                t.push_str(&line);
+                t.push('\n');
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", acme)).is_err()
+            || std::net::TcpStream::connect(("127.0.0.1", dns)).is_err()
+        {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = dns_child.kill();
+                panic!("pebble did not start: {}", log.lock().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Pebble {
+            pebble: child,
+            dns: dns_child,
+            directory: format!("https://127.0.0.1:{acme}/dir"),
+            mgmt: format!("127.0.0.1:{mgmt}"),
+            tls_pem,
+            log,
+        })
+    }
+
+    /// The root that issues this Pebble's certificates, as PEM in a file.
+    fn root(&self, dir: &Path) -> PathBuf {
+        let (status, pem) = https_get(&self.mgmt, "127.0.0.1", &self.tls_pem, "/roots/0");
+        assert_eq!(status, 200, "{pem}");
+        let path = dir.join("pebble-root.pem");
+        std::fs::write(&path, pem).unwrap();
+        path
+    }
+
+    fn issued(&self) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .matches("Issued certificate")
+            .count()
+    }
+
+    /// The relay flags that point it at this Pebble.
+    fn relay_args<'a>(&'a self, state: &'a Path, port: &'a str) -> Vec<&'a str> {
+        vec![
+            "--port",
+            port,
+            "--acme",
+            "localhost",
+            "--acme-email",
+            "dev@example.com",
+            "--acme-directory",
+            &self.directory,
+            "--acme-ca-cert",
+            self.tls_pem.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--acme-http-port",
+            "0",
+            "--acme-retry-s",
+            "1",
+        ]
+    }
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        for c in [&mut self.pebble, &mut self.dns] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+fn acme_obtains_a_certificate_from_pebble_over_tls_alpn_01_and_a_restart_reuses_it() {
+    let (dir, rdb) = tmp();
+    let d = dir.path();
+    let port = free_port();
+    let Some(pebble) = Pebble::start(d, port) else {
+        return;
+    };
+    let (id, token) = add_channel(&rdb);
+    let state = d.join("state");
+    let port_s = port.to_string();
+    let relay = LiveRelay::start_env(
+        &rdb,
+        &pebble.relay_args(&state, &port_s),
+        &[("HOOKSCOPE_LOG", "hookscope::relay=debug")],
+    );
+    assert_eq!(relay.url, format!("https://localhost:{port}"));
+    let ev = relay.cert_event(&["obtained", "failed"], Duration::from_secs(90));
+    assert_eq!(
+        ev["state"],
+        "obtained",
+        "{ev}; pebble: {}",
+        pebble.log.lock().unwrap()
+    );
+    assert_eq!(pebble.issued(), 1);
+    // Pebble's validator connected to the relay's port and got the challenge certificate
+    // (HTTP-01 is off here, and DNS-01 is not answered).
+    let log = relay.stderr.lock().unwrap().clone();
+    assert!(log.contains("answered a TLS-ALPN-01 validation"), "{log}");
+
+    // The served certificate chains to Pebble's root (trusted as a CA, not pinned).
+    let root = pebble.root(d);
+    let leaf = served_leaf(&relay.addr, "localhost", &root).unwrap();
+    let (status, body) = https_get(&relay.addr, "localhost", &root, "/healthz");
+    assert_eq!(status, 200, "{body}");
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["certificate"]["source"], "acme", "{health}");
+    assert!(health["certificate"]["expires_in_s"].as_i64().unwrap() > 86_400);
+
+    // State: the account and the certificate with its key, private.
+    let mut files: Vec<String> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(files[0].starts_with("account-") && files[0].ends_with(".json"));
+    assert!(files[1].starts_with("localhost-") && files[1].ends_with(".crt.pem"));
+    assert!(files[2].starts_with("localhost-") && files[2].ends_with(".key.pem"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in &files {
+            let mode = std::fs::metadata(state.join(f))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{f}");
+        }
+    }
+
+    // The laptop trusts Pebble's root and receives signed deliveries through the relay: PASS.
+    let url = format!("https://localhost:{port}/c/{id}");
+    let db = d.join("laptop.db");
+    let root_s = root.to_str().unwrap();
+    let listen = Listener::start(
+        &db,
+        &[
+            "--relay",
+            &url,
+            "--relay-token",
+            &token,
+            "--secret",
+            SECRET,
+            "--ca-cert",
+            root_s,
+        ],
+    );
+    crate::relay::wait_relay_state(&listen, "connected");
+    let o = run(&[
+        "send",
+        "--event",
+        "AML_SCREENING",
+        "--to",
+        &format!("{url}/hook"),
+        "--secret",
+        SECRET,
+        "--ca-cert",
+        root_s,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = next_capture(&listen);
+    assert_eq!(c["source"], "relay");
+    assert_eq!(c["verdict"]["status"], "valid", "{c}");
+    drop(listen);
+
+    // A restart serves the stored certificate: no new order.
+    drop(relay);
+    let relay = LiveRelay::start(&rdb, &pebble.relay_args(&state, &port_s));
+    let ev = relay.cert_event(&["reused", "obtaining"], Duration::from_secs(30));
+    assert_eq!(ev["state"], "reused", "{ev}");
+    assert_eq!(served_leaf(&relay.addr, "localhost", &root).unwrap(), leaf);
+    std::thread::sleep(Duration::from_millis(500));
+    let later = relay.drain();
+    assert!(
+        !later
+            .iter()
+            .any(|v| v["state"] == "obtaining" || v["state"] == "renewing"),
+        "{later:?}"
+    );
+    assert_eq!(pebble.issued(), 1, "{}", pebble.log.lock().unwrap());
+}
+
+#[test]
+fn acme_renewal_swaps_the_certificate_under_an_open_stream() {
+    let (dir, rdb) = tmp();
+    let d = dir.path();
+    let port = free_port();
+    let Some(pebble) = Pebble::start(d, port) else {
+        return;
+    };
+    let (id, token) = add_channel(&rdb);
+    let state = d.join("state");
+    let port_s = port.to_string();
+    let mut args = pebble.relay_args(&state, &port_s);
+    // Test-only: renew once the certificate is 3 s old (its lifetime is years).
+    args.extend(["--acme-renew-after", "3s"]);
+    let relay = LiveRelay::start(&rdb, &args);
+    let ev = relay.cert_event(&["obtained", "failed"], Duration::from_secs(90));
+    assert_eq!(ev["state"], "obtained", "{ev}");
+    let root = pebble.root(d);
+    let first = served_leaf(&relay.addr, "localhost", &root).unwrap();
+
+    // A laptop's stream opens on the first certificate.
+    let url = format!("https://localhost:{port}/c/{id}");
+    let db = d.join("laptop.db");
+    let root_s = root.to_str().unwrap();
+    let listen = Listener::start(
+        &db,
+        &[
+            "--relay",
+            &url,
+            "--relay-token",
+            &token,
+            "--secret",
+            SECRET,
+            "--ca-cert",
+            root_s,
+        ],
+    );
+    crate::relay::wait_relay_state(&listen, "connected");
+
+    // Renewal: a new order while the first certificate serves, then the swap.
+    let ev = relay.cert_event(&["renewing"], Duration::from_secs(30));
+    assert_eq!(ev["state"], "renewing");
+    let ev = relay.cert_event(&["obtained", "failed"], Duration::from_secs(90));
+    assert_eq!(ev["state"], "obtained", "{ev}");
+    assert!(pebble.issued() >= 2);
+    let second = served_leaf(&relay.addr, "localhost", &root).unwrap();
+    assert_ne!(
+        first, second,
+        "a new handshake gets the renewed certificate"
+    );
+
+    // The stream stayed up: a delivery sent now arrives on it, and it never reconnected.
+    let o = run(&[
+        "send",
+        "--event",
+        "AML_SCREENING",
+        "--to",
+        &format!("{url}/hook"),
+        "--secret",
+        SECRET,
+        "--ca-cert",
+        root_s,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut seen = Vec::new();
+    let capture = loop {
+        let v = listen.next_line();
+        if v.get("event").is_none() {
+            break v;
+        }
+        seen.push(v);
+    };
+    assert_eq!(capture["verdict"]["status"], "valid", "{capture}");
+    assert!(
+        !seen
+            .iter()
+            .any(|v| v["event"] == "relay" && v["state"] != "connected"),
+        "the stream was replaced: {seen:?}"
+    );
+}
