@@ -810,3 +810,49 @@ fn acme_renewal_swaps_the_certificate_under_an_open_stream() {
         "the stream was replaced: {seen:?}"
     );
 }
+
+#[test]
+fn the_systemd_unit_verifies_and_keeps_its_hardening() {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/hookscope-relay.service"),
+    )
+    .unwrap();
+    for needed in [
+        "DynamicUser=yes",
+        "StateDirectory=hookscope-relay",
+        "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "--acme ${RELAY_DOMAIN}",
+    ] {
+        assert!(unit.contains(needed), "the unit lost '{needed}'");
+    }
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: systemd-analyze is not installed; the unit was only read");
+        return;
+    }
+    // verify wants the ExecStart binary to exist: point it at the one just built.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookscope-relay.service");
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/hookscope", env!("CARGO_BIN_EXE_hookscope")),
+    )
+    .unwrap();
+    let o = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "systemd-analyze verify: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
