@@ -28,6 +28,7 @@ pub mod relay;
 pub mod report;
 mod routes;
 pub mod sample;
+pub mod secret_store;
 mod session;
 mod sign_mode;
 pub mod signature;
