@@ -54,6 +54,11 @@ pub(crate) enum Command {
     /// Run a public relay that stores every delivery before answering and streams it to
     /// 'listen --relay'; 'relay channel ...' manages its channels
     Relay(RelayArgs),
+    /// Manage a remote relay's channels from here (its remote channel API, admin token in
+    /// HOOKSCOPE_RELAY_ADMIN_TOKEN); a new channel's read token is kept in this machine's
+    /// secret store, so 'listen --relay URL/c/ID' needs no --relay-token
+    #[command(subcommand)]
+    Channel(RemoteChannelCommand),
     /// Probe your webhook endpoint with good and bad deliveries and grade its answers
     Check(CheckArgs),
     /// Compare two captures, or a capture with what one of its replays sent
@@ -795,6 +800,61 @@ pub(crate) enum ChannelCommand {
     RotateToken(ChannelIdArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum RemoteChannelCommand {
+    /// Create a channel on the relay; prints its webhook URL and keeps its read token here
+    Add(RemoteAddArgs),
+    /// List the relay's channels with what they hold and who reads them
+    List(RemoteArgs),
+    /// Delete a channel and every delivery it holds (and its token here)
+    Remove(RemoteIdArgs),
+    /// Replace a channel's read token; the new one is kept here, the old one stops working
+    RotateToken(RemoteIdArgs),
+}
+
+/// Which relay, and how to reach it.
+#[derive(Debug, Args)]
+pub(crate) struct RemoteArgs {
+    /// The relay's URL (e.g. https://relay.example.com)
+    #[arg(long, value_name = "URL")]
+    pub(crate) relay: String,
+    /// The relay's admin token (shown once by 'hookscope relay --admin-api', or the one in its
+    /// --admin-token-file)
+    #[arg(
+        long,
+        env = "HOOKSCOPE_RELAY_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) admin_token: Option<String>,
+    /// Also trust the CA certificate(s) in this PEM file for the relay's HTTPS
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// Print JSON
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RemoteAddArgs {
+    /// A name to recognise the channel by in 'channel list'
+    #[arg(long)]
+    pub(crate) label: Option<String>,
+    /// Print the read token too (with --json; it is kept in the secret store either way)
+    #[arg(long)]
+    pub(crate) show_token: bool,
+    #[command(flatten)]
+    pub(crate) remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RemoteIdArgs {
+    /// Channel id (from 'channel list')
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) remote: RemoteArgs,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ChannelAddArgs {
     /// A name to recognise the channel by in 'channel list'
@@ -851,6 +911,14 @@ pub(crate) struct RelayServeArgs {
     /// The PEM private key of --tls-cert
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// Turn on the remote channel API ('hookscope channel add --relay URL' from a laptop) with
+    /// the admin token in this file (one line of at least 16 characters)
+    #[arg(long, value_name = "FILE", conflicts_with = "admin_api")]
+    pub(crate) admin_token_file: Option<PathBuf>,
+    /// Turn on the remote channel API with an admin token made at the first start: printed that
+    /// once; only its hash is kept, beside the database (delete that file for a new token)
+    #[arg(long)]
+    pub(crate) admin_api: bool,
     /// Milliseconds between checks of --tls-cert/--tls-key for changes (SIGHUP reloads at once)
     #[arg(long, default_value_t = crate::relay::certs::DEFAULT_FILE_POLL.as_millis() as u64, hide = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..))]
     pub(crate) tls_poll_ms: u64,

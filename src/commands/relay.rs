@@ -13,6 +13,7 @@ use crate::capture::now_ms;
 use crate::cli::{ChannelCommand, RelayArgs, RelayCommand, RelayDbArgs, RelayServeArgs};
 use crate::config::usage;
 use crate::relay::acme::{self, AcmeConfig};
+use crate::relay::admin::Admin;
 use crate::relay::certs::{self, CertEvent, CertSlot, FileWatch, Trigger};
 use crate::relay::limit::Rate;
 use crate::relay::server::{self, RelayConfig, RelayParts};
@@ -54,6 +55,7 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
         CertSource::Files(_) => Some(certs::server_config(certs.clone(), false)?),
         CertSource::Acme(_) => Some(certs::server_config(certs.clone(), true)?),
     };
+    let (admin, admin_token) = admin_api(&args, &db)?;
     let cfg = RelayConfig {
         max_body: args.max_body,
         read_timeout: Duration::from_secs(args.read_timeout),
@@ -64,6 +66,7 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections,
         certs: tls.is_some().then(|| certs.clone()),
         tls,
+        admin,
     };
     let rt = super::runtime()?;
     rt.block_on(async move {
@@ -105,6 +108,17 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
                     Durability::Normal => "normal: survives a crash of the relay, not of the machine",
                 }
             );
+        }
+        if let Some(token) = &admin_token {
+            if args.json {
+                println!("{}", serde_json::json!({"event": "admin_token", "token": token.reveal()}));
+            } else {
+                println!(
+                    "admin token {}   (shown once: the relay keeps only its hash in '{}')\n  on your laptop: read -rs HOOKSCOPE_RELAY_ADMIN_TOKEN && export HOOKSCOPE_RELAY_ADMIN_TOKEN\n                  hookscope channel add --relay {url}",
+                    token.reveal(),
+                    admin_hash_file(&db).display()
+                );
+            }
         }
         // Printed after the listening line, which stays the first.
         let printer = tokio::spawn(print_cert_events(cert_rx, args.json));
@@ -463,4 +477,28 @@ fn cert_event_text(ev: &CertEvent) -> String {
             if *still_serving { "; the current certificate still serves" } else { "; HTTPS is not served until then" }
         ),
     }
+}
+
+/// Where a generated admin token's hash is kept: beside the database.
+fn admin_hash_file(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".admin-token.sha256");
+    db.with_file_name(name)
+}
+
+/// The remote channel API: off, from `--admin-token-file`, or generated (`--admin-api`; the new
+/// token to show once).
+fn admin_api(
+    args: &RelayServeArgs,
+    db: &Path,
+) -> anyhow::Result<(Option<Arc<Admin>>, Option<crate::relay::channel::Token>)> {
+    if let Some(f) = &args.admin_token_file {
+        let a = Admin::from_file(f).map_err(|e| usage(format!("--admin-token-file: {e}")))?;
+        return Ok((Some(Arc::new(a)), None));
+    }
+    if !args.admin_api {
+        return Ok((None, None));
+    }
+    let (a, token) = Admin::generated(&admin_hash_file(db))?;
+    Ok((Some(Arc::new(a)), token))
 }

@@ -11,11 +11,13 @@
 //! - `feed`: `listen --relay`: the client's deliveries through the same intake as local ones.
 
 pub(crate) mod acme;
+pub(crate) mod admin;
 pub(crate) mod certs;
 pub(crate) mod channel;
 pub mod client;
 pub(crate) mod feed;
 pub(crate) mod limit;
 pub mod protocol;
+pub mod remote;
 pub(crate) mod server;
 pub(crate) mod store;

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 
+use super::admin::Admin;
 use super::certs::{CertSlot, ACME_TLS_ALPN};
 use super::channel::{bearer, is_channel_id, token_matches};
 use super::limit::{retry_after_secs, Rate, RateLimiter};
@@ -82,6 +83,8 @@ pub struct RelayConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The certificate `tls` serves (file or ACME), reported by `/healthz`.
     pub certs: Option<Arc<CertSlot>>,
+    /// The remote channel API (`/admin/...`), when an admin token was set up.
+    pub admin: Option<Arc<Admin>>,
 }
 
 impl Default for RelayConfig {
@@ -96,6 +99,7 @@ impl Default for RelayConfig {
             max_connections: 4096,
             tls: None,
             certs: None,
+            admin: None,
         }
     }
 }
@@ -250,6 +254,7 @@ enum Route<'a> {
     Events { channel: &'a str },
     Ack { channel: &'a str },
     Health,
+    Admin,
     Unknown,
 }
 
@@ -281,6 +286,9 @@ fn route_of<'a>(method: &Method, path: &'a str) -> Route<'a> {
     }
     if path == "/healthz" {
         return Route::Health;
+    }
+    if path.starts_with("/admin/") {
+        return Route::Admin;
     }
     Route::Unknown
 }
@@ -318,6 +326,24 @@ async fn route(
             let (status, body) = health(shared.cfg.certs.as_deref());
             json_answer(status, body)
         }
+        Route::Admin => match &shared.cfg.admin {
+            Some(admin) => {
+                let (status, body, wait) =
+                    super::admin::handle(admin, &shared.readers.path, peer.ip(), req).await;
+                recorder.rearm();
+                let mut a = json_answer(status, body);
+                if let Some(secs) = wait {
+                    a.headers_mut()
+                        .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                a
+            }
+            // Off: the same answer as any unknown path.
+            None => {
+                recorder.rearm();
+                not_found()
+            }
+        },
         Route::Unknown => {
             recorder.rearm();
             not_found()

@@ -170,6 +170,18 @@ fn served_leaf(addr: &str, name: &str, trust: &Path) -> Result<Vec<u8>, String> 
 
 /// GET over HTTPS/1.1: (status, body).
 fn https_get(addr: &str, name: &str, trust: &Path, path: &str) -> (u16, String) {
+    https_request(addr, name, trust, "GET", path, &[])
+}
+
+/// A request over HTTPS/1.1 with an empty body: (status, body).
+fn https_request(
+    addr: &str,
+    name: &str,
+    trust: &Path,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
     use http_body_util::BodyExt;
     runtime().block_on(async {
         let tls = tls_connect(addr, name, trust, &[b"http/1.1"])
@@ -180,8 +192,14 @@ fn https_get(addr: &str, name: &str, trust: &Path, path: &str) -> (u16, String) 
                 .await
                 .unwrap();
         tokio::spawn(conn);
-        let req = http::Request::get(path)
-            .header("host", name)
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", name);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
             .body(http_body_util::Empty::<bytes::Bytes>::new())
             .unwrap();
         let resp = send.send_request(req).await.unwrap();
@@ -854,5 +872,251 @@ fn the_systemd_unit_verifies_and_keeps_its_hardening() {
         "systemd-analyze verify: {}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `hookscope channel ...` against a relay, with the admin token in the environment.
+fn remote(args: &[&str], admin_token: &str) -> std::process::Output {
+    bin()
+        .args(["channel"])
+        .args(args)
+        .env("HOOKSCOPE_RELAY_ADMIN_TOKEN", admin_token)
+        .env_remove("HOOKSCOPE_RELAY_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn channels_are_made_listed_rotated_and_removed_from_the_laptop_with_the_admin_token() {
+    let (dir, rdb) = tmp();
+    let d = dir.path();
+    let (cert, key) = make_cert(d, "relay", &["localhost"], false);
+    let relay = LiveRelay::start(
+        &rdb,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--admin-api",
+        ],
+    );
+    let shown = relay.lines.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(shown["event"], "admin_token", "{shown}");
+    let admin = shown["token"].as_str().unwrap().to_string();
+    assert!(admin.starts_with("hsa_"));
+    // Only its hash is kept, beside the database.
+    let hash_file = d.join("relay.db.admin-token.sha256");
+    let kept = std::fs::read_to_string(&hash_file).unwrap();
+    assert!(!kept.contains(&admin) && kept.trim().len() == 64);
+    let base = format!("https://localhost:{}", relay.port());
+    let ca = cert.to_str().unwrap();
+
+    // add: the channel is made, its read token kept in the secret store.
+    let o = remote(
+        &[
+            "add",
+            "--relay",
+            &base,
+            "--label",
+            "ci",
+            "--ca-cert",
+            ca,
+            "--json",
+            "--show-token",
+        ],
+        &admin,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let added: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = added["channel"].as_str().unwrap().to_string();
+    let first_token = added["token"].as_str().unwrap().to_string();
+    assert_eq!(added["url"], format!("{base}/c/{id}"));
+    assert_eq!(added["label"], "ci");
+    let store_path = PathBuf::from(added["token_stored"].as_str().unwrap());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&store_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let stored_token = |id: &str| -> Option<String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&store_path).unwrap()).unwrap();
+        v["entries"].as_array().unwrap().iter().find_map(|e| {
+            (e["kind"] == "relay-channel" && e["scope"] == base.as_str() && e["id"] == id)
+                .then(|| e["secret"].as_str().unwrap().to_string())
+        })
+    };
+    assert_eq!(stored_token(&id).as_deref(), Some(first_token.as_str()));
+
+    // list shows it, and that its token is here.
+    let o = remote(
+        &["list", "--relay", &base, "--ca-cert", ca, "--json"],
+        &admin,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["channel"], id.as_str());
+    assert_eq!(listed[0]["label"], "ci");
+    assert_eq!(listed[0]["token_here"], true);
+
+    // listen --relay needs no --relay-token: it finds the kept one.
+    let db = d.join("laptop.db");
+    let url = format!("{base}/c/{id}");
+    let listen = Listener::start(&db, &["--relay", &url, "--secret", SECRET, "--ca-cert", ca]);
+    crate::relay::wait_relay_state(&listen, "connected");
+    let o = run(&[
+        "send",
+        "--event",
+        "AML_SCREENING",
+        "--to",
+        &format!("{url}/hook"),
+        "--secret",
+        SECRET,
+        "--ca-cert",
+        ca,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(next_capture(&listen)["verdict"]["status"], "valid");
+    drop(listen);
+
+    // rotate-token: the old token stops working, the new one is kept.
+    let o = remote(
+        &["rotate-token", &id, "--relay", &base, "--ca-cert", ca],
+        &admin,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains("hsr_"),
+        "the token is not printed: {}",
+        stdout(&o)
+    );
+    let events = format!("/r/{id}/events?after=0");
+    let bearer = format!("Bearer {first_token}");
+    let (status, _) = https_request(
+        &relay.addr,
+        "localhost",
+        &cert,
+        "GET",
+        &events,
+        &[("authorization", &bearer)],
+    );
+    assert_eq!(status, 401);
+    let new_token = stored_token(&id).unwrap();
+    assert_ne!(new_token, first_token);
+
+    // remove: gone at the relay and here.
+    let o = remote(&["remove", &id, "--relay", &base, "--ca-cert", ca], &admin);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stored_token(&id), None);
+    let o = remote(
+        &["list", "--relay", &base, "--ca-cert", ca, "--json"],
+        &admin,
+    );
+    assert!(
+        o.status.success() && stdout(&o).trim().is_empty(),
+        "{}",
+        stdout(&o)
+    );
+    let o = remote(&["remove", &id, "--relay", &base, "--ca-cert", ca], &admin);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no channel"), "{}", stderr(&o));
+
+    // A wrong admin token: 401 in words (never echoed), then the address is held off.
+    let wrong = "hsa_this-is-not-the-admin-token";
+    let o = remote(&["list", "--relay", &base, "--ca-cert", ca], wrong);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("rejected the admin token (401)"), "{err}");
+    assert!(err.contains("HOOKSCOPE_RELAY_ADMIN_TOKEN"), "{err}");
+    assert!(!err.contains(wrong) && !err.contains(&admin), "{err}");
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let (status, _) = https_request(
+            &relay.addr,
+            "localhost",
+            &cert,
+            "GET",
+            "/admin/channels",
+            &[("authorization", "Bearer wrong-token-guess")],
+        );
+        statuses.push(status);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let bearer = format!("Bearer {admin}");
+    let (status, _) = https_request(
+        &relay.addr,
+        "localhost",
+        &cert,
+        "GET",
+        "/admin/channels",
+        &[("authorization", &bearer)],
+    );
+    assert_eq!(
+        status, 429,
+        "even the right token waits once the address spent its budget"
+    );
+}
+
+#[test]
+fn the_admin_api_is_off_unless_configured() {
+    let (dir, rdb) = tmp();
+    let (cert, key) = make_cert(dir.path(), "relay", &["localhost"], false);
+    let relay = LiveRelay::start(
+        &rdb,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let (status, body) = https_request(
+        &relay.addr,
+        "localhost",
+        &cert,
+        "GET",
+        "/admin/channels",
+        &[("authorization", "Bearer anything-at-all-here")],
+    );
+    assert_eq!((status, body.trim()), (404, r#"{"error":"not found"}"#));
+    let base = format!("https://localhost:{}", relay.port());
+    let o = remote(
+        &["add", "--relay", &base, "--ca-cert", cert.to_str().unwrap()],
+        "hsa_some-token-value",
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("no remote channel API (404)") && err.contains("--admin-api"),
+        "{err}"
+    );
+    // A token file that is too short is refused at start, naming the flag.
+    let short = dir.path().join("admin-token");
+    std::fs::write(&short, "abc\n").unwrap();
+    let o = run(&[
+        "relay",
+        "--db",
+        rdb.to_str().unwrap(),
+        "--port",
+        "0",
+        "--admin-token-file",
+        short.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--admin-token-file") && stderr(&o).contains("at least 16"),
+        "{}",
+        stderr(&o)
     );
 }
