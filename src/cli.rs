@@ -919,6 +919,16 @@ pub(crate) struct RelayServeArgs {
     /// once; only its hash is kept, beside the database (delete that file for a new token)
     #[arg(long)]
     pub(crate) admin_api: bool,
+    /// Behind these proxies (IP addresses or CIDR blocks, comma-separated), take the client's
+    /// address from Forwarded / X-Forwarded-For (the right-most one not in this list) for
+    /// rate limits and the stored sender address; from anyone else those headers count for
+    /// nothing
+    #[arg(long, value_name = "CIDR,...")]
+    pub(crate) trust_proxy: Option<String>,
+    /// Connections from the --trust-proxy addresses start with a PROXY protocol header (v1 or
+    /// v2, as HAProxy and cloud load balancers send): the client's address is taken from it
+    #[arg(long, requires = "trust_proxy")]
+    pub(crate) proxy_protocol: bool,
     /// Milliseconds between checks of --tls-cert/--tls-key for changes (SIGHUP reloads at once)
     #[arg(long, default_value_t = crate::relay::certs::DEFAULT_FILE_POLL.as_millis() as u64, hide = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..))]
     pub(crate) tls_poll_ms: u64,
@@ -984,7 +994,7 @@ pub(crate) struct RelayServeArgs {
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) read_timeout: u64,
     /// Requests per second allowed from one IP address (twice that in a burst; 0: no limit).
-    /// Behind a reverse proxy every request comes from the proxy: raise it or limit there
+    /// Behind a reverse proxy, name it with --trust-proxy so this counts per client
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub(crate) ip_rate: u32,
     /// Deliveries per second accepted into one channel (twice that in a burst; 0: no limit)

@@ -56,6 +56,12 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
         CertSource::Acme(_) => Some(certs::server_config(certs.clone(), true)?),
     };
     let (admin, admin_token) = admin_api(&args, &db)?;
+    let trusted_proxies = args
+        .trust_proxy
+        .as_deref()
+        .map(crate::relay::proxy_addr::TrustedProxies::parse)
+        .transpose()
+        .map_err(|e| usage(format!("--trust-proxy: {e}")))?;
     let cfg = RelayConfig {
         max_body: args.max_body,
         read_timeout: Duration::from_secs(args.read_timeout),
@@ -67,6 +73,8 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
         certs: tls.is_some().then(|| certs.clone()),
         tls,
         admin,
+        trusted_proxies,
+        proxy_protocol: args.proxy_protocol,
     };
     let rt = super::runtime()?;
     rt.block_on(async move {

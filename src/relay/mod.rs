@@ -18,6 +18,7 @@ pub mod client;
 pub(crate) mod feed;
 pub(crate) mod limit;
 pub mod protocol;
+pub mod proxy_addr;
 pub mod remote;
 pub(crate) mod server;
 pub(crate) mod store;

@@ -39,6 +39,7 @@ use super::certs::{CertSlot, ACME_TLS_ALPN};
 use super::channel::{bearer, is_channel_id, token_matches};
 use super::limit::{retry_after_secs, Rate, RateLimiter};
 use super::protocol::{self, gap_after, Delivery, Hello, Seq};
+use super::proxy_addr::TrustedProxies;
 use super::store::{Ack, IngestError, RelayStore, RelayWriter};
 use crate::capture::{now_ms, RawRequest};
 use crate::headers::HeaderPair;
@@ -85,6 +86,10 @@ pub struct RelayConfig {
     pub certs: Option<Arc<CertSlot>>,
     /// The remote channel API (`/admin/...`), when an admin token was set up.
     pub admin: Option<Arc<Admin>>,
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` name the client (`--trust-proxy`).
+    pub trusted_proxies: Option<TrustedProxies>,
+    /// Trusted proxies open each connection with a PROXY protocol header.
+    pub proxy_protocol: bool,
 }
 
 impl Default for RelayConfig {
@@ -100,6 +105,8 @@ impl Default for RelayConfig {
             tls: None,
             certs: None,
             admin: None,
+            trusted_proxies: None,
+            proxy_protocol: false,
         }
     }
 }
@@ -183,6 +190,9 @@ pub async fn serve(listener: TcpListener, parts: RelayParts, shutdown: impl Futu
                 tokio::spawn(async move {
                     let _permit = permit;
                     let conn = async {
+                        let Some((stream, peer)) = proxied(&shared.cfg, stream, peer).await else {
+                            return;
+                        };
                         match tls {
                             None => serve_connection(shared, stream, peer).await,
                             Some(acceptor) => {
@@ -211,6 +221,30 @@ pub async fn serve(listener: TcpListener, parts: RelayParts, shutdown: impl Futu
     }
     let _ = stop_tx.send(true);
     retention.abort();
+}
+
+/// The connection's client: from a trusted proxy that speaks the PROXY protocol, the address
+/// its header names (`None`: no valid header in time, the connection is dropped); else the peer.
+async fn proxied(
+    cfg: &RelayConfig,
+    mut stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    let from_proxy = cfg.proxy_protocol
+        && cfg
+            .trusted_proxies
+            .as_ref()
+            .is_some_and(|t| t.trusts(peer.ip()));
+    if !from_proxy {
+        return Some((stream, peer));
+    }
+    match super::proxy_addr::read_proxy_header(&mut stream, cfg.read_timeout).await {
+        Ok(h) => Some((stream, h.source.unwrap_or(peer))),
+        Err(e) => {
+            tracing::debug!("connection from the proxy {peer}: {e}");
+            None
+        }
+    }
 }
 
 async fn serve_connection<S>(shared: Arc<Shared>, stream: S, peer: SocketAddr)
@@ -299,6 +333,11 @@ async fn route(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Answer {
+    // Behind a trusted proxy, the client it names; from anyone else, the peer itself.
+    let peer = match &shared.cfg.trusted_proxies {
+        Some(t) => t.client(peer, req.headers()),
+        None => peer,
+    };
     if let Err(wait) = limited(&shared.ip_limit, &peer.ip()) {
         recorder.rearm();
         return too_many(wait, "too many requests from your address");

@@ -1120,3 +1120,169 @@ fn the_admin_api_is_off_unless_configured() {
         stderr(&o)
     );
 }
+
+/// The first `n` deliveries of a channel's stream, read over plain HTTP (waiting out a 429:
+/// the tests spend this address's rate limit on purpose).
+fn read_deliveries(addr: &str, id: &str, token: &str, n: usize) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    for _ in 0..40 {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            s,
+            "GET /r/{id}/events?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        let mut buf = [0u8; 8192];
+        while text.matches("event: delivery").count() < n {
+            let got = s.read(&mut buf).expect("the stream within 20 s");
+            assert!(got > 0, "stream closed: {text}");
+            text.push_str(&String::from_utf8_lossy(&buf[..got]));
+            if text.starts_with("HTTP/1.1 429") {
+                break;
+            }
+        }
+        if text.starts_with("HTTP/1.1 429") {
+            std::thread::sleep(Duration::from_millis(250));
+            continue;
+        }
+        return text
+            .split("event: delivery\ndata: ")
+            .skip(1)
+            .map(|rest| serde_json::from_str(rest.lines().next().unwrap()).unwrap())
+            .collect();
+    }
+    panic!("the stream stayed refused (429)");
+}
+
+/// Three posts from this test (127.0.0.1), each claiming another client in `header`; the
+/// answers' statuses.
+fn spoofed_posts(addr: &str, id: &str, header: &str, values: &[&str]) -> Vec<u16> {
+    values
+        .iter()
+        .map(|v| post(addr, &format!("/c/{id}/hook"), &[(header, *v)], b"{}").status)
+        .collect()
+}
+
+#[test]
+fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+    let clients = ["198.51.100.1", "198.51.100.2", "198.51.100.3"];
+    let xff_chains = [
+        "6.6.6.6, 198.51.100.1",
+        "6.6.6.6, 198.51.100.2",
+        "6.6.6.6, 198.51.100.3",
+    ];
+    // .1 was seen once before these: its second request passes (a burst of 2), its third not.
+    let fwd = [
+        "for=198.51.100.1",
+        "for=198.51.100.1;proto=https",
+        "For=\"[2001:db8::2]:9\"",
+    ];
+    // --ip-rate 1: a burst of 2, so the third request from one address is refused.
+    for (trust, trusted) in [
+        (None, false),
+        (Some("10.9.9.9/32"), false),
+        (Some("127.0.0.1"), true),
+    ] {
+        let (_dir, rdb) = tmp();
+        let (id, token) = add_channel(&rdb);
+        let mut args = vec!["--ip-rate", "1", "--channel-rate", "1000"];
+        if let Some(t) = trust {
+            args.extend(["--trust-proxy", t]);
+        }
+        let relay = LiveRelay::start(&rdb, &args);
+        let xff = spoofed_posts(&relay.addr, &id, "X-Forwarded-For", &xff_chains);
+        if trusted {
+            assert_eq!(
+                xff,
+                [200, 200, 200],
+                "each forwarded client has its own limit"
+            );
+            let fwd = spoofed_posts(&relay.addr, &id, "Forwarded", &fwd);
+            assert_eq!(fwd, [200, 429, 200], "limits follow the forwarded client");
+            let peers: Vec<String> = read_deliveries(&relay.addr, &id, &token, 5)
+                .iter()
+                .map(|d| d["peer"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(
+                peers,
+                [
+                    format!("{}:0", clients[0]),
+                    format!("{}:0", clients[1]),
+                    format!("{}:0", clients[2]),
+                    format!("{}:0", clients[0]),
+                    "[2001:db8::2]:9".to_string()
+                ]
+            );
+        } else {
+            // A stranger's (or an untrusted proxy's) headers change nothing.
+            assert_eq!(xff, [200, 200, 429], "trust {trust:?}");
+            let peers = read_deliveries(&relay.addr, &id, &token, 2);
+            for d in peers {
+                assert!(d["peer"].as_str().unwrap().starts_with("127.0.0.1:"), "{d}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_proxy_protocol_names_the_client_from_a_trusted_proxy_only() {
+    use std::io::Write;
+    let (_dir, rdb) = tmp();
+    let (id, token) = add_channel(&rdb);
+    let relay = LiveRelay::start(&rdb, &["--trust-proxy", "127.0.0.1", "--proxy-protocol"]);
+    let request = format!(
+        "POST /c/{id}/hook HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    // v1, then v2 (TCP over IPv4, with a TLV after the addresses).
+    let v1 = format!("PROXY TCP4 198.51.100.77 127.0.0.1 4444 80\r\n{request}");
+    assert_eq!(raw_request(&relay.addr, v1.as_bytes()).status, 200);
+    let mut v2 = b"\r\n\r\n\0\r\nQUIT\n\x21\x11".to_vec();
+    let body = [
+        &[203, 0, 113, 8, 127, 0, 0, 1][..],
+        &5555u16.to_be_bytes(),
+        &80u16.to_be_bytes(),
+        &[0x04, 0, 1, 0],
+    ]
+    .concat();
+    v2.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    v2.extend_from_slice(&body);
+    v2.extend_from_slice(request.as_bytes());
+    assert_eq!(raw_request(&relay.addr, &v2).status, 200);
+    let peers: Vec<String> = read_deliveries_after_proxy(&relay.addr, &id, &token, 2);
+    assert_eq!(peers, ["198.51.100.77:4444", "203.0.113.8:5555"]);
+    // Without a header, the trusted proxy's connection is dropped unanswered.
+    let mut s = std::net::TcpStream::connect(&relay.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+}
+
+/// Reads deliveries through a PROXY-protocol relay: the stream request carries its own header.
+fn read_deliveries_after_proxy(addr: &str, id: &str, token: &str, n: usize) -> Vec<String> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "PROXY TCP4 192.0.2.1 127.0.0.1 1 80\r\nGET /r/{id}/events?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    let mut buf = [0u8; 8192];
+    while text.matches("event: delivery").count() < n {
+        let got = s.read(&mut buf).expect("the stream within 20 s");
+        assert!(got > 0, "stream closed: {text}");
+        text.push_str(&String::from_utf8_lossy(&buf[..got]));
+    }
+    text.split("event: delivery\ndata: ")
+        .skip(1)
+        .map(|rest| {
+            let d: serde_json::Value = serde_json::from_str(rest.lines().next().unwrap()).unwrap();
+            d["peer"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
