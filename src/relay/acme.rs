@@ -537,10 +537,21 @@ async fn finish(
     let retries = RetryPolicy::new()
         .initial_delay(Duration::from_millis(250))
         .timeout(ORDER_TIMEOUT);
-    let status = order
-        .poll_ready(&retries)
-        .await
-        .map_err(|e| Failure::api("waiting for the CA's validation", e, cfg))?;
+    let status = match order.poll_ready(&retries).await {
+        Ok(s) => s,
+        // An order the CA could not validate ends as a problem document.
+        Err(instant_acme::Error::Api(p)) => {
+            return Err(Failure::new(
+                format!(
+                    "the CA could not validate {}: {}",
+                    cfg.domains.join(", "),
+                    problem_words(&p)
+                ),
+                validation_check(cfg),
+            ))
+        }
+        Err(e) => return Err(Failure::api("waiting for the CA's validation", e, cfg)),
+    };
     if status != OrderStatus::Ready {
         return Err(validation_failure(cfg, order).await);
     }
@@ -565,12 +576,17 @@ async fn finish(
     Ok((chain, key.serialize_pem()))
 }
 
-/// Why the CA did not validate: the first challenge error it reports, in words.
-async fn validation_failure(cfg: &AcmeConfig, order: &mut instant_acme::Order) -> Failure {
-    let check = format!(
+/// What to check when the CA could not validate.
+fn validation_check(cfg: &AcmeConfig) -> String {
+    format!(
         "that DNS for {} points at this host and that its port 443 (TLS-ALPN-01) or 80 (HTTP-01) is reachable from the internet, not blocked by a firewall",
         cfg.domains.join(", ")
-    );
+    )
+}
+
+/// Why the CA did not validate: the first challenge error it reports, in words.
+async fn validation_failure(cfg: &AcmeConfig, order: &mut instant_acme::Order) -> Failure {
+    let check = validation_check(cfg);
     let mut authzs = order.authorizations();
     while let Some(Ok(authz)) = authzs.next().await {
         for c in &authz.challenges {

@@ -1286,3 +1286,35 @@ fn read_deliveries_after_proxy(addr: &str, id: &str, token: &str, n: usize) -> V
         })
         .collect()
 }
+
+#[test]
+fn a_failed_order_says_why_and_what_to_check_and_is_retried() {
+    let (dir, rdb) = tmp();
+    let d = dir.path();
+    // Pebble validates TLS-ALPN-01 on a port where nothing listens: the relay is elsewhere.
+    let nobody = free_port();
+    let Some(pebble) = Pebble::start(d, nobody) else {
+        return;
+    };
+    let state = d.join("state");
+    let port = free_port().to_string();
+    let relay = LiveRelay::start(&rdb, &pebble.relay_args(&state, &port));
+    let ev = relay.cert_event(&["obtaining"], Duration::from_secs(30));
+    assert_eq!(ev["domains"], serde_json::json!(["localhost"]));
+    let ev = relay.cert_event(&["failed", "obtained"], Duration::from_secs(90));
+    assert_eq!(ev["state"], "failed", "{ev}");
+    let reason = ev["reason"].as_str().unwrap();
+    assert!(reason.contains("could not validate localhost"), "{reason}");
+    let check = ev["check"].as_str().unwrap();
+    assert!(check.contains("DNS") && check.contains("443"), "{check}");
+    assert_eq!(ev["still_serving"], false);
+    assert_eq!(ev["retry_in_s"], 1.0);
+    // Retried, with a longer wait each time.
+    let ev = relay.cert_event(&["failed", "obtained"], Duration::from_secs(90));
+    assert_eq!(ev["state"], "failed", "{ev}");
+    assert_eq!(ev["retry_in_s"], 2.0);
+    assert_eq!(pebble.issued(), 0);
+    // Nothing half-made is left: the account only.
+    let files: Vec<_> = std::fs::read_dir(&state).unwrap().collect();
+    assert_eq!(files.len(), 1);
+}
