@@ -761,6 +761,26 @@ pub(crate) struct ImportArgs {
     pub(crate) tolerance: ToleranceArgs,
 }
 
+/// `relay --acme-challenge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AcmeChallenge {
+    /// TLS-ALPN-01 on the relay's own TLS port (HTTP-01 only if the CA offers nothing else)
+    #[value(name = "tls-alpn-01")]
+    TlsAlpn01,
+    /// HTTP-01 on port 80 (which must then be bound)
+    #[value(name = "http-01")]
+    Http01,
+}
+
+impl From<AcmeChallenge> for crate::relay::acme::Challenge {
+    fn from(c: AcmeChallenge) -> Self {
+        match c {
+            AcmeChallenge::TlsAlpn01 => crate::relay::acme::Challenge::TlsAlpn01,
+            AcmeChallenge::Http01 => crate::relay::acme::Challenge::Http01,
+        }
+    }
+}
+
 /// Where the relay's database lives (a different file from the laptop's captures).
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RelayDbArgs {
@@ -958,6 +978,10 @@ pub(crate) struct RelayServeArgs {
     /// beside the relay database; systemd: $STATE_DIRECTORY]
     #[arg(long, env = "STATE_DIRECTORY", value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,
+    /// Which challenge proves the domain is ours: tls-alpn-01 on the relay's own port (needs it
+    /// reachable as 443), or http-01 on port 80 (behind a load balancer that ends TLS itself)
+    #[arg(long, value_enum, default_value = "tls-alpn-01", requires = "acme")]
+    pub(crate) acme_challenge: AcmeChallenge,
     /// Port the HTTP-01 challenge is answered on when it can be bound (0: not at all)
     #[arg(
         long,

@@ -104,7 +104,7 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
         }
         // Before the listening line: SIGHUP reloads from the moment it is printed.
         let (cert_tx, cert_rx) = tokio::sync::mpsc::unbounded_channel();
-        let cert_task = start_certificates(source, &certs, args.tls_poll_ms, host, args.acme_http_port, cert_tx).await;
+        let cert_task = start_certificates(source, &certs, args.tls_poll_ms, host, args.acme_http_port, cert_tx).await?;
         if args.json {
             println!("{}", serde_json::json!({"event": "listening", "url": url}));
         } else {
@@ -359,6 +359,7 @@ fn cert_source(
         state_dir,
         renew_after: args.acme_renew_after,
         retry_first: Duration::from_secs(args.acme_retry_s.max(1)),
+        challenge: args.acme_challenge.into(),
     }))
 }
 
@@ -371,8 +372,8 @@ async fn start_certificates(
     host: IpAddr,
     http_port: u16,
     events: tokio::sync::mpsc::UnboundedSender<CertEvent>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    match source {
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    Ok(match source {
         CertSource::None => Vec::new(),
         CertSource::Files(watch) => {
             vec![watch.spawn(Duration::from_millis(poll_ms), events)]
@@ -387,15 +388,22 @@ async fn start_certificates(
                         tasks.push(tokio::spawn(acme::serve_http01(l, answers.clone())));
                         http01 = Some(answers);
                     }
+                    Err(e) if cfg.challenge == acme::Challenge::Http01 => {
+                        return Err(usage(format!(
+                            "--acme-challenge http-01 answers on port {http_port}, which cannot be bound ({e}): free it, give the relay CAP_NET_BIND_SERVICE, or use tls-alpn-01"
+                        )))
+                    }
                     Err(e) => eprintln!(
                         "note: HTTP-01 is off: cannot bind port {http_port} ({e}); the TLS-ALPN-01 challenge on the relay's own port is used"
                     ),
                 }
+            } else if cfg.challenge == acme::Challenge::Http01 {
+                return Err(usage("--acme-challenge http-01 needs a port to answer on"));
             }
             tasks.push(tokio::spawn(acme::run(cfg, slot.clone(), http01, events)));
             tasks
         }
-    }
+    })
 }
 
 /// Says what the certificate machinery did: NDJSON `{"event":"certificate",...}` on stdout

@@ -62,6 +62,17 @@ pub struct AcmeConfig {
     pub renew_after: Option<Duration>,
     /// First wait after a failed order; it doubles, up to an hour.
     pub retry_first: Duration,
+    /// The challenge to answer.
+    pub challenge: Challenge,
+}
+
+/// Which challenge the relay answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// TLS-ALPN-01 on the relay's own TLS port; HTTP-01 only when the CA offers nothing else.
+    TlsAlpn01,
+    /// HTTP-01 on port 80 only.
+    Http01,
 }
 
 /// Why `--acme` names cannot be used. Pure.
@@ -460,14 +471,21 @@ async fn answer_challenges(
                 ))
             }
         }
-        let offers_tls = authz
-            .challenges
-            .iter()
-            .any(|c| c.r#type == ChallengeType::TlsAlpn01);
-        let kind = match (offers_tls, http01) {
-            (true, _) => ChallengeType::TlsAlpn01,
-            (false, Some(_)) => ChallengeType::Http01,
-            (false, None) => {
+        let offers = |t: ChallengeType| authz.challenges.iter().any(|c| c.r#type == t);
+        let (tls, http) = (
+            offers(ChallengeType::TlsAlpn01),
+            offers(ChallengeType::Http01) && http01.is_some(),
+        );
+        let kind = match (cfg.challenge, tls, http) {
+            (Challenge::TlsAlpn01, true, _) => ChallengeType::TlsAlpn01,
+            (_, _, true) => ChallengeType::Http01,
+            (Challenge::Http01, _, false) => {
+                return Err(Failure::new(
+                    "the CA does not offer HTTP-01 for this name",
+                    "the CA's policy, or answer TLS-ALPN-01 instead",
+                ))
+            }
+            (Challenge::TlsAlpn01, false, false) => {
                 return Err(Failure::new(
                     "the CA offers neither TLS-ALPN-01 nor (with port 80 bound) HTTP-01",
                     "that the relay can bind port 80, or use a CA that offers TLS-ALPN-01",

@@ -510,6 +510,11 @@ struct Pebble {
 impl Pebble {
     /// None (after saying so) when Pebble is not installed and this is not CI.
     fn start(dir: &Path, tls_port: u16) -> Option<Pebble> {
+        Pebble::start_with(dir, tls_port, free_port())
+    }
+
+    /// Like [`Pebble::start`], validating HTTP-01 on `http_port`.
+    fn start_with(dir: &Path, tls_port: u16, http: u16) -> Option<Pebble> {
         let installed = |b: &str| Command::new(b).arg("-h").output().is_ok();
         if !installed("pebble") || !installed("pebble-challtestsrv") {
             assert!(
@@ -520,13 +525,7 @@ impl Pebble {
             return None;
         }
         let (tls_pem, key_pem) = make_cert(dir, "pebble", &["127.0.0.1", "localhost"], false);
-        let (acme, mgmt, dns, dns_mgmt, http) = (
-            free_port(),
-            free_port(),
-            free_port(),
-            free_port(),
-            free_port(),
-        );
+        let (acme, mgmt, dns, dns_mgmt) = (free_port(), free_port(), free_port(), free_port());
         let config = serde_json::json!({"pebble": {
             "listenAddress": format!("127.0.0.1:{acme}"),
             "managementListenAddress": format!("127.0.0.1:{mgmt}"),
@@ -1317,4 +1316,72 @@ fn a_failed_order_says_why_and_what_to_check_and_is_retried() {
     // Nothing half-made is left: the account only.
     let files: Vec<_> = std::fs::read_dir(&state).unwrap().collect();
     assert_eq!(files.len(), 1);
+}
+
+#[test]
+fn acme_over_http_01_on_the_port_80_server_which_redirects_everything_else() {
+    let (dir, rdb) = tmp();
+    let d = dir.path();
+    let (port, http) = (free_port(), free_port());
+    let Some(pebble) = Pebble::start_with(d, port, http) else {
+        return;
+    };
+    let state = d.join("state");
+    let port_s = port.to_string();
+    let http_s = http.to_string();
+    let mut args = pebble.relay_args(&state, &port_s);
+    let at = args.iter().position(|a| *a == "--acme-http-port").unwrap();
+    args[at + 1] = &http_s;
+    args.extend(["--acme-challenge", "http-01"]);
+    let relay = LiveRelay::start_env(&rdb, &args, &[("HOOKSCOPE_LOG", "hookscope::relay=debug")]);
+    let ev = relay.cert_event(&["obtained", "failed"], Duration::from_secs(90));
+    assert_eq!(
+        ev["state"],
+        "obtained",
+        "{ev}; pebble: {}",
+        pebble.log.lock().unwrap()
+    );
+    let log = relay.stderr.lock().unwrap().clone();
+    assert!(
+        !log.contains("TLS-ALPN-01"),
+        "validated over HTTP-01 only: {log}"
+    );
+    let root = pebble.root(d);
+    served_leaf(&relay.addr, "localhost", &root).unwrap();
+    // Anything but a challenge on port 80 is sent to https, method and body kept (308).
+    let r = raw_request(
+        &format!("127.0.0.1:{http}"),
+        b"POST /c/abc/hook?x=1 HTTP/1.1\r\nHost: localhost:80\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 308);
+    assert!(
+        r.head
+            .to_ascii_lowercase()
+            .contains("location: https://localhost/c/abc/hook?x=1"),
+        "{}",
+        r.head
+    );
+    // With http-01 asked for and port 80 taken, the relay refuses to start, in words.
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = blocker.local_addr().unwrap().port().to_string();
+    let (_dir2, rdb2) = tmp();
+    let o = run(&[
+        "relay",
+        "--db",
+        rdb2.to_str().unwrap(),
+        "--port",
+        "0",
+        "--acme",
+        "localhost",
+        "--acme-email",
+        "dev@example.com",
+        "--acme-directory",
+        &pebble.directory,
+        "--acme-challenge",
+        "http-01",
+        "--acme-http-port",
+        &taken,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot be bound"), "{}", stderr(&o));
 }
