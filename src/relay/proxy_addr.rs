@@ -587,6 +587,50 @@ mod tests {
         );
     }
 
+    /// The fuzz targets' invariants on mutations of real headers, in every `cargo test`.
+    #[test]
+    fn mutated_headers_never_panic_and_keep_the_invariants() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(23);
+        let mut v4 = vec![198, 51, 100, 22, 203, 0, 113, 7, 0, 1, 0, 2];
+        v4.extend_from_slice(&[0x04, 0, 1, 0xff]);
+        let seeds: Vec<Vec<u8>> = vec![
+            b"PROXY TCP4 198.51.100.22 203.0.113.7 35646 443\r\nGET /".to_vec(),
+            b"PROXY TCP6 2001:db8::1 2001:db8::2 1 2\r\n".to_vec(),
+            v2(1, 0x11, &v4),
+            b"for=192.0.2.60;proto=http, for=\"[2001:db8::17]:4711\", for=unknown".to_vec(),
+            b"6.6.6.6, 198.51.100.7:80, [::1]:9, 10.1.1.1".to_vec(),
+        ];
+        let trusted = TrustedProxies::parse("127.0.0.0/8,10.0.0.0/8").unwrap();
+        let proxy = sa("127.0.0.1:1");
+        for i in 0..5_000 {
+            let mut data = seeds[i % seeds.len()].clone();
+            for _ in 0..rng.random_range(1..6) {
+                let at = rng.random_range(0..=data.len());
+                match rng.random_range(0..3) {
+                    0 if at < data.len() => data[at] = rng.random(),
+                    1 => data.insert(at, rng.random()),
+                    _ => data.truncate(at),
+                }
+            }
+            if let Ok(h) = parse_proxy_header(&data) {
+                assert!(h.len <= data.len());
+                assert_eq!(parse_proxy_header(&data[..h.len]), Ok(h));
+            }
+            let hops = forwarded_for(&[&data]);
+            assert!(hops.len() <= MAX_HOPS);
+            assert!(x_forwarded_for(&[&data]).len() <= MAX_HOPS);
+            if let Ok(value) = http::HeaderValue::from_bytes(&data) {
+                let mut h = http::HeaderMap::new();
+                h.append("x-forwarded-for", value.clone());
+                let client = trusted.client(proxy, &h);
+                assert!(client == proxy || x_forwarded_for(&[&data]).contains(&Some(client)));
+                let stranger = sa("203.0.113.1:2");
+                assert_eq!(trusted.client(stranger, &h), stranger);
+            }
+        }
+    }
+
     #[tokio::test]
     async fn reading_takes_the_header_and_not_a_byte_more() {
         let mut v4 = vec![198, 51, 100, 22, 203, 0, 113, 7];
