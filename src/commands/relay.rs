@@ -97,6 +97,11 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
             commit_tx.send_modify(|g| *g = g.wrapping_add(1));
         })
         .context("cannot start the relay's database writer thread")?;
+        if host.is_loopback() && matches!(source, CertSource::Acme(_)) {
+            eprintln!(
+                "note: the relay listens on {host} only, so the ACME CA can reach it only through something on this host that forwards port 443 to {local} (a TCP proxy); to be reached directly, pass --host 0.0.0.0 --port 443"
+            );
+        }
         if !host.is_loopback() && cfg.tls.is_none() {
             eprintln!(
                 "warning: the relay listens on {host} without TLS. Read tokens and Dataspike deliveries (personal data) would cross the network in clear text. Pass --tls-cert and --tls-key, or bind 127.0.0.1 behind Caddy or nginx (see README)."
