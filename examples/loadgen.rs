@@ -9,6 +9,11 @@
 //!   loadgen load URL CONNS SECONDS [SECRET]  signed deliveries over CONNS keep-alive connections
 //!   loadgen count URL CONNS N [SECRET]       exactly N deliveries in all (for instruction
 //!                                            counts under callgrind, where time means nothing)
+//!   loadgen handshakes URL N                 N TCP connects + TLS handshakes, one at a time
+//!
+//! An https URL is reached over TLS, trusting the PEM in `LOADGEN_CA`; `LOADGEN_H2=1` speaks
+//! HTTP/2 on each connection (ALPN h2) instead of HTTP/1.1. `LOADGEN_TIMELINE=1` also prints
+//! the p50/p99 of each second of a `load` run (one JSON line per second).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -62,8 +67,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let stop = Stop::After(Arc::new(AtomicU64::new(n)));
             rt.block_on(load(url, conns, stop, secret))
         }
+        Some("handshakes") => {
+            let url = args.get(1).ok_or("handshakes URL N")?.clone();
+            let n: usize = args.get(2).ok_or("N")?.parse()?;
+            rt.block_on(handshakes(url, n))
+        }
         _ => Err(
-            "usage: loadgen serve PORT | loadgen proxy PORT TARGET | loadgen wrk-script SECRET | loadgen load URL CONNS SECONDS [SECRET] | loadgen count URL CONNS N [SECRET]"
+            "usage: loadgen serve PORT | loadgen proxy PORT TARGET | loadgen wrk-script SECRET | loadgen load URL CONNS SECONDS [SECRET] | loadgen count URL CONNS N [SECRET] | loadgen handshakes URL N"
                 .into(),
         ),
     }
@@ -197,6 +207,7 @@ async fn load(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let uri: hyper::Uri = url.parse()?;
     let authority = uri.authority().ok_or("URL needs host:port")?.to_string();
+    let https = uri.scheme_str() == Some("https");
     let key = secret
         .map(|s| hex::decode(s.trim_start_matches("whsec_")))
         .transpose()?;
@@ -209,16 +220,9 @@ async fn load(
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0u64;
-            let Ok(stream) = TcpStream::connect(&authority).await else {
+            let Ok(mut send) = Sender::connect(&authority, https).await else {
                 return (lat, 1);
             };
-            let _ = stream.set_nodelay(true);
-            let Ok((mut send, conn)) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
-            else {
-                return (lat, 1);
-            };
-            tokio::spawn(conn);
             while stop.another() {
                 let mut req = Request::post(path.as_str())
                     .header("Host", authority.as_str())
@@ -231,12 +235,12 @@ async fn load(
                     break;
                 };
                 let t0 = Instant::now();
-                match send.send_request(req).await {
+                match send.send(req).await {
                     Ok(resp) => {
                         let ok = resp.status().is_success();
                         let _ = resp.into_body().collect().await;
                         if ok {
-                            lat.push(t0.elapsed());
+                            lat.push((t0.duration_since(start), t0.elapsed()));
                         } else {
                             errors += 1;
                         }
@@ -258,6 +262,10 @@ async fn load(
         errors += e;
     }
     let elapsed = start.elapsed().as_secs_f64();
+    if std::env::var_os("LOADGEN_TIMELINE").is_some() {
+        timeline(&all);
+    }
+    let mut all: Vec<Duration> = all.into_iter().map(|(_, l)| l).collect();
     all.sort();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -286,4 +294,132 @@ fn sign(key: &[u8], body: &[u8]) -> String {
     m.update(format!("{t}.").as_bytes());
     m.update(body);
     format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()))
+}
+
+/// p50/p99 per second of the run, from (sent at, latency) pairs.
+fn timeline(all: &[(Duration, Duration)]) {
+    let secs = all.iter().map(|(t, _)| t.as_secs()).max().unwrap_or(0);
+    for sec in 0..=secs {
+        let mut l: Vec<f64> = all
+            .iter()
+            .filter(|(t, _)| t.as_secs() == sec)
+            .map(|(_, l)| l.as_secs_f64() * 1000.0)
+            .collect();
+        l.sort_by(|a, b| a.total_cmp(b));
+        let pct = |p: f64| {
+            l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        println!(
+            "{{\"second\":{sec},\"ok\":{},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2}}}",
+            l.len(),
+            pct(0.5),
+            pct(0.99),
+            l.last().copied().unwrap_or(0.0)
+        );
+    }
+}
+
+/// The TLS client config for https URLs: `LOADGEN_CA` trusted, ALPN as asked.
+fn tls_config(h2: bool) -> Result<Arc<rustls::ClientConfig>, Box<dyn std::error::Error>> {
+    let ca = std::env::var_os("LOADGEN_CA").map(std::path::PathBuf::from);
+    let mut cfg = (*hookscope::tls::client_config(ca.as_deref())?).clone();
+    cfg.alpn_protocols = if h2 {
+        vec![b"h2".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    Ok(Arc::new(cfg))
+}
+
+/// A TCP connection, over TLS for https, to `authority`.
+async fn tls_connect(
+    authority: &str,
+    h2: bool,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Box<dyn std::error::Error + Send + Sync>> {
+    let cfg = tls_config(h2).map_err(|e| e.to_string())?;
+    let stream = TcpStream::connect(authority).await?;
+    let _ = stream.set_nodelay(true);
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    let name = rustls_pki_types::ServerName::try_from(host.to_string())?;
+    Ok(tokio_rustls::TlsConnector::from(cfg)
+        .connect(name, stream)
+        .await?)
+}
+
+/// One connection's request sender: HTTP/1.1 plain or over TLS, or HTTP/2 over TLS.
+enum Sender {
+    H1(hyper::client::conn::http1::SendRequest<Full<Bytes>>),
+    H2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    async fn connect(
+        authority: &str,
+        https: bool,
+    ) -> Result<Sender, Box<dyn std::error::Error + Send + Sync>> {
+        let h2 = std::env::var_os("LOADGEN_H2").is_some();
+        if !https {
+            let stream = TcpStream::connect(authority).await?;
+            let _ = stream.set_nodelay(true);
+            let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(conn);
+            return Ok(Sender::H1(send));
+        }
+        let tls = tls_connect(authority, h2).await?;
+        if h2 {
+            let (send, conn) = hyper::client::conn::http2::handshake(
+                hyper_util::rt::TokioExecutor::new(),
+                TokioIo::new(tls),
+            )
+            .await?;
+            tokio::spawn(conn);
+            Ok(Sender::H2(send))
+        } else {
+            let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+            tokio::spawn(conn);
+            Ok(Sender::H1(send))
+        }
+    }
+
+    async fn send(
+        &mut self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<Response<hyper::body::Incoming>, hyper::Error> {
+        match self {
+            Sender::H1(s) => s.send_request(req).await,
+            Sender::H2(s) => s.send_request(req).await,
+        }
+    }
+}
+
+/// `n` TCP connects + TLS handshakes one after another: the rate and latency of a handshake.
+async fn handshakes(url: String, n: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let uri: hyper::Uri = url.parse()?;
+    let authority = uri.authority().ok_or("URL needs host:port")?.to_string();
+    let mut lat = Vec::with_capacity(n);
+    let start = Instant::now();
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let tls = tls_connect(&authority, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        lat.push(t0.elapsed());
+        drop(tls);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    lat.sort();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    println!(
+        "{{\"url\":\"{url}\",\"handshakes\":{n},\"per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2}}}",
+        n as f64 / elapsed,
+        pct(0.5),
+        pct(0.99)
+    );
+    Ok(())
 }

@@ -54,6 +54,11 @@ pub(crate) enum Command {
     /// Run a public relay that stores every delivery before answering and streams it to
     /// 'listen --relay'; 'relay channel ...' manages its channels
     Relay(RelayArgs),
+    /// Manage a remote relay's channels from here (its remote channel API, admin token in
+    /// HOOKSCOPE_RELAY_ADMIN_TOKEN); a new channel's read token is kept in this machine's
+    /// secret store, so 'listen --relay URL/c/ID' needs no --relay-token
+    #[command(subcommand)]
+    Channel(RemoteChannelCommand),
     /// Probe your webhook endpoint with good and bad deliveries and grade its answers
     Check(CheckArgs),
     /// Compare two captures, or a capture with what one of its replays sent
@@ -882,6 +887,26 @@ pub(crate) struct ImportArgs {
     pub(crate) tolerance: ToleranceArgs,
 }
 
+/// `relay --acme-challenge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AcmeChallenge {
+    /// TLS-ALPN-01 on the relay's own TLS port (HTTP-01 only if the CA offers nothing else)
+    #[value(name = "tls-alpn-01")]
+    TlsAlpn01,
+    /// HTTP-01 on port 80 (which must then be bound)
+    #[value(name = "http-01")]
+    Http01,
+}
+
+impl From<AcmeChallenge> for crate::relay::acme::Challenge {
+    fn from(c: AcmeChallenge) -> Self {
+        match c {
+            AcmeChallenge::TlsAlpn01 => crate::relay::acme::Challenge::TlsAlpn01,
+            AcmeChallenge::Http01 => crate::relay::acme::Challenge::Http01,
+        }
+    }
+}
+
 /// Where the relay's database lives (a different file from the laptop's captures).
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RelayDbArgs {
@@ -919,6 +944,61 @@ pub(crate) enum ChannelCommand {
     Remove(ChannelIdArgs),
     /// Replace a channel's read token; the old one stops working at once
     RotateToken(ChannelIdArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RemoteChannelCommand {
+    /// Create a channel on the relay; prints its webhook URL and keeps its read token here
+    Add(RemoteAddArgs),
+    /// List the relay's channels with what they hold and who reads them
+    List(RemoteArgs),
+    /// Delete a channel and every delivery it holds (and its token here)
+    Remove(RemoteIdArgs),
+    /// Replace a channel's read token; the new one is kept here, the old one stops working
+    RotateToken(RemoteIdArgs),
+}
+
+/// Which relay, and how to reach it.
+#[derive(Debug, Args)]
+pub(crate) struct RemoteArgs {
+    /// The relay's URL (e.g. https://relay.example.com)
+    #[arg(long, value_name = "URL")]
+    pub(crate) relay: String,
+    /// The relay's admin token (shown once by 'hookscope relay --admin-api', or the one in its
+    /// --admin-token-file)
+    #[arg(
+        long,
+        env = "HOOKSCOPE_RELAY_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) admin_token: Option<String>,
+    /// Also trust the CA certificate(s) in this PEM file for the relay's HTTPS
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// Print JSON
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RemoteAddArgs {
+    /// A name to recognise the channel by in 'channel list'
+    #[arg(long)]
+    pub(crate) label: Option<String>,
+    /// Print the read token too (with --json; it is kept in the secret store either way)
+    #[arg(long)]
+    pub(crate) show_token: bool,
+    #[command(flatten)]
+    pub(crate) remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RemoteIdArgs {
+    /// Channel id (from 'channel list')
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) remote: RemoteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -977,6 +1057,79 @@ pub(crate) struct RelayServeArgs {
     /// The PEM private key of --tls-cert
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// Turn on the remote channel API ('hookscope channel add --relay URL' from a laptop) with
+    /// the admin token in this file (one line of at least 16 characters)
+    #[arg(long, value_name = "FILE", conflicts_with = "admin_api")]
+    pub(crate) admin_token_file: Option<PathBuf>,
+    /// Turn on the remote channel API with an admin token made at the first start: printed that
+    /// once; only its hash is kept, beside the database (delete that file for a new token)
+    #[arg(long)]
+    pub(crate) admin_api: bool,
+    /// Behind these proxies (IP addresses or CIDR blocks, comma-separated), take the client's
+    /// address from Forwarded / X-Forwarded-For (the right-most one not in this list) for
+    /// rate limits and the stored sender address; from anyone else those headers count for
+    /// nothing
+    #[arg(long, value_name = "CIDR,...")]
+    pub(crate) trust_proxy: Option<String>,
+    /// Connections from the --trust-proxy addresses start with a PROXY protocol header (v1 or
+    /// v2, as HAProxy and cloud load balancers send): the client's address is taken from it
+    #[arg(long, requires = "trust_proxy")]
+    pub(crate) proxy_protocol: bool,
+    /// Milliseconds between checks of --tls-cert/--tls-key for changes (SIGHUP reloads at once)
+    #[arg(long, default_value_t = crate::relay::certs::DEFAULT_FILE_POLL.as_millis() as u64, hide = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..))]
+    pub(crate) tls_poll_ms: u64,
+    /// Serve HTTPS for this domain with a certificate obtained and renewed automatically over
+    /// ACME (Let's Encrypt unless --acme-directory); repeat for more names. The relay answers
+    /// the TLS-ALPN-01 challenge on its own port (so that port must be reachable as 443 under
+    /// this name), and HTTP-01 on port 80 when it can bind it
+    #[arg(
+        long = "acme",
+        value_name = "DOMAIN",
+        conflicts_with = "tls_cert",
+        requires = "acme_email"
+    )]
+    pub(crate) acme: Vec<String>,
+    /// The contact address given to the ACME CA (expiry warnings, policy changes)
+    #[arg(long, value_name = "EMAIL", requires = "acme")]
+    pub(crate) acme_email: Option<String>,
+    /// The ACME directory URL [default: Let's Encrypt's production directory]; e.g. Let's
+    /// Encrypt's staging directory, or a private ACME CA
+    #[arg(long, value_name = "URL", requires = "acme")]
+    pub(crate) acme_directory: Option<String>,
+    /// Trust the CA certificate(s) in this PEM file for the ACME directory's own HTTPS (a
+    /// private ACME CA or a test server)
+    #[arg(long, value_name = "PEM", requires = "acme")]
+    pub(crate) acme_ca_cert: Option<PathBuf>,
+    /// Where the ACME account key and certificates are kept (0600) [default: an 'acme' folder
+    /// beside the relay database; systemd: $STATE_DIRECTORY]
+    #[arg(long, env = "STATE_DIRECTORY", value_name = "DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// Which challenge proves the domain is ours: tls-alpn-01 on the relay's own port (needs it
+    /// reachable as 443), or http-01 on port 80 (behind a load balancer that ends TLS itself)
+    #[arg(long, value_enum, default_value = "tls-alpn-01", requires = "acme")]
+    pub(crate) acme_challenge: AcmeChallenge,
+    /// Port the HTTP-01 challenge is answered on when it can be bound (0: not at all)
+    #[arg(
+        long,
+        default_value_t = 80,
+        hide = true,
+        value_name = "PORT",
+        requires = "acme"
+    )]
+    pub(crate) acme_http_port: u16,
+    /// Renew once the certificate is this old, instead of when a third of its lifetime is
+    /// left (for tests)
+    #[arg(long, hide = true, value_parser = humantime::parse_duration, value_name = "DURATION", requires = "acme")]
+    pub(crate) acme_renew_after: Option<std::time::Duration>,
+    /// Seconds before the first retry after a failed order (doubling, at most an hour; for tests)
+    #[arg(
+        long,
+        default_value_t = 60,
+        hide = true,
+        value_name = "SECONDS",
+        requires = "acme"
+    )]
+    pub(crate) acme_retry_s: u64,
     /// Largest request body accepted (e.g. 10MiB); larger ones get 413 and are kept truncated
     #[arg(long, default_value = "10MiB", value_parser = parse_size, value_name = "SIZE")]
     pub(crate) max_body: usize,
@@ -991,7 +1144,7 @@ pub(crate) struct RelayServeArgs {
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) read_timeout: u64,
     /// Requests per second allowed from one IP address (twice that in a burst; 0: no limit).
-    /// Behind a reverse proxy every request comes from the proxy: raise it or limit there
+    /// Behind a reverse proxy, name it with --trust-proxy so this counts per client
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub(crate) ip_rate: u32,
     /// Deliveries per second accepted into one channel (twice that in a burst; 0: no limit)

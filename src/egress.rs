@@ -208,25 +208,51 @@ impl Egress {
     }
 
     /// A pooled client over [`Egress`]'s connector: TLS with `tls` for https targets,
-    /// connecting within `connect_timeout`, the rest as `builder` says.
+    /// connecting within `connect_timeout`, the rest as `builder` says. HTTP/1.1 only.
     pub(crate) fn client(
         &self,
         tls: &rustls::ClientConfig,
         connect_timeout: Duration,
         builder: &Builder,
     ) -> Client {
+        self.client_with(tls, connect_timeout, builder, false)
+    }
+
+    /// Like [`Egress::client`], also offering HTTP/2 (ALPN `h2`) to https servers and using it
+    /// when chosen: one connection then carries a stream and its acknowledgements (the relay
+    /// client, the ACME client).
+    pub(crate) fn client_h2(
+        &self,
+        tls: &rustls::ClientConfig,
+        connect_timeout: Duration,
+        builder: &Builder,
+    ) -> Client {
+        self.client_with(tls, connect_timeout, builder, true)
+    }
+
+    fn client_with(
+        &self,
+        tls: &rustls::ClientConfig,
+        connect_timeout: Duration,
+        builder: &Builder,
+        h2: bool,
+    ) -> Client {
         let mut http = HttpConnector::new();
         http.set_nodelay(true);
         http.set_connect_timeout(Some(connect_timeout));
         http.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        let proxy = ProxyConnector {
+            http,
+            egress: self.clone(),
+        };
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(ProxyConnector {
-                http,
-                egress: self.clone(),
-            });
+            .https_or_http();
+        let connector = if h2 {
+            https.enable_all_versions().wrap_connector(proxy)
+        } else {
+            https.enable_http1().wrap_connector(proxy)
+        };
         Client {
             inner: builder.build(connector),
             egress: self.clone(),

@@ -40,6 +40,10 @@ pub enum Hint {
     RelayToken,
     /// The relay has no such channel: check the URL, or create one.
     RelayChannel,
+    /// The relay refused the admin token: give the one it showed (or its token file's).
+    RelayAdminToken,
+    /// The relay runs without its remote channel API: restart it with an admin token.
+    RelayAdminApi,
     /// The relay's database has no channels yet, or is another file.
     RelayDb,
     /// Trust a private CA (or pin a self-signed certificate).
@@ -63,6 +67,8 @@ impl Hint {
             Hint::Loopback => "loopback",
             Hint::RelayToken => "relay_token",
             Hint::RelayChannel => "relay_channel",
+            Hint::RelayAdminToken => "relay_admin_token",
+            Hint::RelayAdminApi => "relay_admin_api",
             Hint::RelayDb => "relay_db",
             Hint::TrustCert => "trust_cert",
             Hint::FinalUrl => "final_url",

@@ -1,8 +1,7 @@
 //! TLS for the requests hookscope sends (check, send, replay, forwarding, the relay client): a
 //! rustls client config with the `ring` provider, Mozilla's roots from `webpki-roots` (no system
-//! store needed) and, optionally, extra certificates from a PEM file. Also the relay's server
-//! config from a certificate chain and key in PEM files. Builds configs only; it opens no
-//! connection.
+//! store needed) and, optionally, extra certificates from a PEM file (the relay's server side
+//! is `relay::certs`). Builds configs only; it opens no connection.
 //!
 //! A certificate in the extra file is trusted two ways: as a CA (a server whose chain leads to
 //! it passes), and pinned: a server presenting exactly that certificate passes whatever its CA
@@ -132,42 +131,6 @@ pub(crate) fn certificates_from_pem(
         });
     }
     Ok(certs)
-}
-
-/// A server config (HTTP/1.1 only) from a PEM certificate chain and its PEM private key.
-pub(crate) fn server_config(
-    cert_pem: &Path,
-    key_pem: &Path,
-) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    use rustls_pki_types::PrivateKeyDer;
-    let bytes = std::fs::read(cert_pem).map_err(|source| TlsError::Read {
-        path: cert_pem.to_path_buf(),
-        source,
-    })?;
-    let chain = certificates_from_pem(&bytes, cert_pem)?;
-    let key_bytes = std::fs::read(key_pem).map_err(|source| TlsError::Read {
-        path: key_pem.to_path_buf(),
-        source,
-    })?;
-    let key = PrivateKeyDer::from_pem_slice(&key_bytes).map_err(|e| TlsError::Key {
-        path: key_pem.to_path_buf(),
-        detail: e.to_string(),
-    })?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Setup(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| TlsError::Key {
-            path: key_pem.to_path_buf(),
-            detail: format!(
-                "it does not fit the certificate in '{}': {e}",
-                cert_pem.display()
-            ),
-        })?;
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(cfg))
 }
 
 fn config_with(

@@ -34,8 +34,13 @@ fn relay_client(
         return Ok(None);
     };
     let url = RelayUrl::parse(url).map_err(|e| usage(format!("--relay: {e}")))?;
-    let token = args.relay_token.as_deref().ok_or_else(|| {
-        usage("--relay needs the channel's read token: pass --relay-token TOKEN or set HOOKSCOPE_RELAY_TOKEN ('hookscope relay channel add' printed it)")
+    // A token given wins; else the one 'channel add --relay' kept in the secret store.
+    let kept = match &args.relay_token {
+        Some(_) => None,
+        None => super::channel::kept_token(&url.base, &url.channel),
+    };
+    let token = args.relay_token.as_deref().or(kept.as_deref()).ok_or_else(|| {
+        usage("--relay needs the channel's read token: pass --relay-token TOKEN or set HOOKSCOPE_RELAY_TOKEN ('hookscope relay channel add' printed it), or make the channel with 'hookscope channel add --relay URL', which keeps its token here")
     })?;
     let token = ReadToken::new(token).map_err(|e| usage(format!("--relay-token: {e}")))?;
     let tls = crate::tls::client_config(ca_cert).map_err(|e| usage(format!("--ca-cert: {e}")))?;

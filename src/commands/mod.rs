@@ -1,5 +1,6 @@
 //! One function per subcommand. Each returns the process exit code.
 
+mod channel;
 mod check;
 mod completions;
 mod config;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(args),
         Command::Tui(args) => tui::run(args),
         Command::Relay(args) => relay::run(args),
+        Command::Channel(cmd) => channel::run(cmd),
         Command::Check(args) => check::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),

@@ -6,11 +6,15 @@ use anyhow::Context;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::capture::now_ms;
 use crate::cli::{ChannelCommand, RelayArgs, RelayCommand, RelayDbArgs, RelayServeArgs};
 use crate::config::usage;
+use crate::relay::acme::{self, AcmeConfig};
+use crate::relay::admin::Admin;
+use crate::relay::certs::{self, CertEvent, CertSlot, FileWatch, Trigger};
 use crate::relay::limit::Rate;
 use crate::relay::server::{self, RelayConfig, RelayParts};
 use crate::relay::store::{spawn_relay_writer, RelayStore};
@@ -43,17 +47,21 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
             args.host
         ))
     })?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(c), Some(k)) => Some(crate::tls::server_config(c, k).map_err(|e| {
-            // The error names the file; the flag that gave it is this layer's to say.
-            let about_key = matches!(e, crate::tls::TlsError::Key { .. })
-                || (e.path() == Some(k.as_path()) && c != k);
-            let flag = if about_key { "--tls-key" } else { "--tls-cert" };
-            usage(format!("{flag}: {e}"))
-        })?),
-        _ => None,
-    };
     let db = relay_db(&args.db)?;
+    let certs = Arc::new(CertSlot::default());
+    let source = cert_source(&args, &db, &certs)?;
+    let tls = match &source {
+        CertSource::None => None,
+        CertSource::Files(_) => Some(certs::server_config(certs.clone(), false)?),
+        CertSource::Acme(_) => Some(certs::server_config(certs.clone(), true)?),
+    };
+    let (admin, admin_token) = admin_api(&args, &db)?;
+    let trusted_proxies = args
+        .trust_proxy
+        .as_deref()
+        .map(crate::relay::proxy_addr::TrustedProxies::parse)
+        .transpose()
+        .map_err(|e| usage(format!("--trust-proxy: {e}")))?;
     let cfg = RelayConfig {
         max_body: args.max_body,
         read_timeout: Duration::from_secs(args.read_timeout),
@@ -62,14 +70,26 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
         ip_rate: Rate::per_second(args.ip_rate),
         channel_rate: Rate::per_second(args.channel_rate),
         max_connections: args.max_connections,
+        certs: tls.is_some().then(|| certs.clone()),
         tls,
+        admin,
+        trusted_proxies,
+        proxy_protocol: args.proxy_protocol,
     };
     let rt = super::runtime()?;
     rt.block_on(async move {
         let socket = super::bind(host, args.port).await?;
         let local = socket.local_addr().context("cannot read the bound address")?;
-        let scheme = if cfg.tls.is_some() { "https" } else { "http" };
-        let url = format!("{scheme}://{local}");
+        let url = match &source {
+            // The name the certificate is for, not the address bound.
+            CertSource::Acme(a) => match (a.domains.first(), local.port()) {
+                (Some(d), 443) => format!("https://{d}"),
+                (Some(d), port) => format!("https://{d}:{port}"),
+                (None, _) => format!("https://{local}"),
+            },
+            CertSource::Files(_) => format!("https://{local}"),
+            CertSource::None => format!("http://{local}"),
+        };
         let store = RelayStore::open(&db, OpenMode::Create)?;
         store.set_durability(args.durability)?;
         let (commit_tx, commits) = tokio::sync::watch::channel(0u64);
@@ -77,11 +97,19 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
             commit_tx.send_modify(|g| *g = g.wrapping_add(1));
         })
         .context("cannot start the relay's database writer thread")?;
+        if host.is_loopback() && matches!(source, CertSource::Acme(_)) {
+            eprintln!(
+                "note: the relay listens on {host} only, so the ACME CA can reach it only through something on this host that forwards port 443 to {local} (a TCP proxy); to be reached directly, pass --host 0.0.0.0 --port 443"
+            );
+        }
         if !host.is_loopback() && cfg.tls.is_none() {
             eprintln!(
                 "warning: the relay listens on {host} without TLS. Read tokens and Dataspike deliveries (personal data) would cross the network in clear text. Pass --tls-cert and --tls-key, or bind 127.0.0.1 behind Caddy or nginx (see README)."
             );
         }
+        // Before the listening line: SIGHUP reloads from the moment it is printed.
+        let (cert_tx, cert_rx) = tokio::sync::mpsc::unbounded_channel();
+        let cert_task = start_certificates(source, &certs, args.tls_poll_ms, host, args.acme_http_port, cert_tx).await?;
         if args.json {
             println!("{}", serde_json::json!({"event": "listening", "url": url}));
         } else {
@@ -94,6 +122,19 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
                 }
             );
         }
+        if let Some(token) = &admin_token {
+            if args.json {
+                println!("{}", serde_json::json!({"event": "admin_token", "token": token.reveal()}));
+            } else {
+                println!(
+                    "admin token {}   (shown once: the relay keeps only its hash in '{}')\n  on your laptop: read -rs HOOKSCOPE_RELAY_ADMIN_TOKEN && export HOOKSCOPE_RELAY_ADMIN_TOKEN\n                  hookscope channel add --relay {url}",
+                    token.reveal(),
+                    admin_hash_file(&db).display()
+                );
+            }
+        }
+        // Printed after the listening line, which stays the first.
+        let printer = tokio::spawn(print_cert_events(cert_rx, args.json));
         server::serve(
             socket,
             RelayParts {
@@ -105,6 +146,10 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
             crate::session::shutdown_signal(),
         )
         .await;
+        for t in cert_task {
+            t.abort();
+        }
+        printer.abort();
         // Every answered delivery was committed before its answer: nothing to flush.
         if !args.json {
             eprintln!("relay stopped; every acknowledged delivery is in '{}'", db.display());
@@ -244,4 +289,237 @@ fn no_channel(id: &str, db: &Path) -> anyhow::Error {
         "no channel '{id}' in '{}': 'hookscope relay channel list' shows the ids",
         db.display()
     ))
+}
+
+/// Where the relay's certificate comes from.
+enum CertSource {
+    /// Plain HTTP.
+    None,
+    /// `--tls-cert`/`--tls-key`, already loaded into the slot, watched for changes.
+    Files(FileWatch),
+    /// `--acme`.
+    Acme(AcmeConfig),
+}
+
+/// Checks the TLS flags and loads a file pair (errors naming the flag at fault).
+fn cert_source(
+    args: &RelayServeArgs,
+    db: &Path,
+    slot: &Arc<CertSlot>,
+) -> anyhow::Result<CertSource> {
+    if let (Some(c), Some(k)) = (&args.tls_cert, &args.tls_key) {
+        let watch = FileWatch::start(slot.clone(), c, k).map_err(|e| {
+            // The error names the file; the flag that gave it is this layer's to say.
+            let about_key = matches!(e, crate::tls::TlsError::Key { .. })
+                || (e.path() == Some(k.as_path()) && c != k);
+            let flag = if about_key { "--tls-key" } else { "--tls-cert" };
+            usage(format!("{flag}: {e}"))
+        })?;
+        return Ok(CertSource::Files(watch));
+    }
+    if args.acme.is_empty() {
+        return Ok(CertSource::None);
+    }
+    let mut domains = Vec::new();
+    for d in &args.acme {
+        let d = acme::check_domain(d).map_err(|e| usage(format!("--acme: {e}")))?;
+        if !domains.contains(&d) {
+            domains.push(d);
+        }
+    }
+    let email = args.acme_email.clone().unwrap_or_default();
+    let email = email.trim();
+    if !email.contains('@') || email.contains(char::is_whitespace) || email.contains(',') {
+        return Err(usage(format!(
+            "--acme-email '{email}' is not an email address; the CA sends expiry warnings there"
+        )));
+    }
+    let directory = args
+        .acme_directory
+        .clone()
+        .unwrap_or_else(|| acme::LETS_ENCRYPT.to_string());
+    match directory.parse::<http::Uri>() {
+        Ok(u) if u.scheme_str() == Some("https") && u.host().is_some() => {}
+        _ => {
+            return Err(usage(format!(
+            "--acme-directory '{directory}' must be an https:// URL of an ACME directory, like {}",
+            acme::LETS_ENCRYPT
+        )))
+        }
+    }
+    let tls = crate::tls::client_config(args.acme_ca_cert.as_deref())
+        .map_err(|e| usage(format!("--acme-ca-cert: {e}")))?;
+    let state_dir = match &args.state_dir {
+        // systemd may give several folders, colon-separated: the first is ours.
+        Some(d) => PathBuf::from(d.to_string_lossy().split(':').next().unwrap_or_default()),
+        None => db.parent().unwrap_or(Path::new(".")).join("acme"),
+    };
+    let egress = crate::egress::Egress::from_env().map_err(usage)?;
+    Ok(CertSource::Acme(AcmeConfig {
+        domains,
+        email: email.to_string(),
+        directory,
+        tls,
+        egress,
+        state_dir,
+        renew_after: args.acme_renew_after,
+        retry_first: Duration::from_secs(args.acme_retry_s.max(1)),
+        challenge: args.acme_challenge.into(),
+    }))
+}
+
+/// Starts what keeps the certificate current: the file watch, or the ACME task (and port 80
+/// for HTTP-01 when it can be bound). Returns the tasks to stop at shutdown.
+async fn start_certificates(
+    source: CertSource,
+    slot: &Arc<CertSlot>,
+    poll_ms: u64,
+    host: IpAddr,
+    http_port: u16,
+    events: tokio::sync::mpsc::UnboundedSender<CertEvent>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    Ok(match source {
+        CertSource::None => Vec::new(),
+        CertSource::Files(watch) => {
+            vec![watch.spawn(Duration::from_millis(poll_ms), events)]
+        }
+        CertSource::Acme(cfg) => {
+            let mut tasks = Vec::new();
+            let mut http01 = None;
+            if http_port != 0 {
+                match tokio::net::TcpListener::bind((host, http_port)).await {
+                    Ok(l) => {
+                        let answers = acme::Http01::default();
+                        tasks.push(tokio::spawn(acme::serve_http01(l, answers.clone())));
+                        http01 = Some(answers);
+                    }
+                    Err(e) if cfg.challenge == acme::Challenge::Http01 => {
+                        return Err(usage(format!(
+                            "--acme-challenge http-01 answers on port {http_port}, which cannot be bound ({e}): free it, give the relay CAP_NET_BIND_SERVICE, or use tls-alpn-01"
+                        )))
+                    }
+                    Err(e) => eprintln!(
+                        "note: HTTP-01 is off: cannot bind port {http_port} ({e}); the TLS-ALPN-01 challenge on the relay's own port is used"
+                    ),
+                }
+            } else if cfg.challenge == acme::Challenge::Http01 {
+                return Err(usage("--acme-challenge http-01 needs a port to answer on"));
+            }
+            tasks.push(tokio::spawn(acme::run(cfg, slot.clone(), http01, events)));
+            tasks
+        }
+    })
+}
+
+/// Says what the certificate machinery did: NDJSON `{"event":"certificate",...}` on stdout
+/// with `--json`, else a line on stderr.
+async fn print_cert_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<CertEvent>, json: bool) {
+    while let Some(ev) = rx.recv().await {
+        if json {
+            println!("{}", cert_event_json(&ev));
+        } else {
+            eprintln!("{}", cert_event_text(&ev));
+        }
+    }
+}
+
+fn cert_event_json(ev: &CertEvent) -> serde_json::Value {
+    use serde_json::json;
+    let validity = |v: &certs::Validity| json!({"not_after": v.not_after_text(), "not_after_unix": v.not_after_s});
+    match ev {
+        CertEvent::Reloaded {
+            validity: v,
+            trigger,
+        } => {
+            json!({"event": "certificate", "state": "reloaded", "certificate": validity(v), "trigger": match trigger { Trigger::Signal => "sighup", Trigger::Changed => "files_changed" }})
+        }
+        CertEvent::KeptOld { reason } => {
+            json!({"event": "certificate", "state": "kept_old", "reason": reason})
+        }
+        CertEvent::Obtaining { domains } => {
+            json!({"event": "certificate", "state": "obtaining", "domains": domains})
+        }
+        CertEvent::Obtained { validity: v } => {
+            json!({"event": "certificate", "state": "obtained", "certificate": validity(v)})
+        }
+        CertEvent::Reused {
+            validity: v,
+            renew_at_s,
+        } => {
+            json!({"event": "certificate", "state": "reused", "certificate": validity(v), "renew_at": certs::utc_text(*renew_at_s)})
+        }
+        CertEvent::Renewing { validity: v } => {
+            json!({"event": "certificate", "state": "renewing", "certificate": validity(v)})
+        }
+        CertEvent::Failed {
+            reason,
+            check,
+            retry_in,
+            still_serving,
+        } => {
+            json!({"event": "certificate", "state": "failed", "reason": reason, "check": check, "retry_in_s": retry_in.as_secs_f64(), "still_serving": still_serving})
+        }
+    }
+}
+
+fn cert_event_text(ev: &CertEvent) -> String {
+    match ev {
+        CertEvent::Reloaded { validity, trigger } => format!(
+            "certificate reloaded ({}): expires {}",
+            match trigger {
+                Trigger::Signal => "SIGHUP",
+                Trigger::Changed => "the files changed",
+            },
+            validity.not_after_text()
+        ),
+        CertEvent::KeptOld { reason } => format!(
+            "warning: the new certificate files cannot be used, the old certificate still serves: {reason}"
+        ),
+        CertEvent::Obtaining { domains } => {
+            format!("certificate: obtaining one for {} over ACME", domains.join(", "))
+        }
+        CertEvent::Obtained { validity } => format!(
+            "certificate: obtained, expires {}",
+            validity.not_after_text()
+        ),
+        CertEvent::Reused { validity, renew_at_s } => format!(
+            "certificate: using the stored one (expires {}, renewed from {})",
+            validity.not_after_text(),
+            certs::utc_text(*renew_at_s)
+        ),
+        CertEvent::Renewing { validity } => format!(
+            "certificate: renewing (the current one expires {} and serves meanwhile)",
+            validity.not_after_text()
+        ),
+        CertEvent::Failed { reason, check, retry_in, still_serving } => format!(
+            "warning: certificate {} failed: {reason}. Check {check}. Trying again in {}{}",
+            if *still_serving { "renewal" } else { "order" },
+            humantime::format_duration(Duration::from_secs(retry_in.as_secs().max(1))),
+            if *still_serving { "; the current certificate still serves" } else { "; HTTPS is not served until then" }
+        ),
+    }
+}
+
+/// Where a generated admin token's hash is kept: beside the database.
+fn admin_hash_file(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".admin-token.sha256");
+    db.with_file_name(name)
+}
+
+/// The remote channel API: off, from `--admin-token-file`, or generated (`--admin-api`; the new
+/// token to show once).
+fn admin_api(
+    args: &RelayServeArgs,
+    db: &Path,
+) -> anyhow::Result<(Option<Arc<Admin>>, Option<crate::relay::channel::Token>)> {
+    if let Some(f) = &args.admin_token_file {
+        let a = Admin::from_file(f).map_err(|e| usage(format!("--admin-token-file: {e}")))?;
+        return Ok((Some(Arc::new(a)), None));
+    }
+    if !args.admin_api {
+        return Ok((None, None));
+    }
+    let (a, token) = Admin::generated(&admin_hash_file(db))?;
+    Ok((Some(Arc::new(a)), token))
 }

@@ -23,7 +23,12 @@ struct State {
     buf: Vec<u8>,
     /// Set once `buf` holds a whole head; later reads are not recorded until `rearm`.
     complete: bool,
+    /// The connection speaks HTTP/2: never record.
+    http2: bool,
 }
+
+/// The first bytes of an HTTP/2 connection (RFC 9113, 3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Shared between a connection's IO wrapper and the requests served on it.
 #[derive(Clone, Default)]
@@ -32,11 +37,21 @@ pub struct HeadRecorder(Arc<Mutex<State>>);
 impl HeadRecorder {
     fn record(&self, bytes: &[u8]) {
         let Ok(mut st) = self.0.lock() else { return };
-        if st.complete || bytes.is_empty() {
+        if st.complete || st.http2 || bytes.is_empty() {
             return;
         }
         let scan_from = st.buf.len().saturating_sub(3);
         st.buf.extend_from_slice(bytes);
+        // An HTTP/2 connection's heads are binary frames hyper decodes; nothing to record,
+        // now or after a rearm.
+        if st.buf.starts_with(H2_PREFACE) {
+            st.http2 = true;
+            st.buf = Vec::new();
+            return;
+        }
+        if H2_PREFACE.starts_with(&st.buf) {
+            return; // maybe the preface, split across reads
+        }
         if st.buf[scan_from..].windows(4).any(|w| w == b"\r\n\r\n") {
             st.complete = true;
         } else if st.buf.len() > MAX_RECORDED_HEAD {
@@ -213,5 +228,16 @@ mod tests {
         r.rearm();
         r.record(b"GET /b HTTP/1.1\r\nA: 1\r\n\r\n");
         assert_eq!(r.take_headers("GET", "/b").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_http2_connection_is_never_recorded() {
+        let r = HeadRecorder::default();
+        r.record(b"PRI * HTTP/2.0\r\n\r");
+        r.record(b"\nSM\r\n\r\n\x00\x00\x12\x04");
+        r.rearm();
+        r.record(b"GET /b HTTP/1.1\r\nA: 1\r\n\r\n");
+        assert!(r.take_headers("GET", "/b").is_none());
+        assert!(r.0.lock().unwrap().buf.is_empty());
     }
 }

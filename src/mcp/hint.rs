@@ -25,7 +25,7 @@ pub fn words(hint: Hint) -> String {
         Hint::Limit(Limit::ReadTimeout) => "the listener's read timeout cut it short: raise it where 'hookscope listen' runs".into(),
         Hint::Limit(Limit::ForwardConcurrency) => "the listener's forward queue was full: raise its forward concurrency where 'hookscope listen' runs".into(),
         Hint::Loopback => "listen on 127.0.0.1 unless the network needs it".into(),
-        Hint::RelayToken | Hint::RelayChannel | Hint::RelayDb => "check the relay settings where 'hookscope listen' runs ('hookscope relay channel list' on the relay host)".into(),
+        Hint::RelayToken | Hint::RelayChannel | Hint::RelayDb | Hint::RelayAdminToken | Hint::RelayAdminApi => "check the relay settings where 'hookscope listen' runs ('hookscope relay channel list' on the relay host)".into(),
         Hint::TrustCert => "for a private CA, set the server's CA certificate in its args in your MCP client's config, then restart it".into(),
         Hint::FinalUrl => "pass to: the final URL (https, or the trailing slash the app wants)".into(),
     }

@@ -31,9 +31,14 @@ pub struct Token(String);
 
 impl Token {
     pub fn generate() -> Token {
+        Token::generate_with_prefix(TOKEN_PREFIX)
+    }
+
+    /// 32 random bytes after `prefix` (the relay's admin token has its own).
+    pub fn generate_with_prefix(prefix: &str) -> Token {
         let mut b = [0u8; 32];
         rand::rng().fill_bytes(&mut b);
-        Token(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(b)))
+        Token(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(b)))
     }
 
     /// The text to show the user, once.

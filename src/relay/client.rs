@@ -310,7 +310,7 @@ pub async fn run(
 }
 
 fn http_client(cfg: &ClientConfig) -> HttpClient {
-    cfg.egress.client(
+    cfg.egress.client_h2(
         &cfg.tls,
         CONNECT_TIMEOUT,
         &Client::builder(TokioExecutor::new()),

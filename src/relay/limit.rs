@@ -74,6 +74,17 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         }
     }
 
+    /// How long until `key` has a token again, without taking one; `None` when it has one now.
+    pub fn waiting(&self, key: &K, now: Instant) -> Option<Duration> {
+        let b = self.buckets.get(key)?;
+        let elapsed = now.saturating_duration_since(b.updated).as_secs_f64();
+        let tokens = (b.tokens + elapsed * self.rate.per_second).min(self.rate.burst);
+        (tokens < 1.0 && self.rate.per_second > 0.0).then(|| {
+            let wait = (1.0 - tokens) / self.rate.per_second;
+            Duration::from_secs_f64(wait.clamp(0.001, 3600.0))
+        })
+    }
+
     /// Drops buckets that would be full by now: forgetting them changes nothing.
     fn forget_idle(&mut self, now: Instant) {
         let rate = self.rate;

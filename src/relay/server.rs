@@ -1,4 +1,4 @@
-//! The relay's HTTP server (HTTP/1.1, optionally TLS). Three routes:
+//! The relay's HTTP server (HTTP/1.1 and HTTP/2, optionally TLS). Three routes:
 //! - `ANY /c/{channel}[/path][?query]`: ingest. Answers `200 {"id":seq}` only after the
 //!   delivery is committed; 413 over `--max-body` and 408 for a body that stalls (what
 //!   arrived is stored and relayed, flagged); 404 for an unknown channel; 429 over a rate
@@ -20,7 +20,8 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame as BodyFrame, Incoming};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use serde_json::json;
 use std::convert::Infallible;
 use std::future::Future;
@@ -33,9 +34,12 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 
+use super::admin::Admin;
+use super::certs::{CertSlot, ACME_TLS_ALPN};
 use super::channel::{bearer, is_channel_id, token_matches};
 use super::limit::{retry_after_secs, Rate, RateLimiter};
 use super::protocol::{self, gap_after, Delivery, Hello, Seq};
+use super::proxy_addr::TrustedProxies;
 use super::store::{Ack, IngestError, RelayStore, RelayWriter};
 use crate::capture::{now_ms, RawRequest};
 use crate::headers::HeaderPair;
@@ -63,6 +67,10 @@ const MAX_TRACKED_KEYS: usize = 100_000;
 const STORE_RETRY_AFTER_S: u64 = 5;
 /// Longest consumer name.
 const MAX_CONSUMER_LEN: usize = 64;
+/// Requests in flight on one HTTP/2 connection; each still counts against the per-IP limit.
+const H2_MAX_STREAMS: u32 = 128;
+/// How often an idle HTTP/2 connection is pinged, and how long the answer may take.
+const H2_KEEPALIVE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -74,6 +82,14 @@ pub struct RelayConfig {
     pub channel_rate: Rate,
     pub max_connections: usize,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The certificate `tls` serves (file or ACME), reported by `/healthz`.
+    pub certs: Option<Arc<CertSlot>>,
+    /// The remote channel API (`/admin/...`), when an admin token was set up.
+    pub admin: Option<Arc<Admin>>,
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` name the client (`--trust-proxy`).
+    pub trusted_proxies: Option<TrustedProxies>,
+    /// Trusted proxies open each connection with a PROXY protocol header.
+    pub proxy_protocol: bool,
 }
 
 impl Default for RelayConfig {
@@ -87,6 +103,10 @@ impl Default for RelayConfig {
             channel_rate: Rate::per_second(100),
             max_connections: 4096,
             tls: None,
+            certs: None,
+            admin: None,
+            trusted_proxies: None,
+            proxy_protocol: false,
         }
     }
 }
@@ -170,11 +190,19 @@ pub async fn serve(listener: TcpListener, parts: RelayParts, shutdown: impl Futu
                 tokio::spawn(async move {
                     let _permit = permit;
                     let conn = async {
+                        let Some((stream, peer)) = proxied(&shared.cfg, stream, peer).await else {
+                            return;
+                        };
                         match tls {
                             None => serve_connection(shared, stream, peer).await,
                             Some(acceptor) => {
                                 let timeout = shared.cfg.read_timeout;
                                 match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                                    // A TLS-ALPN-01 validation is over once it has seen the
+                                    // challenge certificate (RFC 8737): no HTTP on it.
+                                    Ok(Ok(tls_stream)) if tls_stream.get_ref().1.alpn_protocol() == Some(ACME_TLS_ALPN) => {
+                                        tracing::debug!("answered a TLS-ALPN-01 validation from {peer}");
+                                    }
                                     Ok(Ok(tls_stream)) => serve_connection(shared, tls_stream, peer).await,
                                     Ok(Err(e)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
                                     Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
@@ -195,6 +223,30 @@ pub async fn serve(listener: TcpListener, parts: RelayParts, shutdown: impl Futu
     retention.abort();
 }
 
+/// The connection's client: from a trusted proxy that speaks the PROXY protocol, the address
+/// its header names (`None`: no valid header in time, the connection is dropped); else the peer.
+async fn proxied(
+    cfg: &RelayConfig,
+    mut stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    let from_proxy = cfg.proxy_protocol
+        && cfg
+            .trusted_proxies
+            .as_ref()
+            .is_some_and(|t| t.trusts(peer.ip()));
+    if !from_proxy {
+        return Some((stream, peer));
+    }
+    match super::proxy_addr::read_proxy_header(&mut stream, cfg.read_timeout).await {
+        Ok(h) => Some((stream, h.source.unwrap_or(peer))),
+        Err(e) => {
+            tracing::debug!("connection from the proxy {peer}: {e}");
+            None
+        }
+    }
+}
+
 async fn serve_connection<S>(shared: Arc<Shared>, stream: S, peer: SocketAddr)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -206,11 +258,21 @@ where
         let (shared, recorder) = (shared.clone(), recorder.clone());
         async move { Ok::<_, Infallible>(route(&shared, &recorder, peer, req).await) }
     });
-    let mut builder = hyper::server::conn::http1::Builder::new();
+    // HTTP/1.1, or HTTP/2 when the client starts with its preface (ALPN `h2` over TLS).
+    let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
+        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(shared_timeout)
         .max_buf_size(MAX_HEAD);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD as u32)
+        .max_concurrent_streams(H2_MAX_STREAMS)
+        // Pings find a dead peer of a long-lived stream, as heartbeats do for the laptop.
+        .keep_alive_interval(Some(H2_KEEPALIVE))
+        .keep_alive_timeout(H2_KEEPALIVE);
     if let Err(e) = builder.serve_connection(io, svc).await {
         tracing::debug!("connection from {peer}: {e}");
     }
@@ -226,6 +288,7 @@ enum Route<'a> {
     Events { channel: &'a str },
     Ack { channel: &'a str },
     Health,
+    Admin,
     Unknown,
 }
 
@@ -258,6 +321,9 @@ fn route_of<'a>(method: &Method, path: &'a str) -> Route<'a> {
     if path == "/healthz" {
         return Route::Health;
     }
+    if path.starts_with("/admin/") {
+        return Route::Admin;
+    }
     Route::Unknown
 }
 
@@ -267,6 +333,11 @@ async fn route(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Answer {
+    // Behind a trusted proxy, the client it names; from anyone else, the peer itself.
+    let peer = match &shared.cfg.trusted_proxies {
+        Some(t) => t.client(peer, req.headers()),
+        None => peer,
+    };
     if let Err(wait) = limited(&shared.ip_limit, &peer.ip()) {
         recorder.rearm();
         return too_many(wait, "too many requests from your address");
@@ -291,8 +362,27 @@ async fn route(
         }
         Route::Health => {
             recorder.rearm();
-            json_answer(StatusCode::OK, json!({"ok": true}))
+            let (status, body) = health(shared.cfg.certs.as_deref());
+            json_answer(status, body)
         }
+        Route::Admin => match &shared.cfg.admin {
+            Some(admin) => {
+                let (status, body, wait) =
+                    super::admin::handle(admin, &shared.readers.path, peer.ip(), req).await;
+                recorder.rearm();
+                let mut a = json_answer(status, body);
+                if let Some(secs) = wait {
+                    a.headers_mut()
+                        .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                a
+            }
+            // Off: the same answer as any unknown path.
+            None => {
+                recorder.rearm();
+                not_found()
+            }
+        },
         Route::Unknown => {
             recorder.rearm();
             not_found()
@@ -498,6 +588,7 @@ async fn events(shared: &Shared, req: &Request<Incoming>, channel: &str) -> Answ
     if let Some(a) = refusal(shared, req, channel) {
         return a;
     }
+    tracing::debug!("stream of channel {channel} over {:?}", req.version());
     let params = match stream_params(
         req.uri().query(),
         req.headers().get("last-event-id").map(|v| v.as_bytes()),
@@ -697,6 +788,32 @@ async fn prune_forever(shared: Arc<Shared>) {
             Err(e) => tracing::error!("retention: {e}"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// `/healthz`: `{"ok":true}`, with the served certificate's expiry over TLS. Without a
+/// certificate yet (an ACME relay still obtaining its first) it is not ok.
+fn health(certs: Option<&CertSlot>) -> (StatusCode, serde_json::Value) {
+    let Some(certs) = certs else {
+        return (StatusCode::OK, json!({"ok": true}));
+    };
+    match certs.current() {
+        Some((v, origin)) => (
+            StatusCode::OK,
+            json!({
+                "ok": true,
+                "certificate": {
+                    "source": origin.as_str(),
+                    "not_after": v.not_after_text(),
+                    "not_after_unix": v.not_after_s,
+                    "expires_in_s": v.expires_in_s(super::certs::now_s()),
+                }
+            }),
+        ),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"ok": false, "certificate": null, "error": "no certificate yet: the relay is still obtaining one"}),
+        ),
     }
 }
 

@@ -20,6 +20,8 @@ pub fn words(hint: Hint) -> String {
         Hint::Loopback => "listen on 127.0.0.1 unless you need this".into(),
         Hint::RelayToken => "check the relay token, or rotate it on the relay host".into(),
         Hint::RelayChannel => "check the relay URL, or create the channel on the relay host".into(),
+        Hint::RelayAdminToken => "give the relay's admin token".into(),
+        Hint::RelayAdminApi => "start the relay with an admin token".into(),
         Hint::RelayDb => "create a channel on the relay host first".into(),
         Hint::TrustCert => "trust the server's certificate (a private CA's, or its own)".into(),
         Hint::FinalUrl => "point the target at the final URL".into(),

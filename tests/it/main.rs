@@ -28,6 +28,7 @@ mod proxy;
 mod query;
 mod redact;
 mod relay;
+mod relay_live;
 mod reliability;
 mod routes;
 mod secrets;
