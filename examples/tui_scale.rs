@@ -152,6 +152,8 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                     verdict,
                     diagnostics: None,
                     route: None,
+                    event_key: None,
+                    answered: None,
                 }
             })
             .collect();

@@ -6,7 +6,9 @@ use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+use crate::config_file::RespondItem;
 use crate::expect::Expect;
+#[cfg(test)]
 use crate::intake::Respond;
 use crate::sign_mode::SignMode;
 use crate::signature::{Scheme, Status};
@@ -321,10 +323,13 @@ pub(crate) struct ListenArgs {
         value_name = "TYPE,..."
     )]
     pub(crate) events: Vec<String>,
-    /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
-    /// [default: app]
-    #[arg(long, value_parser = respond_parser())]
-    pub(crate) respond: Option<Respond>,
+    /// Who answers the sender when forwarding: 'app' (tunnel) or 'ack' (hookscope, at once)
+    /// [default: app]. Or a status hookscope answers by choice instead of forwarding, to see
+    /// the sender retry: STATUS[,delay=DURATION][,times=N] answers the first N deliveries of
+    /// each event (linked by its id), e.g. 503,times=2; the rest go on as before. Give both by
+    /// repeating the flag
+    #[arg(long, value_parser = respond_parser(), value_name = "app|ack|STATUS[,delay=D][,times=N]")]
+    pub(crate) respond: Vec<RespondItem>,
     /// Delete captures older than this (e.g. 7d, 12h), at start and hourly: Dataspike captures
     /// hold personal data
     #[arg(long, value_name = "DURATION")]
@@ -994,26 +999,9 @@ fn durability_parser() -> impl TypedValueParser<Value = Durability> {
     EnumValueParser::<DurabilityArg>::new().map(Durability::from)
 }
 
-/// `--respond`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum RespondArg {
-    /// The sender gets the app's answer (502/504 when the app fails).
-    App,
-    /// The sender gets 200 once the capture is stored; forwarding runs in the background.
-    Ack,
-}
-
-impl From<RespondArg> for Respond {
-    fn from(r: RespondArg) -> Respond {
-        match r {
-            RespondArg::App => Respond::App,
-            RespondArg::Ack => Respond::Ack,
-        }
-    }
-}
-
-fn respond_parser() -> impl TypedValueParser<Value = Respond> {
-    EnumValueParser::<RespondArg>::new().map(Respond::from)
+/// `--respond`: `app`, `ack` or a chosen status, as the config file's `respond` reads them.
+fn respond_parser() -> impl TypedValueParser<Value = RespondItem> {
+    clap::builder::StringValueParser::new().try_map(|t| crate::config_file::respond_item(&t))
 }
 
 /// `send --sign`.
@@ -1112,11 +1100,21 @@ mod tests {
             .map(|d| Durability::from(*d))
             .collect();
         assert_eq!(durabilities, [Durability::Normal, Durability::Full]);
-        let responds: Vec<Respond> = RespondArg::value_variants()
-            .iter()
-            .map(|r| Respond::from(*r))
-            .collect();
-        assert_eq!(responds, [Respond::App, Respond::Ack]);
+        let cli = Cli::parse_from([
+            "hookscope",
+            "listen",
+            "--respond",
+            "ack",
+            "--respond",
+            "503,times=2",
+        ]);
+        let Command::Listen(a) = cli.command else {
+            panic!("not listen")
+        };
+        assert_eq!(a.respond[0], RespondItem::Mode(Respond::Ack));
+        assert!(matches!(a.respond[1], RespondItem::Chosen(c) if c.status == 503));
+        let e = Cli::try_parse_from(["hookscope", "listen", "--respond", "later"]).unwrap_err();
+        assert!(e.to_string().contains("'respond' is 'later'"), "{e}");
     }
 
     #[test]
@@ -1147,7 +1145,7 @@ mod tests {
             panic!("not listen")
         };
         assert_eq!(a.durability, Durability::default());
-        assert_eq!(a.respond, None, "left to hookscope.toml, else app");
+        assert_eq!(a.respond, [], "left to hookscope.toml, else app");
         assert_eq!(SignMode::default(), SignMode::Valid);
     }
 

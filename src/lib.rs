@@ -2,6 +2,7 @@
 
 pub mod capture;
 mod check;
+pub mod chosen;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -24,6 +25,7 @@ mod ops;
 mod output;
 pub mod query;
 mod redact;
+pub mod redelivery;
 pub mod relay;
 pub mod report;
 mod routes;

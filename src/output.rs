@@ -34,6 +34,9 @@ pub fn route_line<T>(r: &Route<T>) -> String {
     if r.strip_prefix {
         line.push_str(" (prefix stripped)");
     }
+    if let Some(c) = &r.respond {
+        line.push_str(&format!(" (answers {c} by choice)"));
+    }
     line
 }
 
@@ -776,6 +779,8 @@ mod tests {
                 error: None,
             }),
             route: None,
+            event_key: None,
+            answered: None,
         }
     }
 
@@ -901,6 +906,8 @@ mod tests {
                 error: None,
             }),
             route: None,
+            event_key: None,
+            answered: None,
         };
         assert_eq!(
             capture_line(&s, "12:00:00", cli),

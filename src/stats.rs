@@ -318,6 +318,8 @@ mod tests {
             verdict,
             latest_attempt: None,
             route: None,
+            event_key: None,
+            answered: None,
         }
     }
 

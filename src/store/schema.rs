@@ -114,6 +114,17 @@ pub const MIGRATIONS: &[&str] = &[
             VALUES ('delete', old.id, old.path, old.body);
         INSERT INTO captures_fts (rowid, path, body) VALUES (new.id, new.path, new.body);
     END;",
+    // 9: redeliveries linked by the sender's event id (`redelivery::event_key`), and how the
+    // listener answered each sender (`capture::Answered`: a chosen status, an ack, or the
+    // app's answer, which is its forward attempt's). Captures stored before keep the body's
+    // `id` as their key (the rule then, for Dataspike and Stripe alike) and no answer.
+    "ALTER TABLE captures ADD COLUMN event_key TEXT;
+    ALTER TABLE captures ADD COLUMN answer_by TEXT;
+    ALTER TABLE captures ADD COLUMN answer_status INTEGER;
+    ALTER TABLE captures ADD COLUMN answer_delay_ms INTEGER;
+    UPDATE captures SET event_key = event_id
+     WHERE event_id IS NOT NULL AND source IN ('live', 'relay') AND length(event_id) <= 200;
+    CREATE INDEX captures_by_event_key ON captures(event_key, id) WHERE event_key IS NOT NULL;",
 ];
 
 #[cfg(test)]
