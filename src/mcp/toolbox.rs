@@ -114,7 +114,8 @@ impl Toolbox {
                 r.attempt(a);
             }
         }
-        let mut shown = show_json(&c, &attempts);
+        let place = self.store.place(c.id, c.capture.event_key.as_deref())?;
+        let mut shown = show_json(&c, &attempts, place.as_ref());
         if self.redactor.is_some() {
             shown["redacted"] = true.into();
         }

@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{Store, StoreError};
 use crate::capture::Answered;
-use crate::redelivery::{told, Delivery, Schedule};
+use crate::redelivery::{told, Delivery, Place, Schedule};
 
 /// What an event's key names, when looked up by its beginning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +70,14 @@ impl Store {
             }))
         };
         read().map_err(|e| self.err(e))
+    }
+
+    /// Where capture `id` (whose event key is `key`) sits among its event's deliveries.
+    pub(crate) fn place(&self, id: i64, key: Option<&str>) -> Result<Option<Place>, StoreError> {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        Ok(self.schedule(key)?.and_then(|s| s.place_of(id)))
     }
 
     /// The keys of the newest `limit` events delivered more than once, newest last (by their
