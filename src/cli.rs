@@ -62,6 +62,9 @@ pub(crate) enum Command {
     Diff(DiffArgs),
     /// Count deliveries by event type and verdict, the app's answers, and its latency
     Stats(StatsArgs),
+    /// The schedule each sender followed when it redelivered an event: attempts, gaps, what
+    /// each got (see 'listen --respond 503,times=2'), the final answer
+    Retries(RetriesArgs),
     /// Delete stored captures for good (older than a duration, or all), then compact the file
     Purge(PurgeArgs),
     /// Check the config file (hookscope.toml): settings, secret references, routes
@@ -491,6 +494,22 @@ pub(crate) struct StatsArgs {
     /// Print JSON
     #[arg(long)]
     pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RetriesArgs {
+    /// Only this event: its id as the sender gave it (Dataspike's or Stripe's event id, a
+    /// webhook-id, X-GitHub-Delivery, ...) or its beginning, as 'show' prints it
+    #[arg(long, value_name = "ID")]
+    pub(crate) event: Option<String>,
+    /// Print JSON: {"events": [...]}, each with its deliveries, gaps and answers
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Without --event: the newest this many events delivered more than once
+    #[arg(long, short = 'n', default_value_t = 20, conflicts_with = "event")]
+    pub(crate) limit: usize,
     #[command(flatten)]
     pub(crate) db: DbArgs,
 }

@@ -20,6 +20,7 @@ pub use crate::sqlite::OpenMode;
 pub(crate) use crate::sqlite::{Durability, Fault, StoreError};
 pub use codec::{decode_headers, encode_headers};
 use codec::{decode_verdict, encode_verdict, to_json_text};
+pub(crate) use events::EventMatch;
 pub(crate) use follow::Newest;
 pub(crate) use purge::Compacted;
 #[cfg(test)]
