@@ -606,6 +606,12 @@ pub(crate) struct ReplayArgs {
     pub(crate) secrets: SecretArgs,
     #[command(flatten)]
     pub(crate) app: AppTimeoutArgs,
+    /// Replay the one capture named several times, on a schedule: 'observed' repeats the gaps
+    /// its sender left between the deliveries of its event (see 'hookscope retries'); a FILE
+    /// holds one wait per attempt, each after the previous attempt's start ('0s', '2s',
+    /// '1m 30s'; by line or comma; '#' comments). Tests that the app takes a redelivery once
+    #[arg(long, value_name = "FILE|observed", conflicts_with_all = ["failed", "query"])]
+    pub(crate) schedule: Option<String>,
     /// Print NDJSON, one attempt per line
     #[arg(long)]
     pub(crate) json: bool,

@@ -22,6 +22,7 @@ mod intake;
 pub mod listener;
 mod mcp;
 mod ops;
+pub use ops::replay::schedule as replay_schedule;
 mod output;
 pub mod query;
 mod redact;

@@ -53,7 +53,11 @@ pub fn run(args: RetriesArgs) -> anyhow::Result<ExitCode> {
 /// One event: a heading line, then a row per delivery.
 fn table(e: &Schedule) -> String {
     let n = e.deliveries.len();
-    let scheme = e.scheme.as_deref().map(|s| format!("{s}, ")).unwrap_or_default();
+    let scheme = e
+        .scheme
+        .as_deref()
+        .map(|s| format!("{s}, "))
+        .unwrap_or_default();
     let mut s = format!(
         "event {} ({scheme}{}): {} over {}, final answer {}\n",
         e.key,

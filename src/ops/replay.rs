@@ -419,5 +419,7 @@ impl Tally {
     }
 }
 
+pub mod schedule;
+
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,7 @@ mod query;
 mod redact;
 mod relay;
 mod reliability;
+mod retries;
 mod routes;
 mod secrets;
 mod shell;
