@@ -474,6 +474,7 @@ impl Capture {
             route: self.route.clone(),
             event_key: self.event_key.clone(),
             answered: self.answered,
+            delivery: None,
         }
     }
 
@@ -523,6 +524,9 @@ pub struct CaptureSummary {
     pub(crate) event_key: Option<String>,
     /// As [`Capture::answered`].
     pub(crate) answered: Option<Answered>,
+    /// Which delivery of its event this is, and how many are stored (`(2, 3)`), as read from
+    /// the store; `None` without an event key, or not read (a live report).
+    pub(crate) delivery: Option<(u32, u32)>,
 }
 
 impl CaptureSummary {

@@ -843,6 +843,7 @@ mod tests {
             route: None,
             event_key: None,
             answered: None,
+            delivery: None,
         }
     }
 
@@ -970,6 +971,7 @@ mod tests {
             route: None,
             event_key: None,
             answered: None,
+            delivery: None,
         };
         assert_eq!(
             capture_line(&s, "12:00:00", cli),

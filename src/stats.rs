@@ -320,6 +320,7 @@ mod tests {
             route: None,
             event_key: None,
             answered: None,
+            delivery: None,
         }
     }
 

@@ -365,6 +365,7 @@ mod tests {
             route: Some("/".into()),
             event_key: None,
             answered: None,
+            delivery: None,
         }
     }
 
@@ -461,6 +462,7 @@ mod tests {
             route: None,
             event_key: None,
             answered: None,
+            delivery: None,
             ..summary(id)
         };
         let lines = h.on_report(Report::Captured(unrouted(1)), &t);

@@ -183,7 +183,10 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
     c.verdict_json,
     (SELECT json_array(a.status, a.latency_ms, a.error) FROM attempts a
        WHERE a.capture_id = c.id ORDER BY a.id DESC LIMIT 1),
-    c.scheme, c.route, c.event_key, c.answer_by, c.answer_status, c.answer_delay_ms";
+    c.scheme, c.route, c.event_key, c.answer_by, c.answer_status, c.answer_delay_ms,
+    CASE WHEN c.event_key IS NOT NULL THEN json_array(
+      (SELECT count(*) FROM captures e WHERE e.event_key = c.event_key AND e.id <= c.id),
+      (SELECT count(*) FROM captures e WHERE e.event_key = c.event_key)) END";
 
 impl Store {
     /// Opens the store at `path`, creating or migrating it as `mode` allows.
@@ -754,6 +757,9 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {
             r.get(18)?,
             r.get(19)?,
         ),
+        delivery: r
+            .get::<_, Option<String>>(20)?
+            .and_then(|j| serde_json::from_str::<(u32, u32)>(&j).ok()),
     })
 }
 

@@ -209,14 +209,18 @@ impl App {
         };
         detail.stale = false;
         let id = detail.id;
-        let loaded = src.capture(id).and_then(|c| Ok((c, src.attempts(id)?)));
+        let loaded = src.capture(id).and_then(|c| {
+            let key = c.as_ref().and_then(|c| c.capture.event_key.clone());
+            Ok((c, src.attempts(id)?, src.place(id, key.as_deref())?))
+        });
         match loaded {
-            Ok((Some(capture), attempts)) => {
+            Ok((Some(capture), attempts, place)) => {
                 let mut lines = Tab::ALL.map(|tab| {
                     tab_lines(
                         tab,
                         &capture,
                         &attempts,
+                        place.as_ref(),
                         (self.zone, self.theme),
                         !self.setup.routes.is_empty(),
                         self.setup.dev_secret.as_ref(),
@@ -235,7 +239,7 @@ impl App {
                     matches,
                 });
             }
-            Ok((None, _)) => {
+            Ok((None, _, _)) => {
                 self.stack.close_detail();
                 self.say(format!("capture #{id} is no longer in the store"), true);
             }

@@ -19,6 +19,7 @@ use crate::store::{OpenMode, Store};
 
 mod compare_copy_header;
 mod edit;
+mod redeliveries;
 mod sizes;
 
 // The published Dataspike test vector (shared/reference/dataspike.md).
