@@ -29,6 +29,7 @@ fn main() -> anyhow::Result<()> {
         secrets_loaded,
         dev_secret: false,
         resign_with: Vec::new(),
+        redact: None,
         reports,
         commands,
     })?;

@@ -357,6 +357,10 @@ pub(crate) struct ListenArgs {
     /// (a partial body is stored and answered 408) [default: 30]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) read_timeout: Option<u64>,
+    /// Redact what the TUI's copy keys (c, C) copy, as 'export --redact' does (also when
+    /// hookscope.toml has a [redact] table); the status line says what was replaced
+    #[arg(long)]
+    pub(crate) redact: bool,
     /// normal: a stored capture survives hookscope crashing or being killed; full: also an OS
     /// crash or power loss (fsync per commit, about half the throughput)
     #[arg(long, default_value = "normal", value_parser = durability_parser())]
@@ -557,6 +561,12 @@ pub(crate) struct TuiArgs {
     pub(crate) to: Option<String>,
     #[command(flatten)]
     pub(crate) app: AppTimeoutArgs,
+    /// Redact what the copy keys (c, C) copy, as 'export --redact' does (also when
+    /// hookscope.toml has a [redact] table); the status line says what was replaced
+    #[arg(long)]
+    pub(crate) redact: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
 }
 
 #[derive(Debug, Args)]

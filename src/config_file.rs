@@ -120,6 +120,8 @@ pub struct FileConfig {
     pub routes: RouteTable<()>,
     /// `[redact]`: what `--redact` replaces.
     pub(crate) redact: Redact,
+    /// Whether the file has a `[redact]` table: then the TUI's copies are redacted too.
+    pub(crate) redact_table: bool,
 }
 
 /// `[redact]`: Dataspike's default fields (unless `defaults = false`) and the user's own JSON
@@ -375,6 +377,7 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
         });
     }
     let mut redact = Redact::default();
+    let redact_table = raw.redact.is_some();
     if let Some(r) = raw.redact {
         redact.defaults = r.defaults.unwrap_or(true);
         for p in &r.paths {
@@ -404,6 +407,7 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
         secrets,
         routes: RouteTable::new(routes),
         redact,
+        redact_table,
     })
 }
 
@@ -716,6 +720,12 @@ strip-prefix = true
             }
         );
         assert!(file.redact.rules().is_ok());
+        assert!(
+            file.redact_table,
+            "a table: the TUI's copies are redacted too"
+        );
+        assert!(parse("[redact]\n").unwrap().redact_table);
+        assert!(!parse("port = 1\n").unwrap().redact_table);
         assert_eq!(parse("port = 1\n").unwrap().redact, Redact::default());
         let err = parse("[redact]\npaths = [\"payload..x\"]\n").unwrap_err();
         assert_eq!(err.line, 2);

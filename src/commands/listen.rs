@@ -176,6 +176,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|t| config::duration("--retention", t))
         .transpose()?;
+    let redact = config::copy_redaction(args.config.path.as_deref(), args.redact)?;
     let settings = Settings {
         db,
         retention,
@@ -185,6 +186,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         output,
         relay,
         words: super::hint::words,
+        redact,
     };
     let rt = super::runtime()?;
     rt.block_on(async move {

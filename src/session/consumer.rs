@@ -220,6 +220,7 @@ fn ui_context(
         secrets_loaded: cfg.intake.secrets.len(),
         dev_secret: settings.dev_secret.is_some(),
         resign_with: cfg.intake.secrets.clone(),
+        redact: settings.redact.clone(),
         reports,
         commands,
     }

@@ -50,6 +50,8 @@ pub struct Settings {
     /// How the command line words a remedy (headless lines, warnings on stderr); the UI words
     /// its own.
     pub words: Words,
+    /// What the UI's copy keys redact; `None`: they copy as captured.
+    pub(crate) redact: Option<crate::redact::Rules>,
 }
 
 /// Serves on `socket` until Ctrl-C or SIGTERM (or the UI quits), then lets in-flight requests
@@ -148,6 +150,8 @@ pub struct Browse {
     pub target: Option<Uri>,
     /// The client replays go through (`--timeout`, `--ca-cert`).
     pub forwarder: Forwarder,
+    /// What the copy keys redact; `None`: they copy as captured.
+    pub(crate) redact: Option<crate::redact::Rules>,
 }
 
 /// Runs the UI on `rt` until the user quits.
@@ -180,6 +184,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         secrets_loaded: b.secrets.len(),
         dev_secret: b.dev_secret,
         resign_with: b.secrets.clone(),
+        redact: b.redact,
         reports: reports_rx,
         commands: commands_tx,
     })?;
