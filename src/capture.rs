@@ -310,7 +310,8 @@ pub struct Capture {
     /// it, or nothing was forwarded.
     pub route: Option<String>,
     /// The sender's id for the event this delivers, the same on each redelivery
-    /// ([`crate::redelivery::event_key`]); `None` when the sender gives none.
+    /// ([`crate::redelivery::event_key`]); `None` when the sender gives none, for imports and
+    /// probes, and for captures stored before schema 9.
     pub event_key: Option<String>,
     /// How the listener answered the sender; `None` when it did not (imports, probes, relayed
     /// deliveries, a refused request: see `rejected`) or for captures stored before schema 9.
@@ -563,6 +564,7 @@ impl CaptureSummary {
             "route": self.route,
             "event_key": self.event_key,
             "answered": self.answered.map(Answered::to_json),
+            "delivery": self.delivery.map(|(n, of)| json!({"n": n, "of": of})),
         })
     }
 }

@@ -237,11 +237,12 @@ impl ListCol {
 
 /// Each column's full text for one capture, in [`ListCol::ALL`] order.
 fn list_cells(s: &CaptureSummary, words: Words) -> [String; 9] {
-    let app = s
-        .latest_attempt
-        .as_ref()
-        .map(attempt_brief)
-        .unwrap_or_else(|| "-".into());
+    let app = match (&s.latest_attempt, s.answered) {
+        (Some(a), _) => attempt_brief(a),
+        // Answered by choice and never forwarded: what the sender got.
+        (None, Some(Answered::Chosen { status, .. })) => format!("{status} chosen"),
+        (None, _) => "-".into(),
+    };
     let reason = match &s.verdict {
         Verdict::Valid { .. } => String::new(),
         v => reason_text(v, words).unwrap_or_default(),

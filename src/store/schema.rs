@@ -116,14 +116,12 @@ pub const MIGRATIONS: &[&str] = &[
     END;",
     // 9: redeliveries linked by the sender's event id (`redelivery::event_key`), and how the
     // listener answered each sender (`capture::Answered`: a chosen status, an ack, or the
-    // app's answer, which is its forward attempt's). Captures stored before keep the body's
-    // `id` as their key (the rule then, for Dataspike and Stripe alike) and no answer.
+    // app's answer, which is its forward attempt's). Captures stored before have neither: no
+    // backfill, which would rewrite every row, body and all.
     "ALTER TABLE captures ADD COLUMN event_key TEXT;
     ALTER TABLE captures ADD COLUMN answer_by TEXT;
     ALTER TABLE captures ADD COLUMN answer_status INTEGER;
     ALTER TABLE captures ADD COLUMN answer_delay_ms INTEGER;
-    UPDATE captures SET event_key = event_id
-     WHERE event_id IS NOT NULL AND source IN ('live', 'relay') AND length(event_id) <= 200;
     CREATE INDEX captures_by_event_key ON captures(event_key, id) WHERE event_key IS NOT NULL;",
 ];
 

@@ -149,6 +149,10 @@ fn a_chosen_503_makes_the_sender_retry_and_retries_prints_its_schedule() {
     // The query language finds an event's deliveries.
     let found = crate::common::list_json(&db, &["--query", "event:0192ab12*"]);
     assert_eq!(found.len(), 3);
+    assert_eq!(found[0]["delivery"], serde_json::json!({"n": 3, "of": 3}));
+    assert_eq!(found[2]["answered"]["by"], "chosen");
+    let table = stdout(&ok(&["list", "--db", p(&db), "--query", "event:0192ab12*"]));
+    assert_eq!(table.matches("503 chosen").count(), 2, "{table}");
 
     // Replayed on the observed schedule: as many attempts, each no earlier than its offset.
     let replayed = Instant::now();
