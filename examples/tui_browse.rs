@@ -30,6 +30,7 @@ fn main() -> anyhow::Result<()> {
         dev_secret: false,
         resign_with: Vec::new(),
         redact: None,
+        chosen: None,
         reports,
         commands,
     })?;

@@ -279,6 +279,7 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         secrets_loaded: 1,
         dev_secret: None,
         db_path: None,
+        chosen: None,
     };
     let app = App::new(setup, Zone::Local, Theme { color: true });
     let terminal = Terminal::new(TestBackend::new(SCREEN.0, SCREEN.1))?;

@@ -81,6 +81,23 @@ impl Chosen {
     }
 }
 
+impl Chosen {
+    /// `503 to each event's first 2 deliveries`, `500 after 2s to every delivery`.
+    pub fn describe(&self) -> String {
+        let delay = if self.delay.is_zero() {
+            String::new()
+        } else {
+            format!(" after {}", humantime::format_duration(self.delay))
+        };
+        let which = match self.times {
+            Some(1) => "each event's first delivery".to_string(),
+            Some(n) => format!("each event's first {n} deliveries"),
+            None => "every delivery".to_string(),
+        };
+        format!("{}{delay} to {which}", self.status)
+    }
+}
+
 impl fmt::Display for Chosen {
     /// The form [`Chosen::parse`] reads back: `503,delay=2s,times=2`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -193,6 +210,10 @@ mod tests {
             }
         );
         assert_eq!(c.to_string(), "500,delay=1s 500ms,times=3");
+        assert_eq!(
+            c.describe(),
+            "500 after 1s 500ms to each event's first 3 deliveries"
+        );
         assert_eq!(Chosen::parse(&c.to_string()).unwrap(), c);
         assert_eq!(Chosen::parse("200,delay=2s").unwrap().delay.as_secs(), 2);
     }

@@ -221,6 +221,7 @@ fn ui_context(
         dev_secret: settings.dev_secret.is_some(),
         resign_with: cfg.intake.secrets.clone(),
         redact: settings.redact.clone(),
+        chosen: cfg.intake.chosen.map(|c| c.describe()),
         reports,
         commands,
     }

@@ -58,19 +58,9 @@ pub fn intro(
         }
     });
     if let Some(c) = &cfg.intake.chosen {
-        let which = match c.times {
-            Some(1) => "the first delivery".to_string(),
-            Some(n) => format!("the first {n} deliveries"),
-            None => "every delivery".to_string(),
-        };
-        let delay = if c.delay.is_zero() {
-            String::new()
-        } else {
-            format!(" after {}", humantime::format_duration(c.delay))
-        };
         s.push_str(&format!(
-            "  respond:  {}{delay} to {which} of each event, by choice (not forwarded)\n",
-            c.status
+            "  respond:  {}, by choice (not forwarded)\n",
+            c.describe()
         ));
     }
     if let Some(f) = &cfg.intake.forward {

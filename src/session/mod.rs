@@ -185,6 +185,7 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         dev_secret: b.dev_secret,
         resign_with: b.secrets.clone(),
         redact: b.redact,
+        chosen: None,
         reports: reports_rx,
         commands: commands_tx,
     })?;

@@ -48,6 +48,9 @@ pub struct Setup {
     pub dev_secret: Option<crate::signature::Secret>,
     /// The store's file, shown in the help overlay.
     pub db_path: Option<String>,
+    /// `503 to each event's first 2 deliveries`: what the listener answers by choice, when it
+    /// does (`listen --respond STATUS`).
+    pub chosen: Option<String>,
 }
 
 /// Verdict counts of captures seen since the TUI started.

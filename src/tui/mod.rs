@@ -93,6 +93,8 @@ pub struct TuiContext {
     /// What `c`/`C` redact before copying (`--redact`, or a `[redact]` table); `None`: copies
     /// are as captured.
     pub redact: Option<crate::redact::Rules>,
+    /// What the listener answers by choice, in words for the header; `None`: nothing.
+    pub chosen: Option<String>,
     /// The reports of the running parts.
     pub reports: ReportRx,
     /// Where the TUI sends what the user asks for (replay, export).
@@ -112,6 +114,7 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         secrets_loaded: ctx.secrets_loaded,
         dev_secret: ctx.resign_with.first().cloned().filter(|_| ctx.dev_secret),
         db_path: Some(ctx.db_path.display().to_string()),
+        chosen: ctx.chosen,
     };
     let copy_to = setup
         .forward_target

@@ -145,6 +145,7 @@ fn app(secrets_loaded: usize) -> App {
         secrets_loaded,
         dev_secret: None,
         db_path: Some("/tmp/hookscope.db".into()),
+        chosen: None,
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });
     update(&mut app, Event::Resize(WIDTH, HEIGHT));

@@ -93,3 +93,19 @@ fn the_detail_places_a_delivery_and_e_lists_its_events_deliveries() {
     let said = draw(&app).backend().to_string();
     assert!(said.contains("carries no event id"), "{said}");
 }
+
+#[test]
+fn the_header_says_what_the_listener_answers_by_choice() {
+    let (_dir, store, _) = redelivered();
+    let mut app = app(1);
+    app.setup.chosen = Some("503 to each event's first 2 deliveries".into());
+    drive(&mut app, &store, []);
+    update(&mut app, Event::Resize(180, HEIGHT));
+    let mut terminal = Terminal::new(TestBackend::new(180, HEIGHT)).unwrap();
+    terminal.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("answering 503 to each event's first 2 deliveries"),
+        "{screen}"
+    );
+}
