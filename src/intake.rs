@@ -206,7 +206,8 @@ impl Intake {
         let route = route.filter(|_| chosen.is_none());
         capture.route = route.map(|r| r.name.clone());
         capture.answered = match (chosen, &self.forward, route) {
-            _ if relayed => None,
+            // The relay answered; a refusal is its `rejected` status.
+            _ if relayed || capture.rejected.is_some() => None,
             (Some(c), _, _) => Some(Answered::Chosen {
                 status: c.status,
                 delay_ms: c.delay.as_millis().min(u64::MAX as u128) as u64,

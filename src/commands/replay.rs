@@ -100,8 +100,11 @@ fn on_schedule(args: &ReplayArgs, settings: &Settings) -> anyhow::Result<ExitCod
             ))
         })?
     } else {
-        let text = std::fs::read_to_string(which)
-            .with_context(|| format!("--schedule: cannot read '{which}'"))?;
+        let text = std::fs::read_to_string(which).map_err(|e| {
+            usage(format!(
+                "--schedule: cannot read '{which}' ({e}); give a schedule file or 'observed'"
+            ))
+        })?;
         schedule::parse(&text).map_err(|e| usage(format!("--schedule '{which}': {e}")))?
     };
     // Where the event went: a capture answered by choice was never forwarded, but the

@@ -139,6 +139,10 @@ async fn a_rejected_delivery_is_stored_then_refused() {
         Bytes::from("{\"error\":\"too large; stored as capture 1\",\"id\":1}\n")
     );
     let stored = rig.store().get(1).unwrap().unwrap().capture;
+    assert_eq!(
+        stored.answered, None,
+        "the refusal says what the sender got"
+    );
     assert!(stored.truncated);
     assert_eq!(stored.body_size, 20_000);
     assert_eq!(stored.rejected.unwrap().status, 413);

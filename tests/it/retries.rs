@@ -258,6 +258,10 @@ fn curl_retrying_on_its_own_schedule_is_linked_by_webhook_id() {
     assert!(text.starts_with("attempt 1/2 +"), "{text}");
     assert!(text.contains("attempt 2/2 +"), "{text}");
     assert_eq!(app.received().len(), 2);
+    let missing =
+        crate::common::run(&["replay", "3", "--schedule", "no-such-file", "--db", p(&db)]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(crate::common::stderr(&missing).contains("cannot read 'no-such-file'"));
     let bad = dir.path().join("bad.txt");
     std::fs::write(&bad, "0s\nsoon\n").unwrap();
     let o = crate::common::run(&["replay", "3", "--schedule", p(&bad), "--db", p(&db)]);
