@@ -1,6 +1,8 @@
 //! The one way a delivery comes in: build the capture from what a transport received, verify
-//! it, commit it, report it, then answer (an ack, the app's answer when forwarding, or the
-//! rejection). The transport (`listener`, later a relay client) only turns its wire format into
+//! it, commit it, report it, then answer (an ack, the app's answer when forwarding, the
+//! rejection, or a status chosen in advance for the first deliveries of each event, given
+//! after its delay instead of forwarding: `crate::chosen`). Each capture records how its sender
+//! was answered. The transport (`listener`, later a relay client) only turns its wire format into
 //! a [`Received`] and an [`Answer`] back into its own; it decides nothing here.
 //!
 //! Invariants kept here: an answer other than 503 is given only after the capture is committed;
