@@ -202,6 +202,18 @@ fn print_scheduled(
             // The reason goes to stderr, as for any skipped replay.
             writeln!(out, "#{id} skipped")?;
         }
+        // Every attempt is decided alike: its warning is said once, with the first.
+        let quiet;
+        let outcome = match outcome {
+            Outcome::Sent(r) if n > 1 && r.warning.is_some() => {
+                quiet = Outcome::Sent(crate::ops::replay::Replayed {
+                    warning: None,
+                    ..r.clone()
+                });
+                &quiet
+            }
+            other => other,
+        };
         print_outcome(out, outcome, false, db)?;
     }
     out.flush()?;

@@ -186,9 +186,9 @@ pub fn observed(event: Option<&redelivery::Schedule>) -> Result<Schedule, NotObs
 
 /// Replays capture `id` once per attempt of `schedule`, each at its offset from the start
 /// (at once when the previous attempt took longer), calling `each` with the attempt's number
-/// (from 1), its offset and its outcome as soon as it is stored. Stops at the first error
-/// that is the tool's (a store failure); a skipped replay ends the run too, as every attempt
-/// would be skipped alike.
+/// (from 1), when it was sent (from the start) and its outcome as soon as it is stored. Stops
+/// at the first error that is the tool's (a store failure); a skipped replay ends the run too,
+/// as every attempt would be skipped alike.
 pub async fn run(
     store: &StoreWorker,
     recorder: &Recorder,
@@ -201,8 +201,9 @@ pub async fn run(
     let mut outcomes = Vec::with_capacity(schedule.attempts());
     for (i, offset) in schedule.offsets().into_iter().enumerate() {
         tokio::time::sleep_until(start + offset).await;
+        let sent_at = start.elapsed();
         let outcome = replay_one(store, recorder, id, settings).await?;
-        each(i + 1, start.elapsed(), &outcome);
+        each(i + 1, sent_at, &outcome);
         let skipped = matches!(outcome, Outcome::Skipped { .. });
         outcomes.push(outcome);
         if skipped {
