@@ -30,6 +30,8 @@ fn main() -> anyhow::Result<()> {
         dev_secret: false,
         resign_with: Vec::new(),
         registered: None,
+        redact: None,
+        chosen: None,
         reports,
         commands,
     })?;

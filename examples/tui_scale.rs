@@ -153,6 +153,8 @@ fn fill(path: &Path, n: u64) -> anyhow::Result<()> {
                     verdict,
                     diagnostics: None,
                     route: None,
+                    event_key: None,
+                    answered: None,
                 }
             })
             .collect();
@@ -280,6 +282,7 @@ fn measure(path: &Path, captures: u64) -> anyhow::Result<()> {
         known: Vec::new(),
         registered: None,
         db_path: None,
+        chosen: None,
     };
     let app = App::new(setup, Zone::Local, Theme { color: true });
     let terminal = Terminal::new(TestBackend::new(SCREEN.0, SCREEN.1))?;

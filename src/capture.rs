@@ -323,6 +323,78 @@ pub struct Capture {
     /// The route that forwarded it (`hookscope.toml`'s name or prefix); `None`: no route took
     /// it, or nothing was forwarded.
     pub route: Option<String>,
+    /// The sender's id for the event this delivers, the same on each redelivery
+    /// ([`crate::redelivery::event_key`]); `None` when the sender gives none, for imports and
+    /// probes, and for captures stored before schema 9.
+    pub event_key: Option<String>,
+    /// How the listener answered the sender; `None` when it did not (imports, probes, relayed
+    /// deliveries, a refused request: see `rejected`) or for captures stored before schema 9.
+    pub answered: Option<Answered>,
+}
+
+/// How the listener answered a delivery's sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// A status chosen in advance, given after a delay, instead of forwarding (the first
+    /// deliveries of each event: `crate::chosen`).
+    Chosen {
+        /// The status given.
+        status: u16,
+        /// Waited after the commit before answering, in milliseconds.
+        delay_ms: u64,
+    },
+    /// 200 once stored (no route took it, or the app is not waited for).
+    Ack,
+    /// The app's answer, passed back (the forward attempt's status; 502 or 504 without one).
+    App,
+}
+
+impl Answered {
+    /// The stored word: `chosen`, `ack`, `app`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Answered::Chosen { .. } => "chosen",
+            Answered::Ack => "ack",
+            Answered::App => "app",
+        }
+    }
+
+    /// The status the store keeps beside the word (the app's is in its attempt).
+    pub(crate) fn stored_status(self) -> Option<u16> {
+        match self {
+            Answered::Chosen { status, .. } => Some(status),
+            Answered::Ack => Some(200),
+            Answered::App => None,
+        }
+    }
+
+    /// `{"by": "chosen", "status": 503, "delay_ms": 0}`; the app's status is its attempt's.
+    pub(crate) fn to_json(self) -> Value {
+        match self {
+            Answered::Chosen { status, delay_ms } => {
+                json!({"by": "chosen", "status": status, "delay_ms": delay_ms})
+            }
+            Answered::Ack => json!({"by": "ack", "status": 200}),
+            Answered::App => json!({"by": "app"}),
+        }
+    }
+
+    /// Read back from the store's three columns; an unknown word is nothing.
+    pub(crate) fn from_stored(
+        by: Option<&str>,
+        status: Option<u16>,
+        delay_ms: Option<i64>,
+    ) -> Option<Answered> {
+        match by? {
+            "chosen" => Some(Answered::Chosen {
+                status: status?,
+                delay_ms: delay_ms.unwrap_or(0).max(0) as u64,
+            }),
+            "ack" => Some(Answered::Ack),
+            "app" => Some(Answered::App),
+            _ => None,
+        }
+    }
 }
 
 /// What Dataspike's webhook history says about one delivery (`hookscope dataspike history`).
@@ -458,6 +530,8 @@ impl Capture {
             },
             diagnostics: None,
             route: None,
+            event_key: None,
+            answered: None,
         }
     }
 
@@ -482,6 +556,9 @@ impl Capture {
             verdict: self.verdict.clone(),
             latest_attempt: None,
             route: self.route.clone(),
+            event_key: self.event_key.clone(),
+            answered: self.answered,
+            delivery: None,
         }
     }
 
@@ -527,6 +604,13 @@ pub struct CaptureSummary {
     pub(crate) latest_attempt: Option<AttemptBrief>,
     /// As [`Capture::route`].
     pub(crate) route: Option<String>,
+    /// As [`Capture::event_key`].
+    pub(crate) event_key: Option<String>,
+    /// As [`Capture::answered`].
+    pub(crate) answered: Option<Answered>,
+    /// Which delivery of its event this is, and how many are stored (`(2, 3)`), as read from
+    /// the store; `None` without an event key, or not read (a live report).
+    pub(crate) delivery: Option<(u32, u32)>,
 }
 
 impl CaptureSummary {
@@ -561,6 +645,9 @@ impl CaptureSummary {
             "verdict": self.verdict.to_json(),
             "latest_attempt": self.latest_attempt,
             "route": self.route,
+            "event_key": self.event_key,
+            "answered": self.answered.map(Answered::to_json),
+            "delivery": self.delivery.map(|(n, of)| json!({"n": n, "of": of})),
         })
     }
 }

@@ -6,7 +6,9 @@ use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+use crate::config_file::RespondItem;
 use crate::expect::Expect;
+#[cfg(test)]
 use crate::intake::Respond;
 use crate::sign_mode::SignMode;
 use crate::signature::{Scheme, Status};
@@ -65,6 +67,9 @@ pub(crate) enum Command {
     Diff(DiffArgs),
     /// Count deliveries by event type and verdict, the app's answers, and its latency
     Stats(StatsArgs),
+    /// The schedule each sender followed when it redelivered an event: attempts, gaps, what
+    /// each got (see 'listen --respond 503,times=2'), the final answer
+    Retries(RetriesArgs),
     /// Delete stored captures for good (older than a duration, or all), then compact the file
     Purge(PurgeArgs),
     /// Check the config file (hookscope.toml): settings, secret references, routes
@@ -433,10 +438,13 @@ pub(crate) struct ListenArgs {
         value_name = "TYPE,..."
     )]
     pub(crate) events: Vec<String>,
-    /// Who answers the sender when forwarding: the app (tunnel) or hookscope (ack at once)
-    /// [default: app]
-    #[arg(long, value_parser = respond_parser())]
-    pub(crate) respond: Option<Respond>,
+    /// Who answers the sender when forwarding: 'app' (tunnel) or 'ack' (hookscope, at once)
+    /// [default: app]. Or a status hookscope answers by choice instead of forwarding, to see
+    /// the sender retry: STATUS[,delay=DURATION][,times=N] answers the first N deliveries of
+    /// each event (linked by its id), e.g. 503,times=2; the rest go on as before. Give both by
+    /// repeating the flag
+    #[arg(long, value_parser = respond_parser(), value_name = "app|ack|STATUS[,delay=D][,times=N]")]
+    pub(crate) respond: Vec<RespondItem>,
     /// Delete captures older than this (e.g. 7d, 12h), at start and hourly: Dataspike captures
     /// hold personal data
     #[arg(long, value_name = "DURATION")]
@@ -461,6 +469,10 @@ pub(crate) struct ListenArgs {
     /// (a partial body is stored and answered 408) [default: 30]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) read_timeout: Option<u64>,
+    /// Redact what the TUI's copy keys (c, C) copy, as 'export --redact' does (also when
+    /// hookscope.toml has a [redact] table); the status line says what was replaced
+    #[arg(long)]
+    pub(crate) redact: bool,
     /// normal: a stored capture survives hookscope crashing or being killed; full: also an OS
     /// crash or power loss (fsync per commit, about half the throughput)
     #[arg(long, default_value = "normal", value_parser = durability_parser())]
@@ -622,6 +634,22 @@ pub(crate) struct StatsArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct RetriesArgs {
+    /// Only this event: its id as the sender gave it (Dataspike's or Stripe's event id, a
+    /// webhook-id, X-GitHub-Delivery, ...) or its beginning, as 'show' prints it
+    #[arg(long, value_name = "ID")]
+    pub(crate) event: Option<String>,
+    /// Print JSON: {"events": [...]}, each with its deliveries, gaps and answers
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Without --event: the newest this many events delivered more than once
+    #[arg(long, short = 'n', default_value_t = 20, conflicts_with = "event")]
+    pub(crate) limit: usize,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// A stored capture to re-check with the secrets given now
     #[arg(conflicts_with_all = ["headers", "body_file"])]
@@ -664,6 +692,12 @@ pub(crate) struct TuiArgs {
     pub(crate) to: Option<String>,
     #[command(flatten)]
     pub(crate) app: AppTimeoutArgs,
+    /// Redact what the copy keys (c, C) copy, as 'export --redact' does (also when
+    /// hookscope.toml has a [redact] table); the status line says what was replaced
+    #[arg(long)]
+    pub(crate) redact: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -713,6 +747,12 @@ pub(crate) struct ReplayArgs {
     pub(crate) secrets: SecretArgs,
     #[command(flatten)]
     pub(crate) app: AppTimeoutArgs,
+    /// Replay the one capture named several times, on a schedule: 'observed' repeats the gaps
+    /// its sender left between the deliveries of its event (see 'hookscope retries'); a FILE
+    /// holds one wait per attempt, each after the previous attempt's start ('0s', '2s',
+    /// '1m 30s'; by line or comma; '#' comments). Tests that the app takes a redelivery once
+    #[arg(long, value_name = "FILE|observed", conflicts_with_all = ["failed", "query"])]
+    pub(crate) schedule: Option<String>,
     /// Print NDJSON, one attempt per line
     #[arg(long)]
     pub(crate) json: bool,
@@ -1273,26 +1313,9 @@ fn durability_parser() -> impl TypedValueParser<Value = Durability> {
     EnumValueParser::<DurabilityArg>::new().map(Durability::from)
 }
 
-/// `--respond`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum RespondArg {
-    /// The sender gets the app's answer (502/504 when the app fails).
-    App,
-    /// The sender gets 200 once the capture is stored; forwarding runs in the background.
-    Ack,
-}
-
-impl From<RespondArg> for Respond {
-    fn from(r: RespondArg) -> Respond {
-        match r {
-            RespondArg::App => Respond::App,
-            RespondArg::Ack => Respond::Ack,
-        }
-    }
-}
-
-fn respond_parser() -> impl TypedValueParser<Value = Respond> {
-    EnumValueParser::<RespondArg>::new().map(Respond::from)
+/// `--respond`: `app`, `ack` or a chosen status, as the config file's `respond` reads them.
+fn respond_parser() -> impl TypedValueParser<Value = RespondItem> {
+    clap::builder::StringValueParser::new().try_map(|t| crate::config_file::respond_item(&t))
 }
 
 /// `send --sign`.
@@ -1391,11 +1414,21 @@ mod tests {
             .map(|d| Durability::from(*d))
             .collect();
         assert_eq!(durabilities, [Durability::Normal, Durability::Full]);
-        let responds: Vec<Respond> = RespondArg::value_variants()
-            .iter()
-            .map(|r| Respond::from(*r))
-            .collect();
-        assert_eq!(responds, [Respond::App, Respond::Ack]);
+        let cli = Cli::parse_from([
+            "hookscope",
+            "listen",
+            "--respond",
+            "ack",
+            "--respond",
+            "503,times=2",
+        ]);
+        let Command::Listen(a) = cli.command else {
+            panic!("not listen")
+        };
+        assert_eq!(a.respond[0], RespondItem::Mode(Respond::Ack));
+        assert!(matches!(a.respond[1], RespondItem::Chosen(c) if c.status == 503));
+        let e = Cli::try_parse_from(["hookscope", "listen", "--respond", "later"]).unwrap_err();
+        assert!(e.to_string().contains("'respond' is 'later'"), "{e}");
     }
 
     #[test]
@@ -1426,7 +1459,7 @@ mod tests {
             panic!("not listen")
         };
         assert_eq!(a.durability, Durability::default());
-        assert_eq!(a.respond, None, "left to hookscope.toml, else app");
+        assert_eq!(a.respond, [], "left to hookscope.toml, else app");
         assert_eq!(SignMode::default(), SignMode::Valid);
     }
 

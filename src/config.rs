@@ -94,6 +94,21 @@ pub(crate) fn redact_rules(config: Option<&Path>) -> anyhow::Result<crate::redac
     settings.rules().map_err(usage)
 }
 
+/// What the TUI's copy keys redact: with `--redact`, or when the config file has a `[redact]`
+/// table, that table's rules (else Dataspike's default fields); `None`: copies as captured.
+pub(crate) fn copy_redaction(
+    config: Option<&Path>,
+    flag: bool,
+) -> anyhow::Result<Option<crate::redact::Rules>> {
+    let file = config_file(config)?;
+    let table = file.as_ref().is_some_and(|(_, f)| f.redact_table);
+    if !flag && !table {
+        return Ok(None);
+    }
+    let settings = file.map(|(_, f)| f.redact).unwrap_or_default();
+    settings.rules().map(Some).map_err(usage)
+}
+
 /// A secret the file refers to, read from its variable or file. Errors name the reference
 /// and its line, never the value.
 pub(crate) fn resolve_secret(file: &Path, entry: &SecretEntry) -> Result<Secret, String> {

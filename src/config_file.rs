@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use toml::Spanned;
 
+use crate::chosen::Chosen;
 use crate::intake::Respond;
 
 use crate::routes::EventFilter;
@@ -86,6 +87,8 @@ pub(crate) struct Listen {
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) forward_timeout: Option<Duration>,
     pub(crate) respond: Option<Respond>,
+    /// A status answered by choice to each event's first deliveries (`respond = "503,times=2"`).
+    pub(crate) chosen: Option<Chosen>,
     /// As written, like `db`.
     pub(crate) ca_cert: Option<PathBuf>,
 }
@@ -102,6 +105,7 @@ impl Listen {
             read_timeout: self.read_timeout.or(file.read_timeout),
             forward_timeout: self.forward_timeout.or(file.forward_timeout),
             respond: self.respond.or(file.respond),
+            chosen: self.chosen.or(file.chosen),
             ca_cert: self.ca_cert.or(file.ca_cert),
         }
     }
@@ -116,6 +120,8 @@ pub struct FileConfig {
     pub routes: RouteTable<()>,
     /// `[redact]`: what `--redact` replaces.
     pub(crate) redact: Redact,
+    /// Whether the file has a `[redact]` table: then the TUI's copies are redacted too.
+    pub(crate) redact_table: bool,
     /// `[dataspike]`: where the API token is, and another API base URL.
     pub(crate) dataspike: DataspikeFile,
 }
@@ -165,7 +171,7 @@ struct RawFile {
     max_body: Option<Spanned<SizeText>>,
     read_timeout: Option<u64>,
     forward_timeout: Option<u64>,
-    respond: Option<Spanned<String>>,
+    respond: Option<Spanned<RespondText>>,
     ca_cert: Option<String>,
     #[serde(default)]
     secret: Vec<RawSecret>,
@@ -190,6 +196,14 @@ struct RawRedact {
     paths: Vec<Spanned<String>>,
     #[serde(default)]
     headers: Vec<Spanned<String>>,
+}
+
+/// `respond = "ack"`, `respond = "503,times=2"`, or both: `respond = ["ack", "503,times=2"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RespondText {
+    One(String),
+    Several(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -220,6 +234,8 @@ struct RawRoute {
     /// `["Name: value", ...]` added to every forward on the route.
     #[serde(default)]
     headers: Vec<Spanned<String>>,
+    /// `"503,times=2"`: answered by choice instead of forwarding.
+    respond: Option<Spanned<String>>,
 }
 
 /// Every key the file knows, for suggesting the nearest to an unknown one.
@@ -297,19 +313,26 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
             )
         })?),
     };
-    let respond = match raw.respond {
-        None => None,
-        Some(r) => match r.get_ref().as_str() {
-            "app" => Some(Respond::App),
-            "ack" => Some(Respond::Ack),
-            other => {
-                return Err(at(
-                    r.span(),
-                    format!("'respond' is '{other}'; use \"app\" (the app answers) or \"ack\" (hookscope answers at once)"),
-                ))
+    let (mut respond, mut chosen) = (None, None);
+    if let Some(r) = raw.respond {
+        let span = r.span();
+        let items = match r.into_inner() {
+            RespondText::One(t) => vec![t],
+            RespondText::Several(ts) => ts,
+        };
+        for item in items {
+            match respond_item(&item).map_err(|m| at(span.clone(), m))? {
+                RespondItem::Mode(m) if respond.is_none() => respond = Some(m),
+                RespondItem::Chosen(c) if chosen.is_none() => chosen = Some(c),
+                _ => {
+                    return Err(at(
+                        span,
+                        "'respond' gives two of a kind; give at most one of \"app\"/\"ack\" and one status, e.g. respond = [\"ack\", \"503,times=2\"]".into(),
+                    ))
+                }
             }
-        },
-    };
+        }
+    }
     let mut secrets = Vec::new();
     for s in raw.secret {
         let scheme = match &s.scheme {
@@ -354,16 +377,29 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
                     .map_err(|m| at(h.span(), format!("route 'headers': {m}")))?,
             );
         }
+        let respond = match &r.respond {
+            None => None,
+            Some(t) => Some(Chosen::parse(t.get_ref()).map_err(|m| {
+                let also = if matches!(t.get_ref().trim(), "app" | "ack") {
+                    "; a route's 'respond' is a status answered by choice, e.g. \"503,times=2\" (\"app\" or \"ack\" is set for the whole file)"
+                } else {
+                    ""
+                };
+                at(t.span(), format!("route 'respond': {m}{also}"))
+            })?),
+        };
         routes.push(Route {
             name,
             rule,
             target,
             strip_prefix: r.strip_prefix,
             headers,
+            respond,
             with: (),
         });
     }
     let mut redact = Redact::default();
+    let redact_table = raw.redact.is_some();
     if let Some(r) = raw.redact {
         redact.defaults = r.defaults.unwrap_or(true);
         for p in &r.paths {
@@ -402,12 +438,37 @@ pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
             read_timeout: raw.read_timeout.map(Duration::from_secs),
             forward_timeout: raw.forward_timeout.map(Duration::from_secs),
             respond,
+            chosen,
             ca_cert: raw.ca_cert.map(PathBuf::from),
         },
         secrets,
         routes: RouteTable::new(routes),
         redact,
+        redact_table,
     })
+}
+
+/// One value of `respond`, in the file or on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RespondItem {
+    /// `app` or `ack`: who answers once nothing is chosen.
+    Mode(Respond),
+    /// `STATUS[,delay=DUR][,times=N]`.
+    Chosen(Chosen),
+}
+
+/// `app`, `ack`, or a chosen status (`503,delay=2s,times=2`).
+pub(crate) fn respond_item(text: &str) -> Result<RespondItem, String> {
+    match text.trim() {
+        "app" => Ok(RespondItem::Mode(Respond::App)),
+        "ack" => Ok(RespondItem::Mode(Respond::Ack)),
+        t if t.starts_with(|c: char| c.is_ascii_digit()) => {
+            Chosen::parse(t).map(RespondItem::Chosen)
+        }
+        other => Err(format!(
+            "'respond' is '{other}'; use \"app\" (the app answers), \"ack\" (hookscope answers at once) or a status to answer by choice, e.g. \"503,times=2\""
+        )),
+    }
 }
 
 fn scheme(name: &Spanned<String>) -> Result<Scheme, String> {
@@ -577,6 +638,24 @@ strip-prefix = true
     }
 
     #[test]
+    fn respond_takes_a_mode_a_chosen_status_or_both_and_routes_their_own() {
+        let c = parse("respond = \"503,times=2\"\n").unwrap();
+        assert_eq!(
+            (c.listen.respond, c.listen.chosen.map(|c| c.status)),
+            (None, Some(503))
+        );
+        let c = parse(
+            "respond = [\"ack\", \"500,delay=1s\"]\n[[route]]\nprefix = \"/a\"\nto = \"http://x:1\"\nrespond = \"429,times=1\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen.respond, Some(Respond::Ack));
+        assert_eq!(c.listen.chosen.unwrap().delay, Duration::from_secs(1));
+        let route = &c.routes.routes()[0];
+        assert_eq!(route.respond.unwrap().times, Some(1));
+        assert!(crate::output::route_line(route).ends_with("(answers 429,times=1 by choice)"));
+    }
+
+    #[test]
     fn errors_name_the_line_the_key_and_what_to_do() {
         let cases: &[(&str, usize, &str)] = &[
             ("port = 8080\nprot = 1\n", 2, "unknown key 'prot': did you mean 'port'?"),
@@ -588,6 +667,10 @@ strip-prefix = true
             ("[[route]]\nprefix = \"/a\"\nto = \"ftp://x\"\n", 3, "route 'to': target URL 'ftp://x'"),
             ("[[route]]\nprefix = \"/a\"\nscheme = \"paypal\"\nto = \"http://x:1\"\n", 3, "'scheme' 'paypal' is not a known scheme"),
             ("respond = \"later\"\n", 1, "use \"app\""),
+            ("respond = \"503,times=0\"\n", 1, "times '0'"),
+            ("respond = [\"ack\", \"app\"]\n", 1, "two of a kind"),
+            ("[[route]]\nprefix = \"/a\"\nto = \"http://x:1\"\nrespond = \"ack\"\n", 4, "a route's 'respond' is a status"),
+            ("[[route]]\nprefix = \"/a\"\nto = \"http://x:1\"\nrespond = \"503,delay=x\"\n", 4, "route 'respond': delay 'x'"),
             ("[[secret]]\nsecret = \"env:\"\n", 2, "needs a variable name"),
             ("[[route]]\nprefix = \"/a\"\nto = \"http://x:1\"\n[[route]]\nprefix = \"/a/\"\nto = \"http://x:2\"\n", 5, "two routes are named '/a'"),
         ];
@@ -674,6 +757,12 @@ strip-prefix = true
             }
         );
         assert!(file.redact.rules().is_ok());
+        assert!(
+            file.redact_table,
+            "a table: the TUI's copies are redacted too"
+        );
+        assert!(parse("[redact]\n").unwrap().redact_table);
+        assert!(!parse("port = 1\n").unwrap().redact_table);
         assert_eq!(parse("port = 1\n").unwrap().redact, Redact::default());
         let err = parse("[redact]\npaths = [\"payload..x\"]\n").unwrap_err();
         assert_eq!(err.line, 2);

@@ -1,6 +1,8 @@
 //! The one way a delivery comes in: build the capture from what a transport received, verify
-//! it, commit it, report it, then answer (an ack, the app's answer when forwarding, or the
-//! rejection). The transport (`listener`, later a relay client) only turns its wire format into
+//! it, commit it, report it, then answer (an ack, the app's answer when forwarding, the
+//! rejection, or a status chosen in advance for the first deliveries of each event, given
+//! after its delay instead of forwarding: `crate::chosen`). Each capture records how its sender
+//! was answered. The transport (`listener`, later a relay client) only turns its wire format into
 //! a [`Received`] and an [`Answer`] back into its own; it decides nothing here.
 //!
 //! Invariants kept here: an answer other than 503 is given only after the capture is committed;
@@ -19,8 +21,9 @@ use serde_json::json;
 use std::net::SocketAddr;
 
 use crate::capture::{
-    Capture, CaptureSummary, EventInfo, RawRequest, Rejection, RelayOrigin, Source,
+    Answered, Capture, CaptureSummary, EventInfo, RawRequest, Rejection, RelayOrigin, Source,
 };
+use crate::chosen::{Chosen, ChosenAnswer, Tally};
 use crate::forward::{
     forward_request, AppResponse, Attempts, ForwardError, ForwardQueue, Forwarder, Outgoing,
     Recorder, Shipment,
@@ -106,6 +109,9 @@ pub struct IntakeConfig {
     pub secrets: Vec<Secret>,
     pub tolerance_s: u64,
     pub forward: Option<ForwardConfig>,
+    /// A status to answer by choice to the first deliveries of each event, for deliveries no
+    /// route with a chosen answer of its own takes; `None`: answer as usual.
+    pub chosen: Option<Chosen>,
 }
 
 /// Response header naming the capture, also when the body is the app's.
@@ -123,6 +129,9 @@ pub struct Intake {
     writer: Writer,
     reports: ReportTx,
     forward: Option<Forwarding>,
+    chosen: Option<Chosen>,
+    /// Deliveries of each event so far, for chosen answers.
+    tally: std::sync::Mutex<Tally>,
 }
 
 impl Intake {
@@ -149,7 +158,30 @@ impl Intake {
             writer,
             reports,
             forward,
+            chosen: cfg.chosen,
+            tally: std::sync::Mutex::new(Tally::default()),
         }
+    }
+
+    /// Whether this delivery gets a chosen answer: the route's rule, else the listener's,
+    /// applied to its number among its event's deliveries. Never for a relayed delivery (the
+    /// relay answered it) or a refused one.
+    fn choose(
+        &self,
+        capture: &Capture,
+        rule: Option<&Chosen>,
+        relayed: bool,
+    ) -> Option<ChosenAnswer> {
+        if relayed || capture.rejected.is_some() {
+            return None;
+        }
+        let rule = rule.or(self.chosen.as_ref())?;
+        let n = match self.tally.lock() {
+            Ok(mut t) => t.next(capture.event_key.as_deref()),
+            // A panic elsewhere while counting: count on from what it left.
+            Err(poisoned) => poisoned.into_inner().next(capture.event_key.as_deref()),
+        };
+        rule.answer(n)
     }
 
     /// Takes one delivery in: build, verify, commit, report, then answer or forward.
@@ -171,7 +203,20 @@ impl Intake {
             ),
             _ => None,
         };
+        let chosen = self.choose(&capture, route.and_then(|r| r.respond.as_ref()), relayed);
+        // A chosen answer stands for the app failing: nothing is forwarded.
+        let route = route.filter(|_| chosen.is_none());
         capture.route = route.map(|r| r.name.clone());
+        capture.answered = match (chosen, &self.forward, route) {
+            // The relay answered; a refusal is its `rejected` status.
+            _ if relayed || capture.rejected.is_some() => None,
+            (Some(c), _, _) => Some(Answered::Chosen {
+                status: c.status,
+                delay_ms: c.delay.as_millis().min(u64::MAX as u128) as u64,
+            }),
+            (None, Some(f), Some(_)) if f.respond == Respond::App => Some(Answered::App),
+            _ => Some(Answered::Ack),
+        };
         // Built before the capture moves to the writer: the body's one clone.
         let outgoing = route.map(|r| {
             let mut out = forward_request(&capture, peer.map(|p| p.ip()));
@@ -207,9 +252,15 @@ impl Intake {
             _ => None,
         };
         let _ = self.reports.send(Report::Captured(summary));
-        let mut answer = match forward {
-            None => json_answer(StatusCode::OK, json!({ "id": id })),
-            Some((respond, queue, target, out)) => {
+        let mut answer = match (chosen, forward) {
+            (Some(c), _) => {
+                tokio::time::sleep(c.delay).await;
+                let status =
+                    StatusCode::from_u16(c.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                json_answer(status, json!({ "id": id, "chosen": true }))
+            }
+            (None, None) => json_answer(StatusCode::OK, json!({ "id": id })),
+            (None, Some((respond, queue, target, out))) => {
                 // The relay answered its sender long ago: nobody waits for the app's answer.
                 let respond = if relayed { Respond::Ack } else { respond };
                 forward_and_answer(respond, queue, id, target, out).await
@@ -250,7 +301,11 @@ pub fn build_capture(
         diagnostics: None,
         // Picked by the intake once the verdict's scheme is known.
         route: None,
+        event_key: None,
+        // Decided by the intake, with the route.
+        answered: None,
     };
+    capture.event_key = crate::redelivery::event_key(&capture.request, &capture.event);
     verify(&mut capture, secrets, tolerance_s, now_s);
     capture
 }
@@ -301,6 +356,17 @@ fn gateway_status(e: &ForwardError) -> StatusCode {
     match e {
         ForwardError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
+/// The status a sender waiting on the app got, from its forward attempt's stored error (the
+/// app gave no answer): [`gateway_status`]'s choice, read back from the error's words.
+pub(crate) fn gateway_status_of(error: &str) -> u16 {
+    let timed_out = error.starts_with("no answer from ");
+    if timed_out {
+        StatusCode::GATEWAY_TIMEOUT.as_u16()
+    } else {
+        StatusCode::BAD_GATEWAY.as_u16()
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod capture;
 mod check;
+pub mod chosen;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -21,9 +22,11 @@ mod intake;
 pub mod listener;
 mod mcp;
 mod ops;
+pub use ops::replay::schedule as replay_schedule;
 mod output;
 pub mod query;
 mod redact;
+pub mod redelivery;
 pub mod relay;
 pub mod report;
 mod routes;

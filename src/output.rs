@@ -3,9 +3,10 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::capture::{headers_json, rfc3339_ms, Attempt, AttemptBrief, CaptureSummary};
+use crate::capture::{headers_json, rfc3339_ms, Answered, Attempt, AttemptBrief, CaptureSummary};
 use crate::fit::{column_widths, truncate_end, truncate_middle, Column};
 use crate::hint::{Hint, Words};
+use crate::redelivery::Place;
 use crate::routes::Route;
 use crate::signature::{Diagnostics, Scheme, Verdict};
 use crate::store::StoredCapture;
@@ -33,6 +34,9 @@ pub fn route_line<T>(r: &Route<T>) -> String {
     line.push_str(&format!(" → {}", r.target));
     if r.strip_prefix {
         line.push_str(" (prefix stripped)");
+    }
+    if let Some(c) = &r.respond {
+        line.push_str(&format!(" (answers {c} by choice)"));
     }
     line
 }
@@ -233,11 +237,12 @@ impl ListCol {
 
 /// Each column's full text for one capture, in [`ListCol::ALL`] order.
 fn list_cells(s: &CaptureSummary, words: Words) -> [String; 9] {
-    let app = s
-        .latest_attempt
-        .as_ref()
-        .map(attempt_brief)
-        .unwrap_or_else(|| "-".into());
+    let app = match (&s.latest_attempt, s.answered) {
+        (Some(a), _) => attempt_brief(a),
+        // Answered by choice and never forwarded: what the sender got.
+        (None, Some(Answered::Chosen { status, .. })) => format!("{status} chosen"),
+        (None, _) => "-".into(),
+    };
     let reason = match &s.verdict {
         Verdict::Valid { .. } => String::new(),
         _ if s.source == crate::capture::Source::Dataspike => {
@@ -582,6 +587,7 @@ pub fn verdict_text(
 pub fn show_text(
     c: &StoredCapture,
     attempts: &[Attempt],
+    place: Option<&Place>,
     known: &[crate::signature::Secret],
     words: Words,
 ) -> String {
@@ -608,6 +614,13 @@ pub fn show_text(
             "event: {t}  id {}\n",
             cap.event.event_id.as_deref().unwrap_or("-")
         ));
+    }
+    if let Some(p) = place {
+        out.push_str(&place_line(p));
+        out.push('\n');
+    }
+    if let Some(a) = cap.answered {
+        out.push_str(&format!("answered: {}\n", answered_text(a)));
     }
     if let Some(r) = &cap.route {
         out.push_str(&format!("route: {r}\n"));
@@ -671,6 +684,46 @@ pub fn show_text(
         }
     }
     out
+}
+
+/// `delivery 3 of event 01927c3e…, +2.1 s after the first (3 stored: #4, #9, #12)`, or
+/// `the only delivery of event evt_1 stored` for an event delivered once.
+pub fn place_line(p: &Place) -> String {
+    let key = crate::redelivery::short_key(&p.key);
+    if p.of == 1 {
+        return format!("the only delivery of event {key} stored");
+    }
+    let when = match p.n {
+        1 => "the first".to_string(),
+        _ => format!(
+            "{} after the first",
+            crate::redelivery::gap_text(p.since_first_ms)
+        ),
+    };
+    let others: Vec<String> = p.siblings.iter().map(|id| format!("#{id}")).collect();
+    format!(
+        "delivery {} of event {key}, {when} (also {})",
+        p.n,
+        others.join(", ")
+    )
+}
+
+/// How the listener answered the sender: `503 by choice, not forwarded`, `200 once stored`,
+/// `the app's answer, passed back`.
+pub fn answered_text(a: Answered) -> String {
+    match a {
+        Answered::Chosen {
+            status,
+            delay_ms: 0,
+        } => {
+            format!("{status} by choice, not forwarded")
+        }
+        Answered::Chosen { status, delay_ms } => {
+            format!("{status} by choice after {delay_ms} ms, not forwarded")
+        }
+        Answered::Ack => "200 once stored".to_string(),
+        Answered::App => "the app's answer, passed back".to_string(),
+    }
 }
 
 /// How an attempt differed from its capture, for a line that names it: `" (edited body,
@@ -746,11 +799,24 @@ pub fn history_signature(d: &crate::capture::DataspikeDelivery) -> String {
 }
 
 /// `show --json`.
-pub fn show_json(c: &StoredCapture, attempts: &[Attempt]) -> Value {
+pub fn show_json(c: &StoredCapture, attempts: &[Attempt], place: Option<&Place>) -> Value {
     let cap = &c.capture;
     let mut v = cap.summary(c.id).to_json();
     let b64 = base64::engine::general_purpose::STANDARD;
     if let Value::Object(m) = &mut v {
+        m.insert(
+            "delivery".into(),
+            match place {
+                Some(p) => json!({
+                    "event": p.key,
+                    "n": p.n,
+                    "of": p.of,
+                    "since_first_ms": p.since_first_ms,
+                    "siblings": p.siblings,
+                }),
+                None => Value::Null,
+            },
+        );
         m.insert("peer".into(), json!(cap.peer));
         m.insert("headers".into(), headers_json(&cap.headers));
         m.insert("body".into(), json!(std::str::from_utf8(&cap.body).ok()));
@@ -822,6 +888,9 @@ mod tests {
                 error: None,
             }),
             route: None,
+            event_key: None,
+            answered: None,
+            delivery: None,
         }
     }
 
@@ -947,6 +1016,9 @@ mod tests {
                 error: None,
             }),
             route: None,
+            event_key: None,
+            answered: None,
+            delivery: None,
         };
         assert_eq!(
             capture_line(&s, "12:00:00", cli),
@@ -1042,5 +1114,38 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_delivery_says_where_it_sits_among_its_events_and_how_it_was_answered() {
+        let place = |n, of, ms, siblings: Vec<i64>| Place {
+            key: "01927c3e-7d1a-7c2b-9a30-7ab7cc169d11".into(),
+            n,
+            of,
+            since_first_ms: ms,
+            siblings,
+        };
+        assert_eq!(
+            place_line(&place(3, 3, 2_100, vec![4, 9])),
+            "delivery 3 of event 01927c3e…, +2.1 s after the first (also #4, #9)"
+        );
+        assert_eq!(
+            place_line(&place(1, 2, 0, vec![9])),
+            "delivery 1 of event 01927c3e…, the first (also #9)"
+        );
+        assert_eq!(
+            place_line(&place(1, 1, 0, vec![])),
+            "the only delivery of event 01927c3e… stored"
+        );
+        let chosen = |delay_ms| Answered::Chosen {
+            status: 503,
+            delay_ms,
+        };
+        assert_eq!(answered_text(chosen(0)), "503 by choice, not forwarded");
+        assert_eq!(
+            answered_text(chosen(1500)),
+            "503 by choice after 1500 ms, not forwarded"
+        );
+        assert_eq!(answered_text(Answered::Ack), "200 once stored");
     }
 }

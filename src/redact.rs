@@ -126,7 +126,7 @@ struct PathRule {
 
 /// What to redact: JSON path patterns and header names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Rules {
+pub struct Rules {
     paths: Vec<PathRule>,
     /// Lowercase.
     headers: Vec<String>,
@@ -257,6 +257,27 @@ impl Counts {
         match self.fields.iter_mut().find(|(l, _)| l == label) {
             Some((_, n)) => *n += 1,
             None => self.fields.push((label.to_string(), 1)),
+        }
+    }
+
+    /// What was added after `earlier` (an earlier copy of these counts): one copy's share of
+    /// a session's counts.
+    pub(crate) fn since(&self, earlier: &Counts) -> Counts {
+        let fields = self
+            .fields
+            .iter()
+            .filter_map(|(label, n)| {
+                let was = earlier
+                    .fields
+                    .iter()
+                    .find(|(l, _)| l == label)
+                    .map_or(0, |(_, n)| *n);
+                (*n > was).then(|| (label.clone(), n - was))
+            })
+            .collect();
+        Counts {
+            fields,
+            not_json: self.not_json.saturating_sub(earlier.not_json),
         }
     }
 

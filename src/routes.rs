@@ -8,6 +8,7 @@
 
 use http::Uri;
 
+use crate::chosen::Chosen;
 use crate::forward::join_target;
 use crate::signature::Scheme;
 
@@ -88,6 +89,9 @@ pub struct Route<T> {
     /// Headers added to every forward on this route, replacing any of the same name (an
     /// environment tag, an auth header the app wants): `(name, value)`, in order.
     pub headers: Vec<(String, String)>,
+    /// A status answered by choice to the first deliveries of each event this route takes,
+    /// instead of forwarding them (the listener's own applies when `None`).
+    pub respond: Option<Chosen>,
     /// What the holder keeps with the route (the intake: its forwarder).
     pub with: T,
 }
@@ -182,6 +186,7 @@ impl<T> RouteTable<T> {
                         target: r.target,
                         strip_prefix: r.strip_prefix,
                         headers: r.headers,
+                        respond: r.respond,
                         with,
                     }
                 })
@@ -230,6 +235,7 @@ mod tests {
             target: "http://127.0.0.1:4001/in".parse().unwrap(),
             strip_prefix: false,
             headers: Vec::new(),
+            respond: None,
             with: (),
         }
     }

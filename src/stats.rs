@@ -318,6 +318,9 @@ mod tests {
             verdict,
             latest_attempt: None,
             route: None,
+            event_key: None,
+            answered: None,
+            delivery: None,
         }
     }
 

@@ -87,6 +87,13 @@ fn describe(path: &std::path::Path, file: &FileConfig) -> String {
             ),
         ),
         (
+            "respond status",
+            or(
+                l.chosen.map(|c| format!("{c} (answered by choice)")),
+                "none",
+            ),
+        ),
+        (
             "ca-cert",
             or(
                 l.ca_cert

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::{ListenArgs, DEFAULT_PORT};
 use crate::config::{self, db_path, secrets_or_dev, usage};
-use crate::config_file::Listen;
+use crate::config_file::{Listen, RespondItem};
 use crate::forward::FORWARD_TIMEOUT;
 use crate::intake::{EventFilter, ForwardConfig, IntakeConfig, Respond};
 use crate::listener::{Limits, ListenConfig, DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT};
@@ -150,8 +150,20 @@ fn register(
 }
 
 /// The flags as file-shaped settings, so [`Listen::over`] can let them win.
-fn flags(args: &ListenArgs) -> Listen {
-    Listen {
+fn flags(args: &ListenArgs) -> anyhow::Result<Listen> {
+    let (mut respond, mut chosen) = (None, None);
+    for item in &args.respond {
+        match *item {
+            RespondItem::Mode(m) if respond.is_none() => respond = Some(m),
+            RespondItem::Chosen(c) if chosen.is_none() => chosen = Some(c),
+            _ => {
+                return Err(usage(
+                    "--respond is given two of a kind: pass at most one of app/ack and one status, e.g. --respond ack --respond 503,times=2",
+                ))
+            }
+        }
+    }
+    Ok(Listen {
         host: args.host,
         port: args.port,
         db: args.db.db.clone(),
@@ -159,9 +171,10 @@ fn flags(args: &ListenArgs) -> Listen {
         max_body: args.max_body,
         read_timeout: args.read_timeout.map(Duration::from_secs),
         forward_timeout: args.forward_timeout.map(Duration::from_secs),
-        respond: args.respond,
+        respond,
+        chosen,
         ca_cert: args.ca_cert.clone(),
-    }
+    })
 }
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
@@ -173,12 +186,12 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             from_file.db = from_file.db.map(|d| config::beside_path(path, &d));
             from_file.ca_cert = from_file.ca_cert.map(|d| config::beside_path(path, &d));
             (
-                flags(&args).over(from_file),
+                flags(&args)?.over(from_file),
                 Some((path.as_path(), f.secrets.as_slice())),
                 f.routes.clone(),
             )
         }
-        None => (flags(&args), None, RouteTable::default()),
+        None => (flags(&args)?, None, RouteTable::default()),
     };
     // `--secret`/`HOOKSCOPE_SECRET` replace the file's secrets; with neither, the local
     // development secret.
@@ -208,6 +221,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             target: config::target("--forward-to", url)?,
             strip_prefix: false,
             headers: Vec::new(),
+            respond: None,
             with: (),
         }]),
         None => file_routes,
@@ -238,6 +252,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             secrets: secrets.list,
             tolerance_s: set.tolerance.unwrap_or(DEFAULT_TOLERANCE).as_secs(),
             forward,
+            chosen: set.chosen,
         },
     };
     let output = if args.draws_tui() {
@@ -256,6 +271,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|t| config::duration("--retention", t))
         .transpose()?;
+    let redact = config::copy_redaction(args.config.path.as_deref(), args.redact)?;
     let settings = Settings {
         db,
         retention,
@@ -266,6 +282,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         output,
         relay,
         words: super::hint::words,
+        redact,
     };
     rt.block_on(async move {
         let socket = super::bind(host, port).await?;

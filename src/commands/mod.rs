@@ -16,6 +16,7 @@ mod purge;
 mod read;
 mod relay;
 mod replay;
+mod retries;
 mod send;
 mod stats;
 mod tui;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
+        Command::Retries(args) => retries::run(args),
         Command::Purge(args) => purge::run(args),
         Command::Config(args) => config::run(args),
         Command::Completions(args) => completions::run(args),

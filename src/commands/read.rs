@@ -9,6 +9,7 @@ use crate::cli::{ListArgs, ShowArgs};
 use crate::config::{db_path, redact_rules};
 use crate::output;
 use crate::redact::{Redactor, Salt};
+use crate::redelivery::Place;
 use crate::store::{ListQuery, OpenMode, Store, StoredCapture};
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
@@ -90,8 +91,10 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         return Err(super::capture_missing(args.id, store.path()));
     };
     let mut attempts = Vec::new();
+    let mut place = None;
     if !args.raw {
         attempts = store.attempts(capture.id)?;
+        place = store.place(capture.id, capture.capture.event_key.as_deref())?;
     }
     let mut not_json = Vec::new();
     if let Some(r) = redactor.as_mut() {
@@ -106,7 +109,7 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
             .context("cannot write the body to stdout")?;
         out.flush()?;
     } else {
-        print_with(&capture, &attempts, args.json)?;
+        print_with(&capture, &attempts, place.as_ref(), args.json)?;
     }
     if let Some(r) = &redactor {
         super::export::print_redacted(r, &not_json, "");
@@ -124,23 +127,29 @@ pub(crate) fn print_capture(
     redactor: Option<&mut Redactor>,
 ) -> anyhow::Result<()> {
     let mut attempts = store.attempts(capture.id)?;
+    let place = store.place(capture.id, capture.capture.event_key.as_deref())?;
     let Some(r) = redactor else {
-        return print_with(&capture, &attempts, json);
+        return print_with(&capture, &attempts, place.as_ref(), json);
     };
     let not_json = crate::ops::export::redact(std::slice::from_mut(&mut capture), r);
     for a in &mut attempts {
         r.attempt(a);
     }
-    print_with(&capture, &attempts, json)?;
+    print_with(&capture, &attempts, place.as_ref(), json)?;
     super::export::print_redacted(r, &not_json, "");
     Ok(())
 }
 
 /// [`print_capture`] with the attempts already read (and perhaps redacted).
-fn print_with(capture: &StoredCapture, attempts: &[Attempt], json: bool) -> anyhow::Result<()> {
+fn print_with(
+    capture: &StoredCapture,
+    attempts: &[Attempt],
+    place: Option<&Place>,
+    json: bool,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", output::show_json(capture, attempts))?;
+        writeln!(out, "{}", output::show_json(capture, attempts, place))?;
     } else {
         // To say which secret a PASS matched: the stored Dataspike secrets and the local
         // development secret (read, never made here).
@@ -148,7 +157,7 @@ fn print_with(capture: &StoredCapture, attempts: &[Attempt], json: bool) -> anyh
         writeln!(
             out,
             "{}",
-            output::show_text(capture, attempts, &known, super::hint::words)
+            output::show_text(capture, attempts, place, &known, super::hint::words)
         )?;
     }
     out.flush()?;

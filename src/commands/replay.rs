@@ -20,6 +20,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     if settings.secrets.is_empty() && settings.signing != Signing::AsIs {
         eprintln!("warning: no secret loaded, so replays go as captured and a strict app will see a stale timestamp: pass --secret to re-sign");
     }
+    if args.schedule.is_some() {
+        return on_schedule(&args, &settings);
+    }
     let selection = selection(&args)?;
     let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
     let db = store.path().to_path_buf();
@@ -72,6 +75,149 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `replay ID --schedule FILE|observed`: the one capture, once per attempt of the schedule,
+/// a line per attempt as it is made.
+fn on_schedule(args: &ReplayArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+    use crate::ops::replay::schedule;
+    let (Some(which), [id]) = (args.schedule.as_deref(), args.ids.as_slice()) else {
+        return Err(usage(
+            "--schedule replays one capture: name exactly one id, e.g. 'hookscope replay 17 --schedule observed'",
+        ));
+    };
+    let id = *id;
+    let store = Store::open(&db_path(args.db.db.as_deref())?, OpenMode::Existing)?;
+    let db = store.path().to_path_buf();
+    let plan = if which == "observed" {
+        if store.get(id)?.is_none() {
+            return Err(super::capture_missing(id, &db));
+        }
+        let event = crate::ops::retries::of_capture(&store, id)?;
+        schedule::observed(event.as_ref()).map_err(|why| {
+            usage(format!(
+                "--schedule observed: capture {id} cannot be replayed as its sender did: {why}; let the sender retry first ('listen --respond 503,times=2') or give a schedule file"
+            ))
+        })?
+    } else {
+        let text = std::fs::read_to_string(which).map_err(|e| {
+            usage(format!(
+                "--schedule: cannot read '{which}' ({e}); give a schedule file or 'observed'"
+            ))
+        })?;
+        schedule::parse(&text).map_err(|e| usage(format!("--schedule '{which}': {e}")))?
+    };
+    // Where the event went: a capture answered by choice was never forwarded, but the
+    // delivery of its event the app got was.
+    let mut settings = settings.clone();
+    if settings.to.is_none() {
+        settings.to = event_target(&store, id)?;
+    }
+    let settings = &settings;
+    let total = plan.attempts();
+    eprintln!(
+        "replaying #{id} {} on the schedule {} (each wait from the previous attempt's start)",
+        count(total as u64, "time"),
+        plan.text()
+    );
+    let forwarder = super::forwarder(&args.app)?;
+    let rt = super::runtime()?;
+    let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
+    let recorder = Recorder {
+        forwarder,
+        attempts: Attempts::Worker(store.clone()),
+        reports: None,
+    };
+    let mut out = std::io::stdout().lock();
+    let mut tally = Tally::default();
+    let mut printed = Ok(());
+    rt.block_on(schedule::run(
+        &store,
+        &recorder,
+        id,
+        settings,
+        &plan,
+        |n, at, outcome| {
+            tally.add(outcome);
+            if printed.is_ok() {
+                printed = print_scheduled(&mut out, n, total, at, outcome, args.json, &db);
+            }
+        },
+    ))?;
+    printed?;
+    eprintln!(
+        "replayed #{id} {} of {total}: {} without a 2xx",
+        count(tally.sent as u64, "time"),
+        tally.failed
+    );
+    Ok(if tally.failed > 0 || tally.skipped > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Where live forwarding last sent capture `id`, else any delivery of its event; `None` when
+/// none was forwarded.
+fn event_target(store: &Store, id: i64) -> anyhow::Result<Option<http::Uri>> {
+    if let Some(t) = store.last_forward_target(id)? {
+        return Ok(t.parse().ok());
+    }
+    let Some(event) = crate::ops::retries::of_capture(store, id)? else {
+        return Ok(None);
+    };
+    for d in event.deliveries.iter().rev() {
+        if let Some(t) = store.last_forward_target(d.capture_id)? {
+            return Ok(t.parse().ok());
+        }
+    }
+    Ok(None)
+}
+
+/// One attempt of a schedule: `attempt 2/3 +1.0 s: ` and the replay's line (or, with `json`,
+/// its object with `n`, `of` and `at_ms`).
+fn print_scheduled(
+    out: &mut impl Write,
+    n: usize,
+    total: usize,
+    at: std::time::Duration,
+    outcome: &Outcome,
+    json: bool,
+    db: &std::path::Path,
+) -> anyhow::Result<()> {
+    let at_ms = at.as_millis().min(i64::MAX as u128) as i64;
+    if json {
+        let mut line = Vec::new();
+        print_outcome(&mut line, outcome, true, db)?;
+        let mut v: serde_json::Value = serde_json::from_slice(&line)?;
+        v["schedule"] = serde_json::json!({"n": n, "of": total, "at_ms": at_ms});
+        writeln!(out, "{v}")?;
+    } else {
+        write!(
+            out,
+            "attempt {n}/{total} {}: ",
+            crate::redelivery::gap_text(at_ms)
+        )?;
+        if let Outcome::Skipped { id, .. } = outcome {
+            // The reason goes to stderr, as for any skipped replay.
+            writeln!(out, "#{id} skipped")?;
+        }
+        // Every attempt is decided alike: its warning is said once, with the first.
+        let quiet;
+        let outcome = match outcome {
+            Outcome::Sent(r) if n > 1 && r.warning.is_some() => {
+                quiet = Outcome::Sent(crate::ops::replay::Replayed {
+                    warning: None,
+                    ..r.clone()
+                });
+                &quiet
+            }
+            other => other,
+        };
+        print_outcome(out, outcome, false, db)?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// One capture's line: what was sent and what came back (stdout), or why it was skipped (stderr),

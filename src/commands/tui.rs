@@ -16,6 +16,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         Some(u) => Some(config::target("--to", u)?),
         None => None,
     };
+    let redact = config::copy_redaction(args.config.path.as_deref(), args.redact)?;
     let rt = super::runtime()?;
     let forwarder = super::forwarder(&args.app)?;
     session::browse(
@@ -26,6 +27,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
             dev_secret: secrets.dev_secret.is_some(),
             target,
             forwarder,
+            redact,
         },
     )?;
     Ok(ExitCode::SUCCESS)

@@ -56,6 +56,7 @@ fn catch_all(target: Uri, events: EventFilter, respond: Respond, timeout_s: u64)
             target,
             strip_prefix: false,
             headers: Vec::new(),
+            respond: None,
             with: Forwarder::new(Duration::from_secs(timeout_s)),
         }]),
         respond,
@@ -64,6 +65,10 @@ fn catch_all(target: Uri, events: EventFilter, respond: Respond, timeout_s: u64)
 }
 
 fn rig(forward: Option<ForwardConfig>) -> Rig {
+    rig_choosing(forward, None)
+}
+
+fn rig_choosing(forward: Option<ForwardConfig>, chosen: Option<Chosen>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("h.db"), OpenMode::Create).unwrap();
     let (writer, _thread) = spawn_writer(store).unwrap();
@@ -72,6 +77,7 @@ fn rig(forward: Option<ForwardConfig>) -> Rig {
         secrets: vec![Secret::parse(SECRET).unwrap()],
         tolerance_s: 300,
         forward,
+        chosen,
     };
     Rig {
         dir,
@@ -133,6 +139,10 @@ async fn a_rejected_delivery_is_stored_then_refused() {
         Bytes::from("{\"error\":\"too large; stored as capture 1\",\"id\":1}\n")
     );
     let stored = rig.store().get(1).unwrap().unwrap().capture;
+    assert_eq!(
+        stored.answered, None,
+        "the refusal says what the sender got"
+    );
     assert!(stored.truncated);
     assert_eq!(stored.body_size, 20_000);
     assert_eq!(stored.rejected.unwrap().status, 413);
@@ -332,6 +342,7 @@ async fn the_first_route_that_takes_a_delivery_forwards_it_and_is_recorded() {
                 "application/json; route".to_string(),
             ),
         ],
+        respond: None,
         with: Forwarder::new(Duration::from_secs(5)),
     };
     let rig = rig(Some(ForwardConfig {
@@ -385,4 +396,113 @@ fn a_sender_waiting_on_the_app_gets_504_for_a_timeout_and_502_otherwise() {
     assert_eq!(super::gateway_status(&timeout), StatusCode::GATEWAY_TIMEOUT);
     let refused = ForwardError::BadRequest("x".into());
     assert_eq!(super::gateway_status(&refused), StatusCode::BAD_GATEWAY);
+}
+
+#[tokio::test]
+async fn a_chosen_status_answers_each_events_first_deliveries_then_the_app_does() {
+    let (target, seen) = start_app().await;
+    let rig = rig_choosing(
+        Some(catch_all(target, EventFilter::default(), Respond::App, 5)),
+        Some(Chosen::parse("503,delay=20ms,times=2").unwrap()),
+    );
+    let evt = br#"{"id":"evt_1","event_type":"DOCVER"}"#;
+    let other = br#"{"id":"evt_2","event_type":"DOCVER"}"#;
+    let mut statuses = Vec::new();
+    for body in [&evt[..], other, evt, evt, other] {
+        let answer = rig.intake.receive(received(signed(body), body)).await;
+        statuses.push(answer.status.as_u16());
+        let stored = rig
+            .store()
+            .get(capture_id(&answer))
+            .unwrap()
+            .unwrap()
+            .capture;
+        let key = std::str::from_utf8(&body[7..12]).unwrap();
+        assert_eq!(stored.event_key.as_deref(), Some(key));
+        if answer.status == StatusCode::SERVICE_UNAVAILABLE {
+            let text = String::from_utf8_lossy(&answer.body).into_owned();
+            assert!(text.contains("\"chosen\":true"), "{text}");
+            assert_eq!(
+                stored.answered,
+                Some(Answered::Chosen {
+                    status: 503,
+                    delay_ms: 20
+                })
+            );
+            assert_eq!(stored.route, None, "not forwarded");
+        } else {
+            assert_eq!(stored.answered, Some(Answered::App));
+        }
+    }
+    assert_eq!(statuses, [503, 503, 503, 201, 503]);
+    // Only the third delivery of evt_1 reached the app.
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].3, Bytes::from_static(evt));
+}
+
+#[tokio::test]
+async fn a_routes_own_chosen_status_wins_and_no_forwarding_still_chooses() {
+    let (target, seen) = start_app().await;
+    let mut cfg = catch_all(target, EventFilter::default(), Respond::Ack, 5);
+    cfg.routes = RouteTable::new(
+        cfg.routes
+            .routes()
+            .iter()
+            .map(|r| Route {
+                name: r.name.clone(),
+                rule: r.rule.clone(),
+                target: r.target.clone(),
+                strip_prefix: false,
+                headers: Vec::new(),
+                respond: Some(Chosen::parse("429,times=1").unwrap()),
+                with: r.with.clone(),
+            })
+            .collect(),
+    );
+    let rig = rig_choosing(Some(cfg), Some(Chosen::parse("500").unwrap()));
+    let body = br#"{"id":"evt_9"}"#;
+    let first = rig.intake.receive(received(signed(body), body)).await;
+    let second = rig.intake.receive(received(signed(body), body)).await;
+    assert_eq!((first.status.as_u16(), second.status.as_u16()), (429, 200));
+    let stored = rig
+        .store()
+        .get(capture_id(&second))
+        .unwrap()
+        .unwrap()
+        .capture;
+    assert_eq!(stored.answered, Some(Answered::Ack));
+
+    // Without forwarding, the listener's own; a delivery without an event id is its own event.
+    let rig = rig_choosing(None, Some(Chosen::parse("502,times=1").unwrap()));
+    for _ in 0..2 {
+        let answer = rig.intake.receive(received(signed(b"{}"), b"{}")).await;
+        assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+    }
+    let answer = rig.intake.receive(received(signed(body), body)).await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+    let answer = rig.intake.receive(received(signed(body), body)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let stored = rig
+        .store()
+        .get(capture_id(&answer))
+        .unwrap()
+        .unwrap()
+        .capture;
+    assert_eq!(stored.answered, Some(Answered::Ack));
+    // The app-less rig and the routed one: only the routed second delivery was forwarded.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(seen.lock().unwrap().len() <= 1);
+}
+
+#[test]
+fn a_timed_out_forward_reads_back_as_the_504_the_sender_got() {
+    let timeout = ForwardError::Timeout {
+        target: "http://127.0.0.1:1/".into(),
+        timeout: Duration::from_secs(10),
+    };
+    assert_eq!(gateway_status_of(&timeout.to_string()), 504);
+    assert_eq!(gateway_status(&timeout).as_u16(), 504);
+    let refused = ForwardError::BadRequest("x".into());
+    assert_eq!(gateway_status_of(&refused.to_string()), 502);
 }

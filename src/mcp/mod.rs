@@ -143,7 +143,7 @@ fn initialize(params: &Map<String, Value>) -> Result<Value, (i64, String)> {
         "protocolVersion": version,
         "capabilities": {"tools": {"listChanged": false}},
         "serverInfo": {"name": "hookscope", "version": env!("CARGO_PKG_VERSION")},
-        "instructions": "hookscope captures the webhooks sent to 'hookscope listen', verifies their signatures and stores them. Find deliveries with list_captures (query language: event:TYPE verdict:fail status:5xx payload.PATH=VALUE, words), read one with show_capture, block on one with wait_for_capture, resend one with replay_capture, send a signed sample with send_sample, grade an endpoint with run_check, and compare two with compare_captures."
+        "instructions": "hookscope captures the webhooks sent to 'hookscope listen', verifies their signatures and stores them. Find deliveries with list_captures (query language: event:TYPE verdict:fail status:5xx payload.PATH=VALUE, words), read one with show_capture, block on one with wait_for_capture, resend one with replay_capture, send a signed sample with send_sample, grade an endpoint with run_check, compare two with compare_captures, and see how a sender retried an event with show_retries."
     }))
 }
 

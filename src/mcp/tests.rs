@@ -152,6 +152,8 @@ fn an_unknown_tool_is_invalid_params_and_bad_arguments_are_tool_errors() {
             "not known",
         ),
         ("compare_captures", json!({"left": 1}), "right is required"),
+        ("show_retries", json!({"limit": 0}), "limit"),
+        ("show_retries", json!({"event": 5}), "event"),
     ] {
         let (v, fake) = answer(&request(
             1,

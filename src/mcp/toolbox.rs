@@ -71,6 +71,7 @@ impl Run for Toolbox {
             Call::SendSample { event, variant, to } => self.send(event, variant, to),
             Call::RunCheck { to, scheme, event } => self.check(to, scheme, event),
             Call::CompareCaptures { left, right } => self.compare(left, right),
+            Call::ShowRetries { event, limit } => self.retries(event, limit),
         };
         // A failure of the tool itself (the store, the database thread): said, not fatal.
         result.unwrap_or_else(|e| ToolOutput::Failed(format!("{e:#}")))
@@ -80,6 +81,30 @@ impl Run for Toolbox {
 type Outcome = anyhow::Result<ToolOutput>;
 
 impl Toolbox {
+    fn retries(&self, event: Option<String>, limit: usize) -> Outcome {
+        use crate::ops::retries::{retries, Found, Which};
+        let which = match event {
+            Some(e) => Which::Event(e),
+            None => Which::Redelivered(limit),
+        };
+        Ok(match retries(&self.store, &which)? {
+            Found::Events(events) => {
+                let mut out = json!({"events": events.iter().map(|e| e.to_json()).collect::<Vec<_>>()});
+                if events.is_empty() {
+                    out["note"] = "no event was delivered more than once: deliveries are linked by the sender's event id, and a listener answering 503 by choice to the first deliveries of each event makes a sender retry".into();
+                }
+                ToolOutput::Ok(out)
+            }
+            Found::NoSuchEvent(text) => ToolOutput::Failed(format!(
+                "no stored delivery belongs to an event '{text}'; show_capture's delivery.event names a capture's event, and show_retries without event lists those delivered more than once"
+            )),
+            Found::Ambiguous(text, keys) => ToolOutput::Failed(format!(
+                "several events begin with '{text}': {}; give more of the id",
+                keys.join(", ")
+            )),
+        })
+    }
+
     fn list(&self, query: crate::query::Query, query_text: &str, limit: usize) -> Outcome {
         let rows = self.store.list(&ListQuery {
             limit: Some(limit),
@@ -114,7 +139,8 @@ impl Toolbox {
                 r.attempt(a);
             }
         }
-        let mut shown = show_json(&c, &attempts);
+        let place = self.store.place(c.id, c.capture.event_key.as_deref())?;
+        let mut shown = show_json(&c, &attempts, place.as_ref());
         if self.redactor.is_some() {
             shown["redacted"] = true.into();
         }

@@ -22,7 +22,7 @@ const WAIT_MAX_SECS: u64 = 600;
 const CHECK_DEFAULT_EVENT: &str = "AML_SCREENING";
 
 /// Every tool, in the order `tools/list` gives them.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 8] = [
     "list_captures",
     "show_capture",
     "wait_for_capture",
@@ -30,6 +30,7 @@ pub const NAMES: [&str; 7] = [
     "send_sample",
     "run_check",
     "compare_captures",
+    "show_retries",
 ];
 
 /// A checked tool call.
@@ -68,6 +69,11 @@ pub enum Call {
     CompareCaptures {
         left: CaptureId,
         right: CaptureId,
+    },
+    ShowRetries {
+        /// One event, by its id or its beginning; `None`: the newest redelivered.
+        event: Option<String>,
+        limit: usize,
     },
 }
 
@@ -140,6 +146,15 @@ pub fn definitions() -> Vec<Value> {
             "Compare two stored captures: header changes, changed JSON paths in the bodies, and a line diff. Read-only.",
             json!({"left": id("The first capture's id."), "right": id("The second capture's id.")}),
             &["left", "right"],
+        ),
+        tool(
+            "show_retries",
+            "The schedule a sender followed when it redelivered an event (deliveries linked by the sender's event id: Dataspike's or Stripe's id, webhook-id, X-GitHub-Delivery, ...): each delivery's capture, time, gap after the previous one and what the sender was answered (chosen, ack, app, refused), and the final answer. Read-only.",
+            json!({
+                "event": {"type": "string", "description": "One event: its id as the sender gave it, or its beginning (show_capture's delivery.event). Omit for the newest events delivered more than once."},
+                "limit": {"type": "integer", "minimum": 1, "maximum": LIST_MAX, "description": format!("Without event: at most this many events (default {LIST_DEFAULT}).")},
+            }),
+            &[],
         ),
     ]
 }
@@ -256,6 +271,14 @@ pub fn parse(name: &str, args: &Map<String, Value>, now_ms: i64) -> Result<Call,
         "compare_captures" => Call::CompareCaptures {
             left: a.id("left")?,
             right: a.id("right")?,
+        },
+        "show_retries" => Call::ShowRetries {
+            event: a
+                .string("event")?
+                .map(|e| e.trim().to_string())
+                .filter(|e| !e.is_empty()),
+            limit: usize::try_from(a.int("limit", 1, LIST_MAX)?.unwrap_or(LIST_DEFAULT))
+                .unwrap_or(usize::MAX),
         },
         other => return Err(format!("unknown tool '{other}'")),
     })

@@ -547,5 +547,7 @@ impl Tally {
     }
 }
 
+pub mod schedule;
+
 #[cfg(test)]
 mod tests;

@@ -48,7 +48,8 @@ pub enum TermKind {
         /// What else a bare word means (`pass`, `404`); `None`: only text.
         also: Option<Also>,
     },
-    /// `event:` the event type, any case.
+    /// `event:` the event type (any case), or the event a delivery belongs to: its key
+    /// (`redelivery::event_key`) exactly, or its beginning when the text ends with `*` or `…`.
     Event(String),
     /// `badge:` / `verdict:` any of these verdicts.
     Verdict(Vec<Status>),

@@ -299,3 +299,16 @@ fn a_capture_is_redacted_with_its_size_and_content_length() {
     );
     assert_eq!(r.counts().summary(), "full_name x1");
 }
+
+#[test]
+fn one_copys_share_of_a_sessions_counts() {
+    let mut r = Redactor::new(defaults(), Salt::fixed(3));
+    r.body(br#"{"payload":{"full_name":"Bo Li"}}"#);
+    let before = r.counts().clone();
+    r.body(br#"{"payload":{"full_name":"Al Wu","date_of_birth":"1990-01-02"}}"#);
+    r.body(b"not json");
+    let share = r.counts().since(&before);
+    assert_eq!(share.summary(), "full_name x1, date_of_birth x1");
+    assert_eq!(share.not_json, 1);
+    assert_eq!(r.counts().since(r.counts()).summary(), "nothing");
+}

@@ -229,6 +229,8 @@ fn ui_context(
         dev_secret: settings.dev_secret.is_some(),
         resign_with: cfg.intake.secrets.clone(),
         registered: settings.registered.clone(),
+        redact: settings.redact.clone(),
+        chosen: cfg.intake.chosen.map(|c| c.describe()),
         reports,
         commands,
     }

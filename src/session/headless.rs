@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use crate::capture::{CaptureId, CaptureSummary};
+use crate::capture::{Answered, CaptureId, CaptureSummary};
 use crate::intake::{ForwardConfig, Respond};
 
 /// Shortest time between two totals lines in the headless text output.
@@ -65,6 +65,12 @@ pub fn intro(
             line
         }
     });
+    if let Some(c) = &cfg.intake.chosen {
+        s.push_str(&format!(
+            "  respond:  {}, by choice (not forwarded)\n",
+            c.describe()
+        ));
+    }
     if let Some(f) = &cfg.intake.forward {
         let answer = match f.respond {
             Respond::App => "the app's answer",
@@ -174,6 +180,19 @@ pub fn unrouted_note(f: &ForwardConfig) -> &'static str {
     }
 }
 
+/// What a capture answered by choice says: `answered 503 by choice (not forwarded)`.
+pub fn chosen_note(s: &CaptureSummary) -> String {
+    match s.answered {
+        Some(Answered::Chosen { status, delay_ms }) if delay_ms > 0 => {
+            format!("answered {status} by choice after {delay_ms} ms, not forwarded")
+        }
+        Some(Answered::Chosen { status, .. }) => {
+            format!("answered {status} by choice, not forwarded")
+        }
+        _ => String::new(),
+    }
+}
+
 /// Turns reports into output lines. When forwarding, a capture's line waits for its forward
 /// so it can carry the app's answer.
 pub struct Headless {
@@ -235,6 +254,10 @@ impl Headless {
         let summary = match report {
             Report::Listening { url } if self.json => {
                 return vec![serde_json::json!({"event": "listening", "url": url}).to_string()]
+            }
+            Report::Captured(s) if matches!(s.answered, Some(Answered::Chosen { .. })) => {
+                let note = chosen_note(&s);
+                return vec![self.line(&s, time, Some(&note))];
             }
             Report::Captured(s) if self.forwarding && s.rejected.is_none() => {
                 if s.route.is_none() {
@@ -364,6 +387,9 @@ mod tests {
             latest_attempt: None,
             // The catch-all route of `--forward-to` took it.
             route: Some("/".into()),
+            event_key: None,
+            answered: None,
+            delivery: None,
         }
     }
 
@@ -426,12 +452,41 @@ mod tests {
     }
 
     #[test]
+    fn a_capture_answered_by_choice_prints_at_once_and_says_so() {
+        let t = |_| "T".to_string();
+        let mut h = Headless::new(false, true, cli);
+        let chosen = CaptureSummary {
+            route: None,
+            answered: Some(Answered::Chosen {
+                status: 503,
+                delay_ms: 0,
+            }),
+            ..summary(1)
+        };
+        let lines = h.on_report(Report::Captured(chosen.clone()), &t);
+        assert_eq!(lines.len(), 1, "no attempt will come");
+        assert!(
+            lines[0].ends_with("(answered 503 by choice, not forwarded)"),
+            "{}",
+            lines[0]
+        );
+        let mut j = Headless::new(true, true, cli);
+        let v: serde_json::Value =
+            serde_json::from_str(&j.on_report(Report::Captured(chosen), &t)[0]).unwrap();
+        assert_eq!(v["answered"]["by"], "chosen");
+        assert_eq!(v["answered"]["status"], 503);
+    }
+
+    #[test]
     fn a_capture_of_an_unselected_event_type_prints_at_once_and_says_why() {
         let t = |_| "T".to_string();
         let mut h = Headless::new(false, true, cli);
         h.unrouted = NOT_FORWARDED;
         let unrouted = |id| CaptureSummary {
             route: None,
+            event_key: None,
+            answered: None,
+            delivery: None,
             ..summary(id)
         };
         let lines = h.on_report(Report::Captured(unrouted(1)), &t);

@@ -53,6 +53,8 @@ pub struct Settings {
     /// How the command line words a remedy (headless lines, warnings on stderr); the UI words
     /// its own.
     pub words: Words,
+    /// What the UI's copy keys redact; `None`: they copy as captured.
+    pub(crate) redact: Option<crate::redact::Rules>,
 }
 
 /// Serves on `socket` until Ctrl-C or SIGTERM (or the UI quits), then lets in-flight requests
@@ -151,6 +153,8 @@ pub struct Browse {
     pub target: Option<Uri>,
     /// The client replays go through (`--timeout`, `--ca-cert`).
     pub forwarder: Forwarder,
+    /// What the copy keys redact; `None`: they copy as captured.
+    pub(crate) redact: Option<crate::redact::Rules>,
 }
 
 /// Runs the UI on `rt` until the user quits.
@@ -184,6 +188,8 @@ pub fn browse(rt: tokio::runtime::Runtime, b: Browse) -> anyhow::Result<()> {
         dev_secret: b.dev_secret,
         resign_with: b.secrets.clone(),
         registered: None,
+        redact: b.redact,
+        chosen: None,
         reports: reports_rx,
         commands: commands_tx,
     })?;

@@ -4,6 +4,7 @@
 mod checkpoint;
 mod codec;
 mod dataspike;
+mod events;
 mod follow;
 mod identical;
 mod purge;
@@ -21,6 +22,7 @@ pub(crate) use crate::sqlite::{Durability, Fault, StoreError};
 pub use codec::{decode_headers, encode_headers};
 use codec::{decode_verdict, encode_verdict, to_json_text};
 pub use dataspike::Pulled;
+pub(crate) use events::EventMatch;
 pub(crate) use follow::Newest;
 pub(crate) use purge::Compacted;
 #[cfg(test)]
@@ -34,8 +36,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::capture::{
-    Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary, EventInfo,
-    RawRequest, Rejection, Source,
+    Answered, Attempt, AttemptBrief, AttemptId, AttemptKind, Capture, CaptureId, CaptureSummary,
+    EventInfo, RawRequest, Rejection, Source,
 };
 use crate::query::Query;
 use crate::signature::{
@@ -46,7 +48,7 @@ use crate::sqlite::{in_transaction, BUSY_TIMEOUT};
 /// WAL pages between automatic checkpoints on the writer connection (4 KiB pages: 64 MiB).
 pub(super) const WRITER_CHECKPOINT_PAGES: i64 = 16384;
 
-/// Most rows in one multi-row `INSERT` (24 parameters each, well under SQLite's limit); every
+/// Most rows in one multi-row `INSERT` (28 parameters each, well under SQLite's limit); every
 /// size up to this one is a cached statement of the writer's connection.
 const ROWS_PER_INSERT: usize = 32;
 
@@ -183,7 +185,10 @@ const SUMMARY_COLUMNS: &str = "c.id, c.received_at_ms, c.method, c.path, c.query
     c.verdict_json,
     (SELECT json_array(a.status, a.latency_ms, a.error) FROM attempts a
        WHERE a.capture_id = c.id ORDER BY a.id DESC LIMIT 1),
-    c.scheme, c.route";
+    c.scheme, c.route, c.event_key, c.answer_by, c.answer_status, c.answer_delay_ms,
+    CASE WHEN c.event_key IS NOT NULL THEN json_array(
+      (SELECT count(*) FROM captures e WHERE e.event_key = c.event_key AND e.id <= c.id),
+      (SELECT count(*) FROM captures e WHERE e.event_key = c.event_key)) END";
 
 impl Store {
     /// Opens the store at `path`, creating or migrating it as `mode` allows.
@@ -446,7 +451,8 @@ impl Store {
                 "SELECT received_at_ms, method, path, query, headers, body, body_size, truncated,
                         rejected_status, rejected_reason, peer, source, event_type, event_id,
                         verdict_json, diagnostics, scheme, relay_url, relay_channel, relay_seq,
-                        relay_received_at_ms, relay_verdict, route
+                        relay_received_at_ms, relay_verdict, route, event_key, answer_by,
+                        answer_status, answer_delay_ms
                  FROM captures WHERE id = ?1",
                 [id],
                 |r| {
@@ -484,6 +490,12 @@ impl Store {
                             ),
                             diagnostics: None,
                             route: r.get(22)?,
+                            event_key: r.get(23)?,
+                            answered: Answered::from_stored(
+                                r.get::<_, Option<String>>(24)?.as_deref(),
+                                r.get(25)?,
+                                r.get(26)?,
+                            ),
                         },
                         r.get::<_, Option<String>>(15)?,
                     ))
@@ -585,13 +597,16 @@ fn capture_insert_sql(rows: usize) -> String {
         "INSERT INTO captures (received_at_ms, method, path, query, headers, body, body_size,
            truncated, rejected_status, rejected_reason, peer, source, event_type, event_id,
            verdict, verdict_json, diagnostics, scheme, relay_url, relay_channel, relay_seq,
-           relay_received_at_ms, relay_verdict, route) VALUES ",
+           relay_received_at_ms, relay_verdict, route, event_key, answer_by, answer_status,
+           answer_delay_ms) VALUES ",
     );
     for i in 0..rows {
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        sql.push_str(
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        );
     }
     sql
 }
@@ -612,6 +627,9 @@ struct CaptureRow<'c> {
     relay_seq: Option<i64>,
     relay_received_at_ms: Option<i64>,
     relay_verdict: Option<&'c str>,
+    answer_by: Option<&'static str>,
+    answer_status: Option<u16>,
+    answer_delay_ms: Option<i64>,
 }
 
 impl<'c> CaptureRow<'c> {
@@ -634,10 +652,18 @@ impl<'c> CaptureRow<'c> {
                 .map(|r| r.seq.min(i64::MAX as u64) as i64),
             relay_received_at_ms: capture.relay.as_ref().map(|r| r.received_at_ms),
             relay_verdict: capture.relay.as_ref().and_then(|r| r.verdict.as_deref()),
+            answer_by: capture.answered.map(Answered::as_str),
+            answer_status: capture.answered.and_then(Answered::stored_status),
+            answer_delay_ms: match capture.answered {
+                Some(Answered::Chosen { delay_ms, .. }) => {
+                    Some(delay_ms.min(i64::MAX as u64) as i64)
+                }
+                _ => None,
+            },
         }
     }
 
-    fn args(&self) -> [&dyn ToSql; 24] {
+    fn args(&self) -> [&dyn ToSql; 28] {
         let c = self.capture;
         [
             &c.received_at_ms,
@@ -664,6 +690,10 @@ impl<'c> CaptureRow<'c> {
             &self.relay_received_at_ms,
             &self.relay_verdict,
             &c.route,
+            &c.event_key,
+            &self.answer_by,
+            &self.answer_status,
+            &self.answer_delay_ms,
         ]
     }
 }
@@ -727,6 +757,15 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<CaptureSummary> {
         ),
         latest_attempt,
         route: r.get(15)?,
+        event_key: r.get(16)?,
+        answered: Answered::from_stored(
+            r.get::<_, Option<String>>(17)?.as_deref(),
+            r.get(18)?,
+            r.get(19)?,
+        ),
+        delivery: r
+            .get::<_, Option<String>>(20)?
+            .and_then(|j| serde_json::from_str::<(u32, u32)>(&j).ok()),
     })
 }
 

@@ -131,6 +131,15 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX dataspike_deliveries_by_entry
         ON dataspike_deliveries(api, webhook_id, entry_id);",
+    // 10: redeliveries linked by the sender's event id (`redelivery::event_key`), and how the
+    // listener answered each sender (`capture::Answered`: a chosen status, an ack, or the
+    // app's answer, which is its forward attempt's). Captures stored before have neither: no
+    // backfill, which would rewrite every row, body and all.
+    "ALTER TABLE captures ADD COLUMN event_key TEXT;
+    ALTER TABLE captures ADD COLUMN answer_by TEXT;
+    ALTER TABLE captures ADD COLUMN answer_status INTEGER;
+    ALTER TABLE captures ADD COLUMN answer_delay_ms INTEGER;
+    CREATE INDEX captures_by_event_key ON captures(event_key, id) WHERE event_key IS NOT NULL;",
 ];
 
 #[cfg(test)]

@@ -263,10 +263,17 @@ fn condition(plan: &mut Plan, t: &Term) -> String {
             }
             format!("({})", either.join(" OR "))
         }
-        TermKind::Event(e) => {
-            let p = plan.bind(e.clone());
-            format!("c.event_type = {p} COLLATE NOCASE")
-        }
+        TermKind::Event(e) => match e.strip_suffix(['*', '…']) {
+            // `event:0192ab…` (as `show` shortens a key) or `event:0192*`: a key's beginning.
+            Some(head) if !head.is_empty() => {
+                let p = plan.bind(head.to_string());
+                format!("substr(c.event_key, 1, length({p})) = {p}")
+            }
+            _ => {
+                let p = plan.bind(e.clone());
+                format!("(c.event_type = {p} COLLATE NOCASE OR c.event_key = {p})")
+            }
+        },
         TermKind::Verdict(list) => statuses(plan, list),
         TermKind::Status(StatusMatch::None) => format!("{LATEST_STATUS} IS NULL"),
         TermKind::Status(StatusMatch::Code(code)) => {

@@ -54,6 +54,9 @@ pub struct Setup {
     pub registered: Option<String>,
     /// The store's file, shown in the help overlay.
     pub db_path: Option<String>,
+    /// `503 to each event's first 2 deliveries`: what the listener answers by choice, when it
+    /// does (`listen --respond STATUS`).
+    pub chosen: Option<String>,
 }
 
 /// Verdict counts of captures seen since the TUI started.
@@ -215,14 +218,18 @@ impl App {
         };
         detail.stale = false;
         let id = detail.id;
-        let loaded = src.capture(id).and_then(|c| Ok((c, src.attempts(id)?)));
+        let loaded = src.capture(id).and_then(|c| {
+            let key = c.as_ref().and_then(|c| c.capture.event_key.clone());
+            Ok((c, src.attempts(id)?, src.place(id, key.as_deref())?))
+        });
         match loaded {
-            Ok((Some(capture), attempts)) => {
+            Ok((Some(capture), attempts, place)) => {
                 let mut lines = Tab::ALL.map(|tab| {
                     tab_lines(
                         tab,
                         &capture,
                         &attempts,
+                        place.as_ref(),
                         (self.zone, self.theme),
                         !self.setup.routes.is_empty(),
                         &self.setup.known,
@@ -241,7 +248,7 @@ impl App {
                     matches,
                 });
             }
-            Ok((None, _)) => {
+            Ok((None, _, _)) => {
                 self.stack.close_detail();
                 self.say(format!("capture #{id} is no longer in the store"), true);
             }

@@ -14,6 +14,7 @@ use http::Uri;
 use crate::capture::{Capture, CaptureId};
 use crate::forward::join_target;
 use crate::headers::set_header;
+use crate::redact::{Counts, Redactor};
 use crate::signature::{resign_headers, Secret};
 
 /// Most text sent in one OSC 52 escape: its base64 is about 100 KB, what xterm, tmux and
@@ -108,6 +109,24 @@ pub fn copy_text(
             ),
         },
     }
+}
+
+/// Redacts `capture` in place for a copy (body, headers, `Content-Length`) with the session's
+/// redactor, and returns what this copy replaced.
+pub fn redact(redactor: &mut Redactor, capture: &mut Capture) -> Counts {
+    let before = redactor.counts().clone();
+    redactor.capture(capture);
+    redactor.counts().since(&before)
+}
+
+/// What a copy's notice adds about redaction: `, redacted: full_name x1, email x2`, or that
+/// nothing matched, or that a body that is not JSON was copied as it is.
+pub fn redaction_note(counts: &Counts) -> String {
+    let mut note = format!(", redacted: {}", counts.summary());
+    if counts.not_json > 0 {
+        note.push_str(" (the body is not JSON and was left as it is)");
+    }
+    note
 }
 
 /// What the loop tells `update` after trying: `sent` says whether the escape was written.

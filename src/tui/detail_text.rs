@@ -6,10 +6,11 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::capture::Attempt;
+use crate::capture::{Answered, Attempt};
 use crate::headers::HeaderPair;
 use crate::output::{explain, ExplainClock, Explained, Part, Tone};
 use crate::query::find_words;
+use crate::redelivery::Place;
 use crate::signature::Status;
 use crate::store::StoredCapture;
 use crate::text::{escape_bytes, human_size};
@@ -63,12 +64,13 @@ pub fn tab_lines(
     tab: Tab,
     stored: &StoredCapture,
     attempts: &[Attempt],
+    place: Option<&Place>,
     (zone, theme): (Zone, Theme),
     routed: bool,
     known: &[crate::signature::Secret],
 ) -> Vec<Line<'static>> {
     match tab {
-        Tab::Overview => overview(stored, attempts, (zone, theme), routed, known),
+        Tab::Overview => overview(stored, attempts, place, (zone, theme), routed, known),
         Tab::Headers => headers(&stored.capture.headers, theme),
         Tab::Body => {
             let c = &stored.capture;
@@ -154,6 +156,7 @@ fn text(s: impl Into<String>) -> Vec<Span<'static>> {
 fn overview(
     stored: &StoredCapture,
     attempts: &[Attempt],
+    place: Option<&Place>,
     (zone, t): (Zone, Theme),
     routed: bool,
     known: &[crate::signature::Secret],
@@ -208,8 +211,26 @@ fn overview(
         )),
         t,
     ));
+    if let Some(p) = place {
+        let mut line = crate::output::place_line(p);
+        if p.of > 1 {
+            line.push_str(" · E lists them");
+        }
+        lines.push(field("Retries", text(line), t));
+    }
+    if let Some(a) = c.answered {
+        let said = crate::output::answered_text(a);
+        let style = match a {
+            Answered::Chosen { .. } => t.warn(),
+            _ => Style::default(),
+        };
+        lines.push(field("Answered", vec![Span::styled(said, style)], t));
+    }
     match &c.route {
         Some(name) => lines.push(field("Route", text(name.clone()), t)),
+        None if c
+            .answered
+            .is_some_and(|a| matches!(a, Answered::Chosen { .. })) => {}
         None if routed && c.rejected.is_none() => lines.push(field(
             "Route",
             vec![Span::styled("no route: captured, not forwarded", t.warn())],

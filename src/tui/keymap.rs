@@ -29,6 +29,8 @@ pub enum Action {
     CopyCurl,
     /// The selected capture's body, to the clipboard and a popup.
     CopyBody,
+    /// Filters the list to every delivery of the selected capture's event.
+    SameEvent,
     Filter,
     /// The next line of the body holding a word of the filter.
     NextMatch,
@@ -62,6 +64,7 @@ impl Action {
             Action::Compare => "compare with the mark, or with the latest edited replay",
             Action::CopyCurl => "copy as curl (re-signed when a secret is loaded)",
             Action::CopyBody => "copy the body",
+            Action::SameEvent => "every delivery of this event (the sender's retries)",
             Action::Filter => "filter: words, badge:FAIL status:5xx a.b=x ...",
             Action::NextMatch => "next match of the filter in the body",
             Action::PrevMatch => "previous match of the filter in the body",
@@ -79,6 +82,7 @@ impl Action {
     fn shown_with(self) -> Option<Action> {
         match self {
             Action::NextMatch | Action::PrevMatch => Some(Action::Filter),
+            Action::CopyBody => Some(Action::CopyCurl),
             Action::LastNotice => Some(Action::Help),
             _ => None,
         }
@@ -88,6 +92,7 @@ impl Action {
     fn describe_with_companions(self) -> &'static str {
         match self {
             Action::Filter => "filter (badge:FAIL status:5xx...); n/N: next/previous match",
+            Action::CopyCurl => "copy as curl (re-signed if a secret is loaded); C: the body",
             Action::Help => "this help; !: the last notice in full",
             other => other.describe(),
         }
@@ -212,6 +217,7 @@ impl Default for Keymap {
             (Key::ch('d'), A::Compare),
             (Key::ch('c'), A::CopyCurl),
             (Key::ch('C'), A::CopyBody),
+            (Key::ch('E'), A::SameEvent),
             (Key::ch('/'), A::Filter),
             (Key::ch('n'), A::NextMatch),
             (Key::ch('N'), A::PrevMatch),

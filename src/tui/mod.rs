@@ -93,6 +93,11 @@ pub struct TuiContext {
     /// "Dataspike sandbox webhook 01927ed4… → this relay channel", when `listen --register` made
     /// or reused one.
     pub registered: Option<String>,
+    /// What `c`/`C` redact before copying (`--redact`, or a `[redact]` table); `None`: copies
+    /// are as captured.
+    pub redact: Option<crate::redact::Rules>,
+    /// What the listener answers by choice, in words for the header; `None`: nothing.
+    pub chosen: Option<String>,
     /// The reports of the running parts.
     pub reports: ReportRx,
     /// Where the TUI sends what the user asks for (replay, export).
@@ -114,11 +119,16 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
         known: ctx.resign_with.clone(),
         registered: ctx.registered,
         db_path: Some(ctx.db_path.display().to_string()),
+        chosen: ctx.chosen,
     };
     let copy_to = setup
         .forward_target
         .as_deref()
         .and_then(|t| crate::forward::parse_target(t).ok());
+    // One key for the whole session: a value copied twice gets the same fake both times.
+    let mut redactor = ctx
+        .redact
+        .map(|rules| crate::redact::Redactor::new(rules, crate::redact::Salt::random()));
     let mut app = App::new(setup, Zone::Local, Theme::from_env());
     let mut events = Events::new(ctx.reports);
     let mut guard = terminal::TerminalGuard::enter().context("cannot set up the terminal")?;
@@ -168,7 +178,13 @@ pub fn run(ctx: TuiContext) -> anyhow::Result<()> {
                 now_s: chrono::Utc::now().timestamp(),
                 osc52: !clipboard::known_unsupported(|k| std::env::var(k).ok()),
             };
-            let copied = copy(guard.terminal().backend_mut(), &store, &how, req);
+            let copied = copy(
+                guard.terminal().backend_mut(),
+                &store,
+                &how,
+                redactor.as_mut(),
+                req,
+            );
             update(&mut app, copied);
             redraw = true;
         }
@@ -192,14 +208,17 @@ fn copy(
     out: &mut impl std::io::Write,
     src: &dyn CaptureSource,
     how: &CopyHow<'_>,
+    redactor: Option<&mut crate::redact::Redactor>,
     req: clipboard::CopyRequest,
 ) -> Event {
-    let stored = match src.capture(req.id) {
+    let mut stored = match src.capture(req.id) {
         Ok(Some(s)) => s,
         Ok(None) => return notice(format!("capture #{} is no longer in the store", req.id)),
         Err(e) => return notice(e.to_string()),
     };
-    let (text, label) = clipboard::copy_text(
+    // Redacted before anything is built from it, so a re-signed curl signs the fakes.
+    let redacted = redactor.map(|r| clipboard::redact(r, &mut stored.capture));
+    let (text, mut label) = clipboard::copy_text(
         req.id,
         &stored.capture,
         req.what,
@@ -210,6 +229,9 @@ fn copy(
         .map(|s| (s, how.now_s)),
         how.to,
     );
+    if let Some(counts) = &redacted {
+        label.push_str(&clipboard::redaction_note(counts));
+    }
     let sent = if text.len() > clipboard::OSC52_MAX_BYTES {
         Err(format!(
             "{} is more than a terminal takes in one clipboard escape",

@@ -19,6 +19,7 @@ use crate::store::{OpenMode, Store};
 
 mod compare_copy_header;
 mod edit;
+mod redeliveries;
 mod sizes;
 
 // The published Dataspike test vector (shared/reference/dataspike.md).
@@ -146,6 +147,7 @@ fn app(secrets_loaded: usize) -> App {
         known: secret(),
         registered: None,
         db_path: Some("/tmp/hookscope.db".into()),
+        chosen: None,
     };
     let mut app = App::new(setup, Zone::utc(), Theme { color: true });
     update(&mut app, Event::Resize(WIDTH, HEIGHT));

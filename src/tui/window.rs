@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{Attempt, CaptureId, CaptureSummary};
 use crate::query::Query;
+use crate::redelivery::Place;
 use crate::store::{search, CatchUp, ListQuery, Store, StoreError, StoredCapture};
 
 /// Ids per scanned range: about 4 ms of text matching on an idle core, so a frame overruns
@@ -49,6 +50,10 @@ pub trait CaptureSource {
     }
     fn capture(&self, id: CaptureId) -> Result<Option<StoredCapture>, StoreError>;
     fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError>;
+    /// Where capture `id` (of the event `key`) sits among its event's deliveries.
+    fn place(&self, _id: CaptureId, _key: Option<&str>) -> Result<Option<Place>, StoreError> {
+        Ok(None)
+    }
     /// Brings the full-text index up to the last commit, giving up at `deadline`; whether a
     /// query may run now (up to date, with time left). A word query waits for it, frame by
     /// frame, instead of missing new captures.
@@ -84,6 +89,10 @@ impl CaptureSource for Store {
 
     fn attempts(&self, id: CaptureId) -> Result<Vec<Attempt>, StoreError> {
         Store::attempts(self, id)
+    }
+
+    fn place(&self, id: CaptureId, key: Option<&str>) -> Result<Option<Place>, StoreError> {
+        Store::place(self, id, key)
     }
 
     fn index_until(&self, deadline: Instant) -> Result<CatchUp, StoreError> {

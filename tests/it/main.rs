@@ -30,6 +30,7 @@ mod redact;
 mod relay;
 mod relay_live;
 mod reliability;
+mod retries;
 mod routes;
 mod secrets;
 mod shell;

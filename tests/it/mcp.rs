@@ -49,6 +49,8 @@ async def main():
             say("wait", result(await s.call_tool("wait_for_capture", {"query": "verdict:fail", "since_seconds": 600, "timeout_seconds": 5})))
             say("wait_timeout", result(await s.call_tool("wait_for_capture", {"query": "event:NEVER", "timeout_seconds": 1})))
             say("check", result(await s.call_tool("run_check", {"to": app})))
+            say("retries", result(await s.call_tool("show_retries", {"event": "ev-DOC"})))
+            say("retries_missing", result(await s.call_tool("show_retries", {"event": "nope"})))
 
 asyncio.run(main())
 "#;
@@ -161,7 +163,8 @@ fn the_official_mcp_client_lists_shows_replays_and_never_sees_the_secret() {
             "replay_capture",
             "send_sample",
             "run_check",
-            "compare_captures"
+            "compare_captures",
+            "show_retries"
         ]
     );
 
@@ -174,6 +177,8 @@ fn the_official_mcp_client_lists_shows_replays_and_never_sees_the_secret() {
     assert_eq!(ids, [forged, good], "newest first");
     let shown = ok("show");
     assert_eq!(shown["id"], good);
+    assert_eq!(shown["delivery"]["event"], "ev-DOCVER", "{shown}");
+    assert_eq!(shown["delivery"]["of"], 1, "{shown}");
     assert_eq!(shown["verdict"]["status"], "valid", "{shown}");
     assert!(shown["attempts"].is_array(), "{shown}");
     assert!(failed("show_missing").contains("list_captures shows the ids"));
@@ -234,6 +239,10 @@ fn the_official_mcp_client_lists_shows_replays_and_never_sees_the_secret() {
 
     assert_eq!(ok("wait")["id"], forged);
     assert!(failed("wait_timeout").contains("no capture matching query 'event:NEVER'"));
+    let retries = ok("retries");
+    assert_eq!(retries["events"][0]["event"], "ev-DOCVER", "{retries}");
+    assert_eq!(retries["events"][0]["attempts"], 1, "{retries}");
+    assert!(failed("retries_missing").contains("no stored delivery belongs to an event 'nope'"));
     let check = ok("check");
     assert!(check["probes"].as_array().unwrap().len() > 3, "{check}");
     assert!(!check["stored"].as_array().unwrap().is_empty(), "{check}");

@@ -265,3 +265,38 @@ fn the_copy_popup_at_80_columns_wraps_the_curl_so_a_selection_gets_every_charact
     tmux.keys(&["q"]);
     wait_until("listen to exit", || !tmux.alive());
 }
+
+#[test]
+fn listen_redact_makes_the_copy_keys_copy_fakes_and_the_status_line_says_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let cmd = format!(
+        "HOOKSCOPE_OSC52=0 {} listen --redact --port {port} --db {} --secret {SECRET}",
+        env!("CARGO_BIN_EXE_hookscope"),
+        db.display(),
+    );
+    let tmux = Tmux::start_sized(&cmd, "redact", 160, 30);
+    tmux.wait_for("the header", |s| s.contains(&format!("127.0.0.1:{port}")));
+    let body = r#"{"id":"e1","event_type":"DOCVER","payload":{"full_name":"Jane Doe"}}"#;
+    let addr = format!("127.0.0.1:{port}");
+    let good = sign(SECRET, now(), body.as_bytes());
+    let headers = [("X-Webhook-Signature", good.as_str())];
+    assert_eq!(post(&addr, "/hook", &headers, body.as_bytes()).status, 200);
+    tmux.wait_for("the row", |s| s.contains(" /hook "));
+    tmux.keys(&["C"]);
+    let screen = tmux.wait_for("the popup", |s| s.contains("select by hand"));
+    assert!(!screen.contains("Jane Doe"), "{screen}");
+    assert!(screen.contains("full_name"), "{screen}");
+    tmux.keys(&["Escape"]);
+    // The popup closed, the status line says what the copy replaced.
+    tmux.wait_for("the notice", |s| s.contains("redacted: full_name x1"));
+    tmux.keys(&["q"]);
+    wait_until("listen to exit", || !tmux.alive());
+    // The store keeps what was sent.
+    let stored = show_json(&db, 1);
+    assert_eq!(stored["body"], body);
+}

@@ -598,3 +598,36 @@ fn odd_words_never_make_a_bad_fts_query() {
             .unwrap_or_else(|e| panic!("{q:?}: {e}"));
     }
 }
+
+#[test]
+fn event_names_an_event_type_or_the_event_a_delivery_belongs_to() {
+    let (_dir, mut store) = temp_store();
+    let mut keyed = |key: &str, event: Option<&str>| {
+        let mut c = capture("/hook", event, Verdict::Unsigned, b"{}");
+        c.event_key = Some(key.to_string());
+        store.insert_capture(&c).unwrap()
+    };
+    let a1 = keyed("01927c3e-aaaa", Some("DOCVER"));
+    let b = keyed("01927c3e-bbbb", None);
+    let a2 = keyed("01927c3e-aaaa", None);
+    let docver = keyed("DOCVER", None);
+    assert_eq!(found(&store, "event:01927c3e-aaaa"), vec![a2, a1]);
+    assert_eq!(found(&store, "event:01927c3e…"), vec![a2, b, a1]);
+    assert_eq!(found(&store, "event:01927c3e-b*"), vec![b]);
+    assert_eq!(
+        found(&store, "event:01927c3e"),
+        Vec::<CaptureId>::new(),
+        "exact without *"
+    );
+    assert_eq!(
+        found(&store, "event:docver"),
+        vec![a1],
+        "the type in any case"
+    );
+    assert_eq!(
+        found(&store, "event:DOCVER"),
+        vec![docver, a1],
+        "or the key, exactly"
+    );
+    assert_eq!(found(&store, "-event:01927c3e*"), vec![docver]);
+}

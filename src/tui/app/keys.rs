@@ -241,6 +241,20 @@ fn on_capture_action(app: &mut App, action: Action) -> Option<Command> {
             };
             app.copy_request = Some(CopyRequest { id, what });
         }
+        Action::SameEvent => {
+            let id = target_or_say(app)?;
+            match target_event_key(app) {
+                Some(key) => {
+                    // Back to the list, filtered: the detail was one of the deliveries.
+                    app.stack.close_detail();
+                    apply_filter(app, format!("event:{}", quoted_term(&key)));
+                }
+                None => app.say(
+                    format!("#{id} carries no event id from its sender, so its redeliveries cannot be told apart"),
+                    true,
+                ),
+            }
+        }
         Action::Filter => app.stack.open(Overlay::Prompt(Prompt {
             text: app.filter.applied.clone(),
             error: None,
@@ -394,6 +408,23 @@ fn scrolled(action: Action, scroll: usize, page: usize, rows: usize) -> Option<u
 fn unfollow_when_away(app: &mut App) {
     if !app.window.at_top() {
         app.follow = false;
+    }
+}
+
+/// The event key of the capture keys act on: the open detail's, else the selected row's.
+fn target_event_key(app: &App) -> Option<String> {
+    match app.stack.detail() {
+        Some(d) => d.data.as_ref()?.capture.capture.event_key.clone(),
+        None => app.window.selected()?.event_key.clone(),
+    }
+}
+
+/// A key as a query value: as it is when it has no space or quote, else in quotes.
+fn quoted_term(key: &str) -> String {
+    if key.chars().any(|c| c.is_whitespace() || c == '"') {
+        format!("\"{}\"", key.replace('"', ""))
+    } else {
+        key.to_string()
     }
 }
 

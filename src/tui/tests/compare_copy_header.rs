@@ -387,6 +387,7 @@ fn c_copies_a_re_signed_curl_through_the_backend_and_shows_it() {
         &mut CrosstermBackend::new(&mut written),
         &f.store,
         &how,
+        None,
         req,
     );
     let Event::Copied(c) = copied.clone() else {
@@ -428,6 +429,7 @@ fn c_copies_a_re_signed_curl_through_the_backend_and_shows_it() {
         &mut CrosstermBackend::new(&mut written),
         &f.store,
         &how,
+        None,
         req,
     ) else {
         panic!("no copy")
@@ -439,6 +441,100 @@ fn c_copies_a_re_signed_curl_through_the_backend_and_shows_it() {
         "{}",
         c.notice
     );
+}
+
+/// The body of a copied curl command (`printf '%s' 'BODY' | curl ...`) and its signature.
+fn curl_body_and_signature(text: &str) -> (String, String) {
+    let body = text
+        .split_once("printf '%s' '")
+        .and_then(|(_, rest)| rest.split_once("' |"))
+        .map(|(b, _)| b.to_string())
+        .unwrap_or_else(|| panic!("no body in {text}"));
+    let sig = text
+        .split_once("X-Webhook-Signature: ")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(s, _)| s.to_string())
+        .unwrap_or_else(|| panic!("no signature in {text}"));
+    (body, sig)
+}
+
+#[test]
+fn with_redaction_c_copies_fakes_re_signed_so_they_verify_and_says_what_it_replaced() {
+    use ratatui::backend::CrosstermBackend;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("r.db"), OpenMode::Create).unwrap();
+    let body = br#"{"id":"e1","event_type":"DOCVER","payload":{"full_name":"Jane Doe","date_of_birth":"1990-01-02","status":"verified"}}"#;
+    let sig = crate::signature::dataspike::sign_header(&secret()[0], T, body);
+    let id = store
+        .insert_capture(&capture(T, "/hook", Some(&sig), body, &secret()))
+        .unwrap();
+    let secrets = secret();
+    let how = crate::tui::CopyHow {
+        secrets: &secrets,
+        to: None,
+        now_s: T + 60,
+        osc52: true,
+    };
+    let rules = crate::redact::Rules::new(true, &[], &[]).unwrap();
+    let mut redactor = crate::redact::Redactor::new(rules, crate::redact::Salt::fixed(7));
+    let copy_curl = |redactor: &mut crate::redact::Redactor| {
+        let mut written = Vec::<u8>::new();
+        let req = CopyRequest {
+            id,
+            what: CopyWhat::Curl,
+        };
+        match crate::tui::copy(
+            &mut CrosstermBackend::new(&mut written),
+            &store,
+            &how,
+            Some(redactor),
+            req,
+        ) {
+            Event::Copied(c) => c,
+            other => panic!("{other:?}"),
+        }
+    };
+    let c = copy_curl(&mut redactor);
+    assert!(
+        !c.text.contains("Jane Doe") && !c.text.contains("1990-01-02"),
+        "{}",
+        c.text
+    );
+    assert!(
+        c.text.contains("\"status\":\"verified\""),
+        "the rest is kept: {}",
+        c.text
+    );
+    assert!(
+        c.notice.contains("redacted: ") && c.notice.contains("x1"),
+        "{}",
+        c.notice
+    );
+    // Re-signed over the fakes: the copied request verifies.
+    let (sent_body, sent_sig) = curl_body_and_signature(&c.text);
+    let headers = vec![(b"X-Webhook-Signature".to_vec(), sent_sig.into_bytes())];
+    let (verdict, _) = verify_capture(&headers, sent_body.as_bytes(), &secrets, T + 60, 300);
+    assert_eq!(verdict.status(), Status::Valid, "{}", c.text);
+    // One key per session: the same capture copied again gets the same fakes.
+    let again = copy_curl(&mut redactor);
+    assert_eq!(curl_body_and_signature(&again.text).0, sent_body);
+
+    // The body alone (C) is redacted the same way.
+    let mut written = Vec::<u8>::new();
+    let Event::Copied(b) = crate::tui::copy(
+        &mut CrosstermBackend::new(&mut written),
+        &store,
+        &how,
+        Some(&mut redactor),
+        CopyRequest {
+            id,
+            what: CopyWhat::Body,
+        },
+    ) else {
+        panic!("no copy")
+    };
+    assert_eq!(b.text, sent_body);
+    assert!(b.notice.contains("redacted: "), "{}", b.notice);
 }
 
 #[test]

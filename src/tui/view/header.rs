@@ -21,6 +21,8 @@ const RANK_SECRETS: u8 = 2;
 /// With `--relay`, deliveries come through the relay: the local listen URL gives way before
 /// the forward target and the secrets.
 const RANK_LISTEN_BEHIND_RELAY: u8 = 3;
+/// `answering 503 to each event's first 2 deliveries`: gives way before where it forwards.
+const RANK_CHOSEN: u8 = 3;
 const RANK_NAME: u8 = 4;
 /// The second route and later: after the name, in order.
 const RANK_ROUTES: u8 = 4;
@@ -71,6 +73,15 @@ fn first_line(app: &App) -> Vec<Item<'static>> {
         },
     ));
     top.extend(forward_items(app));
+    if let Some(chosen) = &app.setup.chosen {
+        top.push((
+            RANK_CHOSEN,
+            vec![
+                Span::styled("answering ", t.dim()),
+                Span::styled(chosen.clone(), t.warn()),
+            ],
+        ));
+    }
     top.push(secrets_item(app));
     let mut top: Vec<Item<'_>> = top.into_iter().map(Item::whole).collect();
     if let Some((url, _)) = &app.relay {

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
 
-use crate::capture::{is_success, AttemptBrief, CaptureSummary};
+use crate::capture::{is_success, Answered, AttemptBrief, CaptureSummary};
 use crate::text::human_size;
 use crate::tui::app::App;
 use crate::tui::fit::{column_widths, truncate_end, truncate_middle, Column};
@@ -32,18 +32,22 @@ enum Col {
     Method,
     Path,
     Event,
+    /// Which delivery of its event a capture is (`2/3`): shown only while a capture on screen
+    /// is one of several.
+    Try,
     Size,
     App,
 }
 
 impl Col {
-    const ALL: [Col; 8] = [
+    const ALL: [Col; 9] = [
         Col::Id,
         Col::Time,
         Col::Sig,
         Col::Method,
         Col::Path,
         Col::Event,
+        Col::Try,
         Col::Size,
         Col::App,
     ];
@@ -56,6 +60,7 @@ impl Col {
             Col::Method => "METHOD",
             Col::Path => "PATH",
             Col::Event => "EVENT",
+            Col::Try => "TRY",
             Col::Size => "SIZE",
             Col::App => "APP",
         }
@@ -72,6 +77,7 @@ impl Col {
             Col::Path => 5,
             Col::Size => 6,
             Col::Method => 7,
+            Col::Try => 8,
         }
     }
 }
@@ -83,6 +89,7 @@ struct RowText {
     method: String,
     path: String,
     event: String,
+    tried: String,
     size: String,
     app: String,
 }
@@ -100,8 +107,18 @@ impl RowText {
             method: s.method.clone(),
             path: s.sourced_path(),
             event: s.event_type.clone().unwrap_or_else(|| "-".into()),
+            tried: match s.delivery {
+                Some((n, of)) if of > 1 => format!("{n}/{of}"),
+                _ => String::new(),
+            },
             size,
-            app: attempt_text(s.latest_attempt.as_ref()),
+            app: match s.answered {
+                // Answered by choice, never forwarded: what the sender got.
+                Some(Answered::Chosen { status, .. }) if s.latest_attempt.is_none() => {
+                    format!("{status} chosen")
+                }
+                _ => attempt_text(s.latest_attempt.as_ref()),
+            },
         }
     }
 
@@ -115,16 +132,25 @@ impl RowText {
             Col::Method => &self.method,
             Col::Path => &self.path,
             Col::Event => &self.event,
+            Col::Try => &self.tried,
             Col::Size => &self.size,
             Col::App => &self.app,
         }
     }
 }
 
-/// How each column asks for room, from the rows on screen.
-fn columns(rows: &[RowText]) -> Vec<Column> {
+/// The columns drawn: all but TRY while no capture on screen is one of several deliveries.
+fn cols(rows: &[RowText]) -> Vec<Col> {
+    let tried = rows.iter().any(|r| !r.tried.is_empty());
     Col::ALL
-        .iter()
+        .into_iter()
+        .filter(|c| *c != Col::Try || tried)
+        .collect()
+}
+
+/// How each column asks for room, from the rows on screen.
+fn columns(cols: &[Col], rows: &[RowText]) -> Vec<Column> {
+    cols.iter()
         .map(|&col| {
             let longest = rows
                 .iter()
@@ -160,8 +186,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let texts: Vec<RowText> = summaries.iter().map(|s| RowText::new(app, s)).collect();
-    let widths = column_widths(&columns(&texts), area.width, GAP);
-    let shown: Vec<(Col, u16)> = Col::ALL
+    let cols = cols(&texts);
+    let widths = column_widths(&columns(&cols, &texts), area.width, GAP);
+    let shown: Vec<(Col, u16)> = cols
         .iter()
         .zip(&widths)
         .filter_map(|(c, w)| w.map(|w| (*c, w)))
@@ -198,6 +225,9 @@ fn cell<'a>(app: &App, s: &CaptureSummary, text: &RowText, col: Col, width: u16)
         }
         Col::Id | Col::Size => Cell::from(Line::from(text.get(col).to_string()).right_aligned()),
         Col::Path => Cell::from(truncate_middle(&text.path, width)),
+        Col::App if s.latest_attempt.is_none() && text.app.ends_with(" chosen") => Cell::from(
+            Span::styled(truncate_end(&text.app, width), app.theme.warn()),
+        ),
         Col::App => attempt_cell(
             app,
             s.latest_attempt.as_ref(),
