@@ -14,11 +14,22 @@ use crate::store::{OpenMode, Store};
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     // With --scheme named, a bare secret is that scheme's. Without a Dataspike secret given,
     // the ones `hookscope dataspike` stored are tried too.
-    let secrets = with_stored(secrets_as(
+    let mut secrets = with_stored(secrets_as(
         &args.secrets.secrets,
         args.secrets.allow_short_secret,
         args.scheme.unwrap_or_default(),
     )?);
+    // Nothing given or stored: the local development secret, when one exists (what `send`,
+    // `replay` and `listen` sign and verify with by default). Read, never made here: a secret
+    // made now cannot have signed anything.
+    if secrets.is_empty() {
+        secrets.extend(
+            crate::devsecret::default_path()
+                .ok()
+                .and_then(|p| crate::devsecret::load(&p).ok().flatten())
+                .map(|d| d.with_origin(crate::signature::Origin::Dev)),
+        );
+    }
     if secrets.is_empty() {
         return Err(secret_needed("verify needs a secret"));
     }

@@ -121,3 +121,45 @@ fn without_a_usable_config_dir_commands_go_on_without_a_secret_and_replays_go_as
         "sent as captured"
     );
 }
+
+#[test]
+fn verify_without_a_secret_uses_the_dev_secret_when_one_exists_and_never_makes_one() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let body = home.path().join("body.json");
+    std::fs::write(&body, VECTOR_BODY).unwrap();
+    let verify = |sig: &str| {
+        bin()
+            .env("XDG_CONFIG_HOME", &config)
+            .args(["verify", "--now", &VECTOR_T.to_string(), "--body-file"])
+            .arg(&body)
+            .args(["--header", &format!("X-Webhook-Signature: {sig}")])
+            .output()
+            .unwrap()
+    };
+    // No dev secret yet: a usage error that says how to give one, and none is made.
+    let o = verify(&format!("t={VECTOR_T},v1={VECTOR_V1}"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--secret"), "{}", stderr(&o));
+    assert!(!config.join("hookscope/dev-secret").exists());
+    // `send` makes it (its target refusing does not matter here); then a delivery signed with
+    // it verifies offline with no secret given.
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = refused.local_addr().unwrap().port();
+    drop(refused);
+    bin()
+        .env("XDG_CONFIG_HOME", &config)
+        .args(["send", "--event", "AML_SCREENING", "--to"])
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .unwrap();
+    let dev = dev_secret_in(&config);
+    let o = verify(&sign(&dev, VECTOR_T, VECTOR_BODY.as_bytes()));
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    assert!(
+        text.contains("PASS") && text.contains("local development secret"),
+        "{text}"
+    );
+    assert!(!text.contains(&dev[6..]), "the secret is never printed");
+}
