@@ -108,7 +108,9 @@ fn describe(path: &std::path::Path, file: &FileConfig) -> String {
     }
     s.push_str("\nsecrets\n");
     if file.secrets.is_empty() {
-        s.push_str("  none (signatures are not checked unless --secret is given)\n");
+        s.push_str(
+            "  none here (without --secret: the stored Dataspike secrets, else the local development secret)\n",
+        );
     }
     for (i, e) in file.secrets.iter().enumerate() {
         let state = match config::resolve(path, e) {
@@ -131,10 +133,43 @@ fn describe(path: &std::path::Path, file: &FileConfig) -> String {
     } else {
         s.push_str("  anything else: captured and answered, not forwarded (no route)\n");
     }
+    // Only when the file has a [dataspike] table: where the token is (never its value).
+    let d = &file.dataspike;
+    if *d != config_file::DataspikeFile::default() {
+        s.push_str("\ndataspike (the dataspike commands, listen --register)\n");
+        let token = match &d.token {
+            None => format!("none here ({} is read)", config::TOKEN_VAR),
+            Some((at, line)) => {
+                let state = match at {
+                    config_file::SecretRef::Env(name) => match std::env::var(name) {
+                        Ok(v) if !v.trim().is_empty() => "set".to_string(),
+                        _ => format!("NOT RESOLVED: environment variable '{name}' is not set"),
+                    },
+                    config_file::SecretRef::File(p) => {
+                        let f = config::beside_path(path, std::path::Path::new(p));
+                        match std::fs::metadata(&f) {
+                            Ok(m) if m.is_file() => "readable".to_string(),
+                            _ => format!("NOT RESOLVED: cannot read '{}'", f.display()),
+                        }
+                    }
+                };
+                format!(
+                    "{at} (line {line})  {state}; {} wins when set",
+                    config::TOKEN_VAR
+                )
+            }
+        };
+        s.push_str(&format!("  {:<16} {token}\n", "token"));
+        let api = d
+            .api_url
+            .clone()
+            .unwrap_or_else(|| "the sandbox (default)".to_string());
+        s.push_str(&format!("  {:<16} {api}\n", "api-url"));
+    }
     // Only when the file has a [redact] table that changes anything.
     let r = &file.redact;
     if *r != config_file::Redact::default() {
-        s.push_str("\nredact (export --redact, show --redact)\n");
+        s.push_str("\nredact (export --redact, show --redact, the TUI's copies)\n");
         let defaults = if r.defaults { "yes" } else { "no" };
         s.push_str(&format!("  {:<16} {defaults}\n", "dataspike fields"));
         let list = |v: &[String]| match v.is_empty() {

@@ -979,3 +979,41 @@ fn send_and_check_sign_with_the_stored_secret_and_say_which() {
         .unwrap();
     assert_eq!(sig, sign(&a.api.secret_of(&id), t, &got.body));
 }
+
+#[test]
+fn config_check_says_where_the_token_is_and_whether_it_resolves_never_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("hookscope.toml");
+    std::fs::write(
+        &cfg,
+        "[dataspike]\ntoken = \"env:HOOKSCOPE_TEST_DS_TOKEN\"\napi-url = \"https://ds.example.test\"\n",
+    )
+    .unwrap();
+    let check = |value: Option<&str>| {
+        let mut c = bin();
+        c.args(["config", "check", "--config"]).arg(&cfg);
+        c.env_remove("DATASPIKE_API_TOKEN");
+        match value {
+            Some(v) => c.env("HOOKSCOPE_TEST_DS_TOKEN", v),
+            None => c.env_remove("HOOKSCOPE_TEST_DS_TOKEN"),
+        };
+        c.output().unwrap()
+    };
+    let o = check(Some("tok_config_check_never_shown"));
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("token            env:HOOKSCOPE_TEST_DS_TOKEN (line 2)  set"),
+        "{out}"
+    );
+    assert!(
+        out.contains("api-url          https://ds.example.test"),
+        "{out}"
+    );
+    assert!(!out.contains("tok_config_check_never_shown"), "{out}");
+    let out = stdout(&check(None));
+    assert!(
+        out.contains("NOT RESOLVED: environment variable 'HOOKSCOPE_TEST_DS_TOKEN' is not set"),
+        "{out}"
+    );
+}
