@@ -76,7 +76,7 @@ fn create(path: &Path) -> Result<Secret, DevSecretError> {
         source,
     };
     if let Some(dir) = path.parent() {
-        create_private_dir(dir).map_err(err)?;
+        crate::private_file::create_dir(dir).map_err(err)?;
     }
     let (_, text) = Secret::generate();
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
@@ -93,26 +93,9 @@ fn create(path: &Path) -> Result<Secret, DevSecretError> {
     })
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-}
-
+/// A new private file holding `bytes`, synced; fails when `path` exists.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o.open(path)?;
+    let mut f = crate::private_file::create_new(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }

@@ -24,6 +24,7 @@ mod mcp;
 mod ops;
 pub use ops::replay::schedule as replay_schedule;
 mod output;
+mod private_file;
 pub mod query;
 mod redact;
 pub mod redelivery;

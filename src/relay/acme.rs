@@ -366,8 +366,8 @@ async fn obtain(
             "the CA's issuance (a private CA's configuration)",
         )
     })?;
-    write_private(&files.key, key_pem.as_bytes())
-        .and_then(|()| write_private(&files.cert, chain_pem.as_bytes()))
+    crate::private_file::write_atomic(&files.key, key_pem.as_bytes())
+        .and_then(|()| crate::private_file::write_atomic(&files.cert, chain_pem.as_bytes()))
         .map_err(|e| {
             Failure::new(
                 format!("the certificate was issued but cannot be stored: {e}"),
@@ -442,7 +442,7 @@ async fn load_or_create_account(cfg: &AcmeConfig, files: &StateFiles) -> Result<
             state_check(),
         )
     })?;
-    write_private(&files.account, &json).map_err(|e| {
+    crate::private_file::write_atomic(&files.account, &json).map_err(|e| {
         Failure::new(
             format!("the new ACME account cannot be stored: {e}"),
             state_check(),
@@ -623,38 +623,6 @@ async fn validation_failure(cfg: &AcmeConfig, order: &mut instant_acme::Order) -
     Failure::new("the CA did not validate the order", check)
 }
 
-/// Writes `bytes` to `path` as a private file (0600), atomically: a temporary file in the same
-/// folder, synced, renamed over `path`. The folder is made (0700) when missing.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    make_private_dir(dir)?;
-    // tempfile makes its files 0600 on Unix.
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-fn make_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
-    }
-}
-
 /// instant-acme's requests through [`crate::egress`]'s client (proxies, `--acme-ca-cert`).
 struct AcmeHttp {
     client: crate::egress::Client,
@@ -799,24 +767,6 @@ mod tests {
         let c = StateFiles::new(dir, "https://other/dir", &["a.test".into()]);
         assert_ne!(a.account, c.account);
         assert_ne!(a.cert, c.cert);
-    }
-
-    #[test]
-    fn private_files_are_0600_and_replaced_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state").join("f.pem");
-        write_private(&path, b"one").unwrap();
-        write_private(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode(&path), 0o600);
-            assert_eq!(mode(path.parent().unwrap()), 0o700);
-        }
-        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
-        assert_eq!(names.len(), 1, "no temporary file left behind");
     }
 
     #[test]

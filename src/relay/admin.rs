@@ -130,7 +130,7 @@ impl Admin {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let token = Token::generate_with_prefix(ADMIN_TOKEN_PREFIX);
-                super::acme::write_private(
+                crate::private_file::write_atomic(
                     hash_file,
                     format!("{}\n", hex::encode(token.hash())).as_bytes(),
                 )

@@ -285,14 +285,14 @@ impl SecretStore {
     fn lock(&self) -> Result<Lock, SecretStoreError> {
         let lock = lock_path(&self.path);
         if let Some(dir) = self.path.parent() {
-            create_private_dir(dir).map_err(|source| SecretStoreError::Write {
+            crate::private_file::create_dir(dir).map_err(|source| SecretStoreError::Write {
                 path: self.path.clone(),
                 source,
             })?;
         }
         let start = std::time::Instant::now();
         loop {
-            match private_file(&lock) {
+            match crate::private_file::create_new(&lock) {
                 Ok(_) => return Ok(Lock(lock)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let stale = std::fs::metadata(&lock)
@@ -372,10 +372,10 @@ enum Stage {
 fn write_atomic_until(path: &Path, bytes: &[u8], stop: Stage) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir {
-        create_private_dir(dir)?;
+        crate::private_file::create_dir(dir)?;
     }
     let tmp = temp_path(path);
-    let mut f = private_file(&tmp)?;
+    let mut f = crate::private_file::create_new(&tmp)?;
     let result = (|| {
         if stop == Stage::HalfWritten {
             f.write_all(&bytes[..bytes.len() / 2])?;
@@ -387,9 +387,8 @@ fn write_atomic_until(path: &Path, bytes: &[u8], stop: Stage) -> std::io::Result
             return Ok(());
         }
         std::fs::rename(&tmp, path)?;
-        #[cfg(unix)]
         if let Some(dir) = dir {
-            std::fs::File::open(dir)?.sync_all()?;
+            crate::private_file::sync_dir(dir)?;
         }
         Ok(())
     })();
@@ -397,29 +396,6 @@ fn write_atomic_until(path: &Path, bytes: &[u8], stop: Stage) -> std::io::Result
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-}
-
-/// A new file only the user can read and write; fails when it exists.
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
 }
 
 #[cfg(test)]

@@ -5,36 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-/// Mode of a folder hookscope creates for a database.
-#[cfg(unix)]
-const PRIVATE_DIR_MODE: u32 = 0o700;
 /// Mode of the database file and its `-wal` and `-shm` companions.
 #[cfg(unix)]
 const PRIVATE_FILE_MODE: u32 = 0o600;
 
-/// Creates `dir` and any missing parents, each new one readable by the user only.
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(PRIVATE_DIR_MODE);
-    }
-    builder.create(dir)
-}
-
 /// Creates the database file empty and private unless it exists, so SQLite never creates it
 /// with the umask's (usually world-readable) mode. An empty file is a valid new database.
 pub(crate) fn create_private_file(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(PRIVATE_FILE_MODE);
-    }
-    match options.open(path) {
+    match crate::private_file::create_new(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),

@@ -66,7 +66,7 @@ pub(crate) fn open(
     let flags = match mode {
         OpenMode::Create => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
+                crate::private_file::create_dir(dir).map_err(|source| StoreError::CreateDir {
                     path: dir.to_path_buf(),
                     source,
                 })?;
