@@ -451,7 +451,7 @@ impl JetStreamLog {
                 .filter(|(c, _, _)| *c == id)
                 .map(|(_, name, a)| (name.clone(), a.acked, a.seen_at_ms))
                 .collect();
-            mine.sort_by(|a, b| b.2.cmp(&a.2));
+            mine.sort_by_key(|c| std::cmp::Reverse(c.2));
             out.push(ChannelInfo {
                 id,
                 label: rec.label,
