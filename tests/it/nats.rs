@@ -575,3 +575,80 @@ fn a_cluster_loses_no_answered_delivery_when_a_node_and_a_relay_are_killed() {
     drop(listen);
     drop(relay_b);
 }
+
+/// The channel commands on JetStream, seen by every relay at once: a rotated token is refused
+/// by both relays and the new one accepted; a removed channel is 404 everywhere, its deliveries
+/// gone.
+#[test]
+fn channel_commands_on_jetstream_reach_every_relay() {
+    let Some(server) = NatsServer::start(true) else {
+        return;
+    };
+    let store = Store::on_nats(server);
+    let (id, old) = crate::relay::add_channel_on(&store);
+    let a = Relay::start_on(&store, &[]);
+    let b = Relay::start_on(&store, &[]);
+    let body = b"{\"id\":\"rotate-1\"}";
+    let sig = sign(SECRET, now(), body);
+    assert_eq!(
+        try_post(&a.addr, &format!("/c/{id}/h"), &sig, body)
+            .unwrap()
+            .0,
+        200
+    );
+    let events = |relay: &Relay, token: &str| {
+        raw_request(
+            &relay.addr,
+            format!(
+                "GET /r/{id}/events?after=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .status
+    };
+    let mut args = vec!["relay", "channel", "rotate-token", &id, "--json"];
+    args.extend(store.admin.iter().map(String::as_str));
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let new: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let new = new["token"].as_str().unwrap().to_string();
+    for relay in [&a, &b] {
+        assert_eq!(events(relay, &old), 401, "the old token still works");
+    }
+    // The new token opens the stream (its head arrives; the body would go on, so only the
+    // status is read).
+    let stream_status = |relay: &Relay, token: &str| {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(&relay.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET /r/{id}/events?after=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).unwrap();
+        line
+    };
+    for relay in [&a, &b] {
+        assert!(
+            stream_status(relay, &new).contains(" 200 "),
+            "the new token is refused"
+        );
+    }
+    let mut args = vec!["relay", "channel", "remove", &id];
+    args.extend(store.admin.iter().map(String::as_str));
+    assert!(run(&args).status.success());
+    for relay in [&a, &b] {
+        let sig = sign(SECRET, now(), b"{}");
+        assert_eq!(
+            try_post(&relay.addr, &format!("/c/{id}/h"), &sig, b"{}")
+                .unwrap()
+                .0,
+            404
+        );
+    }
+    let mut args = vec!["relay", "channel", "list", "--json"];
+    args.extend(store.admin.iter().map(String::as_str));
+    assert!(stdout(&run(&args)).trim().is_empty());
+}

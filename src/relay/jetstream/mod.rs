@@ -320,7 +320,20 @@ impl JetStreamLog {
             }
             self.ensure_stream(channel).await?;
         }
-        self.publish(channel, &d).await.map(Some)
+        match self.publish(channel, &d).await {
+            Ok(stored) => Ok(Some(stored)),
+            Err(e) => {
+                // Removed through another relay since this one made its stream ready: the
+                // same answer as any unknown channel, not a failure to retry.
+                if self.record(channel).await.is_ok_and(|r| r.is_none()) {
+                    if let Ok(mut r) = self.ready.lock() {
+                        r.remove(channel);
+                    }
+                    return Ok(None);
+                }
+                Err(e)
+            }
+        }
     }
 
     async fn read_inner(&self, channel: &str, after: Seq) -> Result<Option<Reading>, LogError> {
