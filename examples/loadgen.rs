@@ -204,7 +204,7 @@ async fn load(
     let key = Arc::new(key);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for conn in 0..conns {
+    for index in 0..conns {
         let (authority, key, path) = (authority.clone(), key.clone(), uri.path().to_string());
         let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
@@ -228,7 +228,7 @@ async fn load(
                 let mut req = Request::post(path.as_str())
                     .header("Host", authority.as_str())
                     .header("Content-Type", "application/json")
-                    .header("X-Loadgen-Seq", format!("{conn}-{n}"));
+                    .header("X-Loadgen-Seq", format!("{index}-{n}"));
                 if let Some(k) = key.as_ref() {
                     req = req.header("X-Webhook-Signature", sign(k, BODY));
                 }
