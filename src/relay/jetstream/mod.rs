@@ -49,6 +49,11 @@ const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Events queued per reader before the reading task waits.
 const READ_QUEUE: usize = 16;
+/// Longest wait for a new replicated stream's leader.
+const LEADER_WAIT: Duration = Duration::from_secs(5);
+/// How long a failed publish is retried (same message id), and the first wait between tries.
+const PUBLISH_RETRY_FOR: Duration = Duration::from_secs(4);
+const PUBLISH_RETRY_FIRST: Duration = Duration::from_millis(25);
 /// Attempts at a compare-and-set acknowledgement before giving up.
 const ACK_ATTEMPTS: usize = 8;
 
@@ -76,6 +81,8 @@ pub struct JetStreamLog {
     settings: JetStreamSettings,
     /// Channels whose stream this process has created or brought to `settings`.
     ready: Mutex<HashSet<String>>,
+    /// Held while a stream is made.
+    making: tokio::sync::Mutex<()>,
 }
 
 /// A channel's record in the bucket.
@@ -171,6 +178,7 @@ impl JetStreamLog {
             acks,
             settings,
             ready: Mutex::new(HashSet::new()),
+            making: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -264,10 +272,27 @@ impl JetStreamLog {
         if self.ready.lock().is_ok_and(|r| r.contains(channel)) {
             return Ok(());
         }
-        self.js
+        // One at a time: a burst of first deliveries to a new channel makes its stream once.
+        let _making = self.making.lock().await;
+        if self.ready.lock().is_ok_and(|r| r.contains(channel)) {
+            return Ok(());
+        }
+        let made = self
+            .js
             .create_or_update_stream(self.stream_config(channel))
             .await
             .map_err(|e| LogError::Nats(format!("stream for channel {channel}: {e}")))?;
+        // A replicated stream takes deliveries once its group has a leader.
+        let mut leader = made.cluster.as_ref().is_none_or(|c| c.leader.is_some());
+        let started = tokio::time::Instant::now();
+        while !leader && started.elapsed() < LEADER_WAIT {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if let Ok(s) = self.js.get_stream(stream_name(channel)).await {
+                if let Ok(info) = s.get_info().await {
+                    leader = info.cluster.as_ref().is_none_or(|c| c.leader.is_some());
+                }
+            }
+        }
         if let Ok(mut r) = self.ready.lock() {
             r.insert(channel.to_string());
         }
@@ -296,21 +321,48 @@ impl JetStreamLog {
         }
     }
 
+    /// Publishes and waits for the `PubAck`. A failure (no stream leader yet just after the
+    /// stream was made, a leader election after a server died, a lost ack) is retried for a few
+    /// seconds with the same `Nats-Msg-Id`, so a retry of a message that was stored after all is
+    /// recognised, not stored twice.
     async fn publish(&self, channel: &str, d: &Delivery) -> Result<Ingested, LogError> {
-        let message = jetstream::message::PublishMessage::build()
-            .payload(record::encode(d).into())
-            .message_id(record::message_id(channel, d));
-        let ack = self
-            .js
-            .send_publish(subject(channel), message)
-            .await
-            .map_err(|e| LogError::Nats(format!("delivery not stored: {e}")))?
-            .await
-            .map_err(|e| LogError::Nats(format!("delivery not acknowledged: {e}")))?;
-        Ok(Ingested {
-            seq: ack.sequence,
-            duplicate: ack.duplicate,
-        })
+        let payload: bytes::Bytes = record::encode(d).into();
+        let id = record::message_id(channel, d);
+        let started = tokio::time::Instant::now();
+        let mut wait = PUBLISH_RETRY_FIRST;
+        let mut attempt = 0;
+        loop {
+            let message = jetstream::message::PublishMessage::build()
+                .payload(payload.clone())
+                .message_id(id.clone());
+            let acked = match self.js.send_publish(subject(channel), message).await {
+                Ok(ack) => ack
+                    .await
+                    .map_err(|e| format!("delivery not acknowledged: {e}")),
+                Err(e) if e.kind() == jetstream::context::PublishErrorKind::MaxPayloadExceeded => {
+                    return Err(LogError::Nats(format!("delivery not stored: {e}")))
+                }
+                Err(e) => Err(format!("delivery not stored: {e}")),
+            };
+            match acked {
+                Ok(ack) => {
+                    return Ok(Ingested {
+                        seq: ack.sequence,
+                        // A duplicate of an earlier attempt of ours is not the sender's retry.
+                        duplicate: ack.duplicate && attempt == 0,
+                    });
+                }
+                Err(e) if started.elapsed() + wait > PUBLISH_RETRY_FOR => {
+                    return Err(LogError::Nats(e))
+                }
+                Err(e) => {
+                    tracing::debug!("channel {channel}: {e}; publishing again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(800));
+                    attempt += 1;
+                }
+            }
+        }
     }
 
     async fn ingest_inner(&self, channel: &str, d: Delivery) -> Result<Option<Ingested>, LogError> {
