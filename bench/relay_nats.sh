@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 CONNS=${CONNS:-64}
 SECS=${SECS:-10}
 RATE=${RATE:-200}
+LOGS=${LOGS:-sqlite r1 r3}  # which logs to measure
 SECRET=whsec_000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 NATS=${HOOKSCOPE_NATS_SERVER:-$(command -v nats-server || echo "$(python3 -c 'import sysconfig;print(sysconfig.get_path("scripts"))')/nats-server")}
 cargo build --release --quiet --bin hookscope --example loadgen --example relay_latency
@@ -53,12 +54,12 @@ stored() { $HS relay channel list --json ${STORE[$1]} | python3 -c "import json,
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), $CONNS connections, ${SECS}s each, nats-server $("$NATS" --version | cut -d' ' -f2)"
 declare -A PORT
-for b in sqlite r1 r3; do
+for b in $LOGS; do
   PORT[$b]=$(free_port)
   $HS relay --port "${PORT[$b]}" ${STORE[$b]} ${SERVE[$b]} --ip-rate 0 --channel-rate 0 > /dev/null 2> "$TMP/relay-$b.log" & pids+=($!)
   wait_port "${PORT[$b]}"
 done
-for b in sqlite r1 r3; do
+for b in $LOGS; do
   read -r CH TOKEN < <(channel "$b")
   $LG load "http://127.0.0.1:${PORT[$b]}/c/$CH/dataspike/hook" "$CONNS" "$SECS" "$SECRET" | sed "s/^/$b-$CONNS: /"
   $LG load "http://127.0.0.1:${PORT[$b]}/c/$CH/dataspike/hook" 1 "$SECS" "$SECRET" | sed "s/^/$b-1:  /"
@@ -66,7 +67,7 @@ for b in sqlite r1 r3; do
 done
 
 echo "# end-to-end latency at $RATE/s (a fresh channel per log, laptop connected)"
-for b in sqlite r1 r3; do
+for b in $LOGS; do
   read -r CH TOKEN < <(channel "$b")
   APP=$(free_port)
   HOOKSCOPE_RELAY_TOKEN=$TOKEN $HS listen --no-tui --port 0 --db "$TMP/laptop-$b.db" --secret "$SECRET" \

@@ -203,6 +203,11 @@ async fn load(
         .transpose()?;
     let key = Arc::new(key);
     let start = Instant::now();
+    // Distinct across runs too: two runs in one second must not send the same bytes.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let mut tasks = Vec::new();
     for index in 0..conns {
         let (authority, key, path) = (authority.clone(), key.clone(), uri.path().to_string());
@@ -228,7 +233,7 @@ async fn load(
                 let mut req = Request::post(path.as_str())
                     .header("Host", authority.as_str())
                     .header("Content-Type", "application/json")
-                    .header("X-Loadgen-Seq", format!("{index}-{n}"));
+                    .header("X-Loadgen-Seq", format!("{run}-{index}-{n}"));
                 if let Some(k) = key.as_ref() {
                     req = req.header("X-Webhook-Signature", sign(k, BODY));
                 }
