@@ -1,8 +1,12 @@
-//! The relay's HTTP server (HTTP/1.1, optionally TLS). Three routes:
+//! The relay's HTTP server (HTTP/1.1, optionally TLS). Four routes:
 //! - `ANY /c/{channel}[/path][?query]`: ingest. Answers `200 {"id":seq}` only after the
-//!   delivery is committed; 413 over `--max-body` and 408 for a body that stalls (what
-//!   arrived is stored and relayed, flagged); 404 for an unknown channel; 429 over a rate
-//!   limit; 503 with `Retry-After` when the store fails, so the sender retries.
+//!   delivery is durable in the log (`super::log::DeliveryLog`: an fsynced commit, or a
+//!   `PubAck`), with `"duplicate":true` when the log recognised a retry of a request it already
+//!   holds; 413 over `--max-body` and 408 for a body that stalls (what arrived is stored and
+//!   relayed, flagged); 404 for an unknown channel; 429 over a rate limit; 503 with
+//!   `Retry-After` when the log fails, so the sender retries.
+//! - `GET /healthz`: `200` while the log can take deliveries, `503` otherwise (a load
+//!   balancer's check).
 //! - `GET /r/{channel}/events?after=N&consumer=C` (`Authorization: Bearer T`): the SSE stream
 //!   of [`super::protocol`]. Without `after` (or `Last-Event-ID`) it starts after the consumer's
 //!   last acknowledgement.
