@@ -181,6 +181,11 @@ impl NatsServer {
         panic!("nats-server at {} never became healthy", self.monitor);
     }
 
+    /// The folder of its config and JetStream store.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     /// SIGKILL.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

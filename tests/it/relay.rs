@@ -72,6 +72,11 @@ impl Store {
         self.dir.path()
     }
 
+    /// The folder a NATS server this store runs keeps its config and JetStream files in.
+    pub fn nats_dir(&self) -> Option<&Path> {
+        self._nats.as_ref().map(|n| n.dir())
+    }
+
     fn admin_args(&self) -> Vec<&str> {
         self.admin.iter().map(String::as_str).collect()
     }
@@ -126,6 +131,7 @@ on_both_backends!(
     retention_deletes_old_deliveries_and_a_late_subscriber_is_told_of_the_gap,
     a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures,
     the_token_is_in_no_log_and_no_file,
+    a_channel_remembers_its_64_latest_consumers,
 );
 
 impl Relay {
@@ -1145,13 +1151,29 @@ fn the_token_is_in_no_log_and_no_file(store: Store) {
     ] {
         assert!(!text.contains(secret_part), "the token is in the {what}");
     }
-    for entry in std::fs::read_dir(store.path()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+    // Every file of the test's folder, and on JetStream every file the NATS server keeps.
+    let mut files = Vec::new();
+    let mut dirs = vec![store.path().to_path_buf()];
+    dirs.extend(store.nats_dir().map(Path::to_path_buf));
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 2, "{files:?}");
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap_or_default();
         assert!(
             !bytes
                 .windows(secret_part.len())
                 .any(|w| w == secret_part.as_bytes()),
-            "the token is in a file"
+            "the token is in {}",
+            file.display()
         );
     }
 }
@@ -1195,4 +1217,48 @@ fn channel_add_never_suggests_a_command_line_holding_the_token() {
     assert_eq!(out.matches(token).count(), 1, "{out}");
     assert!(!out.contains("HOOKSCOPE_RELAY_TOKEN=hsr_"), "{out}");
     assert!(out.contains("read -rs HOOKSCOPE_RELAY_TOKEN"), "{out}");
+}
+
+/// Acknowledgements are cumulative per consumer, and a channel remembers the 64 consumers it
+/// saw last (a laptop that stopped coming is forgotten first).
+fn a_channel_remembers_its_64_latest_consumers(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &["--ip-rate", "0"]);
+    assert_eq!(
+        post(&relay.addr, &format!("/c/{id}/h"), &[], b"{\"n\":1}").status,
+        200
+    );
+    let ack = |consumer: &str, upto: u64| {
+        let body = format!("{{\"consumer\":\"{consumer}\",\"upto\":{upto}}}");
+        let auth = format!("Bearer {token}");
+        post(
+            &relay.addr,
+            &format!("/r/{id}/ack"),
+            &[
+                ("Authorization", auth.as_str()),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    // Past the channel's newest sequence is capped; backwards never moves.
+    assert_eq!(ack("lap-0", 9).status, 200);
+    assert_eq!(ack("lap-0", 0).status, 200);
+    assert_eq!(channel_list(&store)["consumers"][0]["acked"], 1);
+    for n in 1..=65 {
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(ack(&format!("lap-{n}"), 1).status, 200);
+    }
+    let c = channel_list(&store);
+    let consumers = c["consumers"].as_array().unwrap();
+    assert_eq!(consumers.len(), 64, "{c}");
+    let names: Vec<&str> = consumers
+        .iter()
+        .map(|c| c["consumer"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"lap-0") && !names.contains(&"lap-1"),
+        "{names:?}"
+    );
+    assert!(consumers.iter().all(|c| c["acked"] == 1), "{c}");
 }

@@ -54,6 +54,8 @@ const LEADER_WAIT: Duration = Duration::from_secs(5);
 /// How long a failed publish is retried (same message id), and the first wait between tries.
 const PUBLISH_RETRY_FOR: Duration = Duration::from_secs(4);
 const PUBLISH_RETRY_FIRST: Duration = Duration::from_millis(25);
+/// Most consumers remembered per channel (as the SQLite log); the oldest-seen go first.
+const MAX_CONSUMERS: usize = 64;
 /// Attempts at a compare-and-set acknowledgement before giving up.
 const ACK_ATTEMPTS: usize = 8;
 
@@ -473,7 +475,15 @@ impl JetStreamLog {
                     }),
             };
             match written {
-                Ok(()) => return Ok(true),
+                Ok(()) => {
+                    if entry.is_none() {
+                        // A new consumer: keep the channel's list bounded, as the SQLite log does.
+                        if let Err(e) = self.forget_oldest_consumers(&ack.channel).await {
+                            tracing::warn!("channel {}: {e}", ack.channel);
+                        }
+                    }
+                    return Ok(true);
+                }
                 // Another instance acknowledged meanwhile: read again.
                 Err((true, _)) => continue,
                 Err((false, e)) => return Err(LogError::Nats(e)),
@@ -483,6 +493,37 @@ impl JetStreamLog {
             "acknowledgement of {} not recorded: it kept changing under {ACK_ATTEMPTS} attempts",
             ack.consumer
         )))
+    }
+
+    /// Forgets a channel's consumers seen longest ago beyond [`MAX_CONSUMERS`].
+    async fn forget_oldest_consumers(&self, channel: &str) -> Result<(), LogError> {
+        let prefix = format!("{channel}.");
+        let mut keys = self.acks.keys().await.map_err(LogError::nats)?;
+        let mut mine = Vec::new();
+        while let Some(k) = keys.next().await {
+            let k = k.map_err(LogError::nats)?;
+            if k.starts_with(&prefix) {
+                mine.push(k);
+            }
+        }
+        if mine.len() <= MAX_CONSUMERS {
+            return Ok(());
+        }
+        let mut seen = Vec::new();
+        for k in mine {
+            let at = match self.acks.get(&k).await.map_err(LogError::nats)? {
+                Some(bytes) => {
+                    serde_json::from_slice::<AckRecord>(&bytes).map_or(0, |a| a.seen_at_ms)
+                }
+                None => continue,
+            };
+            seen.push((at, k));
+        }
+        seen.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        for (_, k) in seen.into_iter().skip(MAX_CONSUMERS) {
+            self.acks.purge(k).await.map_err(LogError::nats)?;
+        }
+        Ok(())
     }
 
     async fn list_inner(&self) -> Result<Vec<ChannelInfo>, LogError> {
