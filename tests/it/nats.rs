@@ -62,6 +62,8 @@ fn free_port() -> u16 {
 #[derive(Clone)]
 pub struct NodeConfig {
     pub sync_always: bool,
+    /// `max_payload: 8MB` (else the server's default, 1 MB).
+    pub big_payload: bool,
     /// (this node's name, its cluster port, every node's cluster port)
     pub cluster: Option<(String, u16, Vec<u16>)>,
 }
@@ -85,6 +87,7 @@ impl NatsServer {
             &bin,
             &NodeConfig {
                 sync_always,
+                big_payload: true,
                 cluster: None,
             },
         ))
@@ -94,13 +97,18 @@ impl NatsServer {
         let dir = tempfile::tempdir().unwrap();
         let (port, http) = (free_port(), free_port());
         let store = dir.path().join("js");
+        let payload = if node.big_payload {
+            "max_payload: 8MB\n"
+        } else {
+            ""
+        };
         let sync = if node.sync_always {
             "sync_interval: always"
         } else {
             ""
         };
         let mut conf = format!(
-            "host: 127.0.0.1\nport: {port}\nhttp: \"127.0.0.1:{http}\"\nmax_payload: 8MB\n\
+            "host: 127.0.0.1\nport: {port}\nhttp: \"127.0.0.1:{http}\"\n{payload}\
              jetstream {{\n  store_dir: \"{}\"\n  {sync}\n}}\n",
             store.display()
         );
@@ -239,6 +247,7 @@ impl Cluster {
                     &bin,
                     &NodeConfig {
                         sync_always: false,
+                        big_payload: true,
                         cluster: Some((format!("n{i}"), ports[i], ports.clone())),
                     },
                 )
@@ -656,4 +665,44 @@ fn channel_commands_on_jetstream_reach_every_relay() {
     let mut args = vec!["relay", "channel", "list", "--json"];
     args.extend(store.admin.iter().map(String::as_str));
     assert!(stdout(&run(&args)).trim().is_empty());
+}
+
+/// The servers' default `max_payload` (1 MB) caps `--max-body`: the relay says so at start, and
+/// a body over the cap gets 413 with what fits relayed, as over `--max-body`.
+#[test]
+fn max_body_is_capped_to_what_a_message_holds_and_the_relay_says_so() {
+    let Some(bin) = server_binary() else {
+        return;
+    };
+    let server = NatsServer::start_with(
+        &bin,
+        &NodeConfig {
+            sync_always: true,
+            big_payload: false,
+            cluster: None,
+        },
+    );
+    let store = Store::on_nats(server);
+    let (id, token) = crate::relay::add_channel_on(&store);
+    let mut relay = Relay::start_on(&store, &[]);
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let r = post(&relay.addr, &format!("/c/{id}/big"), &[], &big);
+    assert_eq!(r.status, 413, "{}", r.head);
+    let small = post(&relay.addr, &format!("/c/{id}/small"), &[], &big[..500_000]);
+    assert_eq!(small.status, 200);
+    let db = store.path().join("laptop.db");
+    let listen = listen_on(&db, &format!("{}/c/{id}", relay.url), &token);
+    wait_for("both on the laptop", Duration::from_secs(30), || {
+        laptop_deliveries(&db, &id).len() == 2
+    });
+    drop(listen);
+    let _ = relay.child.kill();
+    let mut err = String::new();
+    let _ = relay.child.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(
+        err.contains("--max-body lowered from 10.0 MiB to 944.0 KiB")
+            && err.contains("max_payload")
+            && err.contains("8 MiB"),
+        "{err}"
+    );
 }
