@@ -7,6 +7,7 @@
 //!   loadgen wrk-script SECRET                prints a wrk Lua script posting this body, signed
 //!                                            now (valid for the scheme's 300 s tolerance)
 //!   loadgen load URL CONNS SECONDS [SECRET]  signed deliveries over CONNS keep-alive connections
+//!                                            (each with its own X-Loadgen-Seq header)
 //!   loadgen count URL CONNS N [SECRET]       exactly N deliveries in all (for instruction
 //!                                            counts under callgrind, where time means nothing)
 //!   loadgen handshakes URL N                 N TCP connects + TLS handshakes, one at a time
@@ -213,8 +214,13 @@ async fn load(
         .transpose()?;
     let key = Arc::new(key);
     let start = Instant::now();
+    // Distinct across runs too: two runs in one second must not send the same bytes.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let mut tasks = Vec::new();
-    for _ in 0..conns {
+    for index in 0..conns {
         let (authority, key, path) = (authority.clone(), key.clone(), uri.path().to_string());
         let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
@@ -223,10 +229,15 @@ async fn load(
             let Ok(mut send) = Sender::connect(&authority, https).await else {
                 return (lat, 1);
             };
+            let mut n = 0u64;
             while stop.another() {
+                n += 1;
+                // Every request differs, as real deliveries do (their event ids): a relay on
+                // JetStream takes the same bytes twice within its window as one retry.
                 let mut req = Request::post(path.as_str())
                     .header("Host", authority.as_str())
-                    .header("Content-Type", "application/json");
+                    .header("Content-Type", "application/json")
+                    .header("X-Loadgen-Seq", format!("{run}-{index}-{n}"));
                 if let Some(k) = key.as_ref() {
                     req = req.header("X-Webhook-Signature", sign(k, BODY));
                 }

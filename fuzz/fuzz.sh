@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 secs=${1:-360}
 [ $# -gt 0 ] && shift
-targets=${*:-signature_header fixture_import body_inspect head_parse header_codec relay_frame stripe_header standard_header github_header slack_header shopify_header query_parse config_file}
+targets=${*:-signature_header fixture_import body_inspect head_parse header_codec relay_frame stripe_header standard_header github_header slack_header shopify_header query_parse config_file relay_store}
 mkdir -p logs
 for t in $targets; do
     echo "== $t: ${secs}s"

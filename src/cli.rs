@@ -947,12 +947,27 @@ impl From<AcmeChallenge> for crate::relay::acme::Challenge {
     }
 }
 
-/// Where the relay's database lives (a different file from the laptop's captures).
+/// Where the relay's database lives (a different file from the laptop's captures), or the NATS
+/// JetStream servers that hold it instead.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RelayDbArgs {
     /// The relay's SQLite database [default: hookscope-relay.db in the platform data directory]
     #[arg(long, env = "HOOKSCOPE_RELAY_DB", value_name = "PATH")]
     pub(crate) db: Option<PathBuf>,
+    /// Where deliveries and channels are kept: sqlite:PATH (as --db; the default), or
+    /// nats://HOST:PORT[,nats://HOST:PORT...] for NATS JetStream, which several relays behind
+    /// one address share. Wins over --db
+    // Parsed by the command, not clap: clap's error would echo a password given in the URL.
+    #[arg(long, env = "HOOKSCOPE_RELAY_STORE", value_name = "STORE")]
+    pub(crate) store: Option<String>,
+    /// A NATS credentials file (JWT and seed) for --store nats://...
+    #[arg(long, env = "HOOKSCOPE_NATS_CREDS", value_name = "FILE")]
+    pub(crate) nats_creds: Option<PathBuf>,
+    /// Copies NATS JetStream keeps of each channel: 1 (the server must run with
+    /// 'sync_interval: always', checked through --nats-monitor) or 3 (three servers; a delivery
+    /// is answered once two hold it)
+    #[arg(long, default_value = "1", value_parser = ["1", "3"], value_name = "N")]
+    pub(crate) replicas: String,
 }
 
 #[derive(Debug, Args)]
@@ -1193,6 +1208,14 @@ pub(crate) struct RelayServeArgs {
     /// Most connections open at once; more are closed at once
     #[arg(long, default_value_t = 4096, value_name = "N")]
     pub(crate) max_connections: usize,
+    /// With --store nats:// and one replica: each NATS server's monitoring address
+    /// (http://HOST:PORT, its http_port), where the relay checks 'sync_interval: always' at start
+    #[arg(long, value_delimiter = ',', value_name = "URL")]
+    pub(crate) nats_monitor: Vec<String>,
+    /// With --store nats://: most bytes one channel keeps; the oldest deliveries go first, told
+    /// to laptops as a gap (0: no limit)
+    #[arg(long, default_value = "1GiB", value_parser = parse_size, value_name = "SIZE")]
+    pub(crate) channel_max_bytes: usize,
     /// Milliseconds between heartbeats on an idle stream (for tests)
     #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..))]
     pub(crate) heartbeat_ms: u64,

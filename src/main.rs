@@ -13,6 +13,9 @@ use hookscope::config::{advice, exit_code};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The most the NATS client may log (see `main`).
+const NATS_LOG_CAP: &str = "async_nats=info";
+
 fn main() -> ExitCode {
     end_quietly_on_closed_pipes();
     let cli = Cli::parse();
@@ -20,8 +23,14 @@ fn main() -> ExitCode {
     let default_filter = if cli.draws_tui() { "off" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HOOKSCOPE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
+            match tracing_subscriber::EnvFilter::try_from_env("HOOKSCOPE_LOG") {
+                // The NATS client traces its CONNECT (user, password, JWT) and the messages it
+                // writes (deliveries: personal data): never below info, whatever is asked.
+                Ok(asked) => {
+                    asked.add_directive(NATS_LOG_CAP.parse().expect("a constant, valid directive"))
+                }
+                Err(_) => tracing_subscriber::EnvFilter::new(default_filter),
+            },
         )
         .with_writer(std::io::stderr)
         .init();

@@ -1,6 +1,7 @@
-//! `relay`: serve the relay, and `relay channel add|list|remove|rotate-token` on its database.
-//! Flags become a `RelayConfig` here; nothing below knows a flag's name. A token is printed
-//! only by `add` and `rotate-token`, once.
+//! `relay`: serve the relay, and `relay channel add|list|remove|rotate-token` on its log (the
+//! SQLite file, or NATS JetStream with `--store nats://...`). Flags become a `RelayConfig`, a
+//! `DeliveryLog` and the certificate source here; nothing below knows a flag's name. A token is
+//! printed only by `add` and `rotate-token`, once.
 
 use anyhow::Context;
 use std::net::IpAddr;
@@ -15,8 +16,12 @@ use crate::config::usage;
 use crate::relay::acme::{self, AcmeConfig};
 use crate::relay::admin::Admin;
 use crate::relay::certs::{self, CertEvent, CertSlot, FileWatch, Trigger};
+use crate::relay::jetstream::{JetStreamLog, JetStreamSettings};
 use crate::relay::limit::Rate;
+use crate::relay::log::{ChannelSpec, DeliveryLog, LogError};
 use crate::relay::server::{self, RelayConfig, RelayParts};
+use crate::relay::spec::StoreSpec;
+use crate::relay::sqlite_log::SqliteLog;
 use crate::relay::store::{spawn_relay_writer, RelayStore};
 use crate::sqlite::{Durability, OpenMode, StoreError};
 
@@ -40,6 +45,77 @@ fn relay_db(args: &RelayDbArgs) -> anyhow::Result<PathBuf> {
     Ok(dirs.data_dir().join(DEFAULT_RELAY_DB_FILE))
 }
 
+/// Where the log is: the SQLite file, or the NATS servers.
+enum Where {
+    Sqlite(PathBuf),
+    Nats(JetStreamSettings),
+}
+
+impl Where {
+    fn of(
+        args: &RelayDbArgs,
+        retention: Duration,
+        channel_max_bytes: usize,
+    ) -> anyhow::Result<Where> {
+        let spec = match &args.store {
+            Some(text) => Some(StoreSpec::parse(text).map_err(|e| usage(format!("--store: {e}")))?),
+            None => None,
+        };
+        match spec {
+            Some(StoreSpec::Sqlite(p)) => Ok(Where::Sqlite(p)),
+            Some(StoreSpec::Nats(servers)) => Ok(Where::Nats(JetStreamSettings {
+                servers,
+                creds: args.nats_creds.clone(),
+                replicas: if args.replicas == "3" { 3 } else { 1 },
+                retention,
+                channel_max_bytes: i64::try_from(channel_max_bytes).unwrap_or(i64::MAX),
+            })),
+            None => Ok(Where::Sqlite(relay_db(args)?)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Where::Sqlite(db) => format!("'{}'", db.display()),
+            Where::Nats(s) => format!(
+                "NATS JetStream at {} ({} {})",
+                s.servers.join(","),
+                s.replicas,
+                if s.replicas == 1 {
+                    "replica"
+                } else {
+                    "replicas"
+                }
+            ),
+        }
+    }
+}
+
+/// Opens the JetStream log; its failures in the command line's words.
+async fn open_nats(settings: &JetStreamSettings, serving: bool) -> anyhow::Result<JetStreamLog> {
+    JetStreamLog::open(settings.clone(), serving)
+        .await
+        .map_err(|e| {
+            let more = match &e {
+                LogError::Nats(t) if t.contains("replicas") || t.contains("insufficient") => {
+                    "; --replicas 3 needs a cluster of at least three NATS servers with JetStream"
+                }
+                _ => "",
+            };
+            usage(format!("--store: {e}{more}"))
+        })
+}
+
+/// The refusal of a log that cannot keep the promise, with the flags that fix it.
+fn not_durable(e: LogError) -> anyhow::Error {
+    match e {
+        e @ LogError::NotDurable { .. } => usage(format!(
+            "refusing to start: {e}. (One replica: pass --nats-monitor http://HOST:PORT for every NATS server so the relay can read that setting; three: --replicas 3.)"
+        )),
+        e => usage(format!("--store: {e}")),
+    }
+}
+
 fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
     let host: IpAddr = args.host.parse().map_err(|_| {
         usage(format!(
@@ -47,22 +123,28 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
             args.host
         ))
     })?;
-    let db = relay_db(&args.db)?;
+    let place = Where::of(&args.db, args.retention, args.channel_max_bytes)?;
+    // What the relay keeps besides deliveries (the ACME state, the admin token's hash) lives
+    // beside its database; with the log on NATS, beside where the database would be.
+    let anchor = match &place {
+        Where::Sqlite(db) => db.clone(),
+        Where::Nats(_) => relay_db(&args.db)?,
+    };
     let certs = Arc::new(CertSlot::default());
-    let source = cert_source(&args, &db, &certs)?;
+    let source = cert_source(&args, &anchor, &certs)?;
     let tls = match &source {
         CertSource::None => None,
         CertSource::Files(_) => Some(certs::server_config(certs.clone(), false)?),
         CertSource::Acme(_) => Some(certs::server_config(certs.clone(), true)?),
     };
-    let (admin, admin_token) = admin_api(&args, &db)?;
+    let (admin, admin_token) = admin_api(&args, &anchor)?;
     let trusted_proxies = args
         .trust_proxy
         .as_deref()
         .map(crate::relay::proxy_addr::TrustedProxies::parse)
         .transpose()
         .map_err(|e| usage(format!("--trust-proxy: {e}")))?;
-    let cfg = RelayConfig {
+    let mut cfg = RelayConfig {
         max_body: args.max_body,
         read_timeout: Duration::from_secs(args.read_timeout),
         heartbeat: Duration::from_millis(args.heartbeat_ms),
@@ -90,13 +172,49 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
             CertSource::Files(_) => format!("https://{local}"),
             CertSource::None => format!("http://{local}"),
         };
-        let store = RelayStore::open(&db, OpenMode::Create)?;
-        store.set_durability(args.durability)?;
-        let (commit_tx, commits) = tokio::sync::watch::channel(0u64);
-        let (writer, _writer_thread) = spawn_relay_writer(store, move || {
-            commit_tx.send_modify(|g| *g = g.wrapping_add(1));
-        })
-        .context("cannot start the relay's database writer thread")?;
+        let (log, kept): (Arc<dyn DeliveryLog>, String) = match &place {
+            Where::Sqlite(db) => {
+                let store = RelayStore::open(db, OpenMode::Create)?;
+                store.set_durability(args.durability)?;
+                let (commit_tx, commits) = tokio::sync::watch::channel(0u64);
+                let (writer, _writer_thread) = spawn_relay_writer(store, move || {
+                    commit_tx.send_modify(|g| *g = g.wrapping_add(1));
+                })
+                .context("cannot start the relay's database writer thread")?;
+                let durability = match args.durability {
+                    Durability::Full => "full: fsync before every answer",
+                    Durability::Normal => "normal: survives a crash of the relay, not of the machine",
+                };
+                (
+                    Arc::new(SqliteLog::new(db.clone(), writer, commits)),
+                    format!("database:  {} (durability {durability})", db.display()),
+                )
+            }
+            Where::Nats(settings) => {
+                let log = open_nats(settings, true).await?;
+                log.check(&args.nats_monitor).await.map_err(not_durable)?;
+                let fits = log.max_body();
+                if cfg.max_body > fits {
+                    eprintln!(
+                        "note: --max-body lowered from {} to {}: the NATS servers take messages of at most {} (max_payload). Raise max_payload in their configuration (NATS advises at most 8 MiB) to take larger deliveries.",
+                        crate::text::human_size(cfg.max_body as u64),
+                        crate::text::human_size(fits as u64),
+                        crate::text::human_size(log.max_payload() as u64),
+                    );
+                    cfg.max_body = fits;
+                }
+                let kept = format!(
+                    "store:     {} (answered after the PubAck: {})",
+                    place.describe(),
+                    if settings.replicas == 1 {
+                        "one server, fsync before every ack"
+                    } else {
+                        "a quorum of servers holds it"
+                    }
+                );
+                (Arc::new(log), kept)
+            }
+        };
         if host.is_loopback() && matches!(source, CertSource::Acme(_)) {
             eprintln!(
                 "note: the relay listens on {host} only, so the ACME CA can reach it only through something on this host that forwards port 443 to {local} (a TCP proxy); to be reached directly, pass --host 0.0.0.0 --port 443"
@@ -114,12 +232,7 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::json!({"event": "listening", "url": url}));
         } else {
             println!(
-                "hookscope relay listening on {url}\n  database:  {} (durability {})\n  senders post to {url}/c/CHANNEL/...; 'hookscope relay channel add' creates one\n  Ctrl-C stops",
-                db.display(),
-                match args.durability {
-                    Durability::Full => "full: fsync before every answer",
-                    Durability::Normal => "normal: survives a crash of the relay, not of the machine",
-                }
+                "hookscope relay listening on {url}\n  {kept}\n  senders post to {url}/c/CHANNEL/...; 'hookscope relay channel add' creates one\n  Ctrl-C stops",
             );
         }
         if let Some(token) = &admin_token {
@@ -129,39 +242,56 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
                 println!(
                     "admin token {}   (shown once: the relay keeps only its hash in '{}')\n  on your laptop: read -rs HOOKSCOPE_RELAY_ADMIN_TOKEN && export HOOKSCOPE_RELAY_ADMIN_TOKEN\n                  hookscope channel add --relay {url}",
                     token.reveal(),
-                    admin_hash_file(&db).display()
+                    admin_hash_file(&anchor).display()
                 );
             }
         }
         // Printed after the listening line, which stays the first.
         let printer = tokio::spawn(print_cert_events(cert_rx, args.json));
-        server::serve(
-            socket,
-            RelayParts {
-                cfg,
-                db: db.clone(),
-                writer,
-                commits,
-            },
-            crate::session::shutdown_signal(),
-        )
-        .await;
+        server::serve(socket, RelayParts { cfg, log }, crate::session::shutdown_signal()).await;
         for t in cert_task {
             t.abort();
         }
         printer.abort();
-        // Every answered delivery was committed before its answer: nothing to flush.
+        // Every answered delivery was durable before its answer: nothing to flush.
         if !args.json {
-            eprintln!("relay stopped; every acknowledged delivery is in '{}'", db.display());
+            eprintln!("relay stopped; every acknowledged delivery is in {}", place.describe());
         }
         Ok(ExitCode::SUCCESS)
     })
 }
 
+/// The log the channel commands work on. `create`: an SQLite file may be made (by `add`).
+async fn admin_log(
+    args: &RelayDbArgs,
+    create: bool,
+) -> anyhow::Result<(Where, Arc<dyn DeliveryLog>)> {
+    let place = Where::of(args, server::DEFAULT_RETENTION, 0)?;
+    let log: Arc<dyn DeliveryLog> = match &place {
+        Where::Sqlite(db) => {
+            let store = if create {
+                RelayStore::open(db, OpenMode::Create)?
+            } else {
+                open_relay(db)?
+            };
+            let (writer, _thread) = spawn_relay_writer(store, || {})
+                .context("cannot start the relay's database writer thread")?;
+            let (_tx, commits) = tokio::sync::watch::channel(0u64);
+            Arc::new(SqliteLog::new(db.clone(), writer, commits))
+        }
+        Where::Nats(settings) => Arc::new(open_nats(settings, false).await?),
+    };
+    Ok((place, log))
+}
+
 fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
+    let rt = super::runtime()?;
+    rt.block_on(channel_async(cmd))
+}
+
+async fn channel_async(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ChannelCommand::Add(a) => {
-            let db = relay_db(&a.db)?;
             let secrets: Vec<String> = a
                 .secrets
                 .iter()
@@ -169,13 +299,14 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
                 .filter(|s| !s.is_empty())
                 .collect();
             crate::signature::parse_secrets(&secrets, "--secret").map_err(usage)?;
-            let store = RelayStore::open(&db, OpenMode::Create)?;
-            let (id, token) = store.add_checked_channel(
-                a.label.as_deref(),
-                &secrets,
-                a.reject_invalid,
-                now_ms(),
-            )?;
+            let (_, log) = admin_log(&a.db, true).await?;
+            let spec = ChannelSpec {
+                label: a.label.clone(),
+                secrets,
+                reject_invalid: a.reject_invalid,
+            };
+            let new = log.add_channel(spec, now_ms()).await?;
+            let (id, token) = (new.id, new.token);
             let path = format!("/c/{id}");
             if a.json {
                 println!(
@@ -193,9 +324,8 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ChannelCommand::List(a) => {
-            let db = relay_db(&a.db)?;
-            let store = open_relay(&db)?;
-            let channels = store.list_channels()?;
+            let (_, log) = admin_log(&a.db, false).await?;
+            let channels = log.list_channels().await?;
             for c in &channels {
                 if a.json {
                     println!(
@@ -235,9 +365,9 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ChannelCommand::Remove(a) => {
-            let (db, store) = open_existing(&a.db)?;
-            if !store.remove_channel(&a.id)? {
-                return Err(no_channel(&a.id, &db));
+            let (place, log) = admin_log(&a.db, false).await?;
+            if !log.remove_channel(&a.id).await? {
+                return Err(no_channel(&a.id, &place));
             }
             if a.json {
                 println!("{}", serde_json::json!({"removed": a.id}));
@@ -247,9 +377,9 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ChannelCommand::RotateToken(a) => {
-            let (db, store) = open_existing(&a.db)?;
-            let Some(token) = store.rotate_token(&a.id)? else {
-                return Err(no_channel(&a.id, &db));
+            let (place, log) = admin_log(&a.db, false).await?;
+            let Some(token) = log.rotate_token(&a.id).await? else {
+                return Err(no_channel(&a.id, &place));
             };
             if a.json {
                 println!(
@@ -268,12 +398,6 @@ fn channel(cmd: ChannelCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open_existing(args: &RelayDbArgs) -> anyhow::Result<(PathBuf, RelayStore)> {
-    let db = relay_db(args)?;
-    let store = open_relay(&db)?;
-    Ok((db, store))
-}
-
 /// The relay's store, which must exist: a missing one is told as the relay's, not the laptop's.
 fn open_relay(db: &Path) -> anyhow::Result<RelayStore> {
     RelayStore::open(db, OpenMode::Existing).map_err(|e| match e {
@@ -284,10 +408,10 @@ fn open_relay(db: &Path) -> anyhow::Result<RelayStore> {
     })
 }
 
-fn no_channel(id: &str, db: &Path) -> anyhow::Error {
+fn no_channel(id: &str, place: &Where) -> anyhow::Error {
     usage(format!(
-        "no channel '{id}' in '{}': 'hookscope relay channel list' shows the ids",
-        db.display()
+        "no channel '{id}' in {}: 'hookscope relay channel list' shows the ids",
+        place.describe()
     ))
 }
 

@@ -25,8 +25,7 @@ use std::time::{Duration, Instant};
 
 use super::channel::{bearer, hash_token, token_matches, Token};
 use super::limit::{retry_after_secs, Rate, RateLimiter};
-use super::store::RelayStore;
-use crate::sqlite::{OpenMode, StoreError};
+use super::log::{ChannelSpec, DeliveryLog, LogError};
 
 /// Prefix of a generated admin token (a read token's is `hsr_`).
 pub const ADMIN_TOKEN_PREFIX: &str = "hsa_";
@@ -216,7 +215,7 @@ fn label_of(body: &[u8]) -> Result<Option<String>, String> {
 /// Answers one admin request: (status, JSON body, seconds to wait for a 429).
 pub(crate) async fn handle(
     admin: &Admin,
-    db: &Path,
+    log: &dyn DeliveryLog,
     peer: IpAddr,
     req: http::Request<hyper::body::Incoming>,
 ) -> (http::StatusCode, serde_json::Value, Option<u64>) {
@@ -268,24 +267,17 @@ pub(crate) async fn handle(
         }
         _ => None,
     };
-    let db = db.to_path_buf();
-    let result = tokio::task::spawn_blocking(move || run(&db, op, label)).await;
-    match result {
-        Ok(Ok((status, body))) => (status, body, None),
-        Ok(Err(e)) => (
+    match run(log, op, label).await {
+        Ok((status, body)) => (status, body, None),
+        Err(e) => (
             S::SERVICE_UNAVAILABLE,
             json!({"error": format!("the relay's store failed: {e}")}),
-            None,
-        ),
-        Err(_) => (
-            S::INTERNAL_SERVER_ERROR,
-            json!({"error": "the request failed"}),
             None,
         ),
     }
 }
 
-/// An [`Op`] that owns its id, to cross into a blocking task.
+/// An [`Op`] that owns its id.
 enum OwnedOp {
     Add,
     List,
@@ -304,33 +296,31 @@ fn op_owned(op: &Op<'_>) -> OwnedOp {
     }
 }
 
-fn run(
-    db: &Path,
+/// Does one admin operation through the relay's delivery log (SQLite or JetStream alike).
+async fn run(
+    log: &dyn DeliveryLog,
     op: OwnedOp,
     label: Option<String>,
-) -> Result<(http::StatusCode, serde_json::Value), StoreError> {
+) -> Result<(http::StatusCode, serde_json::Value), LogError> {
     use http::StatusCode as S;
     let not_found = || (S::NOT_FOUND, json!({"error": "no such channel"}));
-    if let OwnedOp::Unknown = op {
-        return Ok((S::NOT_FOUND, json!({"error": "not found"})));
-    }
-    let store = RelayStore::open(db, OpenMode::Existing)?;
     Ok(match op {
         OwnedOp::Add => {
-            let (id, token) = store.add_checked_channel(
-                label.as_deref(),
-                &[],
-                false,
-                crate::capture::now_ms(),
-            )?;
+            let spec = ChannelSpec {
+                label: label.clone(),
+                ..ChannelSpec::default()
+            };
+            let new = log.add_channel(spec, crate::capture::now_ms()).await?;
+            let id = new.id;
             (
                 S::CREATED,
-                json!({"channel": id, "path": format!("/c/{id}"), "token": token.reveal(), "label": label}),
+                json!({"channel": id, "path": format!("/c/{id}"), "token": new.token.reveal(), "label": label}),
             )
         }
         OwnedOp::List => {
-            let channels: Vec<serde_json::Value> = store
-                .list_channels()?
+            let channels: Vec<serde_json::Value> = log
+                .list_channels()
+                .await?
                 .into_iter()
                 .map(|c| {
                     json!({
@@ -343,11 +333,11 @@ fn run(
                 .collect();
             (S::OK, json!({ "channels": channels }))
         }
-        OwnedOp::Remove(id) => match store.remove_channel(&id)? {
+        OwnedOp::Remove(id) => match log.remove_channel(&id).await? {
             true => (S::OK, json!({ "removed": id })),
             false => not_found(),
         },
-        OwnedOp::Rotate(id) => match store.rotate_token(&id)? {
+        OwnedOp::Rotate(id) => match log.rotate_token(&id).await? {
             Some(t) => (S::OK, json!({"channel": id, "token": t.reveal()})),
             None => not_found(),
         },

@@ -1,12 +1,18 @@
-//! The relay's HTTP server (HTTP/1.1 and HTTP/2, optionally TLS). Three routes:
+//! The relay's HTTP server (HTTP/1.1 and HTTP/2, optionally TLS). Its routes:
 //! - `ANY /c/{channel}[/path][?query]`: ingest. Answers `200 {"id":seq}` only after the
-//!   delivery is committed; 413 over `--max-body` and 408 for a body that stalls (what
-//!   arrived is stored and relayed, flagged); 404 for an unknown channel; 429 over a rate
-//!   limit; 503 with `Retry-After` when the store fails, so the sender retries.
+//!   delivery is durable in the log (`super::log::DeliveryLog`: an fsynced commit, or a
+//!   `PubAck`), with `"duplicate":true` when the log recognised a retry of a request it already
+//!   holds; 413 over `--max-body` and 408 for a body that stalls (what arrived is stored and
+//!   relayed, flagged); 404 for an unknown channel; 429 over a rate limit; 503 with
+//!   `Retry-After` when the log fails, so the sender retries.
+//! - `GET /healthz`: `200` while the log can take deliveries (with the certificate's expiry
+//!   when the relay serves TLS), `503` otherwise (a load balancer's check).
 //! - `GET /r/{channel}/events?after=N&consumer=C` (`Authorization: Bearer T`): the SSE stream
 //!   of [`super::protocol`]. Without `after` (or `Last-Event-ID`) it starts after the consumer's
 //!   last acknowledgement.
 //! - `POST /r/{channel}/ack` `{"consumer":C,"upto":N}`: a cumulative acknowledgement.
+//! - `/admin/channels[/{id}[/token]]` (`Authorization: Bearer ADMIN`): the remote channel API
+//!   of [`super::admin`], through the same log; a 404 unless an admin token is configured.
 //!
 //! It is built for the hostile internet: every request counts against a per-IP limit, every
 //! ingest against a per-channel limit; heads, bodies and reads are bounded in size and time;
@@ -26,7 +32,6 @@ use serde_json::json;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -38,13 +43,13 @@ use super::admin::Admin;
 use super::certs::{CertSlot, ACME_TLS_ALPN};
 use super::channel::{bearer, is_channel_id, token_matches};
 use super::limit::{retry_after_secs, Rate, RateLimiter};
-use super::protocol::{self, gap_after, Delivery, Hello, Seq};
+use super::log::{DeliveryLog, LogEvent, Reading};
+use super::protocol::{self, Delivery, Hello, Seq};
 use super::proxy_addr::TrustedProxies;
-use super::store::{Ack, IngestError, RelayStore, RelayWriter};
+use super::store::Ack;
 use crate::capture::{now_ms, RawRequest};
 use crate::headers::HeaderPair;
 use crate::listener::{accept, read_request_body, received_headers, HeadRecorder, RecordingIo};
-use crate::sqlite::{OpenMode, StoreError};
 
 /// Default `relay --port`.
 pub const DEFAULT_RELAY_PORT: u16 = 8080;
@@ -53,12 +58,9 @@ pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 /// Default `--retention`: a laptop away for a week still gets everything.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Largest request head (request line and headers) accepted; hyper answers 431 beyond it.
-const MAX_HEAD: usize = 64 * 1024;
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
 /// Largest ack body.
 const MAX_ACK_BODY: usize = 4 * 1024;
-/// Deliveries read from the store per query while streaming, and their body bytes.
-const STREAM_BATCH: usize = 64;
-const STREAM_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// Events queued per stream before the reader waits for the subscriber.
 const STREAM_QUEUE: usize = 16;
 /// Distinct IPs / channels tracked by the rate limiters.
@@ -111,36 +113,9 @@ impl Default for RelayConfig {
     }
 }
 
-/// Read connections, reused: PK lookups and stream pages run on them.
-struct Readers {
-    path: PathBuf,
-    pool: Mutex<Vec<RelayStore>>,
-}
-
-impl Readers {
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&RelayStore) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
-        let store = match taken {
-            Some(s) => s,
-            None => RelayStore::open(&self.path, OpenMode::Existing)?,
-        };
-        // A page of bodies can take milliseconds: let the runtime move other tasks away.
-        let result = tokio::task::block_in_place(|| f(&store));
-        if let Ok(mut p) = self.pool.lock() {
-            p.push(store);
-        }
-        result
-    }
-}
-
 struct Shared {
     cfg: RelayConfig,
-    writer: RelayWriter,
-    readers: Readers,
-    commits: watch::Receiver<u64>,
+    log: Arc<dyn DeliveryLog>,
     ip_limit: Mutex<RateLimiter<IpAddr>>,
     channel_limit: Mutex<RateLimiter<String>>,
 }
@@ -148,29 +123,17 @@ struct Shared {
 /// Everything `serve` needs besides the socket.
 pub struct RelayParts {
     pub cfg: RelayConfig,
-    pub db: PathBuf,
-    pub writer: RelayWriter,
-    /// Bumped by the writer after every commit that stored deliveries.
-    pub commits: watch::Receiver<u64>,
+    /// Where deliveries, channels and acknowledgements are kept.
+    pub log: Arc<dyn DeliveryLog>,
 }
 
 /// Serves until `shutdown` resolves. Open streams end with it.
 pub async fn serve(listener: TcpListener, parts: RelayParts, shutdown: impl Future<Output = ()>) {
-    let RelayParts {
-        cfg,
-        db,
-        writer,
-        commits,
-    } = parts;
+    let RelayParts { cfg, log } = parts;
     let shared = Arc::new(Shared {
         ip_limit: Mutex::new(RateLimiter::new(cfg.ip_rate, MAX_TRACKED_KEYS)),
         channel_limit: Mutex::new(RateLimiter::new(cfg.channel_rate, MAX_TRACKED_KEYS)),
-        readers: Readers {
-            path: db,
-            pool: Mutex::new(Vec::new()),
-        },
-        writer,
-        commits,
+        log,
         cfg,
     });
     let retention = tokio::spawn(prune_forever(shared.clone()));
@@ -362,13 +325,18 @@ async fn route(
         }
         Route::Health => {
             recorder.rearm();
-            let (status, body) = health(shared.cfg.certs.as_deref());
-            json_answer(status, body)
+            match shared.log.health().await {
+                Ok(()) => {
+                    let (status, body) = health(shared.cfg.certs.as_deref());
+                    json_answer(status, body)
+                }
+                Err(e) => store_failed(&e.to_string()),
+            }
         }
         Route::Admin => match &shared.cfg.admin {
             Some(admin) => {
                 let (status, body, wait) =
-                    super::admin::handle(admin, &shared.readers.path, peer.ip(), req).await;
+                    super::admin::handle(admin, shared.log.as_ref(), peer.ip(), req).await;
                 recorder.rearm();
                 let mut a = json_answer(status, body);
                 if let Some(secs) = wait {
@@ -410,8 +378,8 @@ async fn ingest(
     rest: &str,
 ) -> Answer {
     let received_at_ms = now_ms();
-    let edge = match shared.readers.with(|s| s.edge_check(channel)) {
-        Ok(Some(edge)) => edge,
+    let edge = match shared.log.access(channel).await {
+        Ok(Some(access)) => access.edge,
         Ok(None) => {
             recorder.rearm();
             return not_found();
@@ -463,19 +431,27 @@ async fn ingest(
         peer: Some(peer.to_string()),
         relay_verdict,
     };
-    match shared.writer.ingest(channel, delivery).await {
-        Ok(seq) => match read.rejection {
-            Some(r) => {
-                let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
-                let mut a = json_answer(status, json!({"error": r.reason, "id": seq}));
-                a.headers_mut()
-                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-                a
+    match shared.log.ingest(channel, delivery).await {
+        Ok(Some(stored)) => {
+            let mut body = json!({ "id": stored.seq });
+            if stored.duplicate {
+                // A retry of a request already stored: the first copy's id, nothing new kept.
+                body["duplicate"] = json!(true);
             }
-            None => json_answer(StatusCode::OK, json!({ "id": seq })),
-        },
-        Err(IngestError::NoChannel) => not_found(),
-        Err(IngestError::Store(e)) => store_failed(&e),
+            match read.rejection {
+                Some(r) => {
+                    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+                    body["error"] = json!(r.reason);
+                    let mut a = json_answer(status, body);
+                    a.headers_mut()
+                        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                    a
+                }
+                None => json_answer(StatusCode::OK, body),
+            }
+        }
+        Ok(None) => not_found(),
+        Err(e) => store_failed(&e.to_string()),
     }
 }
 
@@ -504,9 +480,9 @@ fn edge_verdict(
 
 /// Checks the bearer token of a stream or ack request against the channel's stored hash;
 /// the refusal to send when it does not pass.
-fn refusal<B>(shared: &Shared, req: &Request<B>, channel: &str) -> Option<Answer> {
-    let stored = match shared.readers.with(|s| s.token_hash(channel)) {
-        Ok(Some(h)) => h,
+async fn refusal<B>(shared: &Shared, req: &Request<B>, channel: &str) -> Option<Answer> {
+    let stored = match shared.log.access(channel).await {
+        Ok(Some(access)) => access.token_sha256,
         Ok(None) => return Some(not_found()),
         Err(e) => return Some(store_failed(&e.to_string())),
     };
@@ -585,7 +561,7 @@ fn stream_params(
 }
 
 async fn events(shared: &Shared, req: &Request<Incoming>, channel: &str) -> Answer {
-    if let Some(a) = refusal(shared, req, channel) {
+    if let Some(a) = refusal(shared, req, channel).await {
         return a;
     }
     tracing::debug!("stream of channel {channel} over {:?}", req.version());
@@ -598,25 +574,24 @@ async fn events(shared: &Shared, req: &Request<Incoming>, channel: &str) -> Answ
     };
     let after = match (params.after, &params.consumer) {
         (Some(a), _) => a,
-        (None, Some(c)) => match shared.readers.with(|s| s.acked(channel, c)) {
+        (None, Some(c)) => match shared.log.acked(channel, c).await {
             Ok(a) => a,
             Err(e) => return store_failed(&e.to_string()),
         },
         (None, None) => 0,
     };
+    let reading = match shared.log.read(channel, after).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(),
+        Err(e) => return store_failed(&e.to_string()),
+    };
     let (tx, rx) = mpsc::channel(STREAM_QUEUE);
     let stream = StreamTask {
-        channel: channel.to_string(),
         cursor: after,
         heartbeat: shared.cfg.heartbeat,
-        commits: shared.commits.clone(),
         tx,
     };
-    let readers = Readers {
-        path: shared.readers.path.clone(),
-        pool: Mutex::new(Vec::new()),
-    };
-    tokio::spawn(stream.run(readers));
+    tokio::spawn(stream.run(reading));
     let mut resp = Response::new(SseBody { rx }.boxed());
     let h = resp.headers_mut();
     h.insert(
@@ -632,66 +607,38 @@ async fn events(shared: &Shared, req: &Request<Incoming>, channel: &str) -> Answ
     resp
 }
 
-/// One subscriber's stream: reads pages after its cursor, waits for commits, heartbeats.
+/// One subscriber's stream: the hello, then the log's events as they come, heartbeats while
+/// it is quiet.
 struct StreamTask {
-    channel: String,
     cursor: Seq,
     heartbeat: Duration,
-    commits: watch::Receiver<u64>,
     tx: mpsc::Sender<Bytes>,
 }
 
 impl StreamTask {
-    async fn run(mut self, readers: Readers) {
-        let state = match readers.with(|s| s.channel_state(&self.channel)) {
-            Ok(Some(s)) => s,
-            _ => return,
-        };
+    async fn run(self, mut reading: Reading) {
         let hello = Hello {
             after: self.cursor,
-            last_seq: state.last_seq,
+            last_seq: reading.last_seq,
             heartbeat_ms: self.heartbeat.as_millis() as u64,
         };
         if !self.send(protocol::encode_hello(&hello)).await {
             return;
         }
         loop {
-            // Mark the current generation seen before reading, so a commit after the read
-            // wakes us.
-            self.commits.borrow_and_update();
-            let state = match readers.with(|s| s.channel_state(&self.channel)) {
-                Ok(Some(s)) => s,
-                // The channel was removed, or the store failed: the client reconnects.
-                _ => return,
-            };
-            if let Some(gap) = gap_after(self.cursor, state.pruned_upto) {
-                if !self.send(protocol::encode_gap(&gap)).await {
-                    return;
-                }
-                self.cursor = gap.to;
-            }
-            let page = match readers.with(|s| {
-                s.deliveries_after(&self.channel, self.cursor, STREAM_BATCH, STREAM_BATCH_BYTES)
-            }) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    return;
-                }
-            };
-            if !page.is_empty() {
-                for d in page {
-                    let seq = d.seq;
-                    if !self.send(protocol::encode_delivery(&d)).await {
-                        return;
-                    }
-                    self.cursor = seq;
-                }
-                continue;
-            }
             tokio::select! {
-                changed = self.commits.changed() => {
-                    if changed.is_err() {
+                event = reading.events.recv() => {
+                    let bytes = match event {
+                        Some(Ok(LogEvent::Delivery(d))) => protocol::encode_delivery(&d),
+                        Some(Ok(LogEvent::Gap(gap))) => protocol::encode_gap(&gap),
+                        Some(Err(e)) => {
+                            tracing::error!("{e}");
+                            return;
+                        }
+                        // The channel was removed, or the log stopped: the client reconnects.
+                        None => return,
+                    };
+                    if !self.send(bytes).await {
                         return;
                     }
                 }
@@ -737,7 +684,7 @@ struct AckBody {
 }
 
 async fn ack(shared: &Shared, req: Request<Incoming>, channel: &str) -> Answer {
-    if let Some(a) = refusal(shared, &req, channel) {
+    if let Some(a) = refusal(shared, &req, channel).await {
         return a;
     }
     let (parts, body) = req.into_parts();
@@ -766,7 +713,7 @@ async fn ack(shared: &Shared, req: Request<Incoming>, channel: &str) -> Answer {
         upto: body.upto,
         at_ms: now_ms(),
     };
-    match shared.writer.ack(ack).await {
+    match shared.log.ack(ack).await {
         Ok(true) => json_answer(StatusCode::OK, json!({"acked": body.upto})),
         Ok(false) => not_found(),
         Err(e) => store_failed(&e.to_string()),
@@ -779,7 +726,7 @@ async fn prune_forever(shared: Arc<Shared>) {
         (shared.cfg.retention / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
     loop {
         let cutoff = now_ms().saturating_sub(shared.cfg.retention.as_millis() as i64);
-        match shared.writer.prune(cutoff).await {
+        match shared.log.prune(cutoff).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 "retention: deleted {n} deliveries older than {:?}",

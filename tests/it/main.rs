@@ -22,6 +22,7 @@ mod forward;
 mod import;
 mod listen;
 mod mcp;
+mod nats;
 mod pipes;
 mod providers;
 mod proxy;

@@ -1,5 +1,9 @@
 //! The relay through the real binary: ingest over real sockets, the stream read by the
 //! library's relay client, crashes by SIGKILL, TLS with a certificate made here.
+//!
+//! The tests that are about the relay's log run twice, once per backend (`on_sqlite::…`,
+//! `on_jetstream::…` against a real `nats-server` with `sync_interval: always`): one suite,
+//! two backends. What only a cluster can show is in `tests/it/nats.rs`.
 
 use crate::common::*;
 use hookscope::relay::client::{self, ClientConfig, ClientEvent, ConnState, ReadToken, RelayUrl};
@@ -17,20 +21,149 @@ pub struct Relay {
     pub addr: String,
 }
 
+/// Where a test's relay keeps its log, and a folder for the rest (laptop databases, files).
+pub struct Store {
+    pub dir: tempfile::TempDir,
+    /// The flags that name the log, for `relay channel ...` and `relay`.
+    pub admin: Vec<String>,
+    /// More flags for `relay` itself.
+    pub serve: Vec<String>,
+    _nats: Option<crate::nats::NatsServer>,
+}
+
+impl Store {
+    pub fn sqlite() -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("relay.db").to_str().unwrap().to_string();
+        Store {
+            dir,
+            admin: vec!["--db".into(), db],
+            serve: vec![],
+            _nats: None,
+        }
+    }
+
+    /// The log on one NATS server (kept running as long as the store).
+    pub fn on_nats(server: crate::nats::NatsServer) -> Store {
+        Store {
+            dir: tempfile::tempdir().unwrap(),
+            admin: vec!["--store".into(), server.url.clone()],
+            serve: vec!["--nats-monitor".into(), server.monitor.clone()],
+            _nats: Some(server),
+        }
+    }
+
+    /// The log on a NATS cluster the caller runs: `urls` comma-separated, three replicas.
+    pub fn on_cluster(urls: &str) -> Store {
+        Store {
+            dir: tempfile::tempdir().unwrap(),
+            admin: vec![
+                "--store".into(),
+                urls.to_string(),
+                "--replicas".into(),
+                "3".into(),
+            ],
+            serve: vec![],
+            _nats: None,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The folder a NATS server this store runs keeps its config and JetStream files in.
+    pub fn nats_dir(&self) -> Option<&Path> {
+        self._nats.as_ref().map(|n| n.dir())
+    }
+
+    fn admin_args(&self) -> Vec<&str> {
+        self.admin.iter().map(String::as_str).collect()
+    }
+}
+
+/// The two backends every log test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    JetStream,
+}
+
+impl Backend {
+    /// A fresh store on this backend; `None` when no nats-server is here (the test skips).
+    pub fn store(self) -> Option<Store> {
+        match self {
+            Backend::Sqlite => Some(Store::sqlite()),
+            Backend::JetStream => crate::nats::NatsServer::start(true).map(Store::on_nats),
+        }
+    }
+}
+
+/// Runs each named `fn(Store)` once on SQLite and once on JetStream.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Backend::Sqlite.store().unwrap())
+            })*
+        }
+        mod on_jetstream {
+            $(#[test]
+            fn $name() {
+                if let Some(store) = super::Backend::JetStream.store() {
+                    super::$name(store)
+                }
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    deliveries_arrive_byte_for_byte_in_order_and_resume_after_the_position,
+    wrong_token_401_unknown_channel_404_rate_limit_429,
+    body_over_the_limit_gets_413_and_what_arrived_is_relayed,
+    sigkill_while_sending_loses_no_answered_delivery,
+    listen_relay_takes_deliveries_through_the_same_intake_byte_for_byte,
+    offline_laptop_catches_up_exactly_once_even_when_killed_mid_catch_up,
+    relay_killed_while_sending_every_answered_delivery_reaches_the_laptop,
+    two_laptops_on_one_channel_each_receive_every_delivery,
+    retention_deletes_old_deliveries_and_a_late_subscriber_is_told_of_the_gap,
+    a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures,
+    the_token_is_in_no_log_and_no_file,
+    a_channel_remembers_its_64_latest_consumers,
+);
+
 impl Relay {
     pub fn start(db: &Path, extra: &[&str]) -> Relay {
         Relay::start_with_env(db, extra, &[])
     }
 
     pub fn start_with_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Relay {
+        let store = ["--db", db.to_str().unwrap()];
+        Relay::launch(&store, extra, env)
+    }
+
+    /// A relay on `store`'s log.
+    pub fn start_on(store: &Store, extra: &[&str]) -> Relay {
+        Relay::start_on_with_env(store, extra, &[])
+    }
+
+    pub fn start_on_with_env(store: &Store, extra: &[&str], env: &[(&str, &str)]) -> Relay {
+        let mut args = store.admin_args();
+        args.extend(store.serve.iter().map(String::as_str));
+        Relay::launch(&args, extra, env)
+    }
+
+    fn launch(store: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Relay {
         let port: &[&str] = if extra.contains(&"--port") {
             &[]
         } else {
             &["--port", "0"]
         };
         let mut child = bin()
-            .args(["relay", "--json", "--heartbeat-ms", "200", "--db"])
-            .arg(db)
+            .args(["relay", "--json", "--heartbeat-ms", "200"])
+            .args(store)
             .args(port)
             .args(extra)
             .envs(env.iter().copied())
@@ -83,14 +216,18 @@ impl Drop for Relay {
 
 /// `relay channel add --json`: (id, token).
 pub fn add_channel(db: &Path) -> (String, String) {
-    let o = run(&[
-        "relay",
-        "channel",
-        "add",
-        "--json",
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    add_channel_with(&["--db", db.to_str().unwrap()])
+}
+
+/// `relay channel add --json` on `store`'s log: (id, token).
+pub fn add_channel_on(store: &Store) -> (String, String) {
+    add_channel_with(&store.admin_args())
+}
+
+fn add_channel_with(store: &[&str]) -> (String, String) {
+    let mut args = vec!["relay", "channel", "add", "--json"];
+    args.extend_from_slice(store);
+    let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["path"], format!("/c/{}", v["channel"].as_str().unwrap()));
@@ -195,16 +332,12 @@ pub(crate) fn tmp() -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
-/// `relay channel list --json` on the relay's store.
-fn channel_list(db: &Path) -> serde_json::Value {
-    let o = run(&[
-        "relay",
-        "channel",
-        "list",
-        "--json",
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+/// `relay channel list --json` on the relay's log: its first channel.
+pub fn channel_list(store: &Store) -> serde_json::Value {
+    let mut args = vec!["relay", "channel", "list", "--json"];
+    args.extend(store.admin_args());
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
@@ -245,11 +378,9 @@ pub(crate) fn make_cert(dir: &Path, name: &str, names: &[&str], ca: bool) -> (Pa
     (cert_pem, key_pem)
 }
 
-#[test]
-fn deliveries_arrive_byte_for_byte_in_order_and_resume_after_the_position() {
-    let (_dir, db) = tmp();
-    let (id, token) = add_channel(&db);
-    let relay = Relay::start(&db, &[]);
+fn deliveries_arrive_byte_for_byte_in_order_and_resume_after_the_position(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &[]);
     let bodies: Vec<Vec<u8>> = vec![
         b"{\n  \"score\": 1.0,\n  \"event_type\": \"AML_SCREENING\"\n}".to_vec(),
         b"{\"x\":\"\xff\xfe not utf-8\"}".to_vec(),
@@ -296,11 +427,9 @@ fn deliveries_arrive_byte_for_byte_in_order_and_resume_after_the_position() {
     assert_eq!(got[0].seq, 3);
 }
 
-#[test]
-fn wrong_token_401_unknown_channel_404_rate_limit_429() {
-    let (_dir, db) = tmp();
-    let (id, _token) = add_channel(&db);
-    let relay = Relay::start(&db, &["--channel-rate", "1"]);
+fn wrong_token_401_unknown_channel_404_rate_limit_429(store: Store) {
+    let (id, _token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &["--channel-rate", "1"]);
     // Wrong token: 401 with nothing streamed, and the client stops with an error that names
     // the fix and not the token.
     let raw = format!(
@@ -338,11 +467,9 @@ fn wrong_token_401_unknown_channel_404_rate_limit_429() {
     );
 }
 
-#[test]
-fn body_over_the_limit_gets_413_and_what_arrived_is_relayed() {
-    let (_dir, db) = tmp();
-    let (id, token) = add_channel(&db);
-    let relay = Relay::start(&db, &["--max-body", "1KiB"]);
+fn body_over_the_limit_gets_413_and_what_arrived_is_relayed(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &["--max-body", "1KiB"]);
     let r = post(&relay.addr, &format!("/c/{id}/big"), &[], &[b'a'; 5000]);
     assert_eq!(r.status, 413);
     assert_eq!(r.json()["id"], 1);
@@ -352,11 +479,9 @@ fn body_over_the_limit_gets_413_and_what_arrived_is_relayed() {
     assert_eq!(got[0].rejected.as_ref().unwrap().status, 413);
 }
 
-#[test]
-fn sigkill_while_sending_loses_no_answered_delivery() {
-    let (_dir, db) = tmp();
-    let (id, token) = add_channel(&db);
-    let relay = Relay::start(&db, &["--channel-rate", "0", "--ip-rate", "0"]);
+fn sigkill_while_sending_loses_no_answered_delivery(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &["--channel-rate", "0", "--ip-rate", "0"]);
     let addr = relay.addr.clone();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     let mut senders = Vec::new();
@@ -390,9 +515,9 @@ fn sigkill_while_sending_loses_no_answered_delivery() {
         let _ = s.join();
     }
     answered.extend(rx.try_iter());
-    let relay = Relay::start(&db, &[]);
+    let relay = Relay::start_on(&store, &[]);
     let url = format!("{}/c/{id}", relay.url);
-    let last: u64 = channel_list(&db)["last_seq"].as_u64().unwrap();
+    let last: u64 = channel_list(&store)["last_seq"].as_u64().unwrap();
     assert!(last as usize >= answered.len());
     let (got, _) = stream(&url, &token, 0, last as usize, None).unwrap();
     let bodies: std::collections::HashSet<Vec<u8>> =
@@ -507,13 +632,11 @@ fn signed_post(addr: &str, path: &str, body: &[u8], extra: &[(&str, &str)]) -> u
     post(addr, path, &headers, body).status
 }
 
-#[test]
-fn listen_relay_takes_deliveries_through_the_same_intake_byte_for_byte() {
-    let (dir, rdb) = tmp();
-    let (id, token) = add_channel(&rdb);
-    let relay = Relay::start(&rdb, &[]);
+fn listen_relay_takes_deliveries_through_the_same_intake_byte_for_byte(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &[]);
     let app = TestApp::start(Behaviour::default());
-    let db = dir.path().join("laptop.db");
+    let db = store.path().join("laptop.db");
     let url = format!("{}/c/{id}", relay.url);
     let listen = listen_relay(&db, &url, &token, &["--forward-to", &app.url()]);
     let state = wait_relay_state(&listen, "connected");
@@ -601,12 +724,10 @@ fn stored_event_ids(db: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn offline_laptop_catches_up_exactly_once_even_when_killed_mid_catch_up() {
-    let (dir, rdb) = tmp();
-    let (id, token) = add_channel(&rdb);
-    let relay = Relay::start(&rdb, &["--channel-rate", "0", "--ip-rate", "0"]);
-    let db = dir.path().join("laptop.db");
+fn offline_laptop_catches_up_exactly_once_even_when_killed_mid_catch_up(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &["--channel-rate", "0", "--ip-rate", "0"]);
+    let db = store.path().join("laptop.db");
     let url = format!("{}/c/{id}", relay.url);
     let send = |range: std::ops::Range<usize>| {
         for i in range {
@@ -650,13 +771,11 @@ fn offline_laptop_catches_up_exactly_once_even_when_killed_mid_catch_up() {
     drop(listen);
 }
 
-#[test]
-fn relay_killed_while_sending_every_answered_delivery_reaches_the_laptop() {
-    let (dir, rdb) = tmp();
-    let (id, token) = add_channel(&rdb);
-    let relay = Relay::start(&rdb, &["--channel-rate", "0", "--ip-rate", "0"]);
+fn relay_killed_while_sending_every_answered_delivery_reaches_the_laptop(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &["--channel-rate", "0", "--ip-rate", "0"]);
     let port = relay.addr.rsplit(':').next().unwrap().to_string();
-    let db = dir.path().join("laptop.db");
+    let db = store.path().join("laptop.db");
     let url = format!("{}/c/{id}", relay.url);
     let listen = listen_relay(&db, &url, &token, &[]);
     wait_relay_state(&listen, "connected");
@@ -688,7 +807,7 @@ fn relay_killed_while_sending_every_answered_delivery_reaches_the_laptop() {
     let _ = sender.join();
     answered.extend(rx.try_iter());
     // The same port, so the laptop reconnects by itself.
-    let relay = Relay::start(&rdb, &["--port", &port]);
+    let relay = Relay::start_on(&store, &["--port", &port]);
     wait_until("every answered delivery at the laptop", || {
         let stored: std::collections::HashSet<String> = stored_event_ids(&db).into_iter().collect();
         answered.iter().all(|a| stored.contains(a))
@@ -853,13 +972,11 @@ fn listen_refuses_a_relay_certificate_it_was_not_given_in_plain_words() {
     assert_eq!(post(&listen.addr, "/local", &[], b"{}").status, 200);
 }
 
-#[test]
-fn two_laptops_on_one_channel_each_receive_every_delivery() {
-    let (dir, rdb) = tmp();
-    let (id, token) = add_channel(&rdb);
-    let relay = Relay::start(&rdb, &[]);
+fn two_laptops_on_one_channel_each_receive_every_delivery(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &[]);
     let url = format!("{}/c/{id}", relay.url);
-    let (db_a, db_b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let (db_a, db_b) = (store.path().join("a.db"), store.path().join("b.db"));
     let a = listen_relay(&db_a, &url, &token, &[]);
     let b = listen_relay(&db_b, &url, &token, &[]);
     for i in 0..3 {
@@ -876,25 +993,25 @@ fn two_laptops_on_one_channel_each_receive_every_delivery() {
     }
     // Each acknowledged under its own name.
     wait_until("both acks", || {
-        let v = channel_list(&rdb);
+        let v = channel_list(&store);
         let c = v["consumers"].as_array().unwrap();
         c.len() == 2 && c.iter().all(|c| c["acked"] == 3)
     });
 }
 
-#[test]
-fn retention_deletes_old_deliveries_and_a_late_subscriber_is_told_of_the_gap() {
-    let (_dir, db) = tmp();
-    let (id, token) = add_channel(&db);
-    let relay = Relay::start(&db, &["--retention", "1s"]);
-    for _ in 0..2 {
+fn retention_deletes_old_deliveries_and_a_late_subscriber_is_told_of_the_gap(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &["--retention", "1s"]);
+    // Two different requests: the same bytes twice within the duplicate window would be one
+    // delivery on JetStream (a sender's retry).
+    for body in [&b"{\"n\":1}"[..], b"{\"n\":2}"] {
         assert_eq!(
-            post(&relay.addr, &format!("/c/{id}/old"), &[], b"{}").status,
+            post(&relay.addr, &format!("/c/{id}/old"), &[], body).status,
             200
         );
     }
     wait_until("retention to delete both", || {
-        let v = channel_list(&db);
+        let v = channel_list(&store);
         v["stored"] == 0 && v["pruned_upto"] == 2
     });
     assert_eq!(
@@ -908,10 +1025,8 @@ fn retention_deletes_old_deliveries_and_a_late_subscriber_is_told_of_the_gap() {
     assert_eq!(got[0].path, "/new");
 }
 
-#[test]
-fn a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures() {
-    let (dir, rdb) = tmp();
-    let o = run(&[
+fn a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures(store: Store) {
+    let mut args = vec![
         "relay",
         "channel",
         "add",
@@ -919,9 +1034,9 @@ fn a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures() {
         "--secret",
         SECRET,
         "--reject-invalid",
-        "--db",
-        rdb.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(store.admin_args());
+    let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         !stdout(&o).contains(&SECRET[6..]),
@@ -932,7 +1047,7 @@ fn a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures() {
         v["channel"].as_str().unwrap().to_string(),
         v["token"].as_str().unwrap().to_string(),
     );
-    let relay = Relay::start(&rdb, &[]);
+    let relay = Relay::start_on(&store, &[]);
     // Unsigned and wrongly signed: 401, nothing stored.
     let r = post(&relay.addr, &format!("/c/{id}/h"), &[], b"{}");
     assert_eq!(r.status, 401);
@@ -953,7 +1068,7 @@ fn a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures() {
         signed_post(&relay.addr, &format!("/c/{id}/h"), b"{\"id\":\"ok\"}", &[]),
         200
     );
-    let db = dir.path().join("laptop.db");
+    let db = store.path().join("laptop.db");
     let listen = listen_relay(&db, &format!("{}/c/{id}", relay.url), &token, &[]);
     let c = next_capture(&listen);
     let shown = show_json(&db, c["id"].as_i64().unwrap());
@@ -963,31 +1078,23 @@ fn a_channel_with_a_secret_records_the_verdict_and_can_refuse_bad_signatures() {
     );
     assert_eq!(shown["relay"]["verdict"], "valid");
     // A bad --secret is refused at 'channel add', named by position, not echoed.
-    let o = run(&[
-        "relay",
-        "channel",
-        "add",
-        "--secret",
-        "whsec_zz",
-        "--db",
-        rdb.to_str().unwrap(),
-    ]);
+    let mut args = vec!["relay", "channel", "add", "--secret", "whsec_zz"];
+    args.extend(store.admin_args());
+    let o = run(&args);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--secret #0"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("whsec_zz"));
 }
 
-#[test]
-fn the_token_is_in_no_log_and_no_file() {
-    let (dir, rdb) = tmp();
-    let (id, token) = add_channel(&rdb);
-    let mut relay = Relay::start_with_env(&rdb, &[], &[("HOOKSCOPE_LOG", "trace")]);
+fn the_token_is_in_no_log_and_no_file(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let mut relay = Relay::start_on_with_env(&store, &[], &[("HOOKSCOPE_LOG", "trace")]);
     let url = format!("{}/c/{id}", relay.url);
     assert_eq!(
         signed_post(&relay.addr, &format!("/c/{id}/h"), b"{}", &[]),
         200
     );
-    let db = dir.path().join("laptop.db");
+    let db = store.path().join("laptop.db");
     let mut listen = bin()
         .args([
             "listen",
@@ -1044,13 +1151,29 @@ fn the_token_is_in_no_log_and_no_file() {
     ] {
         assert!(!text.contains(secret_part), "the token is in the {what}");
     }
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+    // Every file of the test's folder, and on JetStream every file the NATS server keeps.
+    let mut files = Vec::new();
+    let mut dirs = vec![store.path().to_path_buf()];
+    dirs.extend(store.nats_dir().map(Path::to_path_buf));
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 2, "{files:?}");
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap_or_default();
         assert!(
             !bytes
                 .windows(secret_part.len())
                 .any(|w| w == secret_part.as_bytes()),
-            "the token is in a file"
+            "the token is in {}",
+            file.display()
         );
     }
 }
@@ -1094,4 +1217,48 @@ fn channel_add_never_suggests_a_command_line_holding_the_token() {
     assert_eq!(out.matches(token).count(), 1, "{out}");
     assert!(!out.contains("HOOKSCOPE_RELAY_TOKEN=hsr_"), "{out}");
     assert!(out.contains("read -rs HOOKSCOPE_RELAY_TOKEN"), "{out}");
+}
+
+/// Acknowledgements are cumulative per consumer, and a channel remembers the 64 consumers it
+/// saw last (a laptop that stopped coming is forgotten first).
+fn a_channel_remembers_its_64_latest_consumers(store: Store) {
+    let (id, token) = add_channel_on(&store);
+    let relay = Relay::start_on(&store, &["--ip-rate", "0"]);
+    assert_eq!(
+        post(&relay.addr, &format!("/c/{id}/h"), &[], b"{\"n\":1}").status,
+        200
+    );
+    let ack = |consumer: &str, upto: u64| {
+        let body = format!("{{\"consumer\":\"{consumer}\",\"upto\":{upto}}}");
+        let auth = format!("Bearer {token}");
+        post(
+            &relay.addr,
+            &format!("/r/{id}/ack"),
+            &[
+                ("Authorization", auth.as_str()),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    // Past the channel's newest sequence is capped; backwards never moves.
+    assert_eq!(ack("lap-0", 9).status, 200);
+    assert_eq!(ack("lap-0", 0).status, 200);
+    assert_eq!(channel_list(&store)["consumers"][0]["acked"], 1);
+    for n in 1..=65 {
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(ack(&format!("lap-{n}"), 1).status, 200);
+    }
+    let c = channel_list(&store);
+    let consumers = c["consumers"].as_array().unwrap();
+    assert_eq!(consumers.len(), 64, "{c}");
+    let names: Vec<&str> = consumers
+        .iter()
+        .map(|c| c["consumer"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"lap-0") && !names.contains(&"lap-1"),
+        "{names:?}"
+    );
+    assert!(consumers.iter().all(|c| c["acked"] == 1), "{c}");
 }
