@@ -706,3 +706,26 @@ fn max_body_is_capped_to_what_a_message_holds_and_the_relay_says_so() {
         "{err}"
     );
 }
+
+/// One replica on a cluster: every server must be confirmed to fsync, so monitoring addresses
+/// for fewer than all of them are refused.
+#[test]
+fn one_replica_on_a_cluster_needs_every_servers_monitoring_address() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let e = relay_refusal(&[
+        "relay",
+        "--port",
+        "0",
+        "--store",
+        &cluster.urls(),
+        "--nats-monitor",
+        &cluster.nodes[0].monitor,
+    ]);
+    assert!(
+        e.contains("a cluster of 3 NATS servers")
+            && e.contains("only 1 of their monitoring addresses"),
+        "{e}"
+    );
+}
