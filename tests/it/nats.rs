@@ -318,6 +318,21 @@ fn a_configuration_that_cannot_keep_the_promise_is_refused_with_the_fix() {
     // A bad store is named without starting anything.
     let e = relay_refusal(&["relay", "--port", "0", "--store", "nats://u:pw@h:1"]);
     assert!(e.contains("credentials file") && !e.contains("pw@"), "{e}");
+    // A credentials file that cannot be read is named, with the flag that gave it.
+    let missing = lazy.dir().join("missing.creds");
+    let e = relay_refusal(&[
+        "relay",
+        "channel",
+        "list",
+        "--store",
+        &lazy.url,
+        "--nats-creds",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("--nats-creds") && e.contains("missing.creds"),
+        "{e}"
+    );
     // With sync_interval: always it starts.
     let Some(sync) = NatsServer::start(true) else {
         return;

@@ -151,12 +151,14 @@ impl JetStreamLog {
             .name("hookscope-relay")
             .connection_timeout(CONNECT_TIMEOUT);
         if let Some(creds) = &settings.creds {
-            options = options.credentials_file(creds).await.map_err(|e| {
-                LogError::Other(format!(
-                    "cannot read the NATS credentials file '{}': {e}",
-                    creds.display()
-                ))
-            })?;
+            options = options
+                .credentials_file(creds)
+                .await
+                .map_err(|e| LogError::Credentials {
+                    path: creds.clone(),
+                    // Its messages name the file and the fault, never its content.
+                    why: e.to_string(),
+                })?;
         }
         let addrs: Vec<async_nats::ServerAddr> = settings
             .servers
