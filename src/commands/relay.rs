@@ -102,7 +102,10 @@ async fn open_nats(settings: &JetStreamSettings, serving: bool) -> anyhow::Resul
                 }
                 _ => "",
             };
-            usage(format!("--store: {e}{more}"))
+            match e {
+                e @ LogError::Credentials { .. } => usage(format!("--nats-creds: {e}")),
+                e => usage(format!("--store: {e}{more}")),
+            }
         })
 }
 

@@ -102,6 +102,14 @@ pub enum LogError {
         /// The setting to change.
         fix: String,
     },
+    /// The NATS credentials file could not be read (named; its content never shown).
+    #[error("cannot read the NATS credentials file '{path}': {why}")]
+    Credentials {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why, in words.
+        why: String,
+    },
     /// Another failure, in words.
     #[error("{0}")]
     Other(String),

@@ -318,6 +318,21 @@ fn a_configuration_that_cannot_keep_the_promise_is_refused_with_the_fix() {
     // A bad store is named without starting anything.
     let e = relay_refusal(&["relay", "--port", "0", "--store", "nats://u:pw@h:1"]);
     assert!(e.contains("credentials file") && !e.contains("pw@"), "{e}");
+    // A credentials file that cannot be read is named, with the flag that gave it.
+    let missing = lazy.dir().join("missing.creds");
+    let e = relay_refusal(&[
+        "relay",
+        "channel",
+        "list",
+        "--store",
+        &lazy.url,
+        "--nats-creds",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("--nats-creds") && e.contains("missing.creds"),
+        "{e}"
+    );
     // With sync_interval: always it starts.
     let Some(sync) = NatsServer::start(true) else {
         return;
@@ -704,5 +719,28 @@ fn max_body_is_capped_to_what_a_message_holds_and_the_relay_says_so() {
             && err.contains("max_payload")
             && err.contains("8 MiB"),
         "{err}"
+    );
+}
+
+/// One replica on a cluster: every server must be confirmed to fsync, so monitoring addresses
+/// for fewer than all of them are refused.
+#[test]
+fn one_replica_on_a_cluster_needs_every_servers_monitoring_address() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let e = relay_refusal(&[
+        "relay",
+        "--port",
+        "0",
+        "--store",
+        &cluster.urls(),
+        "--nats-monitor",
+        &cluster.nodes[0].monitor,
+    ]);
+    assert!(
+        e.contains("a cluster of 3 NATS servers")
+            && e.contains("only 1 of their monitoring addresses"),
+        "{e}"
     );
 }

@@ -151,12 +151,14 @@ impl JetStreamLog {
             .name("hookscope-relay")
             .connection_timeout(CONNECT_TIMEOUT);
         if let Some(creds) = &settings.creds {
-            options = options.credentials_file(creds).await.map_err(|e| {
-                LogError::Other(format!(
-                    "cannot read the NATS credentials file '{}': {e}",
-                    creds.display()
-                ))
-            })?;
+            options = options
+                .credentials_file(creds)
+                .await
+                .map_err(|e| LogError::Credentials {
+                    path: creds.clone(),
+                    // Its messages name the file and the fault, never its content.
+                    why: e.to_string(),
+                })?;
         }
         let addrs: Vec<async_nats::ServerAddr> = settings
             .servers
@@ -201,6 +203,19 @@ impl JetStreamLog {
     /// channel's stream to the settings first.
     pub async fn check(&self, monitors: &[String]) -> Result<(), LogError> {
         if self.settings.replicas < 3 {
+            // A single-replica stream may be placed on any server of a cluster: every one
+            // must be confirmed, not only those the relay was told about.
+            let servers = self.client.server_info().connect_urls.len().max(1);
+            if !monitors.is_empty() && monitors.len() < servers {
+                return Err(LogError::NotDurable {
+                    server: format!("a cluster of {servers} NATS servers"),
+                    problem: format!(
+                        "with one replica a channel may be placed on any of them, and only {} of their monitoring addresses were given",
+                        monitors.len()
+                    ),
+                    fix: "give every server's monitoring address, or run three replicas".into(),
+                });
+            }
             durable::check_sync_always(monitors).await?;
         }
         for bucket in [CHANNELS, ACKS] {
