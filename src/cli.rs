@@ -1155,8 +1155,9 @@ pub(crate) struct RelayServeArgs {
     /// private ACME CA or a test server)
     #[arg(long, value_name = "PEM", requires = "acme")]
     pub(crate) acme_ca_cert: Option<PathBuf>,
-    /// Where the ACME account key and certificates are kept (0600) [default: an 'acme' folder
-    /// beside the relay database; systemd: $STATE_DIRECTORY]
+    /// Where the ACME account key and certificates, and a generated admin token's hash, are kept
+    /// (0600) [default: an 'acme' folder beside the relay database, the hash beside the
+    /// database; systemd: $STATE_DIRECTORY]
     #[arg(long, env = "STATE_DIRECTORY", value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,
     /// Which challenge proves the domain is ours: tls-alpn-01 on the relay's own port (needs it

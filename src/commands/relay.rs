@@ -245,7 +245,7 @@ fn serve(args: RelayServeArgs) -> anyhow::Result<ExitCode> {
                 println!(
                     "admin token {}   (shown once: the relay keeps only its hash in '{}')\n  on your laptop: read -rs HOOKSCOPE_RELAY_ADMIN_TOKEN && export HOOKSCOPE_RELAY_ADMIN_TOKEN\n                  hookscope channel add --relay {url}",
                     token.reveal(),
-                    admin_hash_file(&anchor).display()
+                    admin_hash_file(&args, &anchor).display()
                 );
             }
         }
@@ -476,11 +476,8 @@ fn cert_source(
     }
     let tls = crate::tls::client_config(args.acme_ca_cert.as_deref())
         .map_err(|e| usage(format!("--acme-ca-cert: {e}")))?;
-    let state_dir = match &args.state_dir {
-        // systemd may give several folders, colon-separated: the first is ours.
-        Some(d) => PathBuf::from(d.to_string_lossy().split(':').next().unwrap_or_default()),
-        None => db.parent().unwrap_or(Path::new(".")).join("acme"),
-    };
+    let state_dir =
+        given_state_dir(args).unwrap_or_else(|| db.parent().unwrap_or(Path::new(".")).join("acme"));
     let egress = crate::egress::Egress::from_env().map_err(usage)?;
     Ok(CertSource::Acme(AcmeConfig {
         domains,
@@ -628,7 +625,21 @@ fn cert_event_text(ev: &CertEvent) -> String {
 }
 
 /// Where a generated admin token's hash is kept: beside the database.
-fn admin_hash_file(db: &Path) -> PathBuf {
+/// `--state-dir` (or systemd's `$STATE_DIRECTORY`), when given.
+fn given_state_dir(args: &RelayServeArgs) -> Option<PathBuf> {
+    // systemd may give several folders, colon-separated: the first is ours.
+    let d = args.state_dir.as_ref()?;
+    Some(PathBuf::from(
+        d.to_string_lossy().split(':').next().unwrap_or_default(),
+    ))
+}
+
+/// Where a generated admin token's hash is kept: in the state folder when one is given, else
+/// beside the relay's database (or where it would be, with the log on NATS).
+fn admin_hash_file(args: &RelayServeArgs, db: &Path) -> PathBuf {
+    if let Some(dir) = given_state_dir(args) {
+        return dir.join("admin-token.sha256");
+    }
     let mut name = db.file_name().unwrap_or_default().to_os_string();
     name.push(".admin-token.sha256");
     db.with_file_name(name)
@@ -647,6 +658,6 @@ fn admin_api(
     if !args.admin_api {
         return Ok((None, None));
     }
-    let (a, token) = Admin::generated(&admin_hash_file(db))?;
+    let (a, token) = Admin::generated(&admin_hash_file(args, db))?;
     Ok((Some(Arc::new(a)), token))
 }

@@ -1385,3 +1385,24 @@ fn acme_over_http_01_on_the_port_80_server_which_redirects_everything_else() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("cannot be bound"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_generated_admin_tokens_hash_is_kept_in_the_state_folder_when_one_is_given() {
+    let (dir, rdb) = tmp();
+    let state = dir.path().join("state");
+    let relay = LiveRelay::start(
+        &rdb,
+        &["--admin-api", "--state-dir", state.to_str().unwrap()],
+    );
+    let mut shown = relay.lines.recv_timeout(Duration::from_secs(10)).unwrap();
+    while shown["event"] != "admin_token" {
+        shown = relay.lines.recv_timeout(Duration::from_secs(10)).unwrap();
+    }
+    let admin = shown["token"].as_str().unwrap().to_string();
+    let kept = std::fs::read_to_string(state.join("admin-token.sha256")).unwrap();
+    assert!(!kept.contains(&admin) && kept.trim().len() == 64, "{kept}");
+    assert!(
+        !dir.path().join("relay.db.admin-token.sha256").exists(),
+        "not beside the database when a state folder is given"
+    );
+}
