@@ -154,6 +154,9 @@ pub(crate) fn retry_delay(attempt: u32, first: Duration) -> Duration {
 struct Failure {
     reason: String,
     check: String,
+    /// The CA refused a request's anti-replay nonce (`badNonce`): RFC 8555 §6.5 says to send it
+    /// again with a fresh one, which is no failure worth a wait.
+    bad_nonce: bool,
 }
 
 impl Failure {
@@ -161,6 +164,7 @@ impl Failure {
         Failure {
             reason: reason.into(),
             check: check.into(),
+            bad_nonce: false,
         }
     }
 
@@ -181,8 +185,20 @@ impl Failure {
                 cfg.directory
             ),
         };
-        Failure { reason, check }
+        let bad_nonce = is_bad_nonce(&e);
+        Failure {
+            reason,
+            check,
+            bad_nonce,
+        }
     }
+}
+
+/// Whether the CA refused only the request's nonce (`badNonce`; Pebble does it to 5% of good
+/// ones on purpose), which a client answers by sending the request again.
+fn is_bad_nonce(e: &instant_acme::Error) -> bool {
+    matches!(e, instant_acme::Error::Api(p)
+        if p.r#type.as_deref() == Some("urn:ietf:params:acme:error:badNonce"))
 }
 
 /// An ACME error in words: a problem document's detail, else the error and its causes.
@@ -245,6 +261,9 @@ pub(crate) async fn run(
     let mut account: Option<Account> = None;
     let mut attempt = 0u32;
     let mut just_obtained = false;
+    // badNonce answers in a row, each retried at once (RFC 8555 §6.5) up to this many.
+    let mut nonce_retries = 0u32;
+    const NONCE_RETRIES: u32 = 3;
     loop {
         if let Some(pair) = &current {
             let due = renew_at(&pair.validity, cfg.renew_after);
@@ -262,10 +281,12 @@ pub(crate) async fn run(
                 }
                 continue; // the clock may have jumped: look again
             }
-            let _ = events.send(CertEvent::Renewing {
-                validity: pair.validity,
-            });
-        } else {
+            if nonce_retries == 0 {
+                let _ = events.send(CertEvent::Renewing {
+                    validity: pair.validity,
+                });
+            }
+        } else if nonce_retries == 0 {
             let _ = events.send(CertEvent::Obtaining {
                 domains: cfg.domains.clone(),
             });
@@ -274,13 +295,19 @@ pub(crate) async fn run(
         match got {
             Ok(pair) => {
                 attempt = 0;
+                nonce_retries = 0;
                 let validity = pair.validity;
                 slot.set(pair.clone(), Origin::Acme);
                 current = Some(pair);
                 just_obtained = true;
                 let _ = events.send(CertEvent::Obtained { validity });
             }
+            Err(f) if f.bad_nonce && nonce_retries < NONCE_RETRIES => {
+                nonce_retries += 1;
+                tracing::debug!("ACME: {}; ordering again with a fresh nonce", f.reason);
+            }
             Err(f) => {
+                nonce_retries = 0;
                 let retry_in = retry_delay(attempt, cfg.retry_first);
                 attempt = attempt.saturating_add(1);
                 let _ = events.send(CertEvent::Failed {
@@ -709,6 +736,24 @@ fn http01_answer<B>(answers: &Http01, req: &Request<B>) -> Response<Full<Bytes>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_nonce_is_told_apart_from_other_problems() {
+        let problem = |t: &str| -> instant_acme::Error {
+            instant_acme::Error::Api(
+                serde_json::from_value(serde_json::json!({"type": t, "detail": "x"})).unwrap(),
+            )
+        };
+        assert!(is_bad_nonce(&problem(
+            "urn:ietf:params:acme:error:badNonce"
+        )));
+        assert!(!is_bad_nonce(&problem(
+            "urn:ietf:params:acme:error:rateLimited"
+        )));
+        assert!(!is_bad_nonce(&problem(
+            "urn:ietf:params:acme:error:unauthorized"
+        )));
+    }
 
     #[test]
     fn domains_are_checked_and_lowered() {
