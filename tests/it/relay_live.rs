@@ -697,22 +697,8 @@ fn acme_obtains_a_certificate_from_pebble_over_tls_alpn_01_and_a_restart_reuses_
 
     // The laptop trusts Pebble's root and receives signed deliveries through the relay: PASS.
     let url = format!("https://localhost:{port}/c/{id}");
-    let db = d.join("laptop.db");
     let root_s = root.to_str().unwrap();
-    let listen = Listener::start(
-        &db,
-        &[
-            "--relay",
-            &url,
-            "--relay-token",
-            &token,
-            "--secret",
-            SECRET,
-            "--ca-cert",
-            root_s,
-        ],
-    );
-    crate::relay::wait_relay_state(&listen, "connected");
+    let listen = laptop_trusting(d, &url, &token, &root);
     let o = run(&[
         "send",
         "--event",
@@ -769,22 +755,8 @@ fn acme_renewal_swaps_the_certificate_under_an_open_stream() {
 
     // A laptop's stream opens on the first certificate.
     let url = format!("https://localhost:{port}/c/{id}");
-    let db = d.join("laptop.db");
     let root_s = root.to_str().unwrap();
-    let listen = Listener::start(
-        &db,
-        &[
-            "--relay",
-            &url,
-            "--relay-token",
-            &token,
-            "--secret",
-            SECRET,
-            "--ca-cert",
-            root_s,
-        ],
-    );
-    crate::relay::wait_relay_state(&listen, "connected");
+    let listen = laptop_trusting(d, &url, &token, &root);
 
     // Renewal: a new order while the first certificate serves, then the swap.
     let ev = relay.cert_event(&["renewing"], Duration::from_secs(30));
@@ -1405,4 +1377,25 @@ fn a_generated_admin_tokens_hash_is_kept_in_the_state_folder_when_one_is_given()
         !dir.path().join("relay.db.admin-token.sha256").exists(),
         "not beside the database when a state folder is given"
     );
+}
+
+/// A laptop (`listen --relay`, its database in `d`) trusting `root` for the relay's HTTPS,
+/// connected to channel `url` with its read `token`.
+fn laptop_trusting(d: &Path, url: &str, token: &str, root: &Path) -> Listener {
+    let db = d.join("laptop.db");
+    let listen = Listener::start(
+        &db,
+        &[
+            "--relay",
+            url,
+            "--relay-token",
+            token,
+            "--secret",
+            SECRET,
+            "--ca-cert",
+            root.to_str().unwrap(),
+        ],
+    );
+    crate::relay::wait_relay_state(&listen, "connected");
+    listen
 }
