@@ -1051,6 +1051,8 @@ pub(crate) struct RemoteAddArgs {
 #[derive(Debug, Args)]
 pub(crate) struct RemoteIdArgs {
     /// Channel id (from 'channel list')
+    // An id made before ids began with a letter or digit may begin with '-'.
+    #[arg(allow_hyphen_values = true)]
     pub(crate) id: String,
     #[command(flatten)]
     pub(crate) remote: RemoteArgs,
@@ -1088,6 +1090,8 @@ pub(crate) struct ChannelListArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ChannelIdArgs {
     /// Channel id (from 'relay channel list')
+    // An id made before ids began with a letter or digit may begin with '-'.
+    #[arg(allow_hyphen_values = true)]
     pub(crate) id: String,
     #[command(flatten)]
     pub(crate) db: RelayDbArgs,

@@ -12,11 +12,18 @@ use subtle::ConstantTimeEq;
 /// Prefix that makes a relay token recognisable in a config file or a leak scanner.
 pub const TOKEN_PREFIX: &str = "hsr_";
 
-/// A new channel id: 16 random bytes, URL-safe base64 without padding.
+/// A new channel id: 16 random bytes, URL-safe base64 without padding, beginning with a letter
+/// or digit (an id beginning with `-` would read as a flag on a command line: `channel remove
+/// -Zx...`; one in 32 draws does, and is drawn again).
 pub fn new_channel_id() -> String {
-    let mut b = [0u8; 16];
-    rand::rng().fill_bytes(&mut b);
-    URL_SAFE_NO_PAD.encode(b)
+    loop {
+        let mut b = [0u8; 16];
+        rand::rng().fill_bytes(&mut b);
+        let id = URL_SAFE_NO_PAD.encode(b);
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return id;
+        }
+    }
 }
 
 /// Whether `s` looks like a channel id (so a path segment can be rejected before any lookup).
@@ -88,6 +95,11 @@ mod tests {
         assert_ne!(a, b);
         assert!(is_channel_id(&a), "{a}");
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 16);
+        for _ in 0..2000 {
+            let id = new_channel_id();
+            assert!(is_channel_id(&id), "{id}");
+            assert!(id.starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+        }
         assert!(!is_channel_id("short"));
         assert!(!is_channel_id("aaaaaaaaaaaaaaaaaaaa/."));
     }

@@ -174,19 +174,15 @@ fn a_stale_lock_is_taken_over_and_a_live_one_waited_for() {
     assert_eq!(s.list(None, 0).unwrap().len(), 2);
 }
 
-/// The environment variable that turns [`crash_writer`] on, naming the store's path.
+/// The environment variable that makes [`survives_being_killed_mid_write`] the writer it kills
+/// (in a child process), naming the store's path.
 const CRASH_ENV: &str = "HOOKSCOPE_SECRET_STORE_CRASH_TEST";
 
-/// Not a test on its own: the child process `survives_being_killed_mid_write` kills. Writes
-/// the store over and over, each version holding entries 0..n, until killed.
-#[test]
-#[ignore = "run by survives_being_killed_mid_write"]
-fn crash_writer() {
-    let Ok(path) = std::env::var(CRASH_ENV) else {
-        return;
-    };
+/// The child process's work: rewrites the store over and over, each version holding entries
+/// 0..n, until killed.
+fn crash_writer(path: &str) -> ! {
     let s = SecretStore::at(path);
-    for n in 0.. {
+    for n in 0u64.. {
         s.change(0, |entries| {
             entries.clear();
             for i in 0..=n % 50 {
@@ -197,6 +193,7 @@ fn crash_writer() {
         })
         .unwrap();
     }
+    unreachable!("written until killed")
 }
 
 /// A process killed (SIGKILL) at random moments while it rewrites the store never leaves a
@@ -204,6 +201,10 @@ fn crash_writer() {
 #[cfg(unix)]
 #[test]
 fn survives_being_killed_mid_write() {
+    // In the child this test starts, it is the writer instead.
+    if let Ok(path) = std::env::var(CRASH_ENV) {
+        crash_writer(&path);
+    }
     let (_d, s) = store();
     s.put(entry("k", "s", "0", "seed"), 0).unwrap();
     let exe = std::env::current_exe().unwrap();
@@ -211,8 +212,7 @@ fn survives_being_killed_mid_write() {
         let mut child = std::process::Command::new(&exe)
             .args([
                 "--exact",
-                "secret_store::tests::crash_writer",
-                "--ignored",
+                "secret_store::tests::survives_being_killed_mid_write",
                 "--test-threads=1",
             ])
             .env(CRASH_ENV, s.path())

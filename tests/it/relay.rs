@@ -1262,3 +1262,28 @@ fn a_channel_remembers_its_64_latest_consumers(store: Store) {
     );
     assert!(consumers.iter().all(|c| c["acked"] == 1), "{c}");
 }
+
+/// A channel id is given on the command line as it is, even one beginning with `-` (ids made
+/// before they began with a letter or digit): the command looks for it instead of taking it
+/// for a flag.
+#[test]
+fn a_channel_id_beginning_with_a_dash_is_an_id_not_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("relay.db");
+    add_channel(&db);
+    for cmd in ["remove", "rotate-token"] {
+        let o = run(&[
+            "relay",
+            "channel",
+            cmd,
+            "-Zabcdefghijklmnopqrstu",
+            "--db",
+            db.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert!(
+            err.contains("no channel '-Zabcdefghijklmnopqrstu'"),
+            "{cmd}: {err}"
+        );
+    }
+}
