@@ -44,14 +44,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "nothing to replay: {why}")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let forwarder = super::forwarder(&args.app)?;
-    let rt = super::runtime()?;
-    let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
-    let recorder = Recorder {
-        forwarder,
-        attempts: Attempts::Worker(store.clone()),
-        reports: None,
-    };
+    let (rt, store, recorder) = sending(&args, store)?;
     let many = picked.ids.len() > 1;
     let mut tally = Tally::default();
     for id in picked.ids {
@@ -120,14 +113,7 @@ fn on_schedule(args: &ReplayArgs, settings: &Settings) -> anyhow::Result<ExitCod
         count(total as u64, "time"),
         plan.text()
     );
-    let forwarder = super::forwarder(&args.app)?;
-    let rt = super::runtime()?;
-    let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
-    let recorder = Recorder {
-        forwarder,
-        attempts: Attempts::Worker(store.clone()),
-        reports: None,
-    };
+    let (rt, store, recorder) = sending(args, store)?;
     let mut out = std::io::stdout().lock();
     let mut tally = Tally::default();
     let mut printed = Ok(());
@@ -159,6 +145,23 @@ fn on_schedule(args: &ReplayArgs, settings: &Settings) -> anyhow::Result<ExitCod
 
 /// Where live forwarding last sent capture `id`, else any delivery of its event; `None` when
 /// none was forwarded.
+/// What sending replays takes: the runtime, the store on its own thread, and the recorder
+/// that sends through the forwarder and records each attempt there.
+fn sending(
+    args: &ReplayArgs,
+    store: Store,
+) -> anyhow::Result<(tokio::runtime::Runtime, StoreWorker, Recorder)> {
+    let forwarder = super::forwarder(&args.app)?;
+    let rt = super::runtime()?;
+    let store = StoreWorker::spawn(store).context("cannot start the database thread")?;
+    let recorder = Recorder {
+        forwarder,
+        attempts: Attempts::Worker(store.clone()),
+        reports: None,
+    };
+    Ok((rt, store, recorder))
+}
+
 fn event_target(store: &Store, id: i64) -> anyhow::Result<Option<http::Uri>> {
     if let Some(t) = store.last_forward_target(id)? {
         return Ok(t.parse().ok());

@@ -91,6 +91,32 @@ pub struct EdgeCheck {
     pub reject_invalid: bool,
 }
 
+impl EdgeCheck {
+    /// A channel's check from the secrets its log keeps as text (SQLite and JetStream alike); one
+    /// that does not parse is skipped and logged, without its value.
+    pub fn from_stored<'a>(
+        channel: &str,
+        secrets: impl IntoIterator<Item = &'a str>,
+        reject_invalid: bool,
+    ) -> EdgeCheck {
+        EdgeCheck {
+            secrets: secrets
+                .into_iter()
+                .filter_map(|s| match crate::signature::Secret::parse(s) {
+                    Ok(k) => Some(k),
+                    Err(_) => {
+                        tracing::warn!(
+                            "channel {channel}: a stored secret does not parse; skipped"
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            reject_invalid,
+        }
+    }
+}
+
 /// What a stream needs to know about its channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelState {
@@ -173,21 +199,13 @@ impl RelayStore {
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        Ok(row.map(|(secrets, reject_invalid)| EdgeCheck {
-            secrets: secrets
-                .as_deref()
-                .unwrap_or("")
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .filter_map(|s| match crate::signature::Secret::parse(s) {
-                    Ok(k) => Some(k),
-                    Err(_) => {
-                        tracing::warn!("channel {id}: a stored secret does not parse; skipped");
-                        None
-                    }
-                })
-                .collect(),
-            reject_invalid,
+        Ok(row.map(|(secrets, reject_invalid)| {
+            let stored = secrets.as_deref().unwrap_or("");
+            EdgeCheck::from_stored(
+                id,
+                stored.split(',').filter(|s| !s.is_empty()),
+                reject_invalid,
+            )
         }))
     }
 

@@ -103,20 +103,11 @@ struct ChannelRecord {
 
 impl ChannelRecord {
     fn edge(&self, id: &str) -> EdgeCheck {
-        EdgeCheck {
-            secrets: self
-                .secrets
-                .iter()
-                .filter_map(|s| match crate::signature::Secret::parse(s) {
-                    Ok(k) => Some(k),
-                    Err(_) => {
-                        tracing::warn!("channel {id}: a stored secret does not parse; skipped");
-                        None
-                    }
-                })
-                .collect(),
-            reject_invalid: self.reject_invalid,
-        }
+        EdgeCheck::from_stored(
+            id,
+            self.secrets.iter().map(String::as_str),
+            self.reject_invalid,
+        )
     }
 }
 
